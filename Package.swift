@@ -1,0 +1,28 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "xenpv",
+    products: [
+        .library(name: "XenMemory", targets: ["XenMemory"]),
+        .library(name: "Swiotlb", targets: ["Swiotlb"]),
+        .executable(name: "xenpv", targets: ["xenpv"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "XenMemory"),
+        .target(name: "Swiotlb"),
+        .executableTarget(
+            name: "xenpv",
+            dependencies: [
+                "XenMemory",
+                "Swiotlb",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "XenMemoryTests", dependencies: ["XenMemory"]),
+        .testTarget(name: "SwiotlbTests", dependencies: ["Swiotlb"]),
+    ]
+)

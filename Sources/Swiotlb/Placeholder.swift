@@ -1,0 +1,1 @@
+/// The software IO TLB.\npublic enum SwiotlbVersion {}

@@ -1,0 +1,192 @@
+/// What the PV dom0 builder needs to know besides the host.
+public struct Dom0BuildConfig: Sendable {
+    /// Xen's `dom0_mem=` option.
+    public var memory = Dom0MemoryOption()
+    /// `v_end - v_start`: the initial mapping (kernel, start info, page tables, stack, padding).
+    /// Debian's 6.1 kernel needs 0x4c00000 bytes, an order-15 (128 MiB) initial block.
+    public var initialMappingBytes: UInt64 = 0x4c0_0000
+    /// The initrd module's machine frames, assigned to dom0 in place (not in the heap).
+    public var initrd: Range<UInt64>?
+    /// Pages of the boot modules counted in `avail` (`initial_images_nrpages`).
+    public var bootModulePages: UInt64 = 0
+    /// Pages Xen reserves for further vCPU structures (`(max_vcpus - 1) << order(sizeof vcpu)`).
+    public var vcpuReservePages: UInt64 = 0
+    /// A debug build of Xen (`CONFIG_DEBUG`): scramble the layout as `!NDEBUG` does.
+    public var debugBuild = false
+    /// The kernel has `XEN_ELFNOTE_INIT_P2M`: the P2M list lives outside the initial mapping
+    /// and is built by `setup_pv_physmap` from separate allocations.
+    public var separatePhysmap = true
+    /// Defaults: Debian's release build and kernel.
+    public init() {}
+}
+
+/// One `alloc_chunk` result: machine-contiguous frames given consecutive pfns.
+public struct Dom0Chunk: Sendable, Hashable {
+    /// First pfn (before the debug-build renumbering).
+    public var pfn: PFN
+    /// First machine frame.
+    public var mfn: MFN
+    /// Buddy order.
+    public var order: Int
+}
+
+/// The result of building dom0: its P2M as Xen wrote it, and what Xen printed.
+public struct Dom0Layout: Sendable {
+    /// The domain with its initial P2M (`start_info.mfn_list`).
+    public var domain: PVDomain
+    /// `nr_pages`.
+    public var nrPages: UInt64
+    /// `max_pages` given to the domain.
+    public var maxPages: UInt64
+    /// First MFN of the initial block (`alloc_spfn`).
+    public var allocStart: MFN
+    /// One past its last MFN (`alloc_epfn`).
+    public var allocEnd: MFN
+    /// The physmap pages (`setup_pv_physmap`) in allocation order.
+    public var physmapFrames: [Extent<P2MRun>]
+    /// The chunks `alloc_chunk` handed out, in order.
+    public var chunks: [Dom0Chunk]
+    /// Xen's console lines about the layout (`PHYSICAL MEMORY ARRANGEMENT:` and what follows).
+    public var log: [String]
+}
+
+/// Why dom0 could not be built (Xen panics).
+public enum Dom0BuildError: Error, Equatable, Sendable {
+    /// The initial block could not be allocated.
+    case initialBlock(order: Int)
+    /// `Not enough RAM for DOM0 reservation`.
+    case notEnoughRAM
+}
+
+extension XenHost {
+    /// Builds a PV dom0 as Xen 4.17's `dom0_construct_pv` does (release build unless configured):
+    /// size it with `dom0_compute_nr_pages`, allocate the initial power-of-two block (highest
+    /// zone first), give the initrd its pfns in place, allocate the physmap pages, then fill the
+    /// rest with `alloc_chunk` (largest power of two not above what is left, never above the
+    /// previous chunk's order; smaller on failure; with the 2 MiB fallback without
+    /// `MEMF_no_dma`). Every assignment sets both the P2M and the M2P.
+    public mutating func buildDom0(_ config: Dom0BuildConfig = Dom0BuildConfig()) throws(Dom0BuildError) -> Dom0Layout {
+        let avail = (heap.freePages + config.bootModulePages) &- config.vcpuReservePages
+        let nrPages = config.memory.dom0Pages(available: avail)
+        let maxPages = config.memory.dom0MaxPages(available: avail)
+        addDomain(DomainState(id: .dom0, isControl: true, isHardware: true, maxPages: max(maxPages, nrPages)))
+
+        var runs: [Extent<P2MRun>] = []
+        func map(_ pfn: UInt64, _ mfn: UInt64, _ count: UInt64) {
+            runs.append(Extent(start: pfn, count: count, value: .machine(base: mfn)))
+        }
+
+        // 1. The initial block.
+        let order = BitMath.pageOrder(bytes: config.initialMappingBytes)
+        guard let block = allocateAssigned(.dom0, order: order, addressBits: nil, noScrub: true) else {
+            throw .initialBlock(order: order)
+        }
+        let blockPages: UInt64 = 1 << UInt64(order)
+        let allocStart = block.rawValue, allocEnd = allocStart + blockPages
+        let reverseStart = config.initialMappingBytes >> Page.shift
+        if config.debugBuild && reverseStart + 1 < blockPages {
+            map(0, allocStart, reverseStart + 1)
+            for pfn in (reverseStart + 1)..<blockPages { map(pfn, allocEnd - (pfn - reverseStart), 1) }
+        } else {
+            map(0, allocStart, blockPages)
+        }
+        var pfn = blockPages
+        // 2. The initrd, in place.
+        if let rd = config.initrd, !rd.isEmpty {
+            assign(MFN(rd.lowerBound), count: UInt64(rd.count), to: .dom0)
+            map(pfn, rd.lowerBound, UInt64(rd.count))
+            pfn += UInt64(rd.count)
+        }
+        let toAllocate = nrPages > pfn ? nrPages - pfn : 0
+        var log = ["PHYSICAL MEMORY ARRANGEMENT:",
+                   " Dom0 alloc.:   \(Hex.padded(allocStart << Page.shift, 16))->\(Hex.padded(allocEnd << Page.shift, 16))"
+                   + (toAllocate > 0 ? " (\(toAllocate) pages to be allocated)" : "")]
+        if let rd = config.initrd, !rd.isEmpty {
+            log.append(" Init. ramdisk: \(Hex.padded(rd.lowerBound << Page.shift, 16))->\(Hex.padded(rd.upperBound << Page.shift, 16))")
+        }
+        // 3. The physmap (`setup_pv_physmap`): L3, L2, L1 tables then data pages.
+        var physmap: [Extent<P2MRun>] = []
+        if config.separatePhysmap {
+            let listPages = (nrPages * 8 + Page.offsetMask) >> Page.shift
+            let superpages = listPages / 512
+            let smallPages = listPages - superpages * 512
+            let l1Tables = (smallPages + 511) / 512
+            var plan: [Int] = [0, 0] + Array(repeating: 0, count: Int(l1Tables))
+            plan += Array(repeating: 9, count: Int(superpages)) + Array(repeating: 0, count: Int(smallPages))
+            for o in plan {
+                guard let m = allocateAssigned(.dom0, order: o, addressBits: nil, noScrub: true) else { throw .notEnoughRAM }
+                let n: UInt64 = 1 << UInt64(o)
+                physmap.append(Extent(start: pfn, count: n, value: .machine(base: m.rawValue)))
+                map(pfn, m.rawValue, n)
+                pfn += n
+            }
+        }
+        // 4. The chunks.
+        var chunks: [Dom0Chunk] = []
+        var lastOrder = XenHeap.maxOrder
+        var noDMA = true
+        while pfn < nrPages {
+            let left = nrPages - pfn
+            guard let (m, o) = allocChunk(left: left, lastOrder: &lastOrder, noDMA: &noDMA, maxPages: max(maxPages, nrPages)) else {
+                throw .notEnoughRAM
+            }
+            let n = min(UInt64(1) << UInt64(o), left)
+            chunks.append(Dom0Chunk(pfn: PFN(pfn), mfn: m, order: o))
+            if config.debugBuild {
+                // `pfn = nr_pages - 1 - (pfn - (alloc_epfn - alloc_spfn))`: numbered from the top down,
+                // one run per page.
+                for i in 0..<n { map(nrPages - 1 - (pfn + i - blockPages), m.rawValue + i, 1) }
+            } else {
+                map(pfn, m.rawValue, n)
+            }
+            pfn += n
+        }
+        var p2mRuns = ExtentMap<P2MRun>()
+        for r in runs { p2mRuns.set(start: r.start, count: r.count, to: r.value) }
+        for r in p2mRuns.extents {
+            if case .machine(let b) = r.value { m2p.set(MFN(b), count: r.count, to: PFN(r.start)) }
+        }
+        let p2m = GuestP2M(initialList: p2mRuns.extents, nrPages: nrPages)
+        return Dom0Layout(domain: PVDomain(id: .dom0, p2m: p2m), nrPages: nrPages, maxPages: max(maxPages, nrPages),
+                          allocStart: MFN(allocStart), allocEnd: MFN(allocEnd), physmapFrames: physmap,
+                          chunks: chunks, log: log)
+    }
+
+    /// `alloc_chunk(d, max_pages)`.
+    private mutating func allocChunk(left: UInt64, lastOrder: inout Int, noDMA: inout Bool, maxPages: UInt64) -> (MFN, Int)? {
+        var order = BitMath.ceilLog2(left)
+        if order > lastOrder { order = lastOrder } else if left & (left - 1) != 0 { order -= 1 }
+        var page: MFN?
+        while true {
+            page = heap.allocate(order: order, addressBits: nil, noDMA: noDMA, noScrub: true)
+            if page != nil || order == 0 { break }
+            order -= 1
+        }
+        guard var found = page else {
+            guard noDMA else { return nil }
+            lastOrder = 21 - Int(Page.shift)
+            noDMA = false
+            return allocChunk(left: left, lastOrder: &lastOrder, noDMA: &noDMA, maxPages: maxPages)
+        }
+        lastOrder = order
+        var freeOrder = order
+        if !noDMA {
+            // A smaller chunk at a higher address is preferred.
+            var o = order
+            while o > 0 {
+                o -= 1
+                if (domains[.dom0]?.totPages ?? 0) + (1 << UInt64(o)) > maxPages { continue }
+                guard let pg2 = heap.allocate(order: o, addressBits: nil, noScrub: true) else { continue }
+                if pg2 > found {
+                    heap.free(found, order: freeOrder, dirty: false)
+                    found = pg2
+                    freeOrder = o
+                } else {
+                    heap.free(pg2, order: o, dirty: false)
+                }
+            }
+        }
+        assign(found, count: 1 << UInt64(freeOrder), to: .dom0)
+        return (found, freeOrder)
+    }
+}

@@ -1,0 +1,45 @@
+/// How a run of guest P2M entries maps: the stored words of `count` consecutive pfns.
+public enum P2MRun: ExtentValue, Hashable {
+    /// pfn `start + i` → machine frame `base + i`.
+    case machine(base: UInt64)
+    /// pfn `start + i` → foreign machine frame `base + i` (stored with `FOREIGN_FRAME_BIT`).
+    case foreign(base: UInt64)
+    /// Every pfn holds `IDENTITY_FRAME(pfn)`.
+    case identity
+    /// Every pfn holds `INVALID_P2M_ENTRY`.
+    case missing
+
+    /// The value `offset` entries later.
+    @inlinable
+    public func advanced(by offset: UInt64) -> P2MRun {
+        switch self {
+        case .machine(let b): return .machine(base: b &+ offset)
+        case .foreign(let b): return .foreign(base: b &+ offset)
+        case .identity, .missing: return self
+        }
+    }
+
+    /// The stored word of `pfn` when this value is the one for that pfn.
+    @inlinable
+    public func word(at pfn: UInt64) -> P2MWord {
+        switch self {
+        case .machine(let b): return P2MWord(rawValue: b)
+        case .foreign(let b): return P2MWord(rawValue: b | P2MWord.foreignBit)
+        case .identity: return P2MWord(rawValue: pfn | P2MWord.identityBit)
+        case .missing: return .invalid
+        }
+    }
+
+    /// The run value that stores `word` at `pfn`.
+    public init(word: P2MWord, at pfn: UInt64) {
+        switch word.decoded {
+        case .missing: self = .missing
+        case .machine(let m): self = .machine(base: m.rawValue)
+        case .foreign(let m): self = .foreign(base: m.rawValue)
+        case .identity(let p):
+            // A word carrying the identity bit for another pfn is kept as its raw frame so that
+            // nothing is lost; Linux only ever stores IDENTITY_FRAME(pfn) at pfn.
+            self = p.rawValue == pfn ? .identity : .machine(base: word.rawValue)
+        }
+    }
+}

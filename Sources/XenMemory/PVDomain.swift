@@ -1,0 +1,75 @@
+/// A Linux x86-64 PV domain as the model holds it: its id and the P2M its kernel keeps.
+public struct PVDomain: Sendable {
+    /// The domain id.
+    public var id: DomID
+    /// The guest's P2M.
+    public var p2m: GuestP2M
+    /// Creates a domain record.
+    public init(id: DomID, p2m: GuestP2M) { self.id = id; self.p2m = p2m }
+}
+
+/// Why `xen_create_contiguous_region` failed (it returns -ENOMEM for both).
+public enum ContiguousRegionError: Error, Equatable, Sendable {
+    /// `order > MAX_CONTIG_ORDER` (9 in v5.11).
+    case orderTooLarge(Int)
+    /// `XENMEM_exchange` did not exchange every frame; the old frames were put back.
+    case exchangeFailed(XenErrno)
+
+    /// The kernel's return value.
+    public var rc: Int32 { -12 }
+}
+
+extension XenHost {
+    /// `MAX_CONTIG_ORDER` in v5.11 (2 MiB).
+    public static let maxContiguousOrder = 9
+
+    /// `xen_create_contiguous_region(pstart, order, address_bits, &dma_handle)` as v5.11 does it:
+    /// record the old MFNs and set the P2M entries INVALID, exchange `2^order` order-0 frames for
+    /// one order-`order` extent below `2^address_bits`, then point the P2M at the new frames (the
+    /// M2P is set by the exchange) — or, on failure, put the old frames back. Returns the machine
+    /// address of the region.
+    public mutating func createContiguousRegion(_ guest: inout PVDomain, start: PFN, order: Int, addressBits: Int) -> Result<MachineAddress, ContiguousRegionError> {
+        guard order <= Self.maxContiguousOrder else { return .failure(.orderTooLarge(order)) }
+        let n: UInt64 = 1 << UInt64(order)
+        var inFrames: [UInt64] = []
+        inFrames.reserveCapacity(Int(n))
+        for i in 0..<n {
+            let pfn = start.advanced(by: i)
+            inFrames.append(guest.p2m.pfnToMFN(pfn))
+            _ = try? guest.p2m.setPhysToMachineFast(pfn, .invalid)
+        }
+        let result = exchange(
+            caller: guest.id,
+            input: ExchangeSide(extents: inFrames, order: 0, domain: guest.id),
+            output: ExchangeSide(extents: [start.rawValue], order: order, addressBits: addressBits, domain: guest.id))
+        if result.error == nil, let base = result.outputFrames.first {
+            _ = try? guest.p2m.setRange(start, count: n, to: .machine(base: base.rawValue))
+            return .success(base.address)
+        }
+        for (i, m) in inFrames.enumerated() {
+            _ = try? guest.p2m.setPhysToMachine(start.advanced(by: UInt64(i)), .machine(MFN(m)))
+        }
+        return .failure(.exchangeFailed(result.error ?? .enomem))
+    }
+
+    /// `xen_destroy_contiguous_region(pstart, order)` (v5.11): exchange the order-`order` extent
+    /// back for `2^order` unrestricted order-0 frames; on failure keep the contiguous frames.
+    /// Orders above `MAX_CONTIG_ORDER` are ignored, as in the kernel.
+    public mutating func destroyContiguousRegion(_ guest: inout PVDomain, start: PFN, order: Int) {
+        guard order <= Self.maxContiguousOrder else { return }
+        let n: UInt64 = 1 << UInt64(order)
+        let inFrame = guest.p2m.pfnToMFN(start)
+        for i in 0..<n { _ = try? guest.p2m.setPhysToMachineFast(start.advanced(by: i), .invalid) }
+        let result = exchange(
+            caller: guest.id,
+            input: ExchangeSide(extents: [inFrame], order: order, domain: guest.id),
+            output: ExchangeSide(extents: (0..<n).map { start.rawValue + $0 }, order: 0, domain: guest.id))
+        if result.error == nil {
+            for (i, m) in result.outputFrames.enumerated() {
+                _ = try? guest.p2m.setPhysToMachine(start.advanced(by: UInt64(i)), .machine(m))
+            }
+        } else {
+            _ = try? guest.p2m.setRange(start, count: n, to: .machine(base: inFrame))
+        }
+    }
+}

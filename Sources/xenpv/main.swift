@@ -1,0 +1,3 @@
+import ArgumentParser
+struct X: ParsableCommand { func run() {} }
+X.main()
