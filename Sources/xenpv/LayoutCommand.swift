@@ -1,0 +1,74 @@
+import ArgumentParser
+import XenMemory
+
+/// `xenpv layout`: build a host and a PV dom0 and show what Xen and Linux print, and the P2M.
+struct LayoutCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "layout",
+        abstract: "Build a QEMU-like host and a PV dom0; print the boot lines and the P2M runs.",
+        discussion: "The defaults are the captured real host: qemu -m 2048, dom0_mem=768M,max:768M."
+    )
+
+    @Option(name: .long, help: "Host RAM (QEMU -m), e.g. 2G, 20G, 4096M.", transform: SizeArgument.parse)
+    var ram: UInt64 = 2 << 30
+
+    @Option(name: .customLong("dom0-mem"), help: "Xen's dom0_mem= value.")
+    var dom0Mem: String = "768M,max:768M"
+
+    @Option(name: .customLong("dma-bits"), help: "Xen's dma_bits= (a DMA zone, as on NUMA hosts).")
+    var dmaBits: Int?
+
+    @Flag(name: .customLong("debug-build"), help: "Model a debug (CONFIG_DEBUG) hypervisor's scrambled layout.")
+    var debugBuild = false
+
+    @Option(name: .customLong("max-runs"), help: "Print at most this many P2M runs.")
+    var maxRuns: Int = 40
+
+    func validate() throws {
+        guard ram >= 64 << 20 else { throw ValidationError("--ram: at least 64M is needed, got \(ram) bytes") }
+        if let b = dmaBits, !(13...52).contains(b) { throw ValidationError("--dma-bits: expected 13…52, got \(b)") }
+        guard maxRuns >= 0 else { throw ValidationError("--max-runs: expected a count, got \(maxRuns)") }
+    }
+
+    func run() throws {
+        var host = XenHost(e820: .qemuPC(ramBytes: ram), dmaBits: dmaBits)
+        var config = Dom0BuildConfig()
+        do { config.memory = try Dom0MemoryOption(parsing: dom0Mem) } catch {
+            throw ValidationError("--dom0-mem: \(error)")
+        }
+        config.debugBuild = debugBuild
+        print("(XEN) Xen-e820 RAM map:")
+        for line in host.e820.xenLines { print("(XEN) \(line)") }
+        let layout: Dom0Layout
+        do { layout = try host.buildDom0(config) } catch {
+            throw ValidationError("dom0 does not fit on this host: \(error)")
+        }
+        for line in layout.log { print("(XEN) \(line)") }
+        var dom0 = layout.domain
+        let setup = LinuxPVMemorySetup.run(host: &host, domain: &dom0, nrPages: layout.nrPages,
+                                           maxReservation: layout.maxPages, map: host.e820)
+        for line in setup.log { print(line) }
+        let runs = dom0.p2m.runs(count: dom0.p2m.lastPfnHint)
+        print("P2M: \(runs.count) runs over \(dom0.p2m.lastPfnHint) pfns (max_pfn \(Hex.plain(dom0.p2m.lastPfnHint)))")
+        for r in runs.prefix(maxRuns) {
+            print("  pfn \(Hex.plain(r.start))  \(String(r.count).leftPadded(8)) pages  \(describe(r.value))")
+        }
+        if runs.count > maxRuns { print("  … \(runs.count - maxRuns) more runs") }
+    }
+
+    private func describe(_ v: P2MRun) -> String {
+        switch v {
+        case .machine(let b): return "→ mfn \(Hex.plain(b))"
+        case .foreign(let b): return "→ foreign mfn \(Hex.plain(b))"
+        case .identity: return "identity (1:1)"
+        case .missing: return "missing"
+        }
+    }
+}
+
+extension String {
+    /// The string right-aligned in `width` columns.
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

@@ -1,3 +1,0 @@
-import ArgumentParser
-struct X: ParsableCommand { func run() {} }
-X.main()
