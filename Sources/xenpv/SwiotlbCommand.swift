@@ -1,10 +1,78 @@
 import ArgumentParser
+import Swiotlb
 
 /// `xenpv swiotlb`: the software IO TLB on its own.
 struct SwiotlbCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiotlb",
         abstract: "The Linux software IO TLB (v5.11 semantics, the RFC's two pools).",
-        subcommands: []
+        subcommands: [SwiotlbReplayCommand.self, SwiotlbCmdlineCommand.self]
     )
+}
+
+/// `xenpv swiotlb replay <file>`.
+struct SwiotlbReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Replay a DMA trace against the v5.11 slot allocator; one result line per map/unmap.",
+        discussion: "The format is documented in docs/trace-format.md. Kernel messages go to stderr."
+    )
+
+    @Argument(help: "The trace file, or - for standard input.")
+    var trace: String
+
+    @Option(help: "Kernel semantics: v5.11 or rfc-v1 (two pools are always rfc-v1).")
+    var kernel: String = "v5.11"
+
+    func run() throws {
+        guard let k = SwiotlbKernel(rawValue: kernel) else {
+            throw ValidationError("--kernel: expected v5.11 or rfc-v1, got '\(kernel)'")
+        }
+        let reader: LineReader
+        do { reader = try LineReader(path: trace) } catch { throw ValidationError("\(trace): \(error)") }
+        var replayer = TraceReplayer(kernel: k)
+        var out = OutputBuffer()
+        var number = 0
+        while let line = reader.next() {
+            number += 1
+            do {
+                for l in try replayer.feed(Substring(line), line: number) { out.append(l) }
+            } catch let error as TraceError {
+                out.flush()
+                StandardError.write(replayer.takeMessages().map(\.description))
+                StandardError.write(["\(trace == "-" ? "<stdin>" : trace):\(error.line): \(error.message): '\(error.token)'"])
+                throw ExitCode(1)
+            }
+            let msgs = replayer.takeMessages()
+            if !msgs.isEmpty { out.flush(); StandardError.write(msgs.map(\.description)) }
+        }
+        for l in replayer.finish() { out.append(l) }
+        out.flush()
+    }
+}
+
+/// `xenpv swiotlb cmdline <value>`: how a kernel reads `swiotlb=`.
+struct SwiotlbCmdlineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cmdline",
+        abstract: "Show how a kernel parses a swiotlb= value: slots, sizes and force mode."
+    )
+
+    @Argument(help: "The value after swiotlb=, e.g. 65536,force or 65536,1048576,force.")
+    var value: String
+
+    @Option(help: "Kernel semantics: v5.11 or rfc-v1.")
+    var kernel: String = "v5.11"
+
+    func run() throws {
+        guard let k = SwiotlbKernel(rawValue: kernel) else {
+            throw ValidationError("--kernel: expected v5.11 or rfc-v1, got '\(kernel)'")
+        }
+        let c = SwiotlbCommandLine(parsing: value, kernel: k)
+        let lo = c.effectiveNslabs
+        print("nslabs=\(lo) (\((lo << 11) >> 20)MB)\(c.nslabs == 0 ? " default" : "")")
+        if let hi = c.highNslabs { print("nslabs-highmem=\(hi) (\((hi << 11) >> 20)MB)") }
+        print("force=\(c.force)")
+        if !c.ignored.isEmpty { print("ignored='\(c.ignored)' (the kernel accepts and ignores it)") }
+    }
 }

@@ -1,1 +1,0 @@
-/// The software IO TLB.\npublic enum SwiotlbVersion {}

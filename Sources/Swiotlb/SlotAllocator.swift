@@ -1,0 +1,139 @@
+/// Slot geometry of the software IO TLB.
+public enum IOTLB {
+    /// `IO_TLB_SHIFT`.
+    public static let shift = 11
+    /// Slot ("slab") size in bytes.
+    public static let slotSize = 1 << shift
+    /// `IO_TLB_SEGSIZE`: slots per segment, the longest single mapping.
+    public static let segmentSlots = 128
+    /// `IO_TLB_DEFAULT_SIZE` in slots (64 MiB).
+    public static let defaultSlots = (64 << 20) >> shift
+    /// `swiotlb_max_mapping_size` in v5.11.
+    public static let maxMappingSize = slotSize * segmentSlots
+    /// `INVALID_PHYS_ADDR`.
+    public static let invalidAddress: UInt64 = ~0
+    /// `ALIGN(x, 128)`, wrapping as the kernel's unsigned arithmetic does.
+    public static func alignToSegment(_ n: UInt64) -> UInt64 { (n &+ 127) & ~127 }
+}
+
+/// One pool of bounce slots with Linux v5.11's allocator state: `io_tlb_list` (free-run length
+/// up to the end of the 128-slot segment, 0 = used), `io_tlb_orig_addr`, the next-fit cursor
+/// `io_tlb_index` and `io_tlb_used`.
+public struct SlotPool: Sendable {
+    /// The RFC's buffer name (`Low Mem`, `High Mem`), nil for the single v5.11 pool.
+    public var name: String?
+    /// `io_tlb_start`: first byte (pseudo-physical).
+    public let start: UInt64
+    /// `io_tlb_nslabs`.
+    public let nslabs: Int
+    /// `io_tlb_list`.
+    public private(set) var list: [UInt32]
+    /// `io_tlb_orig_addr`.
+    public private(set) var origAddress: [UInt64]
+    /// `io_tlb_index`: where the next search starts.
+    public private(set) var index = 0
+    /// `io_tlb_used`: slots in use.
+    public private(set) var used = 0
+    /// High-water mark of `used` (what v6.4's `io_tlb_used_hiwater` would show).
+    public private(set) var usedHighWater = 0
+
+    /// A fresh pool: each segment's list reads 128, 127, …, 1.
+    public init(name: String? = nil, start: UInt64, nslabs: Int) {
+        self.name = name
+        self.start = start
+        self.nslabs = nslabs
+        list = (0..<nslabs).map { UInt32(IOTLB.segmentSlots - $0 % IOTLB.segmentSlots) }
+        origAddress = Array(repeating: IOTLB.invalidAddress, count: nslabs)
+    }
+
+    /// `io_tlb_end`: one past the last byte.
+    public var end: UInt64 { start + UInt64(nslabs) << UInt64(IOTLB.shift) }
+    /// Whether a pseudo-physical address lies in the pool (`is_swiotlb_buffer`).
+    public func contains(_ address: UInt64) -> Bool { address >= start && address < end }
+    /// The pool size in bytes.
+    public var bytes: UInt64 { UInt64(nslabs) << UInt64(IOTLB.shift) }
+
+    /// Finds and takes `nslots` slots as v5.11's `swiotlb_tbl_map_single` does: quick fail when
+    /// fewer are free, next-fit from the cursor aligned to `stride` with wrap-around, skipping
+    /// runs that would cross a `maxSlots` boundary counted from `offsetSlots`, taking the first
+    /// slot whose free run is long enough; then renumber the free run before it backwards and
+    /// move the cursor past it. Returns the first slot, or nil ("buffer is full").
+    public mutating func allocate(nslots: Int, stride: Int, offsetSlots: UInt64, maxSlots: UInt64) -> Int? {
+        if nslots > nslabs - used { return nil }
+        var idx = (index + stride - 1) / stride * stride
+        if idx >= nslabs { idx = 0 }
+        let wrap = idx
+        let boundaryMask = maxSlots &- 1
+        @inline(__always) func crossesBoundary(_ i: Int) -> Bool {
+            ((offsetSlots &+ UInt64(i)) & boundaryMask) + UInt64(nslots) > maxSlots
+        }
+        repeat {
+            while crossesBoundary(idx) {
+                idx += stride
+                if idx >= nslabs { idx = 0 }
+                if idx == wrap { return nil }
+            }
+            // (`idx + nslots <= nslabs` only matters for a pool whose last segment is partial, which
+            // the kernel never builds; it keeps the model from running off the end.)
+            if Int(list[idx]) >= nslots && idx + nslots <= nslabs {
+                for i in idx..<(idx + nslots) { list[i] = 0 }
+                var count: UInt32 = 0
+                var i = idx - 1
+                while i >= 0 && i % IOTLB.segmentSlots != IOTLB.segmentSlots - 1 && list[i] != 0 {
+                    count += 1
+                    list[i] = count
+                    i -= 1
+                }
+                index = idx + nslots < nslabs ? idx + nslots : 0
+                used += nslots
+                usedHighWater = max(usedHighWater, used)
+                return idx
+            }
+            idx += stride
+            if idx >= nslabs { idx = 0 }
+        } while idx != wrap
+        return nil
+    }
+
+    /// Records the original address of each slot of a mapping: `orig + k * 2048`.
+    public mutating func setOriginal(_ orig: UInt64, slot: Int, nslots: Int) {
+        for k in 0..<nslots { origAddress[slot + k] = orig &+ UInt64(k << IOTLB.shift) }
+    }
+
+    /// Gives `nslots` slots from `slot` back as v5.11 does: absorb the free run after them if it
+    /// is in the same segment, number the freed slots backwards, clear their original addresses,
+    /// then extend the free run before them up to a used slot or the segment start.
+    public mutating func release(slot: Int, nslots: Int) {
+        let segmentEnd = (slot + 1 + IOTLB.segmentSlots - 1) / IOTLB.segmentSlots * IOTLB.segmentSlots
+        // Past the pool's last slot the kernel reads the zeroed rest of the list's page: 0.
+        var count: UInt32 = slot + nslots < segmentEnd && slot + nslots < nslabs ? list[slot + nslots] : 0
+        var i = slot + nslots - 1
+        while i >= slot {
+            count += 1
+            list[i] = count
+            origAddress[i] = IOTLB.invalidAddress
+            i -= 1
+        }
+        i = slot - 1
+        while i >= 0 && i % IOTLB.segmentSlots != IOTLB.segmentSlots - 1 && list[i] != 0 {
+            count += 1
+            list[i] = count
+            i -= 1
+        }
+        used -= nslots
+    }
+
+    /// Whether `list` holds the v5.11 invariant: each entry is the distance to the first used
+    /// slot or the segment end, whichever comes first (checked over whole segments).
+    public var freeRunInvariantHolds: Bool {
+        var expected: UInt32 = 0
+        let whole = nslabs / IOTLB.segmentSlots * IOTLB.segmentSlots
+        for i in stride(from: whole - 1, through: 0, by: -1) {
+            if (i + 1) % IOTLB.segmentSlots == 0 { expected = 0 }
+            if list[i] == 0 { expected = 0; continue }
+            expected += 1
+            if list[i] != expected { return false }
+        }
+        return true
+    }
+}

@@ -1,0 +1,205 @@
+/// A message the kernel would print.
+public struct KernelMessage: Sendable, Hashable, CustomStringConvertible {
+    /// The device name `dev_warn` puts first, if any.
+    public var device: String?
+    /// The text, without the trailing newline.
+    public var text: String
+    /// The line as it appears in the log.
+    public var description: String { device.map { "\($0): \(text)" } ?? text }
+}
+
+/// Why a map did not return a bounce buffer.
+public enum SwiotlbMapError: Error, Sendable, Hashable {
+    /// `mapping_size > alloc_size`: "Invalid sizes".
+    case invalidSize
+    /// No run of free slots fits: "swiotlb buffer is full".
+    case full
+}
+
+/// Where the kernel would `BUG()` or `panic()`.
+public enum SwiotlbBug: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A sync whose direction contradicts the target (`BUG_ON` in `swiotlb_tbl_sync_single`).
+    case syncDirection(DMADirection, SyncTarget)
+    /// A mapping of zero slots.
+    case zeroSize
+    /// `no_iotlb_memory`: "Can not allocate SWIOTLB buffer earlier …" panic.
+    case noMemory
+    /// An address that is in no pool.
+    case notABounceBuffer(UInt64)
+    /// A segment boundary that is not a power of two (`iommu_is_span_boundary`'s `BUG_ON`).
+    case boundaryNotPowerOfTwo(UInt64)
+
+    /// What happened, in the kernel's words where it has them.
+    public var description: String {
+        switch self {
+        case .syncDirection(let d, let t): return "kernel BUG: sync for \(t.rawValue) with direction \(d.rawValue)"
+        case .zeroSize: return "kernel BUG: mapping of 0 slots"
+        case .noMemory: return "Kernel panic: Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer"
+        case .notABounceBuffer(let a): return "kernel BUG: 0x\(String(a, radix: 16)) is not in any swiotlb pool"
+        case .boundaryNotPowerOfTwo(let m): return "kernel BUG: segment boundary mask 0x\(String(m, radix: 16)) is not 2^n-1"
+        }
+    }
+}
+
+/// A successful bounce mapping.
+public struct BounceMapping: Sendable, Hashable {
+    /// The bounce buffer's address (`tlb_addr`).
+    public var address: UInt64
+    /// Which pool it came from.
+    public var pool: Int
+    /// Its first slot.
+    public var slot: Int
+    /// Slots taken.
+    public var nslots: Int
+}
+
+/// The software IO TLB of one kernel: its pools, force mode, messages and the bytes it copies.
+///
+/// v5.11 has one pool; rfc-v1 has a low pool and optionally a high (64-bit) pool, chosen per
+/// mapping by the device's `min_not_zero(dma_mask, bus_dma_limit)`.
+public struct SoftwareIOTLB: Sendable {
+    /// The kernel whose behaviour is modelled.
+    public let kernel: SwiotlbKernel
+    /// The pools: the low (or only) pool first.
+    public private(set) var pools: [SlotPool]
+    /// `swiotlb_force`.
+    public var force: SwiotlbForce
+    /// The physical memory the pools and the original buffers live in.
+    public var memory = PhysicalMemory()
+    /// Whether map/unmap/sync copy bytes (off for trace replay, which carries no data).
+    public var copiesData = true
+    /// Messages printed so far.
+    public private(set) var messages: [KernelMessage] = []
+    private var warnedInvalidSize = Set<String>()
+    /// `max_segment` (what `swiotlb_max_segment()` returns while memory exists).
+    public var maxSegment: UInt64
+
+    /// A TLB over the given pools (the kernel's `swiotlb_init_with_tbl` for each).
+    public init(kernel: SwiotlbKernel = .v5_11, pools: [SlotPool], force: SwiotlbForce = .normal) {
+        self.kernel = kernel
+        self.pools = pools
+        self.force = force
+        let bytes = pools.first?.bytes ?? 0
+        maxSegment = force == .force ? 1 : bytes / 4096 * 4096
+    }
+
+    /// The `software IO TLB: mapped [mem %pa-%pa] (%luMB)` lines (rfc-v1: `<name> mapped …`).
+    public var infoLines: [String] {
+        pools.map { p in
+            let name = kernel == .rfcV1 ? "\(p.name ?? "Low Mem") " : ""
+            return "software IO TLB: \(name)mapped [mem 0x\(hex16(p.start))-0x\(hex16(p.end))] (\(p.bytes >> 20)MB)"
+        }
+    }
+
+    /// debugfs files and values: `io_tlb_nslabs`, `io_tlb_used` and, with a second pool (RFC),
+    /// `io_tlb_nslabs-highmem`, `io_tlb_used-highmem`.
+    public var debugfs: [(file: String, value: Int)] {
+        var out: [(String, Int)] = []
+        if let lo = pools.first { out += [("io_tlb_nslabs", lo.nslabs), ("io_tlb_used", lo.used)] }
+        if pools.count > 1 { out += [("io_tlb_nslabs-highmem", pools[1].nslabs), ("io_tlb_used-highmem", pools[1].used)] }
+        return out
+    }
+
+    /// `is_swiotlb_buffer(paddr)`.
+    public func isBounceBuffer(_ address: UInt64) -> Bool { pools.contains { $0.contains(address) } }
+
+    /// `swiotlb_max_segment()`.
+    public var maxSegmentSize: UInt64 { pools.isEmpty ? 0 : maxSegment }
+
+    /// The pool the RFC rule picks: the high pool iff it exists and the device's
+    /// `min_not_zero(dma_mask, bus_dma_limit)` is exactly `DMA_BIT_MASK(64)`.
+    public func poolIndex(for device: DMADevice) -> Int {
+        pools.count > 1 && device.effectiveLimit == ~0 ? 1 : 0
+    }
+
+    /// `swiotlb_tbl_map_single(dev, orig, mapping_size, alloc_size, dir, attrs)` (v5.11).
+    public mutating func map(device: DMADevice, original: UInt64, mappingSize: Int, allocSize: Int,
+                             direction: DMADirection, attributes: DMAAttributes = [],
+                             tableDMAAddress: UInt64? = nil) throws(SwiotlbBug) -> Result<BounceMapping, SwiotlbMapError> {
+        guard !pools.isEmpty else { throw .noMemory }
+        if mappingSize > allocSize {
+            let key = device.name ?? ""
+            if !warnedInvalidSize.contains(key) {
+                warnedInvalidSize.insert(key)
+                messages.append(KernelMessage(device: device.name, text: "Invalid sizes (mapping: \(mappingSize) bytes, alloc: \(allocSize) bytes)"))
+            }
+            return .failure(.invalidSize)
+        }
+        let p = poolIndex(for: device)
+        let mask = device.segmentBoundaryMask
+        let tblDMA = (tableDMAAddress ?? pools[p].start) & mask
+        let offsetSlots = (tblDMA &+ UInt64(IOTLB.slotSize - 1)) >> UInt64(IOTLB.shift)
+        let maxSlots: UInt64 = mask &+ 1 != 0 ? ((mask &+ 1) &+ UInt64(IOTLB.slotSize - 1)) >> UInt64(IOTLB.shift) : 1 << UInt64(64 - IOTLB.shift)
+        guard maxSlots & (maxSlots &- 1) == 0, maxSlots != 0 else { throw .boundaryNotPowerOfTwo(mask) }
+        let nslots = (allocSize + IOTLB.slotSize - 1) >> IOTLB.shift
+        guard nslots > 0 else { throw .zeroSize }
+        let stride = allocSize >= 4096 ? 2 : 1
+        guard let slot = pools[p].allocate(nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots) else {
+            if !attributes.contains(.noWarn) {
+                let name = kernel == .rfcV1 ? "\(pools[p].name ?? "Low Mem") " : ""
+                messages.append(KernelMessage(device: device.name,
+                    text: "\(name)swiotlb buffer is full (sz: \(allocSize) bytes), total \(pools[p].nslabs) (slots), used \(pools[p].used) (slots)"))
+            }
+            return .failure(.full)
+        }
+        pools[p].setOriginal(original, slot: slot, nslots: nslots)
+        let tlb = pools[p].start + UInt64(slot << IOTLB.shift)
+        if copiesData && !attributes.contains(.skipCPUSync) && (direction == .toDevice || direction == .bidirectional) {
+            memory.copy(from: original, to: tlb, count: mappingSize)
+        }
+        return .success(BounceMapping(address: tlb, pool: p, slot: slot, nslots: nslots))
+    }
+
+    /// `swiotlb_tbl_unmap_single(dev, tlb, mapping_size, alloc_size, dir, attrs)` (v5.11): copy
+    /// back for FROM_DEVICE/BIDIRECTIONAL unless SKIP_CPU_SYNC, then free with merging.
+    /// Returns the pool it freed from.
+    @discardableResult
+    public mutating func unmap(_ tlb: UInt64, mappingSize: Int, allocSize: Int, direction: DMADirection,
+                               attributes: DMAAttributes = []) throws(SwiotlbBug) -> Int {
+        guard let p = pools.firstIndex(where: { $0.contains(tlb) }) else { throw .notABounceBuffer(tlb) }
+        let nslots = (allocSize + IOTLB.slotSize - 1) >> IOTLB.shift
+        guard nslots > 0 else { throw .zeroSize }
+        let slot = Int((tlb - pools[p].start) >> UInt64(IOTLB.shift))
+        let orig = pools[p].origAddress[slot]
+        if copiesData && orig != IOTLB.invalidAddress && !attributes.contains(.skipCPUSync)
+            && (direction == .fromDevice || direction == .bidirectional) {
+            memory.copy(from: tlb, to: orig, count: mappingSize)
+        }
+        pools[p].release(slot: slot, nslots: min(nslots, pools[p].nslabs - slot))
+        return p
+    }
+
+    /// `swiotlb_tbl_sync_single(dev, tlb, size, dir, target)` (v5.11): the original address of
+    /// the slot plus the offset inside it; for the CPU copy back (FROM_DEVICE/BIDIRECTIONAL), for
+    /// the device copy out (TO_DEVICE/BIDIRECTIONAL); any other combination but the no-op one
+    /// is the kernel's BUG.
+    public mutating func sync(_ tlb: UInt64, size: Int, direction: DMADirection, target: SyncTarget) throws(SwiotlbBug) {
+        guard let p = pools.firstIndex(where: { $0.contains(tlb) }) else { throw .notABounceBuffer(tlb) }
+        let slot = Int((tlb - pools[p].start) >> UInt64(IOTLB.shift))
+        var orig = pools[p].origAddress[slot]
+        if orig == IOTLB.invalidAddress { return }
+        orig &+= tlb & UInt64(IOTLB.slotSize - 1)
+        switch (target, direction) {
+        case (.cpu, .fromDevice), (.cpu, .bidirectional):
+            if copiesData { memory.copy(from: tlb, to: orig, count: size) }
+        case (.cpu, .toDevice), (.device, .fromDevice):
+            break
+        case (.device, .toDevice), (.device, .bidirectional):
+            if copiesData { memory.copy(from: orig, to: tlb, count: size) }
+        default:
+            throw .syncDirection(direction, target)
+        }
+    }
+
+    /// Drops the messages collected so far and returns them.
+    public mutating func takeMessages() -> [KernelMessage] {
+        defer { messages.removeAll() }
+        return messages
+    }
+}
+
+/// `%016llx`.
+func hex16(_ v: UInt64) -> String {
+    let s = String(v, radix: 16)
+    return String(repeating: "0", count: max(0, 16 - s.count)) + s
+}
