@@ -37,7 +37,7 @@ struct SwiotlbReplayCommand: ParsableCommand {
             number += 1
             do {
                 for l in try replayer.feed(Substring(line), line: number) { out.append(l) }
-            } catch let error as TraceError {
+            } catch {
                 out.flush()
                 StandardError.write(replayer.takeMessages().map(\.description))
                 StandardError.write(["\(trace == "-" ? "<stdin>" : trace):\(error.line): \(error.message): '\(error.token)'"])
