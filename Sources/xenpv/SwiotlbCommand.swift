@@ -22,15 +22,12 @@ struct SwiotlbReplayCommand: ParsableCommand {
     var trace: String
 
     @Option(help: "Kernel semantics: v5.11 or rfc-v1 (two pools are always rfc-v1).")
-    var kernel: String = "v5.11"
+    var kernel: SwiotlbKernel = .v5_11
 
     func run() throws {
-        guard let k = SwiotlbKernel(rawValue: kernel) else {
-            throw ValidationError("--kernel: expected v5.11 or rfc-v1, got '\(kernel)'")
-        }
         let reader: LineReader
         do { reader = try LineReader(path: trace) } catch { throw ValidationError("\(trace): \(error)") }
-        var replayer = TraceReplayer(kernel: k)
+        var replayer = TraceReplayer(kernel: kernel)
         var out = OutputBuffer()
         var number = 0
         while let line = reader.next() {
@@ -62,13 +59,10 @@ struct SwiotlbCmdlineCommand: ParsableCommand {
     var value: String
 
     @Option(help: "Kernel semantics: v5.11 or rfc-v1.")
-    var kernel: String = "v5.11"
+    var kernel: SwiotlbKernel = .v5_11
 
     func run() throws {
-        guard let k = SwiotlbKernel(rawValue: kernel) else {
-            throw ValidationError("--kernel: expected v5.11 or rfc-v1, got '\(kernel)'")
-        }
-        let c = SwiotlbCommandLine(parsing: value, kernel: k)
+        let c = SwiotlbCommandLine(parsing: value, kernel: kernel)
         let lo = c.effectiveNslabs
         print("nslabs=\(lo) (\((lo << 11) >> 20)MB)\(c.nslabs == 0 ? " default" : "")")
         if let hi = c.highNslabs { print("nslabs-highmem=\(hi) (\((hi << 11) >> 20)MB)") }
@@ -76,3 +70,6 @@ struct SwiotlbCmdlineCommand: ParsableCommand {
         if !c.ignored.isEmpty { print("ignored='\(c.ignored)' (the kernel accepts and ignores it)") }
     }
 }
+
+/// `--kernel v5.11|rfc-v1`.
+extension SwiotlbKernel: ExpressibleByArgument {}
