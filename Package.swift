@@ -22,7 +22,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "XenMemoryTests", dependencies: ["XenMemory"]),
-        .testTarget(name: "SwiotlbTests", dependencies: ["Swiotlb"]),
+        .target(name: "XenPVTestSupport", path: "Tests/Support"),
+        .testTarget(name: "XenMemoryTests", dependencies: ["XenMemory", "XenPVTestSupport"]),
+        .testTarget(name: "SwiotlbTests", dependencies: ["Swiotlb", "XenPVTestSupport"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Testing
+import XenPVTestSupport
 @testable import Swiotlb
 
 @Suite("v5.11 slot allocator")
@@ -139,18 +140,5 @@ struct SlotAllocatorTests {
             #expect(t.pools[0].used == live.reduce(0) { $0 + $1.0.nslots })
             #expect(t.pools[0].used == t.pools[0].list.filter { $0 == 0 }.count)
         }
-    }
-}
-
-/// A small deterministic generator for property tests.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }

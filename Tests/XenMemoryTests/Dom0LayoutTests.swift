@@ -1,4 +1,5 @@
 import Testing
+import XenPVTestSupport
 @testable import XenMemory
 
 @Suite("Dom0 builder and Linux PV memory setup")
@@ -181,17 +182,4 @@ func assertRoundTrip(host: XenHost, dom0: PVDomain, nrRAM: UInt64) {
                 "pfn \(Hex.plain(run.start)) → mfn \(Hex.plain(base)) ×\(run.count) has M2P \(m2pRuns)")
     }
     #expect(ram == nrRAM)
-}
-
-/// A small deterministic generator for property tests.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
 }
