@@ -59,19 +59,23 @@ extension XenHost {
         for c in 0..<chunks {
             // Steal the inputs (steal_page: the frame must be the domain's).
             var stolen: [MFN] = []
+            var seen = Set<UInt64>()
             for j in 0..<inPerChunk {
                 let base = input.extents[c * inPerChunk + j]
                 for k in 0..<inPages {
                     let mfn = MFN(base &+ k)
-                    guard mfn.rawValue < maxPage, owner(of: mfn) == dom else {
+                    // A frame listed twice is no longer the domain's the second time.
+                    guard mfn.rawValue < maxPage, owner(of: mfn) == dom, seen.insert(mfn.rawValue).inserted else {
                         restore(stolen, to: dom)
                         return fail(.einval, exchanged, frames)
                     }
-                    owners.remove(start: mfn.rawValue, count: 1)
-                    domains[dom]?.totPages -= 1
                     stolen.append(mfn)
                 }
             }
+            for run in Self.runs(of: stolen) {
+                owners.remove(start: run.lowerBound, count: UInt64(run.count))
+            }
+            domains[dom]?.totPages -= UInt64(stolen.count)
             // Allocate the outputs (MEMF_no_owner, below address_bits).
             var allocated: [MFN] = []
             for _ in 0..<outPerChunk {
@@ -83,10 +87,8 @@ extension XenHost {
                 allocated.append(m)
             }
             // Free the stolen inputs, last stolen first; their M2P entries become INVALID.
-            for mfn in stolen.reversed() {
-                m2p.invalidate(mfn, count: 1)
-                heap.free(mfn, order: 0, dirty: true)
-            }
+            for run in Self.runs(of: stolen) { m2p.invalidate(MFN(run.lowerBound), count: UInt64(run.count)) }
+            for mfn in stolen.reversed() { heap.free(mfn, order: 0, dirty: true) }
             // Assign the outputs and point the M2P at the requested gpfns.
             for (j, m) in allocated.enumerated() {
                 assign(m, count: outPages, to: dom)
@@ -100,6 +102,19 @@ extension XenHost {
     }
 
     private mutating func restore(_ stolen: [MFN], to dom: DomID) {
-        for m in stolen { assign(m, count: 1, to: dom) }
+        for run in Self.runs(of: stolen) { assign(MFN(run.lowerBound), count: UInt64(run.count), to: dom) }
+    }
+
+    /// Consecutive frames of `frames` (in their order) as ranges.
+    static func runs(of frames: [MFN]) -> [Range<UInt64>] {
+        var out: [Range<UInt64>] = []
+        for m in frames {
+            if let last = out.last, last.upperBound == m.rawValue {
+                out[out.count - 1] = last.lowerBound..<(m.rawValue + 1)
+            } else {
+                out.append(m.rawValue..<(m.rawValue + 1))
+            }
+        }
+        return out
     }
 }

@@ -33,11 +33,9 @@ extension XenHost {
         let n: UInt64 = 1 << UInt64(order)
         var inFrames: [UInt64] = []
         inFrames.reserveCapacity(Int(n))
-        for i in 0..<n {
-            let pfn = start.advanced(by: i)
-            inFrames.append(guest.p2m.pfnToMFN(pfn))
-            _ = try? guest.p2m.setPhysToMachineFast(pfn, .invalid)
-        }
+        for i in 0..<n { inFrames.append(guest.p2m.pfnToMFN(start.advanced(by: i))) }
+        // Zap: every entry INVALID (a store into the list; shared missing leaves already hold it).
+        _ = try? guest.p2m.setRange(start, count: n, to: .missing)
         let result = exchange(
             caller: guest.id,
             input: ExchangeSide(extents: inFrames, order: 0, domain: guest.id),
@@ -46,9 +44,7 @@ extension XenHost {
             _ = try? guest.p2m.setRange(start, count: n, to: .machine(base: base.rawValue))
             return .success(base.address)
         }
-        for (i, m) in inFrames.enumerated() {
-            _ = try? guest.p2m.setPhysToMachine(start.advanced(by: UInt64(i)), .machine(MFN(m)))
-        }
+        restoreFrames(&guest, start: start, frames: inFrames)
         return .failure(.exchangeFailed(result.error ?? .enomem))
     }
 
@@ -59,17 +55,26 @@ extension XenHost {
         guard order <= Self.maxContiguousOrder else { return }
         let n: UInt64 = 1 << UInt64(order)
         let inFrame = guest.p2m.pfnToMFN(start)
-        for i in 0..<n { _ = try? guest.p2m.setPhysToMachineFast(start.advanced(by: i), .invalid) }
+        _ = try? guest.p2m.setRange(start, count: n, to: .missing)
         let result = exchange(
             caller: guest.id,
             input: ExchangeSide(extents: [inFrame], order: order, domain: guest.id),
             output: ExchangeSide(extents: (0..<n).map { start.rawValue + $0 }, order: 0, domain: guest.id))
         if result.error == nil {
-            for (i, m) in result.outputFrames.enumerated() {
-                _ = try? guest.p2m.setPhysToMachine(start.advanced(by: UInt64(i)), .machine(m))
-            }
+            restoreFrames(&guest, start: start, frames: result.outputFrames.map(\.rawValue))
         } else {
             _ = try? guest.p2m.setRange(start, count: n, to: .machine(base: inFrame))
+        }
+    }
+
+    /// Points `start + i` at `frames[i]`, a run at a time.
+    private func restoreFrames(_ guest: inout PVDomain, start: PFN, frames: [UInt64]) {
+        var i = 0
+        while i < frames.count {
+            var j = i + 1
+            while j < frames.count && frames[j] == frames[j - 1] &+ 1 { j += 1 }
+            _ = try? guest.p2m.setRange(start.advanced(by: UInt64(i)), count: UInt64(j - i), to: .machine(base: frames[i]))
+            i = j
         }
     }
 }
