@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "XenMemory", targets: ["XenMemory"]),
         .library(name: "Swiotlb", targets: ["Swiotlb"]),
+        .library(name: "XenSwiotlb", targets: ["XenSwiotlb"]),
         .executable(name: "xenpv", targets: ["xenpv"]),
     ],
     dependencies: [
@@ -14,16 +15,19 @@ let package = Package(
     targets: [
         .target(name: "XenMemory"),
         .target(name: "Swiotlb"),
+        .target(name: "XenSwiotlb", dependencies: ["XenMemory", "Swiotlb"]),
         .executableTarget(
             name: "xenpv",
             dependencies: [
                 "XenMemory",
                 "Swiotlb",
+                "XenSwiotlb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(name: "XenPVTestSupport", path: "Tests/Support"),
         .testTarget(name: "XenMemoryTests", dependencies: ["XenMemory", "XenPVTestSupport"]),
         .testTarget(name: "SwiotlbTests", dependencies: ["Swiotlb", "XenPVTestSupport"]),
+        .testTarget(name: "XenSwiotlbTests", dependencies: ["XenSwiotlb", "XenMemory", "Swiotlb", "XenPVTestSupport"]),
     ]
 )

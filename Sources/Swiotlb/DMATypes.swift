@@ -50,10 +50,31 @@ public struct DMADevice: Sendable, Hashable {
     public var busDMALimit: UInt64
     /// `dma_get_seg_boundary(dev)`: `~0` without DMA parameters, `0xffffffff` for PCI.
     public var segmentBoundaryMask: UInt64
+    /// `dev->coherent_dma_mask` (0 = not set: xen-swiotlb then uses 32 bits).
+    public var coherentDMAMask: UInt64
+    /// `dma_get_max_seg_size(dev)` (65536 for PCI devices).
+    public var maxSegmentSize: UInt64
+    /// `dev_is_dma_coherent(dev)` (always true on x86).
+    public var isCoherent: Bool
 
     /// A device; the defaults are a 64-bit device without DMA parameters.
-    public init(name: String? = nil, dmaMask: UInt64 = ~0, busDMALimit: UInt64 = 0, segmentBoundaryMask: UInt64 = ~0) {
+    public init(name: String? = nil, dmaMask: UInt64 = ~0, busDMALimit: UInt64 = 0, segmentBoundaryMask: UInt64 = ~0,
+                coherentDMAMask: UInt64 = 0, maxSegmentSize: UInt64 = 65536, isCoherent: Bool = true) {
         self.name = name; self.dmaMask = dmaMask; self.busDMALimit = busDMALimit; self.segmentBoundaryMask = segmentBoundaryMask
+        self.coherentDMAMask = coherentDMAMask; self.maxSegmentSize = maxSegmentSize; self.isCoherent = isCoherent
+    }
+
+    /// A PCI device with a `bits`-bit streaming and coherent mask (`dma_set_mask_and_coherent`),
+    /// the PCI core's 4 GiB segment boundary and 64 KiB segments.
+    public static func pci(_ name: String, bits: Int) -> DMADevice {
+        let mask: UInt64 = bits >= 64 ? ~0 : (1 << UInt64(bits)) - 1
+        return DMADevice(name: name, dmaMask: mask, segmentBoundaryMask: 0xffff_ffff, coherentDMAMask: mask)
+    }
+
+    /// `dma_capable(dev, addr, size, true)`: the last byte is within the effective limit.
+    public func isCapable(_ address: UInt64, size: UInt64) -> Bool {
+        let (last, o) = address.addingReportingOverflow(size &- 1)
+        return (size == 0 || !o) && last <= effectiveLimit
     }
 
     /// `min_not_zero(*dev->dma_mask, dev->bus_dma_limit)`.

@@ -1,0 +1,83 @@
+import Swiotlb
+import XenMemory
+
+/// dma-direct with swiotlb on a guest without Xen (x86, v5.11 and the RFC): the case of an AMD
+/// SEV guest, where `sme_early_init` sets `SWIOTLB_FORCE` and every streaming map bounces.
+public struct DirectDMA: Sendable {
+    /// The generic swiotlb.
+    public var tlb: SoftwareIOTLB
+    /// The kernel lines printed by the set-up and the maps.
+    public private(set) var log: [String]
+    private var warnedOverflow = Set<String>()
+
+    /// `swiotlb_adjust_size` for SEV: clamp(6% of RAM, 64 MiB, 1 GiB) in slots, rounded as the
+    /// kernel does.
+    public static func sevSlots(ramBytes: UInt64) -> UInt64 {
+        let size = min(max(ramBytes * 6 / 100, 64 << 20), 1 << 30)
+        let aligned = (size + 2047) / 2048 * 2048
+        return IOTLB.alignToSegment(aligned >> 11)
+    }
+
+    /// Boots the native swiotlb: sizes from `swiotlb=` (or, with memory encryption and no size
+    /// given, `swiotlb_adjust_size`), the low pool from `memblock_alloc_low` (below 4 GiB), the
+    /// RFC's high pool from `memblock_alloc` anywhere; memory encryption forces bouncing.
+    public static func boot(e820: E820Map, commandLine: SwiotlbCommandLine, kernel: SwiotlbKernel = .v5_11,
+                            memoryEncryption: Bool, memory: inout PseudoPhysicalAllocator) -> DirectDMA? {
+        var log: [String] = []
+        var lo = commandLine.nslabs
+        if memoryEncryption && lo == 0 {
+            lo = sevSlots(ramBytes: e820.ramPages << Page.shift)
+            log.append("software IO TLB: SWIOTLB bounce buffer size adjusted to \((lo << 11) >> 20)MB")
+        }
+        if lo == 0 { lo = UInt64(IOTLB.defaultSlots) }
+        var pools: [SlotPool] = []
+        guard let low = memory.allocate(pages: (lo << 11) >> Page.shift, limit: (1 << 32) >> Page.shift) else { return nil }
+        pools.append(SlotPool(name: kernel == .rfcV1 ? "Low Mem" : nil, start: low.lowerBound << Page.shift, nslabs: Int(lo)))
+        if kernel == .rfcV1, let hi = commandLine.highNslabs, let high = memory.allocate(pages: (hi << 11) >> Page.shift) {
+            pools.append(SlotPool(name: "High Mem", start: high.lowerBound << Page.shift, nslabs: Int(hi)))
+        }
+        let force: SwiotlbForce = memoryEncryption ? .force : commandLine.force
+        let tlb = SoftwareIOTLB(kernel: kernel, pools: pools, force: force)
+        log += tlb.infoLines
+        return DirectDMA(tlb: tlb, log: log)
+    }
+
+    /// `dma_direct_map_page` (v5.11): FORCE always bounces; otherwise bounce only when the
+    /// address is beyond the device's limit (NORMAL) or fail (NO_FORCE). A bounce buffer that
+    /// is itself beyond the limit is unmapped and reported once per device.
+    public mutating func mapPage(_ device: DMADevice, _ phys: UInt64, size: Int, direction: DMADirection,
+                                 attributes: DMAAttributes = []) throws(SwiotlbBug) -> Result<(address: UInt64, bounced: Bool), XenMapError> {
+        let capable = device.isCapable(phys, size: UInt64(size))
+        if tlb.force != .force {
+            if capable { return .success((phys, false)) }
+            if tlb.force == .noForce {
+                warnOnce(device, "DMA addr 0x\(Hex.padded(phys, 16))+\(size) overflow (mask \(String(device.dmaMask, radix: 16)), bus limit \(String(device.busDMALimit, radix: 16))).")
+                return .failure(.bounceBufferNotCapable)
+            }
+        }
+        switch try tlb.map(device: device, original: phys, mappingSize: size, allocSize: size, direction: direction, attributes: attributes) {
+        case .failure(.full): return .failure(.full)
+        case .failure(.invalidSize): return .failure(.invalidSize)
+        case .success(let m):
+            guard device.isCapable(m.address, size: UInt64(size)) else {
+                try tlb.unmap(m.address, mappingSize: size, allocSize: size, direction: direction, attributes: attributes.union(.skipCPUSync))
+                warnOnce(device, "swiotlb addr 0x\(Hex.padded(m.address, 16))+\(size) overflow (mask \(String(device.dmaMask, radix: 16)), bus limit \(String(device.busDMALimit, radix: 16))).")
+                return .failure(.bounceBufferNotCapable)
+            }
+            return .success((m.address, true))
+        }
+    }
+
+    /// `dma_direct_unmap_page`: bounce buffers are copied back and freed.
+    public mutating func unmapPage(_ device: DMADevice, _ address: UInt64, size: Int, direction: DMADirection,
+                                   attributes: DMAAttributes = []) throws(SwiotlbBug) {
+        guard tlb.isBounceBuffer(address) else { return }
+        try tlb.unmap(address, mappingSize: size, allocSize: size, direction: direction, attributes: attributes)
+    }
+
+    private mutating func warnOnce(_ device: DMADevice, _ text: String) {
+        let key = device.name ?? ""
+        guard warnedOverflow.insert(key).inserted else { return }
+        log.append(device.name.map { "\($0): \(text)" } ?? text)
+    }
+}

@@ -1,0 +1,180 @@
+import Swiotlb
+import XenMemory
+
+/// A DMA address handed to a device, and how it was obtained.
+public struct DMAHandle: Sendable, Hashable {
+    /// The bus (machine) address the device uses.
+    public var address: MachineAddress
+    /// Whether the data goes through a bounce buffer.
+    public var bounced: Bool
+    /// The pool of the bounce buffer (0 = low / only, 1 = high).
+    public var pool: Int?
+}
+
+/// Why a streaming map failed (`DMA_MAPPING_ERROR`).
+public enum XenMapError: Error, Sendable, Hashable {
+    /// `mapping_size > alloc_size`.
+    case invalidSize
+    /// No free run of slots: "swiotlb buffer is full".
+    case full
+    /// The bounce buffer itself is beyond the device's mask (it was unmapped again).
+    case bounceBufferNotCapable
+}
+
+/// xen-swiotlb in a PV dom0 (drivers/xen/swiotlb-xen.c, v5.11 and the RFC): the swiotlb pools
+/// set up over dom0's P2M, and the DMA API decisions made on machine addresses.
+public struct XenSwiotlb: Sendable {
+    /// The host (heap, M2P).
+    public var host: XenHost
+    /// Dom0 and its P2M.
+    public var dom0: PVDomain
+    /// Dom0's free pseudo-physical memory (coherent allocations come from here).
+    public var memory: PseudoPhysicalAllocator
+    /// The generic swiotlb holding the pools (pseudo-physical addresses).
+    public var tlb: SoftwareIOTLB
+    /// The kernel lines printed by the set-up.
+    public private(set) var log: [String]
+    /// Every `xen_create_contiguous_region` the fixup made.
+    public private(set) var exchanges: [FixupExchange]
+    /// Coherent allocations by first pfn: their order and whether they were exchanged
+    /// (`PageXenRemapped`).
+    public private(set) var coherent: [UInt64: (order: Int, remapped: Bool)] = [:]
+
+    init(host: XenHost, dom0: PVDomain, memory: PseudoPhysicalAllocator, tlb: SoftwareIOTLB, log: [String], exchanges: [FixupExchange]) {
+        self.host = host; self.dom0 = dom0; self.memory = memory; self.tlb = tlb; self.log = log; self.exchanges = exchanges
+    }
+
+    // MARK: Translation
+
+    /// `xen_phys_to_dma`: a pseudo-physical address to its bus (machine) address.
+    public func physToDMA(_ p: PhysicalAddress) -> MachineAddress { dom0.p2m.physToMachine(p) }
+
+    /// `xen_dma_to_phys` (via `bfn_to_pfn`, i.e. `mfn_to_pfn`).
+    public func dmaToPhys(_ d: MachineAddress) -> PhysicalAddress { dom0.p2m.machineToPhys(d, m2p: host.m2p) }
+
+    /// `is_xen_swiotlb_buffer(dev, dma)`: the frame is a local pfn (M2P + P2M round trip, so
+    /// foreign frames are ignored) inside one of the pools.
+    public func isXenBounceBuffer(_ d: MachineAddress) -> Bool {
+        guard let pfn = dom0.p2m.localPFN(ofBusFrame: d.mfn, m2p: host.m2p) else { return false }
+        return tlb.isBounceBuffer(pfn.address.rawValue)
+    }
+
+    /// `xen_swiotlb_dma_supported(dev, mask)`: the machine address of a pool's last byte fits
+    /// (the RFC: any pool's).
+    public func dmaSupported(_ mask: UInt64) -> Bool {
+        tlb.pools.contains { physToDMA(PhysicalAddress($0.end - 1)).rawValue <= mask }
+    }
+
+    // MARK: Streaming DMA
+
+    /// `xen_swiotlb_map_page`: direct when the machine range is within the device's limit,
+    /// machine-contiguous and not forced; otherwise bounce through the pool the RFC rule picks
+    /// and check the bounce buffer's machine address again.
+    public mutating func mapPage(_ device: DMADevice, _ phys: PhysicalAddress, size: Int, direction: DMADirection,
+                                 attributes: DMAAttributes = []) throws(SwiotlbBug) -> Result<DMAHandle, XenMapError> {
+        let dev = physToDMA(phys)
+        if device.isCapable(dev.rawValue, size: UInt64(size))
+            && dom0.p2m.isMachineContiguous(phys, size: UInt64(size))
+            && tlb.force != .force {
+            return .success(DMAHandle(address: dev, bounced: false, pool: nil))
+        }
+        switch try tlb.map(device: device, original: phys.rawValue, mappingSize: size, allocSize: size,
+                           direction: direction, attributes: attributes) {
+        case .failure(.full): return .failure(.full)
+        case .failure(.invalidSize): return .failure(.invalidSize)
+        case .success(let m):
+            let bus = physToDMA(PhysicalAddress(m.address))
+            guard device.isCapable(bus.rawValue, size: UInt64(size)) else {
+                try tlb.unmap(m.address, mappingSize: size, allocSize: size, direction: direction,
+                              attributes: attributes.union(.skipCPUSync))
+                return .failure(.bounceBufferNotCapable)
+            }
+            return .success(DMAHandle(address: bus, bounced: true, pool: m.pool))
+        }
+    }
+
+    /// `xen_swiotlb_unmap_page`: back to the pseudo-physical address through the M2P; a bounce
+    /// buffer is copied back (FROM_DEVICE/BIDIRECTIONAL) and freed.
+    public mutating func unmapPage(_ device: DMADevice, _ dma: MachineAddress, size: Int, direction: DMADirection,
+                                   attributes: DMAAttributes = []) throws(SwiotlbBug) {
+        guard isXenBounceBuffer(dma) else { return }
+        try tlb.unmap(dmaToPhys(dma).rawValue, mappingSize: size, allocSize: size, direction: direction, attributes: attributes)
+    }
+
+    /// `xen_swiotlb_sync_single_for_cpu` / `_for_device`.
+    public mutating func sync(_ device: DMADevice, _ dma: MachineAddress, size: Int, direction: DMADirection,
+                              target: SyncTarget) throws(SwiotlbBug) {
+        guard isXenBounceBuffer(dma) else { return }
+        try tlb.sync(dmaToPhys(dma).rawValue, size: size, direction: direction, target: target)
+    }
+
+    /// `xen_swiotlb_map_sg`: each element mapped in turn; on a failure the elements done so far
+    /// are unmapped with SKIP_CPU_SYNC and nil is returned (the kernel returns 0 and sets the
+    /// first element's length to 0).
+    public mutating func mapSG(_ device: DMADevice, _ list: [(PhysicalAddress, Int)], direction: DMADirection,
+                               attributes: DMAAttributes = []) throws(SwiotlbBug) -> [DMAHandle]? {
+        var done: [(DMAHandle, Int)] = []
+        for (p, len) in list {
+            switch try mapPage(device, p, size: len, direction: direction, attributes: attributes) {
+            case .success(let h): done.append((h, len))
+            case .failure:
+                for (h, l) in done {
+                    try unmapPage(device, h.address, size: l, direction: direction, attributes: attributes.union(.skipCPUSync))
+                }
+                return nil
+            }
+        }
+        return done.map(\.0)
+    }
+
+    /// `xen_swiotlb_unmap_sg`.
+    public mutating func unmapSG(_ device: DMADevice, _ handles: [(DMAHandle, Int)], direction: DMADirection,
+                                 attributes: DMAAttributes = []) throws(SwiotlbBug) {
+        for (h, len) in handles { try unmapPage(device, h.address, size: len, direction: direction, attributes: attributes) }
+    }
+
+    // MARK: Coherent DMA
+
+    /// `xen_swiotlb_alloc_coherent`: `2^order` pages of dom0; when their machine range is beyond
+    /// the coherent mask (default 32 bits) or not contiguous, exchange them with
+    /// `address_bits = fls64(mask)` and mark them remapped. Returns the pages and the DMA handle.
+    public mutating func allocCoherent(_ device: DMADevice, size: Int) -> (PhysicalAddress, MachineAddress)? {
+        let order = BitMath.pageOrder(bytes: UInt64(max(size, 1)))
+        let mask = device.coherentDMAMask != 0 ? device.coherentDMAMask : BitMath.dmaBitMask(32)
+        let bytes = Page.size << UInt64(order)
+        guard let pages = memory.allocate(pages: 1 << UInt64(order), alignPages: 1 << UInt64(order)) else { return nil }
+        let phys = PFN(pages.lowerBound).address
+        let dev = physToDMA(phys)
+        if dev.rawValue &+ bytes &- 1 <= mask && dom0.p2m.isMachineContiguous(phys, size: bytes) {
+            coherent[pages.lowerBound] = (order, false)
+            tlb.memory.write([UInt8](repeating: 0, count: Int(bytes)), at: phys.rawValue)
+            return (phys, dev)
+        }
+        switch host.createContiguousRegion(&dom0, start: phys.pfn, order: order, addressBits: BitMath.fls64(mask)) {
+        case .success(let m):
+            coherent[pages.lowerBound] = (order, true)
+            tlb.memory.write([UInt8](repeating: 0, count: Int(bytes)), at: phys.rawValue)
+            return (phys, m)
+        case .failure:
+            memory.release(pages)
+            return nil
+        }
+    }
+
+    /// `xen_swiotlb_free_coherent`: give an exchanged region back (`xen_destroy_contiguous_region`)
+    /// unless its handle is out of mask or not contiguous (the kernel WARNs and keeps it), then
+    /// free the pages.
+    public mutating func freeCoherent(_ device: DMADevice, size: Int, dma: MachineAddress) {
+        let order = BitMath.pageOrder(bytes: UInt64(max(size, 1)))
+        let mask = device.coherentDMAMask != 0 ? device.coherentDMAMask : BitMath.dmaBitMask(32)
+        let bytes = Page.size << UInt64(order)
+        let phys = dmaToPhys(dma)
+        guard let info = coherent[phys.pfn.rawValue] else { return }
+        let wellFormed = dma.rawValue &+ bytes &- 1 <= mask && dom0.p2m.isMachineContiguous(phys, size: bytes)
+        if wellFormed && info.remapped {
+            host.destroyContiguousRegion(&dom0, start: phys.pfn, order: order)
+        }
+        coherent[phys.pfn.rawValue] = nil
+        memory.release(phys.pfn.rawValue..<(phys.pfn.rawValue + (1 << UInt64(order))))
+    }
+}

@@ -1,0 +1,53 @@
+import Swiotlb
+import XenMemory
+@testable import XenSwiotlb
+
+/// A booted host and PV dom0 with Linux's PV memory set-up done, ready for xen-swiotlb.
+struct BootedDom0 {
+    var host: XenHost
+    var dom0: PVDomain
+    var e820: E820Map
+    var memory: PseudoPhysicalAllocator
+
+    /// QEMU `-m ramBytes`, Xen `dom0_mem=`, optional frames taken out of Xen's heap.
+    init(ramBytes: UInt64, dom0Mem: String?, reserved: [Range<UInt64>] = [], initrd: Range<UInt64>? = nil) throws {
+        host = XenHost(e820: .qemuPC(ramBytes: ramBytes), reserved: reserved + (initrd.map { [$0] } ?? []))
+        var cfg = Dom0BuildConfig()
+        if let d = dom0Mem { cfg.memory = try Dom0MemoryOption(parsing: d) }
+        cfg.initrd = initrd
+        let layout = try host.buildDom0(cfg)
+        dom0 = layout.domain
+        let setup = LinuxPVMemorySetup.run(host: &host, domain: &dom0, nrPages: layout.nrPages,
+                                           maxReservation: layout.maxPages, map: host.e820)
+        e820 = setup.e820
+        memory = PseudoPhysicalAllocator(e820: setup.e820)
+        // The first MiB and the kernel image's region are never handed out.
+        memory.reserve(0..<0x1000)
+    }
+
+    /// The real capture's host: qemu -m 2048, dom0_mem=768M,max:768M, the 913-page initrd.
+    static func realDefault() throws -> BootedDom0 {
+        try BootedDom0(ramBytes: 2 << 30, dom0Mem: "768M,max:768M", initrd: 0x7f66f..<0x7fa00)
+    }
+
+    func xenSwiotlb(_ cmdline: String = "", kernel: SwiotlbKernel = .v5_11, early: Bool = true) -> Result<XenSwiotlb, XenSwiotlbInitError> {
+        XenSwiotlb.initialize(host: host, dom0: dom0, memory: memory,
+                              config: XenSwiotlbConfig(kernel: kernel, commandLine: SwiotlbCommandLine(parsing: cmdline, kernel: kernel), early: early))
+    }
+}
+
+/// Checks the pools' segments and the P2M/M2P agreement after set-up.
+func checkPools(_ x: XenSwiotlb, lowLimit: UInt64 = 1 << 32) -> Bool {
+    var ok = true
+    for (i, pool) in x.tlb.pools.enumerated() {
+        let firstPFN = pool.start >> Page.shift
+        for seg in 0..<(pool.nslabs / 128) {
+            let pfn = PFN(firstPFN + UInt64(seg * 64))
+            let mfn = x.dom0.p2m.pfnToMFN(pfn)
+            ok = ok && x.dom0.p2m.isMachineContiguous(pfn.address, size: 64 * 4096)
+            if i == 0 { ok = ok && mfn % 64 == 0 && (mfn + 64) << Page.shift <= lowLimit }
+            for k in UInt64(0)..<64 { ok = ok && x.host.m2p.entry(MFN(mfn + k)) == pfn.rawValue + k }
+        }
+    }
+    return ok
+}
