@@ -31,7 +31,9 @@ public struct FixupExchange: Sendable, Hashable {
 }
 
 /// Why xen-swiotlb could not be set up.
-public struct XenSwiotlbInitError: Error, Sendable {
+public struct XenSwiotlbInitError: Error, Sendable, CustomStringConvertible {
+    /// The kernel's lines, one per line.
+    public var description: String { log.joined(separator: "\n") }
     /// The kernel's return value (-ENOMEM).
     public var rc: Int32
     /// True for early init, where the kernel panics.
