@@ -50,8 +50,19 @@ struct XenDMATests {
         #expect(x.tlb.memory.read(buf.rawValue, count: 13) == Array("HELLO, device".utf8))
         try x.unmapPage(dev, h.address, size: 13, direction: .bidirectional)
         #expect(x.tlb.pools[0].used == 0)
-        // A foreign or unrelated machine address is not a bounce buffer.
+        // An unrelated machine address is not a bounce buffer.
         #expect(!x.isXenBounceBuffer(MachineAddress(0x7010_0000)))
+        // Nor is another domain's frame whose M2P entry happens to name a pool pfn: the P2M
+        // round trip of bfn_to_local_pfn rejects it, so unmap leaves the pool alone.
+        x.host.addDomain(DomainState(id: DomID(5), maxPages: 16))
+        let foreign = x.host.populatePhysmap(DomID(5), gpfns: [PFN(0x2ac00)], order: 0)[0]
+        #expect(x.host.m2p.entry(foreign) == 0x2ac00)
+        #expect(!x.isXenBounceBuffer(foreign.address))
+        let held = try x.mapPage(dev, buf, size: 4096, direction: .toDevice).get()
+        try x.unmapPage(dev, foreign.address, size: 4096, direction: .toDevice)
+        #expect(x.tlb.pools[0].used == 2)
+        try x.unmapPage(dev, held.address, size: 4096, direction: .toDevice)
+        #expect(x.tlb.pools[0].used == 0)
     }
 
     @Test("scatter-gather: a failure undoes what was mapped")
