@@ -10,6 +10,139 @@ public struct TraceError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String { "line \(line): \(message): '\(token)'" }
 }
 
+/// One parsed line of a swiotlb trace (see `docs/trace-format.md`).
+public enum TraceOp: Sendable, Hashable {
+    /// `pool nslabs=<N> start=<0xHEX> [name=<word>]`.
+    case pool(nslabs: Int, start: UInt64, name: String?)
+    /// `map id=… orig=… size=… [alloc=…] dir=… [attrs=…] [seg_mask=…] [dma_mask=…]`.
+    case map(id: Substring, original: UInt64, size: Int, alloc: Int, direction: DMADirection,
+             attributes: DMAAttributes, segmentMask: UInt64, dmaMask: UInt64)
+    /// `unmap id=…`.
+    case unmap(id: Substring)
+    /// `sync id=… target=cpu|device`.
+    case sync(id: Substring, target: SyncTarget)
+
+    /// Largest pool a trace may declare (slots).
+    public static let maxPoolSlots = 1 << 25
+
+    /// Parses one line; nil for a blank or comment line.
+    public static func parse(_ text: Substring, line: Int) throws(TraceError) -> TraceOp? {
+        let content = text.firstIndex(of: "#").map { text[..<$0] } ?? text
+        var tokens = content.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+        guard !tokens.isEmpty else { return nil }
+        let op = tokens.removeFirst()
+        var fields: [Substring: Substring] = [:]
+        for t in tokens {
+            guard let eq = t.firstIndex(of: "="), eq != t.startIndex else {
+                throw TraceError(line: line, token: String(t), message: "expected key=value")
+            }
+            let key = t[..<eq], value = t[t.index(after: eq)...]
+            guard fields[key] == nil else { throw TraceError(line: line, token: String(t), message: "repeated key") }
+            fields[key] = value
+        }
+        let f = TraceFields(fields: fields, line: line)
+        switch op {
+        case "pool":
+            try f.allowOnly(["nslabs", "start", "name"])
+            let nslabs = try f.decimal("nslabs")
+            guard nslabs == 1 || (nslabs > 0 && nslabs % UInt64(IOTLB.segmentSlots) == 0), nslabs <= UInt64(maxPoolSlots) else {
+                throw TraceError(line: line, token: "nslabs=\(nslabs)", message: "nslabs must be 1 or a multiple of 128 up to \(maxPoolSlots)")
+            }
+            let start = try f.hex("start")
+            let (_, overflow) = start.addingReportingOverflow(nslabs << UInt64(IOTLB.shift))
+            guard !overflow, start % 4096 == 0 else {
+                throw TraceError(line: line, token: "start=\(fields["start"]!)", message: "start must be page aligned and the pool must fit below 2^64")
+            }
+            return .pool(nslabs: Int(nslabs), start: start, name: fields["name"].map(String.init))
+        case "map":
+            try f.allowOnly(["id", "orig", "size", "alloc", "dir", "attrs", "seg_mask", "dma_mask"])
+            let id = try f.word("id")
+            let orig = try f.hex("orig")
+            let size = try f.decimal("size")
+            let alloc = fields["alloc"] == nil ? size : try f.decimal("alloc")
+            guard size <= UInt64(Int32.max), alloc <= UInt64(Int32.max) else {
+                throw TraceError(line: line, token: "size=\(size)", message: "size too large")
+            }
+            return .map(id: id, original: orig, size: Int(size), alloc: Int(alloc), direction: try f.direction(),
+                        attributes: try f.attributes(),
+                        segmentMask: fields["seg_mask"] == nil ? UInt64.max : try f.hex("seg_mask"),
+                        dmaMask: fields["dma_mask"] == nil ? UInt64.max : try f.hex("dma_mask"))
+        case "unmap":
+            try f.allowOnly(["id"])
+            return .unmap(id: try f.word("id"))
+        case "sync":
+            try f.allowOnly(["id", "target"])
+            let id = try f.word("id")
+            switch fields["target"] {
+            case "cpu"?: return .sync(id: id, target: .cpu)
+            case "device"?: return .sync(id: id, target: .device)
+            case let v?: throw TraceError(line: line, token: "target=\(v)", message: "target must be cpu or device")
+            case nil: throw TraceError(line: line, token: "sync", message: "missing key 'target'")
+            }
+        default:
+            throw TraceError(line: line, token: String(op), message: "unknown op (expected pool, map, unmap or sync)")
+        }
+    }
+}
+
+/// The key=value fields of one trace line, with typed accessors that report the line.
+struct TraceFields {
+    let fields: [Substring: Substring]
+    let line: Int
+
+    func allowOnly(_ keys: Set<Substring>) throws(TraceError) {
+        for k in fields.keys.sorted() where !keys.contains(k) {
+            throw TraceError(line: line, token: "\(k)=\(fields[k]!)", message: "unknown key")
+        }
+    }
+
+    func required(_ key: Substring) throws(TraceError) -> Substring {
+        guard let v = fields[key] else { throw TraceError(line: line, token: String(key), message: "missing key '\(key)'") }
+        return v
+    }
+
+    func word(_ key: Substring) throws(TraceError) -> Substring {
+        let v = try required(key)
+        guard !v.isEmpty else { throw TraceError(line: line, token: "\(key)=", message: "empty value") }
+        return v
+    }
+
+    func hex(_ key: Substring) throws(TraceError) -> UInt64 {
+        let v = try required(key)
+        guard v.hasPrefix("0x") || v.hasPrefix("0X"), let n = UInt64(v.dropFirst(2), radix: 16) else {
+            throw TraceError(line: line, token: "\(key)=\(v)", message: "expected 0x-prefixed hex that fits in 64 bits")
+        }
+        return n
+    }
+
+    func decimal(_ key: Substring) throws(TraceError) -> UInt64 {
+        let v = try required(key)
+        guard let n = UInt64(v) else { throw TraceError(line: line, token: "\(key)=\(v)", message: "expected a decimal number") }
+        return n
+    }
+
+    func direction() throws(TraceError) -> DMADirection {
+        let v = try required("dir")
+        guard let d = DMADirection(rawValue: String(v)) else {
+            throw TraceError(line: line, token: "dir=\(v)", message: "dir must be to_device, from_device, bidirectional or none")
+        }
+        return d
+    }
+
+    func attributes() throws(TraceError) -> DMAAttributes {
+        guard let v = fields["attrs"] else { return [] }
+        var a: DMAAttributes = []
+        for name in v.split(separator: ",", omittingEmptySubsequences: false) {
+            switch name {
+            case "skip_cpu_sync": a.insert(.skipCPUSync)
+            case "no_warn": a.insert(.noWarn)
+            default: throw TraceError(line: line, token: "attrs=\(v)", message: "attrs must be skip_cpu_sync and/or no_warn")
+            }
+        }
+        return a
+    }
+}
+
 /// Replays a swiotlb trace (see `docs/trace-format.md`) against the model, one line at a time,
 /// producing the result lines of the stable replay interface.
 public struct TraceReplayer: Sendable {
@@ -21,33 +154,24 @@ public struct TraceReplayer: Sendable {
     private var live: [Substring: Live] = [:]
     private var failed = Set<Substring>()
     private let kernel: SwiotlbKernel
-    /// Largest pool a trace may declare (slots).
-    public static let maxPoolSlots = 1 << 25
 
     /// A replayer for `kernel`'s semantics (rfc-v1 names the pools and picks by mask).
     public init(kernel: SwiotlbKernel = .v5_11) { self.kernel = kernel }
 
     /// Feeds one line; returns the result lines it produces.
     public mutating func feed(_ text: Substring, line: Int) throws(TraceError) -> [String] {
-        let content = text.firstIndex(of: "#").map { text[..<$0] } ?? text
-        var tokens = content.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
-        guard !tokens.isEmpty else { return [] }
-        let op = tokens.removeFirst()
-        var fields: [Substring: Substring] = [:]
-        for t in tokens {
-            guard let eq = t.firstIndex(of: "="), eq != t.startIndex else {
-                throw TraceError(line: line, token: String(t), message: "expected key=value")
-            }
-            let key = t[..<eq], value = t[t.index(after: eq)...]
-            guard fields[key] == nil else { throw TraceError(line: line, token: String(t), message: "repeated key") }
-            fields[key] = value
-        }
+        guard let op = try TraceOp.parse(text, line: line) else { return [] }
         switch op {
-        case "pool": try addPool(fields, line: line); return []
-        case "map": return [try map(fields, line: line)]
-        case "unmap": return [try unmap(fields, line: line)]
-        case "sync": try sync(fields, line: line); return []
-        default: throw TraceError(line: line, token: String(op), message: "unknown op (expected pool, map, unmap or sync)")
+        case .pool(let nslabs, let start, let name):
+            try addPool(nslabs: nslabs, start: start, name: name, line: line)
+            return []
+        case .map(let id, let orig, let size, let alloc, let dir, let attrs, let seg, let mask):
+            return [try map(id: id, orig: orig, size: size, alloc: alloc, dir: dir, attrs: attrs, seg: seg, mask: mask, line: line)]
+        case .unmap(let id):
+            return [try unmap(id: id, line: line)]
+        case .sync(let id, let target):
+            try sync(id: id, target: target, line: line)
+            return []
         }
     }
 
@@ -80,23 +204,14 @@ public struct TraceReplayer: Sendable {
 
     // MARK: Ops
 
-    private mutating func addPool(_ f: [Substring: Substring], line: Int) throws(TraceError) {
+    private mutating func addPool(nslabs: Int, start: UInt64, name: String?, line: Int) throws(TraceError) {
         guard tlb == nil else { throw TraceError(line: line, token: "pool", message: "pool lines must come before every other op") }
-        try allowOnly(["nslabs", "start", "name"], f, line: line)
-        let nslabs = try decimal(f, "nslabs", line: line)
-        guard nslabs == 1 || (nslabs > 0 && nslabs % UInt64(IOTLB.segmentSlots) == 0), nslabs <= UInt64(Self.maxPoolSlots) else {
-            throw TraceError(line: line, token: "nslabs=\(nslabs)", message: "nslabs must be 1 or a multiple of 128 up to \(Self.maxPoolSlots)")
-        }
-        let start = try hex(f, "start", line: line)
-        let (end, overflow) = start.addingReportingOverflow(nslabs << UInt64(IOTLB.shift))
-        guard !overflow, start % 4096 == 0 else {
-            throw TraceError(line: line, token: "start=\(f["start"]!)", message: "start must be page aligned and the pool must fit below 2^64")
-        }
+        let end = start + UInt64(nslabs) << UInt64(IOTLB.shift)
         for p in pendingPools where start < p.end && p.start < end {
-            throw TraceError(line: line, token: "start=\(f["start"]!)", message: "pool overlaps an earlier pool")
+            throw TraceError(line: line, token: "start=0x\(String(start, radix: 16))", message: "pool overlaps an earlier pool")
         }
         let defaultName = kernel == .rfcV1 ? (pendingPools.isEmpty ? "Low Mem" : "High Mem") : nil
-        pendingPools.append(SlotPool(name: f["name"].map(String.init) ?? defaultName, start: start, nslabs: Int(nslabs)))
+        pendingPools.append(SlotPool(name: name ?? defaultName, start: start, nslabs: nslabs))
     }
 
     private mutating func ensureTLB() -> SoftwareIOTLB? {
@@ -108,32 +223,21 @@ public struct TraceReplayer: Sendable {
         return tlb
     }
 
-    private mutating func map(_ f: [Substring: Substring], line: Int) throws(TraceError) -> String {
-        try allowOnly(["id", "orig", "size", "alloc", "dir", "attrs", "seg_mask", "dma_mask"], f, line: line)
+    private mutating func map(id: Substring, orig: UInt64, size: Int, alloc: Int, dir: DMADirection, attrs: DMAAttributes,
+                              seg: UInt64, mask: UInt64, line: Int) throws(TraceError) -> String {
         guard ensureTLB() != nil else { throw TraceError(line: line, token: "map", message: "a pool line must come first") }
-        let id = try word(f, "id", line: line)
         guard live[id] == nil else { throw TraceError(line: line, token: "id=\(id)", message: "duplicate id (still mapped)") }
-        let orig = try hex(f, "orig", line: line)
-        let size = try decimal(f, "size", line: line)
-        let alloc = f["alloc"] == nil ? size : try decimal(f, "alloc", line: line)
-        guard size <= UInt64(Int32.max), alloc <= UInt64(Int32.max) else {
-            throw TraceError(line: line, token: "size=\(size)", message: "size too large")
-        }
-        let dir = try direction(f, line: line)
-        let attrs = try attributes(f, line: line)
-        let seg = f["seg_mask"] == nil ? UInt64.max : try hex(f, "seg_mask", line: line)
-        let mask = f["dma_mask"] == nil ? UInt64.max : try hex(f, "dma_mask", line: line)
         let device = DMADevice(dmaMask: mask, segmentBoundaryMask: seg)
         let result: Result<BounceMapping, SwiotlbMapError>
         do {
-            result = try tlb!.map(device: device, original: orig, mappingSize: Int(size), allocSize: Int(alloc),
+            result = try tlb!.map(device: device, original: orig, mappingSize: size, allocSize: alloc,
                                   direction: dir, attributes: attrs)
         } catch {
             throw TraceError(line: line, token: "id=\(id)", message: error.description)
         }
         switch result {
         case .success(let m):
-            live[id] = Live(address: m.address, size: Int(size), alloc: Int(alloc), direction: dir, attributes: attrs, pool: m.pool)
+            live[id] = Live(address: m.address, size: size, alloc: alloc, direction: dir, attributes: attrs, pool: m.pool)
             failed.remove(id)
             return "map id=\(id) tlb=0x\(String(m.address, radix: 16)) used=\(tlb!.pools[m.pool].used)"
         case .failure(.full):
@@ -145,9 +249,7 @@ public struct TraceReplayer: Sendable {
         }
     }
 
-    private mutating func unmap(_ f: [Substring: Substring], line: Int) throws(TraceError) -> String {
-        try allowOnly(["id"], f, line: line)
-        let id = try word(f, "id", line: line)
+    private mutating func unmap(id: Substring, line: Int) throws(TraceError) -> String {
         let m = try mapping(id, line: line)
         let pool: Int
         do {
@@ -159,16 +261,7 @@ public struct TraceReplayer: Sendable {
         return "unmap id=\(id) used=\(tlb!.pools[pool].used)"
     }
 
-    private mutating func sync(_ f: [Substring: Substring], line: Int) throws(TraceError) {
-        try allowOnly(["id", "target"], f, line: line)
-        let id = try word(f, "id", line: line)
-        let target: SyncTarget
-        switch f["target"] {
-        case "cpu"?: target = .cpu
-        case "device"?: target = .device
-        case let v?: throw TraceError(line: line, token: "target=\(v)", message: "target must be cpu or device")
-        case nil: throw TraceError(line: line, token: "sync", message: "missing key 'target'")
-        }
+    private mutating func sync(id: Substring, target: SyncTarget, line: Int) throws(TraceError) {
         let m = try mapping(id, line: line)
         do {
             try tlb!.sync(m.address, size: m.size, direction: m.direction, target: target)
@@ -181,59 +274,5 @@ public struct TraceReplayer: Sendable {
         if let m = live[id] { return m }
         if failed.contains(id) { throw TraceError(line: line, token: "id=\(id)", message: "id is not mapped (its map failed)") }
         throw TraceError(line: line, token: "id=\(id)", message: "unknown id")
-    }
-
-    // MARK: Fields
-
-    private func allowOnly(_ keys: Set<Substring>, _ f: [Substring: Substring], line: Int) throws(TraceError) {
-        for k in f.keys where !keys.contains(k) {
-            throw TraceError(line: line, token: "\(k)=\(f[k]!)", message: "unknown key")
-        }
-    }
-
-    private func required(_ f: [Substring: Substring], _ key: Substring, line: Int) throws(TraceError) -> Substring {
-        guard let v = f[key] else { throw TraceError(line: line, token: String(key), message: "missing key '\(key)'") }
-        return v
-    }
-
-    private func word(_ f: [Substring: Substring], _ key: Substring, line: Int) throws(TraceError) -> Substring {
-        let v = try required(f, key, line: line)
-        guard !v.isEmpty else { throw TraceError(line: line, token: "\(key)=", message: "empty value") }
-        return v
-    }
-
-    private func hex(_ f: [Substring: Substring], _ key: Substring, line: Int) throws(TraceError) -> UInt64 {
-        let v = try required(f, key, line: line)
-        guard v.hasPrefix("0x") || v.hasPrefix("0X"), let n = UInt64(v.dropFirst(2), radix: 16) else {
-            throw TraceError(line: line, token: "\(key)=\(v)", message: "expected 0x-prefixed hex that fits in 64 bits")
-        }
-        return n
-    }
-
-    private func decimal(_ f: [Substring: Substring], _ key: Substring, line: Int) throws(TraceError) -> UInt64 {
-        let v = try required(f, key, line: line)
-        guard let n = UInt64(v) else { throw TraceError(line: line, token: "\(key)=\(v)", message: "expected a decimal number") }
-        return n
-    }
-
-    private func direction(_ f: [Substring: Substring], line: Int) throws(TraceError) -> DMADirection {
-        let v = try required(f, "dir", line: line)
-        guard let d = DMADirection(rawValue: String(v)) else {
-            throw TraceError(line: line, token: "dir=\(v)", message: "dir must be to_device, from_device, bidirectional or none")
-        }
-        return d
-    }
-
-    private func attributes(_ f: [Substring: Substring], line: Int) throws(TraceError) -> DMAAttributes {
-        guard let v = f["attrs"] else { return [] }
-        var a: DMAAttributes = []
-        for name in v.split(separator: ",", omittingEmptySubsequences: false) {
-            switch name {
-            case "skip_cpu_sync": a.insert(.skipCPUSync)
-            case "no_warn": a.insert(.noWarn)
-            default: throw TraceError(line: line, token: "attrs=\(v)", message: "attrs must be skip_cpu_sync and/or no_warn")
-            }
-        }
-        return a
     }
 }

@@ -1,0 +1,113 @@
+import Swiotlb
+import XenMemory
+
+/// A model run's whole input: host, hypervisor, guest, devices and workload (schema 1; see
+/// `docs/scenarios.md`).
+public struct Scenario: Sendable {
+    /// The scenario's name (shown in reports).
+    public var name: String
+    /// The machine.
+    public var host: HostSpec
+    /// The hypervisor (ignored for a native guest).
+    public var xen: XenSpec
+    /// The guest whose DMA is modelled.
+    public var guest: GuestSpec
+    /// The devices, by name.
+    public var devices: [DeviceSpec]
+    /// What the devices do.
+    public var workload: WorkloadSpec
+}
+
+/// The machine: RAM (a QEMU `pc` map) or an explicit E820, Xen's `dma_bits`, and machine memory
+/// already taken below 4 GiB (from 1 MiB up) by other domains or the hypervisor.
+public struct HostSpec: Sendable {
+    /// The host memory map.
+    public var e820: E820Map
+    /// Xen's `dma_bits=` (a DMA zone, as Xen sets by default on NUMA hosts).
+    public var dmaBits: Int?
+    /// Pages taken from the heap starting at MFN 0x100.
+    public var takenBelow4G: UInt64
+}
+
+/// The hypervisor's boot options.
+public struct XenSpec: Sendable {
+    /// `dom0_mem=`.
+    public var dom0Memory: Dom0MemoryOption
+    /// The text of `dom0_mem=` as given (for reports).
+    public var dom0MemoryText: String?
+    /// A debug (`CONFIG_DEBUG`) build.
+    public var debugBuild: Bool
+    /// `memop-max-order=`.
+    public var memopMaxOrder: MemopMaxOrder
+}
+
+/// What kind of guest.
+public enum GuestKind: String, Sendable, CaseIterable {
+    /// The PV control/hardware domain with xen-swiotlb.
+    case pvDom0 = "pv-dom0"
+    /// A PV domU with passthrough devices (xen-swiotlb via `iommu=soft` or `swiotlb=force`).
+    case pvDomU = "pv-domu"
+    /// A guest without Xen (dma-direct + swiotlb), e.g. an AMD SEV guest.
+    case native
+}
+
+/// The guest kernel and its memory.
+public struct GuestSpec: Sendable {
+    /// The kind of guest.
+    public var kind: GuestKind
+    /// Kernel semantics.
+    public var kernel: SwiotlbKernel
+    /// The kernel command line (only `swiotlb=` and `iommu=soft` matter here).
+    public var cmdline: String
+    /// Guest RAM for a domU or a native guest (dom0's comes from `dom0_mem`).
+    public var memory: UInt64?
+    /// SEV memory encryption (native guests).
+    public var memoryEncryption: Bool
+    /// Pseudo-physical memory Linux took at the top of RAM before swiotlb (places the buffer).
+    public var earlyReserved: UInt64
+
+    /// The `swiotlb=` value, if the command line has one.
+    public var swiotlbParameter: String? {
+        cmdline.split(separator: " ").last { $0.hasPrefix("swiotlb=") }.map { String($0.dropFirst(8)) }
+    }
+    /// Whether `iommu=soft` is given.
+    public var iommuSoft: Bool { cmdline.split(separator: " ").contains("iommu=soft") }
+}
+
+/// A device as the DMA API sees it.
+public struct DeviceSpec: Sendable {
+    /// Name (`dev_name`).
+    public var name: String
+    /// The DMA parameters.
+    public var dma: DMADevice
+}
+
+/// What the devices do: several streams run interleaved, one operation at a time.
+public struct WorkloadSpec: Sendable {
+    /// The random seed.
+    public var seed: UInt64
+    /// The streams.
+    public var streams: [StreamSpec]
+}
+
+/// One stream of DMA work.
+public enum StreamSpec: Sendable {
+    /// fio-like block I/O: `ops` requests of `blockSize`, `queueDepth` in flight, a read mix.
+    case fio(device: String, blockSize: Int, queueDepth: Int, readPercent: Int, ops: Int)
+    /// Network-like: MTU-sized receive/transmit buffers with high churn, `inFlight` outstanding.
+    case network(device: String, mtu: Int, inFlight: Int, ops: Int)
+    /// Scatter-gather lists of `segments` × `segmentSize`.
+    case scatterGather(device: String, segments: Int, segmentSize: Int, queueDepth: Int, ops: Int)
+    /// `count` coherent allocations of `size` held for the whole run.
+    case coherent(device: String, size: Int, count: Int)
+    /// A trace in the replay format (its `pool` lines are ignored: the pools are the scenario's).
+    case trace(device: String, lines: [String], file: String)
+
+    /// The device the stream drives.
+    public var device: String {
+        switch self {
+        case .fio(let d, _, _, _, _), .network(let d, _, _, _), .scatterGather(let d, _, _, _, _),
+             .coherent(let d, _, _), .trace(let d, _, _): return d
+        }
+    }
+}

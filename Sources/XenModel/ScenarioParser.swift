@@ -1,0 +1,315 @@
+import Swiotlb
+import XenMemory
+import Yams
+
+/// Reads a scenario (YAML, or JSON which is YAML too) into a ``Scenario``; unknown keys are
+/// errors and every error names the file, the line and the field's path.
+public enum ScenarioParser {
+    /// Reads a trace file named by a `trace` stream (relative paths are the caller's business).
+    public typealias TraceLoader = @Sendable (String) throws -> [String]
+
+    /// Parses `text` read from `file`.
+    public static func parse(_ text: String, file: String, loadTrace: TraceLoader? = nil) throws(ScenarioError) -> Scenario {
+        let root: Node
+        do {
+            guard let n = try Yams.compose(yaml: text) else {
+                throw ScenarioError(file: file, line: 1, path: "", message: "empty document")
+            }
+            root = n
+        } catch let e as ScenarioError {
+            throw e
+        } catch {
+            let text = String(describing: error)
+            let line = text.split(separator: ":").dropFirst().first.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            throw ScenarioError(file: file, line: line, path: "", message: "not valid YAML/JSON: " + (text.split(separator: "\n").first.map(String.init) ?? text))
+        }
+        let r = Reader(file: file, loadTrace: loadTrace)
+        return try r.scenario(Field(node: root, path: ""))
+    }
+}
+
+/// A node and where it is.
+struct Field {
+    var node: Node
+    var path: String
+    var line: Int? { node.mark?.line }
+    func child(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+}
+
+/// The schema, field by field.
+struct Reader {
+    let file: String
+    let loadTrace: ScenarioParser.TraceLoader?
+
+    func fail(_ f: Field, _ message: String) -> ScenarioError {
+        ScenarioError(file: file, line: f.line, path: f.path, message: message)
+    }
+
+    // MARK: Shapes
+
+    func mapping(_ f: Field, allowed: [String]) throws(ScenarioError) -> [String: Field] {
+        guard case .mapping(let m) = f.node else { throw fail(f, "expected a mapping") }
+        var out: [String: Field] = [:]
+        for (k, v) in m {
+            guard case .scalar(let ks) = k else { throw fail(Field(node: k, path: f.path), "keys must be plain words") }
+            let key = ks.string
+            let field = Field(node: v, path: f.child(key))
+            guard allowed.contains(key) else {
+                throw ScenarioError(file: file, line: k.mark?.line, path: field.path, message: "unknown key (expected one of: \(allowed.joined(separator: ", ")))")
+            }
+            guard out[key] == nil else { throw ScenarioError(file: file, line: k.mark?.line, path: field.path, message: "repeated key") }
+            out[key] = field
+        }
+        return out
+    }
+
+    func sequence(_ f: Field) throws(ScenarioError) -> [Field] {
+        guard case .sequence(let s) = f.node else { throw fail(f, "expected a list") }
+        return s.enumerated().map { Field(node: $0.element, path: "\(f.path)[\($0.offset)]") }
+    }
+
+    func scalar(_ f: Field) throws(ScenarioError) -> String {
+        guard case .scalar(let s) = f.node else { throw fail(f, "expected a single value") }
+        return s.string
+    }
+
+    func required(_ m: [String: Field], _ key: String, in parent: Field) throws(ScenarioError) -> Field {
+        guard let f = m[key] else { throw ScenarioError(file: file, line: parent.line, path: parent.child(key), message: "missing") }
+        return f
+    }
+
+    func string(_ f: Field) throws(ScenarioError) -> String { try scalar(f) }
+
+    /// An unsigned integer: decimal or `0x` hex.
+    func integer(_ f: Field, in range: ClosedRange<UInt64> = 0...UInt64.max, what: String = "an integer") throws(ScenarioError) -> UInt64 {
+        let s = try scalar(f)
+        let v: UInt64?
+        if s.hasPrefix("0x") || s.hasPrefix("0X") { v = UInt64(s.dropFirst(2), radix: 16) } else { v = UInt64(s) }
+        guard let n = v, range.contains(n) else {
+            throw fail(f, "expected \(what) in \(range.lowerBound)…\(range.upperBound), got '\(s)'")
+        }
+        return n
+    }
+
+    /// A byte size: a number with an optional K/M/G/T suffix (binary), or `0x` hex bytes.
+    func size(_ f: Field, min: UInt64 = 0, max: UInt64 = 1 << 50) throws(ScenarioError) -> UInt64 {
+        let s = try scalar(f)
+        if s.hasPrefix("0x") { return try integer(f, in: min...max, what: "a size in bytes") }
+        var digits = Substring(s), shift: UInt64 = 0
+        switch s.last {
+        case "K", "k": shift = 10
+        case "M", "m": shift = 20
+        case "G", "g": shift = 30
+        case "T", "t": shift = 40
+        default: break
+        }
+        if shift > 0 { digits = digits.dropLast() }
+        guard let n = UInt64(digits), n <= max >> shift, (n << shift) >= min else {
+            throw fail(f, "expected a size like 4K, 768M or 20G between \(min) and \(max) bytes, got '\(s)'")
+        }
+        return n << shift
+    }
+
+    func bool(_ f: Field) throws(ScenarioError) -> Bool {
+        switch try scalar(f) {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        case let s: throw fail(f, "expected true or false, got '\(s)'")
+        }
+    }
+
+    func choice<T: RawRepresentable & CaseIterable>(_ f: Field, _ type: T.Type) throws(ScenarioError) -> T where T.RawValue == String {
+        let s = try scalar(f)
+        guard let v = T(rawValue: s) else {
+            throw fail(f, "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got '\(s)'")
+        }
+        return v
+    }
+
+    // MARK: Sections
+
+    func scenario(_ f: Field) throws(ScenarioError) -> Scenario {
+        let m = try mapping(f, allowed: ["schema", "name", "host", "xen", "guest", "devices", "workload"])
+        let schema = try integer(try required(m, "schema", in: f), what: "the schema version")
+        guard schema == 1 else { throw fail(m["schema"]!, "this xenpv reads schema 1, got \(schema)") }
+        let guest = try self.guest(try required(m, "guest", in: f))
+        var devices: [DeviceSpec] = []
+        for d in try m["devices"].map({ (x) throws(ScenarioError) in try sequence(x) }) ?? [] {
+            let dev = try device(d)
+            guard !devices.contains(where: { $0.name == dev.name }) else { throw fail(d, "two devices named '\(dev.name)'") }
+            devices.append(dev)
+        }
+        let workload = try m["workload"].map { (x) throws(ScenarioError) in try self.workload(x, devices: devices) }
+            ?? WorkloadSpec(seed: 1, streams: [])
+        return Scenario(name: try m["name"].map { (x) throws(ScenarioError) in try string(x) } ?? "unnamed",
+                        host: try host(try required(m, "host", in: f)),
+                        xen: try m["xen"].map { (x) throws(ScenarioError) in try xen(x) } ?? XenSpec(dom0Memory: Dom0MemoryOption(), dom0MemoryText: nil, debugBuild: false, memopMaxOrder: MemopMaxOrder()),
+                        guest: guest, devices: devices, workload: workload)
+    }
+
+    func host(_ f: Field) throws(ScenarioError) -> HostSpec {
+        let m = try mapping(f, allowed: ["ram", "e820", "dma_bits", "taken_below_4g"])
+        let e820: E820Map
+        switch (m["ram"], m["e820"]) {
+        case (let r?, nil): e820 = .qemuPC(ramBytes: try size(r, min: 64 << 20, max: 1 << 46))
+        case (nil, let e?):
+            var entries: [E820Entry] = []
+            for item in try sequence(e) {
+                let im = try mapping(item, allowed: ["start", "size", "type"])
+                let t: E820Type
+                switch try string(try required(im, "type", in: item)) {
+                case "ram", "usable": t = .ram
+                case "reserved": t = .reserved
+                case "acpi": t = .acpi
+                case "nvs": t = .nvs
+                case "unusable": t = .unusable
+                case let s: throw fail(im["type"]!, "expected ram, reserved, acpi, nvs or unusable, got '\(s)'")
+                }
+                let start = try integer(try required(im, "start", in: item), in: 0...(1 << 52), what: "an address")
+                let len = try size(try required(im, "size", in: item), min: 1, max: 1 << 52)
+                if let last = entries.last, start < last.end { throw fail(im["start"]!, "entries must be in address order without overlaps") }
+                entries.append(E820Entry(address: start, size: len, type: t))
+            }
+            guard entries.contains(where: { $0.type == .ram }) else { throw fail(e, "needs at least one ram entry") }
+            e820 = E820Map(entries)
+        case (nil, nil): throw ScenarioError(file: file, line: f.line, path: f.child("ram"), message: "missing (give ram or e820)")
+        case (_?, let e?): throw fail(e, "give either ram or e820, not both")
+        }
+        let dma = try m["dma_bits"].map { (x) throws(ScenarioError) in Int(try integer(x, in: 13...52, what: "an address width")) }
+        let taken = try m["taken_below_4g"].map { (x) throws(ScenarioError) in try size(x, max: (4 << 30) - (1 << 20)) } ?? 0
+        return HostSpec(e820: e820, dmaBits: dma, takenBelow4G: taken >> Page.shift)
+    }
+
+    func xen(_ f: Field) throws(ScenarioError) -> XenSpec {
+        let m = try mapping(f, allowed: ["version", "dom0_mem", "build", "memop_max_order"])
+        if let v = m["version"], try string(v) != "4.17" { throw fail(v, "only Xen 4.17 is modelled, got '\(try string(v))'") }
+        var opt = Dom0MemoryOption()
+        var text: String?
+        if let d = m["dom0_mem"] {
+            text = try string(d)
+            do { opt = try Dom0MemoryOption(parsing: text!) } catch { throw fail(d, error.description) }
+        }
+        var debug = false
+        if let b = m["build"] {
+            switch try string(b) {
+            case "release": debug = false
+            case "debug": debug = true
+            case let s: throw fail(b, "expected release or debug, got '\(s)'")
+            }
+        }
+        var order = MemopMaxOrder()
+        if let o = m["memop_max_order"] {
+            let parts = try string(o).split(separator: ",").map { Int($0) }
+            guard parts.count == 4, parts.allSatisfy({ $0 != nil && (0...18).contains($0!) }) else {
+                throw fail(o, "expected four orders 0…18 as domU,ctldom,hwdom,ptdom (e.g. 9,18,12,12)")
+            }
+            order = MemopMaxOrder(domU: parts[0]!, control: parts[1]!, hardware: parts[2]!, passthrough: parts[3]!)
+        }
+        return XenSpec(dom0Memory: opt, dom0MemoryText: text, debugBuild: debug, memopMaxOrder: order)
+    }
+
+    func guest(_ f: Field) throws(ScenarioError) -> GuestSpec {
+        let m = try mapping(f, allowed: ["type", "kernel", "cmdline", "memory", "memory_encryption", "early_reserved"])
+        let kind = try choice(try required(m, "type", in: f), GuestKind.self)
+        let kernel = try m["kernel"].map { (x) throws(ScenarioError) in try choice(x, SwiotlbKernel.self) } ?? .v5_11
+        let memory = try m["memory"].map { (x) throws(ScenarioError) in try size(x, min: 16 << 20, max: 1 << 46) }
+        if kind != .pvDom0 && memory == nil { throw ScenarioError(file: file, line: f.line, path: f.child("memory"), message: "missing (a \(kind.rawValue) guest needs its RAM size)") }
+        if kind == .pvDom0, let mm = m["memory"] { throw fail(mm, "dom0's memory comes from xen.dom0_mem") }
+        var sev = false
+        if let e = m["memory_encryption"] {
+            switch try string(e) {
+            case "none": sev = false
+            case "sev": sev = true
+            case let s: throw fail(e, "expected none or sev, got '\(s)'")
+            }
+            if sev && kind != .native { throw fail(e, "SEV applies to a native guest") }
+        }
+        return GuestSpec(kind: kind, kernel: kernel, cmdline: try m["cmdline"].map { (x) throws(ScenarioError) in try string(x) } ?? "",
+                         memory: memory, memoryEncryption: sev,
+                         earlyReserved: try m["early_reserved"].map { (x) throws(ScenarioError) in try size(x) } ?? 0)
+    }
+
+    func device(_ f: Field) throws(ScenarioError) -> DeviceSpec {
+        let m = try mapping(f, allowed: ["name", "dma_bits", "dma_mask", "coherent_bits", "coherent_mask", "bus_limit", "segment_boundary", "max_segment", "coherent"])
+        let name = try string(try required(m, "name", in: f))
+        guard !name.isEmpty, !name.contains(" ") else { throw fail(m["name"]!, "expected a name without spaces") }
+        func mask(_ bitsKey: String, _ maskKey: String) throws(ScenarioError) -> UInt64? {
+            switch (m[bitsKey], m[maskKey]) {
+            case (let b?, nil): return BitMath.dmaBitMask(Int(try integer(b, in: 12...64, what: "a bit count")))
+            case (nil, let k?): return try integer(k, what: "a mask")
+            case (nil, nil): return nil
+            case (_?, let k?): throw fail(k, "give either \(bitsKey) or \(maskKey)")
+            }
+        }
+        let dmaMask = try mask("dma_bits", "dma_mask") ?? BitMath.dmaBitMask(32)
+        let coherentMask = try mask("coherent_bits", "coherent_mask") ?? dmaMask
+        return DeviceSpec(name: name, dma: DMADevice(
+            name: name, dmaMask: dmaMask,
+            busDMALimit: try m["bus_limit"].map { (x) throws(ScenarioError) in try integer(x, what: "an address limit") } ?? 0,
+            segmentBoundaryMask: try m["segment_boundary"].map { (x) throws(ScenarioError) in
+                let v = try integer(x, what: "a mask")
+                guard v == .max || (v &+ 1) & v == 0 else { throw fail(x, "expected 2^n-1, got \(Hex.plain(v))") }
+                return v
+            } ?? 0xffff_ffff,
+            coherentDMAMask: coherentMask,
+            maxSegmentSize: try m["max_segment"].map { (x) throws(ScenarioError) in try size(x, min: 512) } ?? 65536,
+            isCoherent: try m["coherent"].map { (x) throws(ScenarioError) in try bool(x) } ?? true))
+    }
+
+    func workload(_ f: Field, devices: [DeviceSpec]) throws(ScenarioError) -> WorkloadSpec {
+        let m = try mapping(f, allowed: ["seed", "streams"])
+        var streams: [StreamSpec] = []
+        for s in try m["streams"].map({ (x) throws(ScenarioError) in try sequence(x) }) ?? [] {
+            streams.append(try stream(s, devices: devices))
+        }
+        return WorkloadSpec(seed: try m["seed"].map { (x) throws(ScenarioError) in try integer(x, what: "a seed") } ?? 1, streams: streams)
+    }
+
+    func stream(_ f: Field, devices: [DeviceSpec]) throws(ScenarioError) -> StreamSpec {
+        let outer = try mapping(f, allowed: ["fio", "network", "sg", "coherent", "trace"])
+        guard outer.count == 1, let (kind, body) = outer.first else { throw fail(f, "expected exactly one of fio, network, sg, coherent, trace") }
+        func dev(_ m: [String: Field]) throws(ScenarioError) -> String {
+            let d = try required(m, "device", in: body)
+            let name = try string(d)
+            guard devices.contains(where: { $0.name == name }) else { throw fail(d, "no device named '\(name)'") }
+            return name
+        }
+        func count(_ m: [String: Field], _ key: String, _ range: ClosedRange<UInt64>, default def: UInt64? = nil) throws(ScenarioError) -> Int {
+            if let x = m[key] { return Int(try integer(x, in: range, what: key.replacingOccurrences(of: "_", with: " "))) }
+            guard let d = def else { throw ScenarioError(file: file, line: body.line, path: body.child(key), message: "missing") }
+            return Int(d)
+        }
+        switch kind {
+        case "fio":
+            let m = try mapping(body, allowed: ["device", "block_size", "queue_depth", "read_percent", "ops"])
+            return .fio(device: try dev(m),
+                        blockSize: Int(try m["block_size"].map { (x) throws(ScenarioError) in try size(x, min: 512, max: 16 << 20) } ?? 4096),
+                        queueDepth: try count(m, "queue_depth", 1...65536, default: 32),
+                        readPercent: try count(m, "read_percent", 0...100, default: 100),
+                        ops: try count(m, "ops", 1...100_000_000))
+        case "network":
+            let m = try mapping(body, allowed: ["device", "mtu", "in_flight", "ops"])
+            return .network(device: try dev(m), mtu: try count(m, "mtu", 68...65535, default: 1500),
+                            inFlight: try count(m, "in_flight", 1...65536, default: 256), ops: try count(m, "ops", 1...100_000_000))
+        case "sg":
+            let m = try mapping(body, allowed: ["device", "segments", "segment_size", "queue_depth", "ops"])
+            return .scatterGather(device: try dev(m), segments: try count(m, "segments", 1...4096, default: 16),
+                                  segmentSize: Int(try m["segment_size"].map { (x) throws(ScenarioError) in try size(x, min: 1, max: 1 << 20) } ?? 4096),
+                                  queueDepth: try count(m, "queue_depth", 1...65536, default: 8), ops: try count(m, "ops", 1...100_000_000))
+        case "coherent":
+            let m = try mapping(body, allowed: ["device", "size", "count"])
+            return .coherent(device: try dev(m), size: Int(try m["size"].map { (x) throws(ScenarioError) in try size(x, min: 1, max: 4 << 20) } ?? 4096),
+                             count: try count(m, "count", 1...1_000_000, default: 1))
+        default:
+            let m = try mapping(body, allowed: ["device", "file"])
+            let fileField = try required(m, "file", in: body)
+            let path = try string(fileField)
+            guard let load = loadTrace else { throw fail(fileField, "trace files cannot be read here") }
+            do {
+                return .trace(device: try dev(m), lines: try load(path), file: path)
+            } catch let e as ScenarioError { throw e } catch {
+                throw fail(fileField, "cannot read '\(path)': \(error)")
+            }
+        }
+    }
+}
