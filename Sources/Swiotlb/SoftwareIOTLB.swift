@@ -22,8 +22,6 @@ public enum SwiotlbBug: Error, Sendable, Hashable, CustomStringConvertible {
     case syncDirection(DMADirection, SyncTarget)
     /// A mapping of zero slots.
     case zeroSize
-    /// `no_iotlb_memory`: "Can not allocate SWIOTLB buffer earlier …" panic.
-    case noMemory
     /// An address that is in no pool.
     case notABounceBuffer(UInt64)
     /// A segment boundary that is not a power of two (`iommu_is_span_boundary`'s `BUG_ON`).
@@ -34,7 +32,6 @@ public enum SwiotlbBug: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .syncDirection(let d, let t): return "kernel BUG: sync for \(t.rawValue) with direction \(d.rawValue)"
         case .zeroSize: return "kernel BUG: mapping of 0 slots"
-        case .noMemory: return "Kernel panic: Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer"
         case .notABounceBuffer(let a): return "kernel BUG: 0x\(String(a, radix: 16)) is not in any swiotlb pool"
         case .boundaryNotPowerOfTwo(let m): return "kernel BUG: segment boundary mask 0x\(String(m, radix: 16)) is not 2^n-1"
         }
@@ -116,7 +113,6 @@ public struct SoftwareIOTLB: Sendable {
     public mutating func map(device: DMADevice, original: UInt64, mappingSize: Int, allocSize: Int,
                              direction: DMADirection, attributes: DMAAttributes = [],
                              tableDMAAddress: UInt64? = nil) throws(SwiotlbBug) -> Result<BounceMapping, SwiotlbMapError> {
-        guard !pools.isEmpty else { throw .noMemory }
         if mappingSize > allocSize {
             let key = device.name ?? ""
             if !warnedInvalidSize.contains(key) {
@@ -124,6 +120,13 @@ public struct SoftwareIOTLB: Sendable {
                 messages.append(KernelMessage(device: device.name, text: "Invalid sizes (mapping: \(mappingSize) bytes, alloc: \(allocSize) bytes)"))
             }
             return .failure(.invalidSize)
+        }
+        guard !pools.isEmpty else {
+            // Never initialised (v5.11 x86 without RAM above 4 GiB): the quick fail on 0 slots.
+            if !attributes.contains(.noWarn) {
+                messages.append(KernelMessage(device: device.name, text: "swiotlb buffer is full (sz: \(allocSize) bytes), total 0 (slots), used 0 (slots)"))
+            }
+            return .failure(.full)
         }
         let p = poolIndex(for: device)
         let mask = device.segmentBoundaryMask

@@ -18,12 +18,19 @@ public struct DirectDMA: Sendable {
         return IOTLB.alignToSegment(aligned >> 11)
     }
 
-    /// Boots the native swiotlb: sizes from `swiotlb=` (or, with memory encryption and no size
-    /// given, `swiotlb_adjust_size`), the low pool from `memblock_alloc_low` (below 4 GiB), the
-    /// RFC's high pool from `memblock_alloc` anywhere; memory encryption forces bouncing.
+    /// Boots the native swiotlb (x86, v5.11): it exists when bouncing is forced, memory is
+    /// encrypted, `iommu=soft` is given or RAM reaches above 4 GiB; sizes come from `swiotlb=`
+    /// (or, with memory encryption and no size given, `swiotlb_adjust_size`); the low pool from
+    /// `memblock_alloc_low` (below 4 GiB), the RFC's high pool from `memblock_alloc` anywhere;
+    /// memory encryption forces bouncing. Without a pool, bounce attempts report "full" with
+    /// 0 slots, as v5.11 does.
     public static func boot(e820: E820Map, commandLine: SwiotlbCommandLine, kernel: SwiotlbKernel = .v5_11,
-                            memoryEncryption: Bool, memory: inout PseudoPhysicalAllocator) -> DirectDMA? {
+                            memoryEncryption: Bool, iommuSoft: Bool = false, memory: inout PseudoPhysicalAllocator) -> DirectDMA? {
         var log: [String] = []
+        let enabled = memoryEncryption || iommuSoft || commandLine.force == .force || e820.maxRAMFrame > (1 << 32) >> Page.shift
+        guard enabled else {
+            return DirectDMA(tlb: SoftwareIOTLB(kernel: kernel, pools: [], force: commandLine.force), log: log)
+        }
         var lo = commandLine.nslabs
         if memoryEncryption && lo == 0 {
             lo = sevSlots(ramBytes: e820.ramPages << Page.shift)
@@ -38,6 +45,7 @@ public struct DirectDMA: Sendable {
         }
         let force: SwiotlbForce = memoryEncryption ? .force : commandLine.force
         let tlb = SoftwareIOTLB(kernel: kernel, pools: pools, force: force)
+        log.append("PCI-DMA: Using software bounce buffering for IO (SWIOTLB)")
         log += tlb.infoLines
         return DirectDMA(tlb: tlb, log: log)
     }

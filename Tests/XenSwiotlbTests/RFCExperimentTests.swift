@@ -86,7 +86,9 @@ struct RFCExperimentTests {
         var dma = try #require(DirectDMA.boot(e820: e820, commandLine: SwiotlbCommandLine(parsing: "65536,1048576", kernel: .rfcV1),
                                               kernel: .rfcV1, memoryEncryption: true, memory: &memory))
         #expect(dma.tlb.force == .force)
-        #expect(dma.log.count == 2 && dma.log[0].hasSuffix("(128MB)") && dma.log[1].hasSuffix("(2048MB)"))
+        #expect(dma.log.count == 3 && dma.log[0] == "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)")
+        #expect(dma.log[1].hasPrefix("software IO TLB: Low Mem mapped [mem 0x") && dma.log[1].hasSuffix("(128MB)"))
+        #expect(dma.log[2].hasPrefix("software IO TLB: High Mem mapped [mem 0x") && dma.log[2].hasSuffix("(2048MB)"))
         #expect(dma.tlb.pools[0].end <= 1 << 32)
         let virtio = DMADevice(name: "virtio0")   // 64-bit, no DMA parameters
         let peak = try fio(&dma, count: 3000, depth: 128, seed: 2, ramBytes: 16 << 30, map: { d, p, n in
