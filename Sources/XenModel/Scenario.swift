@@ -100,8 +100,9 @@ public enum StreamSpec: Sendable {
     case scatterGather(device: String, segments: Int, segmentSize: Int, queueDepth: Int, ops: Int)
     /// `count` coherent allocations of `size` held for the whole run.
     case coherent(device: String, size: Int, count: Int)
-    /// A trace in the replay format (its `pool` lines are ignored: the pools are the scenario's).
-    case trace(device: String, lines: [String], file: String)
+    /// A trace in the replay format, parsed (its `pool` lines are ignored: the pools are the
+    /// scenario's; `orig` addresses are the guest's pseudo-physical addresses).
+    case trace(device: String, ops: [TraceOp], file: String)
 
     /// The device the stream drives.
     public var device: String {

@@ -305,11 +305,18 @@ struct Reader {
             let fileField = try required(m, "file", in: body)
             let path = try string(fileField)
             guard let load = loadTrace else { throw fail(fileField, "trace files cannot be read here") }
-            do {
-                return .trace(device: try dev(m), lines: try load(path), file: path)
-            } catch let e as ScenarioError { throw e } catch {
-                throw fail(fileField, "cannot read '\(path)': \(error)")
+            let device = try dev(m)
+            let lines: [String]
+            do { lines = try load(path) } catch { throw fail(fileField, "cannot read '\(path)': \(error)") }
+            var ops: [TraceOp] = []
+            for (i, l) in lines.enumerated() {
+                do {
+                    if let op = try TraceOp.parse(Substring(l), line: i + 1) { ops.append(op) }
+                } catch {
+                    throw ScenarioError(file: path, line: error.line, path: "", message: "\(error.message): '\(error.token)' (trace of \(file) \(fileField.path))")
+                }
             }
+            return .trace(device: device, ops: ops, file: path)
         }
     }
 }

@@ -84,3 +84,73 @@ func writeAll(fd: Int32, _ text: String) {
         }
     }
 }
+
+/// Whole-file reads and atomic writes.
+enum TextFile {
+    /// The file's contents as UTF-8 text.
+    static func read(_ path: String) throws -> String {
+        guard let f = fopen(path, "r") else { throw IOError(message: String(cString: strerror(errno))) }
+        defer { fclose(f) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = fread(&chunk, 1, chunk.count, f)
+            if n > 0 { bytes += chunk[0..<n] }
+            if n < chunk.count { break }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Writes files so that a reader sees the old contents or the new, never a partial file.
+enum AtomicFile {
+    /// Writes `text` to a temporary file beside `path`, then renames it over `path`.
+    static func write(_ text: String, to path: String) throws {
+        let tmp = path + ".tmp-\(getpid())"
+        guard let f = fopen(tmp, "w") else { throw IOError(message: "\(path): \(String(cString: strerror(errno)))") }
+        var t = text
+        let ok = t.withUTF8 { p in fwrite(p.baseAddress, 1, p.count, f) == p.count }
+        let closed = fflush(f) == 0 && fsync(fileno(f)) == 0
+        fclose(f)
+        guard ok && closed, rename(tmp, path) == 0 else {
+            unlink(tmp)
+            throw IOError(message: "\(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+/// A progress bar on standard error, shown only on a terminal and only after a second.
+final class ProgressBar {
+    private let label: String
+    private let start = Clock.now()
+    private var shown = false
+    private let enabled = isatty(2) != 0
+
+    /// A bar named `label`.
+    init(label: String) { self.label = label }
+
+    /// Reports `done` of `total`.
+    func update(_ done: Int, _ total: Int) {
+        guard enabled, Clock.now() - start > 1.0, total > 0 else { return }
+        shown = true
+        let frac = min(1, Double(done) / Double(total))
+        let filled = Int(frac * 30)
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
+        writeAll(fd: 2, "\r\(label) [\(bar)] \(Int(frac * 100))%")
+    }
+
+    /// Clears the bar.
+    func finish() {
+        if shown { writeAll(fd: 2, "\r" + String(repeating: " ", count: label.count + 40) + "\r") }
+    }
+}
+
+/// Monotonic seconds.
+enum Clock {
+    /// Seconds since an arbitrary start.
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}

@@ -1,0 +1,139 @@
+import Swiotlb
+import XenMemory
+import XenSwiotlb
+
+/// What booting a scenario produced: the lines Xen and the guest kernel print, and either a
+/// running DMA engine or the failure the kernel stopped at.
+public struct BootResult: Sendable {
+    /// Xen's console lines (`(XEN)` prefix not included).
+    public var xenLog: [String]
+    /// The guest kernel's lines.
+    public var kernelLog: [String]
+    /// The DMA API, nil when boot failed.
+    public var engine: DMAEngine?
+    /// Free guest memory after boot (buffers and coherent pages come from here).
+    public var memory: PseudoPhysicalAllocator
+    /// The guest's usable pseudo-physical RAM, in pfns, without the swiotlb pools.
+    public var bufferRanges: [Range<UInt64>]
+    /// The host after boot (nil for a native guest).
+    public var host: XenHost?
+    /// The guest's P2M (PV guests).
+    public var p2m: GuestP2M?
+    /// xen-swiotlb's fixup exchanges (PV guests).
+    public var exchanges: [FixupExchange]
+    /// Why the guest did not come up, in the kernel's or Xen's words.
+    public var failure: String?
+}
+
+/// Boots the machine a scenario describes.
+public enum ModelBoot {
+    /// Builds host, hypervisor and guest, and sets up (xen-)swiotlb.
+    public static func boot(_ s: Scenario) -> BootResult {
+        let cmd = SwiotlbCommandLine(parsing: s.guest.swiotlbParameter ?? "", kernel: s.guest.kernel)
+        switch s.guest.kind {
+        case .native: return bootNative(s, cmd)
+        case .pvDom0, .pvDomU: return bootPV(s, cmd)
+        }
+    }
+
+    static func bootNative(_ s: Scenario, _ cmd: SwiotlbCommandLine) -> BootResult {
+        let e820 = E820Map.qemuPC(ramBytes: s.guest.memory ?? 1 << 30)
+        var memory = PseudoPhysicalAllocator(e820: e820)
+        memory.reserve(0..<0x100)
+        reserveEarly(&memory, s.guest.earlyReserved)
+        var log = e820.linuxLines.map { $0.replacingOccurrences(of: "Xen: ", with: "BIOS-e820: ") }
+        if s.guest.memoryEncryption { log.append("AMD Memory Encryption Features active: SEV") }
+        guard var d = DirectDMA.boot(e820: e820, commandLine: cmd, kernel: s.guest.kernel, memoryEncryption: s.guest.memoryEncryption,
+                                     iommuSoft: s.guest.iommuSoft, memory: &memory) else {
+            return BootResult(xenLog: [], kernelLog: log + ["software IO TLB: Cannot allocate buffer"], engine: nil, memory: memory,
+                              bufferRanges: [], host: nil, p2m: nil, exchanges: [], failure: "no memory below 4 GiB for the swiotlb pool")
+        }
+        log += d.log
+        d.tlb.copiesData = false
+        return BootResult(xenLog: [], kernelLog: log, engine: DMAEngine(native: d), memory: memory,
+                          bufferRanges: bufferRanges(memory: e820.ramFrames, pools: d.tlb.pools), host: nil, p2m: nil, exchanges: [], failure: nil)
+    }
+
+    static func bootPV(_ s: Scenario, _ cmd: SwiotlbCommandLine) -> BootResult {
+        let taken: [Range<UInt64>] = s.host.takenBelow4G > 0 ? [0x100..<(0x100 + s.host.takenBelow4G)] : []
+        var host = XenHost(e820: s.host.e820, dmaBits: s.host.dmaBits, reserved: taken)
+        host.memopMaxOrder = s.xen.memopMaxOrder
+        var xenLog = ["Xen-e820 RAM map:"] + s.host.e820.xenLines
+        var guest: PVDomain
+        var nrPages: UInt64, maxPages: UInt64
+        var map: E820Map
+        if s.guest.kind == .pvDom0 {
+            var cfg = Dom0BuildConfig()
+            cfg.memory = s.xen.dom0Memory
+            cfg.debugBuild = s.xen.debugBuild
+            do {
+                let layout = try host.buildDom0(cfg)
+                xenLog += layout.log
+                guest = layout.domain
+                nrPages = layout.nrPages
+                maxPages = layout.maxPages
+            } catch {
+                xenLog.append("Panic on CPU 0: Not enough RAM for DOM0 reservation")
+                return failed(xenLog, [], host, "Xen could not build dom0 (\(error))")
+            }
+            map = host.e820
+        } else {
+            let pages = (s.guest.memory ?? 1 << 30) >> Page.shift
+            do { guest = try host.buildPVDomU(id: DomID(1), pages: pages) } catch {
+                return failed(xenLog, [], host, "Xen could not populate the domU (\(error))")
+            }
+            nrPages = pages
+            maxPages = pages
+            map = E820Map([E820Entry(address: 0, size: pages << Page.shift, type: .ram)])
+            guard s.guest.iommuSoft || cmd.force == .force else {
+                return failed(xenLog, [], host, "a PV domU uses xen-swiotlb only with iommu=soft or swiotlb=force")
+            }
+        }
+        let setup = LinuxPVMemorySetup.run(host: &host, domain: &guest, nrPages: nrPages, maxReservation: maxPages,
+                                           map: map, isInitialDomain: s.guest.kind == .pvDom0)
+        var memory = PseudoPhysicalAllocator(e820: setup.e820)
+        memory.reserve(0..<0x1000)
+        reserveEarly(&memory, s.guest.earlyReserved)
+        let config = XenSwiotlbConfig(kernel: s.guest.kernel, commandLine: cmd, early: true)
+        switch XenSwiotlb.initialize(host: host, dom0: guest, memory: memory, config: config) {
+        case .success(var x):
+            // A model run carries no data: count the copies, do not make them.
+            x.tlb.copiesData = false
+            return BootResult(xenLog: xenLog, kernelLog: setup.log + x.log, engine: DMAEngine(xen: x), memory: x.memory,
+                              bufferRanges: bufferRanges(memory: setup.e820.ramFrames.compactMap { $0.upperBound > 0x1000 ? max($0.lowerBound, 0x1000)..<$0.upperBound : nil }, pools: x.tlb.pools),
+                              host: x.host, p2m: x.dom0.p2m, exchanges: x.exchanges, failure: nil)
+        case .failure(let e):
+            var r = failed(xenLog, setup.log + e.log, host, "xen-swiotlb set-up failed (rc:\(e.rc))")
+            r.exchanges = e.exchanges
+            r.p2m = guest.p2m
+            return r
+        }
+    }
+
+    static func failed(_ xen: [String], _ kernel: [String], _ host: XenHost, _ why: String) -> BootResult {
+        BootResult(xenLog: xen, kernelLog: kernel, engine: nil, memory: PseudoPhysicalAllocator(e820: E820Map([])),
+                   bufferRanges: [], host: host, p2m: nil, exchanges: [], failure: why)
+    }
+
+    /// Keeps `bytes` at the top of free memory away from later allocations.
+    static func reserveEarly(_ memory: inout PseudoPhysicalAllocator, _ bytes: UInt64) {
+        guard bytes > 0 else { return }
+        _ = memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift)
+    }
+
+    /// RAM pfns minus the pools.
+    static func bufferRanges(memory: [Range<UInt64>], pools: [SlotPool]) -> [Range<UInt64>] {
+        var out = memory.filter { !$0.isEmpty }
+        for p in pools {
+            let hole = (p.start >> Page.shift)..<(p.end >> Page.shift)
+            out = out.flatMap { r -> [Range<UInt64>] in
+                guard r.overlaps(hole) else { return [r] }
+                var pieces: [Range<UInt64>] = []
+                if r.lowerBound < hole.lowerBound { pieces.append(r.lowerBound..<hole.lowerBound) }
+                if hole.upperBound < r.upperBound { pieces.append(hole.upperBound..<r.upperBound) }
+                return pieces
+            }
+        }
+        return out
+    }
+}

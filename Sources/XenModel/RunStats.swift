@@ -1,0 +1,71 @@
+/// What happened to one device during a run.
+public struct DeviceStats: Sendable, Hashable {
+    /// The device's name.
+    public var name: String
+    /// Streaming maps attempted (scatter-gather elements count one each).
+    public var maps = 0
+    /// Maps that went straight to the device.
+    public var direct = 0
+    /// Maps that went through a bounce buffer.
+    public var bounced = 0
+    /// Maps that failed ("buffer is full" or an unusable bounce buffer).
+    public var failed = 0
+    /// Bytes copied between original and bounce buffers (map for TO_DEVICE/BIDIRECTIONAL,
+    /// unmap for FROM_DEVICE/BIDIRECTIONAL).
+    public var bytesCopied: UInt64 = 0
+    /// Coherent allocations made, and how many needed an exchange.
+    public var coherentAllocations = 0
+    /// Coherent allocations that `xen_create_contiguous_region` had to exchange.
+    public var coherentExchanged = 0
+    /// Coherent allocations that failed.
+    public var coherentFailed = 0
+}
+
+/// What happened to one bounce pool.
+public struct PoolStats: Sendable, Hashable {
+    /// `Low Mem`, `High Mem`, or `swiotlb` for a single pool.
+    public var name: String
+    /// Slots.
+    public var nslabs: Int
+    /// First pseudo-physical byte.
+    public var start: UInt64
+    /// Highest `io_tlb_used` seen.
+    public var peakUsed = 0
+    /// `io_tlb_used` at the end (after every buffer was unmapped).
+    public var finalUsed = 0
+    /// Maps that failed with "buffer is full".
+    public var fullFailures = 0
+    /// `io_tlb_used` sampled over the run: (operation index, used).
+    public var occupancy: [(op: Int, used: Int)] = []
+
+    /// Compares everything but the samples' tuple type.
+    public static func == (a: PoolStats, b: PoolStats) -> Bool {
+        a.name == b.name && a.nslabs == b.nslabs && a.start == b.start && a.peakUsed == b.peakUsed
+            && a.finalUsed == b.finalUsed && a.fullFailures == b.fullFailures
+            && a.occupancy.map(\.op) == b.occupancy.map(\.op) && a.occupancy.map(\.used) == b.occupancy.map(\.used)
+    }
+    /// Hashes the figures.
+    public func hash(into h: inout Hasher) { h.combine(name); h.combine(nslabs); h.combine(peakUsed); h.combine(fullFailures) }
+}
+
+/// A complete model run: the boot and the workload's results.
+public struct RunResult: Sendable {
+    /// The scenario that ran.
+    public var scenario: Scenario
+    /// The boot.
+    public var boot: BootResult
+    /// Operations executed (maps, unmaps, syncs, allocations).
+    public var operations = 0
+    /// Per device, in scenario order.
+    public var devices: [DeviceStats] = []
+    /// Per pool.
+    public var pools: [PoolStats] = []
+    /// The first kernel messages of the run (at most 20) and how many there were.
+    public var messages: [String] = []
+    /// Kernel messages printed in all.
+    public var messageCount = 0
+    /// debugfs after the run, in the kernel's order.
+    public var debugfs: [(file: String, value: Int)] = []
+    /// A kernel BUG the workload hit, if any (the run stops there).
+    public var bug: String?
+}

@@ -1,0 +1,260 @@
+import Swiotlb
+import XenMemory
+import XenSwiotlb
+
+/// Runs a scenario's workload against its booted guest, deterministically for a seed.
+public enum WorkloadRunner {
+    /// Progress callback: (operations done, operations planned).
+    public typealias Progress = (Int, Int) -> Void
+
+    /// Boots and runs `scenario`.
+    public static func run(_ scenario: Scenario, progress: Progress? = nil) -> RunResult {
+        var result = RunResult(scenario: scenario, boot: ModelBoot.boot(scenario))
+        result.devices = scenario.devices.map { DeviceStats(name: $0.name) }
+        guard var engine = result.boot.engine else { return result }
+        result.boot.engine = nil   // one owner of the slot arrays: no copy on the first write
+        result.pools = engine.tlb.pools.map {
+            PoolStats(name: $0.name ?? "swiotlb", nslabs: $0.nslabs, start: $0.start)
+        }
+        var state = RunState(scenario: scenario, ranges: result.boot.bufferRanges, memory: result.boot.memory)
+        let planned = state.plannedOperations
+        let sampleEvery = max(1, planned / 1000)
+        do {
+            try state.allocateCoherent(&engine, &result)
+            var active = state.streams.indices.filter { !state.streams[$0].done }
+            while !active.isEmpty {
+                for i in active {
+                    try state.step(i, &engine, &result)
+                    if result.operations % sampleEvery == 0 { sample(engine, &result) }
+                    if let progress, result.operations % 4096 == 0 { progress(result.operations, planned) }
+                }
+                active = active.filter { !state.streams[$0].done }
+            }
+            try state.drain(&engine, &result)
+        } catch {
+            result.bug = error.description
+        }
+        sample(engine, &result)
+        let messages = engine.takeMessages()
+        result.messageCount += messages.count
+        result.messages += messages.prefix(max(0, 20 - result.messages.count)).map(\.description)
+        for (i, p) in engine.tlb.pools.enumerated() { result.pools[i].finalUsed = p.used; result.pools[i].peakUsed = max(result.pools[i].peakUsed, p.usedHighWater) }
+        result.debugfs = engine.tlb.debugfs
+        return result
+    }
+
+    static func sample(_ engine: DMAEngine, _ r: inout RunResult) {
+        for (i, p) in engine.tlb.pools.enumerated() {
+            if r.pools[i].occupancy.last?.op != r.operations { r.pools[i].occupancy.append((r.operations, p.used)) }
+        }
+    }
+}
+
+/// One stream's progress.
+struct StreamState {
+    var spec: StreamSpec
+    var device: DMADevice
+    var deviceIndex: Int
+    var submitted = 0
+    var inFlight: [[MappedBuffer]] = []
+    var traceLine = 0
+    var traceLive: [Substring: MappedBuffer] = [:]
+    var done = false
+}
+
+/// The mutable part of a run.
+struct RunState {
+    var streams: [StreamState]
+    var rng: SplitMix
+    let ranges: [Range<UInt64>]
+    let totalPages: UInt64
+    var memory: PseudoPhysicalAllocator
+    var coherent: [(device: Int, size: Int, dma: UInt64)] = []
+
+    init(scenario: Scenario, ranges: [Range<UInt64>], memory: PseudoPhysicalAllocator) {
+        self.ranges = ranges
+        self.memory = memory
+        totalPages = ranges.reduce(0) { $0 + UInt64($1.count) }
+        rng = SplitMix(seed: scenario.workload.seed)
+        streams = scenario.workload.streams.map { s in
+            let idx = scenario.devices.firstIndex { $0.name == s.device }!
+            var st = StreamState(spec: s, device: scenario.devices[idx].dma, deviceIndex: idx)
+            if case .coherent = s { st.done = true }
+            return st
+        }
+    }
+
+    var plannedOperations: Int {
+        streams.reduce(0) { acc, s in
+            switch s.spec {
+            case .fio(_, _, _, _, let ops), .network(_, _, _, let ops), .scatterGather(_, _, _, _, let ops): return acc + 2 * ops
+            case .coherent(_, _, let count): return acc + 2 * count
+            case .trace(_, let ops, _): return acc + ops.count
+            }
+        }
+    }
+
+    /// A random pseudo-physical buffer of `size` bytes starting `offset` into a page.
+    mutating func buffer(size: Int, offset: UInt64) -> UInt64 {
+        let pagesNeeded = (offset + UInt64(size) + Page.offsetMask) >> Page.shift
+        guard totalPages > pagesNeeded else { return 0x100000 + offset }
+        for _ in 0..<16 {
+            var k = rng.next() % totalPages
+            for r in ranges {
+                if k < UInt64(r.count) {
+                    let pfn = r.lowerBound + k
+                    if pfn + pagesNeeded <= r.upperBound { return (pfn << Page.shift) + offset }
+                    break
+                }
+                k -= UInt64(r.count)
+            }
+        }
+        let r = ranges.first { UInt64($0.count) >= pagesNeeded } ?? ranges[0]
+        return (r.lowerBound << Page.shift) + offset
+    }
+
+    mutating func allocateCoherent(_ engine: inout DMAEngine, _ r: inout RunResult) throws(SwiotlbBug) {
+        for s in streams {
+            guard case .coherent(_, let size, let count) = s.spec else { continue }
+            for _ in 0..<count {
+                r.operations += 1
+                r.devices[s.deviceIndex].coherentAllocations += 1
+                if let c = engine.allocCoherent(s.device, size: size, memory: &memory) {
+                    if c.exchanged { r.devices[s.deviceIndex].coherentExchanged += 1 }
+                    coherent.append((s.deviceIndex, size, c.dma))
+                } else {
+                    r.devices[s.deviceIndex].coherentFailed += 1
+                }
+            }
+        }
+    }
+
+    /// One submission (completing the oldest request first when the queue is full).
+    mutating func step(_ i: Int, _ engine: inout DMAEngine, _ r: inout RunResult) throws(SwiotlbBug) {
+        var s = streams[i]
+        defer { streams[i] = s }
+        switch s.spec {
+        case .fio(_, let bs, let qd, let readPercent, let ops):
+            if s.inFlight.count >= qd { try complete(&s, &engine, &r) }
+            let dir: DMADirection = Int(rng.next() % 100) < readPercent ? .fromDevice : .toDevice
+            let p = buffer(size: bs, offset: 0)
+            if let b = try submit(&s, p, bs, dir, &engine, &r) { s.inFlight.append([b]) }
+            s.submitted += 1
+            if s.submitted >= ops { s.done = true }
+        case .network(_, let mtu, let inFlight, let ops):
+            if s.inFlight.count >= inFlight { try complete(&s, &engine, &r) }
+            let rx = rng.next() % 2 == 0
+            let size = mtu + 14
+            let p = rx ? buffer(size: size, offset: 64) : buffer(size: size, offset: (rng.next() % 64) * 32)
+            if let b = try submit(&s, p, size, rx ? .fromDevice : .toDevice, &engine, &r) { s.inFlight.append([b]) }
+            s.submitted += 1
+            if s.submitted >= ops { s.done = true }
+        case .scatterGather(_, let segs, let segSize, let qd, let ops):
+            if s.inFlight.count >= qd { try complete(&s, &engine, &r) }
+            var list: [MappedBuffer] = []
+            var ok = true
+            for _ in 0..<segs {
+                let p = buffer(size: segSize, offset: 0)
+                guard let b = try submit(&s, p, segSize, .toDevice, &engine, &r) else { ok = false; break }
+                list.append(b)
+            }
+            if ok {
+                s.inFlight.append(list)
+            } else {
+                // map_sg's failure path: undo the elements mapped so far.
+                for b in list { try engine.unmap(s.device, b); r.operations += 1 }
+            }
+            s.submitted += 1
+            if s.submitted >= ops { s.done = true }
+        case .coherent:
+            s.done = true
+        case .trace(_, let ops, _):
+            guard s.traceLine < ops.count else { s.done = true; return }
+            let op = ops[s.traceLine]
+            s.traceLine += 1
+            if s.traceLine >= ops.count { s.done = true }
+            switch op {
+            case .map(let id, let orig, let size, _, let dir, _, _, _):
+                if let old = s.traceLive.removeValue(forKey: id) { try engine.unmap(s.device, old); r.operations += 1; account(old, unmap: true, &s, &r) }
+                if let b = try submit(&s, orig, size, dir, &engine, &r) { s.traceLive[id] = b }
+            case .unmap(let id):
+                if let b = s.traceLive.removeValue(forKey: id) { try engine.unmap(s.device, b); r.operations += 1; account(b, unmap: true, &s, &r) }
+            case .sync(let id, let target):
+                if let b = s.traceLive[id] { try engine.sync(s.device, b, target: target); r.operations += 1 }
+            case .pool:
+                break
+            }
+        }
+    }
+
+    /// Maps one buffer and accounts for it.
+    mutating func submit(_ s: inout StreamState, _ phys: UInt64, _ size: Int, _ dir: DMADirection,
+                         _ engine: inout DMAEngine, _ r: inout RunResult) throws(SwiotlbBug) -> MappedBuffer? {
+        r.operations += 1
+        r.devices[s.deviceIndex].maps += 1
+        switch try engine.map(s.device, phys, size: size, direction: dir) {
+        case .success(let b):
+            if let p = b.pool {
+                r.devices[s.deviceIndex].bounced += 1
+                account(b, unmap: false, &s, &r)
+                r.pools[p].peakUsed = max(r.pools[p].peakUsed, engine.tlb.pools[p].used)
+            } else {
+                r.devices[s.deviceIndex].direct += 1
+            }
+            return b
+        case .failure(let e):
+            r.devices[s.deviceIndex].failed += 1
+            if e == .full, !engine.tlb.pools.isEmpty { r.pools[engine.tlb.poolIndex(for: s.device)].fullFailures += 1 }
+            let m = engine.takeMessages()
+            r.messageCount += m.count
+            r.messages += m.prefix(max(0, 20 - r.messages.count)).map(\.description)
+            return nil
+        }
+    }
+
+    /// Bytes the kernel copies for a bounced buffer.
+    func account(_ b: MappedBuffer, unmap: Bool, _ s: inout StreamState, _ r: inout RunResult) {
+        guard b.pool != nil else { return }
+        let copies = unmap ? (b.direction == .fromDevice || b.direction == .bidirectional)
+                           : (b.direction == .toDevice || b.direction == .bidirectional)
+        if copies { r.devices[s.deviceIndex].bytesCopied += UInt64(b.size) }
+    }
+
+    mutating func complete(_ s: inout StreamState, _ engine: inout DMAEngine, _ r: inout RunResult) throws(SwiotlbBug) {
+        guard !s.inFlight.isEmpty else { return }
+        for b in s.inFlight.removeFirst() {
+            try engine.unmap(s.device, b)
+            r.operations += 1
+            account(b, unmap: true, &s, &r)
+        }
+    }
+
+    /// Completes everything still in flight and frees the coherent buffers.
+    mutating func drain(_ engine: inout DMAEngine, _ r: inout RunResult) throws(SwiotlbBug) {
+        for i in streams.indices {
+            var s = streams[i]
+            while !s.inFlight.isEmpty { try complete(&s, &engine, &r) }
+            for (_, b) in s.traceLive.sorted(by: { $0.key < $1.key }) { try engine.unmap(s.device, b); r.operations += 1; account(b, unmap: true, &s, &r) }
+            s.traceLive = [:]
+            streams[i] = s
+        }
+        for c in coherent {
+            engine.freeCoherent(r.scenario.devices[c.device].dma, size: c.size, dma: c.dma, memory: &memory)
+            r.operations += 1
+        }
+        coherent = []
+    }
+}
+
+/// SplitMix64: the workload's deterministic random numbers.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}

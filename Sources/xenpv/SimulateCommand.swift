@@ -1,0 +1,66 @@
+import ArgumentParser
+import XenModel
+
+/// `xenpv simulate [SCENARIO]`: a model run.
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Boot a modelled host and guest, run the scenario's DMA workload, and report.",
+        discussion: """
+        Without SCENARIO it runs the embedded default: the RFC's Xen PV dom0 (qemu -m 20G, an NVMe \
+        with 16 queues, swiotlb=65536,1048576,force). Scenarios are YAML or JSON (docs/scenarios.md); \
+        examples are in docs/examples/.
+        """
+    )
+
+    @Argument(help: "A scenario file (YAML or JSON).")
+    var scenario: String?
+
+    @Option(name: .customLong("json"), help: "Also write the versioned JSON report to this file.")
+    var jsonPath: String?
+
+    @Option(name: .customLong("plot"), help: "Also write an SVG picture of the layout and pool occupancy.")
+    var plotPath: String?
+
+    @Option(help: "Override the workload's seed.")
+    var seed: UInt64?
+
+    func run() throws {
+        var s = try ScenarioLoader.load(scenario)
+        if let seed { s.workload.seed = seed }
+        let progress = ProgressBar(label: "simulate")
+        let result = WorkloadRunner.run(s, progress: progress.update)
+        progress.finish()
+        var out = OutputBuffer()
+        for line in TextReport.render(result) { out.append(line) }
+        out.flush()
+        if let jsonPath { try AtomicFile.write(JSONReport.render(result), to: jsonPath) }
+        if let plotPath { try AtomicFile.write(SVGPlot.render(result), to: plotPath) }
+        if result.boot.failure != nil || result.bug != nil { throw ExitCode(2) }
+    }
+}
+
+/// Reads scenarios given on the command line (or the embedded default).
+enum ScenarioLoader {
+    /// Loads and parses; errors become one-line validation errors.
+    static func load(_ path: String?) throws -> Scenario {
+        guard let path else {
+            return try parse(DefaultScenario.yaml, file: DefaultScenario.fileName, directory: ".")
+        }
+        let text: String
+        do { text = try TextFile.read(path) } catch { throw ValidationError("\(path): \(error)") }
+        let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        return try parse(text, file: path, directory: dir)
+    }
+
+    static func parse(_ text: String, file: String, directory: String) throws -> Scenario {
+        do {
+            return try ScenarioParser.parse(text, file: file) { trace in
+                let full = trace.hasPrefix("/") ? trace : directory + "/" + trace
+                return try TextFile.read(full).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            }
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+}
