@@ -44,5 +44,6 @@ workload:
     - {fio: {device: "0000:00:04.0", block_size: 256K, queue_depth: 32, read_percent: 100, ops: 2000}}
     - {fio: {device: "0000:00:04.0", block_size: 256K, queue_depth: 32, read_percent: 100, ops: 2000}}
     - {network: {device: "0000:00:03.0", mtu: 1500, in_flight: 128, ops: 4000}}
+
 """#
 }

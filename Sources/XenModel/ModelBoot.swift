@@ -91,7 +91,7 @@ public enum ModelBoot {
         }
         let setup = LinuxPVMemorySetup.run(host: &host, domain: &guest, nrPages: nrPages, maxReservation: maxPages,
                                            map: map, isInitialDomain: s.guest.kind == .pvDom0)
-        var memory = PseudoPhysicalAllocator(e820: setup.e820)
+        var memory = PseudoPhysicalAllocator(e820: setup.e820, p2m: guest.p2m)
         memory.reserve(0..<0x1000)
         reserveEarly(&memory, s.guest.earlyReserved)
         let config = XenSwiotlbConfig(kernel: s.guest.kernel, commandLine: cmd, early: true)

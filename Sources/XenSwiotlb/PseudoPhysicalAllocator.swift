@@ -15,6 +15,13 @@ public struct PseudoPhysicalAllocator: Sendable {
         free = e820.ramFrames
     }
 
+    /// Free memory of a PV guest after Linux's memory set-up: the usable E820 minus the
+    /// ballooned extra regions, which Linux keeps `memblock_reserve`d until they are populated.
+    public init(e820: E820Map, p2m: GuestP2M) {
+        free = e820.ramFrames
+        for r in p2m.extraMemory { reserve(r) }
+    }
+
     /// Takes `range` (pfns) out of the free memory.
     public mutating func reserve(_ range: Range<UInt64>) {
         free = free.flatMap { r -> [Range<UInt64>] in

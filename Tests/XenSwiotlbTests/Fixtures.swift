@@ -20,7 +20,7 @@ struct BootedDom0 {
         let setup = LinuxPVMemorySetup.run(host: &host, domain: &dom0, nrPages: layout.nrPages,
                                            maxReservation: layout.maxPages, map: host.e820)
         e820 = setup.e820
-        memory = PseudoPhysicalAllocator(e820: setup.e820)
+        memory = PseudoPhysicalAllocator(e820: setup.e820, p2m: dom0.p2m)
         // The first MiB and the kernel image's region are never handed out.
         memory.reserve(0..<0x1000)
     }

@@ -1,0 +1,50 @@
+import ArgumentParser
+import XenModel
+
+/// `xenpv size [SCENARIO]`: the smallest bounce pools that never run full.
+struct SizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "size",
+        abstract: "Find the smallest pool size (per pool) for which the scenario's workload never fails.",
+        discussion: "Each candidate size is a full model run; the answer is a multiple of 128 slots (one segment)."
+    )
+
+    @Argument(help: "A scenario file (YAML or JSON); the embedded default without it.")
+    var scenario: String?
+
+    func run() throws {
+        let s = try ScenarioLoader.load(scenario)
+        let answers = PoolSizer.size(s)
+        guard !answers.isEmpty else {
+            throw ValidationError("\(scenario ?? DefaultScenario.fileName): the scenario does not boot or has no bounce pool")
+        }
+        print("# \(s.name)")
+        for a in answers {
+            if let slots = a.slots, let peak = a.peakUsed {
+                print("\(a.pool): \(slots) slots (\((slots << 11) >> 20) MB; swiotlb=\(slots)) — peak \(peak) used, margin \(slots - peak) slots; configured \(a.configuredSlots); \(a.runs) runs")
+            } else {
+                print("\(a.pool): no size up to \(PoolSizer.maxSlots) slots avoids failures; configured \(a.configuredSlots); \(a.runs) runs")
+            }
+        }
+    }
+}
+
+/// `xenpv compare A B`: two scenarios side by side.
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Run two scenarios and show bounces, peak slots, failures and bytes copied side by side."
+    )
+
+    @Argument(help: "The first scenario.")
+    var a: String
+
+    @Argument(help: "The second scenario.")
+    var b: String
+
+    func run() throws {
+        let ra = WorkloadRunner.run(try ScenarioLoader.load(a))
+        let rb = WorkloadRunner.run(try ScenarioLoader.load(b))
+        for line in Comparison.render(ra, rb) { print(line) }
+    }
+}
