@@ -8,7 +8,12 @@ let package = Package(
         .library(name: "Swiotlb", targets: ["Swiotlb"]),
         .library(name: "XenSwiotlb", targets: ["XenSwiotlb"]),
         .library(name: "XenModel", targets: ["XenModel"]),
+        .library(name: "XenLive", targets: ["XenLive"]),
+        .library(name: "XenDumps", targets: ["XenDumps"]),
         .executable(name: "xenpv", targets: ["xenpv"]),
+    ],
+    traits: [
+        .trait(name: "XenCtrl", description: "Build the libxenctrl shim for the live dom0 commands (needs Debian's libxen-dev)."),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -18,7 +23,19 @@ let package = Package(
         .target(name: "XenMemory"),
         .target(name: "Swiotlb"),
         .target(name: "XenSwiotlb", dependencies: ["XenMemory", "Swiotlb"]),
-        .target(name: "XenModel", dependencies: ["XenMemory", "Swiotlb", "XenSwiotlb", .product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "CXenCtrl",
+            cSettings: [.define("CXEN_ENABLED", .when(traits: ["XenCtrl"]))],
+            linkerSettings: [
+                .linkedLibrary("xenguest", .when(traits: ["XenCtrl"])),
+                .linkedLibrary("xenctrl", .when(traits: ["XenCtrl"])),
+                .linkedLibrary("xenforeignmemory", .when(traits: ["XenCtrl"])),
+                .linkedLibrary("xentoollog", .when(traits: ["XenCtrl"])),
+            ]
+        ),
+        .target(name: "XenDumps", dependencies: ["XenMemory"]),
+        .target(name: "XenLive", dependencies: ["XenMemory", "XenDumps", "CXenCtrl"]),
+        .target(name: "XenModel", dependencies: ["XenMemory", "Swiotlb", "XenSwiotlb", "XenDumps", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "xenpv",
             dependencies: [
@@ -26,12 +43,15 @@ let package = Package(
                 "Swiotlb",
                 "XenSwiotlb",
                 "XenModel",
+                "XenLive",
+                "XenDumps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(name: "XenPVTestSupport", path: "Tests/Support"),
         .testTarget(name: "XenMemoryTests", dependencies: ["XenMemory", "XenPVTestSupport"]),
         .testTarget(name: "SwiotlbTests", dependencies: ["Swiotlb", "XenPVTestSupport"]),
+        .testTarget(name: "XenLiveTests", dependencies: ["XenLive", "XenDumps", "XenMemory", "XenModel", "XenSwiotlb", "Swiotlb"]),
         .testTarget(name: "XenModelTests", dependencies: ["XenModel", "XenSwiotlb", "XenMemory", "Swiotlb"]),
         .testTarget(name: "XenSwiotlbTests", dependencies: ["XenSwiotlb", "XenMemory", "Swiotlb", "XenPVTestSupport"]),
     ]

@@ -72,6 +72,20 @@ public struct ExtentMap<Value: ExtentValue>: Sendable, Equatable {
         replace(start: start, count: count, with: Extent(start: start, count: count, value: value))
     }
 
+    /// Appends a run after every existing one (keys must not go backwards), merging it into the
+    /// last run when it continues it: the fast way to build a map from a sorted stream.
+    public mutating func append(start: UInt64, count: UInt64, value: Value) {
+        guard count > 0 else { return }
+        if let last = extents.last {
+            precondition(start >= last.end, "ExtentMap.append out of order")
+            if last.end == start && last.value.advanced(by: last.count) == value {
+                extents[extents.count - 1].count += count
+                return
+            }
+        }
+        extents.append(Extent(start: start, count: count, value: value))
+    }
+
     /// Removes every mapping for `count` keys from `start`.
     public mutating func remove(start: UInt64, count: UInt64) {
         guard count > 0 else { return }

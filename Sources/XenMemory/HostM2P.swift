@@ -66,6 +66,9 @@ public struct HostM2P: Sendable, Equatable {
         runs.set(start: start.rawValue, count: count, to: .shared)
     }
 
+    /// Replaces every entry with `runs` (e.g. read from a dump).
+    public mutating func replaceRuns(_ runs: ExtentMap<M2PRun>) { self.runs = runs }
+
     /// Number of valid (pfn-holding) entries.
     public var validCount: UInt64 {
         runs.extents.reduce(0) { acc, r in if case .pfn = r.value { return acc + r.count }; return acc }

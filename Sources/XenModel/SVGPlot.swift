@@ -17,15 +17,32 @@ public enum SVGPlot {
     static let ramColor = "#3b6fb6", identityColor = "#9a9a9a", missingColor = "#d62728"
     static let poolColors = ["#ff7f0e", "#8e44ad", "#2ca02c"]
 
+    /// A standalone picture of a P2M (e.g. imported from dumps): pseudo-physical frame against
+    /// machine frame, with the given pools (name, first pfn, pages) and the 4 GiB line.
+    public static func renderLayout(title: String, runs: [Extent<P2MRun>], maxPfn: UInt64, maxPage: UInt64,
+                                    pools: [(name: String, pfn: UInt64, pages: UInt64)]) -> String {
+        var svg = SVGCanvas(width: width, height: panelHeight + 40)
+        svg.text(width / 2, 24, title, size: 16, anchor: "middle", weight: "bold")
+        layout(&svg, runs: runs, maxPfn: maxPfn, maxPage: maxPage, pools: pools, top: 30)
+        return svg.document
+    }
+
     static func layoutPanel(_ svg: inout SVGCanvas, _ r: RunResult, top: Double) {
-        let left = margin, right = width - 30, bottom = top + panelHeight - 50, ptop = top + 44
-        svg.text(left, top + 10, "P2M: pseudo-physical frame → machine frame", size: 13, anchor: "start", weight: "bold")
         guard let p2m = r.boot.p2m, let host = r.boot.host else {
-            svg.text(width / 2, (ptop + bottom) / 2, "no Xen: device addresses are the guest's physical addresses", size: 12, anchor: "middle")
+            svg.text(margin, top + 10, "P2M: pseudo-physical frame → machine frame", size: 13, anchor: "start", weight: "bold")
+            svg.text(width / 2, top + panelHeight / 2, "no Xen: device addresses are the guest's physical addresses", size: 12, anchor: "middle")
             return
         }
-        let maxPfn = Double(max(p2m.lastPfnHint, 1))
-        let maxMfn = Double(max(host.maxPage, 0x100001))
+        layout(&svg, runs: p2m.runs(count: p2m.lastPfnHint), maxPfn: p2m.lastPfnHint, maxPage: host.maxPage,
+               pools: r.pools.map { ($0.name, $0.start >> Page.shift, UInt64($0.nslabs / 2)) }, top: top)
+    }
+
+    static func layout(_ svg: inout SVGCanvas, runs: [Extent<P2MRun>], maxPfn pfnLimit: UInt64, maxPage: UInt64,
+                       pools poolList: [(name: String, pfn: UInt64, pages: UInt64)], top: Double) {
+        let left = margin, right = width - 30, bottom = top + panelHeight - 50, ptop = top + 44
+        svg.text(left, top + 10, "P2M: pseudo-physical frame → machine frame", size: 13, anchor: "start", weight: "bold")
+        let maxPfn = Double(max(pfnLimit, 1))
+        let maxMfn = Double(max(maxPage, 0x100001))
         func x(_ pfn: Double) -> Double { left + (right - left) * pfn / maxPfn }
         func y(_ mfn: Double) -> Double { bottom - (bottom - ptop) * mfn / maxMfn }
         svg.axes(left: left, right: right, top: ptop, bottom: bottom)
@@ -39,8 +56,8 @@ public enum SVGPlot {
             svg.line(left, y(fourG), right, y(fourG), color: "#444", width: 1, dash: "6,4")
             svg.text(right - 4, y(fourG) - 4, "4 GiB", size: 11, anchor: "end")
         }
-        let pools = r.pools.enumerated().map { (i, p) in (i, (p.start >> Page.shift)..<((p.start >> Page.shift) + UInt64(p.nslabs / 2))) }
-        for run in p2m.runs(count: p2m.lastPfnHint) {
+        let pools = poolList.enumerated().map { (i, p) in (i, p.pfn..<(p.pfn + p.pages)) }
+        for run in runs {
             let s = Double(run.start), n = Double(run.count)
             switch run.value {
             case .machine(let base), .foreign(let base):
@@ -55,7 +72,7 @@ public enum SVGPlot {
             }
         }
         var legend: [(String, String)] = [("RAM", ramColor), ("identity", identityColor), ("missing", missingColor)]
-        for (i, p) in r.pools.enumerated() { legend.append(("\(p.name) pool", poolColors[i % poolColors.count])) }
+        for (i, p) in poolList.enumerated() { legend.append(("\(p.name) pool", poolColors[i % poolColors.count])) }
         svg.legend(left, top + 20, legend)
     }
 

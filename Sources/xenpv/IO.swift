@@ -8,11 +8,22 @@ import Darwin
 final class LineReader {
     private let file: UnsafeMutablePointer<FILE>
     private let ownsFile: Bool
+    private var isPipe = false
     private var buffer: UnsafeMutablePointer<CChar>?
     private var capacity = 0
 
-    /// Opens `path`; `-` is standard input.
-    init(path: String) throws {
+    /// Opens `path`; `-` is standard input. With `decompress`, gzip and xz files (by their
+    /// magic bytes) are read through `gzip -dc` / `xz -dc`.
+    init(path: String, decompress: Bool = false) throws {
+        if decompress, path != "-", let tool = LineReader.decompressor(for: path) {
+            guard let p = popen("\(tool) -dc -- '\(path.replacingOccurrences(of: "'", with: "'\\''"))'", "r") else {
+                throw IOError(message: String(cString: strerror(errno)))
+            }
+            file = p
+            ownsFile = false
+            isPipe = true
+            return
+        }
         if path == "-" {
             guard let f = fdopen(0, "r") else { throw IOError(message: String(cString: strerror(errno))) }
             file = f
@@ -26,7 +37,18 @@ final class LineReader {
 
     deinit {
         free(buffer)
-        if ownsFile { fclose(file) }
+        if isPipe { pclose(file) } else if ownsFile { fclose(file) }
+    }
+
+    /// `gzip` or `xz` when the file starts with their magic bytes.
+    static func decompressor(for path: String) -> String? {
+        guard let f = fopen(path, "rb") else { return nil }
+        defer { fclose(f) }
+        var magic = [UInt8](repeating: 0, count: 6)
+        let n = fread(&magic, 1, 6, f)
+        if n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b { return "gzip" }
+        if n >= 6 && magic == [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] { return "xz" }
+        return nil
     }
 
     /// The next line without its newline, or nil at the end.
@@ -152,5 +174,48 @@ enum Clock {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+/// A line counter on standard error for long imports (a terminal only, after a second).
+final class LineProgress {
+    private let label: String
+    private let start = Clock.now()
+    private var shown = false
+    private let enabled = isatty(2) != 0
+
+    /// A counter named `label`.
+    init(label: String) { self.label = label }
+
+    /// Reports `lines` read so far.
+    func update(_ lines: Int) {
+        guard enabled, Clock.now() - start > 1.0 else { return }
+        shown = true
+        writeAll(fd: 2, "\r\(label): \(lines / 1_000_000)M lines")
+    }
+
+    /// Clears the counter.
+    func finish() {
+        if shown { writeAll(fd: 2, "\r" + String(repeating: " ", count: label.count + 24) + "\r") }
+    }
+}
+
+/// The kernel's log as /dev/kmsg holds it (dom0 only; needs root).
+enum KernelMessages {
+    /// Every record currently in the ring, one line each (message text only).
+    static func readAll() throws -> String {
+        let fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK)
+        guard fd >= 0 else { throw IOError(message: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var out = ""
+        var buf = [UInt8](repeating: 0, count: 8192)
+        while true {
+            let n = read(fd, &buf, buf.count)
+            if n < 0 { if errno == EPIPE { continue }; break }
+            if n == 0 { break }
+            let rec = String(decoding: buf[0..<n], as: UTF8.self)
+            if let semi = rec.firstIndex(of: ";") { out += rec[rec.index(after: semi)...] }
+        }
+        return out
     }
 }

@@ -1,0 +1,70 @@
+import XenMemory
+
+/// `xen-mfndump dump-m2p` text: ` --- Dumping M2P ---`, ` Max MFN: <n>`, one
+/// `  mfn=0x<mfn> ==> pfn=0x<entry>` line per MFN below n, ` --- End of M2P ---`.
+public enum M2PDump {
+    /// The first header line.
+    public static let header = " --- Dumping M2P ---"
+    /// The footer line.
+    public static let footer = " --- End of M2P ---"
+
+    /// Writes the dump of `m2p` line by line (without newlines) to `emit`.
+    public static func write(_ m2p: HostM2P, to emit: (String) -> Void) {
+        emit(header)
+        emit(" Max MFN: \(m2p.maxPage)")
+        var mfn: UInt64 = 0
+        for run in m2p.runs.extents + [Extent(start: m2p.maxPage, count: 0, value: .invalid)] {
+            while mfn < min(run.start, m2p.maxPage) {
+                emit("  mfn=0x\(String(mfn, radix: 16)) ==> pfn=0xffffffffffffffff")
+                mfn += 1
+            }
+            var k: UInt64 = 0
+            while k < run.count && mfn < m2p.maxPage {
+                emit("  mfn=0x\(String(mfn, radix: 16)) ==> pfn=0x\(String(run.value.advanced(by: k).rawEntry, radix: 16))")
+                mfn += 1; k += 1
+            }
+        }
+        emit(footer)
+    }
+
+    /// Reads a dump from a stream of lines (without newlines), building the M2P as runs.
+    /// `firstLine` is the line number of the first line given.
+    public static func read(_ next: () -> Substring?) throws(DumpError) -> HostM2P {
+        var n = 0
+        guard let h = next() else { throw DumpError(line: 0, message: "empty file") }
+        n += 1
+        guard h == header else { throw DumpError(line: n, message: "expected '\(header)' (an xen-mfndump dump-m2p header)") }
+        guard let mx = next() else { throw DumpError(line: n + 1, message: "truncated: missing ' Max MFN: <n>'") }
+        n += 1
+        guard mx.hasPrefix(" Max MFN: "), let maxPage = UInt64(mx.dropFirst(10)) else {
+            throw DumpError(line: n, message: "expected ' Max MFN: <decimal>', got '\(mx)'")
+        }
+        var m2p = HostM2P(maxPage: maxPage)
+        var runs = ExtentMap<M2PRun>()
+        var expect: UInt64 = 0
+        while let line = next() {
+            n += 1
+            if line == footer {
+                guard expect == maxPage else { throw DumpError(line: n, message: "truncated: \(expect) of \(maxPage) entries before the footer") }
+                m2p.replaceRuns(runs)
+                return m2p
+            }
+            var mfn: UInt64 = 0, pfn: UInt64 = 0
+            let ok: Bool = line.utf8.withContiguousStorageIfAvailable { b -> Bool in
+                var i = 0
+                guard Bytes.literal(b, &i, "  mfn=0x"), let m = Bytes.hex(b, &i),
+                      Bytes.literal(b, &i, " ==> pfn=0x"), let p = Bytes.hex(b, &i), i == b.count else { return false }
+                mfn = m; pfn = p
+                return true
+            } ?? false
+            guard ok else { throw DumpError(line: n, message: "expected '  mfn=0x<hex> ==> pfn=0x<hex>', got '\(line.prefix(80))'") }
+            guard mfn == expect else { throw DumpError(line: n, message: "mfn 0x\(String(mfn, radix: 16)) out of order (expected 0x\(String(expect, radix: 16)))") }
+            guard mfn < maxPage else { throw DumpError(line: n, message: "mfn 0x\(String(mfn, radix: 16)) is not below Max MFN \(maxPage)") }
+            if pfn != HostM2P.invalidEntry {
+                runs.append(start: mfn, count: 1, value: pfn == HostM2P.sharedEntry ? .shared : .pfn(base: pfn))
+            }
+            expect += 1
+        }
+        throw DumpError(line: n, message: "truncated: no '\(footer)' after \(expect) of \(maxPage) entries")
+    }
+}

@@ -1,0 +1,194 @@
+import XenMemory
+
+/// A page type nibble (`XEN_DOMCTL_PFINFO_*` >> 28), constant over a run of pfns.
+public struct PageTypeRun: ExtentValue, Hashable {
+    /// The nibble: 0 ordinary, 1–4 L1–L4 tables, 9–c pinned tables, d broken, e xalloc, f XTAB.
+    public var type: UInt8
+    /// Constant over a run.
+    public func advanced(by offset: UInt64) -> PageTypeRun { self }
+    /// Wraps a nibble.
+    public init(_ type: UInt8) { self.type = type }
+
+    /// The suffix xen-mfndump prints after `(type 0x<T>)`.
+    public var suffix: String {
+        switch type {
+        case 0: return ""
+        case 1...4: return " L\(type)"
+        case 9...12: return " pinned L\(type - 8)"
+        case 13: return " broken"
+        case 14: return " xalloc"
+        case 15: return " invalid"
+        default: return " <invalid type>"
+        }
+    }
+}
+
+/// A domain's P2M as `xen-mfndump dump-p2m` shows it.
+public struct P2MDumpContents: Sendable {
+    /// The domain.
+    public var domid: UInt32
+    /// Bytes per P2M entry (8 for 64-bit PV).
+    public var guestWidth: UInt32
+    /// Page-table levels (4).
+    public var ptLevels: UInt32
+    /// Entries.
+    public var size: UInt64
+    /// The raw words as runs.
+    public var entries: ExtentMap<P2MRun>
+    /// The page types as runs.
+    public var types: ExtentMap<PageTypeRun>
+
+    /// Creates the contents.
+    public init(domid: UInt32, guestWidth: UInt32 = 8, ptLevels: UInt32 = 4, size: UInt64, entries: ExtentMap<P2MRun>, types: ExtentMap<PageTypeRun>) {
+        self.domid = domid; self.guestWidth = guestWidth; self.ptLevels = ptLevels; self.size = size; self.entries = entries; self.types = types
+    }
+
+    /// What the model knows of a PV guest's P2M up to `size` entries: raw words as a tool reads
+    /// them (shared leaves read ~0), type 0 for frames the domain owns, 0xf (XTAB) otherwise.
+    public init(domain: PVDomain, host: XenHost, size: UInt64) {
+        var entries = ExtentMap<P2MRun>(), types = ExtentMap<PageTypeRun>()
+        var pfn: UInt64 = 0
+        while pfn < size {
+            let raw = domain.p2m.rawWord(PFN(pfn)) ?? .invalid
+            var count: UInt64 = 1
+            var value = P2MRun(word: raw, at: pfn)
+            if domain.p2m.leafBacking(of: PFN(pfn)) == nil, let run = domain.p2m.entries.run(from: pfn) {
+                // A private leaf: the stored run, up to the end of this leaf.
+                let leafEnd = (pfn / GuestP2M.entriesPerLeaf + 1) * GuestP2M.entriesPerLeaf
+                count = min(run.count, leafEnd - pfn, size - pfn)
+                value = run.value
+            } else if domain.p2m.leafBacking(of: PFN(pfn)) != nil {
+                count = min((pfn / GuestP2M.entriesPerLeaf + 1) * GuestP2M.entriesPerLeaf, size) - pfn
+                value = .missing
+            }
+            entries.append(start: pfn, count: count, value: value)
+            if case .machine(let base) = value {
+                // Ownership decides the type, run by run.
+                var k: UInt64 = 0
+                for o in host.owners.extents(start: base, count: count) {
+                    if o.start > base + k { types.append(start: pfn + k, count: o.start - base - k, value: PageTypeRun(15)) }
+                    types.append(start: pfn + (o.start - base), count: o.count, value: PageTypeRun(o.value.domain == domain.id ? 0 : 15))
+                    k = o.end - base
+                }
+                if k < count { types.append(start: pfn + k, count: count - k, value: PageTypeRun(15)) }
+            } else {
+                types.append(start: pfn, count: count, value: PageTypeRun(15))
+            }
+            pfn += count
+        }
+        self.init(domid: UInt32(domain.id.rawValue), size: size, entries: entries, types: types)
+    }
+}
+
+/// `xen-mfndump dump-p2m <domid>` text.
+public enum P2MDump {
+    /// ` --- Dumping P2M for domain <domid> ---`.
+    public static func header(_ domid: UInt32) -> String { " --- Dumping P2M for domain \(domid) ---" }
+    /// ` --- End of P2M for domain <domid> ---`.
+    public static func footer(_ domid: UInt32) -> String { " --- End of P2M for domain \(domid) ---" }
+
+    /// Writes the dump line by line (without newlines) to `emit`.
+    public static func write(_ d: P2MDumpContents, to emit: (String) -> Void) {
+        emit(header(d.domid))
+        emit(" Guest Width: \(d.guestWidth), PT Levels: \(d.ptLevels) P2M size: = \(d.size)")
+        var typeRuns = d.types.extents[...]
+        for run in d.entries.extents {
+            for k in 0..<run.count {
+                let pfn = run.start + k
+                while let t = typeRuns.first, t.end <= pfn { typeRuns = typeRuns.dropFirst() }
+                let type = typeRuns.first.map { $0.start <= pfn ? $0.value.type : 15 } ?? 15
+                let word = run.value.advanced(by: k).word(at: pfn).rawValue
+                emit("  pfn=0x\(String(pfn, radix: 16)) ==> mfn=0x\(String(word, radix: 16)) (type 0x\(String(type, radix: 16)))\(PageTypeRun(type).suffix)")
+            }
+        }
+        emit(footer(d.domid))
+    }
+
+    /// Reads a dump from a stream of lines (without newlines).
+    public static func read(_ next: () -> Substring?) throws(DumpError) -> P2MDumpContents {
+        var n = 0
+        guard let h = next() else { throw DumpError(line: 0, message: "empty file") }
+        n = 1
+        guard h.hasPrefix(" --- Dumping P2M for domain "), h.hasSuffix(" ---"),
+              let domid = UInt32(h.dropFirst(28).dropLast(4)) else {
+            throw DumpError(line: 1, message: "expected ' --- Dumping P2M for domain <domid> ---' (an xen-mfndump dump-p2m header)")
+        }
+        guard let g = next() else { throw DumpError(line: 2, message: "truncated: missing the Guest Width line") }
+        n = 2
+        var width: UInt64 = 0, levels: UInt64 = 0, size: UInt64 = 0
+        let headerOK: Bool = g.utf8.withContiguousStorageIfAvailable { b -> Bool in
+            var i = 0
+            guard Bytes.literal(b, &i, " Guest Width: "), let w = Bytes.decimal(b, &i),
+                  Bytes.literal(b, &i, ", PT Levels: "), let l = Bytes.decimal(b, &i),
+                  Bytes.literal(b, &i, " P2M size: = "), let s = Bytes.decimal(b, &i), i == b.count else { return false }
+            width = w; levels = l; size = s
+            return true
+        } ?? false
+        guard headerOK else { throw DumpError(line: 2, message: "expected ' Guest Width: <n>, PT Levels: <n> P2M size: = <n>', got '\(g.prefix(80))'") }
+        let foot = footer(domid)
+        var entries = ExtentMap<P2MRun>(), types = ExtentMap<PageTypeRun>()
+        var expect: UInt64 = 0
+        while let line = next() {
+            n += 1
+            if line.first == " " && line.dropFirst().first == "-" {
+                guard line == foot else { throw DumpError(line: n, message: "expected '\(foot)'") }
+                guard expect == size else { throw DumpError(line: n, message: "truncated: \(expect) of \(size) entries before the footer") }
+                return P2MDumpContents(domid: domid, guestWidth: UInt32(width), ptLevels: UInt32(levels), size: size, entries: entries, types: types)
+            }
+            var pfn: UInt64 = 0, mfn: UInt64 = 0, type: UInt64 = 0
+            var suffixOK = false
+            let ok: Bool = line.utf8.withContiguousStorageIfAvailable { b -> Bool in
+                var i = 0
+                guard Bytes.literal(b, &i, "  pfn=0x"), let p = Bytes.hex(b, &i),
+                      Bytes.literal(b, &i, " ==> mfn=0x"), let m = Bytes.hex(b, &i),
+                      Bytes.literal(b, &i, " (type 0x"), let t = Bytes.hex(b, &i), t < 16,
+                      Bytes.literal(b, &i, ")") else { return false }
+                pfn = p; mfn = m; type = t
+                let rest = String(decoding: UnsafeBufferPointer(rebasing: b[i...]), as: UTF8.self)
+                suffixOK = rest == PageTypeRun(UInt8(t)).suffix
+                return true
+            } ?? false
+            guard ok else { throw DumpError(line: n, message: "expected '  pfn=0x<hex> ==> mfn=0x<hex> (type 0x<T>)[ suffix]', got '\(line.prefix(80))'") }
+            guard suffixOK else { throw DumpError(line: n, message: "the type suffix does not match type 0x\(String(type, radix: 16))") }
+            guard pfn == expect else { throw DumpError(line: n, message: "pfn 0x\(String(pfn, radix: 16)) out of order (expected 0x\(String(expect, radix: 16)))") }
+            guard pfn < size else { throw DumpError(line: n, message: "pfn 0x\(String(pfn, radix: 16)) is beyond the P2M size \(size)") }
+            entries.append(start: pfn, count: 1, value: P2MRun(word: P2MWord(rawValue: mfn), at: pfn))
+            types.append(start: pfn, count: 1, value: PageTypeRun(UInt8(type)))
+            expect += 1
+        }
+        throw DumpError(line: n, message: "truncated: no '\(foot)' after \(expect) of \(size) entries")
+    }
+}
+
+/// The `pfn raw_entry` list (hex, `#` comments) the fixtures use for a dom0 P2M read from
+/// inside dom0.
+public enum PFNListDump {
+    /// Reads the list; pfns must run 0, 1, 2, ….
+    public static func read(_ next: () -> Substring?) throws(DumpError) -> P2MDumpContents {
+        var n = 0
+        var entries = ExtentMap<P2MRun>()
+        var expect: UInt64 = 0
+        while let line = next() {
+            n += 1
+            if line.first == "#" || line.isEmpty { continue }
+            var pfn: UInt64 = 0, word: UInt64 = 0
+            let ok: Bool = line.utf8.withContiguousStorageIfAvailable { b -> Bool in
+                var i = 0
+                guard let p = Bytes.hex(b, &i), Bytes.literal(b, &i, " "), let w = Bytes.hex(b, &i), i == b.count else { return false }
+                pfn = p; word = w
+                return true
+            } ?? false
+            guard ok else { throw DumpError(line: n, message: "expected '<pfn hex> <raw entry hex>', got '\(line.prefix(80))'") }
+            guard pfn == expect else { throw DumpError(line: n, message: "pfn 0x\(String(pfn, radix: 16)) out of order (expected 0x\(String(expect, radix: 16)))") }
+            entries.append(start: pfn, count: 1, value: P2MRun(word: P2MWord(rawValue: word), at: pfn))
+            expect += 1
+        }
+        guard expect > 0 else { throw DumpError(line: 0, message: "no entries") }
+        var types = ExtentMap<PageTypeRun>()
+        for r in entries.extents {
+            if case .machine = r.value { types.append(start: r.start, count: r.count, value: PageTypeRun(0)) }
+            else { types.append(start: r.start, count: r.count, value: PageTypeRun(15)) }
+        }
+        return P2MDumpContents(domid: 0, size: expect, entries: entries, types: types)
+    }
+}

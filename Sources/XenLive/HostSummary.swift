@@ -1,0 +1,38 @@
+import XenMemory
+
+/// What `xenpv host` shows: physinfo, the host E820, the M2P's size and free memory by width.
+public struct HostSummary: Sendable {
+    /// physinfo.
+    public var phys: PhysInfo
+    /// `max_page`.
+    public var maxPage: UInt64
+    /// The host map.
+    public var e820: E820Map
+    /// Free heap bytes below 4 GiB, below 1 GiB, and in all.
+    public var freeBelow4G: UInt64, freeBelow1G: UInt64, freeTotal: UInt64
+
+    /// Gathers the figures from a backend.
+    public init(_ b: XenBackend) throws(XenLiveError) {
+        phys = try b.physInfo()
+        maxPage = try b.maximumRAMPage()
+        e820 = try b.machineMemoryMap()
+        freeBelow4G = try b.availableHeap(minWidth: 0, maxWidth: 32)
+        freeBelow1G = try b.availableHeap(minWidth: 0, maxWidth: 30)
+        freeTotal = try b.availableHeap(minWidth: 0, maxWidth: 0)
+    }
+
+    /// The report lines (memory in MiB as `xl info` shows it).
+    public var lines: [String] {
+        var out = [
+            "cpus: \(phys.cpus), nodes: \(phys.nodes)\(phys.cpuKHz > 0 ? ", cpu_khz: \(phys.cpuKHz)" : "")",
+            "total_memory: \(phys.totalPages >> 8) MiB (\(phys.totalPages) pages)",
+            "free_memory: \(phys.freePages >> 8) MiB (\(phys.freePages) pages)",
+            "max_mfn (physinfo, inclusive): \(Hex.plain(phys.maxMFN))",
+            "max_page (M2P entries): \(maxPage) (\(Hex.plain(maxPage))); M2P table \((maxPage * 8 + (2 << 20) - 1) / (2 << 20) * 2) MiB",
+            "free heap below 1 GiB: \(freeBelow1G >> 20) MiB; below 4 GiB: \(freeBelow4G >> 20) MiB; in all: \(freeTotal >> 20) MiB",
+            "host E820:",
+        ]
+        out += e820.xenLines
+        return out
+    }
+}

@@ -1,0 +1,189 @@
+import XenDumps
+import XenMemory
+
+/// A bounce pool's place in pseudo-physical memory, as the kernel reports it.
+public struct SwiotlbPoolLocation: Sendable, Hashable {
+    /// First byte (`software IO TLB: mapped [mem <start>-…]`).
+    public var start: UInt64
+    /// Slots (`io_tlb_nslabs`).
+    public var nslabs: UInt64
+    /// Creates a location.
+    public init(start: UInt64, nslabs: UInt64) { self.start = start; self.nslabs = nslabs }
+
+    /// Reads the kernel's `software IO TLB: [<name> ]mapped [mem 0x…-0x…] (NMB)` lines.
+    public static func parse(kernelLog lines: [Substring]) -> [SwiotlbPoolLocation] {
+        lines.compactMap { line in
+            guard let r = line.firstRange(of: "software IO TLB: "), let m = line[r.upperBound...].firstRange(of: "mapped [mem 0x") else { return nil }
+            let rest = line[m.upperBound...]
+            guard let dash = rest.firstIndex(of: "-"), let start = UInt64(rest[..<dash], radix: 16) else { return nil }
+            let after = rest[rest.index(after: dash)...]
+            guard after.hasPrefix("0x"), let close = after.firstIndex(of: "]"), let end = UInt64(after.dropFirst(2)[..<close], radix: 16), end > start else { return nil }
+            return SwiotlbPoolLocation(start: start, nslabs: (end - start) >> 11)
+        }
+    }
+}
+
+/// One 128-slot segment of a bounce pool and the machine frames behind it.
+public struct SegmentPlacement: Sendable, Hashable {
+    /// First pfn.
+    public var pfn: UInt64
+    /// Machine frame of the first page (nil when not RAM).
+    public var mfn: UInt64?
+    /// Pages.
+    public var pages: UInt64
+    /// Whether its pages are machine-contiguous.
+    public var contiguous: Bool
+    /// Whether the whole segment is below 4 GiB of machine memory.
+    public var below4G: Bool
+}
+
+/// What a domain's P2M says, summarised.
+public struct P2MSummary: Sendable {
+    /// The domain.
+    public var domid: UInt32
+    /// Entries examined.
+    public var size: UInt64
+    /// How the P2M was obtained.
+    public var source: P2MSource
+    /// RAM entries (machine frames).
+    public var ram: UInt64 = 0
+    /// Identity (1:1) entries.
+    public var identity: UInt64 = 0
+    /// Missing (INVALID) entries.
+    public var missing: UInt64 = 0
+    /// Foreign entries.
+    public var foreign: UInt64 = 0
+    /// RAM frames below 4 GiB of machine memory.
+    public var below4G: UInt64 = 0
+    /// Maximal machine-contiguous runs of RAM entries.
+    public var contiguousRuns: UInt64 = 0
+    /// The longest run: first pfn, first mfn, length.
+    public var longestRun: (pfn: UInt64, mfn: UInt64, pages: UInt64) = (0, 0, 0)
+    /// Maximal runs of raw words that step by +1 or −1 (any kind of entry; how the fixtures'
+    /// notes count a layout's runs — the physmap's descending pages count as one run each way).
+    public var linearRuns: UInt64 = 0
+    /// Run lengths by power of two: index k counts runs of 2^k … 2^(k+1)−1 pages.
+    public var runLengthHistogram: [UInt64] = Array(repeating: 0, count: 41)
+    /// RAM entries whose M2P entry does not name them back.
+    public var m2pMismatches: UInt64 = 0
+    /// The first few mismatches: pfn, mfn, what the M2P says.
+    public var firstMismatches: [(pfn: UInt64, mfn: UInt64, m2p: UInt64)] = []
+    /// The bounce pools' segments, when their locations are known.
+    public var poolSegments: [[SegmentPlacement]] = []
+
+    /// Analyses `p2m` against the host's `m2p`; `pools` places the bounce pools.
+    public init(_ p2m: P2MDumpContents, source: P2MSource, m2p: HostM2P?, pools: [SwiotlbPoolLocation] = []) {
+        domid = p2m.domid
+        size = p2m.size
+        self.source = source
+        var prevEnd: (pfn: UInt64, mfn: UInt64)? = nil
+        var current: (pfn: UInt64, mfn: UInt64, pages: UInt64)? = nil
+        func close() {
+            guard let c = current else { return }
+            contiguousRuns += 1
+            runLengthHistogram[min(40, BitMath.floorLog2(c.pages))] += 1
+            if c.pages > longestRun.pages { longestRun = c }
+            current = nil
+        }
+        for run in p2m.entries.extents {
+            switch run.value {
+            case .machine(let base):
+                ram += run.count
+                let fourG: UInt64 = 0x100000
+                if base < fourG { below4G += min(run.count, fourG - base) }
+                if let p = prevEnd, p.pfn == run.start, p.mfn == base, current != nil {
+                    current!.pages += run.count
+                } else {
+                    close()
+                    current = (run.start, base, run.count)
+                }
+                prevEnd = (run.end, base + run.count)
+                if let m2p {
+                    for m in m2p.runs.extents(start: base, count: run.count) where m.value != .pfn(base: run.start + (m.start - base)) {
+                        m2pMismatches += m.count
+                        if firstMismatches.count < 10 { firstMismatches.append((run.start + (m.start - base), m.start, m.value.rawEntry)) }
+                    }
+                    // Frames with no M2P run read INVALID: also mismatches.
+                    let covered = m2p.runs.extents(start: base, count: run.count).reduce(0) { $0 + $1.count }
+                    if covered < run.count {
+                        m2pMismatches += run.count - covered
+                        if firstMismatches.count < 10 { firstMismatches.append((run.start, base, HostM2P.invalidEntry)) }
+                    }
+                }
+            case .identity:
+                close(); prevEnd = nil
+                identity += run.count
+            case .missing:
+                close(); prevEnd = nil
+                missing += run.count
+            case .foreign:
+                close(); prevEnd = nil
+                foreign += run.count
+            }
+        }
+        close()
+        linearRuns = Self.countLinearRuns(p2m)
+        poolSegments = pools.map { pool in
+            let first = pool.start >> Page.shift
+            let pages = pool.nslabs / 2
+            return stride(from: UInt64(0), to: pages, by: 64).map { off in
+                let pfn = first + off
+                let n = min(64, pages - off)
+                let runs = p2m.entries.extents(start: pfn, count: n)
+                var mfn: UInt64?
+                var contiguous = runs.count == 1
+                if case .machine(let b)? = runs.first?.value { mfn = b } else { contiguous = false }
+                return SegmentPlacement(pfn: pfn, mfn: mfn, pages: n, contiguous: contiguous,
+                                        below4G: mfn.map { $0 + n <= 0x100000 } ?? false)
+            }
+        }
+    }
+
+    /// Counts maximal runs whose consecutive raw words differ by +1 or by −1.
+    static func countLinearRuns(_ p2m: P2MDumpContents) -> UInt64 {
+        var runs: UInt64 = 0
+        var last: UInt64? = nil      // last word of the current run
+        var step: Int64? = nil       // the current run's step, once it has two words
+        func feed(_ w: UInt64) {
+            if let l = last {
+                let d = Int64(bitPattern: w &- l)
+                if (d == 1 || d == -1) && (step == nil || step == d) { step = d; last = w; return }
+            }
+            runs += 1; last = w; step = nil
+        }
+        for e in p2m.entries.extents {
+            if case .missing = e.value { for _ in 0..<e.count { feed(HostM2P.invalidEntry) }; continue }
+            feed(e.value.word(at: e.start).rawValue)
+            if e.count > 1 {
+                // The rest of a linear run steps by +1: it continues a +1 run or starts one.
+                if step == 1 || step == nil { step = 1 } else { runs += 1; step = e.count > 2 ? 1 : nil }
+                last = e.value.advanced(by: e.count - 1).word(at: e.end - 1).rawValue
+            }
+        }
+        return runs
+    }
+
+    /// The report lines.
+    public var lines: [String] {
+        var out = ["P2M of domain \(domid): \(size) entries, \(source.note)",
+                   "  RAM \(ram), identity \(identity), missing \(missing), foreign \(foreign)",
+                   "  RAM below 4 GiB of machine memory: \(below4G) pages",
+                   "  machine-contiguous runs: \(contiguousRuns), longest \(longestRun.pages) pages (pfn \(Hex.plain(longestRun.pfn)) → mfn \(Hex.plain(longestRun.mfn)))"]
+        let hist = runLengthHistogram.enumerated().filter { $0.element > 0 }.map { "\(1 << $0.offset)+: \($0.element)" }
+        out.append("  run lengths (pages): " + hist.joined(separator: ", "))
+        out.append("  linear runs (frames stepping by +1 or -1, any entry kind): \(linearRuns)")
+        out.append("  M2P round trip: \(m2pMismatches == 0 ? "every RAM entry maps back" : "\(m2pMismatches) RAM entries do not map back")")
+        for m in firstMismatches {
+            out.append("    pfn \(Hex.plain(m.pfn)) → mfn \(Hex.plain(m.mfn)), but M2P[mfn] = \(Hex.plain(m.m2p))")
+        }
+        for (i, segs) in poolSegments.enumerated() {
+            let ok = segs.filter(\.contiguous).count, low = segs.filter(\.below4G).count
+            out.append("  swiotlb pool \(i): \(segs.count) segments, \(ok) machine-contiguous, \(low) below 4 GiB")
+            for s in segs.prefix(8) {
+                out.append("    pfn \(Hex.plain(s.pfn)) → \(s.mfn.map(Hex.plain) ?? "not RAM")\(s.contiguous ? "" : " (not contiguous)")")
+            }
+            if segs.count > 8 { out.append("    … \(segs.count - 8) more") }
+        }
+        return out
+    }
+}

@@ -1,0 +1,203 @@
+import ArgumentParser
+import XenDumps
+import XenLive
+import XenMemory
+import XenModel
+
+/// Opens the live backend or stops with its one-line reason.
+func liveBackend() throws -> LibXenBackend {
+    do { return try LibXenBackend() } catch {
+        StandardError.write(["xenpv: \(error.description)"])
+        throw ExitCode(1)
+    }
+}
+
+/// Runs `body`, turning a live error into its one-line message and exit status 1.
+func live<T>(_ body: () throws(XenLiveError) -> T) throws -> T {
+    do { return try body() } catch {
+        StandardError.write(["xenpv: \(error.description)"])
+        throw ExitCode(1)
+    }
+}
+
+/// `xenpv host`.
+struct HostCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "host",
+        abstract: "Show this Xen host's figures: physinfo, the host E820, the M2P, free memory by address width (dom0, root)."
+    )
+
+    func run() throws {
+        let b = try liveBackend()
+        let s = try live { () throws(XenLiveError) in try HostSummary(b) }
+        for l in s.lines { print(l) }
+    }
+}
+
+/// `xenpv p2m <domid>`.
+struct P2MCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "p2m",
+        abstract: "Summarise a PV domain's P2M: contiguity runs, entry kinds, memory below 4 GiB, M2P round trip, swiotlb segments.",
+        discussion: "For dom0 itself the P2M is read through its page tables (DOMID_SELF), or rebuilt from the M2P when that fails."
+    )
+
+    @Argument(help: "The domain id.")
+    var domid: UInt32
+
+    @Option(help: "A kernel log holding the 'software IO TLB: mapped [mem …]' line(s) (default: /dev/kmsg for dom0).")
+    var dmesg: String?
+
+    @Option(name: .customLong("json"), help: "Also write the summary as JSON.")
+    var jsonPath: String?
+
+    @Option(name: .customLong("plot"), help: "Also write an SVG picture of the P2M.")
+    var plotPath: String?
+
+    func run() throws {
+        let b = try liveBackend()
+        let (p2m, source) = try live { () throws(XenLiveError) in try b.p2m(domain: domid) }
+        let m2p = try live { () throws(XenLiveError) in try b.m2p() }
+        let pools = SwiotlbPoolLocation.parse(kernelLog: kernelLog(dmesg, dom0: domid == 0))
+        try report(P2MSummary(p2m, source: source, m2p: m2p, pools: pools), p2m: p2m, maxPage: m2p.maxPage, json: jsonPath, plot: plotPath)
+    }
+}
+
+/// Reads a kernel log file, or for dom0 what /dev/kmsg holds.
+func kernelLog(_ path: String?, dom0: Bool) -> [Substring] {
+    if let path, let text = try? TextFile.read(path) { return text.split(separator: "\n") }
+    guard dom0, let text = try? KernelMessages.readAll() else { return [] }
+    return text.split(separator: "\n")
+}
+
+/// Prints a P2M summary and writes its JSON and picture.
+func report(_ s: P2MSummary, p2m: P2MDumpContents, maxPage: UInt64, json: String?, plot: String?) throws {
+    for l in s.lines { print(l) }
+    if let json {
+        let v = JSONValue.object([
+            ("schema", .int(1)), ("domain", .int(Int64(s.domid))), ("entries", .uint(s.size)), ("source", .string(s.source.note)),
+            ("ram", .uint(s.ram)), ("identity", .uint(s.identity)), ("missing", .uint(s.missing)), ("foreign", .uint(s.foreign)),
+            ("ram_below_4g", .uint(s.below4G)), ("contiguous_runs", .uint(s.contiguousRuns)),
+            ("longest_run", .object([("pfn", .uint(s.longestRun.pfn)), ("mfn", .uint(s.longestRun.mfn)), ("pages", .uint(s.longestRun.pages))])),
+            ("run_length_histogram", .array(s.runLengthHistogram.map { .uint($0) })),
+            ("m2p_mismatches", .uint(s.m2pMismatches)),
+            ("pools", .array(s.poolSegments.map { segs in .array(segs.map { seg in
+                .object([("pfn", .uint(seg.pfn)), ("mfn", seg.mfn.map { .uint($0) } ?? .null), ("pages", .uint(seg.pages)),
+                         ("contiguous", .bool(seg.contiguous)), ("below_4g", .bool(seg.below4G))]) }) })),
+        ])
+        try AtomicFile.write(v.rendered() + "\n", to: json)
+    }
+    if let plot {
+        let pools = s.poolSegments.enumerated().compactMap { (i, segs) -> (String, UInt64, UInt64)? in
+            guard let f = segs.first else { return nil }
+            return ("swiotlb \(i)", f.pfn, segs.reduce(0) { $0 + $1.pages })
+        }
+        try AtomicFile.write(SVGPlot.renderLayout(title: "P2M of domain \(s.domid)", runs: p2m.entries.extents,
+                                                  maxPfn: p2m.size, maxPage: maxPage, pools: pools), to: plot)
+    }
+}
+
+/// `xenpv dump p2m|m2p`.
+struct DumpCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dump",
+        abstract: "Write the live P2M or M2P in xen-mfndump's dump-p2m / dump-m2p format.",
+        subcommands: [DumpP2M.self, DumpM2P.self]
+    )
+
+    struct DumpP2M: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "p2m", abstract: "Like `xen-mfndump dump-p2m <domid>` (which cannot read dom0 itself; this can).")
+        @Argument(help: "The domain id.") var domid: UInt32
+        func run() throws {
+            let b = try liveBackend()
+            let (p2m, _) = try live { () throws(XenLiveError) in try b.p2m(domain: domid) }
+            var out = OutputBuffer()
+            P2MDump.write(p2m) { out.append($0) }
+            out.flush()
+        }
+    }
+
+    struct DumpM2P: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "m2p", abstract: "Like `xen-mfndump dump-m2p`.")
+        func run() throws {
+            let b = try liveBackend()
+            let m2p = try live { () throws(XenLiveError) in try b.m2p() }
+            var out = OutputBuffer()
+            M2PDump.write(m2p) { out.append($0) }
+            out.flush()
+        }
+    }
+}
+
+/// `xenpv import <file>...`.
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Read xen-mfndump dumps (dump-p2m, dump-m2p; gzip or xz too) and run the P2M analyses offline.",
+        discussion: "The kind of each file is detected from its first line. Give a dump-m2p with a P2M for the M2P round trip."
+    )
+
+    @Argument(help: "Dump files.")
+    var files: [String]
+
+    @Option(help: "A kernel log holding the 'software IO TLB: mapped [mem …]' line(s).")
+    var dmesg: String?
+
+    @Option(name: .customLong("json"), help: "Also write the summary as JSON.")
+    var jsonPath: String?
+
+    @Option(name: .customLong("plot"), help: "Also write an SVG picture of the P2M.")
+    var plotPath: String?
+
+    func run() throws {
+        var p2ms: [P2MDumpContents] = []
+        var m2p: HostM2P?
+        for f in files {
+            switch try DumpFile.read(f) {
+            case .p2m(let p): p2ms.append(p)
+            case .m2p(let m): m2p = m
+            }
+        }
+        if let m = m2p {
+            print("M2P: \(m.maxPage) entries (max_page), \(m.validCount) valid")
+        }
+        let pools = SwiotlbPoolLocation.parse(kernelLog: kernelLog(dmesg, dom0: false))
+        for p in p2ms {
+            try report(P2MSummary(p, source: .dump, m2p: m2p, pools: pools), p2m: p, maxPage: m2p?.maxPage ?? 0x100001, json: jsonPath, plot: plotPath)
+        }
+    }
+}
+
+/// One imported dump.
+enum DumpFile {
+    case p2m(P2MDumpContents)
+    case m2p(HostM2P)
+
+    /// Reads a dump of any kind, decompressing gzip and xz through the system's tools.
+    static func read(_ path: String) throws -> DumpFile {
+        let reader: LineReader
+        do { reader = try LineReader(path: path, decompress: true) } catch { throw ValidationError("\(path): \(error)") }
+        var first: Substring?
+        var pending = true
+        let progress = LineProgress(label: path)
+        var count = 0
+        let next: () -> Substring? = {
+            if pending, let f = first { pending = false; return f }
+            count += 1
+            if count & 0xfffff == 0 { progress.update(count) }
+            return reader.next().map { Substring($0) }
+        }
+        first = next()
+        guard let head = first else { throw ValidationError("\(path): empty file") }
+        pending = true
+        do {
+            if head == M2PDump.header { let m = try M2PDump.read(next); progress.finish(); return .m2p(m) }
+            if head.hasPrefix(" --- Dumping P2M for domain") { let p = try P2MDump.read(next); progress.finish(); return .p2m(p) }
+            if head.hasPrefix("# pfn") || head.first?.isHexDigit == true { let p = try PFNListDump.read(next); progress.finish(); return .p2m(p) }
+        } catch {
+            progress.finish()
+            throw ValidationError("\(path): \(error.description)")
+        }
+        throw ValidationError("\(path):1: not an xen-mfndump dump-p2m or dump-m2p (first line '\(head.prefix(60))')")
+    }
+}
