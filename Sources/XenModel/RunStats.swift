@@ -1,3 +1,5 @@
+import XenDumps
+import XenMemory
 /// What happened to one device during a run.
 public struct DeviceStats: Sendable, Hashable {
     /// The device's name.
@@ -68,4 +70,12 @@ public struct RunResult: Sendable {
     public var debugfs: [(file: String, value: Int)] = []
     /// A kernel BUG the workload hit, if any (the run stops there).
     public var bug: String?
+
+    /// The guest's P2M as `xen-mfndump dump-p2m` would show it (PV guests that booted far
+    /// enough to have one), up to its `max_pfn` hint.
+    public var p2mDump: P2MDumpContents? {
+        guard let p2m = boot.p2m, let host = boot.host else { return nil }
+        let id = host.domains.keys.filter { $0 != .io }.min() ?? .dom0
+        return P2MDumpContents(domain: PVDomain(id: id, p2m: p2m), host: host, size: p2m.lastPfnHint)
+    }
 }

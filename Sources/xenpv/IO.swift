@@ -141,6 +141,31 @@ enum AtomicFile {
     }
 }
 
+extension AtomicFile {
+    /// Streams lines (a newline after each) into a temporary file beside `path`, then renames it.
+    static func write(lines produce: ((String) -> Void) -> Void, to path: String) throws {
+        let tmp = path + ".tmp-\(getpid())"
+        guard let f = fopen(tmp, "w") else { throw IOError(message: "\(path): \(String(cString: strerror(errno)))") }
+        var ok = true
+        var chunk = ""
+        produce { line in
+            chunk += line
+            chunk += "\n"
+            if chunk.utf8.count >= 1 << 16 {
+                ok = ok && chunk.withUTF8 { fwrite($0.baseAddress, 1, $0.count, f) == $0.count }
+                chunk = ""
+            }
+        }
+        ok = ok && chunk.withUTF8 { $0.count == 0 || fwrite($0.baseAddress, 1, $0.count, f) == $0.count }
+        let closed = fflush(f) == 0 && fsync(fileno(f)) == 0
+        fclose(f)
+        guard ok && closed, rename(tmp, path) == 0 else {
+            unlink(tmp)
+            throw IOError(message: "\(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
 /// A progress bar on standard error, shown only on a terminal and only after a second.
 final class ProgressBar {
     private let label: String

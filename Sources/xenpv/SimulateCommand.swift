@@ -1,4 +1,5 @@
 import ArgumentParser
+import XenDumps
 import XenModel
 
 /// `xenpv simulate [SCENARIO]`: a model run.
@@ -25,6 +26,12 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Override the workload's seed.")
     var seed: UInt64?
 
+    @Option(name: .customLong("dump-p2m"), help: "Also write the guest's P2M in xen-mfndump dump-p2m format.")
+    var dumpP2M: String?
+
+    @Option(name: .customLong("dump-m2p"), help: "Also write the host's M2P in xen-mfndump dump-m2p format.")
+    var dumpM2P: String?
+
     func run() throws {
         var s = try ScenarioLoader.load(scenario)
         if let seed { s.workload.seed = seed }
@@ -36,6 +43,14 @@ struct SimulateCommand: ParsableCommand {
         out.flush()
         if let jsonPath { try AtomicFile.write(JSONReport.render(result), to: jsonPath) }
         if let plotPath { try AtomicFile.write(SVGPlot.render(result), to: plotPath) }
+        if let dumpP2M {
+            guard let p = result.p2mDump else { throw ValidationError("--dump-p2m: this guest has no P2M (not a PV guest, or it did not boot)") }
+            try AtomicFile.write(lines: { emit in P2MDump.write(p, to: emit) }, to: dumpP2M)
+        }
+        if let dumpM2P {
+            guard let m = result.boot.host?.m2p else { throw ValidationError("--dump-m2p: there is no Xen host in this scenario") }
+            try AtomicFile.write(lines: { emit in M2PDump.write(m, to: emit) }, to: dumpM2P)
+        }
         if result.boot.failure != nil || result.bug != nil { throw ExitCode(2) }
     }
 }
