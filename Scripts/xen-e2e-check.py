@@ -39,9 +39,13 @@ check("xenpv host agrees with xl info on free memory",
       xl_field("free_memory") is not None and xl_field("free_memory") == host_field(r"^free_memory: (\d+) MiB"), xl[-400:])
 p2m = "\n".join(sections.get("p2m0", []))
 check("xenpv p2m 0 reads dom0's P2M", rcs.get("p2m0") == 0 and "P2M of domain 0:" in p2m, p2m[-500:])
+check("the E820 hole below 1 MiB is identity-mapped", "identity ranges: 0x9f-0xff" in p2m, p2m[-500:])
 check("every RAM entry of dom0 round-trips through the M2P", "every RAM entry maps back" in p2m, p2m[-500:])
+nslabs = re.search(r"^(\d+)$", "\n".join(sections.get("debugfs", [])), re.M)
 m = re.search(r"swiotlb pool 0: (\d+) segments, (\d+) machine-contiguous, (\d+) below 4 GiB", p2m)
 check("every swiotlb segment is machine-contiguous and below 4 GiB", bool(m) and m.group(1) == m.group(2) == m.group(3), p2m[-500:])
+check("the segments cover io_tlb_nslabs from debugfs", bool(m) and bool(nslabs) and int(m.group(1)) * 128 == int(nslabs.group(1)),
+      "\n".join(sections.get("debugfs", [])))
 nf = "\n".join(sections.get("notfound", []))
 check("unknown domain: the domain-not-found message", rcs.get("notfound") == 1 and "no domain 4242 on this host" in nf, nf)
 nr = "\n".join(sections.get("nonroot", []))

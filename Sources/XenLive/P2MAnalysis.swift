@@ -53,6 +53,8 @@ public struct P2MSummary: Sendable {
     public var missing: UInt64 = 0
     /// Foreign entries.
     public var foreign: UInt64 = 0
+    /// The identity (1:1) ranges of pfns, e.g. the E820 holes below the initial allocation.
+    public var identityRanges: [Range<UInt64>] = []
     /// RAM frames below 4 GiB of machine memory.
     public var below4G: UInt64 = 0
     /// Maximal machine-contiguous runs of RAM entries.
@@ -113,6 +115,11 @@ public struct P2MSummary: Sendable {
             case .identity:
                 close(); prevEnd = nil
                 identity += run.count
+                if let last = identityRanges.last, last.upperBound == run.start {
+                    identityRanges[identityRanges.count - 1] = last.lowerBound..<run.end
+                } else {
+                    identityRanges.append(run.start..<run.end)
+                }
             case .missing:
                 close(); prevEnd = nil
                 missing += run.count
@@ -168,6 +175,7 @@ public struct P2MSummary: Sendable {
         var out = ["P2M of domain \(domid): \(size) entries, \(source.note)",
                    "  RAM \(ram), identity \(identity), missing \(missing), foreign \(foreign)",
                    "  RAM below 4 GiB of machine memory: \(below4G) pages",
+                   "  identity ranges: " + (identityRanges.isEmpty ? "none" : identityRanges.prefix(6).map { "\(Hex.plain($0.lowerBound))-\(Hex.plain($0.upperBound - 1))" }.joined(separator: ", ") + (identityRanges.count > 6 ? ", …" : "")),
                    "  machine-contiguous runs: \(contiguousRuns), longest \(longestRun.pages) pages (pfn \(Hex.plain(longestRun.pfn)) → mfn \(Hex.plain(longestRun.mfn)))"]
         let hist = runLengthHistogram.enumerated().filter { $0.element > 0 }.map { "\(1 << $0.offset)+: \($0.element)" }
         out.append("  run lengths (pages): " + hist.joined(separator: ", "))
