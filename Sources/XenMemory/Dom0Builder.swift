@@ -7,6 +7,9 @@ public struct Dom0BuildConfig: Sendable {
     public var initialMappingBytes: UInt64 = 0x4c0_0000
     /// The initrd module's machine frames, assigned to dom0 in place (not in the heap).
     public var initrd: Range<UInt64>?
+    /// The kernel module's machine frames (kept out of the heap until the kernel is loaded,
+    /// then given back by `discard_initial_images`).
+    public var kernelModule: Range<UInt64>?
     /// Pages of the boot modules counted in `avail` (`initial_images_nrpages`).
     public var bootModulePages: UInt64 = 0
     /// Pages Xen reserves for further vCPU structures (`(max_vcpus - 1) << order(sizeof vcpu)`).
@@ -97,6 +100,8 @@ extension XenHost {
             map(pfn, rd.lowerBound, UInt64(rd.count))
             pfn += UInt64(rd.count)
         }
+        // The kernel module goes back to the heap (dirty, after every boot block).
+        if let k = config.kernelModule, !k.isEmpty { heap.insert(k, dirty: true) }
         let toAllocate = nrPages > pfn ? nrPages - pfn : 0
         var log = ["PHYSICAL MEMORY ARRANGEMENT:",
                    " Dom0 alloc.:   \(Hex.padded(allocStart << Page.shift, 16))->\(Hex.padded(allocEnd << Page.shift, 16))"

@@ -116,21 +116,39 @@ public struct XenHost: Sendable {
     /// belong to `DOMID_IO`. `reserved` frame ranges (Xen's image, modules, frame table…) are
     /// kept out of the heap.
     public init(e820: E820Map, dmaBits: Int? = nil, reserved: [Range<UInt64>] = []) {
-        self.e820 = e820
-        heap = XenHeap(dmaBits: dmaBits)
-        m2p = HostM2P(maxPage: e820.maxRAMFrame)
         var regions: [Range<UInt64>] = []
         for r in e820.ramFrames {
             let low = max(r.lowerBound, 0x100)
             guard low < r.upperBound else { continue }
-            let clipped = low..<r.upperBound
-            regions.append(contentsOf: Self.subtract(reserved, from: clipped))
+            regions.append(contentsOf: Self.subtract(reserved, from: low..<r.upperBound))
         }
-        if let lowest = regions.first {
-            heap.insert(lowest)
-            for r in regions.dropFirst().reversed() { heap.insert(r) }
-        }
+        let ordered = regions.isEmpty ? [] : [regions[0]] + regions.dropFirst().reversed()
+        self.init(e820: e820, dmaBits: dmaBits, bootRegions: ordered, inventory: [])
+    }
+
+    /// A host whose heap is filled exactly as given: `bootRegions` inserted in this order (cut
+    /// into maximal aligned blocks), then the `inventory` blocks freed one by one — for
+    /// reproducing a real host, whose small top-of-RAM blocks depend on Xen's own boot
+    /// allocations (see real-dom0-layout.md §8).
+    public init(e820: E820Map, dmaBits: Int? = nil, bootRegions: [Range<UInt64>], inventory: [(MFN, Int)]) {
+        self.e820 = e820
+        heap = XenHeap(dmaBits: dmaBits)
+        m2p = HostM2P(maxPage: e820.maxRAMFrame)
+        for r in bootRegions { heap.insert(r) }
+        for (m, o) in inventory { heap.free(m, order: o, dirty: true) }
         owners.set(start: 0, count: 0x100, to: FrameOwner(domain: .io))
+    }
+
+    /// What `XENMEM_machine_memory_map` gives dom0: the firmware map plus the IO-APIC
+    /// (0xfec00000, 4 KiB) and local APIC (0xfee00000, 1 MiB) as reserved, as a real Xen 4.17
+    /// host reports them (its own `Xen-e820 RAM map` lines do not show them).
+    public var machineMemoryMap: E820Map {
+        var entries = e820.entries
+        for (a, size) in [(UInt64(0xfec0_0000), UInt64(0x1000)), (UInt64(0xfee0_0000), UInt64(0x10_0000))]
+        where !entries.contains(where: { $0.address < a + size && a < $0.end }) {
+            entries.append(E820Entry(address: a, size: size, type: .reserved))
+        }
+        return E820Map(entries)
     }
 
     static func subtract(_ holes: [Range<UInt64>], from r: Range<UInt64>) -> [Range<UInt64>] {

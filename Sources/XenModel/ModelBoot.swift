@@ -76,7 +76,7 @@ public enum ModelBoot {
                 xenLog.append("Panic on CPU 0: Not enough RAM for DOM0 reservation")
                 return failed(xenLog, [], host, "Xen could not build dom0 (\(error))")
             }
-            map = host.e820
+            map = host.machineMemoryMap
         } else {
             let pages = (s.guest.memory ?? 1 << 30) >> Page.shift
             do { guest = try host.buildPVDomU(id: DomID(1), pages: pages) } catch {

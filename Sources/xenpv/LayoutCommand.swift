@@ -46,7 +46,7 @@ struct LayoutCommand: ParsableCommand {
         for line in layout.log { print("(XEN) \(line)") }
         var dom0 = layout.domain
         let setup = LinuxPVMemorySetup.run(host: &host, domain: &dom0, nrPages: layout.nrPages,
-                                           maxReservation: layout.maxPages, map: host.e820)
+                                           maxReservation: layout.maxPages, map: host.machineMemoryMap)
         for line in setup.log { print(line) }
         let runs = dom0.p2m.runs(count: dom0.p2m.lastPfnHint)
         print("P2M: \(runs.count) runs over \(dom0.p2m.lastPfnHint) pfns (max_pfn \(Hex.plain(dom0.p2m.lastPfnHint)))")

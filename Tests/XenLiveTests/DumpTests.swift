@@ -23,7 +23,7 @@ func modelHost() throws -> (XenHost, PVDomain) {
     cfg.initrd = 0x7f66f..<0x7fa00
     let layout = try host.buildDom0(cfg)
     var dom0 = layout.domain
-    _ = LinuxPVMemorySetup.run(host: &host, domain: &dom0, nrPages: layout.nrPages, maxReservation: layout.maxPages, map: host.e820)
+    _ = LinuxPVMemorySetup.run(host: &host, domain: &dom0, nrPages: layout.nrPages, maxReservation: layout.maxPages, map: host.machineMemoryMap)
     return (host, dom0)
 }
 

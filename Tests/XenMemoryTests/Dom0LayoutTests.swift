@@ -73,7 +73,7 @@ struct Dom0LayoutTests {
 
         var dom0 = layout.domain
         let setup = LinuxPVMemorySetup.run(host: &host, domain: &dom0, nrPages: layout.nrPages,
-                                           maxReservation: layout.maxPages, map: host.e820)
+                                           maxReservation: layout.maxPages, map: host.machineMemoryMap)
         #expect(setup.released == 0 && setup.remapped == 97)
         #expect(setup.log == [
             "Released 0 page(s)",
@@ -82,6 +82,8 @@ struct Dom0LayoutTests {
             "Xen: [mem 0x000000000009fc00-0x00000000000fffff] reserved",
             "Xen: [mem 0x0000000000100000-0x0000000030060fff] usable",
             "Xen: [mem 0x000000007ffdd000-0x000000007fffffff] reserved",
+            "Xen: [mem 0x00000000fec00000-0x00000000fec00fff] reserved",
+            "Xen: [mem 0x00000000fee00000-0x00000000feefffff] reserved",
             "Xen: [mem 0x00000000fffc0000-0x00000000ffffffff] reserved",
             "Xen: [mem 0x000000fd00000000-0x000000ffffffffff] reserved",
             "p2m virtual area at (____ptrval____), size is 40000000",
@@ -139,7 +141,7 @@ struct Dom0LayoutTests {
             guard let layout = try? host.buildDom0(cfg) else { continue }
             var dom0 = layout.domain
             let setup = LinuxPVMemorySetup.run(host: &host, domain: &dom0, nrPages: layout.nrPages,
-                                               maxReservation: layout.maxPages, map: host.e820)
+                                               maxReservation: layout.maxPages, map: host.machineMemoryMap)
             assertRoundTrip(host: host, dom0: dom0, nrRAM: layout.nrPages - setup.released)
         }
     }
@@ -160,7 +162,7 @@ struct Dom0LayoutTests {
         #expect(layout.nrPages == 1 << 28)
         var dom0 = layout.domain
         let setup = LinuxPVMemorySetup.run(host: &host, domain: &dom0, nrPages: layout.nrPages,
-                                           maxReservation: layout.maxPages, map: host.e820)
+                                           maxReservation: layout.maxPages, map: host.machineMemoryMap)
         // 2^28 pfns plus the 262241 hole pages remapped beyond them: a 3 GiB virtual area.
         #expect(setup.p2mAreaBytes == 3 << 30)
         #expect(dom0.p2m.runs().count < 2000)

@@ -18,7 +18,7 @@ struct BootedDom0 {
         let layout = try host.buildDom0(cfg)
         dom0 = layout.domain
         let setup = LinuxPVMemorySetup.run(host: &host, domain: &dom0, nrPages: layout.nrPages,
-                                           maxReservation: layout.maxPages, map: host.e820)
+                                           maxReservation: layout.maxPages, map: host.machineMemoryMap)
         e820 = setup.e820
         memory = PseudoPhysicalAllocator(e820: setup.e820, p2m: dom0.p2m)
         // The first MiB and the kernel image's region are never handed out.
