@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "XenMemoryTests", dependencies: ["XenMemory", "XenPVTestSupport"]),
         .testTarget(name: "SwiotlbTests", dependencies: ["Swiotlb", "XenPVTestSupport"]),
         .testTarget(name: "XenLiveTests", dependencies: ["XenLive", "XenDumps", "XenMemory", "XenModel", "XenSwiotlb", "Swiotlb"]),
-        .testTarget(name: "XenModelTests", dependencies: ["XenModel", "XenSwiotlb", "XenMemory", "Swiotlb"]),
+        .testTarget(name: "XenModelTests", dependencies: ["XenModel", "XenSwiotlb", "XenMemory", "Swiotlb", "XenDumps"]),
         .testTarget(name: "XenSwiotlbTests", dependencies: ["XenSwiotlb", "XenMemory", "Swiotlb", "XenPVTestSupport"]),
     ]
 )

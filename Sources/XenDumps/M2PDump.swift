@@ -67,4 +67,25 @@ public enum M2PDump {
         }
         throw DumpError(line: n, message: "truncated: no '\(footer)' after \(expect) of \(maxPage) entries")
     }
+
+    /// M2P entries per 2 MiB chunk of the table (the unit `XENMEM_machphys_mfn_list` maps).
+    public static let chunkEntries: UInt64 = 1 << 18
+
+    /// Chunks that repeat the previous chunk entry for entry: where the host has a hole in RAM
+    /// (e.g. the PCI hole), Xen reports the previous chunk's frame again, so a dump shows a copy
+    /// of the previous 262144 entries there. Those ranges are not RAM and not mappings.
+    public static func repeatedChunks(_ m2p: HostM2P) -> [Range<UInt64>] {
+        var out: [Range<UInt64>] = []
+        var c: UInt64 = 1
+        while c * chunkEntries < m2p.maxPage {
+            let here = m2p.runs.extents(start: c * chunkEntries, count: chunkEntries)
+            let prev = m2p.runs.extents(start: (c - 1) * chunkEntries, count: chunkEntries)
+            if !here.isEmpty && here.count == prev.count
+                && zip(here, prev).allSatisfy({ $0.start == $1.start + chunkEntries && $0.count == $1.count && $0.value == $1.value }) {
+                out.append((c * chunkEntries)..<((c + 1) * chunkEntries))
+            }
+            c += 1
+        }
+        return out
+    }
 }

@@ -56,7 +56,10 @@ public enum ModelBoot {
 
     static func bootPV(_ s: Scenario, _ cmd: SwiotlbCommandLine) -> BootResult {
         let taken: [Range<UInt64>] = s.host.takenBelow4G > 0 ? [0x100..<(0x100 + s.host.takenBelow4G)] : []
-        var host = XenHost(e820: s.host.e820, dmaBits: s.host.dmaBits, reserved: taken)
+        let modules = [s.xen.kernelModule, s.xen.initrd].compactMap { $0 }
+        var host = s.host.bootRegions.map {
+            XenHost(e820: s.host.e820, dmaBits: s.host.dmaBits, bootRegions: $0, inventory: s.host.inventory)
+        } ?? XenHost(e820: s.host.e820, dmaBits: s.host.dmaBits, reserved: taken + modules)
         host.memopMaxOrder = s.xen.memopMaxOrder
         var xenLog = ["Xen-e820 RAM map:"] + s.host.e820.xenLines
         var guest: PVDomain
@@ -66,6 +69,9 @@ public enum ModelBoot {
             var cfg = Dom0BuildConfig()
             cfg.memory = s.xen.dom0Memory
             cfg.debugBuild = s.xen.debugBuild
+            cfg.kernelModule = s.xen.kernelModule
+            cfg.initrd = s.xen.initrd
+            if let m = s.xen.initialMapping { cfg.initialMappingBytes = m }
             do {
                 let layout = try host.buildDom0(cfg)
                 xenLog += layout.log
@@ -94,6 +100,7 @@ public enum ModelBoot {
         var memory = PseudoPhysicalAllocator(e820: setup.e820, p2m: guest.p2m)
         memory.reserve(0..<0x1000)
         reserveEarly(&memory, s.guest.earlyReserved)
+        if let end = s.guest.swiotlbEnd { memory.reserve((end >> Page.shift)..<(1 << 52)) }
         let config = XenSwiotlbConfig(kernel: s.guest.kernel, commandLine: cmd, early: true)
         switch XenSwiotlb.initialize(host: host, dom0: guest, memory: memory, config: config) {
         case .success(var x):

@@ -27,6 +27,10 @@ public struct HostSpec: Sendable {
     public var dmaBits: Int?
     /// Pages taken from the heap starting at MFN 0x100.
     public var takenBelow4G: UInt64
+    /// The heap's boot regions in insertion order (MFN ranges), when given explicitly.
+    public var bootRegions: [Range<UInt64>]?
+    /// Blocks freed into the heap after the boot regions: (first MFN, order).
+    public var inventory: [(MFN, Int)] = []
 }
 
 /// The hypervisor's boot options.
@@ -39,6 +43,12 @@ public struct XenSpec: Sendable {
     public var debugBuild: Bool
     /// `memop-max-order=`.
     public var memopMaxOrder: MemopMaxOrder
+    /// The dom0 kernel module's MFNs (given back to the heap after loading).
+    public var kernelModule: Range<UInt64>? = nil
+    /// The initrd module's MFNs (assigned to dom0 in place).
+    public var initrd: Range<UInt64>? = nil
+    /// `v_end - v_start` of dom0's initial mapping.
+    public var initialMapping: UInt64? = nil
 }
 
 /// What kind of guest.
@@ -65,6 +75,8 @@ public struct GuestSpec: Sendable {
     public var memoryEncryption: Bool
     /// Pseudo-physical memory Linux took at the top of RAM before swiotlb (places the buffer).
     public var earlyReserved: UInt64
+    /// Where the swiotlb buffer ends (pseudo-physical), when known from a real boot.
+    public var swiotlbEnd: UInt64? = nil
 
     /// The `swiotlb=` value, if the command line has one.
     public var swiotlbParameter: String? {

@@ -148,7 +148,7 @@ struct Reader {
     }
 
     func host(_ f: Field) throws(ScenarioError) -> HostSpec {
-        let m = try mapping(f, allowed: ["ram", "e820", "dma_bits", "taken_below_4g"])
+        let m = try mapping(f, allowed: ["ram", "e820", "dma_bits", "taken_below_4g", "boot_regions", "heap_inventory"])
         let e820: E820Map
         switch (m["ram"], m["e820"]) {
         case (let r?, nil): e820 = .qemuPC(ramBytes: try size(r, min: 64 << 20, max: 1 << 46))
@@ -177,11 +177,33 @@ struct Reader {
         }
         let dma = try m["dma_bits"].map { (x) throws(ScenarioError) in Int(try integer(x, in: 13...52, what: "an address width")) }
         let taken = try m["taken_below_4g"].map { (x) throws(ScenarioError) in try size(x, max: (4 << 30) - (1 << 20)) } ?? 0
-        return HostSpec(e820: e820, dmaBits: dma, takenBelow4G: taken >> Page.shift)
+        var spec = HostSpec(e820: e820, dmaBits: dma, takenBelow4G: taken >> Page.shift)
+        if let r = m["boot_regions"] {
+            spec.bootRegions = try sequence(r).map { (x) throws(ScenarioError) in try frameRange(x) }
+        }
+        if let inv = m["heap_inventory"] {
+            for item in try sequence(inv) {
+                let im = try mapping(item, allowed: ["mfn", "order"])
+                let mfn = try integer(try required(im, "mfn", in: item), in: 0x100...(1 << 40), what: "a machine frame")
+                let order = Int(try integer(try required(im, "order", in: item), in: 0...18, what: "a buddy order"))
+                guard mfn & ((1 << UInt64(order)) - 1) == 0 else { throw fail(im["mfn"]!, "a block of order \(order) must start on a multiple of \(1 << order)") }
+                spec.inventory.append((MFN(mfn), order))
+            }
+        }
+        return spec
+    }
+
+    /// `{start: <mfn>, end: <mfn>}`, end exclusive.
+    func frameRange(_ f: Field) throws(ScenarioError) -> Range<UInt64> {
+        let m = try mapping(f, allowed: ["start", "end"])
+        let s = try integer(try required(m, "start", in: f), in: 0...(1 << 40), what: "a frame number")
+        let e = try integer(try required(m, "end", in: f), in: 0...(1 << 40), what: "a frame number")
+        guard s < e else { throw fail(m["end"]!, "end must be above start") }
+        return s..<e
     }
 
     func xen(_ f: Field) throws(ScenarioError) -> XenSpec {
-        let m = try mapping(f, allowed: ["version", "dom0_mem", "build", "memop_max_order"])
+        let m = try mapping(f, allowed: ["version", "dom0_mem", "build", "memop_max_order", "kernel_module", "initrd", "initial_mapping"])
         if let v = m["version"], try string(v) != "4.17" { throw fail(v, "only Xen 4.17 is modelled, got '\(try string(v))'") }
         var opt = Dom0MemoryOption()
         var text: String?
@@ -205,11 +227,15 @@ struct Reader {
             }
             order = MemopMaxOrder(domU: parts[0]!, control: parts[1]!, hardware: parts[2]!, passthrough: parts[3]!)
         }
-        return XenSpec(dom0Memory: opt, dom0MemoryText: text, debugBuild: debug, memopMaxOrder: order)
+        var spec = XenSpec(dom0Memory: opt, dom0MemoryText: text, debugBuild: debug, memopMaxOrder: order)
+        spec.kernelModule = try m["kernel_module"].map { (x) throws(ScenarioError) in try frameRange(x) }
+        spec.initrd = try m["initrd"].map { (x) throws(ScenarioError) in try frameRange(x) }
+        spec.initialMapping = try m["initial_mapping"].map { (x) throws(ScenarioError) in try size(x, min: 4096, max: 1 << 36) }
+        return spec
     }
 
     func guest(_ f: Field) throws(ScenarioError) -> GuestSpec {
-        let m = try mapping(f, allowed: ["type", "kernel", "cmdline", "memory", "memory_encryption", "early_reserved"])
+        let m = try mapping(f, allowed: ["type", "kernel", "cmdline", "memory", "memory_encryption", "early_reserved", "swiotlb_end"])
         let kind = try choice(try required(m, "type", in: f), GuestKind.self)
         let kernel = try m["kernel"].map { (x) throws(ScenarioError) in try choice(x, SwiotlbKernel.self) } ?? .v5_11
         let memory = try m["memory"].map { (x) throws(ScenarioError) in try size(x, min: 16 << 20, max: 1 << 46) }
@@ -224,9 +250,15 @@ struct Reader {
             }
             if sev && kind != .native { throw fail(e, "SEV applies to a native guest") }
         }
-        return GuestSpec(kind: kind, kernel: kernel, cmdline: try m["cmdline"].map { (x) throws(ScenarioError) in try string(x) } ?? "",
-                         memory: memory, memoryEncryption: sev,
-                         earlyReserved: try m["early_reserved"].map { (x) throws(ScenarioError) in try size(x) } ?? 0)
+        var spec = GuestSpec(kind: kind, kernel: kernel, cmdline: try m["cmdline"].map { (x) throws(ScenarioError) in try string(x) } ?? "",
+                             memory: memory, memoryEncryption: sev,
+                             earlyReserved: try m["early_reserved"].map { (x) throws(ScenarioError) in try size(x) } ?? 0)
+        spec.swiotlbEnd = try m["swiotlb_end"].map { (x) throws(ScenarioError) in
+            let v = try integer(x, in: 0x100000...(1 << 52), what: "a pseudo-physical address")
+            guard v & 0xfff == 0 else { throw fail(x, "must be page aligned") }
+            return v
+        }
+        return spec
     }
 
     func device(_ f: Field) throws(ScenarioError) -> DeviceSpec {

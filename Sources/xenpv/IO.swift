@@ -57,6 +57,7 @@ final class LineReader {
         guard n >= 0, let b = buffer else { return nil }
         var len = n
         if len > 0 && b[len - 1] == 0x0a { len -= 1 }
+        if len > 0 && b[len - 1] == 0x0d { len -= 1 }
         return b.withMemoryRebound(to: UInt8.self, capacity: len) { String(decoding: UnsafeBufferPointer(start: $0, count: len), as: UTF8.self) }
     }
 }

@@ -65,9 +65,9 @@ struct P2MCommand: ParsableCommand {
 
 /// Reads a kernel log file, or for dom0 what /dev/kmsg holds.
 func kernelLog(_ path: String?, dom0: Bool) -> [Substring] {
-    if let path, let text = try? TextFile.read(path) { return text.split(separator: "\n") }
+    if let path, let text = try? TextFile.read(path) { return text.split(whereSeparator: { $0.isNewline }) }
     guard dom0, let text = try? KernelMessages.readAll() else { return [] }
-    return text.split(separator: "\n")
+    return text.split(whereSeparator: { $0.isNewline })
 }
 
 /// Prints a P2M summary and writes its JSON and picture.
@@ -159,7 +159,11 @@ struct ImportCommand: ParsableCommand {
             }
         }
         if let m = m2p {
-            print("M2P: \(m.maxPage) entries (max_page), \(m.validCount) valid")
+            let repeated = M2PDump.repeatedChunks(m)
+            print("M2P: \(m.maxPage) entries (max_page), \(m.validCount - repeated.reduce(0) { acc, r in acc + m.runs.extents(start: r.lowerBound, count: UInt64(r.count)).reduce(0) { $0 + $1.count } }) valid")
+            for r in repeated {
+                print("  mfn \(Hex.plain(r.lowerBound))-\(Hex.plain(r.upperBound - 1)): repeated chunk (not RAM): a copy of the previous 262144 entries, as Xen reports a hole in its M2P")
+            }
         }
         let pools = SwiotlbPoolLocation.parse(kernelLog: kernelLog(dmesg, dom0: false))
         for p in p2ms {

@@ -72,7 +72,7 @@ enum ScenarioLoader {
         do {
             return try ScenarioParser.parse(text, file: file) { trace in
                 let full = trace.hasPrefix("/") ? trace : directory + "/" + trace
-                return try TextFile.read(full).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                return try TextFile.read(full).split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline }).map(String.init)
             }
         } catch {
             throw ValidationError(error.description)

@@ -12,7 +12,7 @@ struct XenPV: ParsableCommand {
         """,
         version: XenPVVersion.current,
         subcommands: [SimulateCommand.self, SizeCommand.self, CompareCommand.self, LayoutCommand.self, SwiotlbCommand.self,
-                      HostCommand.self, P2MCommand.self, DumpCommand.self, ImportCommand.self]
+                      HostCommand.self, P2MCommand.self, DumpCommand.self, ImportCommand.self, CompareRealCommand.self]
     )
 }
 

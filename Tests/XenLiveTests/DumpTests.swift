@@ -134,6 +134,7 @@ let fixtures: String = {
 @Suite("the real capture imports with the figures its notes state")
 struct FixtureImportTests {
     func reader(_ file: String) -> () -> Substring? {
+        if access("\(fixtures)/\(file)", R_OK) != 0 { Issue.record("fixture \(fixtures)/\(file) not found (shared/ must sit beside the repository)") }
         var it = shellLines("xz -dc '\(fixtures)/\(file)'").makeIterator()
         return { it.next() }
     }

@@ -1,0 +1,158 @@
+import XenDumps
+import XenMemory
+
+/// A real capture of a Xen host: dom0's P2M, the M2P, Xen's console log and dom0's kernel log
+/// (any of them may be missing).
+public struct RealCapture: Sendable {
+    /// Dom0's P2M (xen-mfndump dump-p2m or the `pfn raw_entry` list).
+    public var p2m: P2MDumpContents?
+    /// The host's M2P (xen-mfndump dump-m2p).
+    public var m2p: HostM2P?
+    /// Xen's console lines (serial log or `xl dmesg`).
+    public var xenLog: [Substring]
+    /// Dom0's kernel log.
+    public var kernelLog: [Substring]
+    /// Creates a capture.
+    public init(p2m: P2MDumpContents?, m2p: HostM2P?, xenLog: [Substring], kernelLog: [Substring]) {
+        self.p2m = p2m; self.m2p = m2p; self.xenLog = xenLog; self.kernelLog = kernelLog
+    }
+}
+
+/// How one category of a comparison came out.
+public struct Agreement: Sendable {
+    /// The category.
+    public var name: String
+    /// Items identical.
+    public var identical: Int
+    /// Items compared.
+    public var total: Int
+    /// The first differences, described.
+    public var differences: [String]
+
+    /// `name: identical of total (pct%)`.
+    public var line: String {
+        let pct = total == 0 ? "-" : TextReport.percent(identical, total)
+        return "\(name): \(identical) of \(total) identical (\(pct))"
+    }
+}
+
+/// A model run set against a real capture.
+public enum RealComparison {
+    /// Compares `run` with `real`, category by category.
+    public static func compare(_ run: RunResult, _ real: RealCapture) -> [Agreement] {
+        var out: [Agreement] = []
+        let model = run.p2mDump
+        if let rp = real.p2m, let mp = model {
+            var same = 0, diffs: [String] = []
+            let n = max(rp.size, mp.size)
+            var pfn: UInt64 = 0
+            while pfn < n {
+                let a = rp.entries.run(from: pfn), b = mp.entries.run(from: pfn)
+                let step = min(a?.count ?? 1, b?.count ?? 1, n - pfn)
+                if let a, let b, a.value == b.value {
+                    same += Int(step)
+                } else {
+                    // Compare entry by entry over the shorter run.
+                    for k in 0..<step {
+                        let wa = a.map { $0.value.advanced(by: k).word(at: pfn + k).rawValue }
+                        let wb = b.map { $0.value.advanced(by: k).word(at: pfn + k).rawValue }
+                        if wa == wb { same += 1 } else if diffs.count < 10 {
+                            diffs.append("pfn \(Hex.plain(pfn + k)): real \(wa.map(Hex.plain) ?? "none"), model \(wb.map(Hex.plain) ?? "none")")
+                        }
+                    }
+                }
+                pfn += step
+            }
+            out.append(Agreement(name: "P2M entries", identical: same, total: Int(n), differences: diffs))
+            let realRuns = rp.entries.extents, modelRuns = Set(mp.entries.extents.map { "\($0.start) \($0.count) \($0.value)" })
+            let sameRuns = realRuns.filter { modelRuns.contains("\($0.start) \($0.count) \($0.value)") }.count
+            out.append(Agreement(name: "P2M runs", identical: sameRuns, total: realRuns.count,
+                                 differences: realRuns.filter { !modelRuns.contains("\($0.start) \($0.count) \($0.value)") }.prefix(5)
+                                    .map { "real run pfn \(Hex.plain($0.start)) ×\($0.count) → \($0.value) is not in the model" }))
+            // The bounce pool's segments, located by the real kernel's line.
+            if let loc = parsePool(real.kernelLog) {
+                let first = loc.start >> Page.shift
+                var same = 0, total = 0, diffs: [String] = []
+                for off in stride(from: UInt64(0), to: loc.pages, by: 64) {
+                    total += 1
+                    let a = rp.entries.run(from: first + off), b = mp.entries.run(from: first + off)
+                    if let a, let b, a.value == b.value, a.count >= min(64, loc.pages - off), b.count >= min(64, loc.pages - off) { same += 1 }
+                    else if diffs.count < 5 { diffs.append("segment at pfn \(Hex.plain(first + off)): real \(a.map { "\($0.value)" } ?? "none"), model \(b.map { "\($0.value)" } ?? "none")") }
+                }
+                out.append(Agreement(name: "swiotlb segments", identical: same, total: total, differences: diffs))
+            }
+        }
+        if let rm = real.m2p, let mm = run.boot.host?.m2p {
+            // Every entry that is valid on either side, segment by segment between run edges.
+            let repeated = M2PDump.repeatedChunks(rm)
+            var edges = Set<UInt64>()
+            for r in repeated { edges.insert(r.lowerBound); edges.insert(r.upperBound) }
+            for r in rm.runs.extents + mm.runs.extents { edges.insert(r.start); edges.insert(r.end) }
+            let sorted = edges.sorted()
+            var same = 0, total = 0, diffs: [String] = []
+            for (a, b) in zip(sorted, sorted.dropFirst()) {
+                if repeated.contains(where: { $0.contains(a) }) { continue }
+                let x = rm.runs.value(at: a), y = mm.runs.value(at: a)
+                guard x != nil || y != nil else { continue }
+                total += Int(b - a)
+                if x == y { same += Int(b - a) } else if diffs.count < 10 {
+                    diffs.append("mfn \(Hex.plain(a)) ×\(b - a): real \(x.map { Hex.plain($0.rawEntry) } ?? "INVALID"), model \(y.map { Hex.plain($0.rawEntry) } ?? "INVALID")")
+                }
+            }
+            out.append(Agreement(name: "M2P entries of domain frames", identical: same, total: total, differences: diffs))
+        }
+        // Log lines.
+        let xen = real.xenLog.map(stripPrefix)
+        let kernel = real.kernelLog.map(stripPrefix)
+        var lines: [(String, String?, String?)] = []
+        func firstReal(_ lines: [String], _ needle: String) -> String? { lines.first { $0.contains(needle) } }
+        lines.append(("Dom0 alloc.", firstReal(xen, "Dom0 alloc.:"), run.boot.xenLog.first { $0.contains("Dom0 alloc.:") }))
+        for key in ["Released ", "Remapped ", "software IO TLB: mapped"] {
+            lines.append((key.trimmingSpaces, firstReal(kernel, key), run.boot.kernelLog.first { $0.contains(key) }))
+        }
+        // The real E820 table: the first block of consecutive `Xen: [mem …]` lines.
+        let realTable = Array(kernel.drop { !$0.hasPrefix("Xen: [mem ") }.prefix { $0.hasPrefix("Xen: [mem ") })
+        let modelTable = run.boot.kernelLog.filter { $0.hasPrefix("Xen: [mem ") }
+        var same = 0, diffs: [String] = []
+        for (i, l) in lines.enumerated() {
+            if let r = l.1, let m = l.2, r.hasSuffix(m) || m.hasSuffix(r) { same += 1 }
+            else if diffs.count < 10 { diffs.append("\(lines[i].0): real '\(l.1 ?? "none")', model '\(l.2 ?? "none")'") }
+        }
+        for (i, m) in modelTable.enumerated() {
+            if i < realTable.count && realTable[i] == m { same += 1 }
+            else if diffs.count < 10 { diffs.append("E820 line \(i + 1): real '\(i < realTable.count ? realTable[i] : "none")', model '\(m)'") }
+        }
+        let lineTotal = lines.count + max(modelTable.count, realTable.count)
+        out.append(Agreement(name: "log lines", identical: same, total: lineTotal, differences: diffs))
+        return out
+    }
+
+    /// Drops `(XEN) `, `[ timestamp] ` and similar prefixes of console lines.
+    static func stripPrefix(_ s: Substring) -> String {
+        var t = s
+        if t.hasPrefix("(XEN) ") { t = t.dropFirst(6) }
+        if t.first == "[", let close = t.firstIndex(of: "]") { t = t[t.index(after: close)...].drop { $0 == " " } }
+        return String(t)
+    }
+
+    static func parsePool(_ lines: [Substring]) -> (start: UInt64, pages: UInt64)? {
+        for l in lines {
+            guard let r = l.firstRange(of: "software IO TLB: "), let m = l[r.upperBound...].firstRange(of: "mapped [mem 0x") else { continue }
+            let rest = l[m.upperBound...]
+            guard let dash = rest.firstIndex(of: "-"), let s = UInt64(rest[..<dash], radix: 16) else { continue }
+            let after = rest[rest.index(after: dash)...].dropFirst(2)
+            guard let close = after.firstIndex(of: "]"), let e = UInt64(after[..<close], radix: 16), e > s else { continue }
+            return (s, (e - s) >> Page.shift)
+        }
+        return nil
+    }
+}
+
+extension String {
+    /// Without trailing spaces.
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+}
