@@ -59,68 +59,84 @@ public struct SlotPool: Sendable {
     /// slot whose free run is long enough; then renumber the free run before it backwards and
     /// move the cursor past it. Returns the first slot, or nil ("buffer is full").
     public mutating func allocate(nslots: Int, stride: Int, offsetSlots: UInt64, maxSlots: UInt64) -> Int? {
-        if nslots > nslabs - used { return nil }
-        var idx = (index + stride - 1) / stride * stride
-        if idx >= nslabs { idx = 0 }
+        if nslots > nslabs &- used { return nil }
+        let n = nslabs
+        // ALIGN(io_tlb_index, stride) for stride 1 or 2 (a page holds two slots).
+        var idx = stride == 1 ? index : (index &+ 1) & ~1
+        if idx >= n { idx = 0 }
         let wrap = idx
         let boundaryMask = maxSlots &- 1
-        @inline(__always) func crossesBoundary(_ i: Int) -> Bool {
-            ((offsetSlots &+ UInt64(i)) & boundaryMask) + UInt64(nslots) > maxSlots
-        }
-        repeat {
-            while crossesBoundary(idx) {
-                idx += stride
-                if idx >= nslabs { idx = 0 }
-                if idx == wrap { return nil }
-            }
-            // (`idx + nslots <= nslabs` only matters for a pool whose last segment is partial, which
-            // the kernel never builds; it keeps the model from running off the end.)
-            if Int(list[idx]) >= nslots && idx + nslots <= nslabs {
-                for i in idx..<(idx + nslots) { list[i] = 0 }
-                var count: UInt32 = 0
-                var i = idx - 1
-                while i >= 0 && i % IOTLB.segmentSlots != IOTLB.segmentSlots - 1 && list[i] != 0 {
-                    count += 1
-                    list[i] = count
-                    i -= 1
+        let need = UInt32(truncatingIfNeeded: nslots)
+        let found: Int? = list.withUnsafeMutableBufferPointer { l -> Int? in
+            repeat {
+                while ((offsetSlots &+ UInt64(truncatingIfNeeded: idx)) & boundaryMask) &+ UInt64(truncatingIfNeeded: nslots) > maxSlots {
+                    idx &+= stride
+                    if idx >= n { idx = 0 }
+                    if idx == wrap { return nil }
                 }
-                index = idx + nslots < nslabs ? idx + nslots : 0
-                used += nslots
-                usedHighWater = max(usedHighWater, used)
-                return idx
-            }
-            idx += stride
-            if idx >= nslabs { idx = 0 }
-        } while idx != wrap
-        return nil
+                // (`idx + nslots <= nslabs` only matters for a pool whose last segment is
+                // partial, which the kernel never builds; it keeps the model in bounds.)
+                if l[idx] >= need && idx &+ nslots <= n {
+                    for k in idx..<(idx &+ nslots) { l[k] = 0 }
+                    var count: UInt32 = 0
+                    var k = idx &- 1
+                    while k >= 0 && k & (IOTLB.segmentSlots &- 1) != IOTLB.segmentSlots &- 1 && l[k] != 0 {
+                        count &+= 1
+                        l[k] = count
+                        k &-= 1
+                    }
+                    return idx
+                }
+                idx &+= stride
+                if idx >= n { idx = 0 }
+            } while idx != wrap
+            return nil
+        }
+        guard let slot = found else { return nil }
+        index = slot &+ nslots < n ? slot &+ nslots : 0
+        used &+= nslots
+        if used > usedHighWater { usedHighWater = used }
+        return slot
     }
 
     /// Records the original address of each slot of a mapping: `orig + k * 2048`.
     public mutating func setOriginal(_ orig: UInt64, slot: Int, nslots: Int) {
-        for k in 0..<nslots { origAddress[slot + k] = orig &+ UInt64(k << IOTLB.shift) }
+        origAddress.withUnsafeMutableBufferPointer { o in
+            var a = orig
+            for k in slot..<(slot &+ nslots) {
+                o[k] = a
+                a &+= UInt64(IOTLB.slotSize)
+            }
+        }
     }
 
     /// Gives `nslots` slots from `slot` back as v5.11 does: absorb the free run after them if it
     /// is in the same segment, number the freed slots backwards, clear their original addresses,
     /// then extend the free run before them up to a used slot or the segment start.
     public mutating func release(slot: Int, nslots: Int) {
-        let segmentEnd = (slot + 1 + IOTLB.segmentSlots - 1) / IOTLB.segmentSlots * IOTLB.segmentSlots
-        // Past the pool's last slot the kernel reads the zeroed rest of the list's page: 0.
-        var count: UInt32 = slot + nslots < segmentEnd && slot + nslots < nslabs ? list[slot + nslots] : 0
-        var i = slot + nslots - 1
-        while i >= slot {
-            count += 1
-            list[i] = count
-            origAddress[i] = IOTLB.invalidAddress
-            i -= 1
+        let n = nslabs
+        let seg = IOTLB.segmentSlots
+        let segmentEnd = (slot &+ seg) & ~(seg &- 1)        // ALIGN(index + 1, 128)
+        list.withUnsafeMutableBufferPointer { l in
+            origAddress.withUnsafeMutableBufferPointer { o in
+                // Past the pool's last slot the kernel reads the zeroed rest of the list's page: 0.
+                var count: UInt32 = slot &+ nslots < segmentEnd && slot &+ nslots < n ? l[slot &+ nslots] : 0
+                var i = slot &+ nslots &- 1
+                while i >= slot {
+                    count &+= 1
+                    l[i] = count
+                    o[i] = IOTLB.invalidAddress
+                    i &-= 1
+                }
+                i = slot &- 1
+                while i >= 0 && i & (seg &- 1) != seg &- 1 && l[i] != 0 {
+                    count &+= 1
+                    l[i] = count
+                    i &-= 1
+                }
+            }
         }
-        i = slot - 1
-        while i >= 0 && i % IOTLB.segmentSlots != IOTLB.segmentSlots - 1 && list[i] != 0 {
-            count += 1
-            list[i] = count
-            i -= 1
-        }
-        used -= nslots
+        used &-= nslots
     }
 
     /// Whether `list` holds the v5.11 invariant: each entry is the distance to the first used

@@ -15,131 +15,204 @@ public enum TraceOp: Sendable, Hashable {
     /// `pool nslabs=<N> start=<0xHEX> [name=<word>]`.
     case pool(nslabs: Int, start: UInt64, name: String?)
     /// `map id=… orig=… size=… [alloc=…] dir=… [attrs=…] [seg_mask=…] [dma_mask=…]`.
-    case map(id: Substring, original: UInt64, size: Int, alloc: Int, direction: DMADirection,
+    case map(id: String, original: UInt64, size: Int, alloc: Int, direction: DMADirection,
              attributes: DMAAttributes, segmentMask: UInt64, dmaMask: UInt64)
     /// `unmap id=…`.
-    case unmap(id: Substring)
+    case unmap(id: String)
     /// `sync id=… target=cpu|device`.
-    case sync(id: Substring, target: SyncTarget)
+    case sync(id: String, target: SyncTarget)
 
     /// Largest pool a trace may declare (slots).
     public static let maxPoolSlots = 1 << 25
 
     /// Parses one line; nil for a blank or comment line.
     public static func parse(_ text: Substring, line: Int) throws(TraceError) -> TraceOp? {
-        let content = text.firstIndex(of: "#").map { text[..<$0] } ?? text
-        var tokens = content.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
-        guard !tokens.isEmpty else { return nil }
-        let op = tokens.removeFirst()
-        var fields: [Substring: Substring] = [:]
-        for t in tokens {
-            guard let eq = t.firstIndex(of: "="), eq != t.startIndex else {
-                throw TraceError(line: line, token: String(t), message: "expected key=value")
-            }
-            let key = t[..<eq], value = t[t.index(after: eq)...]
-            guard fields[key] == nil else { throw TraceError(line: line, token: String(t), message: "repeated key") }
-            fields[key] = value
+        var copy = String(text)
+        var result: Result<TraceOp?, TraceError> = .success(nil)
+        copy.withUTF8 { b in
+            do throws(TraceError) { result = .success(try parse(bytes: b, line: line)) } catch { result = .failure(error) }
         }
-        let f = TraceFields(fields: fields, line: line)
-        switch op {
-        case "pool":
-            try f.allowOnly(["nslabs", "start", "name"])
-            let nslabs = try f.decimal("nslabs")
-            guard nslabs == 1 || (nslabs > 0 && nslabs % UInt64(IOTLB.segmentSlots) == 0), nslabs <= UInt64(maxPoolSlots) else {
-                throw TraceError(line: line, token: "nslabs=\(nslabs)", message: "nslabs must be 1 or a multiple of 128 up to \(maxPoolSlots)")
-            }
-            let start = try f.hex("start")
-            let (_, overflow) = start.addingReportingOverflow(nslabs << UInt64(IOTLB.shift))
-            guard !overflow, start % 4096 == 0 else {
-                throw TraceError(line: line, token: "start=\(fields["start"]!)", message: "start must be page aligned and the pool must fit below 2^64")
-            }
-            return .pool(nslabs: Int(nslabs), start: start, name: fields["name"].map(String.init))
-        case "map":
-            try f.allowOnly(["id", "orig", "size", "alloc", "dir", "attrs", "seg_mask", "dma_mask"])
-            let id = try f.word("id")
-            let orig = try f.hex("orig")
-            let size = try f.decimal("size")
-            let alloc = fields["alloc"] == nil ? size : try f.decimal("alloc")
-            guard size <= UInt64(Int32.max), alloc <= UInt64(Int32.max) else {
-                throw TraceError(line: line, token: "size=\(size)", message: "size too large")
-            }
-            return .map(id: id, original: orig, size: Int(size), alloc: Int(alloc), direction: try f.direction(),
-                        attributes: try f.attributes(),
-                        segmentMask: fields["seg_mask"] == nil ? UInt64.max : try f.hex("seg_mask"),
-                        dmaMask: fields["dma_mask"] == nil ? UInt64.max : try f.hex("dma_mask"))
-        case "unmap":
-            try f.allowOnly(["id"])
-            return .unmap(id: try f.word("id"))
-        case "sync":
-            try f.allowOnly(["id", "target"])
-            let id = try f.word("id")
-            switch fields["target"] {
-            case "cpu"?: return .sync(id: id, target: .cpu)
-            case "device"?: return .sync(id: id, target: .device)
-            case let v?: throw TraceError(line: line, token: "target=\(v)", message: "target must be cpu or device")
-            case nil: throw TraceError(line: line, token: "sync", message: "missing key 'target'")
-            }
-        default:
-            throw TraceError(line: line, token: String(op), message: "unknown op (expected pool, map, unmap or sync)")
-        }
+        return try result.get()
+    }
+
+    /// Parses one line given as UTF-8 bytes (no newline); nil for a blank or comment line.
+    public static func parse(bytes b: UnsafeBufferPointer<UInt8>, line: Int) throws(TraceError) -> TraceOp? {
+        var p = TraceLineParser(b: b, line: line)
+        return try p.parse()
     }
 }
 
-/// The key=value fields of one trace line, with typed accessors that report the line.
-struct TraceFields {
-    let fields: [Substring: Substring]
+/// The byte-level reader of one trace line: tokens are separated by spaces, tabs or CRs, `#`
+/// starts a comment, every token after the op is `key=value`.
+struct TraceLineParser {
+    let b: UnsafeBufferPointer<UInt8>
     let line: Int
+    var i = 0
 
-    func allowOnly(_ keys: Set<Substring>) throws(TraceError) {
-        for k in fields.keys.sorted() where !keys.contains(k) {
-            throw TraceError(line: line, token: "\(k)=\(fields[k]!)", message: "unknown key")
+    enum Op { case pool, map, unmap, sync }
+
+    @inline(__always) static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0d }
+
+    /// The next token's bounds, or nil at the end of the line or a comment.
+    mutating func token() -> Range<Int>? {
+        while i < b.count && Self.isSpace(b[i]) { i += 1 }
+        guard i < b.count && b[i] != 0x23 else { return nil }
+        let s = i
+        while i < b.count && !Self.isSpace(b[i]) && b[i] != 0x23 { i += 1 }
+        return s..<i
+    }
+
+    func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
+
+    func equals(_ r: Range<Int>, _ lit: StaticString) -> Bool {
+        guard r.count == lit.utf8CodeUnitCount else { return false }
+        let p = lit.utf8Start
+        for k in 0..<r.count where b[r.lowerBound + k] != p[k] { return false }
+        return true
+    }
+
+    func fail(_ r: Range<Int>, _ message: String) -> TraceError { TraceError(line: line, token: text(r), message: message) }
+
+    func hex(_ token: Range<Int>, _ v: Range<Int>) throws(TraceError) -> UInt64 {
+        guard v.count > 2, v.count <= 18, b[v.lowerBound] == 0x30, b[v.lowerBound + 1] | 0x20 == 0x78 else {
+            throw fail(token, "expected 0x-prefixed hex that fits in 64 bits")
         }
-    }
-
-    func required(_ key: Substring) throws(TraceError) -> Substring {
-        guard let v = fields[key] else { throw TraceError(line: line, token: String(key), message: "missing key '\(key)'") }
-        return v
-    }
-
-    func word(_ key: Substring) throws(TraceError) -> Substring {
-        let v = try required(key)
-        guard !v.isEmpty else { throw TraceError(line: line, token: "\(key)=", message: "empty value") }
-        return v
-    }
-
-    func hex(_ key: Substring) throws(TraceError) -> UInt64 {
-        let v = try required(key)
-        guard v.hasPrefix("0x") || v.hasPrefix("0X"), let n = UInt64(v.dropFirst(2), radix: 16) else {
-            throw TraceError(line: line, token: "\(key)=\(v)", message: "expected 0x-prefixed hex that fits in 64 bits")
+        var n: UInt64 = 0
+        for k in (v.lowerBound + 2)..<v.upperBound {
+            let c = b[k]
+            let d: UInt8
+            switch c {
+            case 0x30...0x39: d = c &- 0x30
+            case 0x61...0x66: d = c &- 0x57
+            case 0x41...0x46: d = c &- 0x37
+            default: throw fail(token, "expected 0x-prefixed hex that fits in 64 bits")
+            }
+            n = n << 4 | UInt64(d)
         }
         return n
     }
 
-    func decimal(_ key: Substring) throws(TraceError) -> UInt64 {
-        let v = try required(key)
-        guard let n = UInt64(v) else { throw TraceError(line: line, token: "\(key)=\(v)", message: "expected a decimal number") }
+    func decimal(_ token: Range<Int>, _ v: Range<Int>) throws(TraceError) -> UInt64 {
+        guard !v.isEmpty, v.count <= 20 else { throw fail(token, "expected a decimal number") }
+        var n: UInt64 = 0
+        for k in v {
+            let c = b[k]
+            guard c >= 0x30 && c <= 0x39 else { throw fail(token, "expected a decimal number") }
+            let (m, o1) = n.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(UInt64(c &- 0x30))
+            guard !o1 && !o2 else { throw fail(token, "expected a decimal number") }
+            n = a
+        }
         return n
     }
 
-    func direction() throws(TraceError) -> DMADirection {
-        let v = try required("dir")
-        guard let d = DMADirection(rawValue: String(v)) else {
-            throw TraceError(line: line, token: "dir=\(v)", message: "dir must be to_device, from_device, bidirectional or none")
+    mutating func parse() throws(TraceError) -> TraceOp? {
+        guard let opTok = token() else { return nil }
+        let op: Op
+        if equals(opTok, "map") { op = .map }
+        else if equals(opTok, "unmap") { op = .unmap }
+        else if equals(opTok, "sync") { op = .sync }
+        else if equals(opTok, "pool") { op = .pool }
+        else { throw fail(opTok, "unknown op (expected pool, map, unmap or sync)") }
+        // The fields, by bit: id orig size alloc dir attrs seg_mask dma_mask target nslabs start name.
+        var seen: UInt16 = 0
+        var id: Range<Int> = 0..<0
+        var orig: UInt64 = 0, size: UInt64 = 0, alloc: UInt64? = nil, seg = UInt64.max, mask = UInt64.max
+        var dir: DMADirection? = nil, attrs: DMAAttributes = [], target: SyncTarget? = nil
+        var nslabs: UInt64 = 0, start: UInt64 = 0, name: Range<Int>? = nil, startTok: Range<Int> = 0..<0
+        let allowed: UInt16
+        switch op {
+        case .map: allowed = 0b0000_1111_1111
+        case .unmap: allowed = 0b0000_0000_0001
+        case .sync: allowed = 0b0001_0000_0001
+        case .pool: allowed = 0b1110_0000_0000
         }
-        return d
-    }
-
-    func attributes() throws(TraceError) -> DMAAttributes {
-        guard let v = fields["attrs"] else { return [] }
-        var a: DMAAttributes = []
-        for name in v.split(separator: ",", omittingEmptySubsequences: false) {
-            switch name {
-            case "skip_cpu_sync": a.insert(.skipCPUSync)
-            case "no_warn": a.insert(.noWarn)
-            default: throw TraceError(line: line, token: "attrs=\(v)", message: "attrs must be skip_cpu_sync and/or no_warn")
+        while let t = token() {
+            var eq = t.lowerBound
+            while eq < t.upperBound && b[eq] != 0x3d { eq += 1 }
+            guard eq < t.upperBound, eq > t.lowerBound else { throw fail(t, "expected key=value") }
+            let k = t.lowerBound..<eq, v = (eq + 1)..<t.upperBound
+            let bit: UInt16
+            if equals(k, "id") { bit = 1 << 0 }
+            else if equals(k, "orig") { bit = 1 << 1 }
+            else if equals(k, "size") { bit = 1 << 2 }
+            else if equals(k, "alloc") { bit = 1 << 3 }
+            else if equals(k, "dir") { bit = 1 << 4 }
+            else if equals(k, "attrs") { bit = 1 << 5 }
+            else if equals(k, "seg_mask") { bit = 1 << 6 }
+            else if equals(k, "dma_mask") { bit = 1 << 7 }
+            else if equals(k, "target") { bit = 1 << 8 }
+            else if equals(k, "nslabs") { bit = 1 << 9 }
+            else if equals(k, "start") { bit = 1 << 10 }
+            else if equals(k, "name") { bit = 1 << 11 }
+            else { throw fail(t, "unknown key") }
+            guard allowed & bit != 0 else { throw fail(t, "unknown key") }
+            guard seen & bit == 0 else { throw fail(t, "repeated key") }
+            seen |= bit
+            switch bit {
+            case 1 << 0:
+                guard !v.isEmpty else { throw fail(t, "empty value") }
+                id = v
+            case 1 << 1: orig = try hex(t, v)
+            case 1 << 2: size = try decimal(t, v)
+            case 1 << 3: alloc = try decimal(t, v)
+            case 1 << 4:
+                if equals(v, "to_device") { dir = .toDevice }
+                else if equals(v, "from_device") { dir = .fromDevice }
+                else if equals(v, "bidirectional") { dir = .bidirectional }
+                else if equals(v, "none") { dir = DMADirection.none }
+                else { throw fail(t, "dir must be to_device, from_device, bidirectional or none") }
+            case 1 << 5:
+                var s = v.lowerBound
+                while true {
+                    var e = s
+                    while e < v.upperBound && b[e] != 0x2c { e += 1 }
+                    if equals(s..<e, "skip_cpu_sync") { attrs.insert(.skipCPUSync) }
+                    else if equals(s..<e, "no_warn") { attrs.insert(.noWarn) }
+                    else { throw fail(t, "attrs must be skip_cpu_sync and/or no_warn") }
+                    if e == v.upperBound { break }
+                    s = e + 1
+                }
+            case 1 << 6: seg = try hex(t, v)
+            case 1 << 7: mask = try hex(t, v)
+            case 1 << 8:
+                if equals(v, "cpu") { target = .cpu } else if equals(v, "device") { target = .device }
+                else { throw fail(t, "target must be cpu or device") }
+            case 1 << 9: nslabs = try decimal(t, v)
+            case 1 << 10: start = try hex(t, v); startTok = t
+            default: name = v
             }
         }
-        return a
+        func missing(_ key: String) -> TraceError { TraceError(line: line, token: key, message: "missing key '\(key)'") }
+        switch op {
+        case .pool:
+            guard seen & (1 << 9) != 0 else { throw missing("nslabs") }
+            guard nslabs == 1 || (nslabs > 0 && nslabs % UInt64(IOTLB.segmentSlots) == 0), nslabs <= UInt64(TraceOp.maxPoolSlots) else {
+                throw TraceError(line: line, token: "nslabs=\(nslabs)", message: "nslabs must be 1 or a multiple of 128 up to \(TraceOp.maxPoolSlots)")
+            }
+            guard seen & (1 << 10) != 0 else { throw missing("start") }
+            let (_, overflow) = start.addingReportingOverflow(nslabs << UInt64(IOTLB.shift))
+            guard !overflow, start % 4096 == 0 else { throw fail(startTok, "start must be page aligned and the pool must fit below 2^64") }
+            return .pool(nslabs: Int(nslabs), start: start, name: name.map(text))
+        case .map:
+            guard seen & 1 != 0 else { throw missing("id") }
+            guard seen & (1 << 1) != 0 else { throw missing("orig") }
+            guard seen & (1 << 2) != 0 else { throw missing("size") }
+            let a = alloc ?? size
+            guard size <= UInt64(Int32.max), a <= UInt64(Int32.max) else {
+                throw TraceError(line: line, token: "size=\(size)", message: "size too large")
+            }
+            guard let d = dir else { throw missing("dir") }
+            return .map(id: text(id), original: orig, size: Int(size), alloc: Int(a), direction: d,
+                        attributes: attrs, segmentMask: seg, dmaMask: mask)
+        case .unmap:
+            guard seen & 1 != 0 else { throw missing("id") }
+            return .unmap(id: text(id))
+        case .sync:
+            guard seen & 1 != 0 else { throw missing("id") }
+            guard let t = target else { throw TraceError(line: line, token: "sync", message: "missing key 'target'") }
+            return .sync(id: text(id), target: t)
+        }
     }
 }
 
@@ -151,8 +224,8 @@ public struct TraceReplayer: Sendable {
     /// The TLB built from the trace's `pool` lines (nil until the first op).
     public private(set) var tlb: SoftwareIOTLB?
     private var pendingPools: [SlotPool] = []
-    private var live: [Substring: Live] = [:]
-    private var failed = Set<Substring>()
+    private var live: [String: Live] = [:]
+    private var failed = Set<String>()
     private let kernel: SwiotlbKernel
 
     /// A replayer for `kernel`'s semantics (rfc-v1 names the pools and picks by mask).
@@ -161,17 +234,28 @@ public struct TraceReplayer: Sendable {
     /// Feeds one line; returns the result lines it produces.
     public mutating func feed(_ text: Substring, line: Int) throws(TraceError) -> [String] {
         guard let op = try TraceOp.parse(text, line: line) else { return [] }
+        return try apply(op, line: line).map { [$0] } ?? []
+    }
+
+    /// Feeds one line given as UTF-8 bytes; returns the result line, if any.
+    public mutating func feed(bytes: UnsafeBufferPointer<UInt8>, line: Int) throws(TraceError) -> String? {
+        guard let op = try TraceOp.parse(bytes: bytes, line: line) else { return nil }
+        return try apply(op, line: line)
+    }
+
+    /// Runs one parsed op.
+    mutating func apply(_ op: TraceOp, line: Int) throws(TraceError) -> String? {
         switch op {
         case .pool(let nslabs, let start, let name):
             try addPool(nslabs: nslabs, start: start, name: name, line: line)
-            return []
+            return nil
         case .map(let id, let orig, let size, let alloc, let dir, let attrs, let seg, let mask):
-            return [try map(id: id, orig: orig, size: size, alloc: alloc, dir: dir, attrs: attrs, seg: seg, mask: mask, line: line)]
+            return try map(id: id, orig: orig, size: size, alloc: alloc, dir: dir, attrs: attrs, seg: seg, mask: mask, line: line)
         case .unmap(let id):
-            return [try unmap(id: id, line: line)]
+            return try unmap(id: id, line: line)
         case .sync(let id, let target):
             try sync(id: id, target: target, line: line)
-            return []
+            return nil
         }
     }
 
@@ -200,7 +284,10 @@ public struct TraceReplayer: Sendable {
     }
 
     /// Kernel messages produced since the last call.
-    public mutating func takeMessages() -> [KernelMessage] { tlb?.takeMessages() ?? [] }
+    public mutating func takeMessages() -> [KernelMessage] {
+        guard tlb?.messages.isEmpty == false else { return [] }
+        return tlb!.takeMessages()
+    }
 
     // MARK: Ops
 
@@ -223,7 +310,7 @@ public struct TraceReplayer: Sendable {
         return tlb
     }
 
-    private mutating func map(id: Substring, orig: UInt64, size: Int, alloc: Int, dir: DMADirection, attrs: DMAAttributes,
+    private mutating func map(id: String, orig: UInt64, size: Int, alloc: Int, dir: DMADirection, attrs: DMAAttributes,
                               seg: UInt64, mask: UInt64, line: Int) throws(TraceError) -> String {
         guard ensureTLB() != nil else { throw TraceError(line: line, token: "map", message: "a pool line must come first") }
         guard live[id] == nil else { throw TraceError(line: line, token: "id=\(id)", message: "duplicate id (still mapped)") }
@@ -249,7 +336,7 @@ public struct TraceReplayer: Sendable {
         }
     }
 
-    private mutating func unmap(id: Substring, line: Int) throws(TraceError) -> String {
+    private mutating func unmap(id: String, line: Int) throws(TraceError) -> String {
         let m = try mapping(id, line: line)
         let pool: Int
         do {
@@ -261,7 +348,7 @@ public struct TraceReplayer: Sendable {
         return "unmap id=\(id) used=\(tlb!.pools[pool].used)"
     }
 
-    private mutating func sync(id: Substring, target: SyncTarget, line: Int) throws(TraceError) {
+    private mutating func sync(id: String, target: SyncTarget, line: Int) throws(TraceError) {
         let m = try mapping(id, line: line)
         do {
             try tlb!.sync(m.address, size: m.size, direction: m.direction, target: target)
@@ -270,7 +357,7 @@ public struct TraceReplayer: Sendable {
         }
     }
 
-    private func mapping(_ id: Substring, line: Int) throws(TraceError) -> Live {
+    private func mapping(_ id: String, line: Int) throws(TraceError) -> Live {
         if let m = live[id] { return m }
         if failed.contains(id) { throw TraceError(line: line, token: "id=\(id)", message: "id is not mapped (its map failed)") }
         throw TraceError(line: line, token: "id=\(id)", message: "unknown id")

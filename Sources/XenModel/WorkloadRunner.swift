@@ -58,7 +58,7 @@ struct StreamState {
     var submitted = 0
     var inFlight: [[MappedBuffer]] = []
     var traceLine = 0
-    var traceLive: [Substring: MappedBuffer] = [:]
+    var traceLive: [String: MappedBuffer] = [:]
     var done = false
 }
 

@@ -30,18 +30,24 @@ struct SwiotlbReplayCommand: ParsableCommand {
         var replayer = TraceReplayer(kernel: kernel)
         var out = OutputBuffer()
         var number = 0
-        while let line = reader.next() {
+        var failure: TraceError?
+        while failure == nil, let more = reader.withNextLine({ bytes -> Bool in
             number += 1
-            do {
-                for l in try replayer.feed(Substring(line), line: number) { out.append(l) }
+            do throws(TraceError) {
+                if let l = try replayer.feed(bytes: bytes, line: number) { out.append(l) }
             } catch {
-                out.flush()
-                StandardError.write(replayer.takeMessages().map(\.description))
-                StandardError.write(["\(trace == "-" ? "<stdin>" : trace):\(error.line): \(error.message): '\(error.token)'"])
-                throw ExitCode(1)
+                failure = error
             }
+            return true
+        }), more {
             let msgs = replayer.takeMessages()
             if !msgs.isEmpty { out.flush(); StandardError.write(msgs.map(\.description)) }
+        }
+        if let error = failure {
+            out.flush()
+            StandardError.write(replayer.takeMessages().map(\.description))
+            StandardError.write(["\(trace == "-" ? "<stdin>" : trace):\(error.line): \(error.message): '\(error.token)'"])
+            throw ExitCode(1)
         }
         for l in replayer.finish() { out.append(l) }
         out.flush()
