@@ -56,12 +56,15 @@ public struct DMADevice: Sendable, Hashable {
     public var maxSegmentSize: UInt64
     /// `dev_is_dma_coherent(dev)` (always true on x86).
     public var isCoherent: Bool
+    /// `dma_get_min_align_mask(dev)` (v5.12+; NVMe sets 4095).
+    public var minAlignMask: UInt64 = 0
 
     /// A device; the defaults are a 64-bit device without DMA parameters.
     public init(name: String? = nil, dmaMask: UInt64 = ~0, busDMALimit: UInt64 = 0, segmentBoundaryMask: UInt64 = ~0,
-                coherentDMAMask: UInt64 = 0, maxSegmentSize: UInt64 = 65536, isCoherent: Bool = true) {
+                coherentDMAMask: UInt64 = 0, maxSegmentSize: UInt64 = 65536, isCoherent: Bool = true, minAlignMask: UInt64 = 0) {
         self.name = name; self.dmaMask = dmaMask; self.busDMALimit = busDMALimit; self.segmentBoundaryMask = segmentBoundaryMask
         self.coherentDMAMask = coherentDMAMask; self.maxSegmentSize = maxSegmentSize; self.isCoherent = isCoherent
+        self.minAlignMask = minAlignMask
     }
 
     /// A PCI device with a `bits`-bit streaming and coherent mask (`dma_set_mask_and_coherent`),

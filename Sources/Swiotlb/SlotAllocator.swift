@@ -16,6 +16,14 @@ public enum IOTLB {
     public static func alignToSegment(_ n: UInt64) -> UInt64 { (n &+ 127) & ~127 }
 }
 
+/// One area of a pool (Linux 6.0+): its own next-fit cursor and used count.
+public struct SlotArea: Sendable, Hashable {
+    /// `area->index`, relative to the area's first slot.
+    public var index = 0
+    /// `area->used`.
+    public var used = 0
+}
+
 /// One pool of bounce slots with Linux v5.11's allocator state: `io_tlb_list` (free-run length
 /// up to the end of the 128-slot segment, 0 = used), `io_tlb_orig_addr`, the next-fit cursor
 /// `io_tlb_index` and `io_tlb_used`.
@@ -36,15 +44,24 @@ public struct SlotPool: Sendable {
     public private(set) var used = 0
     /// High-water mark of `used` (what v6.4's `io_tlb_used_hiwater` would show).
     public private(set) var usedHighWater = 0
+    /// v6.1 areas: each with its own next-fit cursor and used count (one area on v5.11).
+    public private(set) var areas: [SlotArea]
+    /// v6.1 per-slot `alloc_size` (bytes left in the mapping from this slot on).
+    public private(set) var allocSize: [UInt32]
 
-    /// A fresh pool: each segment's list reads 128, 127, …, 1.
-    public init(name: String? = nil, start: UInt64, nslabs: Int) {
+    /// A fresh pool: each segment's list reads 128, 127, …, 1; `areas` > 1 only for v6.1.
+    public init(name: String? = nil, start: UInt64, nslabs: Int, areas: Int = 1) {
         self.name = name
         self.start = start
         self.nslabs = nslabs
         list = (0..<nslabs).map { UInt32(IOTLB.segmentSlots - $0 % IOTLB.segmentSlots) }
         origAddress = Array(repeating: IOTLB.invalidAddress, count: nslabs)
+        self.areas = Array(repeating: SlotArea(), count: max(1, areas))
+        allocSize = Array(repeating: 0, count: nslabs)
     }
+
+    /// Slots per area (`area_nslabs`).
+    public var areaSlots: Int { nslabs / areas.count }
 
     /// `io_tlb_end`: one past the last byte.
     public var end: UInt64 { start + UInt64(nslabs) << UInt64(IOTLB.shift) }
@@ -137,6 +154,65 @@ public struct SlotPool: Sendable {
             }
         }
         used &-= nslots
+    }
+
+    /// `swiotlb_do_find_slots` of Linux 6.1 in area `a`: quick fail on the area's free count;
+    /// from the area cursor aligned up to `stride` (wrapping inside the area), skip slots whose
+    /// address bits under `alignMask` differ from `orig`'s (stepping by one), else take the
+    /// first whose free run fits without crossing the boundary (stepping by `stride`), until
+    /// back at the start. Records `alloc_size` per slot; returns the first slot or nil.
+    public mutating func allocateV61(area a: Int, nslots: Int, stride: Int, alignMask: UInt64, original: UInt64,
+                                     allocBytes: Int, offset: Int, offsetSlots: UInt64, maxSlots: UInt64,
+                                     tableDMAAddress: UInt64) -> Int? {
+        let an = areaSlots
+        if nslots > an &- areas[a].used { return nil }
+        let base = a &* an
+        let wrapIndex = { (i: Int) -> Int in i >= an ? 0 : i }
+        var index = wrapIndex((areas[a].index &+ stride &- 1) / stride &* stride)
+        let wrap = index
+        let need = UInt32(truncatingIfNeeded: nslots)
+        var found: Int?
+        repeat {
+            let slot = base &+ index
+            if original != 0 && ((tableDMAAddress &+ (UInt64(slot) << UInt64(IOTLB.shift))) & alignMask) != (original & alignMask) {
+                index = wrapIndex(index &+ 1)
+                continue
+            }
+            if ((offsetSlots &+ UInt64(slot)) & (maxSlots &- 1)) &+ UInt64(nslots) <= maxSlots
+                && list[slot] >= need && slot &+ nslots <= nslabs {
+                found = slot
+                break
+            }
+            index = wrapIndex(index &+ stride)
+        } while index != wrap
+        guard let slot = found else { return nil }
+        for k in 0..<nslots {
+            list[slot &+ k] = 0
+            allocSize[slot &+ k] = UInt32(truncatingIfNeeded: allocBytes &- (offset &+ (k << IOTLB.shift)))
+        }
+        var count: UInt32 = 0
+        var k = slot &- 1
+        while k >= 0 && k & (IOTLB.segmentSlots &- 1) != IOTLB.segmentSlots &- 1 && list[k] != 0 {
+            count &+= 1
+            list[k] = count
+            k &-= 1
+        }
+        areas[a].index = index &+ nslots < an ? index &+ nslots : 0
+        areas[a].used &+= nslots
+        used &+= nslots
+        if used > usedHighWater { usedHighWater = used }
+        return slot
+    }
+
+    /// `swiotlb_release_slots` of Linux 6.1: the slot count comes from the first slot's
+    /// `alloc_size` plus the offset; merging as v5.11; the area's count drops.
+    public mutating func releaseV61(slot: Int, offset: Int) -> Int {
+        let nslots = (Int(allocSize[slot]) &+ offset &+ IOTLB.slotSize &- 1) >> IOTLB.shift
+        for k in slot..<min(slot &+ nslots, nslabs) { allocSize[k] = 0 }
+        let a = slot / areaSlots
+        release(slot: slot, nslots: nslots)
+        areas[a].used &-= nslots
+        return nslots
     }
 
     /// Whether `list` holds the v5.11 invariant: each entry is the distance to the first used

@@ -112,7 +112,7 @@ public struct SoftwareIOTLB: Sendable {
     /// `swiotlb_tbl_map_single(dev, orig, mapping_size, alloc_size, dir, attrs)` (v5.11).
     public mutating func map(device: DMADevice, original: UInt64, mappingSize: Int, allocSize: Int,
                              direction: DMADirection, attributes: DMAAttributes = [],
-                             tableDMAAddress: UInt64? = nil) throws(SwiotlbBug) -> Result<BounceMapping, SwiotlbMapError> {
+                             tableDMAAddress: UInt64? = nil, cpu: Int = 0) throws(SwiotlbBug) -> Result<BounceMapping, SwiotlbMapError> {
         if mappingSize > allocSize {
             let key = device.name ?? ""
             if !warnedInvalidSize.contains(key) {
@@ -136,6 +136,10 @@ public struct SoftwareIOTLB: Sendable {
         guard maxSlots & (maxSlots &- 1) == 0, maxSlots != 0 else { throw .boundaryNotPowerOfTwo(mask) }
         let nslots = (allocSize + IOTLB.slotSize - 1) >> IOTLB.shift
         guard nslots > 0 else { throw .zeroSize }
+        if kernel == .v6_1 {
+            return mapV61(device: device, pool: p, original: original, mappingSize: mappingSize, allocSize: allocSize,
+                          attributes: attributes, tableDMAAddress: tblDMA, offsetSlots: offsetSlots, maxSlots: maxSlots, cpu: cpu)
+        }
         let stride = allocSize >= 4096 ? 2 : 1
         guard let slot = pools[p].allocate(nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots) else {
             if !attributes.contains(.noWarn) {
@@ -153,13 +157,58 @@ public struct SoftwareIOTLB: Sendable {
         return .success(BounceMapping(address: tlb, pool: p, slot: slot, nslots: nslots))
     }
 
+    /// Linux 6.1's map: the intra-slot offset kept from `min_align_mask`, the stride from the
+    /// alignment and page size, the areas tried from the CPU's, orig → bounce always copied.
+    mutating func mapV61(device: DMADevice, pool p: Int, original: UInt64, mappingSize: Int, allocSize: Int,
+                         attributes: DMAAttributes, tableDMAAddress: UInt64, offsetSlots: UInt64, maxSlots: UInt64,
+                         cpu: Int) -> Result<BounceMapping, SwiotlbMapError> {
+        let offset = Int(original & device.minAlignMask & UInt64(IOTLB.slotSize - 1))
+        let alignMask = device.minAlignMask & ~UInt64(IOTLB.slotSize - 1)
+        var stride = Int(alignMask >> UInt64(IOTLB.shift)) + 1
+        if allocSize >= 4096 { stride = max(stride, stride << 1) }
+        let bytes = allocSize + offset
+        let nslots = (bytes + IOTLB.slotSize - 1) >> IOTLB.shift
+        let nareas = pools[p].areas.count
+        let first = cpu & (nareas - 1)
+        var a = first
+        var slot: Int?
+        repeat {
+            slot = pools[p].allocateV61(area: a, nslots: nslots, stride: stride, alignMask: alignMask, original: original,
+                                        allocBytes: allocSize + offset, offset: offset, offsetSlots: offsetSlots,
+                                        maxSlots: maxSlots, tableDMAAddress: tableDMAAddress)
+            if slot != nil { break }
+            a = a + 1 >= nareas ? 0 : a + 1
+        } while a != first
+        guard let index = slot else {
+            if !attributes.contains(.noWarn) {
+                messages.append(KernelMessage(device: device.name,
+                    text: "swiotlb buffer is full (sz: \(allocSize) bytes), total \(pools[p].nslabs) (slots), used \(pools[p].used) (slots)"))
+            }
+            return .failure(.full)
+        }
+        pools[p].setOriginal(original, slot: index, nslots: nslots)
+        let tlb = pools[p].start + UInt64(index << IOTLB.shift) + UInt64(offset)
+        // Since the CVE-2022-0854 fix the map always fills the bounce buffer.
+        if copiesData { memory.copy(from: original, to: tlb, count: mappingSize) }
+        return .success(BounceMapping(address: tlb, pool: p, slot: index, nslots: nslots))
+    }
+
     /// `swiotlb_tbl_unmap_single(dev, tlb, mapping_size, alloc_size, dir, attrs)` (v5.11): copy
     /// back for FROM_DEVICE/BIDIRECTIONAL unless SKIP_CPU_SYNC, then free with merging.
     /// Returns the pool it freed from.
     @discardableResult
     public mutating func unmap(_ tlb: UInt64, mappingSize: Int, allocSize: Int, direction: DMADirection,
-                               attributes: DMAAttributes = []) throws(SwiotlbBug) -> Int {
+                               attributes: DMAAttributes = [], minAlignMask: UInt64 = 0) throws(SwiotlbBug) -> Int {
         guard let p = pools.firstIndex(where: { $0.contains(tlb) }) else { throw .notABounceBuffer(tlb) }
+        if kernel == .v6_1 {
+            let offset = Int(tlb & minAlignMask & UInt64(IOTLB.slotSize - 1))
+            let slot = Int((tlb - UInt64(offset) - pools[p].start) >> UInt64(IOTLB.shift))
+            if !attributes.contains(.skipCPUSync) && (direction == .fromDevice || direction == .bidirectional) {
+                bounceV61(tlb, size: mappingSize, pool: p, toDevice: false, minAlignMask: minAlignMask)
+            }
+            _ = pools[p].releaseV61(slot: slot, offset: offset)
+            return p
+        }
         let nslots = (allocSize + IOTLB.slotSize - 1) >> IOTLB.shift
         guard nslots > 0 else { throw .zeroSize }
         let slot = Int((tlb - pools[p].start) >> UInt64(IOTLB.shift))
@@ -175,9 +224,19 @@ public struct SoftwareIOTLB: Sendable {
     /// `swiotlb_tbl_sync_single(dev, tlb, size, dir, target)` (v5.11): the original address of
     /// the slot plus the offset inside it; for the CPU copy back (FROM_DEVICE/BIDIRECTIONAL), for
     /// the device copy out (TO_DEVICE/BIDIRECTIONAL); any other combination but the no-op one
-    /// is the kernel's BUG.
-    public mutating func sync(_ tlb: UInt64, size: Int, direction: DMADirection, target: SyncTarget) throws(SwiotlbBug) {
+    /// is the kernel's BUG. On v6.1 the copy is cut to the allocation, as `swiotlb_bounce` does.
+    public mutating func sync(_ tlb: UInt64, size: Int, direction: DMADirection, target: SyncTarget,
+                              minAlignMask: UInt64 = 0) throws(SwiotlbBug) {
         guard let p = pools.firstIndex(where: { $0.contains(tlb) }) else { throw .notABounceBuffer(tlb) }
+        if kernel == .v6_1 {
+            switch (target, direction) {
+            case (.cpu, .fromDevice), (.cpu, .bidirectional): bounceV61(tlb, size: size, pool: p, toDevice: false, minAlignMask: minAlignMask)
+            case (.cpu, .toDevice), (.device, .fromDevice): break
+            case (.device, .toDevice), (.device, .bidirectional): bounceV61(tlb, size: size, pool: p, toDevice: true, minAlignMask: minAlignMask)
+            default: throw .syncDirection(direction, target)
+            }
+            return
+        }
         let slot = Int((tlb - pools[p].start) >> UInt64(IOTLB.shift))
         var orig = pools[p].origAddress[slot]
         if orig == IOTLB.invalidAddress { return }
@@ -192,6 +251,35 @@ public struct SoftwareIOTLB: Sendable {
         default:
             throw .syncDirection(direction, target)
         }
+    }
+
+    /// Linux 6.1's `swiotlb_bounce`: the slot's original address moved by the offset inside
+    /// the mapping, the copy cut to the bytes left in the allocation (with the kernel's WARNs).
+    mutating func bounceV61(_ tlb: UInt64, size: Int, pool p: Int, toDevice: Bool, minAlignMask: UInt64) {
+        let index = Int((tlb - pools[p].start) >> UInt64(IOTLB.shift))
+        var orig = pools[p].origAddress[index]
+        var alloc = Int(pools[p].allocSize[index])
+        guard orig != IOTLB.invalidAddress else { return }
+        let origOffset = Int(orig & minAlignMask & UInt64(IOTLB.slotSize - 1))
+        var tlbOffset = Int(tlb & UInt64(IOTLB.slotSize - 1))
+        if tlbOffset < origOffset {
+            messages.append(KernelMessage(device: nil, text: "Access before mapping start detected. orig offset \(origOffset), requested offset \(tlbOffset)."))
+            return
+        }
+        tlbOffset -= origOffset
+        if tlbOffset > alloc {
+            messages.append(KernelMessage(device: nil, text: "Buffer overflow detected. Allocation size: \(alloc). Mapping size: \(size)+\(tlbOffset)."))
+            return
+        }
+        orig &+= UInt64(tlbOffset)
+        alloc -= tlbOffset
+        var n = size
+        if n > alloc {
+            messages.append(KernelMessage(device: nil, text: "Buffer overflow detected. Allocation size: \(alloc). Mapping size: \(size)."))
+            n = alloc
+        }
+        guard copiesData else { return }
+        if toDevice { memory.copy(from: orig, to: tlb, count: n) } else { memory.copy(from: tlb, to: orig, count: n) }
     }
 
     /// Drops the messages collected so far and returns them.

@@ -4,6 +4,9 @@ public enum SwiotlbKernel: String, Sendable, CaseIterable {
     case v5_11 = "v5.11"
     /// Dongli Zhang's RFC v1 on v5.11-rc6: a low pool and an optional 64-bit high pool.
     case rfcV1 = "rfc-v1"
+    /// Linux 6.1 (Debian 12's kernel): one pool split into areas with per-area cursors,
+    /// `min_align_mask`, per-slot `alloc_size`, the map always copying to the bounce buffer.
+    case v6_1 = "v6.1"
 }
 
 /// The `swiotlb=` kernel parameter as `setup_io_tlb_npages` reads it.
@@ -16,6 +19,8 @@ public struct SwiotlbCommandLine: Sendable, Hashable {
     public var force = SwiotlbForce.normal
     /// Text the kernel silently ignored (it accepts anything).
     public var ignored = ""
+    /// v6.1: the number of areas given after the size (`swiotlb=<n>,<nareas>`).
+    public var areas: UInt64?
 
     /// Parses the value after `swiotlb=` with `kernel`'s rules: v5.11
     /// `<nslabs>[,force|,noforce]`, `force`, `noforce`; rfc-v1 `<lo>,<hi>[,force|noforce]` and
@@ -29,11 +34,16 @@ public struct SwiotlbCommandLine: Sendable, Hashable {
             if let (n, r) = Self.strtoul(rest) { highNslabs = IOTLB.alignToSegment(n); rest = r }
             if rest.first == "," { rest = rest.dropFirst() }
         }
+        if kernel == .v6_1 {
+            if let (n, r) = Self.strtoul(rest) { areas = n; rest = r }
+            if rest.first == "," { rest = rest.dropFirst() }
+        }
         if rest == "force" {
             force = .force
         } else if rest == "noforce" {
             force = .noForce
-            nslabs = 1
+            // v5.11 keeps a 1-slot pool; v6.1 (swiotlb_force_disable) allocates none.
+            nslabs = kernel == .v6_1 ? 0 : 1
             if highNslabs != nil { highNslabs = 1 }
         } else {
             ignored = String(rest)

@@ -33,9 +33,9 @@ public struct DMAEngine: Sendable {
     public var tlb: SoftwareIOTLB { xen?.tlb ?? native!.tlb }
 
     /// Maps one buffer (`dma_map_page`).
-    mutating func map(_ device: DMADevice, _ phys: UInt64, size: Int, direction: DMADirection) throws(SwiotlbBug) -> Result<MappedBuffer, XenMapError> {
+    mutating func map(_ device: DMADevice, _ phys: UInt64, size: Int, direction: DMADirection, cpu: Int = 0) throws(SwiotlbBug) -> Result<MappedBuffer, XenMapError> {
         if xen != nil {
-            return try xen!.mapPage(device, PhysicalAddress(phys), size: size, direction: direction)
+            return try xen!.mapPage(device, PhysicalAddress(phys), size: size, direction: direction, cpu: cpu)
                 .map { MappedBuffer(dma: $0.address.rawValue, size: size, pool: $0.pool, direction: direction) }
         }
         let r = try native!.mapPage(device, phys, size: size, direction: direction)

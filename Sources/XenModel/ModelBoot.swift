@@ -101,7 +101,7 @@ public enum ModelBoot {
         memory.reserve(0..<0x1000)
         reserveEarly(&memory, s.guest.earlyReserved)
         if let end = s.guest.swiotlbEnd { memory.reserve((end >> Page.shift)..<(1 << 52)) }
-        let config = XenSwiotlbConfig(kernel: s.guest.kernel, commandLine: cmd, early: true)
+        let config = XenSwiotlbConfig(kernel: s.guest.kernel, commandLine: cmd, early: true, cpus: s.guest.cpus)
         switch XenSwiotlb.initialize(host: host, dom0: guest, memory: memory, config: config) {
         case .success(var x):
             // A model run carries no data: count the copies, do not make them.

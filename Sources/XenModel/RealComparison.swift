@@ -107,8 +107,10 @@ public enum RealComparison {
         var lines: [(String, String?, String?)] = []
         func firstReal(_ lines: [String], _ needle: String) -> String? { lines.first { $0.contains(needle) } }
         lines.append(("Dom0 alloc.", firstReal(xen, "Dom0 alloc.:"), run.boot.xenLog.first { $0.contains("Dom0 alloc.:") }))
-        for key in ["Released ", "Remapped ", "software IO TLB: mapped"] {
-            lines.append((key.trimmingSpaces, firstReal(kernel, key), run.boot.kernelLog.first { $0.contains(key) }))
+        for key in ["Released ", "Remapped ", "software IO TLB: mapped", "software IO TLB: area num"] {
+            let r = firstReal(kernel, key), m = run.boot.kernelLog.first { $0.contains(key) }
+            if r == nil && m == nil { continue }
+            lines.append((key.trimmingSpaces, r, m))
         }
         // The real E820 table: the first block of consecutive `Xen: [mem …]` lines.
         let realTable = Array(kernel.drop { !$0.hasPrefix("Xen: [mem ") }.prefix { $0.hasPrefix("Xen: [mem ") })

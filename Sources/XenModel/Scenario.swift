@@ -77,6 +77,8 @@ public struct GuestSpec: Sendable {
     public var earlyReserved: UInt64
     /// Where the swiotlb buffer ends (pseudo-physical), when known from a real boot.
     public var swiotlbEnd: UInt64? = nil
+    /// Virtual CPUs (`num_possible_cpus()`: v6.1's swiotlb areas; streams run on CPU i mod cpus).
+    public var cpus: Int = 1
 
     /// The `swiotlb=` value, if the command line has one.
     public var swiotlbParameter: String? {

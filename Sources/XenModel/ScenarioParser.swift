@@ -235,7 +235,7 @@ struct Reader {
     }
 
     func guest(_ f: Field) throws(ScenarioError) -> GuestSpec {
-        let m = try mapping(f, allowed: ["type", "kernel", "cmdline", "memory", "memory_encryption", "early_reserved", "swiotlb_end"])
+        let m = try mapping(f, allowed: ["type", "kernel", "cmdline", "memory", "memory_encryption", "early_reserved", "swiotlb_end", "cpus"])
         let kind = try choice(try required(m, "type", in: f), GuestKind.self)
         let kernel = try m["kernel"].map { (x) throws(ScenarioError) in try choice(x, SwiotlbKernel.self) } ?? .v5_11
         let memory = try m["memory"].map { (x) throws(ScenarioError) in try size(x, min: 16 << 20, max: 1 << 46) }
@@ -253,6 +253,11 @@ struct Reader {
         var spec = GuestSpec(kind: kind, kernel: kernel, cmdline: try m["cmdline"].map { (x) throws(ScenarioError) in try string(x) } ?? "",
                              memory: memory, memoryEncryption: sev,
                              earlyReserved: try m["early_reserved"].map { (x) throws(ScenarioError) in try size(x) } ?? 0)
+        spec.cpus = Int(try m["cpus"].map { (x) throws(ScenarioError) in try integer(x, in: 1...4096, what: "a CPU count") } ?? 1)
+        if spec.kernel == .v6_1 && kind != .pvDom0 { throw fail(m["kernel"]!, "v6.1 is modelled for a PV dom0 only") }
+        if spec.kernel == .v6_1, let p = spec.swiotlbParameter, SwiotlbCommandLine(parsing: p, kernel: .rfcV1).highNslabs != nil {
+            throw fail(m["cmdline"]!, "a second swiotlb pool is the RFC's (kernel: rfc-v1)")
+        }
         spec.swiotlbEnd = try m["swiotlb_end"].map { (x) throws(ScenarioError) in
             let v = try integer(x, in: 0x100000...(1 << 52), what: "a pseudo-physical address")
             guard v & 0xfff == 0 else { throw fail(x, "must be page aligned") }
@@ -262,7 +267,7 @@ struct Reader {
     }
 
     func device(_ f: Field) throws(ScenarioError) -> DeviceSpec {
-        let m = try mapping(f, allowed: ["name", "dma_bits", "dma_mask", "coherent_bits", "coherent_mask", "bus_limit", "segment_boundary", "max_segment", "coherent"])
+        let m = try mapping(f, allowed: ["name", "dma_bits", "dma_mask", "coherent_bits", "coherent_mask", "bus_limit", "segment_boundary", "max_segment", "coherent", "min_align_mask"])
         let name = try string(try required(m, "name", in: f))
         guard !name.isEmpty, !name.contains(" ") else { throw fail(m["name"]!, "expected a name without spaces") }
         func mask(_ bitsKey: String, _ maskKey: String) throws(ScenarioError) -> UInt64? {
@@ -285,7 +290,12 @@ struct Reader {
             } ?? 0xffff_ffff,
             coherentDMAMask: coherentMask,
             maxSegmentSize: try m["max_segment"].map { (x) throws(ScenarioError) in try size(x, min: 512) } ?? 65536,
-            isCoherent: try m["coherent"].map { (x) throws(ScenarioError) in try bool(x) } ?? true))
+            isCoherent: try m["coherent"].map { (x) throws(ScenarioError) in try bool(x) } ?? true,
+            minAlignMask: try m["min_align_mask"].map { (x) throws(ScenarioError) in
+                let v = try integer(x, in: 0...0xffff_ffff, what: "a mask")
+                guard (v &+ 1) & v == 0 else { throw fail(x, "expected 2^n-1, got \(Hex.plain(v))") }
+                return v
+            } ?? 0))
     }
 
     func workload(_ f: Field, devices: [DeviceSpec]) throws(ScenarioError) -> WorkloadSpec {

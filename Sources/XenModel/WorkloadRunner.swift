@@ -60,6 +60,8 @@ struct StreamState {
     var traceLine = 0
     var traceLive: [String: MappedBuffer] = [:]
     var done = false
+    /// The CPU the stream runs on (its index modulo the guest's CPUs).
+    var cpu = 0
 }
 
 /// The mutable part of a run.
@@ -76,9 +78,10 @@ struct RunState {
         self.memory = memory
         totalPages = ranges.reduce(0) { $0 + UInt64($1.count) }
         rng = SplitMix(seed: scenario.workload.seed)
-        streams = scenario.workload.streams.map { s in
+        streams = scenario.workload.streams.enumerated().map { (n, s) in
             let idx = scenario.devices.firstIndex { $0.name == s.device }!
             var st = StreamState(spec: s, device: scenario.devices[idx].dma, deviceIndex: idx)
+            st.cpu = n % scenario.guest.cpus
             if case .coherent = s { st.done = true }
             return st
         }
@@ -192,7 +195,7 @@ struct RunState {
                          _ engine: inout DMAEngine, _ r: inout RunResult) throws(SwiotlbBug) -> MappedBuffer? {
         r.operations += 1
         r.devices[s.deviceIndex].maps += 1
-        switch try engine.map(s.device, phys, size: size, direction: dir) {
+        switch try engine.map(s.device, phys, size: size, direction: dir, cpu: s.cpu) {
         case .success(let b):
             if let p = b.pool {
                 r.devices[s.deviceIndex].bounced += 1

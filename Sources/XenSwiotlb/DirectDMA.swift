@@ -68,7 +68,8 @@ public struct DirectDMA: Sendable {
         case .failure(.invalidSize): return .failure(.invalidSize)
         case .success(let m):
             guard device.isCapable(m.address, size: UInt64(size)) else {
-                try tlb.unmap(m.address, mappingSize: size, allocSize: size, direction: direction, attributes: attributes.union(.skipCPUSync))
+                try tlb.unmap(m.address, mappingSize: size, allocSize: size, direction: direction, attributes: attributes.union(.skipCPUSync),
+                              minAlignMask: device.minAlignMask)
                 warnOnce(device, "swiotlb addr 0x\(Hex.padded(m.address, 16))+\(size) overflow (mask \(String(device.dmaMask, radix: 16)), bus limit \(String(device.busDMALimit, radix: 16))).")
                 return .failure(.bounceBufferNotCapable)
             }
@@ -80,7 +81,8 @@ public struct DirectDMA: Sendable {
     public mutating func unmapPage(_ device: DMADevice, _ address: UInt64, size: Int, direction: DMADirection,
                                    attributes: DMAAttributes = []) throws(SwiotlbBug) {
         guard tlb.isBounceBuffer(address) else { return }
-        try tlb.unmap(address, mappingSize: size, allocSize: size, direction: direction, attributes: attributes)
+        try tlb.unmap(address, mappingSize: size, allocSize: size, direction: direction, attributes: attributes,
+                      minAlignMask: device.minAlignMask)
     }
 
     private mutating func warnOnce(_ device: DMADevice, _ text: String) {

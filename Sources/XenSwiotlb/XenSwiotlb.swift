@@ -71,7 +71,7 @@ public struct XenSwiotlb: Sendable {
     /// machine-contiguous and not forced; otherwise bounce through the pool the RFC rule picks
     /// and check the bounce buffer's machine address again.
     public mutating func mapPage(_ device: DMADevice, _ phys: PhysicalAddress, size: Int, direction: DMADirection,
-                                 attributes: DMAAttributes = []) throws(SwiotlbBug) -> Result<DMAHandle, XenMapError> {
+                                 attributes: DMAAttributes = [], cpu: Int = 0) throws(SwiotlbBug) -> Result<DMAHandle, XenMapError> {
         let dev = physToDMA(phys)
         if device.isCapable(dev.rawValue, size: UInt64(size))
             && dom0.p2m.isMachineContiguous(phys, size: UInt64(size))
@@ -79,14 +79,14 @@ public struct XenSwiotlb: Sendable {
             return .success(DMAHandle(address: dev, bounced: false, pool: nil))
         }
         switch try tlb.map(device: device, original: phys.rawValue, mappingSize: size, allocSize: size,
-                           direction: direction, attributes: attributes) {
+                           direction: direction, attributes: attributes, cpu: cpu) {
         case .failure(.full): return .failure(.full)
         case .failure(.invalidSize): return .failure(.invalidSize)
         case .success(let m):
             let bus = physToDMA(PhysicalAddress(m.address))
             guard device.isCapable(bus.rawValue, size: UInt64(size)) else {
                 try tlb.unmap(m.address, mappingSize: size, allocSize: size, direction: direction,
-                              attributes: attributes.union(.skipCPUSync))
+                              attributes: attributes.union(.skipCPUSync), minAlignMask: device.minAlignMask)
                 return .failure(.bounceBufferNotCapable)
             }
             return .success(DMAHandle(address: bus, bounced: true, pool: m.pool))
@@ -98,14 +98,15 @@ public struct XenSwiotlb: Sendable {
     public mutating func unmapPage(_ device: DMADevice, _ dma: MachineAddress, size: Int, direction: DMADirection,
                                    attributes: DMAAttributes = []) throws(SwiotlbBug) {
         guard isXenBounceBuffer(dma) else { return }
-        try tlb.unmap(dmaToPhys(dma).rawValue, mappingSize: size, allocSize: size, direction: direction, attributes: attributes)
+        try tlb.unmap(dmaToPhys(dma).rawValue, mappingSize: size, allocSize: size, direction: direction, attributes: attributes,
+                      minAlignMask: device.minAlignMask)
     }
 
     /// `xen_swiotlb_sync_single_for_cpu` / `_for_device`.
     public mutating func sync(_ device: DMADevice, _ dma: MachineAddress, size: Int, direction: DMADirection,
                               target: SyncTarget) throws(SwiotlbBug) {
         guard isXenBounceBuffer(dma) else { return }
-        try tlb.sync(dmaToPhys(dma).rawValue, size: size, direction: direction, target: target)
+        try tlb.sync(dmaToPhys(dma).rawValue, size: size, direction: direction, target: target, minAlignMask: device.minAlignMask)
     }
 
     /// `xen_swiotlb_map_sg`: each element mapped in turn; on a failure the elements done so far

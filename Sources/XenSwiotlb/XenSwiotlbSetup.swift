@@ -10,9 +10,11 @@ public struct XenSwiotlbConfig: Sendable {
     /// `xen_swiotlb_init(verbose, early)`: early (memblock, panics) or late (page allocator,
     /// returns the error).
     public var early: Bool
+    /// `num_possible_cpus()` (v6.1 splits the pool into that many areas, rounded up to a power of two).
+    public var cpus: Int
     /// Creates a configuration.
-    public init(kernel: SwiotlbKernel = .v5_11, commandLine: SwiotlbCommandLine = SwiotlbCommandLine(parsing: ""), early: Bool = true) {
-        self.kernel = kernel; self.commandLine = commandLine; self.early = early
+    public init(kernel: SwiotlbKernel = .v5_11, commandLine: SwiotlbCommandLine = SwiotlbCommandLine(parsing: ""), early: Bool = true, cpus: Int = 1) {
+        self.kernel = kernel; self.commandLine = commandLine; self.early = early; self.cpus = max(1, cpus)
     }
 }
 
@@ -59,6 +61,7 @@ extension XenSwiotlb {
     /// failure free it and retry up to 3 times at half the size (at least 1024 slots).
     public static func initialize(host: XenHost, dom0: PVDomain, memory: PseudoPhysicalAllocator,
                                   config: XenSwiotlbConfig) -> Result<XenSwiotlb, XenSwiotlbInitError> {
+        if config.kernel == .v6_1 { return initializeV61(host: host, dom0: dom0, memory: memory, config: config) }
         var host = host, dom0 = dom0, memory = memory
         var log: [String] = []
         var exchanges: [FixupExchange] = []
@@ -163,5 +166,50 @@ extension XenSwiotlb {
             i += slabs
         }
         return (true, done)
+    }
+
+    /// Linux 6.1's `swiotlb_init_remap(true, SWIOTLB_ANY, xen_swiotlb_fixup)` for a PV dom0:
+    /// `area num %d.`, the buffer top-down anywhere, the same fixup per segment; on a fixup
+    /// failure free it and retry at `ALIGN(nslabs / 2, 128)` while that is at least 512 slots,
+    /// else `swiotlb_init_remap: Failed to remap %zu bytes` and no pool (no panic). The
+    /// `mapped` line comes later, after `PCI-DMA: Using software bounce buffering for IO (SWIOTLB)`.
+    static func initializeV61(host: XenHost, dom0: PVDomain, memory: PseudoPhysicalAllocator,
+                              config: XenSwiotlbConfig) -> Result<XenSwiotlb, XenSwiotlbInitError> {
+        var host = host, dom0 = dom0, memory = memory
+        let wanted = config.commandLine.areas.map { max($0, 1) } ?? UInt64(config.cpus)
+        let nareas = 1 << BitMath.ceilLog2(wanted)
+        var log = ["software IO TLB: area num \(nareas)."]
+        var exchanges: [FixupExchange] = []
+        var nslabs = config.commandLine.effectiveNslabs
+        if nslabs & (nslabs - 1) != 0 {
+            nslabs = 1 << UInt64(BitMath.ceilLog2(nslabs))
+            log.append("software IO TLB: SWIOTLB bounce buffer size roundup to \((nslabs << 11) >> 20)MB")
+        }
+        while true {
+            let bytes = nslabs << UInt64(IOTLB.shift)
+            guard let buf = memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift) else {
+                log.append("software IO TLB: swiotlb_init_remap: Failed to allocate \(bytes) bytes tlb structure")
+                break
+            }
+            let fix = fixup(host: &host, dom0: &dom0, start: PFN(buf.lowerBound), nslabs: Int(nslabs), pool: 0, firstBits: 18, maxBits: maxDMABits)
+            exchanges += fix.exchanges
+            if fix.ok {
+                let areas = Int(nslabs) < nareas * IOTLB.segmentSlots ? max(1, Int(nslabs) / IOTLB.segmentSlots) : nareas
+                let pool = SlotPool(start: buf.lowerBound << Page.shift, nslabs: Int(nslabs), areas: areas)
+                var tlb = SoftwareIOTLB(kernel: .v6_1, pools: [pool], force: config.commandLine.force)
+                tlb.maxSegment = Page.size
+                log.append("PCI-DMA: Using software bounce buffering for IO (SWIOTLB)")
+                log += tlb.infoLines
+                return .success(XenSwiotlb(host: host, dom0: dom0, memory: memory, tlb: tlb, log: log, exchanges: exchanges))
+            }
+            memory.release(buf)
+            let next = IOTLB.alignToSegment(nslabs >> 1)
+            if next >= 512 { nslabs = next; continue }
+            log.append("software IO TLB: swiotlb_init_remap: Failed to remap \(bytes) bytes")
+            break
+        }
+        // No bounce buffer at all: maps that need one fail.
+        let tlb = SoftwareIOTLB(kernel: .v6_1, pools: [], force: config.commandLine.force)
+        return .success(XenSwiotlb(host: host, dom0: dom0, memory: memory, tlb: tlb, log: log, exchanges: exchanges))
     }
 }
