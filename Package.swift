@@ -51,8 +51,8 @@ let package = Package(
         .target(name: "XenPVTestSupport", path: "Tests/Support"),
         .testTarget(name: "XenMemoryTests", dependencies: ["XenMemory", "XenPVTestSupport"]),
         .testTarget(name: "SwiotlbTests", dependencies: ["Swiotlb", "XenPVTestSupport"]),
-        .testTarget(name: "XenLiveTests", dependencies: ["XenLive", "XenDumps", "XenMemory", "XenModel", "XenSwiotlb", "Swiotlb"]),
-        .testTarget(name: "XenModelTests", dependencies: ["XenModel", "XenSwiotlb", "XenMemory", "Swiotlb", "XenDumps"]),
+        .testTarget(name: "XenLiveTests", dependencies: ["XenPVTestSupport", "XenLive", "XenDumps", "XenMemory", "XenModel", "XenSwiotlb", "Swiotlb"]),
+        .testTarget(name: "XenModelTests", dependencies: ["XenPVTestSupport", "XenModel", "XenSwiotlb", "XenMemory", "Swiotlb", "XenDumps"]),
         .testTarget(name: "XenSwiotlbTests", dependencies: ["XenSwiotlb", "XenMemory", "Swiotlb", "XenPVTestSupport"]),
     ]
 )

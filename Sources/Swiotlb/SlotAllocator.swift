@@ -95,13 +95,7 @@ public struct SlotPool: Sendable {
                 // partial, which the kernel never builds; it keeps the model in bounds.)
                 if l[idx] >= need && idx &+ nslots <= n {
                     for k in idx..<(idx &+ nslots) { l[k] = 0 }
-                    var count: UInt32 = 0
-                    var k = idx &- 1
-                    while k >= 0 && k & (IOTLB.segmentSlots &- 1) != IOTLB.segmentSlots &- 1 && l[k] != 0 {
-                        count &+= 1
-                        l[k] = count
-                        k &-= 1
-                    }
+                    Self.renumberFreeRun(before: idx, in: l)
                     return idx
                 }
                 idx &+= stride
@@ -114,6 +108,19 @@ public struct SlotPool: Sendable {
         used &+= nslots
         if used > usedHighWater { usedHighWater = used }
         return slot
+    }
+
+    /// After taking slots from `slot` on: the free run just before it now ends there, so number
+    /// it 1, 2, 3, … backwards, stopping at a used slot or the segment's first slot.
+    @inline(__always)
+    static func renumberFreeRun(before slot: Int, in l: UnsafeMutableBufferPointer<UInt32>) {
+        var count: UInt32 = 0
+        var k = slot &- 1
+        while k >= 0 && k & (IOTLB.segmentSlots &- 1) != IOTLB.segmentSlots &- 1 && l[k] != 0 {
+            count &+= 1
+            l[k] = count
+            k &-= 1
+        }
     }
 
     /// Records the original address of each slot of a mapping: `orig + k * 2048`.
@@ -190,13 +197,7 @@ public struct SlotPool: Sendable {
             list[slot &+ k] = 0
             allocSize[slot &+ k] = UInt32(truncatingIfNeeded: allocBytes &- (offset &+ (k << IOTLB.shift)))
         }
-        var count: UInt32 = 0
-        var k = slot &- 1
-        while k >= 0 && k & (IOTLB.segmentSlots &- 1) != IOTLB.segmentSlots &- 1 && list[k] != 0 {
-            count &+= 1
-            list[k] = count
-            k &-= 1
-        }
+        list.withUnsafeMutableBufferPointer { Self.renumberFreeRun(before: slot, in: $0) }
         areas[a].index = index &+ nslots < an ? index &+ nslots : 0
         areas[a].used &+= nslots
         used &+= nslots

@@ -120,7 +120,7 @@ public struct XenHost: Sendable {
         for r in e820.ramFrames {
             let low = max(r.lowerBound, 0x100)
             guard low < r.upperBound else { continue }
-            regions.append(contentsOf: Self.subtract(reserved, from: low..<r.upperBound))
+            regions.append(contentsOf: reserved.reduce([low..<r.upperBound]) { $0.subtracting($1) })
         }
         let ordered = regions.isEmpty ? [] : [regions[0]] + regions.dropFirst().reversed()
         self.init(e820: e820, dmaBits: dmaBits, bootRegions: ordered, inventory: [])
@@ -149,20 +149,6 @@ public struct XenHost: Sendable {
             entries.append(E820Entry(address: a, size: size, type: .reserved))
         }
         return E820Map(entries)
-    }
-
-    static func subtract(_ holes: [Range<UInt64>], from r: Range<UInt64>) -> [Range<UInt64>] {
-        var pieces = [r]
-        for h in holes {
-            pieces = pieces.flatMap { p -> [Range<UInt64>] in
-                guard p.overlaps(h) else { return [p] }
-                var out: [Range<UInt64>] = []
-                if p.lowerBound < h.lowerBound { out.append(p.lowerBound..<h.lowerBound) }
-                if h.upperBound < p.upperBound { out.append(h.upperBound..<p.upperBound) }
-                return out
-            }
-        }
-        return pieces
     }
 
     /// `max_page`.

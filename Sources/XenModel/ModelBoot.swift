@@ -130,17 +130,6 @@ public enum ModelBoot {
 
     /// RAM pfns minus the pools.
     static func bufferRanges(memory: [Range<UInt64>], pools: [SlotPool]) -> [Range<UInt64>] {
-        var out = memory.filter { !$0.isEmpty }
-        for p in pools {
-            let hole = (p.start >> Page.shift)..<(p.end >> Page.shift)
-            out = out.flatMap { r -> [Range<UInt64>] in
-                guard r.overlaps(hole) else { return [r] }
-                var pieces: [Range<UInt64>] = []
-                if r.lowerBound < hole.lowerBound { pieces.append(r.lowerBound..<hole.lowerBound) }
-                if hole.upperBound < r.upperBound { pieces.append(hole.upperBound..<r.upperBound) }
-                return pieces
-            }
-        }
-        return out
+        pools.reduce(memory.filter { !$0.isEmpty }) { $0.subtracting((($1.start >> Page.shift)..<($1.end >> Page.shift))) }
     }
 }

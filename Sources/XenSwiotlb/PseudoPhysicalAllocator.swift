@@ -24,13 +24,7 @@ public struct PseudoPhysicalAllocator: Sendable {
 
     /// Takes `range` (pfns) out of the free memory.
     public mutating func reserve(_ range: Range<UInt64>) {
-        free = free.flatMap { r -> [Range<UInt64>] in
-            guard r.overlaps(range) else { return [r] }
-            var out: [Range<UInt64>] = []
-            if r.lowerBound < range.lowerBound { out.append(r.lowerBound..<range.lowerBound) }
-            if range.upperBound < r.upperBound { out.append(range.upperBound..<r.upperBound) }
-            return out
-        }
+        free = free.subtracting(range)
     }
 
     /// The highest `pages`-page block aligned to `alignPages` ending at or below `limit` (pfn),

@@ -20,6 +20,18 @@ func live<T>(_ body: () throws(XenLiveError) -> T) throws -> T {
     }
 }
 
+/// The options of the P2M reports: where the swiotlb line is, and the extra outputs.
+struct ReportOptions: ParsableArguments {
+    @Option(help: "A kernel log holding the 'software IO TLB: mapped [mem …]' line(s) (live dom0 default: /dev/kmsg).")
+    var dmesg: String?
+
+    @Option(name: .customLong("json"), help: "Also write the summary as JSON.")
+    var jsonPath: String?
+
+    @Option(name: .customLong("plot"), help: "Also write an SVG picture of the P2M.")
+    var plotPath: String?
+}
+
 /// `xenpv host`.
 struct HostCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,21 +57,14 @@ struct P2MCommand: ParsableCommand {
     @Argument(help: "The domain id.")
     var domid: UInt32
 
-    @Option(help: "A kernel log holding the 'software IO TLB: mapped [mem …]' line(s) (default: /dev/kmsg for dom0).")
-    var dmesg: String?
-
-    @Option(name: .customLong("json"), help: "Also write the summary as JSON.")
-    var jsonPath: String?
-
-    @Option(name: .customLong("plot"), help: "Also write an SVG picture of the P2M.")
-    var plotPath: String?
+    @OptionGroup var output: ReportOptions
 
     func run() throws {
         let b = try liveBackend()
         let (p2m, source) = try live { () throws(XenLiveError) in try b.p2m(domain: domid) }
         let m2p = try live { () throws(XenLiveError) in try b.m2p() }
-        let pools = SwiotlbPoolLocation.parse(kernelLog: kernelLog(dmesg, dom0: domid == 0))
-        try report(P2MSummary(p2m, source: source, m2p: m2p, pools: pools), p2m: p2m, maxPage: m2p.maxPage, json: jsonPath, plot: plotPath)
+        let pools = SwiotlbPoolLocation.parse(kernelLog: kernelLog(output.dmesg, dom0: domid == 0))
+        try report(P2MSummary(p2m, source: source, m2p: m2p, pools: pools), p2m: p2m, maxPage: m2p.maxPage, json: output.jsonPath, plot: output.plotPath)
     }
 }
 
@@ -140,14 +145,7 @@ struct ImportCommand: ParsableCommand {
     @Argument(help: "Dump files.")
     var files: [String]
 
-    @Option(help: "A kernel log holding the 'software IO TLB: mapped [mem …]' line(s).")
-    var dmesg: String?
-
-    @Option(name: .customLong("json"), help: "Also write the summary as JSON.")
-    var jsonPath: String?
-
-    @Option(name: .customLong("plot"), help: "Also write an SVG picture of the P2M.")
-    var plotPath: String?
+    @OptionGroup var output: ReportOptions
 
     func run() throws {
         var p2ms: [P2MDumpContents] = []
@@ -165,9 +163,9 @@ struct ImportCommand: ParsableCommand {
                 print("  mfn \(Hex.plain(r.lowerBound))-\(Hex.plain(r.upperBound - 1)): repeated chunk (not RAM): a copy of the previous 262144 entries, as Xen reports a hole in its M2P")
             }
         }
-        let pools = SwiotlbPoolLocation.parse(kernelLog: kernelLog(dmesg, dom0: false))
+        let pools = SwiotlbPoolLocation.parse(kernelLog: kernelLog(output.dmesg, dom0: false))
         for p in p2ms {
-            try report(P2MSummary(p, source: .dump, m2p: m2p, pools: pools), p2m: p, maxPage: m2p?.maxPage ?? 0x100001, json: jsonPath, plot: plotPath)
+            try report(P2MSummary(p, source: .dump, m2p: m2p, pools: pools), p2m: p, maxPage: m2p?.maxPage ?? 0x100001, json: output.jsonPath, plot: output.plotPath)
         }
     }
 }

@@ -2,6 +2,7 @@ import Testing
 import XenDumps
 import XenLive
 import XenMemory
+import XenPVTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -110,32 +111,11 @@ struct DumpTests {
     }
 }
 
-/// Runs a shell command and returns its standard output lines.
-func shellLines(_ command: String) -> [Substring] {
-    guard let p = popen(command, "r") else { return [] }
-    defer { pclose(p) }
-    var out: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let k = fread(&buf, 1, buf.count, p)
-        out += buf[0..<k]
-        if k < buf.count { break }
-    }
-    return String(decoding: out, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { $0 }
-}
-
-/// shared/fixtures beside the repository.
-let fixtures: String = {
-    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(3)
-    return parts.joined(separator: "/") + "/../shared/fixtures/real-xen-default"
-}()
-
 @Suite("the real capture imports with the figures its notes state")
 struct FixtureImportTests {
     func reader(_ file: String) -> () -> Substring? {
-        if access("\(fixtures)/\(file)", R_OK) != 0 { Issue.record("fixture \(fixtures)/\(file) not found (shared/ must sit beside the repository)") }
-        var it = shellLines("xz -dc '\(fixtures)/\(file)'").makeIterator()
+        if !isReadable("\(realXenDefaultFixture)/\(file)") { Issue.record("fixture \(realXenDefaultFixture)/\(file) not found (shared/ must sit beside the repository)") }
+        var it = commandOutputLines("xz -dc '\(realXenDefaultFixture)/\(file)'").makeIterator()
         return { it.next() }
     }
 
@@ -145,7 +125,7 @@ struct FixtureImportTests {
         #expect(m2p.maxPage == 524253 && m2p.validCount == 196608)
         let p2m = try PFNListDump.read(reader("dom0-p2m.txt.xz"))
         #expect(p2m.size == 196705)
-        let dmesg = shellLines("cat '\(fixtures)/dom0-dmesg.txt'")
+        let dmesg = commandOutputLines("cat '\(realXenDefaultFixture)/dom0-dmesg.txt'")
         let pools = SwiotlbPoolLocation.parse(kernelLog: dmesg)
         #expect(pools == [SwiotlbPoolLocation(start: 0x2ac00000, nslabs: 32768)])
         let s = P2MSummary(p2m, source: .dump, m2p: m2p, pools: pools)

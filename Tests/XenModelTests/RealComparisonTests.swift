@@ -1,30 +1,11 @@
 import Testing
 import XenDumps
 import XenMemory
+import XenPVTestSupport
 @testable import XenModel
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// shared/fixtures/real-xen-default beside the repository.
-let realFixture: String = {
-    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(3)
-    return parts.joined(separator: "/") + "/../shared/fixtures/real-xen-default"
-}()
-
-func commandLines(_ command: String) -> [Substring] {
-    guard let p = popen(command, "r") else { return [] }
-    defer { pclose(p) }
-    var out: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let k = fread(&buf, 1, buf.count, p)
-        out += buf[0..<k]
-        if k < buf.count { break }
-    }
-    return String(decoding: out, as: UTF8.self).split(whereSeparator: { $0.isNewline })
-}
 
 func iterator(_ lines: [Substring]) -> () -> Substring? {
     var it = lines.makeIterator()
@@ -35,12 +16,12 @@ func iterator(_ lines: [Substring]) -> () -> Substring? {
 struct RealComparisonTests {
     @Test("compare-real: every P2M entry, run, swiotlb segment, M2P entry and log line identical")
     func frameForFrame() throws {
-        #expect(access("\(realFixture)/dom0-p2m.txt.xz", R_OK) == 0, "shared/ must sit beside the repository")
+        #expect(isReadable("\(realXenDefaultFixture)/dom0-p2m.txt.xz"), "shared/ must sit beside the repository")
         let real = RealCapture(
-            p2m: try PFNListDump.read(iterator(commandLines("xz -dc '\(realFixture)/dom0-p2m.txt.xz'"))),
-            m2p: try M2PDump.read(iterator(commandLines("xz -dc '\(realFixture)/dump-m2p.txt.xz'"))),
-            xenLog: commandLines("cat '\(realFixture)/serial.log'").filter { $0.hasPrefix("(XEN)") },
-            kernelLog: commandLines("cat '\(realFixture)/dom0-dmesg.txt'"))
+            p2m: try PFNListDump.read(iterator(commandOutputLines("xz -dc '\(realXenDefaultFixture)/dom0-p2m.txt.xz'"))),
+            m2p: try M2PDump.read(iterator(commandOutputLines("xz -dc '\(realXenDefaultFixture)/dump-m2p.txt.xz'"))),
+            xenLog: commandOutputLines("cat '\(realXenDefaultFixture)/serial.log'").filter { $0.hasPrefix("(XEN)") },
+            kernelLog: commandOutputLines("cat '\(realXenDefaultFixture)/dom0-dmesg.txt'"))
         let run = WorkloadRunner.run(try example("real-xen-default.yaml"))
         let agreements = RealComparison.compare(run, real)
         #expect(agreements.map(\.name) == ["P2M entries", "P2M runs", "swiotlb segments", "M2P entries of domain frames", "log lines"])

@@ -1,0 +1,12 @@
+extension Array where Element == Range<UInt64> {
+    /// These ranges with `hole` cut out of them (pieces before and after it kept, in order).
+    public func subtracting(_ hole: Range<UInt64>) -> [Range<UInt64>] {
+        flatMap { r -> [Range<UInt64>] in
+            guard r.overlaps(hole) else { return [r] }
+            var out: [Range<UInt64>] = []
+            if r.lowerBound < hole.lowerBound { out.append(r.lowerBound..<hole.lowerBound) }
+            if hole.upperBound < r.upperBound { out.append(hole.upperBound..<r.upperBound) }
+            return out
+        }
+    }
+}
