@@ -54,11 +54,19 @@ public struct Dom0Layout: Sendable {
 }
 
 /// Why dom0 could not be built (Xen panics).
-public enum Dom0BuildError: Error, Equatable, Sendable {
+public enum Dom0BuildError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The initial block could not be allocated.
     case initialBlock(order: Int)
     /// `Not enough RAM for DOM0 reservation`.
     case notEnoughRAM
+
+    /// What Xen would say.
+    public var description: String {
+        switch self {
+        case .initialBlock(let o): return "no free block of order \(o) (\((Page.size << UInt64(o)) >> 20) MiB) for dom0's initial mapping"
+        case .notEnoughRAM: return "Not enough RAM for DOM0 reservation"
+        }
+    }
 }
 
 extension XenHost {

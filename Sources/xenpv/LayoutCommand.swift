@@ -41,7 +41,7 @@ struct LayoutCommand: ParsableCommand {
         for line in host.e820.xenLines { print("(XEN) \(line)") }
         let layout: Dom0Layout
         do { layout = try host.buildDom0(config) } catch {
-            throw ValidationError("dom0 does not fit on this host: \(error)")
+            throw CLIError("dom0 does not fit on this host: \(error)")
         }
         for line in layout.log { print("(XEN) \(line)") }
         var dom0 = layout.domain

@@ -178,7 +178,7 @@ enum DumpFile {
     /// Reads a dump of any kind, decompressing gzip and xz through the system's tools.
     static func read(_ path: String) throws -> DumpFile {
         let reader: LineReader
-        do { reader = try LineReader(path: path, decompress: true) } catch { throw ValidationError("\(path): \(error)") }
+        do { reader = try LineReader(path: path, decompress: true) } catch { throw CLIError("\(path): \(error)") }
         var first: Substring?
         var pending = true
         let progress = LineProgress(label: path)
@@ -190,7 +190,7 @@ enum DumpFile {
             return reader.next().map { Substring($0) }
         }
         first = next()
-        guard let head = first else { throw ValidationError("\(path): empty file") }
+        guard let head = first else { throw CLIError("\(path): empty file") }
         pending = true
         do {
             if head == M2PDump.header { let m = try M2PDump.read(next); progress.finish(); return .m2p(m) }
@@ -198,8 +198,8 @@ enum DumpFile {
             if head.hasPrefix("# pfn") || head.first?.isHexDigit == true { let p = try PFNListDump.read(next); progress.finish(); return .p2m(p) }
         } catch {
             progress.finish()
-            throw ValidationError("\(path): \(error.description)")
+            throw CLIError("\(path): \(error.description)")
         }
-        throw ValidationError("\(path):1: not an xen-mfndump dump-p2m or dump-m2p (first line '\(head.prefix(60))')")
+        throw CLIError("\(path):1: not an xen-mfndump dump-p2m or dump-m2p (first line '\(String(head.prefix(60).map { $0.isASCII && !$0.isNewline && ($0.asciiValue ?? 0) >= 0x20 ? $0 : "?" }))')")
     }
 }

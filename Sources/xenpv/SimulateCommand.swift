@@ -44,11 +44,11 @@ struct SimulateCommand: ParsableCommand {
         if let jsonPath { try AtomicFile.write(JSONReport.render(result), to: jsonPath) }
         if let plotPath { try AtomicFile.write(SVGPlot.render(result), to: plotPath) }
         if let dumpP2M {
-            guard let p = result.p2mDump else { throw ValidationError("--dump-p2m: this guest has no P2M (not a PV guest, or it did not boot)") }
+            guard let p = result.p2mDump else { throw CLIError("--dump-p2m: this guest has no P2M (not a PV guest, or it did not boot)") }
             try AtomicFile.write(lines: { emit in P2MDump.write(p, to: emit) }, to: dumpP2M)
         }
         if let dumpM2P {
-            guard let m = result.boot.host?.m2p else { throw ValidationError("--dump-m2p: there is no Xen host in this scenario") }
+            guard let m = result.boot.host?.m2p else { throw CLIError("--dump-m2p: there is no Xen host in this scenario") }
             try AtomicFile.write(lines: { emit in M2PDump.write(m, to: emit) }, to: dumpM2P)
         }
         if result.boot.failure != nil || result.bug != nil { throw ExitCode(2) }
@@ -63,7 +63,7 @@ enum ScenarioLoader {
             return try parse(DefaultScenario.yaml, file: DefaultScenario.fileName, directory: ".")
         }
         let text: String
-        do { text = try TextFile.read(path) } catch { throw ValidationError("\(path): \(error)") }
+        do { text = try TextFile.read(path) } catch { throw CLIError("\(path): \(error)") }
         let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
         return try parse(text, file: path, directory: dir)
     }
@@ -75,7 +75,7 @@ enum ScenarioLoader {
                 return try TextFile.read(full).split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline }).map(String.init)
             }
         } catch {
-            throw ValidationError(error.description)
+            throw CLIError(error.description)
         }
     }
 }

@@ -16,7 +16,7 @@ struct SizeCommand: ParsableCommand {
         let s = try ScenarioLoader.load(scenario)
         let answers = PoolSizer.size(s)
         guard !answers.isEmpty else {
-            throw ValidationError("\(scenario ?? DefaultScenario.fileName): the scenario does not boot or has no bounce pool")
+            throw CLIError("\(scenario ?? DefaultScenario.fileName): the scenario does not boot or has no bounce pool")
         }
         print("# \(s.name)")
         for a in answers {

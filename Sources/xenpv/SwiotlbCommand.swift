@@ -26,7 +26,7 @@ struct SwiotlbReplayCommand: ParsableCommand {
 
     func run() throws {
         let reader: LineReader
-        do { reader = try LineReader(path: trace) } catch { throw ValidationError("\(trace): \(error)") }
+        do { reader = try LineReader(path: trace) } catch { throw CLIError("\(trace): \(error)") }
         var replayer = TraceReplayer(kernel: kernel)
         var out = OutputBuffer()
         var number = 0
