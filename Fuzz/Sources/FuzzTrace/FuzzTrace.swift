@@ -1,0 +1,20 @@
+import Swiotlb
+
+/// libFuzzer entry: every line of the input through the trace parser and replayer.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzTrace(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    let bytes = UnsafeBufferPointer(start: data, count: size)
+    var replayer = TraceReplayer(kernel: size % 3 == 0 ? .v6_1 : (size % 3 == 1 ? .rfcV1 : .v5_11))
+    var start = 0, line = 0
+    for i in 0...size where i == size || bytes[i] == 0x0a {
+        line += 1
+        do throws(TraceError) {
+            _ = try replayer.feed(bytes: UnsafeBufferPointer(rebasing: bytes[start..<i]), line: line)
+        } catch {
+            return 0
+        }
+        start = i + 1
+    }
+    _ = replayer.finish()
+    return 0
+}
