@@ -179,7 +179,13 @@ public struct SlotPool: Sendable {
         let wrap = index
         let need = UInt32(truncatingIfNeeded: nslots)
         var found: Int?
+        // 6.1 stops only when the cursor comes back to `wrap` exactly; mixing +1 steps (alignment
+        // misses) with +stride steps can skip over it, and the kernel would then spin. The model
+        // gives up after every slot of the area was visited once (what v6.9's count does).
+        var visited = 0
         repeat {
+            visited &+= 1
+            if visited > an &+ stride { break }
             let slot = base &+ index
             if original != 0 && ((tableDMAAddress &+ (UInt64(slot) << UInt64(IOTLB.shift))) & alignMask) != (original & alignMask) {
                 index = wrapIndex(index &+ 1)
