@@ -13,6 +13,10 @@ struct MemorySoakTests {
             if let v = getenv("XENPV_SOAK_XENMEM_OPS"), let n = Int(String(cString: v)) { return n }
             return 3_000
         }()
+        let checkEvery: Int = {
+            if let v = getenv("XENPV_SOAK_CHECK_EVERY"), let n = Int(String(cString: v)), n > 0 { return n }
+            return 97
+        }()
         var host = XenHost(e820: .qemuPC(ramBytes: 512 << 20))
         var guest = try host.buildPVDomU(id: DomID(1), pages: 4096, maxPages: 16384)
         let total = host.heap.freePages + host.domains[DomID(1)]!.totPages
@@ -35,7 +39,8 @@ struct MemorySoakTests {
                 if let h = holes.first { host.balloonIn(&guest, pfns: (0..<min(h.count, 8)).map { PFN(h.start + $0) }) }
             case 2:
                 let order = Int(rng.next() % 7)
-                let start = PFN(rng.next() % (2048 >> order) << order)
+                // Parenthesised: in Swift `<<` binds tighter than `%`.
+                let start = PFN((rng.next() % (2048 >> order)) << order)
                 let end = start.rawValue + (1 << UInt64(order))
                 if contiguous.contains(where: { $0.0.rawValue < end && start.rawValue < $0.0.rawValue + (1 << UInt64($0.1)) }) { break }
                 let all = (0..<(UInt64(1) << order)).allSatisfy { if case .machine = guest.p2m.pfnToMFNWord(start.advanced(by: $0)).decoded { return true }; return false }
@@ -53,7 +58,7 @@ struct MemorySoakTests {
             default:
                 break
             }
-            if step % 97 == 0 || step == ops - 1 {
+            if step % checkEvery == 0 || step == ops - 1 {
                 // Every machine frame of the guest names it back; pages are neither lost nor made.
                 var ram: UInt64 = 0
                 for run in guest.p2m.runs() {
@@ -61,10 +66,10 @@ struct MemorySoakTests {
                     ram += run.count
                     let m = host.m2p.runs.extents(start: base, count: run.count)
                     #expect(m.count == 1 && m[0].value == .pfn(base: run.start) && m[0].count == run.count, "step \(step)")
-                    #expect(host.ownsAll(DomID(1), MFN(base), count: run.count))
+                    #expect(host.ownsAll(DomID(1), MFN(base), count: run.count), "step \(step)")
                 }
-                #expect(ram == host.domains[DomID(1)]!.totPages)
-                #expect(host.heap.freePages + host.domains[DomID(1)]!.totPages == total)
+                #expect(ram == host.domains[DomID(1)]!.totPages, "step \(step)")
+                #expect(host.heap.freePages + host.domains[DomID(1)]!.totPages == total, "step \(step)")
             }
         }
     }
