@@ -14,14 +14,14 @@ struct SwiotlbCommand: ParsableCommand {
 struct SwiotlbReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
-        abstract: "Replay a DMA trace against the v5.11 slot allocator; one result line per map/unmap.",
+        abstract: "Replay a DMA trace against a kernel's slot allocator; one result line per map/unmap.",
         discussion: "The format is documented in docs/trace-format.md. Kernel messages go to stderr."
     )
 
     @Argument(help: "The trace file, or - for standard input.")
     var trace: String
 
-    @Option(help: "Kernel semantics: v5.11 or rfc-v1 (two pools are always rfc-v1).")
+    @Option(help: "Kernel semantics (a trace with two pools is always rfc-v1).")
     var kernel: SwiotlbKernel = .v5_11
 
     func run() throws {
@@ -64,7 +64,7 @@ struct SwiotlbCmdlineCommand: ParsableCommand {
     @Argument(help: "The value after swiotlb=, e.g. 65536,force or 65536,1048576,force.")
     var value: String
 
-    @Option(help: "Kernel semantics: v5.11 or rfc-v1.")
+    @Option(help: "Kernel semantics.")
     var kernel: SwiotlbKernel = .v5_11
 
     func run() throws {
@@ -72,6 +72,7 @@ struct SwiotlbCmdlineCommand: ParsableCommand {
         let lo = c.effectiveNslabs
         print("nslabs=\(lo) (\((lo << 11) >> 20)MB)\(c.nslabs == 0 ? " default" : "")")
         if let hi = c.highNslabs { print("nslabs-highmem=\(hi) (\((hi << 11) >> 20)MB)") }
+        if let areas = c.areas { print("areas=\(areas)") }
         print("force=\(c.force)")
         if !c.ignored.isEmpty { print("ignored='\(c.ignored)' (the kernel accepts and ignores it)") }
     }
