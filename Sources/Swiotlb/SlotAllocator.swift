@@ -6,6 +6,8 @@ public enum IOTLB {
     public static let slotSize = 1 << shift
     /// `IO_TLB_SEGSIZE`: slots per segment, the longest single mapping.
     public static let segmentSlots = 128
+    /// log2 of ``segmentSlots``.
+    public static let segmentShift = 7
     /// `IO_TLB_DEFAULT_SIZE` in slots (64 MiB).
     public static let defaultSlots = (64 << 20) >> shift
     /// `swiotlb_max_mapping_size` in v5.11.
@@ -48,6 +50,9 @@ public struct SlotPool: Sendable {
     public private(set) var areas: [SlotArea]
     /// v6.1 per-slot `alloc_size` (bytes left in the mapping from this slot on).
     public private(set) var allocSize: [UInt32]
+    /// Per segment, a number no smaller than its longest free run (its largest `list` entry):
+    /// the search skips a segment whose bound is below the request. Not kernel state.
+    public private(set) var longestRunBound: [UInt32]
 
     /// A fresh pool: each segment's list reads 128, 127, …, 1; `areas` > 1 only for v6.1.
     public init(name: String? = nil, start: UInt64, nslabs: Int, areas: Int = 1) {
@@ -58,6 +63,7 @@ public struct SlotPool: Sendable {
         origAddress = Array(repeating: IOTLB.invalidAddress, count: nslabs)
         self.areas = Array(repeating: SlotArea(), count: max(1, areas))
         allocSize = Array(repeating: 0, count: nslabs)
+        longestRunBound = Array(repeating: UInt32(IOTLB.segmentSlots), count: (nslabs + IOTLB.segmentSlots - 1) / IOTLB.segmentSlots)
     }
 
     /// Slots per area (`area_nslabs`).
@@ -75,33 +81,32 @@ public struct SlotPool: Sendable {
     /// runs that would cross a `maxSlots` boundary counted from `offsetSlots`, taking the first
     /// slot whose free run is long enough; then renumber the free run before it backwards and
     /// move the cursor past it. Returns the first slot, or nil ("buffer is full").
+    ///
+    /// The kernel visits every `stride`-aligned slot from the cursor round to it again and takes
+    /// the first that fits. This search picks that same slot but skips what cannot fit: whole
+    /// segments whose longest free run is too short (``longestRunBound``), and inside a free run
+    /// too short for the request, the rest of that run (its later slots count down from its
+    /// length, so none of them fits either).
     public mutating func allocate(nslots: Int, stride: Int, offsetSlots: UInt64, maxSlots: UInt64) -> Int? {
         if nslots > nslabs &- used { return nil }
         let n = nslabs
         // ALIGN(io_tlb_index, stride) for stride 1 or 2 (a page holds two slots).
-        var idx = stride == 1 ? index : (index &+ 1) & ~1
-        if idx >= n { idx = 0 }
-        let wrap = idx
-        let boundaryMask = maxSlots &- 1
-        let need = UInt32(truncatingIfNeeded: nslots)
+        var wrap = stride == 1 ? index : (index &+ 1) & ~1
+        if wrap >= n { wrap = 0 }
+        let fit = SlotSearch(nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots, nslabs: n)
         let found: Int? = list.withUnsafeMutableBufferPointer { l -> Int? in
-            repeat {
-                while ((offsetSlots &+ UInt64(truncatingIfNeeded: idx)) & boundaryMask) &+ UInt64(truncatingIfNeeded: nslots) > maxSlots {
-                    idx &+= stride
-                    if idx >= n { idx = 0 }
-                    if idx == wrap { return nil }
-                }
-                // (`idx + nslots <= nslabs` only matters for a pool whose last segment is
-                // partial, which the kernel never builds; it keeps the model in bounds.)
-                if l[idx] >= need && idx &+ nslots <= n {
-                    for k in idx..<(idx &+ nslots) { l[k] = 0 }
-                    Self.renumberFreeRun(before: idx, in: l)
-                    return idx
-                }
-                idx &+= stride
-                if idx >= n { idx = 0 }
-            } while idx != wrap
-            return nil
+            longestRunBound.withUnsafeMutableBufferPointer { bound -> Int? in
+                guard let slot = fit.first(in: wrap..<n, list: l, bound: bound)
+                        ?? fit.first(in: 0..<wrap, list: l, bound: bound) else { return nil }
+                let runBefore = Self.renumberFreeRun(before: slot, in: l)
+                let taken = Int(l[slot]) &+ runBefore
+                for k in slot..<(slot &+ nslots) { l[k] = 0 }
+                // Taking from the segment's longest run may shorten its longest; the bound is
+                // then refreshed from the segment (cheap, and only for the run at the bound).
+                let segment = slot &>> IOTLB.segmentShift
+                if taken >= Int(bound[segment]) { bound[segment] = Self.longestRun(inSegment: segment, list: l) }
+                return slot
+            }
         }
         guard let slot = found else { return nil }
         index = slot &+ nslots < n ? slot &+ nslots : 0
@@ -110,10 +115,21 @@ public struct SlotPool: Sendable {
         return slot
     }
 
+    /// The longest free run in a segment: its largest `io_tlb_list` entry.
+    @inline(__always)
+    static func longestRun(inSegment segment: Int, list l: UnsafeMutableBufferPointer<UInt32>) -> UInt32 {
+        let first = segment &<< IOTLB.segmentShift
+        let end = Swift.min(first &+ IOTLB.segmentSlots, l.count)
+        var longest: UInt32 = 0
+        for i in first..<end where l[i] > longest { longest = l[i] }
+        return longest
+    }
+
     /// After taking slots from `slot` on: the free run just before it now ends there, so number
     /// it 1, 2, 3, … backwards, stopping at a used slot or the segment's first slot.
-    @inline(__always)
-    static func renumberFreeRun(before slot: Int, in l: UnsafeMutableBufferPointer<UInt32>) {
+    /// Returns how many slots it renumbered.
+    @inline(__always) @discardableResult
+    static func renumberFreeRun(before slot: Int, in l: UnsafeMutableBufferPointer<UInt32>) -> Int {
         var count: UInt32 = 0
         var k = slot &- 1
         while k >= 0 && k & (IOTLB.segmentSlots &- 1) != IOTLB.segmentSlots &- 1 && l[k] != 0 {
@@ -121,6 +137,7 @@ public struct SlotPool: Sendable {
             l[k] = count
             k &-= 1
         }
+        return Int(count)
     }
 
     /// Records the original address of each slot of a mapping: `orig + k * 2048`.
@@ -157,6 +174,15 @@ public struct SlotPool: Sendable {
                     count &+= 1
                     l[i] = count
                     i &-= 1
+                }
+                // The merged run is the longest written; it may now be its segment's longest.
+                longestRunBound.withUnsafeMutableBufferPointer { bound in
+                    let last = Swift.min(slot &+ nslots, n) &- 1
+                    var s = (i &+ 1) &>> IOTLB.segmentShift
+                    while s <= last &>> IOTLB.segmentShift {
+                        if count > bound[s] { bound[s] = count }
+                        s &+= 1
+                    }
                 }
             }
         }
