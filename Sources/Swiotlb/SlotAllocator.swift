@@ -98,13 +98,10 @@ public struct SlotPool: Sendable {
             longestRunBound.withUnsafeMutableBufferPointer { bound -> Int? in
                 guard let slot = fit.first(in: wrap..<n, list: l, bound: bound)
                         ?? fit.first(in: 0..<wrap, list: l, bound: bound) else { return nil }
-                let runBefore = Self.renumberFreeRun(before: slot, in: l)
-                let taken = Int(l[slot]) &+ runBefore
+                Self.renumberFreeRun(before: slot, in: l)
                 for k in slot..<(slot &+ nslots) { l[k] = 0 }
-                // Taking from the segment's longest run may shorten its longest; the bound is
-                // then refreshed from the segment (cheap, and only for the run at the bound).
-                let segment = slot &>> IOTLB.segmentShift
-                if taken >= Int(bound[segment]) { bound[segment] = Self.longestRun(inSegment: segment, list: l) }
+                // The segment's bound may now be loose; a search that scans the segment in vain
+                // tightens it (SlotSearch), which costs less than rescanning on every take.
                 return slot
             }
         }
@@ -115,21 +112,10 @@ public struct SlotPool: Sendable {
         return slot
     }
 
-    /// The longest free run in a segment: its largest `io_tlb_list` entry.
-    @inline(__always)
-    static func longestRun(inSegment segment: Int, list l: UnsafeMutableBufferPointer<UInt32>) -> UInt32 {
-        let first = segment &<< IOTLB.segmentShift
-        let end = Swift.min(first &+ IOTLB.segmentSlots, l.count)
-        var longest: UInt32 = 0
-        for i in first..<end where l[i] > longest { longest = l[i] }
-        return longest
-    }
-
     /// After taking slots from `slot` on: the free run just before it now ends there, so number
     /// it 1, 2, 3, … backwards, stopping at a used slot or the segment's first slot.
-    /// Returns how many slots it renumbered.
-    @inline(__always) @discardableResult
-    static func renumberFreeRun(before slot: Int, in l: UnsafeMutableBufferPointer<UInt32>) -> Int {
+    @inline(__always)
+    static func renumberFreeRun(before slot: Int, in l: UnsafeMutableBufferPointer<UInt32>) {
         var count: UInt32 = 0
         var k = slot &- 1
         while k >= 0 && k & (IOTLB.segmentSlots &- 1) != IOTLB.segmentSlots &- 1 && l[k] != 0 {
@@ -137,7 +123,6 @@ public struct SlotPool: Sendable {
             l[k] = count
             k &-= 1
         }
-        return Int(count)
     }
 
     /// Records the original address of each slot of a mapping: `orig + k * 2048`.

@@ -1,0 +1,24 @@
+import Benchmark
+
+/// The slot allocator under the issue-10 workload, beside the C reference on the same machine.
+/// Each iteration is one million operations; the Swift runs first check that they chose the
+/// reference's slots.
+func allocatorBenchmarks() {
+    let ops = 1_000_000
+    let seed: UInt64 = 0x5107_2026
+    let config = Benchmark.Configuration(metrics: [.wallClock, .mallocCountTotal, .peakMemoryResident],
+                                         timeUnits: .milliseconds, warmupIterations: 1, maxDuration: .seconds(20), maxIterations: 15)
+    for moveBytes in [false, true] {
+        let suffix = moveBytes ? " moving bytes" : ""
+        Benchmark("allocator 1M ops\(suffix)", configuration: config) { benchmark in
+            let expected = AllocatorWorkload.runReference(ops: 20_000, seed: seed, moveBytes: false)
+            let got = AllocatorWorkload.run(ops: 20_000, seed: seed, moveBytes: false)
+            precondition(got == expected, "xenpv chose other slots than the C reference: \(got) vs \(expected)")
+            benchmark.startMeasurement()
+            blackHole(AllocatorWorkload.run(ops: ops, seed: seed, moveBytes: moveBytes))
+        }
+        Benchmark("allocator 1M ops\(suffix), C reference", configuration: config) { _ in
+            blackHole(AllocatorWorkload.runReference(ops: ops, seed: seed, moveBytes: moveBytes))
+        }
+    }
+}

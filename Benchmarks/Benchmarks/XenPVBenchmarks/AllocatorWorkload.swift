@@ -1,0 +1,80 @@
+import Swiotlb
+import SwiotlbReference
+
+/// The issue-10 allocator workload on xenpv's `SoftwareIOTLB`, operation for operation the one
+/// the C reference (`swiotlb_ref_run`) runs: a 32768-slot pool at 0x7bfdb000, maps with
+/// probability 0.75 while fewer than half the slots are used (else 0.25), otherwise an unmap of
+/// a random live mapping; sizes uniform over {512, 1500, 2048, 4096, 8192, 65536}, directions
+/// uniform, maps with `DMA_ATTR_SKIP_CPU_SYNC`.
+struct AllocatorWorkload {
+    static let nslabs = 32768
+    static let start: UInt64 = 0x7bfd_b000
+    static let sizes = [512, 1500, 2048, 4096, 8192, 65536]
+    static let directions: [DMADirection] = [.toDevice, .fromDevice, .bidirectional]
+    static let originBase: UInt64 = 0x1_0000_0000
+    static let originSpan: UInt64 = 256 << 20
+
+    struct Mapping { var tlb: UInt64; var size: Int; var direction: DMADirection }
+
+    /// What the run did, in the C reference's terms.
+    struct Outcome: Equatable { var maps: UInt64; var unmaps: UInt64; var full: UInt64; var slotChecksum: UInt64; var bytesCopied: UInt64 }
+
+    /// Runs `ops` operations; with `moveBytes` the unmaps copy the bytes back as the kernel does.
+    static func run(ops: Int, seed: UInt64, moveBytes: Bool) -> Outcome {
+        var tlb = SoftwareIOTLB(pools: [SlotPool(start: start, nslabs: nslabs)])
+        tlb.copiesData = moveBytes
+        let device = DMADevice(segmentBoundaryMask: 0xffff_ffff)
+        var rng = SplitMix64(state: seed)
+        var live: [Mapping] = []
+        live.reserveCapacity(nslabs)
+        var out = Outcome(maps: 0, unmaps: 0, full: 0, slotChecksum: 0xcbf2_9ce4_8422_2325, bytesCopied: 0)
+        for _ in 0..<ops {
+            let r = rng.next()
+            let wantMap = tlb.pools[0].used < nslabs / 2 ? r % 100 < 75 : r % 100 < 25
+            if live.isEmpty || wantMap {
+                let size = sizes[Int(rng.next() % 6)]
+                let direction = directions[Int(rng.next() % 3)]
+                let orig = originBase + ((rng.next() % (originSpan - 65536)) & ~63)
+                out.maps &+= 1
+                let result = try! tlb.map(device: device, original: orig, mappingSize: size, allocSize: size,
+                                          direction: direction, attributes: [.skipCPUSync, .noWarn])
+                switch result {
+                case .success(let m):
+                    out.slotChecksum = (out.slotChecksum ^ UInt64(m.slot)) &* 0x100_0000_01b3
+                    live.append(Mapping(tlb: m.address, size: size, direction: direction))
+                case .failure:
+                    out.slotChecksum = (out.slotChecksum ^ UInt64.max) &* 0x100_0000_01b3
+                    out.full &+= 1
+                }
+            } else {
+                let k = Int(rng.next() % UInt64(live.count))
+                let m = live[k]
+                live[k] = live[live.count - 1]
+                live.removeLast()
+                if m.direction != .toDevice { out.bytesCopied &+= UInt64(m.size) }
+                try! tlb.unmap(m.tlb, mappingSize: m.size, allocSize: m.size, direction: m.direction)
+                out.unmaps &+= 1
+            }
+        }
+        return out
+    }
+
+    /// The same run in the C reference.
+    static func runReference(ops: Int, seed: UInt64, moveBytes: Bool) -> Outcome {
+        var r = swiotlb_ref_result()
+        precondition(swiotlb_ref_run(UInt64(ops), seed, Int32(nslabs), start, moveBytes ? 1 : 0, &r) == 0, "C reference: out of memory")
+        return Outcome(maps: r.maps, unmaps: r.unmaps, full: r.full, slotChecksum: r.slot_checksum, bytesCopied: r.bytes_copied)
+    }
+}
+
+/// SplitMix64, as the C reference steps it.
+struct SplitMix64 {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}

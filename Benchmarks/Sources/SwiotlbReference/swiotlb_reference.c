@@ -1,0 +1,148 @@
+#include "swiotlb_reference.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define SLOT_SHIFT 11
+#define SEGMENT 128
+#define ORIG_BASE 0x100000000ULL
+#define ORIG_SPAN (256ULL << 20)
+
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+struct pool {
+    unsigned int *list;
+    uint64_t *orig;
+    int nslabs, index, used;
+    uint64_t offset_slots, max_slots;
+};
+
+/* v5.11 swiotlb_tbl_map_single's search and take; -1 when full. */
+static int pool_alloc(struct pool *p, int nslots, int stride)
+{
+    int index, wrap, i, count;
+
+    if (nslots > p->nslabs - p->used)
+        return -1;
+    index = (p->index + stride - 1) / stride * stride;
+    if (index >= p->nslabs)
+        index = 0;
+    wrap = index;
+    do {
+        while (((p->offset_slots + index) & (p->max_slots - 1)) + nslots > p->max_slots) {
+            index += stride;
+            if (index >= p->nslabs)
+                index = 0;
+            if (index == wrap)
+                return -1;
+        }
+        if (p->list[index] >= (unsigned int)nslots) {
+            count = 0;
+            for (i = index; i < index + nslots; i++)
+                p->list[i] = 0;
+            for (i = index - 1; i >= 0 && (i & (SEGMENT - 1)) != SEGMENT - 1 && p->list[i]; i--)
+                p->list[i] = ++count;
+            p->index = index + nslots < p->nslabs ? index + nslots : 0;
+            p->used += nslots;
+            return index;
+        }
+        index += stride;
+        if (index >= p->nslabs)
+            index = 0;
+    } while (index != wrap);
+    return -1;
+}
+
+/* v5.11 swiotlb_tbl_unmap_single's release with merging. */
+static void pool_free(struct pool *p, int index, int nslots)
+{
+    int i, segment_end = (index + SEGMENT) & ~(SEGMENT - 1);
+    unsigned int count = index + nslots < segment_end ? p->list[index + nslots] : 0;
+
+    for (i = index + nslots - 1; i >= index; i--) {
+        p->list[i] = ++count;
+        p->orig[i] = ~0ULL;
+    }
+    for (i = index - 1; i >= 0 && (i & (SEGMENT - 1)) != SEGMENT - 1 && p->list[i]; i--)
+        p->list[i] = ++count;
+    p->used -= nslots;
+}
+
+struct mapping { int slot, nslots, size, dir; uint64_t orig; };
+
+int swiotlb_ref_run(uint64_t ops, uint64_t seed, int nslabs, uint64_t start, int move_bytes,
+                    struct swiotlb_ref_result *out)
+{
+    static const int sizes[6] = { 512, 1500, 2048, 4096, 8192, 65536 };
+    struct pool p = { 0 };
+    struct mapping *live;
+    unsigned char *pool_bytes = NULL, *orig_bytes = NULL;
+    uint64_t rng = seed, op, h = 0xcbf29ce484222325ULL;
+    int nlive = 0, i, rc = -1;
+
+    memset(out, 0, sizeof(*out));
+    p.nslabs = nslabs;
+    p.list = malloc(sizeof(*p.list) * nslabs);
+    p.orig = malloc(sizeof(*p.orig) * nslabs);
+    live = malloc(sizeof(*live) * nslabs);
+    if (move_bytes) {
+        pool_bytes = calloc(1, (size_t)nslabs << SLOT_SHIFT);
+        orig_bytes = calloc(1, ORIG_SPAN);
+    }
+    if (!p.list || !p.orig || !live || (move_bytes && (!pool_bytes || !orig_bytes)))
+        goto out;
+    for (i = 0; i < nslabs; i++) {
+        p.list[i] = SEGMENT - (i & (SEGMENT - 1));
+        p.orig[i] = ~0ULL;
+    }
+    /* The default segment boundary (4 GiB) seen from the pool's DMA address. */
+    p.offset_slots = ((start & 0xffffffffULL) + (1 << SLOT_SHIFT) - 1) >> SLOT_SHIFT;
+    p.max_slots = 1ULL << (32 - SLOT_SHIFT);
+
+    for (op = 0; op < ops; op++) {
+        uint64_t r = splitmix64(&rng);
+        int want_map = p.used < nslabs / 2 ? (r % 100) < 75 : (r % 100) < 25;
+        if (nlive == 0 || want_map) {
+            int size = sizes[splitmix64(&rng) % 6];
+            int dir = (int)(splitmix64(&rng) % 3);   /* to_device, from_device, bidirectional */
+            uint64_t orig = ORIG_BASE + ((splitmix64(&rng) % (ORIG_SPAN - 65536)) & ~63ULL);
+            int nslots = (size + (1 << SLOT_SHIFT) - 1) >> SLOT_SHIFT;
+            int slot = pool_alloc(&p, nslots, size >= 4096 ? 2 : 1);
+            out->maps++;
+            h = (h ^ (uint64_t)(int64_t)slot) * 0x100000001b3ULL;
+            if (slot < 0) {
+                out->full++;
+                continue;
+            }
+            for (i = 0; i < nslots; i++)
+                p.orig[slot + i] = orig + ((uint64_t)i << SLOT_SHIFT);
+            live[nlive++] = (struct mapping){ slot, nslots, size, dir, orig };
+            /* DMA_ATTR_SKIP_CPU_SYNC: the map copies nothing. */
+        } else {
+            int k = (int)(splitmix64(&rng) % (uint64_t)nlive);
+            struct mapping m = live[k];
+            live[k] = live[--nlive];
+            if (m.dir != 0 && p.orig[m.slot] != ~0ULL) {
+                if (move_bytes)
+                    memcpy(orig_bytes + (p.orig[m.slot] - ORIG_BASE), pool_bytes + ((size_t)m.slot << SLOT_SHIFT), m.size);
+                out->bytes_copied += m.size;
+            }
+            pool_free(&p, m.slot, m.nslots);
+            out->unmaps++;
+        }
+    }
+    out->slot_checksum = h;
+    rc = 0;
+out:
+    free(p.list);
+    free(p.orig);
+    free(live);
+    free(pool_bytes);
+    free(orig_bytes);
+    return rc;
+}
