@@ -47,20 +47,7 @@ public struct P2MDumpContents: Sendable {
     /// them (shared leaves read ~0), type 0 for frames the domain owns, 0xf (XTAB) otherwise.
     public init(domain: PVDomain, host: XenHost, size: UInt64) {
         var entries = ExtentMap<P2MRun>(), types = ExtentMap<PageTypeRun>()
-        var pfn: UInt64 = 0
-        while pfn < size {
-            let raw = domain.p2m.rawWord(PFN(pfn)) ?? .invalid
-            var count: UInt64 = 1
-            var value = P2MRun(word: raw, at: pfn)
-            if domain.p2m.leafBacking(of: PFN(pfn)) == nil, let run = domain.p2m.entries.run(from: pfn) {
-                // A private leaf: the stored run, up to the end of this leaf.
-                let leafEnd = (pfn / GuestP2M.entriesPerLeaf + 1) * GuestP2M.entriesPerLeaf
-                count = min(run.count, leafEnd - pfn, size - pfn)
-                value = run.value
-            } else if domain.p2m.leafBacking(of: PFN(pfn)) != nil {
-                count = min((pfn / GuestP2M.entriesPerLeaf + 1) * GuestP2M.entriesPerLeaf, size) - pfn
-                value = .missing
-            }
+        func emit(_ pfn: UInt64, _ count: UInt64, _ value: P2MRun) {
             entries.append(start: pfn, count: count, value: value)
             if case .machine(let base) = value {
                 // Ownership decides the type, run by run.
@@ -74,8 +61,33 @@ public struct P2MDumpContents: Sendable {
             } else {
                 types.append(start: pfn, count: count, value: PageTypeRun(15))
             }
-            pfn += count
         }
+        let p2m = domain.p2m
+        let perLeaf = GuestP2M.entriesPerLeaf
+        let listEnd = min(size, p2m.p2mSize)
+        var pfn: UInt64 = 0
+        while pfn < listEnd {
+            let leaf = pfn / perLeaf
+            if let shared = p2m.sharedLeaves.run(from: leaf) {
+                // Shared leaves read ~0 whatever they stand for.
+                let n = min(shared.end * perLeaf, listEnd) - pfn
+                emit(pfn, n, .missing)
+                pfn += n
+                continue
+            }
+            // Private leaves up to the next shared one hold the stored runs.
+            let nextShared = p2m.sharedLeaves.extents(start: leaf, count: UInt64.max - leaf).first?.start
+            let stretchEnd = min(nextShared.map { $0 * perLeaf } ?? listEnd, listEnd)
+            var covered = pfn
+            for run in p2m.entries.extents(start: pfn, count: stretchEnd - pfn) {
+                if run.start > covered { emit(covered, run.start - covered, .missing) }
+                emit(run.start, run.count, run.value)
+                covered = run.end
+            }
+            if covered < stretchEnd { emit(covered, stretchEnd - covered, .missing) }
+            pfn = stretchEnd
+        }
+        if pfn < size { emit(pfn, size - pfn, .missing) }
         self.init(domid: UInt32(domain.id.rawValue), size: size, entries: entries, types: types)
     }
 }

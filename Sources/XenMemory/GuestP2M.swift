@@ -180,6 +180,42 @@ public struct GuestP2M: Sendable, Equatable {
         return try setPhysToMachineFast(pfn, word)
     }
 
+    /// `count` calls of `set_phys_to_machine(start + i, mfn base + i)` in order, done a leaf
+    /// at a time: a shared leaf turns private when its first pfn in the range is written;
+    /// pfns at or beyond `xen_p2m_size` are skipped (the kernel would BUG there).
+    public mutating func setPhysToMachine(_ start: PFN, count: UInt64, machineBase base: UInt64) {
+        let s = start.rawValue
+        let end = min(s &+ count, p2mSize)
+        guard s < end else { return }
+        for leafRun in sharedLeaves.extents(start: s / Self.entriesPerLeaf,
+                                             count: (end - 1) / Self.entriesPerLeaf - s / Self.entriesPerLeaf + 1) {
+            for leaf in leafRun.start..<leafRun.end {
+                allocatePrivateLeaf(for: PFN(max(leaf * Self.entriesPerLeaf, s)))
+            }
+        }
+        entries.set(start: s, count: end - s, to: .machine(base: base))
+    }
+
+    /// `pfn_to_mfn` of `count` pfns from `start`, read run by run.
+    public func frames(from start: PFN, count: UInt64) -> [UInt64] {
+        var out: [UInt64] = []
+        out.reserveCapacity(Int(count))
+        var p = start.rawValue
+        let end = start.rawValue &+ count
+        while p < end {
+            if p < p2mSize, let run = entries.run(from: p), run.value.word(at: p) != .invalid {
+                // Within a stored run below the list's end the words are the run's.
+                let n = min(run.count, end - p)
+                for k in 0..<n { out.append(run.value.advanced(by: k).word(at: p + k).strippedFrame) }
+                p += n
+            } else {
+                out.append(pfnToMFN(PFN(p)))
+                p += 1
+            }
+        }
+        return out
+    }
+
     /// Sets `count` consecutive entries to the run value `value` (e.g. a machine-contiguous
     /// extent), with `set_phys_to_machine` semantics for each leaf touched.
     public mutating func setRange(_ start: PFN, count: UInt64, to value: P2MRun) throws(P2MError) {

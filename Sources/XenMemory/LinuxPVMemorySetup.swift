@@ -95,11 +95,17 @@ public enum LinuxPVMemorySetup {
         log.append("p2m virtual area at (____ptrval____), size is \(String(area, radix: 16))")
         var remapped: UInt64 = 0
         for r in records {
-            for (i, m) in r.mfns.enumerated() {
+            // Page by page in the kernel; here a stretch of machine-consecutive frames at a time,
+            // which leaves both tables exactly as the page-by-page updates would.
+            var i = 0
+            while i < r.mfns.count {
+                var k = 1
+                while i + k < r.mfns.count && r.mfns[i + k] == r.mfns[i] &+ UInt64(k) { k += 1 }
                 let pfn = PFN(r.targetPFN + UInt64(i))
-                _ = try? domain.p2m.setPhysToMachine(pfn, .machine(MFN(m)))
-                host.m2p.set(MFN(m), count: 1, to: pfn)
-                remapped += 1
+                domain.p2m.setPhysToMachine(pfn, count: UInt64(k), machineBase: r.mfns[i])
+                host.m2p.set(MFN(r.mfns[i]), count: UInt64(k), to: pfn)
+                remapped += UInt64(k)
+                i += k
             }
             domain.p2m.removeExtraMemory(start: r.targetPFN, count: UInt64(r.mfns.count))
         }
@@ -160,7 +166,7 @@ public enum LinuxPVMemorySetup {
             var done: UInt64 = 0
             while done < size {
                 let chunk = min(remapChunk, size - done)
-                let mfns = (0..<chunk).map { domain.p2m.pfnToMFN(PFN(cur + done + $0)) }
+                let mfns = domain.p2m.frames(from: PFN(cur + done), count: chunk)
                 records.append(RemapRecord(targetPFN: remapPFN + done, mfns: mfns))
                 domain.p2m.setPhysRangeIdentity(cur + done, cur + done + chunk)
                 done += chunk
