@@ -65,6 +65,8 @@ public struct SoftwareIOTLB: Sendable {
     public var memory = PhysicalMemory()
     /// Whether map/unmap/sync copy bytes (off for trace replay, which carries no data).
     public var copiesData = true
+    /// Bytes the kernel's bounces moved (or would have, with ``copiesData`` off).
+    public private(set) var bytesBounced: UInt64 = 0
     /// Messages printed so far.
     public private(set) var messages: [KernelMessage] = []
     private var warnedInvalidSize = Set<String>()
@@ -151,8 +153,8 @@ public struct SoftwareIOTLB: Sendable {
         }
         pools[p].setOriginal(original, slot: slot, nslots: nslots)
         let tlb = pools[p].start + UInt64(slot << IOTLB.shift)
-        if copiesData && !attributes.contains(.skipCPUSync) && (direction == .toDevice || direction == .bidirectional) {
-            memory.copy(from: original, to: tlb, count: mappingSize)
+        if !attributes.contains(.skipCPUSync) && (direction == .toDevice || direction == .bidirectional) {
+            bounce(from: original, to: tlb, count: mappingSize)
         }
         return .success(BounceMapping(address: tlb, pool: p, slot: slot, nslots: nslots))
     }
@@ -189,7 +191,7 @@ public struct SoftwareIOTLB: Sendable {
         pools[p].setOriginal(original, slot: index, nslots: nslots)
         let tlb = pools[p].start + UInt64(index << IOTLB.shift) + UInt64(offset)
         // Since the CVE-2022-0854 fix the map always fills the bounce buffer.
-        if copiesData { memory.copy(from: original, to: tlb, count: mappingSize) }
+        bounce(from: original, to: tlb, count: mappingSize)
         return .success(BounceMapping(address: tlb, pool: p, slot: index, nslots: nslots))
     }
 
@@ -213,9 +215,9 @@ public struct SoftwareIOTLB: Sendable {
         guard nslots > 0 else { throw .zeroSize }
         let slot = Int((tlb - pools[p].start) >> UInt64(IOTLB.shift))
         let orig = pools[p].origAddress[slot]
-        if copiesData && orig != IOTLB.invalidAddress && !attributes.contains(.skipCPUSync)
+        if orig != IOTLB.invalidAddress && !attributes.contains(.skipCPUSync)
             && (direction == .fromDevice || direction == .bidirectional) {
-            memory.copy(from: tlb, to: orig, count: mappingSize)
+            bounce(from: tlb, to: orig, count: mappingSize)
         }
         pools[p].release(slot: slot, nslots: min(nslots, pools[p].nslabs - slot))
         return p
@@ -243,11 +245,11 @@ public struct SoftwareIOTLB: Sendable {
         orig &+= tlb & UInt64(IOTLB.slotSize - 1)
         switch (target, direction) {
         case (.cpu, .fromDevice), (.cpu, .bidirectional):
-            if copiesData { memory.copy(from: tlb, to: orig, count: size) }
+            bounce(from: tlb, to: orig, count: size)
         case (.cpu, .toDevice), (.device, .fromDevice):
             break
         case (.device, .toDevice), (.device, .bidirectional):
-            if copiesData { memory.copy(from: orig, to: tlb, count: size) }
+            bounce(from: orig, to: tlb, count: size)
         default:
             throw .syncDirection(direction, target)
         }
@@ -278,8 +280,15 @@ public struct SoftwareIOTLB: Sendable {
             messages.append(KernelMessage(device: nil, text: "Buffer overflow detected. Allocation size: \(alloc). Mapping size: \(size)."))
             n = alloc
         }
-        guard copiesData else { return }
-        if toDevice { memory.copy(from: orig, to: tlb, count: n) } else { memory.copy(from: tlb, to: orig, count: n) }
+        if toDevice { bounce(from: orig, to: tlb, count: n) } else { bounce(from: tlb, to: orig, count: n) }
+    }
+
+    /// A bounce copy of `count` bytes, counted, and made when ``copiesData`` is on.
+    @inline(__always)
+    mutating func bounce(from source: UInt64, to destination: UInt64, count: Int) {
+        guard count > 0 else { return }
+        bytesBounced &+= UInt64(count)
+        if copiesData { memory.copy(from: source, to: destination, count: count) }
     }
 
     /// Drops the messages collected so far and returns them.

@@ -216,6 +216,82 @@ struct TraceLineParser {
     }
 }
 
+/// What one replayed `map` or `unmap` did: the values of its result line.
+public enum ReplayResult: Sendable, Hashable, CustomStringConvertible {
+    /// `map id=<ID> tlb=<0xHEX> used=<N>`.
+    case mapped(id: String, address: UInt64, used: Int)
+    /// `map id=<ID> error=full used=<N>`.
+    case full(id: String, used: Int)
+    /// `map id=<ID> error=invalid-size`.
+    case invalidSize(id: String)
+    /// `unmap id=<ID> used=<N>`.
+    case unmapped(id: String, used: Int)
+
+    /// The result line.
+    public var description: String {
+        var bytes: [UInt8] = []
+        write(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the result line (without a newline) to `out`.
+    public func write(to out: inout [UInt8]) {
+        switch self {
+        case .mapped(let id, let address, let used):
+            ReplayNumbers.literal("map id=", &out); ReplayNumbers.text(id, &out)
+            ReplayNumbers.literal(" tlb=0x", &out); ReplayNumbers.hex(address, into: &out)
+            ReplayNumbers.literal(" used=", &out); ReplayNumbers.decimal(used, into: &out)
+        case .full(let id, let used):
+            ReplayNumbers.literal("map id=", &out); ReplayNumbers.text(id, &out)
+            ReplayNumbers.literal(" error=full used=", &out); ReplayNumbers.decimal(used, into: &out)
+        case .invalidSize(let id):
+            ReplayNumbers.literal("map id=", &out); ReplayNumbers.text(id, &out)
+            ReplayNumbers.literal(" error=invalid-size", &out)
+        case .unmapped(let id, let used):
+            ReplayNumbers.literal("unmap id=", &out); ReplayNumbers.text(id, &out)
+            ReplayNumbers.literal(" used=", &out); ReplayNumbers.decimal(used, into: &out)
+        }
+    }
+}
+
+/// Lowercase hex without padding, decimals and text, appended as bytes (the replay's hot path).
+enum ReplayNumbers {
+    @inline(__always)
+    static func literal(_ s: StaticString, _ out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    @inline(__always)
+    static func text(_ s: String, _ out: inout [UInt8]) {
+        var copy = s
+        copy.withUTF8 { out.append(contentsOf: $0) }
+    }
+
+    static func hex(_ v: UInt64, into out: inout [UInt8]) {
+        let digits = v == 0 ? 1 : (67 - v.leadingZeroBitCount) / 4
+        var shift = (digits - 1) * 4
+        while shift >= 0 {
+            let d = UInt8(truncatingIfNeeded: (v >> UInt64(shift)) & 0xf)
+            out.append(d < 10 ? 0x30 &+ d : 0x57 &+ d)
+            shift -= 4
+        }
+    }
+
+    static func decimal(_ v: Int, into out: inout [UInt8]) {
+        if v < 0 { out.append(0x2d) }
+        var m = v.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { b in
+            var i = b.count
+            repeat {
+                i -= 1
+                b[i] = 0x30 &+ UInt8(truncatingIfNeeded: m % 10)
+                m /= 10
+            } while m > 0
+            out.append(contentsOf: b[i...])
+        }
+    }
+}
+
 /// Replays a swiotlb trace (see `docs/trace-format.md`) against the model, one line at a time,
 /// producing the result lines of the stable replay interface.
 public struct TraceReplayer: Sendable {
@@ -224,27 +300,37 @@ public struct TraceReplayer: Sendable {
     /// The TLB built from the trace's `pool` lines (nil until the first op).
     public private(set) var tlb: SoftwareIOTLB?
     private var pendingPools: [SlotPool] = []
-    private var live: [String: Live] = [:]
-    private var failed = Set<String>()
+    private var live = TraceIDTable<Live>()
+    private var failed = TraceIDTable<Void>()
     private let kernel: SwiotlbKernel
 
-    /// A replayer for `kernel`'s semantics (rfc-v1 names the pools and picks by mask).
-    public init(kernel: SwiotlbKernel = .v5_11) { self.kernel = kernel }
+    private let movesBytes: Bool
+
+    /// A replayer for `kernel`'s semantics (rfc-v1 names the pools and picks by mask). A trace
+    /// carries no data, so bounces are only counted unless `movesBytes` copies them through
+    /// scratch memory as the kernel would.
+    public init(kernel: SwiotlbKernel = .v5_11, movesBytes: Bool = false) {
+        self.kernel = kernel
+        self.movesBytes = movesBytes
+    }
 
     /// Feeds one line; returns the result lines it produces.
     public mutating func feed(_ text: Substring, line: Int) throws(TraceError) -> [String] {
         guard let op = try TraceOp.parse(text, line: line) else { return [] }
-        return try apply(op, line: line).map { [$0] } ?? []
+        return try apply(op, line: line).map { [$0.description] } ?? []
     }
 
-    /// Feeds one line given as UTF-8 bytes; returns the result line, if any.
-    public mutating func feed(bytes: UnsafeBufferPointer<UInt8>, line: Int) throws(TraceError) -> String? {
+    /// Feeds one line given as UTF-8 bytes; returns the result of its map or unmap, if any.
+    public mutating func feed(bytes: UnsafeBufferPointer<UInt8>, line: Int) throws(TraceError) -> ReplayResult? {
         guard let op = try TraceOp.parse(bytes: bytes, line: line) else { return nil }
         return try apply(op, line: line)
     }
 
+    /// Bytes the replayed bounces would move (they move only with `movesBytes`).
+    public var bytesBounced: UInt64 { tlb?.bytesBounced ?? 0 }
+
     /// Runs one parsed op.
-    mutating func apply(_ op: TraceOp, line: Int) throws(TraceError) -> String? {
+    mutating func apply(_ op: TraceOp, line: Int) throws(TraceError) -> ReplayResult? {
         switch op {
         case .pool(let nslabs, let start, let name):
             try addPool(nslabs: nslabs, start: start, name: name, line: line)
@@ -304,16 +390,17 @@ public struct TraceReplayer: Sendable {
     private mutating func ensureTLB() -> SoftwareIOTLB? {
         if tlb == nil && !pendingPools.isEmpty {
             var t = SoftwareIOTLB(kernel: pendingPools.count > 1 ? .rfcV1 : kernel, pools: pendingPools)
-            t.copiesData = false
+            t.copiesData = movesBytes
             tlb = t
         }
         return tlb
     }
 
     private mutating func map(id: String, orig: UInt64, size: Int, alloc: Int, dir: DMADirection, attrs: DMAAttributes,
-                              seg: UInt64, mask: UInt64, line: Int) throws(TraceError) -> String {
+                              seg: UInt64, mask: UInt64, line: Int) throws(TraceError) -> ReplayResult {
         guard ensureTLB() != nil else { throw TraceError(line: line, token: "map", message: "a pool line must come first") }
-        guard live[id] == nil else { throw TraceError(line: line, token: "id=\(id)", message: "duplicate id (still mapped)") }
+        let h = TraceIDTable<Live>.hash(id)
+        guard !live.contains(id, hash: h) else { throw TraceError(line: line, token: "id=\(id)", message: "duplicate id (still mapped)") }
         let device = DMADevice(dmaMask: mask, segmentBoundaryMask: seg)
         let result: Result<BounceMapping, SwiotlbMapError>
         do {
@@ -324,28 +411,27 @@ public struct TraceReplayer: Sendable {
         }
         switch result {
         case .success(let m):
-            live[id] = Live(address: m.address, size: size, alloc: alloc, direction: dir, attributes: attrs, pool: m.pool)
-            failed.remove(id)
-            return "map id=\(id) tlb=0x\(String(m.address, radix: 16)) used=\(tlb!.pools[m.pool].used)"
+            live.set(Live(address: m.address, size: size, alloc: alloc, direction: dir, attributes: attrs, pool: m.pool), for: id, hash: h)
+            if failed.count > 0 { failed.remove(id, hash: h) }
+            return .mapped(id: id, address: m.address, used: tlb!.pools[m.pool].used)
         case .failure(.full):
-            failed.insert(id)
-            return "map id=\(id) error=full used=\(tlb!.pools[tlb!.poolIndex(for: device)].used)"
+            failed.set((), for: id, hash: h)
+            return .full(id: id, used: tlb!.pools[tlb!.poolIndex(for: device)].used)
         case .failure(.invalidSize):
-            failed.insert(id)
-            return "map id=\(id) error=invalid-size"
+            failed.set((), for: id, hash: h)
+            return .invalidSize(id: id)
         }
     }
 
-    private mutating func unmap(id: String, line: Int) throws(TraceError) -> String {
-        let m = try mapping(id, line: line)
+    private mutating func unmap(id: String, line: Int) throws(TraceError) -> ReplayResult {
+        guard let m = live.remove(id, hash: TraceIDTable<Live>.hash(id)) else { throw notMapped(id, line: line) }
         let pool: Int
         do {
             pool = try tlb!.unmap(m.address, mappingSize: m.size, allocSize: m.alloc, direction: m.direction, attributes: m.attributes)
         } catch {
             throw TraceError(line: line, token: "id=\(id)", message: error.description)
         }
-        live[id] = nil
-        return "unmap id=\(id) used=\(tlb!.pools[pool].used)"
+        return .unmapped(id: id, used: tlb!.pools[pool].used)
     }
 
     private mutating func sync(id: String, target: SyncTarget, line: Int) throws(TraceError) {
@@ -358,8 +444,12 @@ public struct TraceReplayer: Sendable {
     }
 
     private func mapping(_ id: String, line: Int) throws(TraceError) -> Live {
-        if let m = live[id] { return m }
-        if failed.contains(id) { throw TraceError(line: line, token: "id=\(id)", message: "id is not mapped (its map failed)") }
-        throw TraceError(line: line, token: "id=\(id)", message: "unknown id")
+        if let m = live.value(for: id, hash: TraceIDTable<Live>.hash(id)) { return m }
+        throw notMapped(id, line: line)
+    }
+
+    private func notMapped(_ id: String, line: Int) -> TraceError {
+        if failed.contains(id, hash: TraceIDTable<Void>.hash(id)) { return TraceError(line: line, token: "id=\(id)", message: "id is not mapped (its map failed)") }
+        return TraceError(line: line, token: "id=\(id)", message: "unknown id")
     }
 }

@@ -81,18 +81,26 @@ struct IOError: Error, CustomStringConvertible {
 
 /// Batches lines for standard output.
 struct OutputBuffer {
-    private var text = ""
+    private var bytes: [UInt8] = []
     /// Adds a line, writing out when the batch is large.
     mutating func append(_ line: String) {
-        text += line
-        text += "\n"
-        if text.utf8.count > 1 << 16 { flush() }
+        bytes.append(contentsOf: line.utf8)
+        endLine()
+    }
+    /// Adds a line that `write` appends as bytes (the replay's result lines).
+    mutating func append(_ write: (inout [UInt8]) -> Void) {
+        write(&bytes)
+        endLine()
+    }
+    private mutating func endLine() {
+        bytes.append(0x0a)
+        if bytes.count > 1 << 16 { flush() }
     }
     /// Writes what is batched.
     mutating func flush() {
-        guard !text.isEmpty else { return }
-        writeAll(fd: 1, text)
-        text = ""
+        guard !bytes.isEmpty else { return }
+        bytes.withUnsafeBufferPointer { writeAll(fd: 1, $0) }
+        bytes.removeAll(keepingCapacity: true)
     }
 }
 
@@ -108,13 +116,17 @@ enum StandardError {
 /// Writes the whole string to a file descriptor.
 func writeAll(fd: Int32, _ text: String) {
     var t = text
-    t.withUTF8 { p in
-        var off = 0
-        while off < p.count {
-            let n = write(fd, p.baseAddress! + off, p.count - off)
-            if n <= 0 { return }
-            off += n
-        }
+    t.withUTF8 { writeAll(fd: fd, $0) }
+}
+
+/// Writes all the bytes to a file descriptor (retrying short writes and EINTR).
+func writeAll(fd: Int32, _ p: UnsafeBufferPointer<UInt8>) {
+    var off = 0
+    while off < p.count {
+        let n = write(fd, p.baseAddress! + off, p.count - off)
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { return }
+        off += n
     }
 }
 

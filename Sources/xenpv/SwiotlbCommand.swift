@@ -24,17 +24,23 @@ struct SwiotlbReplayCommand: ParsableCommand {
     @Option(help: "Kernel semantics (a trace with two pools is always rfc-v1).")
     var kernel: SwiotlbKernel = .v5_11
 
+    @Flag(help: "Move the bounced bytes through scratch memory, as the kernel's copies would.")
+    var moveBytes = false
+
+    @Flag(help: "End with 'bounced bytes=<N>': what the kernel's bounce copies move.")
+    var countBytes = false
+
     func run() throws {
         let reader: LineReader
         do { reader = try LineReader(path: trace) } catch { throw CLIError("\(trace): \(error)") }
-        var replayer = TraceReplayer(kernel: kernel)
+        var replayer = TraceReplayer(kernel: kernel, movesBytes: moveBytes)
         var out = OutputBuffer()
         var number = 0
         var failure: TraceError?
         while failure == nil, let more = reader.withNextLine({ bytes -> Bool in
             number += 1
             do throws(TraceError) {
-                if let l = try replayer.feed(bytes: bytes, line: number) { out.append(l) }
+                if let r = try replayer.feed(bytes: bytes, line: number) { out.append(r.write) }
             } catch {
                 failure = error
             }
@@ -50,6 +56,7 @@ struct SwiotlbReplayCommand: ParsableCommand {
             throw ExitCode(1)
         }
         for l in replayer.finish() { out.append(l) }
+        if countBytes { out.append("bounced bytes=\(replayer.bytesBounced)") }
         out.flush()
     }
 }

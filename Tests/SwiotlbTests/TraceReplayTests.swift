@@ -22,6 +22,27 @@ struct TraceReplayTests {
 
     func freshList(_ n: Int) -> [UInt32] { (0..<n).map { UInt32(128 - $0 % 128) } }
 
+    @Test("bounced bytes are counted without data, and moved through scratch memory on request", arguments: [false, true])
+    func bouncedBytes(moves: Bool) throws {
+        var r = TraceReplayer(movesBytes: moves)
+        let lines = ["pool nslabs=256 start=0xbbfdb000",
+                     "map id=a orig=0x1000 size=5000 dir=to_device",          // map copies 5000 out
+                     "map id=b orig=0x9000 size=4000 dir=from_device",        // unmap copies 4000 back
+                     "map id=c orig=0x20000 size=3000 dir=bidirectional attrs=skip_cpu_sync",
+                     "sync id=c target=device",                               // 3000 out
+                     "unmap id=a", "unmap id=b", "unmap id=c"]                // c: skip_cpu_sync, no copy
+        var results: [String] = []
+        for (i, l) in lines.enumerated() {
+            if let res = try l.utf8CString.withUnsafeBufferPointer({ b throws(TraceError) -> ReplayResult? in
+                try b.withMemoryRebound(to: UInt8.self) { u throws(TraceError) in try r.feed(bytes: UnsafeBufferPointer(rebasing: u.dropLast()), line: i + 1) }
+            }) { results.append(res.description) }
+        }
+        #expect(results == ["map id=a tlb=0xbbfdb000 used=3", "map id=b tlb=0xbbfdc800 used=5", "map id=c tlb=0xbbfdd800 used=7",
+                            "unmap id=a used=4", "unmap id=b used=2", "unmap id=c used=0"])
+        #expect(r.bytesBounced == 5000 + 4000 + 3000)
+        #expect(r.tlb?.copiesData == moves)
+    }
+
     @Test("golden: the worked example")
     func goldenWorked() {
         let r = replay("""

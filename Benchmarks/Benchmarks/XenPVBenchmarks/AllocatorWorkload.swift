@@ -59,6 +59,40 @@ struct AllocatorWorkload {
         return out
     }
 
+    /// The workload as a replay trace: a `pool` line, then one `map` or `unmap` line per
+    /// operation (ids `m0`, `m1`, …), the choices made as `run` makes them.
+    static func trace(ops: Int, seed: UInt64) -> String {
+        var tlb = SoftwareIOTLB(pools: [SlotPool(start: start, nslabs: nslabs)])
+        tlb.copiesData = false
+        let device = DMADevice(segmentBoundaryMask: 0xffff_ffff)
+        var rng = SplitMix64(state: seed)
+        var live: [(id: Int, tlb: UInt64, size: Int, direction: DMADirection)] = []
+        var text = "pool nslabs=\(nslabs) start=0x\(String(start, radix: 16))\n"
+        text.reserveCapacity(ops * 64)
+        for op in 0..<ops {
+            let r = rng.next()
+            let wantMap = tlb.pools[0].used < nslabs / 2 ? r % 100 < 75 : r % 100 < 25
+            if live.isEmpty || wantMap {
+                let size = sizes[Int(rng.next() % 6)]
+                let direction = directions[Int(rng.next() % 3)]
+                let orig = originBase + ((rng.next() % (originSpan - 65536)) & ~63)
+                text += "map id=m\(op) orig=0x\(String(orig, radix: 16)) size=\(size) dir=\(direction.rawValue) attrs=skip_cpu_sync\n"
+                if case .success(let m) = try! tlb.map(device: device, original: orig, mappingSize: size, allocSize: size,
+                                                       direction: direction, attributes: [.skipCPUSync, .noWarn]) {
+                    live.append((op, m.address, size, direction))
+                }
+            } else {
+                let k = Int(rng.next() % UInt64(live.count))
+                let m = live[k]
+                live[k] = live[live.count - 1]
+                live.removeLast()
+                text += "unmap id=m\(m.id)\n"
+                try! tlb.unmap(m.tlb, mappingSize: m.size, allocSize: m.size, direction: m.direction)
+            }
+        }
+        return text
+    }
+
     /// The same run in the C reference.
     static func runReference(ops: Int, seed: UInt64, moveBytes: Bool) -> Outcome {
         var r = swiotlb_ref_result()
