@@ -28,40 +28,39 @@ public enum M2PDump {
     }
 
     /// Reads a dump from a stream of lines (without newlines), building the M2P as runs.
-    /// `firstLine` is the line number of the first line given.
-    public static func read(_ next: () -> Substring?) throws(DumpError) -> HostM2P {
-        var n = 0
+    public static func read(_ next: @escaping () -> Substring?) throws(DumpError) -> HostM2P {
+        try read(lines: LineCopy.lines(next))
+    }
+
+    /// Reads a dump from a stream of byte lines, building the M2P as runs.
+    public static func read(lines next: DumpLineSource) throws(DumpError) -> HostM2P {
         guard let h = next() else { throw DumpError(line: 0, message: "empty file") }
-        n += 1
-        guard h == header else { throw DumpError(line: n, message: "expected '\(header)' (an xen-mfndump dump-m2p header)") }
-        guard let mx = next() else { throw DumpError(line: n + 1, message: "truncated: missing ' Max MFN: <n>'") }
-        n += 1
-        guard mx.hasPrefix(" Max MFN: "), let maxPage = UInt64(mx.dropFirst(10)) else {
-            throw DumpError(line: n, message: "expected ' Max MFN: <decimal>', got '\(mx)'")
+        guard h.elementsEqual(header.utf8) else { throw DumpError(line: 1, message: "expected '\(header)' (an xen-mfndump dump-m2p header)") }
+        guard let mx = next() else { throw DumpError(line: 2, message: "truncated: missing ' Max MFN: <n>'") }
+        var i = 0
+        guard Bytes.literal(mx, &i, " Max MFN: "), let maxPage = Bytes.decimal(mx, &i), i == mx.count else {
+            throw DumpError(line: 2, message: "expected ' Max MFN: <decimal>', got '\(String(decoding: mx, as: UTF8.self))'")
         }
         var m2p = HostM2P(maxPage: maxPage)
-        var runs = ExtentMap<M2PRun>()
+        var runs = RunAccumulator<M2PRun>()
         var expect: UInt64 = 0
-        while let line = next() {
+        var n = 2
+        while let b = next() {
             n += 1
-            if line == footer {
-                guard expect == maxPage else { throw DumpError(line: n, message: "truncated: \(expect) of \(maxPage) entries before the footer") }
-                m2p.replaceRuns(runs)
-                return m2p
+            var i = 0
+            guard Bytes.literal(b, &i, "  mfn=0x"), let mfn = Bytes.hex(b, &i),
+                  Bytes.literal(b, &i, " ==> pfn=0x"), let pfn = Bytes.hex(b, &i), i == b.count else {
+                if b.elementsEqual(footer.utf8) {
+                    guard expect == maxPage else { throw DumpError(line: n, message: "truncated: \(expect) of \(maxPage) entries before the footer") }
+                    m2p.replaceRuns(runs.finish())
+                    return m2p
+                }
+                throw .unexpected(n, "'  mfn=0x<hex> ==> pfn=0x<hex>'", b)
             }
-            var mfn: UInt64 = 0, pfn: UInt64 = 0
-            let ok: Bool = line.utf8.withContiguousStorageIfAvailable { b -> Bool in
-                var i = 0
-                guard Bytes.literal(b, &i, "  mfn=0x"), let m = Bytes.hex(b, &i),
-                      Bytes.literal(b, &i, " ==> pfn=0x"), let p = Bytes.hex(b, &i), i == b.count else { return false }
-                mfn = m; pfn = p
-                return true
-            } ?? false
-            guard ok else { throw DumpError(line: n, message: "expected '  mfn=0x<hex> ==> pfn=0x<hex>', got '\(line.prefix(80))'") }
             guard mfn == expect else { throw DumpError(line: n, message: "mfn 0x\(String(mfn, radix: 16)) out of order (expected 0x\(String(expect, radix: 16)))") }
             guard mfn < maxPage else { throw DumpError(line: n, message: "mfn 0x\(String(mfn, radix: 16)) is not below Max MFN \(maxPage)") }
             if pfn != HostM2P.invalidEntry {
-                runs.append(start: mfn, count: 1, value: pfn == HostM2P.sharedEntry ? .shared : .pfn(base: pfn))
+                runs.add(mfn, pfn == HostM2P.sharedEntry ? .shared : .pfn(base: pfn))
             }
             expect += 1
         }

@@ -9,6 +9,9 @@ public struct PageTypeRun: ExtentValue, Hashable {
     /// Wraps a nibble.
     public init(_ type: UInt8) { self.type = type }
 
+    /// ``suffix`` of each nibble 0…15 as bytes.
+    static let suffixBytes: [[UInt8]] = (0..<16).map { Array(PageTypeRun(UInt8($0)).suffix.utf8) }
+
     /// The suffix xen-mfndump prints after `(type 0x<T>)`.
     public var suffix: String {
         switch type {
@@ -117,55 +120,54 @@ public enum P2MDump {
     }
 
     /// Reads a dump from a stream of lines (without newlines).
-    public static func read(_ next: () -> Substring?) throws(DumpError) -> P2MDumpContents {
-        var n = 0
+    public static func read(_ next: @escaping () -> Substring?) throws(DumpError) -> P2MDumpContents {
+        try read(lines: LineCopy.lines(next))
+    }
+
+    /// Reads a dump from a stream of byte lines.
+    public static func read(lines next: DumpLineSource) throws(DumpError) -> P2MDumpContents {
         guard let h = next() else { throw DumpError(line: 0, message: "empty file") }
-        n = 1
-        guard h.hasPrefix(" --- Dumping P2M for domain "), h.hasSuffix(" ---"),
-              let domid = UInt32(h.dropFirst(28).dropLast(4)) else {
+        var i = 0
+        guard Bytes.literal(h, &i, " --- Dumping P2M for domain "), let d = Bytes.decimal(h, &i), d <= UInt64(UInt32.max),
+              Bytes.literal(h, &i, " ---"), i == h.count else {
             throw DumpError(line: 1, message: "expected ' --- Dumping P2M for domain <domid> ---' (an xen-mfndump dump-p2m header)")
         }
+        let domid = UInt32(d)
         guard let g = next() else { throw DumpError(line: 2, message: "truncated: missing the Guest Width line") }
-        n = 2
-        var width: UInt64 = 0, levels: UInt64 = 0, size: UInt64 = 0
-        let headerOK: Bool = g.utf8.withContiguousStorageIfAvailable { b -> Bool in
-            var i = 0
-            guard Bytes.literal(b, &i, " Guest Width: "), let w = Bytes.decimal(b, &i),
-                  Bytes.literal(b, &i, ", PT Levels: "), let l = Bytes.decimal(b, &i),
-                  Bytes.literal(b, &i, " P2M size: = "), let s = Bytes.decimal(b, &i), i == b.count else { return false }
-            width = w; levels = l; size = s
-            return true
-        } ?? false
-        guard headerOK else { throw DumpError(line: 2, message: "expected ' Guest Width: <n>, PT Levels: <n> P2M size: = <n>', got '\(g.prefix(80))'") }
+        i = 0
+        guard Bytes.literal(g, &i, " Guest Width: "), let width = Bytes.decimal(g, &i),
+              Bytes.literal(g, &i, ", PT Levels: "), let levels = Bytes.decimal(g, &i),
+              Bytes.literal(g, &i, " P2M size: = "), let size = Bytes.decimal(g, &i), i == g.count,
+              width <= UInt64(UInt32.max), levels <= UInt64(UInt32.max) else {
+            throw DumpError(line: 2, message: "expected ' Guest Width: <n>, PT Levels: <n> P2M size: = <n>', got '\(String(decoding: UnsafeBufferPointer(rebasing: g.prefix(80)), as: UTF8.self))'")
+        }
         let foot = footer(domid)
-        var entries = ExtentMap<P2MRun>(), types = ExtentMap<PageTypeRun>()
+        let suffixes = PageTypeRun.suffixBytes
+        var entries = RunAccumulator<P2MRun>(), types = RunAccumulator<PageTypeRun>()
         var expect: UInt64 = 0
-        while let line = next() {
+        var n = 2
+        while let b = next() {
             n += 1
-            if line.first == " " && line.dropFirst().first == "-" {
-                guard line == foot else { throw DumpError(line: n, message: "expected '\(foot)'") }
-                guard expect == size else { throw DumpError(line: n, message: "truncated: \(expect) of \(size) entries before the footer") }
-                return P2MDumpContents(domid: domid, guestWidth: UInt32(width), ptLevels: UInt32(levels), size: size, entries: entries, types: types)
+            var i = 0
+            guard Bytes.literal(b, &i, "  pfn=0x"), let pfn = Bytes.hex(b, &i),
+                  Bytes.literal(b, &i, " ==> mfn=0x"), let mfn = Bytes.hex(b, &i),
+                  Bytes.literal(b, &i, " (type 0x"), let type = Bytes.hex(b, &i), type < 16,
+                  Bytes.literal(b, &i, ")") else {
+                if b.count > 1 && b[0] == 0x20 && b[1] == 0x2d {
+                    guard b.elementsEqual(foot.utf8) else { throw DumpError(line: n, message: "expected '\(foot)'") }
+                    guard expect == size else { throw DumpError(line: n, message: "truncated: \(expect) of \(size) entries before the footer") }
+                    return P2MDumpContents(domid: domid, guestWidth: UInt32(width), ptLevels: UInt32(levels), size: size,
+                                           entries: entries.finish(), types: types.finish())
+                }
+                throw .unexpected(n, "'  pfn=0x<hex> ==> mfn=0x<hex> (type 0x<T>)[ suffix]'", b)
             }
-            var pfn: UInt64 = 0, mfn: UInt64 = 0, type: UInt64 = 0
-            var suffixOK = false
-            let ok: Bool = line.utf8.withContiguousStorageIfAvailable { b -> Bool in
-                var i = 0
-                guard Bytes.literal(b, &i, "  pfn=0x"), let p = Bytes.hex(b, &i),
-                      Bytes.literal(b, &i, " ==> mfn=0x"), let m = Bytes.hex(b, &i),
-                      Bytes.literal(b, &i, " (type 0x"), let t = Bytes.hex(b, &i), t < 16,
-                      Bytes.literal(b, &i, ")") else { return false }
-                pfn = p; mfn = m; type = t
-                let rest = String(decoding: UnsafeBufferPointer(rebasing: b[i...]), as: UTF8.self)
-                suffixOK = rest == PageTypeRun(UInt8(t)).suffix
-                return true
-            } ?? false
-            guard ok else { throw DumpError(line: n, message: "expected '  pfn=0x<hex> ==> mfn=0x<hex> (type 0x<T>)[ suffix]', got '\(line.prefix(80))'") }
-            guard suffixOK else { throw DumpError(line: n, message: "the type suffix does not match type 0x\(String(type, radix: 16))") }
+            guard UnsafeBufferPointer(rebasing: b[i...]).elementsEqual(suffixes[Int(type)]) else {
+                throw DumpError(line: n, message: "the type suffix does not match type 0x\(String(type, radix: 16))")
+            }
             guard pfn == expect else { throw DumpError(line: n, message: "pfn 0x\(String(pfn, radix: 16)) out of order (expected 0x\(String(expect, radix: 16)))") }
             guard pfn < size else { throw DumpError(line: n, message: "pfn 0x\(String(pfn, radix: 16)) is beyond the P2M size \(size)") }
-            entries.append(start: pfn, count: 1, value: P2MRun(word: P2MWord(rawValue: mfn), at: pfn))
-            types.append(start: pfn, count: 1, value: PageTypeRun(UInt8(type)))
+            entries.add(pfn, P2MRun(word: P2MWord(rawValue: mfn), at: pfn))
+            types.add(pfn, PageTypeRun(UInt8(type)))
             expect += 1
         }
         throw DumpError(line: n, message: "truncated: no '\(foot)' after \(expect) of \(size) entries")
@@ -176,31 +178,33 @@ public enum P2MDump {
 /// inside dom0.
 public enum PFNListDump {
     /// Reads the list; pfns must run 0, 1, 2, ….
-    public static func read(_ next: () -> Substring?) throws(DumpError) -> P2MDumpContents {
+    public static func read(_ next: @escaping () -> Substring?) throws(DumpError) -> P2MDumpContents {
+        try read(lines: LineCopy.lines(next))
+    }
+
+    /// Reads the list from byte lines; pfns must run 0, 1, 2, ….
+    public static func read(lines next: DumpLineSource) throws(DumpError) -> P2MDumpContents {
         var n = 0
-        var entries = ExtentMap<P2MRun>()
+        var entries = RunAccumulator<P2MRun>()
         var expect: UInt64 = 0
-        while let line = next() {
+        while let b = next() {
             n += 1
-            if line.first == "#" || line.isEmpty { continue }
-            var pfn: UInt64 = 0, word: UInt64 = 0
-            let ok: Bool = line.utf8.withContiguousStorageIfAvailable { b -> Bool in
-                var i = 0
-                guard let p = Bytes.hex(b, &i), Bytes.literal(b, &i, " "), let w = Bytes.hex(b, &i), i == b.count else { return false }
-                pfn = p; word = w
-                return true
-            } ?? false
-            guard ok else { throw DumpError(line: n, message: "expected '<pfn hex> <raw entry hex>', got '\(line.prefix(80))'") }
+            if b.isEmpty || b[0] == 0x23 { continue }
+            var i = 0
+            guard let pfn = Bytes.hex(b, &i), Bytes.literal(b, &i, " "), let word = Bytes.hex(b, &i), i == b.count else {
+                throw .unexpected(n, "'<pfn hex> <raw entry hex>'", b)
+            }
             guard pfn == expect else { throw DumpError(line: n, message: "pfn 0x\(String(pfn, radix: 16)) out of order (expected 0x\(String(expect, radix: 16)))") }
-            entries.append(start: pfn, count: 1, value: P2MRun(word: P2MWord(rawValue: word), at: pfn))
+            entries.add(pfn, P2MRun(word: P2MWord(rawValue: word), at: pfn))
             expect += 1
         }
         guard expect > 0 else { throw DumpError(line: 0, message: "no entries") }
+        let map = entries.finish()
         var types = ExtentMap<PageTypeRun>()
-        for r in entries.extents {
+        for r in map.extents {
             if case .machine = r.value { types.append(start: r.start, count: r.count, value: PageTypeRun(0)) }
             else { types.append(start: r.start, count: r.count, value: PageTypeRun(15)) }
         }
-        return P2MDumpContents(domid: 0, size: expect, entries: entries, types: types)
+        return P2MDumpContents(domid: 0, size: expect, entries: map, types: types)
     }
 }

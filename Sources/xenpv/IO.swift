@@ -53,12 +53,19 @@ final class LineReader {
 
     /// Calls `body` with the next line's bytes (without the newline), or returns nil at the end.
     func withNextLine<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R? {
+        guard let line = nextBytes() else { return nil }
+        return try body(line)
+    }
+
+    /// The next line's bytes without the newline (and a CR before it), valid until the next
+    /// read; nil at the end.
+    func nextBytes() -> UnsafeBufferPointer<UInt8>? {
         let n = getline(&buffer, &capacity, file)
         guard n >= 0, let b = buffer else { return nil }
         var len = n
         if len > 0 && b[len - 1] == 0x0a { len -= 1 }
         if len > 0 && b[len - 1] == 0x0d { len -= 1 }
-        return try b.withMemoryRebound(to: UInt8.self, capacity: max(len, 1)) { try body(UnsafeBufferPointer(start: $0, count: len)) }
+        return UnsafeBufferPointer(start: UnsafeRawPointer(b).assumingMemoryBound(to: UInt8.self), count: len)
     }
 
     /// The next line without its newline, or nil at the end.

@@ -179,23 +179,27 @@ enum DumpFile {
     static func read(_ path: String) throws -> DumpFile {
         let reader: LineReader
         do { reader = try LineReader(path: path, decompress: true) } catch { throw CLIError("\(path): \(error)") }
-        var first: Substring?
-        var pending = true
         let progress = LineProgress(label: path)
         var count = 0
-        let next: () -> Substring? = {
-            if pending, let f = first { pending = false; return f }
+        guard let head = reader.next() else { throw CLIError("\(path): empty file") }
+        // The first line again, then the rest straight from the reader's buffer.
+        let headBytes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: head.utf8.count)
+        _ = headBytes.initialize(from: head.utf8)
+        defer { headBytes.deallocate() }
+        var pending = true
+        let next: DumpLineSource = {
+            if pending {
+                pending = false
+                return UnsafeBufferPointer(headBytes)
+            }
             count += 1
             if count & 0xfffff == 0 { progress.update(count) }
-            return reader.next().map { Substring($0) }
+            return reader.nextBytes()
         }
-        first = next()
-        guard let head = first else { throw CLIError("\(path): empty file") }
-        pending = true
         do {
-            if head == M2PDump.header { let m = try M2PDump.read(next); progress.finish(); return .m2p(m) }
-            if head.hasPrefix(" --- Dumping P2M for domain") { let p = try P2MDump.read(next); progress.finish(); return .p2m(p) }
-            if head.hasPrefix("# pfn") || head.first?.isHexDigit == true { let p = try PFNListDump.read(next); progress.finish(); return .p2m(p) }
+            if head == M2PDump.header { let m = try M2PDump.read(lines: next); progress.finish(); return .m2p(m) }
+            if head.hasPrefix(" --- Dumping P2M for domain") { let p = try P2MDump.read(lines: next); progress.finish(); return .p2m(p) }
+            if head.hasPrefix("# pfn") || head.first?.isHexDigit == true { let p = try PFNListDump.read(lines: next); progress.finish(); return .p2m(p) }
         } catch {
             progress.finish()
             throw CLIError("\(path): \(error.description)")
