@@ -24,6 +24,7 @@ public struct P2MWord: RawRepresentable, Hashable, Sendable, CustomStringConvert
 
     /// The word with the FOREIGN and IDENTITY bits cleared, as `pfn_to_mfn` returns it
     /// (INVALID passes through unchanged).
+    @inlinable
     public var strippedFrame: UInt64 {
         self == .invalid ? rawValue : rawValue & ~(Self.foreignBit | Self.identityBit)
     }

@@ -1,0 +1,32 @@
+import Benchmark
+import XenDumps
+import XenLive
+import XenMemory
+
+/// Whole jobs: the release xenpv on its inputs (process start included), and the 16 TiB host
+/// built and analysed in-process.
+func endToEndBenchmarks() {
+    let config = Benchmark.Configuration(metrics: [.wallClock, .peakMemoryResident], timeUnits: .milliseconds,
+                                         warmupIterations: 1, maxDuration: .seconds(30), maxIterations: 10)
+
+    Benchmark("xenpv swiotlb replay, 1M-op trace", configuration: config) { (_: Benchmark, trace: String) in
+        Inputs.run(["swiotlb", "replay", trace])
+    } setup: { () -> String in Inputs.trace1M }
+
+    Benchmark("xenpv import, 64 GiB dom0 dump-p2m (737 MB)", configuration: config) { (_: Benchmark, dump: String) in
+        Inputs.run(["import", dump])
+    } setup: { () -> String in Inputs.dumpP2M64G }
+
+    Benchmark("xenpv simulate, default scenario", configuration: config) { _ in
+        Inputs.run(["simulate"])
+    }
+
+    Benchmark("16 TiB host, 4 TiB dom0: build, Linux set-up, analysis", configuration: config) { _ in
+        let (host, d) = Inputs.dom0(ramGiB: 16 << 10, option: "4T,max:4T")
+        let backend = ModelBackend(host: host, guests: [d])
+        let (p2m, source) = try! backend.p2m(domain: 0)
+        let summary = P2MSummary(p2m, source: source, m2p: try! backend.m2p())
+        precondition(summary.ram == 1 << 30 && summary.m2pMismatches == 0, "the 4 TiB dom0 did not come out whole")
+        blackHole(summary)
+    }
+}

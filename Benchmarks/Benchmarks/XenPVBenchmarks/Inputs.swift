@@ -1,0 +1,84 @@
+import Foundation
+import XenDumps
+import XenLive
+import XenMemory
+import XenModel
+
+/// Where the benchmarks find the repository, the xenpv binary and their generated inputs.
+enum Inputs {
+    /// The repository root (two levels above this package).
+    static let root = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    /// The release xenpv that Scripts/benchmarks builds first.
+    static var xenpv: String {
+        let path = root + "/.build/release/xenpv"
+        precondition(FileManager.default.isExecutableFile(atPath: path), "\(path) is missing: run ./Scripts/benchmarks, which builds it first")
+        return path
+    }
+
+    /// A scratch folder for generated inputs.
+    static let scratch: String = {
+        let dir = NSTemporaryDirectory() + "xenpv-benchmarks"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }()
+
+    /// `name` in the scratch folder, written by `make` the first time.
+    static func file(_ name: String, _ make: (UnsafeMutablePointer<FILE>) -> Void) -> String {
+        let path = scratch + "/" + name
+        if !FileManager.default.fileExists(atPath: path) {
+            let tmp = path + ".partial"
+            guard let f = fopen(tmp, "w") else { fatalError("cannot write \(tmp)") }
+            make(f)
+            fclose(f)
+            rename(tmp, path)
+        }
+        return path
+    }
+
+    /// Boots a scenario file of docs/examples (or the embedded default).
+    static func boot(example: String?) -> BootResult {
+        let text = example.map { try! String(contentsOfFile: root + "/docs/examples/" + $0, encoding: .utf8) } ?? DefaultScenario.yaml
+        let scenario = try! ScenarioParser.parse(text, file: example ?? DefaultScenario.fileName)
+        return ModelBoot.boot(scenario)
+    }
+
+    /// A QEMU-like host of `ramGiB` with a PV dom0 of `dom0_mem=<option>` after Linux's set-up.
+    static func dom0(ramGiB: UInt64, option: String) -> (XenHost, PVDomain) {
+        var host = XenHost(e820: .qemuPC(ramBytes: ramGiB << 30))
+        var config = Dom0BuildConfig()
+        config.memory = try! Dom0MemoryOption(parsing: option)
+        let layout = try! host.buildDom0(config)
+        var d = layout.domain
+        _ = LinuxPVMemorySetup.run(host: &host, domain: &d, nrPages: layout.nrPages,
+                                   maxReservation: layout.maxPages, map: host.machineMemoryMap)
+        return (host, d)
+    }
+
+    /// The dump-p2m of a 64 GiB PV dom0 (about 16.8 million lines).
+    static var dumpP2M64G: String {
+        file("dump-p2m-64g.txt") { f in
+            let (host, d) = dom0(ramGiB: 66, option: "64G,max:64G")
+            let (p2m, _) = try! ModelBackend(host: host, guests: [d]).p2m(domain: 0)
+            P2MDump.write(p2m) { fputs($0, f); fputc(10, f) }
+        }
+    }
+
+    /// The issue-10 million-operation trace.
+    static var trace1M: String {
+        file("trace-1m.txt") { f in fputs(AllocatorWorkload.trace(ops: 1_000_000, seed: 0x5107_2026), f) }
+    }
+
+    /// Runs the xenpv binary with `arguments`, output discarded; fails loudly on a non-zero exit.
+    static func run(_ arguments: [String]) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: xenpv)
+        p.arguments = arguments
+        p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try! p.run()
+        p.waitUntilExit()
+        precondition(p.terminationStatus == 0, "xenpv \(arguments.joined(separator: " ")) exited \(p.terminationStatus)")
+    }
+}
