@@ -12,9 +12,12 @@ public struct RealCapture: Sendable {
     public var xenLog: [Substring]
     /// Dom0's kernel log.
     public var kernelLog: [Substring]
+    /// The swiotlb debugfs values (``SwiotlbDebugfs``), empty when not captured.
+    public var debugfs: [(file: String, value: Int)]
     /// Creates a capture.
-    public init(p2m: P2MDumpContents?, m2p: HostM2P?, xenLog: [Substring], kernelLog: [Substring]) {
-        self.p2m = p2m; self.m2p = m2p; self.xenLog = xenLog; self.kernelLog = kernelLog
+    public init(p2m: P2MDumpContents?, m2p: HostM2P?, xenLog: [Substring], kernelLog: [Substring],
+                debugfs: [(file: String, value: Int)] = []) {
+        self.p2m = p2m; self.m2p = m2p; self.xenLog = xenLog; self.kernelLog = kernelLog; self.debugfs = debugfs
     }
 }
 
@@ -126,7 +129,22 @@ public enum RealComparison {
         }
         let lineTotal = lines.count + max(modelTable.count, realTable.count)
         out.append(Agreement(name: "log lines", identical: same, total: lineTotal, differences: diffs))
+        if !real.debugfs.isEmpty {
+            out.append(debugfsAgreement(real: real.debugfs, model: run.debugfs))
+        }
         return out
+    }
+
+    /// Each real debugfs file against the model's value after the run.
+    static func debugfsAgreement(real: [(file: String, value: Int)], model: [(file: String, value: Int)]) -> Agreement {
+        var same = 0, diffs: [String] = []
+        for r in real {
+            let m = model.first { $0.file == r.file }?.value
+            if m == r.value { same += 1 } else if diffs.count < 10 {
+                diffs.append("\(r.file): real \(r.value), model \(m.map(String.init) ?? "none")")
+            }
+        }
+        return Agreement(name: "debugfs values", identical: same, total: real.count, differences: diffs)
     }
 
     /// Drops `(XEN) `, `[ timestamp] ` and similar prefixes of console lines.

@@ -12,7 +12,8 @@ struct CompareRealCommand: ParsableCommand {
         abstract: "Set a model run against a real capture: P2M entries and runs, swiotlb segments, M2P, log lines.",
         discussion: """
         The capture is a folder (as shared/fixtures/real-xen-default: dom0-p2m.txt.xz or a dump-p2m, \
-        dump-m2p.txt.xz, serial.log or xl-dmesg.txt, dom0-dmesg.txt) or those files given one by one.
+        dump-m2p.txt.xz, serial.log or xl-dmesg.txt, dom0-dmesg.txt, swiotlb-debugfs-after.txt) or \
+        those files given one by one.
         """
     )
 
@@ -45,6 +46,13 @@ struct CompareRealCommand: ParsableCommand {
                 }
             } else if name == "dom0-dmesg.txt" {
                 real.kernelLog = try TextFile.read(f).split(whereSeparator: { $0.isNewline })
+            } else if name.hasPrefix("swiotlb-debugfs") && (real.debugfs.isEmpty || name.hasPrefix("swiotlb-debugfs-after")) {
+                // The values after the run when both are there.
+                do {
+                    real.debugfs = try SwiotlbDebugfs.read(lines: TextFile.read(f).split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline }))
+                } catch let error as DumpError {
+                    throw CLIError("\(f):\(error.line): \(error.message)")
+                }
             }
         }
         let result = WorkloadRunner.run(s)

@@ -1,7 +1,7 @@
 import XenDumps
 import XenLive
 
-/// libFuzzer entry: the input as each kind of dump and as a kernel log.
+/// libFuzzer entry: the input as each kind of dump, as a kernel log and as a debugfs capture.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzDumps(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
@@ -15,5 +15,6 @@ public func fuzzDumps(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     if let p = try? PFNListDump.read(reader()) {
         _ = P2MSummary(p, source: .dump, m2p: nil, pools: SwiotlbPoolLocation.parse(kernelLog: lines))
     }
+    _ = try? SwiotlbDebugfs.read(lines: lines)
     return 0
 }
