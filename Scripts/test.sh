@@ -39,8 +39,11 @@ fi
 # Real Xen in the loop: Debian's Xen 4.17 and a PV dom0 under QEMU, xenpv checked inside it.
 ./Scripts/xen-e2e default bigmem
 
-# A short fuzz run over every parser (libFuzzer; findings fail the run).
+# A short fuzz run over every parser (libFuzzer with ASan; findings fail the run).
 ./Scripts/fuzz all 15
+
+# The suite under AddressSanitizer and ThreadSanitizer, the C shim included.
+./Scripts/sanitize
 
 # Every test (last, so that its summary closes the output).
 swift test --skip-build --traits XenCtrl
