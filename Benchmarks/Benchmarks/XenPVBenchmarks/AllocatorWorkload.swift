@@ -14,13 +14,28 @@ struct AllocatorWorkload {
     static let originBase: UInt64 = 0x1_0000_0000
     static let originSpan: UInt64 = 256 << 20
 
-    struct Mapping { var tlb: UInt64; var size: Int; var direction: DMADirection }
+    struct Mapping { var id: Int; var tlb: UInt64; var size: Int; var direction: DMADirection }
 
     /// What the run did, in the C reference's terms.
     struct Outcome: Equatable { var maps: UInt64; var unmaps: UInt64; var full: UInt64; var slotChecksum: UInt64; var bytesCopied: UInt64 }
 
     /// Runs `ops` operations; with `moveBytes` the unmaps copy the bytes back as the kernel does.
     static func run(ops: Int, seed: UInt64, moveBytes: Bool) -> Outcome {
+        var noTrace: String? = nil
+        return play(ops: ops, seed: seed, moveBytes: moveBytes, trace: &noTrace)
+    }
+
+    /// The workload as a replay trace: a `pool` line, then one `map` or `unmap` line per
+    /// operation (ids `m0`, `m1`, …), the choices made as `run` makes them.
+    static func trace(ops: Int, seed: UInt64) -> String {
+        var text: String? = "pool nslabs=\(nslabs) start=0x\(String(start, radix: 16))\n"
+        text!.reserveCapacity(ops * 64)
+        _ = play(ops: ops, seed: seed, moveBytes: false, trace: &text)
+        return text!
+    }
+
+    /// The run, writing each operation as a trace line into `trace` when it is not nil.
+    static func play(ops: Int, seed: UInt64, moveBytes: Bool, trace: inout String?) -> Outcome {
         var tlb = SoftwareIOTLB(pools: [SlotPool(start: start, nslabs: nslabs)])
         tlb.copiesData = moveBytes
         let device = DMADevice(segmentBoundaryMask: 0xffff_ffff)
@@ -28,7 +43,7 @@ struct AllocatorWorkload {
         var live: [Mapping] = []
         live.reserveCapacity(nslabs)
         var out = Outcome(maps: 0, unmaps: 0, full: 0, slotChecksum: 0xcbf2_9ce4_8422_2325, bytesCopied: 0)
-        for _ in 0..<ops {
+        for op in 0..<ops {
             let r = rng.next()
             let wantMap = tlb.pools[0].used < nslabs / 2 ? r % 100 < 75 : r % 100 < 25
             if live.isEmpty || wantMap {
@@ -36,12 +51,15 @@ struct AllocatorWorkload {
                 let direction = directions[Int(rng.next() % 3)]
                 let orig = originBase + ((rng.next() % (originSpan - 65536)) & ~63)
                 out.maps &+= 1
+                if trace != nil {
+                    trace! += "map id=m\(op) orig=0x\(String(orig, radix: 16)) size=\(size) dir=\(direction.rawValue) attrs=skip_cpu_sync\n"
+                }
                 let result = try! tlb.map(device: device, original: orig, mappingSize: size, allocSize: size,
                                           direction: direction, attributes: [.skipCPUSync, .noWarn])
                 switch result {
                 case .success(let m):
                     out.slotChecksum = (out.slotChecksum ^ UInt64(m.slot)) &* 0x100_0000_01b3
-                    live.append(Mapping(tlb: m.address, size: size, direction: direction))
+                    live.append(Mapping(id: op, tlb: m.address, size: size, direction: direction))
                 case .failure:
                     out.slotChecksum = (out.slotChecksum ^ UInt64.max) &* 0x100_0000_01b3
                     out.full &+= 1
@@ -51,46 +69,13 @@ struct AllocatorWorkload {
                 let m = live[k]
                 live[k] = live[live.count - 1]
                 live.removeLast()
+                if trace != nil { trace! += "unmap id=m\(m.id)\n" }
                 if m.direction != .toDevice { out.bytesCopied &+= UInt64(m.size) }
                 try! tlb.unmap(m.tlb, mappingSize: m.size, allocSize: m.size, direction: m.direction)
                 out.unmaps &+= 1
             }
         }
         return out
-    }
-
-    /// The workload as a replay trace: a `pool` line, then one `map` or `unmap` line per
-    /// operation (ids `m0`, `m1`, …), the choices made as `run` makes them.
-    static func trace(ops: Int, seed: UInt64) -> String {
-        var tlb = SoftwareIOTLB(pools: [SlotPool(start: start, nslabs: nslabs)])
-        tlb.copiesData = false
-        let device = DMADevice(segmentBoundaryMask: 0xffff_ffff)
-        var rng = SplitMix64(state: seed)
-        var live: [(id: Int, tlb: UInt64, size: Int, direction: DMADirection)] = []
-        var text = "pool nslabs=\(nslabs) start=0x\(String(start, radix: 16))\n"
-        text.reserveCapacity(ops * 64)
-        for op in 0..<ops {
-            let r = rng.next()
-            let wantMap = tlb.pools[0].used < nslabs / 2 ? r % 100 < 75 : r % 100 < 25
-            if live.isEmpty || wantMap {
-                let size = sizes[Int(rng.next() % 6)]
-                let direction = directions[Int(rng.next() % 3)]
-                let orig = originBase + ((rng.next() % (originSpan - 65536)) & ~63)
-                text += "map id=m\(op) orig=0x\(String(orig, radix: 16)) size=\(size) dir=\(direction.rawValue) attrs=skip_cpu_sync\n"
-                if case .success(let m) = try! tlb.map(device: device, original: orig, mappingSize: size, allocSize: size,
-                                                       direction: direction, attributes: [.skipCPUSync, .noWarn]) {
-                    live.append((op, m.address, size, direction))
-                }
-            } else {
-                let k = Int(rng.next() % UInt64(live.count))
-                let m = live[k]
-                live[k] = live[live.count - 1]
-                live.removeLast()
-                text += "unmap id=m\(m.id)\n"
-                try! tlb.unmap(m.tlb, mappingSize: m.size, allocSize: m.size, direction: m.direction)
-            }
-        }
-        return text
     }
 
     /// The same run in the C reference.
