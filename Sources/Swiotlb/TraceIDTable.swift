@@ -28,7 +28,9 @@ struct TraceIDTable<Value> {
     }
 
     @inline(__always)
-    private func home(_ h: UInt64) -> Int { Int(truncatingIfNeeded: (h ^ (h >> 29)) &* 0x9e37_79b9_7f4a_7c15 >> 17) & mask }
+    /// The slot an id hashes to: Fibonacci hashing, the product's high half (Swift's `>>` binds
+    /// tighter than `&*`, hence the parentheses).
+    private func home(_ h: UInt64) -> Int { Int(truncatingIfNeeded: ((h ^ (h >> 29)) &* 0x9e37_79b9_7f4a_7c15) >> 32) & mask }
 
     /// The slot holding `id`, or nil.
     private func find(_ id: String, _ h: UInt64) -> Int? {
