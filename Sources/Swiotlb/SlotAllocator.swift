@@ -36,10 +36,6 @@ public struct SlotPool: Sendable {
     public let start: UInt64
     /// `io_tlb_nslabs`.
     public let nslabs: Int
-    /// `io_tlb_list`.
-    public private(set) var list: [UInt32]
-    /// `io_tlb_orig_addr`.
-    public private(set) var origAddress: [UInt64]
     /// `io_tlb_index`: where the next search starts.
     public private(set) var index = 0
     /// `io_tlb_used`: slots in use.
@@ -48,23 +44,52 @@ public struct SlotPool: Sendable {
     public private(set) var usedHighWater = 0
     /// v6.1 areas: each with its own next-fit cursor and used count (one area on v5.11).
     public private(set) var areas: [SlotArea]
-    /// v6.1 per-slot `alloc_size` (bytes left in the mapping from this slot on).
-    public private(set) var allocSize: [UInt32]
-    /// Per segment, a number no smaller than its longest free run (its largest `list` entry):
-    /// the search skips a segment whose bound is below the request. Not kernel state.
-    public private(set) var longestRunBound: [UInt32]
+    /// The per-slot tables, shared between copies until one of them changes.
+    private var tables: SlotTables
 
     /// A fresh pool: each segment's list reads 128, 127, …, 1; `areas` > 1 only for v6.1.
     public init(name: String? = nil, start: UInt64, nslabs: Int, areas: Int = 1) {
         self.name = name
         self.start = start
         self.nslabs = nslabs
-        list = (0..<nslabs).map { UInt32(IOTLB.segmentSlots - $0 % IOTLB.segmentSlots) }
-        origAddress = Array(repeating: IOTLB.invalidAddress, count: nslabs)
         self.areas = Array(repeating: SlotArea(), count: max(1, areas))
-        allocSize = Array(repeating: 0, count: nslabs)
-        longestRunBound = Array(repeating: UInt32(IOTLB.segmentSlots), count: (nslabs + IOTLB.segmentSlots - 1) / IOTLB.segmentSlots)
+        tables = SlotTables(nslabs: nslabs)
     }
+
+    /// `io_tlb_list`: per slot, the free run from it to the next used slot or the segment's
+    /// end (0 = used).
+    public var list: SlotList { SlotList(tables) }
+    /// `io_tlb_orig_addr`: per slot, the original address it bounces (`~0` when free).
+    public var origAddress: SlotColumn<UInt64> { SlotColumn(tables, tables.origAddress, count: nslabs) }
+    /// v6.1 per-slot `alloc_size` (bytes left in the mapping from this slot on).
+    public var allocSize: SlotColumn<UInt32> { SlotColumn(tables, tables.allocSize, count: nslabs) }
+    /// Per segment, a number no smaller than its longest free run (its largest `list` entry):
+    /// the search skips a segment whose bound is below the request. Not kernel state; while the
+    /// list is a bitmap, each segment's longest run itself.
+    public var longestRunBound: [UInt32] {
+        let t = tables
+        return (0..<t.segments).map { s in
+            if t.listIsExact { return t.longestRunBound[s] }
+            let first = s << IOTLB.segmentShift
+            return (first..<min(first + IOTLB.segmentSlots, nslabs)).reduce(0) { max($0, t.bitmapFreeRun(at: $1)) }
+        }
+    }
+
+    /// Whether the pool keeps `io_tlb_list` entry by entry (after a release across a segment
+    /// boundary, or when the pool ends inside a segment) rather than as a bitmap of used slots.
+    /// Not kernel state: both forms read the same.
+    var listIsExact: Bool { tables.listIsExact }
+
+    /// The tables, copied first if another pool value shares them.
+    @inline(__always)
+    private mutating func uniqueTables() -> SlotTables {
+        if !isKnownUniquelyReferenced(&tables) { tables = SlotTables(copying: tables) }
+        return tables
+    }
+
+    /// `io_tlb_orig_addr[slot]`.
+    @inline(__always)
+    func originalAddress(ofSlot slot: Int) -> UInt64 { tables.origAddress[slot] }
 
     /// Slots per area (`area_nslabs`).
     public var areaSlots: Int { nslabs / areas.count }
@@ -79,60 +104,49 @@ public struct SlotPool: Sendable {
     /// Finds and takes `nslots` slots as v5.11's `swiotlb_tbl_map_single` does: quick fail when
     /// fewer are free, next-fit from the cursor aligned to `stride` with wrap-around, skipping
     /// runs that would cross a `maxSlots` boundary counted from `offsetSlots`, taking the first
-    /// slot whose free run is long enough; then renumber the free run before it backwards and
-    /// move the cursor past it. Returns the first slot, or nil ("buffer is full").
+    /// slot whose free run is long enough; then renumber the free run before it backwards, move
+    /// the cursor past it and record `original + k * 2048` as slot k's original address.
+    /// Returns the first slot, or nil ("buffer is full").
     ///
     /// The kernel visits every `stride`-aligned slot from the cursor round to it again and takes
     /// the first that fits. This search picks that same slot but skips what cannot fit: whole
     /// segments whose longest free run is too short (``longestRunBound``), and inside a free run
     /// too short for the request, the rest of that run (its later slots count down from its
     /// length, so none of them fits either).
-    public mutating func allocate(nslots: Int, stride: Int, offsetSlots: UInt64, maxSlots: UInt64) -> Int? {
+    public mutating func allocate(nslots: Int, stride: Int, offsetSlots: UInt64, maxSlots: UInt64, original: UInt64) -> Int? {
         if nslots > nslabs &- used { return nil }
         let n = nslabs
         // ALIGN(io_tlb_index, stride) for stride 1 or 2 (a page holds two slots).
         var wrap = stride == 1 ? index : (index &+ 1) & ~1
         if wrap >= n { wrap = 0 }
         let fit = SlotSearch(nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots, nslabs: n)
-        let found: Int? = list.withUnsafeMutableBufferPointer { l -> Int? in
-            longestRunBound.withUnsafeMutableBufferPointer { bound -> Int? in
-                guard let slot = fit.first(in: wrap..<n, list: l, bound: bound)
-                        ?? fit.first(in: 0..<wrap, list: l, bound: bound) else { return nil }
-                Self.renumberFreeRun(before: slot, in: l)
-                for k in slot..<(slot &+ nslots) { l[k] = 0 }
-                // The segment's bound may now be loose; a search that scans the segment in vain
-                // tightens it (SlotSearch), which costs less than rescanning on every take.
-                return slot
-            }
+        let t = uniqueTables()
+        let found: Int?
+        // Under next-fit the cursor usually sits on a free run that fits: the kernel's first look.
+        if fit.fits(wrap, freeRun: t.freeRun(at: wrap)) {
+            found = wrap
+        } else if t.listIsExact {
+            found = fit.first(in: wrap..<n, list: t.list, bound: t.longestRunBound)
+                ?? fit.first(in: 0..<wrap, list: t.list, bound: t.longestRunBound)
+        } else {
+            found = t.bitmapFirst(in: wrap..<n, fit: fit) ?? t.bitmapFirst(in: 0..<wrap, fit: fit)
         }
         guard let slot = found else { return nil }
+        t.take(slot: slot, nslots: nslots)
+        Self.recordOriginal(original, slot: slot, nslots: nslots, in: t.origAddress)
         index = slot &+ nslots < n ? slot &+ nslots : 0
         used &+= nslots
         if used > usedHighWater { usedHighWater = used }
         return slot
     }
 
-    /// After taking slots from `slot` on: the free run just before it now ends there, so number
-    /// it 1, 2, 3, … backwards, stopping at a used slot or the segment's first slot.
-    @inline(__always)
-    static func renumberFreeRun(before slot: Int, in l: UnsafeMutableBufferPointer<UInt32>) {
-        var count: UInt32 = 0
-        var k = slot &- 1
-        while k >= 0 && k & (IOTLB.segmentSlots &- 1) != IOTLB.segmentSlots &- 1 && l[k] != 0 {
-            count &+= 1
-            l[k] = count
-            k &-= 1
-        }
-    }
-
     /// Records the original address of each slot of a mapping: `orig + k * 2048`.
-    public mutating func setOriginal(_ orig: UInt64, slot: Int, nslots: Int) {
-        origAddress.withUnsafeMutableBufferPointer { o in
-            var a = orig
-            for k in slot..<(slot &+ nslots) {
-                o[k] = a
-                a &+= UInt64(IOTLB.slotSize)
-            }
+    @inline(__always)
+    static func recordOriginal(_ orig: UInt64, slot: Int, nslots: Int, in o: UnsafeMutablePointer<UInt64>) {
+        var a = orig
+        for k in slot..<(slot &+ nslots) {
+            o[k] = a
+            a &+= UInt64(IOTLB.slotSize)
         }
     }
 
@@ -140,37 +154,7 @@ public struct SlotPool: Sendable {
     /// is in the same segment, number the freed slots backwards, clear their original addresses,
     /// then extend the free run before them up to a used slot or the segment start.
     public mutating func release(slot: Int, nslots: Int) {
-        let n = nslabs
-        let seg = IOTLB.segmentSlots
-        let segmentEnd = (slot &+ seg) & ~(seg &- 1)        // ALIGN(index + 1, 128)
-        list.withUnsafeMutableBufferPointer { l in
-            origAddress.withUnsafeMutableBufferPointer { o in
-                // Past the pool's last slot the kernel reads the zeroed rest of the list's page: 0.
-                var count: UInt32 = slot &+ nslots < segmentEnd && slot &+ nslots < n ? l[slot &+ nslots] : 0
-                var i = slot &+ nslots &- 1
-                while i >= slot {
-                    count &+= 1
-                    l[i] = count
-                    o[i] = IOTLB.invalidAddress
-                    i &-= 1
-                }
-                i = slot &- 1
-                while i >= 0 && i & (seg &- 1) != seg &- 1 && l[i] != 0 {
-                    count &+= 1
-                    l[i] = count
-                    i &-= 1
-                }
-                // The merged run is the longest written; it may now be its segment's longest.
-                longestRunBound.withUnsafeMutableBufferPointer { bound in
-                    let last = Swift.min(slot &+ nslots, n) &- 1
-                    var s = (i &+ 1) &>> IOTLB.segmentShift
-                    while s <= last &>> IOTLB.segmentShift {
-                        if count > bound[s] { bound[s] = count }
-                        s &+= 1
-                    }
-                }
-            }
-        }
+        uniqueTables().release(slot: slot, nslots: nslots)
         used &-= nslots
     }
 
@@ -189,6 +173,7 @@ public struct SlotPool: Sendable {
         var index = wrapIndex((areas[a].index &+ stride &- 1) / stride &* stride)
         let wrap = index
         let need = UInt32(truncatingIfNeeded: nslots)
+        let t = tables
         var found: Int?
         // 6.1 stops only when the cursor comes back to `wrap` exactly; mixing +1 steps (alignment
         // misses) with +stride steps can skip over it, and the kernel would then spin. The model
@@ -203,18 +188,19 @@ public struct SlotPool: Sendable {
                 continue
             }
             if ((offsetSlots &+ UInt64(slot)) & (maxSlots &- 1)) &+ UInt64(nslots) <= maxSlots
-                && list[slot] >= need && slot &+ nslots <= nslabs {
+                && t.freeRun(at: slot) >= need && slot &+ nslots <= nslabs {
                 found = slot
                 break
             }
             index = wrapIndex(index &+ stride)
         } while index != wrap
         guard let slot = found else { return nil }
+        let owned = uniqueTables()
+        owned.take(slot: slot, nslots: nslots)
+        Self.recordOriginal(original, slot: slot, nslots: nslots, in: owned.origAddress)
         for k in 0..<nslots {
-            list[slot &+ k] = 0
-            allocSize[slot &+ k] = UInt32(truncatingIfNeeded: allocBytes &- (offset &+ (k << IOTLB.shift)))
+            owned.allocSize[slot &+ k] = UInt32(truncatingIfNeeded: allocBytes &- (offset &+ (k << IOTLB.shift)))
         }
-        list.withUnsafeMutableBufferPointer { Self.renumberFreeRun(before: slot, in: $0) }
         areas[a].index = index &+ nslots < an ? index &+ nslots : 0
         areas[a].used &+= nslots
         used &+= nslots
@@ -225,8 +211,9 @@ public struct SlotPool: Sendable {
     /// `swiotlb_release_slots` of Linux 6.1: the slot count comes from the first slot's
     /// `alloc_size` plus the offset; merging as v5.11; the area's count drops.
     public mutating func releaseV61(slot: Int, offset: Int) -> Int {
-        let nslots = (Int(allocSize[slot]) &+ offset &+ IOTLB.slotSize &- 1) >> IOTLB.shift
-        for k in slot..<min(slot &+ nslots, nslabs) { allocSize[k] = 0 }
+        let t = uniqueTables()
+        let nslots = (Int(t.allocSize[slot]) &+ offset &+ IOTLB.slotSize &- 1) >> IOTLB.shift
+        for k in slot..<min(slot &+ nslots, nslabs) { t.allocSize[k] = 0 }
         let a = slot / areaSlots
         release(slot: slot, nslots: nslots)
         areas[a].used &-= nslots

@@ -20,11 +20,24 @@ struct SlotSearch {
     /// Slots in the pool.
     let nslabs: Int
 
+    /// Whether the run of `nslots` from slot `p`, whose `io_tlb_list` entry is `freeRun`, fits:
+    /// free for that long, not across a segment boundary of the device, inside the pool.
+    @inline(__always)
+    func fits(_ p: Int, freeRun: UInt32) -> Bool {
+        freeRun >= UInt32(truncatingIfNeeded: nslots) && staysInsideBoundary(p) && p &+ nslots <= nslabs
+    }
+
+    /// Whether the run of `nslots` from slot `p` stays inside one `maxSlots` window of the device.
+    @inline(__always)
+    func staysInsideBoundary(_ p: Int) -> Bool {
+        ((offsetSlots &+ UInt64(truncatingIfNeeded: p)) & (maxSlots &- 1)) &+ UInt64(truncatingIfNeeded: nslots) <= maxSlots
+    }
+
     /// The first slot of `range` (its lower bound `stride`-aligned) the kernel would take,
     /// refreshing the bound of every whole segment it scans in vain.
     @inline(__always)
-    func first(in range: Range<Int>, list l: UnsafeMutableBufferPointer<UInt32>,
-               bound: UnsafeMutableBufferPointer<UInt32>) -> Int? {
+    func first(in range: Range<Int>, list l: UnsafeMutablePointer<UInt32>,
+               bound: UnsafeMutablePointer<UInt32>) -> Int? {
         let need = UInt32(truncatingIfNeeded: nslots)
         let boundaryMask = maxSlots &- 1
         let alignMask = ~(stride &- 1)

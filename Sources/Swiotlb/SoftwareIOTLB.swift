@@ -143,7 +143,8 @@ public struct SoftwareIOTLB: Sendable {
                           attributes: attributes, tableDMAAddress: tblDMA, offsetSlots: offsetSlots, maxSlots: maxSlots, cpu: cpu)
         }
         let stride = allocSize >= 4096 ? 2 : 1
-        guard let slot = pools[p].allocate(nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots) else {
+        guard let slot = pools[p].allocate(nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots,
+                                           original: original) else {
             if !attributes.contains(.noWarn) {
                 let name = kernel == .rfcV1 ? "\(pools[p].name ?? "Low Mem") " : ""
                 messages.append(KernelMessage(device: device.name,
@@ -151,7 +152,6 @@ public struct SoftwareIOTLB: Sendable {
             }
             return .failure(.full)
         }
-        pools[p].setOriginal(original, slot: slot, nslots: nslots)
         let tlb = pools[p].start + UInt64(slot << IOTLB.shift)
         if !attributes.contains(.skipCPUSync) && (direction == .toDevice || direction == .bidirectional) {
             bounce(from: original, to: tlb, count: mappingSize)
@@ -188,7 +188,6 @@ public struct SoftwareIOTLB: Sendable {
             }
             return .failure(.full)
         }
-        pools[p].setOriginal(original, slot: index, nslots: nslots)
         let tlb = pools[p].start + UInt64(index << IOTLB.shift) + UInt64(offset)
         // Since the CVE-2022-0854 fix the map always fills the bounce buffer.
         bounce(from: original, to: tlb, count: mappingSize)
@@ -214,7 +213,7 @@ public struct SoftwareIOTLB: Sendable {
         let nslots = (allocSize + IOTLB.slotSize - 1) >> IOTLB.shift
         guard nslots > 0 else { throw .zeroSize }
         let slot = Int((tlb - pools[p].start) >> UInt64(IOTLB.shift))
-        let orig = pools[p].origAddress[slot]
+        let orig = pools[p].originalAddress(ofSlot: slot)
         if orig != IOTLB.invalidAddress && !attributes.contains(.skipCPUSync)
             && (direction == .fromDevice || direction == .bidirectional) {
             bounce(from: tlb, to: orig, count: mappingSize)
@@ -240,7 +239,7 @@ public struct SoftwareIOTLB: Sendable {
             return
         }
         let slot = Int((tlb - pools[p].start) >> UInt64(IOTLB.shift))
-        var orig = pools[p].origAddress[slot]
+        var orig = pools[p].originalAddress(ofSlot: slot)
         if orig == IOTLB.invalidAddress { return }
         orig &+= tlb & UInt64(IOTLB.slotSize - 1)
         switch (target, direction) {
@@ -259,7 +258,7 @@ public struct SoftwareIOTLB: Sendable {
     /// the mapping, the copy cut to the bytes left in the allocation (with the kernel's WARNs).
     mutating func bounceV61(_ tlb: UInt64, size: Int, pool p: Int, toDevice: Bool, minAlignMask: UInt64) {
         let index = Int((tlb - pools[p].start) >> UInt64(IOTLB.shift))
-        var orig = pools[p].origAddress[index]
+        var orig = pools[p].originalAddress(ofSlot: index)
         var alloc = Int(pools[p].allocSize[index])
         guard orig != IOTLB.invalidAddress else { return }
         let origOffset = Int(orig & minAlignMask & UInt64(IOTLB.slotSize - 1))

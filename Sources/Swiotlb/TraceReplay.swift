@@ -358,7 +358,7 @@ public struct TraceReplayer: Sendable {
     }
 
     /// 64-bit FNV-1a over each entry as 4 little-endian bytes, in slot order.
-    public static func checksum(_ list: [UInt32]) -> UInt64 {
+    public static func checksum(_ list: some Sequence<UInt32>) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for v in list {
             for shift in stride(from: 0, to: 32, by: 8) {

@@ -46,7 +46,8 @@ struct SlotSearchEquivalenceTests {
                 let offsetSlots = (tbl + 2047) >> 11
                 let maxSlots = (boundary + 1 + 2047) >> 11
                 let expected = kernelSearch(pool, nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots)
-                let got = pool.allocate(nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots)
+                let got = pool.allocate(nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots,
+                                        original: 0x1_0000_0000 + UInt64(step) << 16)
                 #expect(got == expected, "step \(step): \(nslots) slots, stride \(stride), boundary 0x\(String(boundary, radix: 16))")
                 if got != expected { return }
                 if let got { live.append((got, nslots)); taken += 1 } else { full += 1 }
@@ -55,9 +56,10 @@ struct SlotSearchEquivalenceTests {
                 pool.release(slot: m.slot, nslots: m.nslots)
             }
             if step % 997 == 0 {
-                for s in 0..<pool.longestRunBound.count {
+                let bounds = pool.longestRunBound
+                for s in 0..<bounds.count {
                     let segment = pool.list[(s * 128)..<min(s * 128 + 128, nslabs)]
-                    #expect(pool.longestRunBound[s] >= segment.max() ?? 0, "bound of segment \(s) below its longest run at step \(step)")
+                    #expect(bounds[s] >= segment.max() ?? 0, "bound of segment \(s) below its longest run at step \(step)")
                 }
             }
         }

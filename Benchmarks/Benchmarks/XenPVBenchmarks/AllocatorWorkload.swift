@@ -14,7 +14,8 @@ struct AllocatorWorkload {
     static let originBase: UInt64 = 0x1_0000_0000
     static let originSpan: UInt64 = 256 << 20
 
-    struct Mapping { var id: Int; var tlb: UInt64; var size: Int; var direction: DMADirection }
+    /// A live mapping, as small as the C reference's (the live table is read at random).
+    struct Mapping { var tlb: UInt64; var id: UInt32; var size: UInt32; var direction: DMADirection }
 
     /// What the run did, in the C reference's terms.
     struct Outcome: Equatable { var maps: UInt64; var unmaps: UInt64; var full: UInt64; var slotChecksum: UInt64; var bytesCopied: UInt64 }
@@ -36,17 +37,22 @@ struct AllocatorWorkload {
 
     /// The run, writing each operation as a trace line into `trace` when it is not nil.
     static func play(ops: Int, seed: UInt64, moveBytes: Bool, trace: inout String?) -> Outcome {
+        precondition(ops <= Int(UInt32.max), "mapping ids are 32-bit")
         var tlb = SoftwareIOTLB(pools: [SlotPool(start: start, nslabs: nslabs)])
         tlb.copiesData = moveBytes
         let device = DMADevice(segmentBoundaryMask: 0xffff_ffff)
+        let attributes: DMAAttributes = [.skipCPUSync, .noWarn]
+        let sizes = Self.sizes, directions = Self.directions
         var rng = SplitMix64(state: seed)
-        var live: [Mapping] = []
-        live.reserveCapacity(nslabs)
+        // Every mapping holds a slot, so at most nslabs are live.
+        let live = UnsafeMutablePointer<Mapping>.allocate(capacity: nslabs)
+        defer { live.deallocate() }
+        var liveCount = 0
         var out = Outcome(maps: 0, unmaps: 0, full: 0, slotChecksum: 0xcbf2_9ce4_8422_2325, bytesCopied: 0)
         for op in 0..<ops {
             let r = rng.next()
             let wantMap = tlb.pools[0].used < nslabs / 2 ? r % 100 < 75 : r % 100 < 25
-            if live.isEmpty || wantMap {
+            if liveCount == 0 || wantMap {
                 let size = sizes[Int(rng.next() % 6)]
                 let direction = directions[Int(rng.next() % 3)]
                 let orig = originBase + ((rng.next() % (originSpan - 65536)) & ~63)
@@ -55,23 +61,25 @@ struct AllocatorWorkload {
                     trace! += "map id=m\(op) orig=0x\(String(orig, radix: 16)) size=\(size) dir=\(direction.rawValue) attrs=skip_cpu_sync\n"
                 }
                 let result = try! tlb.map(device: device, original: orig, mappingSize: size, allocSize: size,
-                                          direction: direction, attributes: [.skipCPUSync, .noWarn])
+                                          direction: direction, attributes: attributes)
                 switch result {
                 case .success(let m):
                     out.slotChecksum = (out.slotChecksum ^ UInt64(m.slot)) &* 0x100_0000_01b3
-                    live.append(Mapping(id: op, tlb: m.address, size: size, direction: direction))
+                    live[liveCount] = Mapping(tlb: m.address, id: UInt32(truncatingIfNeeded: op), size: UInt32(size), direction: direction)
+                    liveCount &+= 1
                 case .failure:
                     out.slotChecksum = (out.slotChecksum ^ UInt64.max) &* 0x100_0000_01b3
                     out.full &+= 1
                 }
             } else {
-                let k = Int(rng.next() % UInt64(live.count))
+                let k = Int(rng.next() % UInt64(liveCount))
                 let m = live[k]
-                live[k] = live[live.count - 1]
-                live.removeLast()
+                liveCount &-= 1
+                live[k] = live[liveCount]
                 if trace != nil { trace! += "unmap id=m\(m.id)\n" }
-                if m.direction != .toDevice { out.bytesCopied &+= UInt64(m.size) }
-                try! tlb.unmap(m.tlb, mappingSize: m.size, allocSize: m.size, direction: m.direction)
+                let size = Int(m.size)
+                if m.direction != .toDevice { out.bytesCopied &+= UInt64(size) }
+                try! tlb.unmap(m.tlb, mappingSize: size, allocSize: size, direction: m.direction)
                 out.unmaps &+= 1
             }
         }

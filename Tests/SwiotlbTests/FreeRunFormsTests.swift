@@ -1,0 +1,131 @@
+import Testing
+import XenPVTestSupport
+@testable import Swiotlb
+
+/// v5.11's `io_tlb_list` kept literally, entry by entry, with the kernel's own loops: the
+/// reference the pool's bitmap form is checked against.
+struct LiteralKernelList {
+    var list: [UInt32]
+    var index = 0
+    var used = 0
+
+    init(nslabs: Int) { list = (0..<nslabs).map { UInt32(128 - $0 % 128) } }
+
+    /// `swiotlb_tbl_map_single`'s search and take.
+    mutating func allocate(nslots: Int, stride: Int, offsetSlots: UInt64, maxSlots: UInt64) -> Int? {
+        let n = list.count
+        if nslots > n - used { return nil }
+        var i = (index + stride - 1) / stride * stride
+        if i >= n { i = 0 }
+        let wrap = i
+        repeat {
+            if ((offsetSlots + UInt64(i)) & (maxSlots - 1)) + UInt64(nslots) <= maxSlots
+                && list[i] >= nslots && i + nslots <= n {
+                for k in i..<(i + nslots) { list[k] = 0 }
+                var count: UInt32 = 0
+                var k = i - 1
+                while k >= 0 && k % 128 != 127 && list[k] != 0 { count += 1; list[k] = count; k -= 1 }
+                index = i + nslots < n ? i + nslots : 0
+                used += nslots
+                return i
+            }
+            i += stride
+            if i >= n { i = 0 }
+        } while i != wrap
+        return nil
+    }
+
+    /// `swiotlb_tbl_unmap_single`'s release, whatever slots it is given.
+    mutating func release(slot: Int, nslots: Int) {
+        let segmentEnd = (slot + 128) & ~127
+        var count: UInt32 = slot + nslots < segmentEnd && slot + nslots < list.count ? list[slot + nslots] : 0
+        var i = slot + nslots - 1
+        while i >= slot { count &+= 1; list[i] = count; i -= 1 }
+        while i >= 0 && i % 128 != 127 && list[i] != 0 { count &+= 1; list[i] = count; i -= 1 }
+        used -= nslots
+    }
+}
+
+@Suite("io_tlb_list: the bitmap form and the exact form hold the kernel's list")
+struct FreeRunFormsTests {
+    /// Random maps and unmaps on a pool and on the literal list, compared entry by entry.
+    /// `bogusEvery` > 0 makes every so many unmaps give back a size the mapping did not have
+    /// (which may cross a segment boundary or free slots twice), as a wrong trace would.
+    func compare(nslabs: Int, steps: Int, bogusEvery: Int, seed: UInt64) -> (pool: SlotPool, bogus: Int) {
+        var pool = SlotPool(start: 0x7bfd_b000, nslabs: nslabs)
+        var literal = LiteralKernelList(nslabs: nslabs)
+        var rng = SplitMix64(seed: seed)
+        var live: [(slot: Int, nslots: Int)] = []
+        var unmaps = 0, bogus = 0
+        for step in 0..<steps {
+            let phase = step % 4000
+            let target = nslabs * (phase < 2000 ? phase : 4000 - phase) / 2000
+            if live.isEmpty || (pool.used < target ? rng.next() % 100 < 80 : rng.next() % 100 < 20) {
+                let size = [512, 1500, 2048, 4096, 8192, 65536, 262_144][Int(rng.next() % 7)]
+                let nslots = (size + 2047) >> 11
+                let stride = size >= 4096 ? 2 : 1
+                let maxSlots: UInt64 = [UInt64(1) << 21, 32, 64][Int(rng.next() % 3)]
+                let offsetSlots = (0x7bfd_b000 as UInt64 + 2047) >> 11
+                let expected = literal.allocate(nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots)
+                let got = pool.allocate(nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots,
+                                        original: 0x1_0000_0000 + UInt64(step) << 17)
+                #expect(got == expected, "step \(step): \(nslots) slots")
+                if got != expected { return (pool, bogus) }
+                if let got { live.append((got, nslots)) }
+            } else {
+                var m = live.remove(at: Int(rng.next() % UInt64(live.count)))
+                unmaps += 1
+                if bogusEvery > 0 && unmaps % bogusEvery == 0 {
+                    m.nslots = min(Int(1 + rng.next() % 160), nslabs - m.slot)
+                    bogus += 1
+                }
+                literal.release(slot: m.slot, nslots: m.nslots)
+                pool.release(slot: m.slot, nslots: m.nslots)
+            }
+            #expect(pool.used == literal.used)
+            if step % 16 == 0 || bogusEvery > 0 {
+                let list = Array(pool.list)
+                if list != literal.list {
+                    let first = zip(list, literal.list).enumerated().first { $0.element.0 != $0.element.1 }!.offset
+                    Issue.record("step \(step): slot \(first) reads \(list[first]), the kernel's \(literal.list[first])")
+                    return (pool, bogus)
+                }
+            }
+        }
+        return (pool, bogus)
+    }
+
+    @Test("the kernel's own maps and unmaps keep the list canonical: the bitmap form all along")
+    func canonicalRun() {
+        let (pool, _) = compare(nslabs: 4096, steps: 40_000, bogusEvery: 0, seed: 0xb17)
+        #expect(pool.listIsExact == false)
+        #expect(Array(pool.list).count == 4096)
+    }
+
+    @Test("releases of sizes the mappings did not have: the pool switches to the exact list and stays the kernel's")
+    func bogusReleases() {
+        let (pool, bogus) = compare(nslabs: 1024, steps: 12_000, bogusEvery: 7, seed: 0xb06)
+        #expect(bogus > 300)
+        #expect(pool.listIsExact == true)
+    }
+
+    @Test("a release across a segment boundary numbers on past it, as the kernel's loop does")
+    func releaseAcrossSegments() {
+        var pool = SlotPool(start: 0, nslabs: 256)
+        #expect(pool.allocate(nslots: 4, stride: 1, offsetSlots: 0, maxSlots: 1 << 21, original: 0x1000) == 0)
+        pool.release(slot: 126, nslots: 4)
+        // The run ends past segment 0, so the count starts at 0 (slot 130's 126 is not read):
+        // 129, 128, 127, 126 get 1, 2, 3, 4, and the free slots before continue 5, 6, … down to
+        // the used slot 3. Slots 128 and 129 now say 2 and 1 although 130 on are free.
+        #expect(pool.listIsExact)
+        #expect(Array(pool.list[124...131]) == [6, 5, 4, 3, 2, 1, 126, 125])
+        #expect(pool.list[4] == 126)
+    }
+
+    @Test("a pool ending inside a segment keeps the exact list from the start")
+    func partialSegment() {
+        let pool = SlotPool(start: 0, nslabs: 300)
+        #expect(pool.listIsExact)
+        #expect(pool.list[299] == 128 - 299 % 128)
+    }
+}
