@@ -87,9 +87,12 @@ public struct SlotPool: Sendable {
         return tables
     }
 
-    /// `io_tlb_orig_addr[slot]`.
+    /// `io_tlb_orig_addr[slot]` (`slot` must be in the pool).
     @inline(__always)
-    func originalAddress(ofSlot slot: Int) -> UInt64 { tables.origAddress[slot] }
+    public func originalAddress(ofSlot slot: Int) -> UInt64 {
+        precondition(slot >= 0 && slot < nslabs, "slot \(slot) out of 0..<\(nslabs)")
+        return tables.origAddress[slot]
+    }
 
     /// Slots per area (`area_nslabs`).
     public var areaSlots: Int { nslabs / areas.count }

@@ -52,7 +52,11 @@ extension SlotTables {
     /// On the bitmap that is clearing bits, as long as the slots lie in one segment; a release
     /// across a segment boundary numbers on past it, which only the exact list can hold.
     func release(slot: Int, nslots: Int) {
-        (origAddress + slot).update(repeating: IOTLB.invalidAddress, count: nslots)
+        var k = slot
+        while k < slot &+ nslots {
+            origAddress[k] = IOTLB.invalidAddress
+            k &+= 1
+        }
         if !listIsExact {
             if nslots == 0 || slot &>> IOTLB.segmentShift == (slot &+ nslots &- 1) &>> IOTLB.segmentShift {
                 markBits(from: slot, count: nslots, used: false)
@@ -86,17 +90,24 @@ extension SlotTables {
         }
     }
 
-    /// Sets (`used`) or clears the bits of `count` slots from `slot` on.
+    /// Sets (`used`) or clears the bits of `count` slots from `slot` on: at most one segment's
+    /// worth, so at most three words.
     @inline(__always)
     func markBits(from slot: Int, count: Int, used: Bool) {
-        var i = slot, left = count
-        while left > 0 {
-            let offset = i & 63
-            let n = Swift.min(64 &- offset, left)
-            let mask: UInt64 = (n == 64 ? ~0 : (1 &<< UInt64(n)) &- 1) &<< UInt64(offset)
-            if used { usedBits[i &>> 6] |= mask } else { usedBits[i &>> 6] &= ~mask }
-            i &+= n
-            left &-= n
+        guard count > 0 else { return }
+        let first = slot &>> 6, last = (slot &+ count &- 1) &>> 6
+        let head = ~UInt64(0) &<< UInt64(slot & 63)
+        let tail = ~UInt64(0) &>> UInt64(63 &- ((slot &+ count &- 1) & 63))
+        if first == last {
+            let mask = head & tail
+            if used { usedBits[first] |= mask } else { usedBits[first] &= ~mask }
+            return
+        }
+        if used { usedBits[first] |= head; usedBits[last] |= tail } else { usedBits[first] &= ~head; usedBits[last] &= ~tail }
+        var w = first &+ 1
+        while w < last {
+            usedBits[w] = used ? ~0 : 0
+            w &+= 1
         }
     }
 

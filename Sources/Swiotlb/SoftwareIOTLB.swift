@@ -99,6 +99,17 @@ public struct SoftwareIOTLB: Sendable {
         return out
     }
 
+    /// The index of the pool `address` lies in.
+    @inline(__always)
+    func pool(holding address: UInt64) -> Int? {
+        var p = 0
+        while p < pools.count {
+            if address &- pools[p].start < pools[p].bytes { return p }
+            p &+= 1
+        }
+        return nil
+    }
+
     /// `is_swiotlb_buffer(paddr)`.
     public func isBounceBuffer(_ address: UInt64) -> Bool { pools.contains { $0.contains(address) } }
 
@@ -200,7 +211,7 @@ public struct SoftwareIOTLB: Sendable {
     @discardableResult
     public mutating func unmap(_ tlb: UInt64, mappingSize: Int, allocSize: Int, direction: DMADirection,
                                attributes: DMAAttributes = [], minAlignMask: UInt64 = 0) throws(SwiotlbBug) -> Int {
-        guard let p = pools.firstIndex(where: { $0.contains(tlb) }) else { throw .notABounceBuffer(tlb) }
+        guard let p = pool(holding: tlb) else { throw .notABounceBuffer(tlb) }
         if kernel == .v6_1 {
             let offset = Int(tlb & minAlignMask & UInt64(IOTLB.slotSize - 1))
             let slot = Int((tlb - UInt64(offset) - pools[p].start) >> UInt64(IOTLB.shift))
@@ -228,7 +239,7 @@ public struct SoftwareIOTLB: Sendable {
     /// is the kernel's BUG. On v6.1 the copy is cut to the allocation, as `swiotlb_bounce` does.
     public mutating func sync(_ tlb: UInt64, size: Int, direction: DMADirection, target: SyncTarget,
                               minAlignMask: UInt64 = 0) throws(SwiotlbBug) {
-        guard let p = pools.firstIndex(where: { $0.contains(tlb) }) else { throw .notABounceBuffer(tlb) }
+        guard let p = pool(holding: tlb) else { throw .notABounceBuffer(tlb) }
         if kernel == .v6_1 {
             switch (target, direction) {
             case (.cpu, .fromDevice), (.cpu, .bidirectional): bounceV61(tlb, size: size, pool: p, toDevice: false, minAlignMask: minAlignMask)

@@ -86,6 +86,53 @@ struct AllocatorWorkload {
         return out
     }
 
+    /// The run on the allocator itself, `SlotPool`, as the C reference runs its `pool_alloc` and
+    /// `pool_free`: slots found and taken, original addresses recorded, slots given back; no
+    /// device checks, messages or bounce bookkeeping around them (``play`` has those).
+    static func runPool(ops: Int, seed: UInt64) -> Outcome {
+        var pool = SlotPool(start: start, nslabs: nslabs)
+        // The PCI device's 4 GiB segment boundary seen from the pool, as map computes it.
+        let offsetSlots = ((start & 0xffff_ffff) + UInt64(IOTLB.slotSize - 1)) >> UInt64(IOTLB.shift)
+        let maxSlots: UInt64 = 1 << UInt64(32 - IOTLB.shift)
+        let sizes = Self.sizes
+        var rng = SplitMix64(state: seed)
+        let live = UnsafeMutablePointer<(slot: Int32, nslots: Int32, size: Int32, direction: Int32)>.allocate(capacity: nslabs)
+        defer { live.deallocate() }
+        var liveCount = 0
+        var out = Outcome(maps: 0, unmaps: 0, full: 0, slotChecksum: 0xcbf2_9ce4_8422_2325, bytesCopied: 0)
+        for _ in 0..<ops {
+            let r = rng.next()
+            let wantMap = pool.used < nslabs / 2 ? r % 100 < 75 : r % 100 < 25
+            if liveCount == 0 || wantMap {
+                let size = sizes[Int(rng.next() % 6)]
+                let direction = Int32(truncatingIfNeeded: rng.next() % 3)
+                let orig = originBase + ((rng.next() % (originSpan - 65536)) & ~63)
+                let nslots = (size + IOTLB.slotSize - 1) >> IOTLB.shift
+                out.maps &+= 1
+                guard let slot = pool.allocate(nslots: nslots, stride: size >= 4096 ? 2 : 1, offsetSlots: offsetSlots,
+                                               maxSlots: maxSlots, original: orig) else {
+                    out.slotChecksum = (out.slotChecksum ^ UInt64.max) &* 0x100_0000_01b3
+                    out.full &+= 1
+                    continue
+                }
+                out.slotChecksum = (out.slotChecksum ^ UInt64(slot)) &* 0x100_0000_01b3
+                live[liveCount] = (Int32(slot), Int32(nslots), Int32(size), direction)
+                liveCount &+= 1
+            } else {
+                let k = Int(rng.next() % UInt64(liveCount))
+                let m = live[k]
+                liveCount &-= 1
+                live[k] = live[liveCount]
+                if m.direction != 0 && pool.originalAddress(ofSlot: Int(m.slot)) != IOTLB.invalidAddress {
+                    out.bytesCopied &+= UInt64(m.size)
+                }
+                pool.release(slot: Int(m.slot), nslots: Int(m.nslots))
+                out.unmaps &+= 1
+            }
+        }
+        return out
+    }
+
     /// The same run in the C reference.
     static func runReference(ops: Int, seed: UInt64, moveBytes: Bool) -> Outcome {
         var r = swiotlb_ref_result()
