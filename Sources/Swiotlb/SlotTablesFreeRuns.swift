@@ -131,6 +131,8 @@ extension SlotTables {
     /// free and ends inside the segment.
     @inline(__always)
     func fitMask(segment s: Int, nslots: Int) -> UInt128 {
+        // No free run is longer than a segment (and a shift by 128 would be one by 0).
+        guard nslots <= IOTLB.segmentSlots else { return 0 }
         let used = UInt128(usedBits[s &* 2 &+ 1]) &<< 64 | UInt128(usedBits[s &* 2])
         var fits = ~used
         var covered = 1

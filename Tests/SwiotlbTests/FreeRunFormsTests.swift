@@ -61,7 +61,7 @@ struct FreeRunFormsTests {
             let phase = step % 4000
             let target = nslabs * (phase < 2000 ? phase : 4000 - phase) / 2000
             if live.isEmpty || (pool.used < target ? rng.next() % 100 < 80 : rng.next() % 100 < 20) {
-                let size = [512, 1500, 2048, 4096, 8192, 65536, 262_144][Int(rng.next() % 7)]
+                let size = [512, 1500, 2048, 4096, 8192, 65536, 262_144, 262_145, 524_288, 600_000][Int(rng.next() % 10)]
                 let nslots = (size + 2047) >> 11
                 let stride = size >= 4096 ? 2 : 1
                 let maxSlots: UInt64 = [UInt64(1) << 21, 32, 64][Int(rng.next() % 3)]
