@@ -4,7 +4,8 @@ import Benchmark
 /// Each iteration is one million operations; the Swift runs first check that they chose the
 /// reference's slots. "allocator" is `SlotPool` itself, the counterpart of the reference's
 /// `pool_alloc`/`pool_free`; "map/unmap" is the whole `SoftwareIOTLB` call a replay makes (device
-/// checks, pool choice, bounce bookkeeping around the same allocator).
+/// checks, pool choice, bounce bookkeeping around the same allocator); "workload alone" is the
+/// random draws and the live-mapping table without an allocator, the floor under all of them.
 func allocatorBenchmarks() {
     let ops = 1_000_000
     let seed: UInt64 = 0x5107_2026
@@ -16,6 +17,9 @@ func allocatorBenchmarks() {
         precondition(got == expected, "SlotPool chose other slots than the C reference: \(got) vs \(expected)")
         benchmark.startMeasurement()
         blackHole(AllocatorWorkload.runPool(ops: ops, seed: seed))
+    }
+    Benchmark("allocator 1M ops, workload alone", configuration: config) { _ in
+        blackHole(AllocatorWorkload.runHarness(ops: ops, seed: seed))
     }
     for moveBytes in [false, true] {
         let suffix = moveBytes ? " moving bytes" : ""

@@ -17,6 +17,9 @@ struct AllocatorWorkload {
     /// A live mapping, as small as the C reference's (the live table is read at random).
     struct Mapping { var tlb: UInt64; var id: UInt32; var size: UInt32; var direction: DMADirection }
 
+    /// A live mapping of the runs on `SlotPool` directly.
+    typealias SlotMapping = (slot: Int32, nslots: Int32, size: Int32, direction: Int32)
+
     /// What the run did, in the C reference's terms.
     struct Outcome: Equatable { var maps: UInt64; var unmaps: UInt64; var full: UInt64; var slotChecksum: UInt64; var bytesCopied: UInt64 }
 
@@ -42,20 +45,17 @@ struct AllocatorWorkload {
         tlb.copiesData = moveBytes
         let device = DMADevice(segmentBoundaryMask: 0xffff_ffff)
         let attributes: DMAAttributes = [.skipCPUSync, .noWarn]
-        let sizes = Self.sizes, directions = Self.directions
-        var rng = SplitMix64(state: seed)
+        let directions = Self.directions
+        var draws = Draws(seed: seed)
         // Every mapping holds a slot, so at most nslabs are live.
         let live = UnsafeMutablePointer<Mapping>.allocate(capacity: nslabs)
         defer { live.deallocate() }
         var liveCount = 0
         var out = Outcome(maps: 0, unmaps: 0, full: 0, slotChecksum: 0xcbf2_9ce4_8422_2325, bytesCopied: 0)
         for op in 0..<ops {
-            let r = rng.next()
-            let wantMap = tlb.pools[0].used < nslabs / 2 ? r % 100 < 75 : r % 100 < 25
-            if liveCount == 0 || wantMap {
-                let size = sizes[Int(rng.next() % 6)]
-                let direction = directions[Int(rng.next() % 3)]
-                let orig = originBase + ((rng.next() % (originSpan - 65536)) & ~63)
+            if draws.nextIsMap(used: tlb.pools[0].used, liveCount: liveCount) {
+                let (size, d, orig) = draws.mapArguments()
+                let direction = directions[d]
                 out.maps &+= 1
                 if trace != nil {
                     trace! += "map id=m\(op) orig=0x\(String(orig, radix: 16)) size=\(size) dir=\(direction.rawValue) attrs=skip_cpu_sync\n"
@@ -72,7 +72,7 @@ struct AllocatorWorkload {
                     out.full &+= 1
                 }
             } else {
-                let k = Int(rng.next() % UInt64(liveCount))
+                let k = draws.victim(liveCount: liveCount)
                 let m = live[k]
                 liveCount &-= 1
                 live[k] = live[liveCount]
@@ -94,19 +94,15 @@ struct AllocatorWorkload {
         // The PCI device's 4 GiB segment boundary seen from the pool, as map computes it.
         let offsetSlots = ((start & 0xffff_ffff) + UInt64(IOTLB.slotSize - 1)) >> UInt64(IOTLB.shift)
         let maxSlots: UInt64 = 1 << UInt64(32 - IOTLB.shift)
-        let sizes = Self.sizes
-        var rng = SplitMix64(state: seed)
-        let live = UnsafeMutablePointer<(slot: Int32, nslots: Int32, size: Int32, direction: Int32)>.allocate(capacity: nslabs)
+        var draws = Draws(seed: seed)
+        let live = UnsafeMutablePointer<SlotMapping>.allocate(capacity: nslabs)
         defer { live.deallocate() }
         var liveCount = 0
         var out = Outcome(maps: 0, unmaps: 0, full: 0, slotChecksum: 0xcbf2_9ce4_8422_2325, bytesCopied: 0)
         for _ in 0..<ops {
-            let r = rng.next()
-            let wantMap = pool.used < nslabs / 2 ? r % 100 < 75 : r % 100 < 25
-            if liveCount == 0 || wantMap {
-                let size = sizes[Int(rng.next() % 6)]
-                let direction = Int32(truncatingIfNeeded: rng.next() % 3)
-                let orig = originBase + ((rng.next() % (originSpan - 65536)) & ~63)
+            if draws.nextIsMap(used: pool.used, liveCount: liveCount) {
+                let (size, d, orig) = draws.mapArguments()
+                let direction = Int32(truncatingIfNeeded: d)
                 let nslots = (size + IOTLB.slotSize - 1) >> IOTLB.shift
                 out.maps &+= 1
                 guard let slot = pool.allocate(nslots: nslots, stride: size >= 4096 ? 2 : 1, offsetSlots: offsetSlots,
@@ -119,7 +115,7 @@ struct AllocatorWorkload {
                 live[liveCount] = (Int32(slot), Int32(nslots), Int32(size), direction)
                 liveCount &+= 1
             } else {
-                let k = Int(rng.next() % UInt64(liveCount))
+                let k = draws.victim(liveCount: liveCount)
                 let m = live[k]
                 liveCount &-= 1
                 live[k] = live[liveCount]
@@ -133,12 +129,82 @@ struct AllocatorWorkload {
         return out
     }
 
+    /// The workload's own cost: the same random draws and live-mapping table as ``runPool``, with
+    /// a stand-in that hands out slots by counting instead of searching (no slot tables). What the
+    /// allocator benchmarks take beyond this is the allocator's.
+    static func runHarness(ops: Int, seed: UInt64) -> Outcome {
+        var draws = Draws(seed: seed)
+        let live = UnsafeMutablePointer<SlotMapping>.allocate(capacity: nslabs)
+        defer { live.deallocate() }
+        var liveCount = 0, used = 0, next = 0
+        var out = Outcome(maps: 0, unmaps: 0, full: 0, slotChecksum: 0xcbf2_9ce4_8422_2325, bytesCopied: 0)
+        for _ in 0..<ops {
+            if draws.nextIsMap(used: used, liveCount: liveCount) {
+                let (size, d, orig) = draws.mapArguments()
+                let direction = Int32(truncatingIfNeeded: d)
+                let nslots = (size + IOTLB.slotSize - 1) >> IOTLB.shift
+                out.maps &+= 1
+                if used &+ nslots > nslabs {
+                    out.full &+= 1
+                    continue
+                }
+                let slot = next
+                next = (next &+ nslots) & (nslabs - 1)
+                used &+= nslots
+                out.slotChecksum = (out.slotChecksum ^ UInt64(slot) ^ orig) &* 0x100_0000_01b3
+                live[liveCount] = (Int32(slot), Int32(nslots), Int32(size), direction)
+                liveCount &+= 1
+            } else {
+                let k = draws.victim(liveCount: liveCount)
+                let m = live[k]
+                liveCount &-= 1
+                live[k] = live[liveCount]
+                if m.direction != 0 { out.bytesCopied &+= UInt64(m.size) }
+                used &-= Int(m.nslots)
+                out.unmaps &+= 1
+            }
+        }
+        return out
+    }
+
     /// The same run in the C reference.
     static func runReference(ops: Int, seed: UInt64, moveBytes: Bool) -> Outcome {
         var r = swiotlb_ref_result()
         precondition(swiotlb_ref_run(UInt64(ops), seed, Int32(nslabs), start, moveBytes ? 1 : 0, &r) == 0, "C reference: out of memory")
         return Outcome(maps: r.maps, unmaps: r.unmaps, full: r.full, slotChecksum: r.slot_checksum, bytesCopied: r.bytes_copied)
     }
+}
+
+/// The workload's random choices, drawn from SplitMix64 in the C reference's order: one number
+/// deciding map or unmap, then three for a map's size, direction and original address, or one
+/// for the live mapping an unmap takes.
+struct Draws {
+    private var rng: SplitMix64
+    private let sizes = AllocatorWorkload.sizes
+
+    init(seed: UInt64) { rng = SplitMix64(state: seed) }
+
+    /// Whether the next operation maps: with probability 0.75 while fewer than half the slots are
+    /// used, else 0.25; always when nothing is live.
+    @inline(__always)
+    mutating func nextIsMap(used: Int, liveCount: Int) -> Bool {
+        let r = rng.next()
+        return liveCount == 0 || (used < AllocatorWorkload.nslabs / 2 ? r % 100 < 75 : r % 100 < 25)
+    }
+
+    /// A map's size in bytes, its direction (an index into `AllocatorWorkload.directions`) and
+    /// its 64-byte-aligned original address.
+    @inline(__always)
+    mutating func mapArguments() -> (size: Int, direction: Int, original: UInt64) {
+        let size = sizes[Int(rng.next() % 6)]
+        let direction = Int(rng.next() % 3)
+        let orig = AllocatorWorkload.originBase + ((rng.next() % (AllocatorWorkload.originSpan - 65536)) & ~63)
+        return (size, direction, orig)
+    }
+
+    /// The index of the live mapping to unmap.
+    @inline(__always)
+    mutating func victim(liveCount: Int) -> Int { Int(rng.next() % UInt64(liveCount)) }
 }
 
 /// SplitMix64, as the C reference steps it.
