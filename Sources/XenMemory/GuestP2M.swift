@@ -248,14 +248,16 @@ public struct GuestP2M: Sendable, Equatable {
         }
     }
 
-    /// `xen_alloc_p2m_entry`: give the leaf holding `pfn` a private page.
+    /// `xen_alloc_p2m_entry`: give the leaf holding `pfn` a private page; a pfn at or past the
+    /// hint raises it to the end of its leaf, `ALIGN(pfn + 1, P2M_PER_PAGE)` (the rule since the
+    /// 2020 fix that v5.11 and 6.1 carry; before it the hint was the pfn itself).
     mutating func allocatePrivateLeaf(for pfn: PFN) {
         let leaf = pfn.rawValue / Self.entriesPerLeaf
         guard sharedLeaves.value(at: leaf) != nil else { return }
         generation &+= 1
         sharedLeaves.remove(start: leaf, count: 1)
         generation &+= 1
-        if pfn.rawValue > lastPfnHint { lastPfnHint = pfn.rawValue }
+        if pfn.rawValue >= lastPfnHint { lastPfnHint = (leaf + 1) * Self.entriesPerLeaf }
     }
 
     /// `set_phys_range_identity(s, e)`: IDENTITY_FRAME(pfn) for pfn in `[s, min(e, xen_p2m_size))`;

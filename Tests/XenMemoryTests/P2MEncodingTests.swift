@@ -103,6 +103,22 @@ struct P2MEncodingTests {
         #expect(p2m.pfnToMFNWord(PFN(1100)) == .invalid)
     }
 
+    @Test("a leaf allocated at or past the last-pfn hint raises it to ALIGN(pfn + 1, 512)")
+    func lastPfnHintRaisedToLeafEnd() throws {
+        var p2m = fourLeafP2M()
+        p2m.rebuild(hotplugLimitPages: 0)
+        // xen_rebuild_p2m_list: xen_p2m_last_pfn = xen_max_p2m_pfn.
+        #expect(p2m.lastPfnHint == 2048)
+        // A private leaf below the hint leaves it alone.
+        try p2m.setPhysToMachine(PFN(600), .machine(MFN(0x5000)))
+        #expect(p2m.lastPfnHint == 2048)
+        // pfn 2048 is at the hint: the hint becomes the end of its leaf, not the pfn.
+        try p2m.setPhysToMachine(PFN(2048), .machine(MFN(0x6000)))
+        #expect(p2m.lastPfnHint == 2560)
+        try p2m.setPhysToMachine(PFN(0x1_0005), .machine(MFN(0x7000)))
+        #expect(p2m.lastPfnHint == 0x1_0200)
+    }
+
     @Test("above xen_p2m_size only INVALID is accepted; anything else is the kernel's BUG")
     func setBeyondSize() {
         var p2m = GuestP2M(initialList: [], nrPages: 512)
