@@ -16,6 +16,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "SwiotlbReference", cSettings: [.unsafeFlags(["-O2"])]),
+        .executableTarget(name: "ReplayReference", dependencies: ["SwiotlbReference"], cSettings: [.unsafeFlags(["-O2"])]),
         .executableTarget(
             name: "XenPVBenchmarks",
             dependencies: [

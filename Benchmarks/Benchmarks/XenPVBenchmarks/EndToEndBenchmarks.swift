@@ -1,4 +1,5 @@
 import Benchmark
+import Foundation
 import XenDumps
 import XenLive
 import XenMemory
@@ -12,6 +13,19 @@ func endToEndBenchmarks() {
     Benchmark("xenpv swiotlb replay, 1M-op trace", configuration: config) { (_: Benchmark, trace: String) in
         Inputs.run(["swiotlb", "replay", trace])
     } setup: { () -> String in Inputs.trace1M }
+
+    // The yardstick for replay: a plain fgets/strtok parser over the same allocator, run
+    // as its own process like xenpv. It must write exactly what xenpv writes.
+    Benchmark("replay 1M-op trace, C reference (fgets/strtok)", configuration: config) { (_: Benchmark, trace: String) in
+        Inputs.run([trace], executable: Inputs.replayReference)
+    } setup: { () -> String in
+        let trace = Inputs.trace1M
+        let ours = Inputs.scratch + "/replay-xenpv.txt", reference = Inputs.scratch + "/replay-c.txt"
+        Inputs.run(["swiotlb", "replay", trace], output: ours)
+        Inputs.run([trace], executable: Inputs.replayReference, output: reference)
+        precondition(FileManager.default.contentsEqual(atPath: ours, andPath: reference), "the C reference's output differs from xenpv's")
+        return trace
+    }
 
     Benchmark("xenpv import, 64 GiB dom0 dump-p2m (737 MB)", configuration: config) { (_: Benchmark, dump: String) in
         Inputs.run(["import", dump])

@@ -17,6 +17,13 @@ enum Inputs {
         return path
     }
 
+    /// The C reference replayer (`Sources/ReplayReference`), which Scripts/benchmarks builds first.
+    static var replayReference: String {
+        let path = root + "/Benchmarks/.build/release/ReplayReference"
+        precondition(FileManager.default.isExecutableFile(atPath: path), "\(path) is missing: run ./Scripts/benchmarks, which builds it first")
+        return path
+    }
+
     /// A scratch folder for generated inputs.
     static let scratch: String = {
         let dir = NSTemporaryDirectory() + "xenpv-benchmarks"
@@ -70,15 +77,17 @@ enum Inputs {
         file("trace-1m.txt") { f in fputs(AllocatorWorkload.trace(ops: 1_000_000, seed: 0x5107_2026), f) }
     }
 
-    /// Runs the xenpv binary with `arguments`, output discarded; fails loudly on a non-zero exit.
-    static func run(_ arguments: [String]) {
+    /// Runs `executable` (the xenpv binary by default) with `arguments`, its output written to
+    /// `output` (discarded by default); fails loudly on a non-zero exit.
+    static func run(_ arguments: [String], executable: String = xenpv, output: String = "/dev/null") {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: xenpv)
+        p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments
-        p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        if output != "/dev/null" { FileManager.default.createFile(atPath: output, contents: nil) }
+        p.standardOutput = FileHandle(forWritingAtPath: output)
         p.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try! p.run()
         p.waitUntilExit()
-        precondition(p.terminationStatus == 0, "xenpv \(arguments.joined(separator: " ")) exited \(p.terminationStatus)")
+        precondition(p.terminationStatus == 0, "\(executable) \(arguments.joined(separator: " ")) exited \(p.terminationStatus)")
     }
 }

@@ -1,9 +1,8 @@
 #include "swiotlb_reference.h"
+#include "swiotlb_pool.h"
 #include <stdlib.h>
 #include <string.h>
 
-#define SLOT_SHIFT 11
-#define SEGMENT 128
 #define ORIG_BASE 0x100000000ULL
 #define ORIG_SPAN (256ULL << 20)
 
@@ -13,64 +12,6 @@ static uint64_t splitmix64(uint64_t *state)
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
-}
-
-struct pool {
-    unsigned int *list;
-    uint64_t *orig;
-    int nslabs, index, used;
-    uint64_t offset_slots, max_slots;
-};
-
-/* v5.11 swiotlb_tbl_map_single's search and take; -1 when full. */
-static int pool_alloc(struct pool *p, int nslots, int stride)
-{
-    int index, wrap, i, count;
-
-    if (nslots > p->nslabs - p->used)
-        return -1;
-    index = (p->index + stride - 1) / stride * stride;
-    if (index >= p->nslabs)
-        index = 0;
-    wrap = index;
-    do {
-        while (((p->offset_slots + index) & (p->max_slots - 1)) + nslots > p->max_slots) {
-            index += stride;
-            if (index >= p->nslabs)
-                index = 0;
-            if (index == wrap)
-                return -1;
-        }
-        if (p->list[index] >= (unsigned int)nslots) {
-            count = 0;
-            for (i = index; i < index + nslots; i++)
-                p->list[i] = 0;
-            for (i = index - 1; i >= 0 && (i & (SEGMENT - 1)) != SEGMENT - 1 && p->list[i]; i--)
-                p->list[i] = ++count;
-            p->index = index + nslots < p->nslabs ? index + nslots : 0;
-            p->used += nslots;
-            return index;
-        }
-        index += stride;
-        if (index >= p->nslabs)
-            index = 0;
-    } while (index != wrap);
-    return -1;
-}
-
-/* v5.11 swiotlb_tbl_unmap_single's release with merging. */
-static void pool_free(struct pool *p, int index, int nslots)
-{
-    int i, segment_end = (index + SEGMENT) & ~(SEGMENT - 1);
-    unsigned int count = index + nslots < segment_end ? p->list[index + nslots] : 0;
-
-    for (i = index + nslots - 1; i >= index; i--) {
-        p->list[i] = ++count;
-        p->orig[i] = ~0ULL;
-    }
-    for (i = index - 1; i >= 0 && (i & (SEGMENT - 1)) != SEGMENT - 1 && p->list[i]; i--)
-        p->list[i] = ++count;
-    p->used -= nslots;
 }
 
 struct mapping { int slot, nslots, size, dir; uint64_t orig; };
@@ -86,23 +27,14 @@ int swiotlb_ref_run(uint64_t ops, uint64_t seed, int nslabs, uint64_t start, int
     int nlive = 0, i, rc = -1;
 
     memset(out, 0, sizeof(*out));
-    p.nslabs = nslabs;
-    p.list = malloc(sizeof(*p.list) * nslabs);
-    p.orig = malloc(sizeof(*p.orig) * nslabs);
     live = malloc(sizeof(*live) * nslabs);
     if (move_bytes) {
         pool_bytes = calloc(1, (size_t)nslabs << SLOT_SHIFT);
         orig_bytes = calloc(1, ORIG_SPAN);
     }
-    if (!p.list || !p.orig || !live || (move_bytes && (!pool_bytes || !orig_bytes)))
+    /* The PCI device's default segment boundary: 4 GiB. */
+    if (pool_init(&p, nslabs, start, 0xffffffffULL) || !live || (move_bytes && (!pool_bytes || !orig_bytes)))
         goto out;
-    for (i = 0; i < nslabs; i++) {
-        p.list[i] = SEGMENT - (i & (SEGMENT - 1));
-        p.orig[i] = ~0ULL;
-    }
-    /* The default segment boundary (4 GiB) seen from the pool's DMA address. */
-    p.offset_slots = ((start & 0xffffffffULL) + (1 << SLOT_SHIFT) - 1) >> SLOT_SHIFT;
-    p.max_slots = 1ULL << (32 - SLOT_SHIFT);
 
     for (op = 0; op < ops; op++) {
         uint64_t r = splitmix64(&rng);
@@ -139,8 +71,7 @@ int swiotlb_ref_run(uint64_t ops, uint64_t seed, int nslabs, uint64_t start, int
     out->slot_checksum = h;
     rc = 0;
 out:
-    free(p.list);
-    free(p.orig);
+    pool_destroy(&p);
     free(live);
     free(pool_bytes);
     free(orig_bytes);

@@ -1,5 +1,5 @@
-/* A plain C model of Linux v5.11's swiotlb slot allocator and the issue-10 workload, the
- * yardstick the Swift allocator is measured against (same machine, same run, same choices). */
+/* A plain C model of Linux v5.11's swiotlb slot allocator, the issue-10 workload and a trace
+ * replayer: the yardsticks xenpv is measured against (same machine, same run, same choices). */
 #ifndef SWIOTLB_REFERENCE_H
 #define SWIOTLB_REFERENCE_H
 #include <stdint.h>
@@ -17,5 +17,12 @@ struct swiotlb_ref_result {
  * memory could not be allocated. */
 int swiotlb_ref_run(uint64_t ops, uint64_t seed, int nslabs, uint64_t start, int move_bytes,
                     struct swiotlb_ref_result *out);
+
+/* Replays a one-pool trace of `pool`, `map` and `unmap` lines (docs/trace-format.md, v5.11)
+ * through a plain fgets/strtok parser and the same allocator, writing what `xenpv swiotlb
+ * replay` writes (a result line per map or unmap, then the final and checksum lines) to
+ * `output_path`. Returns the number of maps and unmaps, or -1 on a file it cannot open or a line
+ * it does not replay (named on stderr). */
+long swiotlb_ref_replay(const char *trace_path, const char *output_path);
 
 #endif
