@@ -47,13 +47,11 @@ struct AllocatorWorkload {
         let attributes: DMAAttributes = [.skipCPUSync, .noWarn]
         let directions = Self.directions
         var draws = Draws(seed: seed)
-        // Every mapping holds a slot, so at most nslabs are live.
-        let live = UnsafeMutablePointer<Mapping>.allocate(capacity: nslabs)
+        var live = LiveMappings<Mapping>()
         defer { live.deallocate() }
-        var liveCount = 0
         var out = Outcome(maps: 0, unmaps: 0, full: 0, slotChecksum: 0xcbf2_9ce4_8422_2325, bytesCopied: 0)
         for op in 0..<ops {
-            if draws.nextIsMap(used: tlb.pools[0].used, liveCount: liveCount) {
+            if draws.nextIsMap(used: tlb.pools[0].used, liveCount: live.count) {
                 let (size, d, orig) = draws.mapArguments()
                 let direction = directions[d]
                 out.maps &+= 1
@@ -65,17 +63,13 @@ struct AllocatorWorkload {
                 switch result {
                 case .success(let m):
                     out.slotChecksum = (out.slotChecksum ^ UInt64(m.slot)) &* 0x100_0000_01b3
-                    live[liveCount] = Mapping(tlb: m.address, id: UInt32(truncatingIfNeeded: op), size: UInt32(size), direction: direction)
-                    liveCount &+= 1
+                    live.append(Mapping(tlb: m.address, id: UInt32(truncatingIfNeeded: op), size: UInt32(size), direction: direction))
                 case .failure:
                     out.slotChecksum = (out.slotChecksum ^ UInt64.max) &* 0x100_0000_01b3
                     out.full &+= 1
                 }
             } else {
-                let k = draws.victim(liveCount: liveCount)
-                let m = live[k]
-                liveCount &-= 1
-                live[k] = live[liveCount]
+                let m = live.removeOne(drawnBy: &draws)
                 if trace != nil { trace! += "unmap id=m\(m.id)\n" }
                 let size = Int(m.size)
                 if m.direction != .toDevice { out.bytesCopied &+= UInt64(size) }
@@ -90,77 +84,41 @@ struct AllocatorWorkload {
     /// `pool_free`: slots found and taken, original addresses recorded, slots given back; no
     /// device checks, messages or bounce bookkeeping around them (``play`` has those).
     static func runPool(ops: Int, seed: UInt64) -> Outcome {
-        var pool = SlotPool(start: start, nslabs: nslabs)
-        // The PCI device's 4 GiB segment boundary seen from the pool, as map computes it.
-        let offsetSlots = ((start & 0xffff_ffff) + UInt64(IOTLB.slotSize - 1)) >> UInt64(IOTLB.shift)
-        let maxSlots: UInt64 = 1 << UInt64(32 - IOTLB.shift)
-        var draws = Draws(seed: seed)
-        let live = UnsafeMutablePointer<SlotMapping>.allocate(capacity: nslabs)
-        defer { live.deallocate() }
-        var liveCount = 0
-        var out = Outcome(maps: 0, unmaps: 0, full: 0, slotChecksum: 0xcbf2_9ce4_8422_2325, bytesCopied: 0)
-        for _ in 0..<ops {
-            if draws.nextIsMap(used: pool.used, liveCount: liveCount) {
-                let (size, d, orig) = draws.mapArguments()
-                let direction = Int32(truncatingIfNeeded: d)
-                let nslots = (size + IOTLB.slotSize - 1) >> IOTLB.shift
-                out.maps &+= 1
-                guard let slot = pool.allocate(nslots: nslots, stride: size >= 4096 ? 2 : 1, offsetSlots: offsetSlots,
-                                               maxSlots: maxSlots, original: orig) else {
-                    out.slotChecksum = (out.slotChecksum ^ UInt64.max) &* 0x100_0000_01b3
-                    out.full &+= 1
-                    continue
-                }
-                out.slotChecksum = (out.slotChecksum ^ UInt64(slot)) &* 0x100_0000_01b3
-                live[liveCount] = (Int32(slot), Int32(nslots), Int32(size), direction)
-                liveCount &+= 1
-            } else {
-                let k = draws.victim(liveCount: liveCount)
-                let m = live[k]
-                liveCount &-= 1
-                live[k] = live[liveCount]
-                if m.direction != 0 && pool.originalAddress(ofSlot: Int(m.slot)) != IOTLB.invalidAddress {
-                    out.bytesCopied &+= UInt64(m.size)
-                }
-                pool.release(slot: Int(m.slot), nslots: Int(m.nslots))
-                out.unmaps &+= 1
-            }
-        }
-        return out
+        var pool = PoolSlots()
+        return runSlots(ops: ops, seed: seed, on: &pool)
     }
 
     /// The workload's own cost: the same random draws and live-mapping table as ``runPool``, with
     /// a stand-in that hands out slots by counting instead of searching (no slot tables). What the
     /// allocator benchmarks take beyond this is the allocator's.
     static func runHarness(ops: Int, seed: UInt64) -> Outcome {
+        var counter = CountingSlots()
+        return runSlots(ops: ops, seed: seed, on: &counter)
+    }
+
+    /// The workload on a bare slot allocator: draws, the live table and the outcome.
+    @inline(__always)
+    static func runSlots(ops: Int, seed: UInt64, on slots: inout some WorkloadSlots) -> Outcome {
         var draws = Draws(seed: seed)
-        let live = UnsafeMutablePointer<SlotMapping>.allocate(capacity: nslabs)
+        var live = LiveMappings<SlotMapping>()
         defer { live.deallocate() }
-        var liveCount = 0, used = 0, next = 0
         var out = Outcome(maps: 0, unmaps: 0, full: 0, slotChecksum: 0xcbf2_9ce4_8422_2325, bytesCopied: 0)
         for _ in 0..<ops {
-            if draws.nextIsMap(used: used, liveCount: liveCount) {
+            if draws.nextIsMap(used: slots.used, liveCount: live.count) {
                 let (size, d, orig) = draws.mapArguments()
-                let direction = Int32(truncatingIfNeeded: d)
                 let nslots = (size + IOTLB.slotSize - 1) >> IOTLB.shift
                 out.maps &+= 1
-                if used &+ nslots > nslabs {
+                guard let slot = slots.take(nslots: nslots, stride: size >= 4096 ? 2 : 1, original: orig) else {
+                    out.slotChecksum = (out.slotChecksum ^ UInt64.max) &* 0x100_0000_01b3
                     out.full &+= 1
                     continue
                 }
-                let slot = next
-                next = (next &+ nslots) & (nslabs - 1)
-                used &+= nslots
-                out.slotChecksum = (out.slotChecksum ^ UInt64(slot) ^ orig) &* 0x100_0000_01b3
-                live[liveCount] = (Int32(slot), Int32(nslots), Int32(size), direction)
-                liveCount &+= 1
+                out.slotChecksum = (out.slotChecksum ^ UInt64(slot)) &* 0x100_0000_01b3
+                live.append((Int32(slot), Int32(nslots), Int32(size), Int32(truncatingIfNeeded: d)))
             } else {
-                let k = draws.victim(liveCount: liveCount)
-                let m = live[k]
-                liveCount &-= 1
-                live[k] = live[liveCount]
-                if m.direction != 0 { out.bytesCopied &+= UInt64(m.size) }
-                used &-= Int(m.nslots)
+                let m = live.removeOne(drawnBy: &draws)
+                if m.direction != 0 && slots.isMapped(slot: Int(m.slot)) { out.bytesCopied &+= UInt64(m.size) }
+                slots.give(slot: Int(m.slot), nslots: Int(m.nslots))
                 out.unmaps &+= 1
             }
         }
@@ -202,7 +160,7 @@ struct Draws {
         return (size, direction, orig)
     }
 
-    /// The index of the live mapping to unmap.
+    /// The index of the live mapping to unmap, of `liveCount`.
     @inline(__always)
     mutating func victim(liveCount: Int) -> Int { Int(rng.next() % UInt64(liveCount)) }
 }
@@ -216,5 +174,86 @@ struct SplitMix64 {
         z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
         z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
         return z ^ (z >> 31)
+    }
+}
+
+/// A bare slot allocator the workload can run on.
+protocol WorkloadSlots {
+    /// Slots in use.
+    var used: Int { get }
+    /// Takes `nslots` slots for a mapping of `original`; the first slot, or nil when full.
+    mutating func take(nslots: Int, stride: Int, original: UInt64) -> Int?
+    /// Whether `slot` holds an original address (an unmap copies back only then).
+    func isMapped(slot: Int) -> Bool
+    /// Gives back `nslots` slots from `slot`.
+    mutating func give(slot: Int, nslots: Int)
+}
+
+/// xenpv's `SlotPool` as the workload's pool, behind the PCI device's 4 GiB segment boundary.
+struct PoolSlots: WorkloadSlots {
+    private var pool = SlotPool(start: AllocatorWorkload.start, nslabs: AllocatorWorkload.nslabs)
+    private let offsetSlots = ((AllocatorWorkload.start & 0xffff_ffff) + UInt64(IOTLB.slotSize - 1)) >> UInt64(IOTLB.shift)
+    private let maxSlots: UInt64 = 1 << UInt64(32 - IOTLB.shift)
+
+    var used: Int { pool.used }
+
+    @inline(__always)
+    mutating func take(nslots: Int, stride: Int, original: UInt64) -> Int? {
+        pool.allocate(nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots, original: original)
+    }
+
+    @inline(__always)
+    func isMapped(slot: Int) -> Bool { pool.originalAddress(ofSlot: slot) != IOTLB.invalidAddress }
+
+    @inline(__always)
+    mutating func give(slot: Int, nslots: Int) { pool.release(slot: slot, nslots: nslots) }
+}
+
+/// A stand-in that hands out slots by counting round the pool: the workload's floor.
+struct CountingSlots: WorkloadSlots {
+    private(set) var used = 0
+    private var next = 0
+
+    @inline(__always)
+    mutating func take(nslots: Int, stride: Int, original: UInt64) -> Int? {
+        if used &+ nslots > AllocatorWorkload.nslabs { return nil }
+        let slot = next
+        next = (next &+ nslots) & (AllocatorWorkload.nslabs &- 1)
+        used &+= nslots
+        return slot
+    }
+
+    @inline(__always)
+    func isMapped(slot: Int) -> Bool { true }
+
+    @inline(__always)
+    mutating func give(slot: Int, nslots: Int) { used &-= nslots }
+}
+
+/// A run's live mappings in a fixed buffer (every mapping holds a slot, so at most a pool's
+/// worth): an unmap takes one at random and moves the last into its place, as the C reference
+/// does.
+struct LiveMappings<Element> {
+    private let base = UnsafeMutablePointer<Element>.allocate(capacity: AllocatorWorkload.nslabs)
+    /// Mappings held.
+    private(set) var count = 0
+
+    /// Frees the buffer.
+    func deallocate() { base.deallocate() }
+
+    @inline(__always)
+    mutating func append(_ m: Element) {
+        base[count] = m
+        count &+= 1
+    }
+
+    /// Removes and returns the mapping the next draw picks.
+    @inline(__always)
+    mutating func removeOne(drawnBy draws: inout Draws) -> Element {
+        let k = draws.victim(liveCount: count)
+        let m = base[k]
+        count &-= 1
+        base[k] = base[count]
+        return m
     }
 }

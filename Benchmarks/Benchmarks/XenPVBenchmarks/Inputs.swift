@@ -83,7 +83,9 @@ enum Inputs {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments
-        if output != "/dev/null" { FileManager.default.createFile(atPath: output, contents: nil) }
+        if output != "/dev/null" {
+            precondition(FileManager.default.createFile(atPath: output, contents: nil), "cannot write \(output)")
+        }
         p.standardOutput = FileHandle(forWritingAtPath: output)
         p.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try! p.run()
