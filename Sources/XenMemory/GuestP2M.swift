@@ -187,13 +187,8 @@ public struct GuestP2M: Sendable, Equatable {
         let s = start.rawValue
         let end = min(s &+ count, p2mSize)
         guard s < end else { return }
-        for leafRun in sharedLeaves.extents(start: s / Self.entriesPerLeaf,
-                                             count: (end - 1) / Self.entriesPerLeaf - s / Self.entriesPerLeaf + 1) {
-            for leaf in leafRun.start..<leafRun.end {
-                allocatePrivateLeaf(for: PFN(max(leaf * Self.entriesPerLeaf, s)))
-            }
-        }
-        entries.set(start: s, count: end - s, to: .machine(base: base))
+        // Inside the list a range of machine frames is always accepted.
+        try? setRange(start, count: end - s, to: .machine(base: base))
     }
 
     /// `pfn_to_mfn` of `count` pfns from `start`, read run by run.
@@ -228,13 +223,14 @@ public struct GuestP2M: Sendable, Equatable {
         }
         let end = min(e, p2mSize)
         guard s < end else { return }
-        // Any shared leaf in the range whose value would change becomes private.
+        // Any shared leaf in the range whose value would change becomes private, allocated for
+        // the first pfn written in it (the pfn that raises the last-pfn hint).
         for leafRun in sharedLeaves.extents(start: s / Self.entriesPerLeaf,
                                              count: (end - 1) / Self.entriesPerLeaf - s / Self.entriesPerLeaf + 1) {
             for leaf in leafRun.start..<leafRun.end {
                 let ls = max(leaf * Self.entriesPerLeaf, s), le = min((leaf + 1) * Self.entriesPerLeaf, end)
                 if !leafAlreadyHolds(value.advanced(by: ls - s), from: ls, to: le, backing: leafRun.value) {
-                    allocatePrivateLeaf(for: PFN(leaf * Self.entriesPerLeaf))
+                    allocatePrivateLeaf(for: PFN(ls))
                 }
             }
         }

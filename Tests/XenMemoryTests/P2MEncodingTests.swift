@@ -119,6 +119,24 @@ struct P2MEncodingTests {
         #expect(p2m.lastPfnHint == 0x1_0200)
     }
 
+    @Test("a range raises the hint for the first pfn it writes in a leaf, not for the leaf's start")
+    func lastPfnHintFromRangeStart() throws {
+        var p2m = fourLeafP2M()
+        // A max_pfn inside a leaf, as on the captured dom0 (0x30061).
+        p2m.maxP2MPfn = 2100
+        p2m.rebuild(hotplugLimitPages: 0)
+        #expect(p2m.lastPfnHint == 2100)
+        // Leaf 4 (2048-2559) starts below the hint; the range's first pfn there, 2200, is past it.
+        try p2m.setRange(PFN(2200), count: 10, to: .machine(base: 0x8000))
+        #expect(p2m.lastPfnHint == 2560)
+        // The counted form is the same walk.
+        var q = fourLeafP2M()
+        q.maxP2MPfn = 2100
+        q.rebuild(hotplugLimitPages: 0)
+        q.setPhysToMachine(PFN(2200), count: 10, machineBase: 0x8000)
+        #expect(q == p2m)
+    }
+
     @Test("above xen_p2m_size only INVALID is accepted; anything else is the kernel's BUG")
     func setBeyondSize() {
         var p2m = GuestP2M(initialList: [], nrPages: 512)
