@@ -241,6 +241,7 @@ struct LiveMappings<Element> {
     /// Frees the buffer.
     func deallocate() { base.deallocate() }
 
+    /// Adds a mapping just made.
     @inline(__always)
     mutating func append(_ m: Element) {
         base[count] = m
