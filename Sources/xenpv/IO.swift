@@ -94,11 +94,6 @@ struct OutputBuffer {
         bytes.append(contentsOf: line.utf8)
         endLine()
     }
-    /// Adds a line that `write` appends as bytes (the replay's result lines).
-    mutating func append(_ write: (inout [UInt8]) -> Void) {
-        write(&bytes)
-        endLine()
-    }
     private mutating func endLine() {
         bytes.append(0x0a)
         if bytes.count > 1 << 16 { flush() }

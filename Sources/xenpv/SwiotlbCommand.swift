@@ -34,30 +34,33 @@ struct SwiotlbReplayCommand: ParsableCommand {
         let reader: LineReader
         do { reader = try LineReader(path: trace) } catch { throw CLIError("\(trace): \(error)") }
         var replayer = TraceReplayer(kernel: kernel, movesBytes: moveBytes)
-        var out = OutputBuffer()
+        var results = ReplayOutput()
         var number = 0
-        var failure: TraceError?
-        while failure == nil, let more = reader.withNextLine({ bytes -> Bool in
+        while let bytes = reader.nextBytes() {
             number += 1
             do throws(TraceError) {
-                if let r = try replayer.feed(bytes: bytes, line: number) { out.append(r.write) }
+                try replayer.feed(bytes: bytes, line: number, into: &results)
             } catch {
-                failure = error
+                write(&results)
+                StandardError.write(replayer.takeMessages().map(\.description))
+                StandardError.write(["\(trace == "-" ? "<stdin>" : trace):\(error.line): \(error.message): '\(error.token)'"])
+                throw ExitCode(1)
             }
-            return true
-        }), more {
-            let msgs = replayer.takeMessages()
-            if !msgs.isEmpty { out.flush(); StandardError.write(msgs.map(\.description)) }
+            let messages = replayer.takeMessages()
+            if !messages.isEmpty { write(&results); StandardError.write(messages.map(\.description)) }
+            if results.count >= 1 << 16 { write(&results) }
         }
-        if let error = failure {
-            out.flush()
-            StandardError.write(replayer.takeMessages().map(\.description))
-            StandardError.write(["\(trace == "-" ? "<stdin>" : trace):\(error.line): \(error.message): '\(error.token)'"])
-            throw ExitCode(1)
-        }
+        write(&results)
+        var out = OutputBuffer()
         for l in replayer.finish() { out.append(l) }
         if countBytes { out.append("bounced bytes=\(replayer.bytesBounced)") }
         out.flush()
+    }
+
+    /// Writes the result lines so far to standard output.
+    private func write(_ results: inout ReplayOutput) {
+        results.withBytes { writeAll(fd: 1, $0) }
+        results.removeAll()
     }
 }
 

@@ -1,0 +1,247 @@
+/// One trace line's fields as read from its bytes (see `docs/trace-format.md`): the id and the
+/// pool name as byte ranges of the line, numbers decoded, every rule the line alone decides
+/// checked. The replayer works on this directly, so a line costs no string.
+struct TraceLine {
+    /// The op word.
+    enum Kind { case pool, map, unmap, sync }
+
+    /// The op.
+    var kind: Kind
+    /// `id=`: its bytes in the line.
+    var id: Range<Int> = 0..<0
+    /// `orig=`.
+    var original: UInt64 = 0
+    /// `size=`.
+    var size = 0
+    /// `alloc=`, or `size` when absent.
+    var alloc = 0
+    /// `dir=`.
+    var direction: DMADirection = .none
+    /// `attrs=`.
+    var attributes: DMAAttributes = []
+    /// `seg_mask=`.
+    var segmentMask = UInt64.max
+    /// `dma_mask=`.
+    var dmaMask = UInt64.max
+    /// `target=`.
+    var target: SyncTarget = .cpu
+    /// `nslabs=`.
+    var nslabs = 0
+    /// `start=`.
+    var start: UInt64 = 0
+    /// `name=`: its bytes in the line.
+    var name: Range<Int>?
+}
+
+/// The byte-level reader of one trace line: tokens are separated by spaces, tabs or CRs, `#`
+/// starts a comment, every token after the op is `key=value`.
+struct TraceLineParser {
+    let b: UnsafeBufferPointer<UInt8>
+    let line: Int
+    private var i = 0
+
+    /// A reader of `bytes` (one line without its newline), numbered `line` in errors.
+    init(bytes: UnsafeBufferPointer<UInt8>, line: Int) {
+        self.b = bytes
+        self.line = line
+    }
+
+    /// The keys, by bit: id orig size alloc dir attrs seg_mask dma_mask target nslabs start name.
+    private enum Key {
+        static let id: UInt16 = 1 << 0, orig: UInt16 = 1 << 1, size: UInt16 = 1 << 2, alloc: UInt16 = 1 << 3
+        static let dir: UInt16 = 1 << 4, attrs: UInt16 = 1 << 5, segMask: UInt16 = 1 << 6, dmaMask: UInt16 = 1 << 7
+        static let target: UInt16 = 1 << 8, nslabs: UInt16 = 1 << 9, start: UInt16 = 1 << 10, name: UInt16 = 1 << 11
+    }
+
+    /// Space, tab, CR or `#`: one shift of a constant, the test the token loop makes per byte.
+    @inline(__always)
+    private static func endsToken(_ c: UInt8) -> Bool {
+        c <= 0x23 && (UInt64(0x9_0000_2200) >> UInt64(c)) & 1 != 0
+    }
+
+    /// Skips separators; false at the end of the line or a comment.
+    private mutating func skipSpaces() -> Bool {
+        while i < b.count {
+            let c = b[i]
+            if c == 0x23 { return false }
+            if !Self.endsToken(c) { return true }
+            i += 1
+        }
+        return false
+    }
+
+    private func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
+
+    private func equals(_ r: Range<Int>, _ lit: StaticString) -> Bool {
+        guard r.count == lit.utf8CodeUnitCount else { return false }
+        let p = lit.utf8Start
+        for k in 0..<r.count where b[r.lowerBound + k] != p[k] { return false }
+        return true
+    }
+
+    private func fail(_ r: Range<Int>, _ message: String) -> TraceError { TraceError(line: line, token: text(r), message: message) }
+
+    /// The key's bit, or 0 for an unknown key: chosen by length and first letter, then compared.
+    private func key(_ k: Range<Int>) -> UInt16 {
+        let first = b[k.lowerBound]
+        switch k.count {
+        case 2: return equals(k, "id") ? Key.id : 0
+        case 3: return equals(k, "dir") ? Key.dir : 0
+        case 4:
+            switch first {
+            case 0x6f: return equals(k, "orig") ? Key.orig : 0
+            case 0x73: return equals(k, "size") ? Key.size : 0
+            case 0x6e: return equals(k, "name") ? Key.name : 0
+            default: return 0
+            }
+        case 5:
+            switch first {
+            case 0x61: return equals(k, "alloc") ? Key.alloc : (equals(k, "attrs") ? Key.attrs : 0)
+            case 0x73: return equals(k, "start") ? Key.start : 0
+            default: return 0
+            }
+        case 6: return equals(k, "target") ? Key.target : (equals(k, "nslabs") ? Key.nslabs : 0)
+        case 8: return equals(k, "seg_mask") ? Key.segMask : (equals(k, "dma_mask") ? Key.dmaMask : 0)
+        default: return 0
+        }
+    }
+
+    private func hex(_ token: Range<Int>, _ v: Range<Int>) throws(TraceError) -> UInt64 {
+        guard v.count > 2, v.count <= 18, b[v.lowerBound] == 0x30, b[v.lowerBound + 1] | 0x20 == 0x78 else {
+            throw fail(token, "expected 0x-prefixed hex that fits in 64 bits")
+        }
+        var n: UInt64 = 0
+        for k in (v.lowerBound + 2)..<v.upperBound {
+            let c = b[k]
+            let d: UInt8
+            switch c {
+            case 0x30...0x39: d = c &- 0x30
+            case 0x61...0x66: d = c &- 0x57
+            case 0x41...0x46: d = c &- 0x37
+            default: throw fail(token, "expected 0x-prefixed hex that fits in 64 bits")
+            }
+            n = n << 4 | UInt64(d)
+        }
+        return n
+    }
+
+    private func decimal(_ token: Range<Int>, _ v: Range<Int>) throws(TraceError) -> UInt64 {
+        guard !v.isEmpty, v.count <= 20 else { throw fail(token, "expected a decimal number") }
+        var n: UInt64 = 0
+        for k in v {
+            let c = b[k]
+            guard c >= 0x30 && c <= 0x39 else { throw fail(token, "expected a decimal number") }
+            let (m, o1) = n.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(UInt64(c &- 0x30))
+            guard !o1 && !o2 else { throw fail(token, "expected a decimal number") }
+            n = a
+        }
+        return n
+    }
+
+    private func attributes(_ token: Range<Int>, _ v: Range<Int>) throws(TraceError) -> DMAAttributes {
+        var attrs: DMAAttributes = []
+        var s = v.lowerBound
+        while true {
+            var e = s
+            while e < v.upperBound && b[e] != 0x2c { e += 1 }
+            if equals(s..<e, "skip_cpu_sync") { attrs.insert(.skipCPUSync) }
+            else if equals(s..<e, "no_warn") { attrs.insert(.noWarn) }
+            else { throw fail(token, "attrs must be skip_cpu_sync and/or no_warn") }
+            if e == v.upperBound { return attrs }
+            s = e + 1
+        }
+    }
+
+    private func direction(_ token: Range<Int>, _ v: Range<Int>) throws(TraceError) -> DMADirection {
+        if equals(v, "to_device") { return .toDevice }
+        if equals(v, "from_device") { return .fromDevice }
+        if equals(v, "bidirectional") { return .bidirectional }
+        if equals(v, "none") { return DMADirection.none }
+        throw fail(token, "dir must be to_device, from_device, bidirectional or none")
+    }
+
+    /// Reads the line; nil for a blank or comment line.
+    mutating func parse() throws(TraceError) -> TraceLine? {
+        guard skipSpaces() else { return nil }
+        let opStart = i
+        while i < b.count && !Self.endsToken(b[i]) { i += 1 }
+        let opToken = opStart..<i
+        var l: TraceLine
+        let allowed: UInt16
+        if equals(opToken, "map") { l = TraceLine(kind: .map); allowed = 0b0000_1111_1111 }
+        else if equals(opToken, "unmap") { l = TraceLine(kind: .unmap); allowed = Key.id }
+        else if equals(opToken, "sync") { l = TraceLine(kind: .sync); allowed = Key.id | Key.target }
+        else if equals(opToken, "pool") { l = TraceLine(kind: .pool); allowed = Key.nslabs | Key.start | Key.name }
+        else { throw fail(opToken, "unknown op (expected pool, map, unmap or sync)") }
+        var seen: UInt16 = 0
+        var size: UInt64 = 0, alloc: UInt64? = nil, nslabs: UInt64 = 0
+        var hasDirection = false, hasTarget = false
+        var startToken = 0..<0
+        while skipSpaces() {
+            let s = i
+            var eq = -1
+            while i < b.count {
+                let c = b[i]
+                if Self.endsToken(c) { break }
+                if c == 0x3d && eq < 0 { eq = i }
+                i += 1
+            }
+            let t = s..<i
+            guard eq > s else { throw fail(t, "expected key=value") }
+            let v = (eq + 1)..<i
+            let bit = key(s..<eq)
+            guard allowed & bit != 0 else { throw fail(t, "unknown key") }
+            guard seen & bit == 0 else { throw fail(t, "repeated key") }
+            seen |= bit
+            switch bit {
+            case Key.id:
+                guard !v.isEmpty else { throw fail(t, "empty value") }
+                l.id = v
+            case Key.orig: l.original = try hex(t, v)
+            case Key.size: size = try decimal(t, v)
+            case Key.alloc: alloc = try decimal(t, v)
+            case Key.dir: l.direction = try direction(t, v); hasDirection = true
+            case Key.attrs: l.attributes = try attributes(t, v)
+            case Key.segMask: l.segmentMask = try hex(t, v)
+            case Key.dmaMask: l.dmaMask = try hex(t, v)
+            case Key.target:
+                if equals(v, "cpu") { l.target = .cpu } else if equals(v, "device") { l.target = .device }
+                else { throw fail(t, "target must be cpu or device") }
+                hasTarget = true
+            case Key.nslabs: nslabs = try decimal(t, v)
+            case Key.start: l.start = try hex(t, v); startToken = t
+            default: l.name = v
+            }
+        }
+        func missing(_ key: String) -> TraceError { TraceError(line: line, token: key, message: "missing key '\(key)'") }
+        switch l.kind {
+        case .pool:
+            guard seen & Key.nslabs != 0 else { throw missing("nslabs") }
+            guard nslabs == 1 || (nslabs > 0 && nslabs % UInt64(IOTLB.segmentSlots) == 0), nslabs <= UInt64(TraceOp.maxPoolSlots) else {
+                throw TraceError(line: line, token: "nslabs=\(nslabs)", message: "nslabs must be 1 or a multiple of 128 up to \(TraceOp.maxPoolSlots)")
+            }
+            guard seen & Key.start != 0 else { throw missing("start") }
+            let (_, overflow) = l.start.addingReportingOverflow(nslabs << UInt64(IOTLB.shift))
+            guard !overflow, l.start % 4096 == 0 else { throw fail(startToken, "start must be page aligned and the pool must fit below 2^64") }
+            l.nslabs = Int(nslabs)
+        case .map:
+            guard seen & Key.id != 0 else { throw missing("id") }
+            guard seen & Key.orig != 0 else { throw missing("orig") }
+            guard seen & Key.size != 0 else { throw missing("size") }
+            let a = alloc ?? size
+            guard size <= UInt64(Int32.max), a <= UInt64(Int32.max) else {
+                throw TraceError(line: line, token: "size=\(size)", message: "size too large")
+            }
+            guard hasDirection else { throw missing("dir") }
+            l.size = Int(size)
+            l.alloc = Int(a)
+        case .unmap:
+            guard seen & Key.id != 0 else { throw missing("id") }
+        case .sync:
+            guard seen & Key.id != 0 else { throw missing("id") }
+            guard hasTarget else { throw TraceError(line: line, token: "sync", message: "missing key 'target'") }
+        }
+        return l
+    }
+}
