@@ -4,13 +4,17 @@ import Glibc
 import Darwin
 #endif
 
-/// Reads a text file (or standard input for `-`) line by line without holding it in memory.
+/// Reads a text file (or standard input for `-`) line by line without holding it in memory:
+/// large reads into one buffer, lines found with `memchr` and handed out in place.
 final class LineReader {
     private let file: UnsafeMutablePointer<FILE>
     private let ownsFile: Bool
     private var isPipe = false
-    private var buffer: UnsafeMutablePointer<CChar>?
-    private var capacity = 0
+    /// The read buffer: bytes `start..<end` are read and not yet handed out.
+    private var buffer: UnsafeMutableRawPointer
+    private var capacity = 1 << 18
+    private var start = 0, end = 0
+    private var atEnd = false
 
     /// Opens `path`; `-` is standard input. With `decompress`, gzip and xz files (by their
     /// magic bytes) are read through `gzip -dc` / `xz -dc`.
@@ -22,9 +26,7 @@ final class LineReader {
             file = p
             ownsFile = false
             isPipe = true
-            return
-        }
-        if path == "-" {
+        } else if path == "-" {
             guard let f = fdopen(0, "r") else { throw IOError(message: String(cString: strerror(errno))) }
             file = f
             ownsFile = false
@@ -33,10 +35,11 @@ final class LineReader {
             file = f
             ownsFile = true
         }
+        buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
     }
 
     deinit {
-        free(buffer)
+        buffer.deallocate()
         if isPipe { pclose(file) } else if ownsFile { fclose(file) }
     }
 
@@ -51,31 +54,52 @@ final class LineReader {
         return nil
     }
 
-    /// Calls `body` with the next line's bytes (without the newline), or returns nil at the end.
-    func withNextLine<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R? {
-        guard let line = nextBytes() else { return nil }
-        return try body(line)
-    }
-
     /// The next line's bytes without the newline (and a CR before it), valid until the next
     /// read; nil at the end.
     func nextBytes() -> UnsafeBufferPointer<UInt8>? {
-        let n = getline(&buffer, &capacity, file)
-        guard n >= 0, let b = buffer else { return nil }
-        var len = n
-        if len > 0 && b[len - 1] == 0x0a { len -= 1 }
-        if len > 0 && b[len - 1] == 0x0d { len -= 1 }
-        return UnsafeBufferPointer(start: UnsafeRawPointer(b).assumingMemoryBound(to: UInt8.self), count: len)
+        var s = start
+        while true {
+            if let newline = memchr(buffer + s, 0x0a, end - s) {
+                let lineEnd = buffer.distance(to: newline)
+                start = lineEnd + 1
+                return line(s, lineEnd)
+            }
+            if atEnd {
+                guard s < end else { return nil }
+                start = end
+                return line(s, end)
+            }
+            // Keep the partial line, make room (doubling for a line longer than the buffer), read on.
+            if s > 0 {
+                buffer.copyMemory(from: buffer + s, byteCount: end - s)
+                end -= s
+                s = 0
+            }
+            if end == capacity {
+                let bigger = UnsafeMutableRawPointer.allocate(byteCount: capacity * 2, alignment: 16)
+                bigger.copyMemory(from: buffer, byteCount: end)
+                buffer.deallocate()
+                buffer = bigger
+                capacity *= 2
+            }
+            let n = fread(buffer + end, 1, capacity - end, file)
+            if n == 0 { atEnd = true }
+            end += n
+            start = s
+        }
+    }
+
+    /// Bytes `from..<to` of the buffer, less a CR at the end.
+    private func line(_ from: Int, _ to: Int) -> UnsafeBufferPointer<UInt8> {
+        let bytes = (buffer + from).assumingMemoryBound(to: UInt8.self)
+        var count = to - from
+        if count > 0 && bytes[count - 1] == 0x0d { count -= 1 }
+        return UnsafeBufferPointer(start: bytes, count: count)
     }
 
     /// The next line without its newline, or nil at the end.
     func next() -> String? {
-        let n = getline(&buffer, &capacity, file)
-        guard n >= 0, let b = buffer else { return nil }
-        var len = n
-        if len > 0 && b[len - 1] == 0x0a { len -= 1 }
-        if len > 0 && b[len - 1] == 0x0d { len -= 1 }
-        return b.withMemoryRebound(to: UInt8.self, capacity: len) { String(decoding: UnsafeBufferPointer(start: $0, count: len), as: UTF8.self) }
+        nextBytes().map { String(decoding: $0, as: UTF8.self) }
     }
 }
 

@@ -31,13 +31,15 @@ struct TraceReplayTests {
                      "map id=c orig=0x20000 size=3000 dir=bidirectional attrs=skip_cpu_sync",
                      "sync id=c target=device",                               // 3000 out
                      "unmap id=a", "unmap id=b", "unmap id=c"]                // c: skip_cpu_sync, no copy
-        var results: [String] = []
+        var out = ReplayOutput(capacity: 16)
         for (i, l) in lines.enumerated() {
-            if let res = try l.utf8CString.withUnsafeBufferPointer({ b throws(TraceError) -> ReplayResult? in
-                try b.withMemoryRebound(to: UInt8.self) { u throws(TraceError) in try r.feed(bytes: UnsafeBufferPointer(rebasing: u.dropLast()), line: i + 1) }
-            }) { results.append(res.description) }
+            try l.utf8CString.withUnsafeBufferPointer { b throws(TraceError) in
+                try b.withMemoryRebound(to: UInt8.self) { u throws(TraceError) in
+                    try r.feed(bytes: UnsafeBufferPointer(rebasing: u.dropLast()), line: i + 1, into: &out)
+                }
+            }
         }
-        #expect(results == ["map id=a tlb=0xbbfdb000 used=3", "map id=b tlb=0xbbfdc800 used=5", "map id=c tlb=0xbbfdd800 used=7",
+        #expect(out.lines == ["map id=a tlb=0xbbfdb000 used=3", "map id=b tlb=0xbbfdc800 used=5", "map id=c tlb=0xbbfdd800 used=7",
                             "unmap id=a used=4", "unmap id=b used=2", "unmap id=c used=0"])
         #expect(r.bytesBounced == 5000 + 4000 + 3000)
         #expect(r.tlb?.copiesData == moves)

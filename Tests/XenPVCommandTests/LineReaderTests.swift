@@ -1,0 +1,36 @@
+import Foundation
+import Testing
+@testable import xenpv
+
+@Suite("line reader")
+struct LineReaderTests {
+    /// Every line of `text` as the reader hands it out.
+    func lines(of text: [UInt8]) throws -> [[UInt8]] {
+        let path = NSTemporaryDirectory() + "xenpv-line-reader-\(UUID().uuidString).txt"
+        try Data(text).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let reader = try LineReader(path: path)
+        var out: [[UInt8]] = []
+        while let l = reader.nextBytes() { out.append(Array(l)) }
+        return out
+    }
+
+    @Test("CRLF and LF endings, blank lines, NUL bytes, no newline at the end")
+    func endings() throws {
+        let text = Array("a\r\n\nb\0c\r\n\r\nlast\r".utf8)
+        #expect(try lines(of: text) == [Array("a".utf8), [], Array("b\0c".utf8), [], Array("last".utf8)])
+        #expect(try lines(of: []) == [])
+        #expect(try lines(of: [0x0a]) == [[]])
+    }
+
+    @Test("lines across the 256 KiB read boundary and a line four times longer than it")
+    func longLines() throws {
+        // Lines of 1..1000 bytes, then one of 1 MiB, then short ones again.
+        var expected: [[UInt8]] = []
+        for n in 1...1000 { expected.append(Array(repeating: UInt8(0x61 + n % 26), count: n)) }
+        expected.append(Array(repeating: 0x7a, count: 1 << 20))
+        for n in 1...100 { expected.append(Array(repeating: 0x62, count: n)) }
+        let text: [UInt8] = expected.flatMap { line -> [UInt8] in line + [0x0a] }
+        #expect(try lines(of: text) == expected)
+    }
+}
