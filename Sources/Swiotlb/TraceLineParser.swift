@@ -59,6 +59,18 @@ struct TraceLineParser {
         c <= 0x23 && (UInt64(0x9_0000_2200) >> UInt64(c)) & 1 != 0
     }
 
+    /// A word of eight line bytes (in memory order) with the top bit set in each byte below
+    /// 0x24 (the separators and `#` among them) or equal to `=`; exact up to the first such byte,
+    /// which is all the token loop uses.
+    @inline(__always)
+    private static func specialBytes(_ word: UInt64) -> UInt64 {
+        let x = UInt64(littleEndian: word)
+        let ones: UInt64 = 0x0101_0101_0101_0101, tops: UInt64 = 0x8080_8080_8080_8080
+        let below = (x &- 0x24 &* ones) & ~x & tops
+        let e = x ^ (0x3d &* ones)
+        return below | ((e &- ones) & ~e & tops)
+    }
+
     /// Skips separators; false at the end of the line or a comment.
     private mutating func skipSpaces() -> Bool {
         while i < b.count {
@@ -181,12 +193,21 @@ struct TraceLineParser {
         while skipSpaces() {
             let s = i
             var eq = -1
-            while i < b.count {
-                let c = b[i]
+            var j = i
+            while true {
+                // Eight bytes at a time while none of them is a separator, `#` or `=`.
+                if j + 8 <= b.count {
+                    let flags = Self.specialBytes(UnsafeRawBufferPointer(b).loadUnaligned(fromByteOffset: j, as: UInt64.self))
+                    if flags == 0 { j += 8; continue }
+                    j += flags.trailingZeroBitCount >> 3
+                }
+                guard j < b.count else { break }
+                let c = b[j]
                 if Self.endsToken(c) { break }
-                if c == 0x3d && eq < 0 { eq = i }
-                i += 1
+                if c == 0x3d && eq < 0 { eq = j }
+                j += 1
             }
+            i = j
             let t = s..<i
             guard eq > s else { throw fail(t, "expected key=value") }
             let v = (eq + 1)..<i
