@@ -57,19 +57,21 @@ struct TraceID {
 }
 
 /// The replayer's map from trace ids to their values: open addressing with linear probing over
-/// a power-of-two table of plain entries (an id of up to 16 bytes lives in its entry; a longer
-/// one in a side store), deleting by shifting the following entries back (no tombstones), so
-/// lookups never walk past a gap.
+/// a power-of-two table, deleting by shifting the following entries back (no tombstones), so
+/// lookups never walk past a gap. Probing reads only a dense array of 32-bit hash tags (a
+/// 32768-slot table's tags fit in 128 KiB); an entry is read on a tag match. An id of up to 16
+/// bytes lives in its entry, a longer one in a side store.
 struct TraceIDTable<Value> {
-    /// One slot: empty when `length` is 0 (ids are never empty).
+    /// One slot's key and value (meaningful where its tag is not 0).
     fileprivate struct Entry {
-        var hash: UInt64 = 0
         /// The packed id, or for a long id `low` is its index in `longIDs`.
         var low: UInt64 = 0, high: UInt64 = 0
         var length = 0
         var value: Value?
     }
 
+    /// The low 32 bits of each slot's id hash, 1 for a hash whose low bits are 0, 0 when empty.
+    private var tags: [UInt32]
     private var entries: [Entry]
     private var mask: Int
     /// The bytes of ids longer than 16, and the free places among them.
@@ -78,52 +80,78 @@ struct TraceIDTable<Value> {
     /// Entries held.
     private(set) var count = 0
 
+    /// Where a probe for an id ended: at its slot, or at the empty slot it would take.
+    struct Probe {
+        /// Whether the id is held.
+        let found: Bool
+        /// Its slot, or the empty slot where ``insert(_:for:at:)`` puts it.
+        let index: Int
+    }
+
     /// An empty table.
     init() {
+        tags = Array(repeating: 0, count: 64)
         entries = Array(repeating: Entry(), count: 64)
         mask = 63
     }
 
     @inline(__always)
-    private func home(_ h: UInt64) -> Int { Int(truncatingIfNeeded: h) & mask }
+    private static func tag(_ id: TraceID) -> UInt32 { Swift.max(UInt32(truncatingIfNeeded: id.hash), 1) }
+
+    @inline(__always)
+    private func home(_ tag: UInt32) -> Int { Int(tag) & mask }
 
     @inline(__always)
     private func matches(_ e: Entry, _ id: TraceID) -> Bool {
-        guard e.hash == id.hash, e.length == id.bytes.count else { return false }
+        guard e.length == id.bytes.count else { return false }
         if id.isShort { return e.low == id.low && e.high == id.high }
         return longIDs[Int(truncatingIfNeeded: e.low)].elementsEqual(id.bytes)
     }
 
-    /// The slot holding `id`, or nil.
-    private func find(_ id: TraceID) -> Int? {
-        var i = home(id.hash)
-        while entries[i].length != 0 {
-            if matches(entries[i], id) { return i }
-            i = (i &+ 1) & mask
+    /// Looks `id` up: its slot, or the empty slot that ends its probe.
+    func probe(_ id: TraceID) -> Probe {
+        let t = Self.tag(id)
+        return tags.withUnsafeBufferPointer { tags in
+            var i = home(t)
+            while true {
+                let here = tags[i]
+                if here == 0 { return Probe(found: false, index: i) }
+                if here == t && matches(entries[i], id) { return Probe(found: true, index: i) }
+                i = (i &+ 1) & mask
+            }
         }
-        return nil
     }
 
     /// The value for `id`.
     func value(for id: TraceID) -> Value? {
-        find(id).flatMap { entries[$0].value }
+        let p = probe(id)
+        return p.found ? entries[p.index].value : nil
     }
 
     /// Whether `id` is held.
-    func contains(_ id: TraceID) -> Bool { find(id) != nil }
+    func contains(_ id: TraceID) -> Bool { probe(id).found }
 
     /// Sets the value for `id`, inserting it when new.
     mutating func set(_ value: Value, for id: TraceID) {
-        if let i = find(id) { entries[i].value = value; return }
-        if (count &+ 1) &* 4 > (mask &+ 1) &* 3 { grow() }
-        var entry = Entry(hash: id.hash, low: id.low, high: id.high, length: id.bytes.count, value: value)
+        insert(value, for: id, at: probe(id))
+    }
+
+    /// Sets the value for `id` given its ``probe(_:)``, made since the table last changed.
+    mutating func insert(_ value: Value, for id: TraceID, at probe: Probe) {
+        if probe.found { entries[probe.index].value = value; return }
+        var i = probe.index
+        if (count &+ 1) &* 4 > (mask &+ 1) &* 3 {
+            grow()
+            i = home(Self.tag(id))
+            while tags[i] != 0 { i = (i &+ 1) & mask }
+        }
+        var entry = Entry(low: id.low, high: id.high, length: id.bytes.count, value: value)
         if !id.isShort {
             let bytes = Array(id.bytes)
             if let free = freeLongIDs.popLast() { longIDs[free] = bytes; entry.low = UInt64(free) }
             else { entry.low = UInt64(longIDs.count); longIDs.append(bytes) }
         }
-        var i = home(id.hash)
-        while entries[i].length != 0 { i = (i &+ 1) & mask }
+        tags[i] = Self.tag(id)
         entries[i] = entry
         count &+= 1
     }
@@ -131,42 +159,51 @@ struct TraceIDTable<Value> {
     /// Removes `id` and returns its value.
     @discardableResult
     mutating func remove(_ id: TraceID) -> Value? {
-        guard var gap = find(id) else { return nil }
+        let p = probe(id)
+        guard p.found else { return nil }
+        var gap = p.index
         let removed = entries[gap].value
         if !id.isShort {
             let place = Int(truncatingIfNeeded: entries[gap].low)
             longIDs[place] = []
             freeLongIDs.append(place)
         }
-        entries[gap] = Entry()
+        tags[gap] = 0
+        entries[gap].value = nil
         count &-= 1
         // Shift back every following entry whose home does not lie cyclically in (gap, j].
         var j = gap
         while true {
             j = (j &+ 1) & mask
-            guard entries[j].length != 0 else { break }
-            let k = home(entries[j].hash)
+            let t = tags[j]
+            guard t != 0 else { break }
+            let k = home(t)
             let stays = gap <= j ? (gap < k && k <= j) : (gap < k || k <= j)
             if stays { continue }
+            tags[gap] = t
             entries[gap] = entries[j]
-            entries[j] = Entry()
+            tags[j] = 0
+            entries[j].value = nil
             gap = j
         }
         return removed
     }
 
     private mutating func grow() {
-        let old = entries
+        let oldTags = tags, oldEntries = entries
         let size = (mask &+ 1) &* 2
+        tags = Array(repeating: 0, count: size)
         entries = Array(repeating: Entry(), count: size)
         mask = size &- 1
-        for e in old where e.length != 0 {
-            var s = home(e.hash)
-            while entries[s].length != 0 { s = (s &+ 1) & mask }
-            entries[s] = e
+        for i in oldTags.indices where oldTags[i] != 0 {
+            var s = home(oldTags[i])
+            while tags[s] != 0 { s = (s &+ 1) & mask }
+            tags[s] = oldTags[i]
+            entries[s] = oldEntries[i]
         }
     }
 }
 
 extension TraceIDTable: Sendable where Value: Sendable {}
 extension TraceIDTable.Entry: Sendable where Value: Sendable {}
+extension TraceIDTable.Probe: Sendable {}

@@ -162,7 +162,8 @@ public struct TraceReplayer: Sendable {
 
     private mutating func map(_ l: TraceLine, id: TraceID, line: Int, into out: inout ReplayOutput) throws(TraceError) {
         guard ensureTLB() else { throw TraceError(line: line, token: "map", message: "a pool line must come first") }
-        guard !live.contains(id) else { throw TraceError(line: line, token: Self.token(id), message: "duplicate id (still mapped)") }
+        let slot = live.probe(id)
+        guard !slot.found else { throw TraceError(line: line, token: Self.token(id), message: "duplicate id (still mapped)") }
         let device = DMADevice(dmaMask: l.dmaMask, segmentBoundaryMask: l.segmentMask)
         let result: Result<BounceMapping, SwiotlbMapError>
         do {
@@ -173,8 +174,8 @@ public struct TraceReplayer: Sendable {
         }
         switch result {
         case .success(let m):
-            live.set(Live(address: m.address, size: Int32(l.size), alloc: Int32(l.alloc), direction: l.direction,
-                          attributes: l.attributes), for: id)
+            live.insert(Live(address: m.address, size: Int32(l.size), alloc: Int32(l.alloc), direction: l.direction,
+                          attributes: l.attributes), for: id, at: slot)
             if failed.count > 0 { failed.remove(id) }
             let used = tlb!.pools[m.pool].used
             out.appendLine(maxLength: id.bytes.count + 64) { w in
