@@ -84,10 +84,22 @@ struct TraceLineParser {
 
     private func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
 
+    /// Whether bytes `r` are `lit`: compared as two overlapping words (8 or 4 bytes) when it
+    /// is 4 to 16 bytes long, byte by byte otherwise.
+    @inline(__always)
     private func equals(_ r: Range<Int>, _ lit: StaticString) -> Bool {
-        guard r.count == lit.utf8CodeUnitCount else { return false }
-        let p = lit.utf8Start
-        for k in 0..<r.count where b[r.lowerBound + k] != p[k] { return false }
+        let n = lit.utf8CodeUnitCount
+        guard r.count == n, let base = b.baseAddress else { return false }
+        let x = UnsafeRawPointer(base + r.lowerBound), y = UnsafeRawPointer(lit.utf8Start)
+        if n >= 8 && n <= 16 {
+            return x.loadUnaligned(as: UInt64.self) == y.loadUnaligned(as: UInt64.self)
+                && x.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) == y.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        }
+        if n >= 4 && n < 8 {
+            return x.loadUnaligned(as: UInt32.self) == y.loadUnaligned(as: UInt32.self)
+                && x.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self) == y.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+        }
+        for k in 0..<n where x.load(fromByteOffset: k, as: UInt8.self) != y.load(fromByteOffset: k, as: UInt8.self) { return false }
         return true
     }
 
