@@ -73,7 +73,7 @@ public enum RealComparison {
                                  differences: realRuns.filter { !modelRuns.contains("\($0.start) \($0.count) \($0.value)") }.prefix(5)
                                     .map { "real run pfn \(Hex.plain($0.start)) ×\($0.count) → \($0.value) is not in the model" }))
             // The bounce pool's segments, located by the real kernel's line.
-            if let loc = parsePool(real.kernelLog) {
+            if let loc = SwiotlbPoolLocation.parse(kernelLog: real.kernelLog).first {
                 let first = loc.start >> Page.shift
                 var same = 0, total = 0, diffs: [String] = []
                 for off in stride(from: UInt64(0), to: loc.pages, by: 64) {
@@ -153,18 +153,6 @@ public enum RealComparison {
         if t.hasPrefix("(XEN) ") { t = t.dropFirst(6) }
         if t.first == "[", let close = t.firstIndex(of: "]") { t = t[t.index(after: close)...].drop { $0 == " " } }
         return String(t)
-    }
-
-    static func parsePool(_ lines: [Substring]) -> (start: UInt64, pages: UInt64)? {
-        for l in lines {
-            guard let r = l.firstRange(of: "software IO TLB: "), let m = l[r.upperBound...].firstRange(of: "mapped [mem 0x") else { continue }
-            let rest = l[m.upperBound...]
-            guard let dash = rest.firstIndex(of: "-"), let s = UInt64(rest[..<dash], radix: 16) else { continue }
-            let after = rest[rest.index(after: dash)...].dropFirst(2)
-            guard let close = after.firstIndex(of: "]"), let e = UInt64(after[..<close], radix: 16), e > s else { continue }
-            return (s, (e - s) >> Page.shift)
-        }
-        return nil
     }
 }
 

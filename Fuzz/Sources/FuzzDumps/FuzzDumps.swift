@@ -12,8 +12,9 @@ public func fuzzDumps(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     }
     _ = try? M2PDump.read(reader())
     _ = try? P2MDump.read(reader())
+    let pools = SwiotlbPoolLocation.parse(kernelLog: lines)
     if let p = try? PFNListDump.read(reader()) {
-        _ = P2MSummary(p, source: .dump, m2p: nil, pools: SwiotlbPoolLocation.parse(kernelLog: lines))
+        _ = P2MSummary(p, source: .dump, m2p: nil, pools: pools)
     }
     _ = try? SwiotlbDebugfs.read(lines: lines)
     return 0
