@@ -69,16 +69,16 @@ public struct TranslationSnapshot: Sendable {
     }
 
     /// `__pfn_to_mfn(pfn)`: the full word.
-    @inlinable
+    @inlinable @inline(__always)
     public func pfnToMFNWord(_ pfn: UInt64) -> UInt64 { p2m.lookup(pfn) }
 
     /// `pfn_to_mfn(pfn)`: the frame with FOREIGN and IDENTITY stripped; INVALID stays `~0`.
-    @inlinable
+    @inlinable @inline(__always)
     public func pfnToMFN(_ pfn: UInt64) -> UInt64 { P2MWord(rawValue: p2m.lookup(pfn)).strippedFrame }
 
     /// `mfn_to_pfn(mfn)`: the M2P entry if the P2M maps it back, else `~0`; an identity frame
     /// gives itself.
-    @inlinable
+    @inlinable @inline(__always)
     public func mfnToPFN(_ mfn: UInt64) -> UInt64 {
         var pfn = m2p.lookup(mfn)
         if p2m.lookup(pfn) != mfn { pfn = ~0 }
