@@ -28,9 +28,9 @@ struct TraceID {
         } else {
             for k in 0..<n { low |= UInt64(bytes[k]) << UInt64(k * 8) }
         }
-        var h = UInt64(n) &* 0x9e37_79b9_7f4a_7c15
+        var h = UInt64(n) &* 0xa076_1d64_78bd_642f
         if n <= 16 {
-            h = Self.mix(h ^ low, high)
+            h = Self.mix(Self.mix(h, low), high)
         } else {
             // Word by word; the tail as one overlapping word.
             var k = 0
@@ -45,11 +45,13 @@ struct TraceID {
         self.hash = h
     }
 
-    /// One multiply-fold step: a 64×64→128-bit product folded to 64 bits.
+    /// One step of the hash: xor in a word, multiply by an odd constant, fold the high bits
+    /// down. Each step is a bijection of the running state, so no word can wipe out the ones
+    /// before it.
     @inline(__always)
-    private static func mix(_ a: UInt64, _ b: UInt64) -> UInt64 {
-        let p = (a ^ 0xa076_1d64_78bd_642f).multipliedFullWidth(by: b ^ 0xe703_7ed1_a0b4_28db)
-        return p.high ^ p.low
+    private static func mix(_ h: UInt64, _ word: UInt64) -> UInt64 {
+        let m = (h ^ word) &* 0x9e37_79b9_7f4a_7c15
+        return m ^ (m >> 29)
     }
 
     /// Whether the id is packed whole into `low` and `high`.
