@@ -9,14 +9,19 @@ extension SlotTables {
 
     /// The canonical entry from the bitmap: 0 for a used slot, else the distance to the next
     /// used slot or the end of the segment.
+    ///
+    /// Without branches (the search calls it on random slots): the run inside the slot's word is
+    /// the trailing zeros of the bits from it on, at most the rest of the word; it goes on into
+    /// the segment's second word only when the first word is free from the slot on.
     @inline(__always)
     func bitmapFreeRun(at slot: Int) -> UInt32 {
         let word = slot &>> 6, offset = slot & 63
         let ahead = usedBits[word] &>> UInt64(offset)
-        if ahead != 0 { return UInt32(truncatingIfNeeded: ahead.trailingZeroBitCount) }
-        if word & 1 == 1 { return UInt32(truncatingIfNeeded: 64 &- offset) }
-        let next = usedBits[word &+ 1]
-        return UInt32(truncatingIfNeeded: 64 &- offset &+ (next == 0 ? 64 : next.trailingZeroBitCount))
+        let inWord = Swift.min(ahead.trailingZeroBitCount, 64 &- offset)
+        // The segment's other word (for the second word itself, a read that is then ignored).
+        let next = usedBits[word | 1].trailingZeroBitCount
+        let goesOn = ahead == 0 && word & 1 == 0
+        return UInt32(truncatingIfNeeded: inWord &+ (goesOn ? next : 0))
     }
 
     /// Takes `nslots` slots from `slot` on (a run the search found free inside one segment):
@@ -51,19 +56,24 @@ extension SlotTables {
     ///
     /// On the bitmap that is clearing bits, as long as the slots lie in one segment; a release
     /// across a segment boundary numbers on past it, which only the exact list can hold.
+    @inline(__always)
     func release(slot: Int, nslots: Int) {
         var k = slot
         while k < slot &+ nslots {
             origAddress[k] = IOTLB.invalidAddress
             k &+= 1
         }
-        if !listIsExact {
-            if nslots == 0 || slot &>> IOTLB.segmentShift == (slot &+ nslots &- 1) &>> IOTLB.segmentShift {
-                markBits(from: slot, count: nslots, used: false)
-                return
-            }
-            makeListExact()
+        if !listIsExact && (nslots == 0 || slot &>> IOTLB.segmentShift == (slot &+ nslots &- 1) &>> IOTLB.segmentShift) {
+            markBits(from: slot, count: nslots, used: false)
+            return
         }
+        releaseInList(slot: slot, nslots: nslots)
+    }
+
+    /// The release on the exact list (switching to it first if need be): the kernel's merge
+    /// and backward renumbering, entry by entry.
+    private func releaseInList(slot: Int, nslots: Int) {
+        makeListExact()
         let seg = IOTLB.segmentSlots
         let segmentEnd = (slot &+ seg) & ~(seg &- 1)        // ALIGN(index + 1, 128)
         let l = list
