@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// Reads a text file (or standard input for `-`) line by line without holding it in memory:
-/// large reads into one buffer, lines found with `memchr` and handed out in place.
+/// reads of up to 256 KiB into one buffer, lines found with `memchr` and handed out in place.
 final class LineReader {
     private let file: UnsafeMutablePointer<FILE>
     private let ownsFile: Bool
@@ -82,9 +82,11 @@ final class LineReader {
                 buffer = bigger
                 capacity *= 2
             }
-            let n = fread(buffer + end, 1, capacity - end, file)
-            if n == 0 { atEnd = true }
-            end += n
+            // read(2), not fread: from a pipe it returns what has arrived, so lines are handed
+            // out as they come rather than a full buffer later.
+            let n = read(fileno(file), buffer + end, capacity - end)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { atEnd = true } else { end += n }
             start = s
         }
     }

@@ -15,6 +15,24 @@ struct LineReaderTests {
         return out
     }
 
+    @Test("a gzip file comes through the gzip pipe line for line")
+    func gzipPipe() throws {
+        let expected: [[UInt8]] = (0..<50_000).map { Array("line \($0) of a compressed dump".utf8) }
+        let path = NSTemporaryDirectory() + "xenpv-line-reader-\(UUID().uuidString).txt"
+        try Data(expected.flatMap { line -> [UInt8] in line + [0x0a] }).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path + ".gz") }
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gzip.arguments = [path]
+        try gzip.run()
+        gzip.waitUntilExit()
+        #expect(gzip.terminationStatus == 0)
+        let reader = try LineReader(path: path + ".gz", decompress: true)
+        var out: [[UInt8]] = []
+        while let l = reader.nextBytes() { out.append(Array(l)) }
+        #expect(out == expected)
+    }
+
     @Test("CRLF and LF endings, blank lines, NUL bytes, no newline at the end")
     func endings() throws {
         let text = Array("a\r\n\nb\0c\r\n\r\nlast\r".utf8)
