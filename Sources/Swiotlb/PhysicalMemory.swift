@@ -76,13 +76,26 @@ public struct PhysicalMemory: Sendable {
 private final class ChunkStorage: @unchecked Sendable {
     /// Chunk number (`address >> chunkShift`) → its zero-initialised bytes.
     private var chunks: [UInt64: UnsafeMutableRawPointer] = [:]
-    /// The chunk touched last: most copies stay in one chunk of the pool and one of the buffer.
-    private var lastNumber = UInt64.max
-    private var lastChunk: UnsafeMutableRawPointer?
+    /// Recent chunks, direct-mapped by the low bits of their number: a bounce copy touches a
+    /// chunk of the pool and one of the buffer, and both areas are runs of consecutive chunk
+    /// numbers, so they seldom evict each other. Plain memory (no exclusivity checks), as the
+    /// cache is read on every copy.
+    private static let cacheSlots = 256
+    private let cachedNumbers: UnsafeMutablePointer<UInt64>
+    private let cachedChunks: UnsafeMutablePointer<UnsafeMutableRawPointer?>
 
-    init() {}
+    init() {
+        cachedNumbers = .allocate(capacity: Self.cacheSlots)
+        cachedNumbers.initialize(repeating: .max, count: Self.cacheSlots)
+        cachedChunks = .allocate(capacity: Self.cacheSlots)
+        cachedChunks.initialize(repeating: nil, count: Self.cacheSlots)
+    }
 
-    deinit { for c in chunks.values { free(c) } }
+    deinit {
+        for c in chunks.values { free(c) }
+        cachedNumbers.deallocate()
+        cachedChunks.deallocate()
+    }
 
     func copy() -> ChunkStorage {
         let c = ChunkStorage()
@@ -96,11 +109,18 @@ private final class ChunkStorage: @unchecked Sendable {
 
     @inline(__always)
     private func chunk(_ number: UInt64) -> UnsafeMutableRawPointer? {
-        if number == lastNumber { return lastChunk }
+        let slot = Int(truncatingIfNeeded: number) & (Self.cacheSlots - 1)
+        if cachedNumbers[slot] == number { return cachedChunks[slot] }
         guard let c = chunks[number] else { return nil }
-        lastNumber = number
-        lastChunk = c
+        remember(c, number: number)
         return c
+    }
+
+    @inline(__always)
+    private func remember(_ chunk: UnsafeMutableRawPointer, number: UInt64) {
+        let slot = Int(truncatingIfNeeded: number) & (Self.cacheSlots - 1)
+        cachedNumbers[slot] = number
+        cachedChunks[slot] = chunk
     }
 
     /// The bytes at `address` (to the end of its chunk), or nil when never written (zeros),
@@ -125,8 +145,7 @@ private final class ChunkStorage: @unchecked Sendable {
         } else {
             c = calloc(1, PhysicalMemory.chunkBytes)!
             chunks[number] = c
-            lastNumber = number
-            lastChunk = c
+            remember(c, number: number)
         }
         return c + Int(address & PhysicalMemory.chunkMask)
     }
