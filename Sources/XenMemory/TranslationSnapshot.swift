@@ -62,10 +62,15 @@ public struct TranslationSnapshot: Sendable {
     /// The host's M2P (raw entries).
     public let m2p: FrameTranslationTable
 
+    /// `mfn_to_pfn` over every key as one table (nil only for table shapes it does not cover;
+    /// never for tables frozen from a P2M and an M2P).
+    @usableFromInline let validatedM2P: FrameTranslationTable?
+
     /// Freezes `p2m` and `m2p` as they are now.
     public init(p2m: GuestP2M, m2p: HostM2P) {
         self.p2m = p2m.translationTable()
         self.m2p = m2p.translationTable()
+        validatedM2P = ValidatedM2P.table(p2m: self.p2m, m2p: self.m2p)
     }
 
     /// `__pfn_to_mfn(pfn)`: the full word.
@@ -80,9 +85,7 @@ public struct TranslationSnapshot: Sendable {
     /// gives itself.
     @inlinable @inline(__always)
     public func mfnToPFN(_ mfn: UInt64) -> UInt64 {
-        var pfn = m2p.lookup(mfn)
-        if p2m.lookup(pfn) != mfn { pfn = ~0 }
-        if pfn == ~0 && p2m.lookup(mfn) == mfn | P2MWord.identityBit { pfn = mfn }
-        return pfn
+        if let table = validatedM2P { return table.lookup(mfn) }
+        return ValidatedM2P.compose(mfn, p2m: p2m, m2p: m2p)
     }
 }
