@@ -15,6 +15,10 @@ final class LineReader {
     private var capacity = 1 << 18
     private var start = 0, end = 0
     private var atEnd = false
+    /// The `errno` of a failed read, after which the reader reports the end.
+    private(set) var readError: Int32?
+    /// The failed read as a message (`strerror`), if one failed.
+    var readErrorMessage: String? { readError.map { String(cString: strerror($0)) } }
 
     /// Opens `path`; `-` is standard input. With `decompress`, gzip and xz files (by their
     /// magic bytes) are read through `gzip -dc` / `xz -dc`.
@@ -34,6 +38,12 @@ final class LineReader {
             guard let f = fopen(path, "r") else { throw IOError(message: String(cString: strerror(errno))) }
             file = f
             ownsFile = true
+        }
+        // fopen accepts a directory; say so now rather than read it as an empty file.
+        var status = stat()
+        if fstat(fileno(file), &status) == 0 && status.st_mode & S_IFMT == S_IFDIR {
+            if ownsFile { fclose(file) }
+            throw IOError(message: String(cString: strerror(EISDIR)))
         }
         buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
     }
@@ -86,6 +96,7 @@ final class LineReader {
             // out as they come rather than a full buffer later.
             let n = read(fileno(file), buffer + end, capacity - end)
             if n < 0 && errno == EINTR { continue }
+            if n < 0 { readError = errno }
             if n <= 0 { atEnd = true } else { end += n }
             start = s
         }

@@ -181,7 +181,7 @@ enum DumpFile {
         do { reader = try LineReader(path: path, decompress: true) } catch { throw CLIError("\(path): \(error)") }
         let progress = LineProgress(label: path)
         var count = 0
-        guard let head = reader.next() else { throw CLIError("\(path): empty file") }
+        guard let head = reader.next() else { throw CLIError("\(path): \(reader.readErrorMessage ?? "empty file")") }
         // The first line again, then the rest straight from the reader's buffer.
         let headBytes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: head.utf8.count)
         _ = headBytes.initialize(from: head.utf8)
@@ -196,14 +196,22 @@ enum DumpFile {
             if count & 0xfffff == 0 { progress.update(count) }
             return reader.nextBytes()
         }
+        /// A read error cuts the dump short: say so rather than what the reader made of it.
+        func checkRead() throws {
+            if let message = reader.readErrorMessage { throw CLIError("\(path): \(message)") }
+        }
+        var contents: DumpFile?
         do {
-            if head == M2PDump.header { let m = try M2PDump.read(lines: next); progress.finish(); return .m2p(m) }
-            if head.hasPrefix(" --- Dumping P2M for domain") { let p = try P2MDump.read(lines: next); progress.finish(); return .p2m(p) }
-            if head.hasPrefix("# pfn") || head.first?.isHexDigit == true { let p = try PFNListDump.read(lines: next); progress.finish(); return .p2m(p) }
+            if head == M2PDump.header { contents = .m2p(try M2PDump.read(lines: next)) }
+            else if head.hasPrefix(" --- Dumping P2M for domain") { contents = .p2m(try P2MDump.read(lines: next)) }
+            else if head.hasPrefix("# pfn") || head.first?.isHexDigit == true { contents = .p2m(try PFNListDump.read(lines: next)) }
         } catch {
             progress.finish()
+            try checkRead()
             throw CLIError("\(path): \(error.description)")
         }
+        try checkRead()
+        if let contents { progress.finish(); return contents }
         throw CLIError("\(path):1: not an xen-mfndump dump-p2m or dump-m2p (first line '\(String(head.prefix(60).map { $0.isASCII && !$0.isNewline && ($0.asciiValue ?? 0) >= 0x20 ? $0 : "?" }))')")
     }
 }

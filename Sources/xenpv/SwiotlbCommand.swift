@@ -51,6 +51,7 @@ struct SwiotlbReplayCommand: ParsableCommand {
             if results.count >= 1 << 16 { write(&results) }
         }
         write(&results)
+        if let message = reader.readErrorMessage { throw CLIError("\(trace): \(message)") }
         var out = OutputBuffer()
         for l in replayer.finish() { out.append(l) }
         if countBytes { out.append("bounced bytes=\(replayer.bytesBounced)") }

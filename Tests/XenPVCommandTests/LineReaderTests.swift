@@ -33,6 +33,21 @@ struct LineReaderTests {
         #expect(out == expected)
     }
 
+    @Test("a directory is refused at open; a failed read ends the lines and is kept")
+    func errors() throws {
+        #expect(throws: IOError.self) { try LineReader(path: NSTemporaryDirectory()) }
+        do {
+            _ = try LineReader(path: NSTemporaryDirectory())
+        } catch {
+            #expect("\(error)" == "Is a directory")
+        }
+        // Reading /proc/self/mem at offset 0 fails with EIO (nothing is mapped there).
+        let reader = try LineReader(path: "/proc/self/mem")
+        #expect(reader.nextBytes() == nil)
+        #expect(reader.readError == EIO)
+        #expect(reader.readErrorMessage == "Input/output error")
+    }
+
     @Test("CRLF and LF endings, blank lines, NUL bytes, no newline at the end")
     func endings() throws {
         let text = Array("a\r\n\nb\0c\r\n\r\nlast\r".utf8)
