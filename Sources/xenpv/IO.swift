@@ -180,7 +180,11 @@ enum TextFile {
         while true {
             let n = fread(&chunk, 1, chunk.count, f)
             if n > 0 { bytes += chunk[0..<n] }
-            if n < chunk.count { break }
+            if n < chunk.count {
+                // A failed read (a directory among them) is an error, not the end of the text.
+                if ferror(f) != 0 { throw IOError(message: String(cString: strerror(errno))) }
+                break
+            }
         }
         return String(decoding: bytes, as: UTF8.self)
     }
