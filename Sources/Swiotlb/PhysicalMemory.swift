@@ -107,9 +107,13 @@ private final class ChunkStorage: @unchecked Sendable {
         return c
     }
 
+    /// The cache slot of chunk `number`.
+    @inline(__always)
+    private static func cacheSlot(_ number: UInt64) -> Int { Int(truncatingIfNeeded: number) & (cacheSlots - 1) }
+
     @inline(__always)
     private func chunk(_ number: UInt64) -> UnsafeMutableRawPointer? {
-        let slot = Int(truncatingIfNeeded: number) & (Self.cacheSlots - 1)
+        let slot = Self.cacheSlot(number)
         if cachedNumbers[slot] == number { return cachedChunks[slot] }
         guard let c = chunks[number] else { return nil }
         remember(c, number: number)
@@ -118,7 +122,7 @@ private final class ChunkStorage: @unchecked Sendable {
 
     @inline(__always)
     private func remember(_ chunk: UnsafeMutableRawPointer, number: UInt64) {
-        let slot = Int(truncatingIfNeeded: number) & (Self.cacheSlots - 1)
+        let slot = Self.cacheSlot(number)
         cachedNumbers[slot] = number
         cachedChunks[slot] = chunk
     }

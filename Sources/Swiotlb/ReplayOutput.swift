@@ -22,8 +22,8 @@ public struct ReplayOutput: Sendable {
         withBytes { b in b.split(separator: 0x0a).map { String(decoding: $0, as: UTF8.self) } }
     }
 
-    /// Appends one line of at most `maxLength` bytes (newline included): `body` writes it at the
-    /// pointer it is given and returns the count it wrote.
+    /// Appends one line of at most `maxLength` bytes (newline included): `body` writes its
+    /// fields through the writer it is given, and the newline follows.
     @inline(__always)
     mutating func appendLine(maxLength: Int, _ body: (inout LineWriter) -> Void) {
         if storage.count - count < maxLength {

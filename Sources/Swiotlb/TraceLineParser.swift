@@ -31,6 +31,21 @@ struct TraceLine {
     var start: UInt64 = 0
     /// `name=`: its bytes in the line.
     var name: Range<Int>?
+
+    /// Bytes `range` of `line` as text (an id, a name, a token for an error).
+    static func text(_ range: Range<Int>, of line: UnsafeBufferPointer<UInt8>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: line[range]), as: UTF8.self)
+    }
+
+    /// Runs `body` on the UTF-8 bytes of `text`: the string forms of the byte-level API.
+    static func withBytes<R>(of text: Substring, _ body: (UnsafeBufferPointer<UInt8>) throws(TraceError) -> R) throws(TraceError) -> R {
+        var copy = String(text)
+        var result: Result<R, TraceError>?
+        copy.withUTF8 { b in
+            do throws(TraceError) { result = .success(try body(b)) } catch { result = .failure(error) }
+        }
+        return try result!.get()
+    }
 }
 
 /// The byte-level reader of one trace line: tokens are separated by spaces, tabs or CRs, `#`
@@ -82,8 +97,6 @@ struct TraceLineParser {
         return false
     }
 
-    private func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
-
     /// Whether bytes `r` are `lit`: compared as two overlapping words (8 or 4 bytes) when it
     /// is 4 to 16 bytes long, byte by byte otherwise.
     @inline(__always)
@@ -103,7 +116,9 @@ struct TraceLineParser {
         return true
     }
 
-    private func fail(_ r: Range<Int>, _ message: String) -> TraceError { TraceError(line: line, token: text(r), message: message) }
+    private func fail(_ r: Range<Int>, _ message: String) -> TraceError {
+        TraceError(line: line, token: TraceLine.text(r, of: b), message: message)
+    }
 
     /// The key's bit, or 0 for an unknown key: chosen by length and first letter, then compared.
     private func key(_ k: Range<Int>) -> UInt16 {
@@ -193,7 +208,10 @@ struct TraceLineParser {
         let opToken = opStart..<i
         var l: TraceLine
         let allowed: UInt16
-        if equals(opToken, "map") { l = TraceLine(kind: .map); allowed = 0b0000_1111_1111 }
+        if equals(opToken, "map") {
+            l = TraceLine(kind: .map)
+            allowed = Key.id | Key.orig | Key.size | Key.alloc | Key.dir | Key.attrs | Key.segMask | Key.dmaMask
+        }
         else if equals(opToken, "unmap") { l = TraceLine(kind: .unmap); allowed = Key.id }
         else if equals(opToken, "sync") { l = TraceLine(kind: .sync); allowed = Key.id | Key.target }
         else if equals(opToken, "pool") { l = TraceLine(kind: .pool); allowed = Key.nslabs | Key.start | Key.name }

@@ -27,19 +27,14 @@ public enum TraceOp: Sendable, Hashable {
 
     /// Parses one line; nil for a blank or comment line.
     public static func parse(_ text: Substring, line: Int) throws(TraceError) -> TraceOp? {
-        var copy = String(text)
-        var result: Result<TraceOp?, TraceError> = .success(nil)
-        copy.withUTF8 { b in
-            do throws(TraceError) { result = .success(try parse(bytes: b, line: line)) } catch { result = .failure(error) }
-        }
-        return try result.get()
+        try TraceLine.withBytes(of: text) { b throws(TraceError) in try parse(bytes: b, line: line) }
     }
 
     /// Parses one line given as UTF-8 bytes (no newline); nil for a blank or comment line.
     public static func parse(bytes b: UnsafeBufferPointer<UInt8>, line: Int) throws(TraceError) -> TraceOp? {
         var p = TraceLineParser(bytes: b, line: line)
         guard let l = try p.parse() else { return nil }
-        func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
+        func text(_ r: Range<Int>) -> String { TraceLine.text(r, of: b) }
         switch l.kind {
         case .pool: return .pool(nslabs: l.nslabs, start: l.start, name: l.name.map(text))
         case .map:
@@ -76,13 +71,8 @@ public struct TraceReplayer: Sendable {
 
     /// Feeds one line; returns the result lines it produces.
     public mutating func feed(_ text: Substring, line: Int) throws(TraceError) -> [String] {
-        var copy = String(text)
         var out = ReplayOutput(capacity: 256)
-        var failure: TraceError?
-        copy.withUTF8 { b in
-            do throws(TraceError) { try feed(bytes: b, line: line, into: &out) } catch { failure = error }
-        }
-        if let failure { throw failure }
+        try TraceLine.withBytes(of: text) { b throws(TraceError) in try feed(bytes: b, line: line, into: &out) }
         return out.lines
     }
 
@@ -95,7 +85,7 @@ public struct TraceReplayer: Sendable {
         switch l.kind {
         case .pool:
             try addPool(nslabs: l.nslabs, start: l.start,
-                        name: l.name.map { String(decoding: UnsafeBufferPointer(rebasing: bytes[$0]), as: UTF8.self) }, line: line)
+                        name: l.name.map { TraceLine.text($0, of: bytes) }, line: line)
         case .map: try map(l, id: id, line: line, into: &out)
         case .unmap: try unmap(id, line: line, into: &out)
         case .sync: try sync(id, target: l.target, line: line)

@@ -13,9 +13,6 @@
 /// middle and last keys.
 @usableFromInline
 enum ValidatedM2P {
-    /// Bit 62, the P2M's IDENTITY_FRAME bit.
-    static let identityBit = P2MWord.identityBit
-
     /// The kernel's two-step `mfn_to_pfn` on the two tables (what the built table reproduces).
     @inlinable @inline(__always)
     static func compose(_ mfn: UInt64, p2m: FrameTranslationTable, m2p: FrameTranslationTable) -> UInt64 {
@@ -31,7 +28,7 @@ enum ValidatedM2P {
     private static func outcome(_ mfn: UInt64, p2m: FrameTranslationTable, m2p: FrameTranslationTable) -> Outcome {
         let value = m2p.lookup(mfn)
         if value != ~0 && p2m.lookup(value) == mfn { return .m2p }
-        return p2m.lookup(mfn) == mfn | identityBit ? .identity : .invalid
+        return p2m.lookup(mfn) == mfn | P2MWord.identityBit ? .identity : .invalid
     }
 
     /// The first index of sorted `values` holding `value` or more.
@@ -90,9 +87,9 @@ enum ValidatedM2P {
             cuts.append(lo)
             // The identity check at the key: a constant word w equals k | bit 62 for k = w and
             // k = w without bit 62 at most.
-            if r.mask == 0 && r.fill & identityBit != 0 {
+            if r.mask == 0 && r.fill & P2MWord.identityBit != 0 {
                 single(r.fill, in: lo, hi)
-                single(r.fill & ~identityBit, in: lo, hi)
+                single(r.fill & ~P2MWord.identityBit, in: lo, hi)
             }
             // The round trip: a constant word w equals the key for k = w only.
             if r.mask == 0 { single(r.fill, in: 0, 0) }

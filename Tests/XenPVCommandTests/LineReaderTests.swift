@@ -35,9 +35,9 @@ struct LineReaderTests {
 
     @Test("a directory is refused at open; a failed read ends the lines and is kept")
     func errors() throws {
-        #expect(throws: IOError.self) { try LineReader(path: NSTemporaryDirectory()) }
         do {
             _ = try LineReader(path: NSTemporaryDirectory())
+            Issue.record("a directory opened as a line file")
         } catch {
             #expect("\(error)" == "Is a directory")
         }
