@@ -2,17 +2,21 @@ import Testing
 import XenPVTestSupport
 @testable import Swiotlb
 
-/// v5.11's `io_tlb_list` kept literally, entry by entry, with the kernel's own loops: the
-/// reference the pool's bitmap form is checked against.
+/// v5.11's `io_tlb_list` and `io_tlb_orig_addr` kept literally, entry by entry, with the
+/// kernel's own loops: the reference the pool's bitmap forms are checked against.
 struct LiteralKernelList {
     var list: [UInt32]
+    var orig: [UInt64]
     var index = 0
     var used = 0
 
-    init(nslabs: Int) { list = (0..<nslabs).map { UInt32(128 - $0 % 128) } }
+    init(nslabs: Int) {
+        list = (0..<nslabs).map { UInt32(128 - $0 % 128) }
+        orig = Array(repeating: ~0, count: nslabs)
+    }
 
-    /// `swiotlb_tbl_map_single`'s search and take.
-    mutating func allocate(nslots: Int, stride: Int, offsetSlots: UInt64, maxSlots: UInt64) -> Int? {
+    /// `swiotlb_tbl_map_single`'s search and take, recording `original` slot by slot.
+    mutating func allocate(nslots: Int, stride: Int, offsetSlots: UInt64, maxSlots: UInt64, original: UInt64) -> Int? {
         let n = list.count
         if nslots > n - used { return nil }
         var i = (index + stride - 1) / stride * stride
@@ -21,7 +25,7 @@ struct LiteralKernelList {
         repeat {
             if ((offsetSlots + UInt64(i)) & (maxSlots - 1)) + UInt64(nslots) <= maxSlots
                 && list[i] >= nslots && i + nslots <= n {
-                for k in i..<(i + nslots) { list[k] = 0 }
+                for k in i..<(i + nslots) { list[k] = 0; orig[k] = original &+ UInt64(k - i) * 2048 }
                 var count: UInt32 = 0
                 var k = i - 1
                 while k >= 0 && k % 128 != 127 && list[k] != 0 { count += 1; list[k] = count; k -= 1 }
@@ -40,18 +44,30 @@ struct LiteralKernelList {
         let segmentEnd = (slot + 128) & ~127
         var count: UInt32 = slot + nslots < segmentEnd && slot + nslots < list.count ? list[slot + nslots] : 0
         var i = slot + nslots - 1
+        for k in slot..<(slot + nslots) { orig[k] = ~0 }
         while i >= slot { count &+= 1; list[i] = count; i -= 1 }
         while i >= 0 && i % 128 != 127 && list[i] != 0 { count &+= 1; list[i] = count; i -= 1 }
         used -= nslots
     }
 }
 
-@Suite("io_tlb_list: the bitmap form and the exact form hold the kernel's list")
+@Suite("io_tlb_list and io_tlb_orig_addr: the bitmap forms and the exact forms hold the kernel's tables")
 struct FreeRunFormsTests {
-    /// Random maps and unmaps on a pool and on the literal list, compared entry by entry.
-    /// `bogusEvery` > 0 makes every so many unmaps give back a size the mapping did not have
-    /// (which may cross a segment boundary or free slots twice), as a wrong trace would.
-    func compare(nslabs: Int, steps: Int, bogusEvery: Int, seed: UInt64) -> (pool: SlotPool, bogus: Int) {
+    /// What a wrong unmap gives back instead of the mapping it names.
+    enum BogusRelease {
+        /// Another size from the mapping's first slot (which may cross a segment boundary or
+        /// free slots twice).
+        case anySize
+        /// Slots from anywhere in the mapping, of any size that ends inside its segment: part
+        /// of the mapping, or more than it (free slots, the next mappings).
+        case insideSegment
+    }
+
+    /// Random maps and unmaps on a pool and on the literal tables, compared entry by entry.
+    /// `bogusEvery` > 0 makes every so many unmaps give back other slots than the mapping's,
+    /// as a wrong trace would.
+    func compare(nslabs: Int, steps: Int, bogusEvery: Int, bogus kind: BogusRelease = .anySize,
+                 seed: UInt64) -> (pool: SlotPool, bogus: Int) {
         var pool = SlotPool(start: 0x7bfd_b000, nslabs: nslabs)
         var literal = LiteralKernelList(nslabs: nslabs)
         var rng = SplitMix64(seed: seed)
@@ -66,9 +82,11 @@ struct FreeRunFormsTests {
                 let stride = size >= 4096 ? 2 : 1
                 let maxSlots: UInt64 = [UInt64(1) << 21, 32, 64][Int(rng.next() % 3)]
                 let offsetSlots = (0x7bfd_b000 as UInt64 + 2047) >> 11
-                let expected = literal.allocate(nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots)
+                let original = 0x1_0000_0000 + UInt64(step) << 17 + rng.next() % 2048
+                let expected = literal.allocate(nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots,
+                                                original: original)
                 let got = pool.allocate(nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots,
-                                        original: 0x1_0000_0000 + UInt64(step) << 17)
+                                        original: original)
                 #expect(got == expected, "step \(step): \(nslots) slots")
                 if got != expected { return (pool, bogus) }
                 if let got { live.append((got, nslots)) }
@@ -76,7 +94,14 @@ struct FreeRunFormsTests {
                 var m = live.remove(at: Int(rng.next() % UInt64(live.count)))
                 unmaps += 1
                 if bogusEvery > 0 && unmaps % bogusEvery == 0 {
-                    m.nslots = min(Int(1 + rng.next() % 160), nslabs - m.slot)
+                    switch kind {
+                    case .anySize:
+                        m.nslots = min(Int(1 + rng.next() % 160), nslabs - m.slot)
+                    case .insideSegment:
+                        m.slot += Int(rng.next() % UInt64(m.nslots))
+                        let segmentEnd = (m.slot + 128) & ~127
+                        m.nslots = Int(1 + rng.next() % UInt64(segmentEnd - m.slot))
+                    }
                     bogus += 1
                 }
                 literal.release(slot: m.slot, nslots: m.nslots)
@@ -88,6 +113,12 @@ struct FreeRunFormsTests {
                 if list != literal.list {
                     let first = zip(list, literal.list).enumerated().first { $0.element.0 != $0.element.1 }!.offset
                     Issue.record("step \(step): slot \(first) reads \(list[first]), the kernel's \(literal.list[first])")
+                    return (pool, bogus)
+                }
+                let orig = Array(pool.origAddress)
+                if orig != literal.orig {
+                    let first = zip(orig, literal.orig).enumerated().first { $0.element.0 != $0.element.1 }!.offset
+                    Issue.record("step \(step): slot \(first)'s original address is \(orig[first]), the kernel's \(literal.orig[first])")
                     return (pool, bogus)
                 }
             }
@@ -107,6 +138,30 @@ struct FreeRunFormsTests {
         let (pool, bogus) = compare(nslabs: 1024, steps: 12_000, bogusEvery: 7, seed: 0xb06)
         #expect(bogus > 300)
         #expect(pool.listIsExact == true)
+    }
+
+    @Test("wrong releases inside one segment (parts of mappings, free slots, several mappings): the bitmap forms all along")
+    func bogusReleasesInsideSegments() {
+        let (pool, bogus) = compare(nslabs: 1024, steps: 12_000, bogusEvery: 3, bogus: .insideSegment, seed: 0x5e6)
+        #expect(bogus > 700)
+        #expect(pool.listIsExact == false)
+    }
+
+    @Test("a release of the front or the middle of a mapping leaves the rest its original addresses")
+    func releaseOfFront() {
+        var pool = SlotPool(start: 0, nslabs: 256)
+        let boundary: UInt64 = 1 << 21
+        #expect(pool.allocate(nslots: 8, stride: 1, offsetSlots: 0, maxSlots: boundary, original: 0x10_0040) == 0)
+        pool.release(slot: 0, nslots: 3)
+        #expect(Array(pool.origAddress[0...8]) == [~0, ~0, ~0, 0x10_1840, 0x10_2040, 0x10_2840, 0x10_3040, 0x10_3840, ~0])
+        // Fill the rest of the pool so that the next map takes the freed front, slots 0-2.
+        #expect(pool.allocate(nslots: 120, stride: 1, offsetSlots: 0, maxSlots: boundary, original: 0x40_0000) == 8)
+        #expect(pool.allocate(nslots: 128, stride: 1, offsetSlots: 0, maxSlots: boundary, original: 0x80_0000) == 128)
+        #expect(pool.allocate(nslots: 3, stride: 1, offsetSlots: 0, maxSlots: boundary, original: 0x20_0000) == 0)
+        pool.release(slot: 5, nslots: 1)
+        #expect(!pool.listIsExact)
+        #expect(Array(pool.origAddress[0...8]) == [0x20_0000, 0x20_0800, 0x20_1000, 0x10_1840, 0x10_2040, ~0, 0x10_3040, 0x10_3840, 0x40_0000])
+        #expect(Array(pool.list[0...8]) == [0, 0, 0, 0, 0, 1, 0, 0, 0])
     }
 
     @Test("a release across a segment boundary numbers on past it, as the kernel's loop does")
