@@ -1,4 +1,8 @@
 import Benchmark
+import SwiotlbReference
+
+/// The seed of the allocator workload's draws.
+let allocatorSeed: UInt64 = 0x5107_2026
 
 /// The slot allocator under the issue-10 workload, beside the C reference on the same machine.
 /// Each iteration is one million operations; the Swift runs first check that they chose the
@@ -6,9 +10,11 @@ import Benchmark
 /// `pool_alloc`/`pool_free`; "map/unmap" is the whole `SoftwareIOTLB` call a replay makes (device
 /// checks, pool choice, bounce bookkeeping around the same allocator); "workload alone" is the
 /// random draws and the live-mapping table without an allocator, the floor under all of them.
+/// The "pre-drawn" runs take the same operations drawn in advance, which leaves the allocator
+/// and the live table: the allocator's own time, on `SlotPool` and on the C reference.
 func allocatorBenchmarks() {
     let ops = 1_000_000
-    let seed: UInt64 = 0x5107_2026
+    let seed = allocatorSeed
     let config = Benchmark.Configuration(metrics: [.wallClock, .mallocCountTotal, .peakMemoryResident],
                                          timeUnits: .milliseconds, warmupIterations: 1, maxDuration: .seconds(20), maxIterations: 15)
     Benchmark("allocator 1M ops, SlotPool", configuration: config) { benchmark in
@@ -20,6 +26,21 @@ func allocatorBenchmarks() {
     }
     Benchmark("allocator 1M ops, workload alone", configuration: config) { _ in
         blackHole(AllocatorWorkload.runHarness(ops: ops, seed: seed))
+    }
+    Benchmark("allocator 1M pre-drawn ops, SlotPool", configuration: config) { benchmark in
+        let ops = drawnAllocatorOperations
+        benchmark.startMeasurement()
+        blackHole(AllocatorWorkload.runDrawnPool(ops))
+    }
+    Benchmark("allocator 1M pre-drawn ops, C reference", configuration: config) { benchmark in
+        let ops = drawnAllocatorOperations
+        benchmark.startMeasurement()
+        blackHole(AllocatorWorkload.runDrawnReference(ops))
+    }
+    Benchmark("allocator 1M pre-drawn ops, live table alone", configuration: config) { benchmark in
+        let ops = drawnAllocatorOperations
+        benchmark.startMeasurement()
+        blackHole(AllocatorWorkload.runDrawnFloor(ops))
     }
     for moveBytes in [false, true] {
         let suffix = moveBytes ? " moving bytes" : ""
@@ -35,3 +56,14 @@ func allocatorBenchmarks() {
         }
     }
 }
+
+/// The allocator workload's million operations drawn in advance, once; checked first to give
+/// the same slots on `SlotPool` and on the C reference as the run that draws as it goes.
+let drawnAllocatorOperations: [swiotlb_ref_op] = {
+    let ops = AllocatorWorkload.drawn(ops: 1_000_000, seed: allocatorSeed)
+    var expected = AllocatorWorkload.runReference(ops: 1_000_000, seed: allocatorSeed, moveBytes: false)
+    expected.bytesCopied = 0
+    precondition(AllocatorWorkload.runDrawnReference(ops) == expected, "the C reference's pre-drawn run differs from its run")
+    precondition(AllocatorWorkload.runDrawnPool(ops) == expected, "SlotPool chose other slots than the C reference on the pre-drawn run")
+    return ops
+}()

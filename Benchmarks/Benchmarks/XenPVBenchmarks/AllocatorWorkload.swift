@@ -21,7 +21,18 @@ struct AllocatorWorkload {
     typealias SlotMapping = (slot: Int32, nslots: Int32, size: Int32, direction: Int32)
 
     /// What the run did, in the C reference's terms.
-    struct Outcome: Equatable { var maps: UInt64; var unmaps: UInt64; var full: UInt64; var slotChecksum: UInt64; var bytesCopied: UInt64 }
+    struct Outcome: Equatable {
+        var maps: UInt64, unmaps: UInt64, full: UInt64, slotChecksum: UInt64, bytesCopied: UInt64
+
+        init(maps: UInt64, unmaps: UInt64, full: UInt64, slotChecksum: UInt64, bytesCopied: UInt64) {
+            (self.maps, self.unmaps, self.full, self.slotChecksum, self.bytesCopied) = (maps, unmaps, full, slotChecksum, bytesCopied)
+        }
+
+        /// The C reference's result.
+        init(_ r: swiotlb_ref_result) {
+            self.init(maps: r.maps, unmaps: r.unmaps, full: r.full, slotChecksum: r.slot_checksum, bytesCopied: r.bytes_copied)
+        }
+    }
 
     /// Runs `ops` operations; with `moveBytes` the unmaps copy the bytes back as the kernel does.
     static func run(ops: Int, seed: UInt64, moveBytes: Bool) -> Outcome {
@@ -128,8 +139,66 @@ struct AllocatorWorkload {
     /// The same run in the C reference.
     static func runReference(ops: Int, seed: UInt64, moveBytes: Bool) -> Outcome {
         var r = swiotlb_ref_result()
-        precondition(swiotlb_ref_run(UInt64(ops), seed, Int32(nslabs), start, moveBytes ? 1 : 0, &r) == 0, "C reference: out of memory")
-        return Outcome(maps: r.maps, unmaps: r.unmaps, full: r.full, slotChecksum: r.slot_checksum, bytesCopied: r.bytes_copied)
+        precondition(swiotlb_ref_run(UInt64(ops), seed, Int32(nslabs), start, moveBytes ? 1 : 0, &r, nil) == 0, "C reference: out of memory")
+        return Outcome(r)
+    }
+
+    /// The run's operations drawn in advance: the C reference runs the workload and writes down
+    /// each map (slots, stride, original address) and each unmap (which live mapping), so that a
+    /// run over them times the allocator and the live table without the random draws.
+    static func drawn(ops: Int, seed: UInt64) -> [swiotlb_ref_op] {
+        var r = swiotlb_ref_result()
+        return [swiotlb_ref_op](unsafeUninitializedCapacity: ops) { buffer, count in
+            precondition(swiotlb_ref_run(UInt64(ops), seed, Int32(nslabs), start, 0, &r, buffer.baseAddress) == 0, "C reference: out of memory")
+            count = ops
+        }
+    }
+
+    /// Operations drawn in advance, on the C reference's allocator.
+    static func runDrawnReference(_ ops: [swiotlb_ref_op]) -> Outcome {
+        var r = swiotlb_ref_result()
+        let rc = ops.withUnsafeBufferPointer { swiotlb_ref_run_drawn($0.baseAddress, UInt64($0.count), Int32(nslabs), start, &r) }
+        precondition(rc == 0, "C reference: out of memory")
+        return Outcome(r)
+    }
+
+    /// Operations drawn in advance, on `SlotPool`.
+    static func runDrawnPool(_ ops: [swiotlb_ref_op]) -> Outcome {
+        var pool = PoolSlots()
+        return runDrawn(ops, on: &pool)
+    }
+
+    /// Operations drawn in advance with slots handed out by counting: the floor of the two above.
+    static func runDrawnFloor(_ ops: [swiotlb_ref_op]) -> Outcome {
+        var counter = CountingSlots()
+        return runDrawn(ops, on: &counter)
+    }
+
+    /// Operations drawn in advance on a bare slot allocator: the live table and the outcome.
+    @inline(__always)
+    static func runDrawn(_ ops: [swiotlb_ref_op], on slots: inout some WorkloadSlots) -> Outcome {
+        var live = LiveMappings<(slot: Int32, nslots: Int32)>()
+        defer { live.deallocate() }
+        var out = Outcome(maps: 0, unmaps: 0, full: 0, slotChecksum: 0xcbf2_9ce4_8422_2325, bytesCopied: 0)
+        ops.withUnsafeBufferPointer { ops in
+            for op in ops {
+                if op.stride != 0 {
+                    out.maps &+= 1
+                    guard let slot = slots.take(nslots: Int(op.arg), stride: Int(op.stride), original: op.orig) else {
+                        out.slotChecksum = (out.slotChecksum ^ UInt64.max) &* 0x100_0000_01b3
+                        out.full &+= 1
+                        continue
+                    }
+                    out.slotChecksum = (out.slotChecksum ^ UInt64(slot)) &* 0x100_0000_01b3
+                    live.append((Int32(truncatingIfNeeded: slot), op.arg))
+                } else {
+                    let m = live.remove(at: Int(op.arg))
+                    slots.give(slot: Int(m.slot), nslots: Int(m.nslots))
+                    out.unmaps &+= 1
+                }
+            }
+        }
+        return out
     }
 }
 
@@ -251,7 +320,12 @@ struct LiveMappings<Element> {
     /// Removes and returns the mapping the next draw picks.
     @inline(__always)
     mutating func removeOne(drawnBy draws: inout Draws) -> Element {
-        let k = draws.victim(liveCount: count)
+        remove(at: draws.victim(liveCount: count))
+    }
+
+    /// Removes and returns mapping number `k`, moving the last into its place.
+    @inline(__always)
+    mutating func remove(at k: Int) -> Element {
         let m = base[k]
         count &-= 1
         base[k] = base[count]

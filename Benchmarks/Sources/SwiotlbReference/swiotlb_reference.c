@@ -17,7 +17,7 @@ static uint64_t splitmix64(uint64_t *state)
 struct mapping { int slot, nslots, size, dir; uint64_t orig; };
 
 int swiotlb_ref_run(uint64_t ops, uint64_t seed, int nslabs, uint64_t start, int move_bytes,
-                    struct swiotlb_ref_result *out)
+                    struct swiotlb_ref_result *out, struct swiotlb_ref_op *drawn)
 {
     static const int sizes[6] = { 512, 1500, 2048, 4096, 8192, 65536 };
     struct pool p = { 0 };
@@ -44,7 +44,10 @@ int swiotlb_ref_run(uint64_t ops, uint64_t seed, int nslabs, uint64_t start, int
             int dir = (int)(splitmix64(&rng) % 3);   /* to_device, from_device, bidirectional */
             uint64_t orig = ORIG_BASE + ((splitmix64(&rng) % (ORIG_SPAN - 65536)) & ~63ULL);
             int nslots = (size + (1 << SLOT_SHIFT) - 1) >> SLOT_SHIFT;
-            int slot = pool_alloc(&p, nslots, size >= 4096 ? 2 : 1);
+            int stride = size >= 4096 ? 2 : 1;
+            int slot = pool_alloc(&p, nslots, stride);
+            if (drawn)
+                drawn[op] = (struct swiotlb_ref_op){ orig, nslots, stride };
             out->maps++;
             h = (h ^ (uint64_t)(int64_t)slot) * 0x100000001b3ULL;
             if (slot < 0) {
@@ -58,6 +61,8 @@ int swiotlb_ref_run(uint64_t ops, uint64_t seed, int nslabs, uint64_t start, int
         } else {
             int k = (int)(splitmix64(&rng) % (uint64_t)nlive);
             struct mapping m = live[k];
+            if (drawn)
+                drawn[op] = (struct swiotlb_ref_op){ 0, k, 0 };
             live[k] = live[--nlive];
             if (m.dir != 0 && p.orig[m.slot] != ~0ULL) {
                 if (move_bytes)
@@ -76,4 +81,45 @@ out:
     free(pool_bytes);
     free(orig_bytes);
     return rc;
+}
+
+int swiotlb_ref_run_drawn(const struct swiotlb_ref_op *ops, uint64_t count, int nslabs, uint64_t start,
+                          struct swiotlb_ref_result *out)
+{
+    struct pool p = { 0 };
+    struct { int slot, nslots; } *live = malloc(sizeof(*live) * nslabs);
+    uint64_t op, h = 0xcbf29ce484222325ULL;
+    int nlive = 0, i;
+
+    memset(out, 0, sizeof(*out));
+    if (!live || pool_init(&p, nslabs, start, 0xffffffffULL)) {
+        free(live);
+        return -1;
+    }
+    for (op = 0; op < count; op++) {
+        const struct swiotlb_ref_op *o = &ops[op];
+        if (o->stride != 0) {
+            int slot = pool_alloc(&p, o->arg, o->stride);
+            out->maps++;
+            h = (h ^ (uint64_t)(int64_t)slot) * 0x100000001b3ULL;
+            if (slot < 0) {
+                out->full++;
+                continue;
+            }
+            for (i = 0; i < o->arg; i++)
+                p.orig[slot + i] = o->orig + ((uint64_t)i << SLOT_SHIFT);
+            live[nlive].slot = slot;
+            live[nlive++].nslots = o->arg;
+        } else {
+            int k = o->arg;
+            int slot = live[k].slot, nslots = live[k].nslots;
+            live[k] = live[--nlive];
+            pool_free(&p, slot, nslots);
+            out->unmaps++;
+        }
+    }
+    out->slot_checksum = h;
+    pool_destroy(&p);
+    free(live);
+    return 0;
 }
