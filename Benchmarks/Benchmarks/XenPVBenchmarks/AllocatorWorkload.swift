@@ -20,17 +20,19 @@ struct AllocatorWorkload {
     /// A live mapping of the runs on `SlotPool` directly.
     typealias SlotMapping = (slot: Int32, nslots: Int32, size: Int32, direction: Int32)
 
-    /// What the run did, in the C reference's terms.
+    /// What the run did, in the C reference's terms; a fresh one has counted nothing.
     struct Outcome: Equatable {
-        var maps: UInt64, unmaps: UInt64, full: UInt64, slotChecksum: UInt64, bytesCopied: UInt64
+        var maps: UInt64 = 0, unmaps: UInt64 = 0, full: UInt64 = 0
+        /// FNV-1a-style hash of every slot chosen, in order (`~0` for a full pool).
+        var slotChecksum: UInt64 = 0xcbf2_9ce4_8422_2325
+        var bytesCopied: UInt64 = 0
 
-        init(maps: UInt64, unmaps: UInt64, full: UInt64, slotChecksum: UInt64, bytesCopied: UInt64) {
-            (self.maps, self.unmaps, self.full, self.slotChecksum, self.bytesCopied) = (maps, unmaps, full, slotChecksum, bytesCopied)
-        }
-
-        /// The C reference's result.
-        init(_ r: swiotlb_ref_result) {
-            self.init(maps: r.maps, unmaps: r.unmaps, full: r.full, slotChecksum: r.slot_checksum, bytesCopied: r.bytes_copied)
+        /// Counts a map that took `slot`, or found the pool full (nil), as the C reference does.
+        @inline(__always)
+        mutating func countMap(slot: Int?) {
+            maps &+= 1
+            if slot == nil { full &+= 1 }
+            slotChecksum = (slotChecksum ^ UInt64(truncatingIfNeeded: slot ?? -1)) &* 0x100_0000_01b3
         }
     }
 
@@ -60,12 +62,11 @@ struct AllocatorWorkload {
         var draws = Draws(seed: seed)
         var live = LiveMappings<Mapping>()
         defer { live.deallocate() }
-        var out = Outcome(maps: 0, unmaps: 0, full: 0, slotChecksum: 0xcbf2_9ce4_8422_2325, bytesCopied: 0)
+        var out = Outcome()
         for op in 0..<ops {
             if draws.nextIsMap(used: tlb.pools[0].used, liveCount: live.count) {
                 let (size, d, orig) = draws.mapArguments()
                 let direction = directions[d]
-                out.maps &+= 1
                 if trace != nil {
                     trace! += "map id=m\(op) orig=0x\(String(orig, radix: 16)) size=\(size) dir=\(direction.rawValue) attrs=skip_cpu_sync\n"
                 }
@@ -73,11 +74,10 @@ struct AllocatorWorkload {
                                           direction: direction, attributes: attributes)
                 switch result {
                 case .success(let m):
-                    out.slotChecksum = (out.slotChecksum ^ UInt64(m.slot)) &* 0x100_0000_01b3
+                    out.countMap(slot: m.slot)
                     live.append(Mapping(tlb: m.address, id: UInt32(truncatingIfNeeded: op), size: UInt32(size), direction: direction))
                 case .failure:
-                    out.slotChecksum = (out.slotChecksum ^ UInt64.max) &* 0x100_0000_01b3
-                    out.full &+= 1
+                    out.countMap(slot: nil)
                 }
             } else {
                 let m = live.removeOne(drawnBy: &draws)
@@ -113,18 +113,14 @@ struct AllocatorWorkload {
         var draws = Draws(seed: seed)
         var live = LiveMappings<SlotMapping>()
         defer { live.deallocate() }
-        var out = Outcome(maps: 0, unmaps: 0, full: 0, slotChecksum: 0xcbf2_9ce4_8422_2325, bytesCopied: 0)
+        var out = Outcome()
         for _ in 0..<ops {
             if draws.nextIsMap(used: slots.used, liveCount: live.count) {
                 let (size, d, orig) = draws.mapArguments()
                 let nslots = (size + IOTLB.slotSize - 1) >> IOTLB.shift
-                out.maps &+= 1
-                guard let slot = slots.take(nslots: nslots, stride: size >= 4096 ? 2 : 1, original: orig) else {
-                    out.slotChecksum = (out.slotChecksum ^ UInt64.max) &* 0x100_0000_01b3
-                    out.full &+= 1
-                    continue
-                }
-                out.slotChecksum = (out.slotChecksum ^ UInt64(slot)) &* 0x100_0000_01b3
+                let slot = slots.take(nslots: nslots, stride: size >= 4096 ? 2 : 1, original: orig)
+                out.countMap(slot: slot)
+                guard let slot else { continue }
                 live.append((Int32(slot), Int32(nslots), Int32(size), Int32(truncatingIfNeeded: d)))
             } else {
                 let m = live.removeOne(drawnBy: &draws)
@@ -179,17 +175,13 @@ struct AllocatorWorkload {
     static func runDrawn(_ ops: [swiotlb_ref_op], on slots: inout some WorkloadSlots) -> Outcome {
         var live = LiveMappings<(slot: Int32, nslots: Int32)>()
         defer { live.deallocate() }
-        var out = Outcome(maps: 0, unmaps: 0, full: 0, slotChecksum: 0xcbf2_9ce4_8422_2325, bytesCopied: 0)
+        var out = Outcome()
         ops.withUnsafeBufferPointer { ops in
             for op in ops {
                 if op.stride != 0 {
-                    out.maps &+= 1
-                    guard let slot = slots.take(nslots: Int(op.arg), stride: Int(op.stride), original: op.orig) else {
-                        out.slotChecksum = (out.slotChecksum ^ UInt64.max) &* 0x100_0000_01b3
-                        out.full &+= 1
-                        continue
-                    }
-                    out.slotChecksum = (out.slotChecksum ^ UInt64(slot)) &* 0x100_0000_01b3
+                    let slot = slots.take(nslots: Int(op.arg), stride: Int(op.stride), original: op.orig)
+                    out.countMap(slot: slot)
+                    guard let slot else { continue }
                     live.append((Int32(truncatingIfNeeded: slot), op.arg))
                 } else {
                     let m = live.remove(at: Int(op.arg))
@@ -330,5 +322,12 @@ struct LiveMappings<Element> {
         count &-= 1
         base[k] = base[count]
         return m
+    }
+}
+
+extension AllocatorWorkload.Outcome {
+    /// The C reference's result.
+    init(_ r: swiotlb_ref_result) {
+        self.init(maps: r.maps, unmaps: r.unmaps, full: r.full, slotChecksum: r.slot_checksum, bytesCopied: r.bytes_copied)
     }
 }

@@ -16,6 +16,23 @@ static uint64_t splitmix64(uint64_t *state)
 
 struct mapping { int slot, nslots, size, dir; uint64_t orig; };
 
+/* One map of a run: find and take `nslots` slots, count the map (and a full pool), hash the slot
+ * into `*h`, and record the original address of each slot taken. Returns the slot, or -1. */
+static int run_map(struct pool *p, int nslots, int stride, uint64_t orig, struct swiotlb_ref_result *out, uint64_t *h)
+{
+    int slot = pool_alloc(p, nslots, stride), i;
+
+    out->maps++;
+    *h = (*h ^ (uint64_t)(int64_t)slot) * 0x100000001b3ULL;
+    if (slot < 0) {
+        out->full++;
+        return -1;
+    }
+    for (i = 0; i < nslots; i++)
+        p->orig[slot + i] = orig + ((uint64_t)i << SLOT_SHIFT);
+    return slot;
+}
+
 int swiotlb_ref_run(uint64_t ops, uint64_t seed, int nslabs, uint64_t start, int move_bytes,
                     struct swiotlb_ref_result *out, struct swiotlb_ref_op *drawn)
 {
@@ -24,7 +41,7 @@ int swiotlb_ref_run(uint64_t ops, uint64_t seed, int nslabs, uint64_t start, int
     struct mapping *live;
     unsigned char *pool_bytes = NULL, *orig_bytes = NULL;
     uint64_t rng = seed, op, h = 0xcbf29ce484222325ULL;
-    int nlive = 0, i, rc = -1;
+    int nlive = 0, rc = -1;
 
     memset(out, 0, sizeof(*out));
     live = malloc(sizeof(*live) * nslabs);
@@ -45,17 +62,11 @@ int swiotlb_ref_run(uint64_t ops, uint64_t seed, int nslabs, uint64_t start, int
             uint64_t orig = ORIG_BASE + ((splitmix64(&rng) % (ORIG_SPAN - 65536)) & ~63ULL);
             int nslots = (size + (1 << SLOT_SHIFT) - 1) >> SLOT_SHIFT;
             int stride = size >= 4096 ? 2 : 1;
-            int slot = pool_alloc(&p, nslots, stride);
+            int slot = run_map(&p, nslots, stride, orig, out, &h);
             if (drawn)
                 drawn[op] = (struct swiotlb_ref_op){ orig, nslots, stride };
-            out->maps++;
-            h = (h ^ (uint64_t)(int64_t)slot) * 0x100000001b3ULL;
-            if (slot < 0) {
-                out->full++;
+            if (slot < 0)
                 continue;
-            }
-            for (i = 0; i < nslots; i++)
-                p.orig[slot + i] = orig + ((uint64_t)i << SLOT_SHIFT);
             live[nlive++] = (struct mapping){ slot, nslots, size, dir, orig };
             /* DMA_ATTR_SKIP_CPU_SYNC: the map copies nothing. */
         } else {
@@ -89,7 +100,7 @@ int swiotlb_ref_run_drawn(const struct swiotlb_ref_op *ops, uint64_t count, int 
     struct pool p = { 0 };
     struct { int slot, nslots; } *live = malloc(sizeof(*live) * nslabs);
     uint64_t op, h = 0xcbf29ce484222325ULL;
-    int nlive = 0, i;
+    int nlive = 0;
 
     memset(out, 0, sizeof(*out));
     if (!live || pool_init(&p, nslabs, start, 0xffffffffULL)) {
@@ -99,15 +110,9 @@ int swiotlb_ref_run_drawn(const struct swiotlb_ref_op *ops, uint64_t count, int 
     for (op = 0; op < count; op++) {
         const struct swiotlb_ref_op *o = &ops[op];
         if (o->stride != 0) {
-            int slot = pool_alloc(&p, o->arg, o->stride);
-            out->maps++;
-            h = (h ^ (uint64_t)(int64_t)slot) * 0x100000001b3ULL;
-            if (slot < 0) {
-                out->full++;
+            int slot = run_map(&p, o->arg, o->stride, o->orig, out, &h);
+            if (slot < 0)
                 continue;
-            }
-            for (i = 0; i < o->arg; i++)
-                p.orig[slot + i] = o->orig + ((uint64_t)i << SLOT_SHIFT);
             live[nlive].slot = slot;
             live[nlive++].nslots = o->arg;
         } else {
