@@ -37,6 +37,14 @@ func allocatorBenchmarks() {
         benchmark.startMeasurement()
         blackHole(AllocatorWorkload.runDrawnReference(ops))
     }
+    Benchmark("allocator 1M pre-drawn ops, slots known in advance", configuration: config) { benchmark in
+        let ops = drawnAllocatorOperations
+        let chosen = AllocatorWorkload.chosenSlots(ops)
+        let expected = AllocatorWorkload.runDrawnPool(ops)
+        precondition(AllocatorWorkload.runDrawnKnownSlots(ops, chosen: chosen) == expected, "the known slots are not SlotPool's")
+        benchmark.startMeasurement()
+        blackHole(AllocatorWorkload.runDrawnKnownSlots(ops, chosen: chosen))
+    }
     Benchmark("allocator 1M pre-drawn ops, live table alone", configuration: config) { benchmark in
         let ops = drawnAllocatorOperations
         benchmark.startMeasurement()

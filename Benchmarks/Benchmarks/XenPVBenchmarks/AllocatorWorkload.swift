@@ -170,6 +170,24 @@ struct AllocatorWorkload {
         return runDrawn(ops, on: &counter)
     }
 
+    /// Operations drawn in advance on an allocator that is told the slots (those `SlotPool`
+    /// chose on them): the kernel's writes without the search, the floor under any allocator
+    /// that keeps v5.11's tables.
+    static func runDrawnKnownSlots(_ ops: [swiotlb_ref_op], chosen: [Int32]) -> Outcome {
+        chosen.withUnsafeBufferPointer { chosen in
+            var known = KnownSlots(chosen: chosen)
+            defer { known.deallocate() }
+            return runDrawn(ops, on: &known)
+        }
+    }
+
+    /// The slots `SlotPool` chooses for the maps of `ops`, in order (-1 where the pool is full).
+    static func chosenSlots(_ ops: [swiotlb_ref_op]) -> [Int32] {
+        var recorder = RecordingSlots()
+        _ = runDrawn(ops, on: &recorder)
+        return recorder.chosen
+    }
+
     /// Operations drawn in advance on a bare slot allocator: the live table and the outcome.
     @inline(__always)
     static func runDrawn(_ ops: [swiotlb_ref_op], on slots: inout some WorkloadSlots) -> Outcome {
@@ -268,6 +286,89 @@ struct PoolSlots: WorkloadSlots {
 
     @inline(__always)
     mutating func give(slot: Int, nslots: Int) { pool.release(slot: slot, nslots: nslots) }
+}
+
+/// `SlotPool` writing down each slot it chooses.
+struct RecordingSlots: WorkloadSlots {
+    private var pool = PoolSlots()
+    /// The slots chosen so far, in order (-1 for a full pool).
+    private(set) var chosen: [Int32] = []
+
+    var used: Int { pool.used }
+
+    mutating func take(nslots: Int, stride: Int, original: UInt64) -> Int? {
+        let slot = pool.take(nslots: nslots, stride: stride, original: original)
+        chosen.append(Int32(truncatingIfNeeded: slot ?? -1))
+        return slot
+    }
+
+    func isMapped(slot: Int) -> Bool { pool.isMapped(slot: slot) }
+
+    mutating func give(slot: Int, nslots: Int) { pool.give(slot: slot, nslots: nslots) }
+}
+
+/// An allocator told its slots in advance: a map takes the next one, marks its slots used in a
+/// bitmap and writes each slot's original address (`orig + k * 2048`); an unmap clears the bits
+/// and writes `INVALID_PHYS_ADDR` — the writes v5.11 makes to its tables, with a bitmap for the
+/// list, and no search. All in this module, without a call or a copy-on-write check: what no
+/// allocator choosing the same slots can go below.
+struct KnownSlots: WorkloadSlots {
+    private let chosen: UnsafeBufferPointer<Int32>
+    private var next = 0
+    private let bits = UnsafeMutablePointer<UInt64>.allocate(capacity: AllocatorWorkload.nslabs / 64)
+    private let original = UnsafeMutablePointer<UInt64>.allocate(capacity: AllocatorWorkload.nslabs)
+    private(set) var used = 0
+
+    init(chosen: UnsafeBufferPointer<Int32>) {
+        self.chosen = chosen
+        bits.initialize(repeating: 0, count: AllocatorWorkload.nslabs / 64)
+        original.initialize(repeating: IOTLB.invalidAddress, count: AllocatorWorkload.nslabs)
+    }
+
+    /// Frees the tables.
+    func deallocate() {
+        bits.deallocate()
+        original.deallocate()
+    }
+
+    @inline(__always)
+    mutating func take(nslots: Int, stride: Int, original orig: UInt64) -> Int? {
+        let slot = Int(chosen[next])
+        next &+= 1
+        guard slot >= 0 else { return nil }
+        mark(slot: slot, nslots: nslots, used: true)
+        var a = orig
+        for k in slot..<(slot &+ nslots) {
+            original[k] = a
+            a &+= UInt64(IOTLB.slotSize)
+        }
+        used &+= nslots
+        return slot
+    }
+
+    @inline(__always)
+    func isMapped(slot: Int) -> Bool { original[slot] != IOTLB.invalidAddress }
+
+    @inline(__always)
+    mutating func give(slot: Int, nslots: Int) {
+        mark(slot: slot, nslots: nslots, used: false)
+        (original + slot).update(repeating: IOTLB.invalidAddress, count: nslots)
+        used &-= nslots
+    }
+
+    /// Sets or clears the bits of `nslots` slots from `slot` (inside one segment: up to three words).
+    @inline(__always)
+    private func mark(slot: Int, nslots: Int, used: Bool) {
+        let first = slot &>> 6, last = (slot &+ nslots &- 1) &>> 6
+        let head = ~UInt64(0) &<< UInt64(slot & 63)
+        let tail = ~UInt64(0) &>> UInt64(63 &- ((slot &+ nslots &- 1) & 63))
+        var w = first
+        while w <= last {
+            let mask = (w == first ? head : ~0) & (w == last ? tail : ~0)
+            if used { bits[w] |= mask } else { bits[w] &= ~mask }
+            w &+= 1
+        }
+    }
 }
 
 /// A stand-in that hands out slots by counting round the pool: the workload's floor.
