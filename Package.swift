@@ -48,7 +48,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "XenPVTestSupport", path: "Tests/Support"),
+        .target(name: "XenPVTestSupport", dependencies: ["Swiotlb"], path: "Tests/Support"),
         .testTarget(name: "XenMemoryTests", dependencies: ["XenMemory", "XenPVTestSupport"]),
         .testTarget(name: "SwiotlbTests", dependencies: ["Swiotlb", "XenPVTestSupport"]),
         .testTarget(name: "XenLiveTests", dependencies: ["XenPVTestSupport", "XenLive", "XenDumps", "XenMemory", "XenModel", "XenSwiotlb", "Swiotlb"]),

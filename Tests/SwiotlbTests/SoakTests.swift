@@ -13,18 +13,6 @@ let soakOps: Int = {
 
 @Suite("soak: long random runs, every invariant after every step")
 struct SoakTests {
-    /// Checks the free-run list of the segment holding `slot`.
-    func segmentHolds(_ p: SlotPool, _ slot: Int) -> Bool {
-        let first = slot / 128 * 128
-        var expected: UInt32 = 0
-        for i in stride(from: min(first + 127, p.nslabs - 1), through: first, by: -1) {
-            if p.list[i] == 0 { expected = 0; continue }
-            expected += 1
-            if p.list[i] != expected { return false }
-        }
-        return true
-    }
-
     @Test("one pool (v5.11), two pools (rfc-v1) and areas (v6.1): lists, counts, no overlap, bytes round trip",
           arguments: [SwiotlbKernel.v5_11, .rfcV1, .v6_1])
     func swiotlbSoak(kernel: SwiotlbKernel) throws {
@@ -51,7 +39,7 @@ struct SoakTests {
                 for s in m.slot..<(m.slot + m.nslots) { #expect(occupied[m.pool].insert(s).inserted, "slot \(s) mapped twice at step \(step)") }
                 #expect(m.slot / 128 == (m.slot + m.nslots - 1) / 128)
                 if withData && dir != .fromDevice { #expect(t.memory.read(m.address, count: size) == [UInt8](repeating: fill, count: size)) }
-                #expect(segmentHolds(t.pools[m.pool], m.slot))
+                #expect(t.pools[m.pool].segmentListHolds(containing: m.slot))
                 live.append(Live(tlb: m.address, orig: orig, size: size, dir: dir, device: dev, pool: m.pool, slot: m.slot, nslots: m.nslots, fill: fill, withData: withData))
             } else {
                 let l = live.remove(at: Int(rng.next() % UInt64(live.count)))
@@ -60,7 +48,7 @@ struct SoakTests {
                 try t.unmap(l.tlb, mappingSize: l.size, allocSize: l.size, direction: l.dir, minAlignMask: l.device.minAlignMask)
                 if l.withData && l.dir != .toDevice { #expect(t.memory.read(l.orig, count: l.size) == [UInt8](repeating: deviceByte, count: l.size)) }
                 for s in l.slot..<(l.slot + l.nslots) { occupied[l.pool].remove(s) }
-                #expect(segmentHolds(t.pools[l.pool], l.slot))
+                #expect(t.pools[l.pool].segmentListHolds(containing: l.slot))
             }
             for (i, p) in t.pools.enumerated() {
                 #expect(p.used == occupied[i].count)

@@ -50,18 +50,6 @@ struct XenSoakTests {
         return true
     }
 
-    /// Whether the free-run list of the segment holding `slot` is the kernel's numbering.
-    func segmentHolds(_ p: SlotPool, _ slot: Int) -> Bool {
-        let first = slot / IOTLB.segmentSlots * IOTLB.segmentSlots
-        var expected: UInt32 = 0
-        for i in stride(from: min(first + IOTLB.segmentSlots - 1, p.nslabs - 1), through: first, by: -1) {
-            if p.list[i] == 0 { expected = 0; continue }
-            expected += 1
-            if p.list[i] != expected { return false }
-        }
-        return true
-    }
-
     @Test("one pool (v5.11) and two pools (rfc-v1): machine-contiguous bounces within each mask, bytes round trip",
           arguments: [("4096,force", SwiotlbKernel.v5_11), ("2048,8192,force", .rfcV1)])
     func xenSwiotlbSoak(commandLine: String, kernel: SwiotlbKernel) throws {
@@ -108,7 +96,7 @@ struct XenSoakTests {
                     for s in place.slots { #expect(occupied[place.pool].insert(s).inserted, "step \(step): slot \(s) mapped twice") }
                     #expect(place.slots.lowerBound / IOTLB.segmentSlots == (place.slots.upperBound - 1) / IOTLB.segmentSlots,
                             "step \(step): mapping crosses a segment")
-                    #expect(segmentHolds(x.tlb.pools[place.pool], place.slots.lowerBound), "step \(step)")
+                    #expect(x.tlb.pools[place.pool].segmentListHolds(containing: place.slots.lowerBound), "step \(step)")
                     if let fill, direction != .fromDevice {
                         #expect(x.tlb.memory.read(bounce.rawValue, count: size) == [UInt8](repeating: fill, count: size),
                                 "step \(step): bytes not bounced out")
@@ -131,7 +119,7 @@ struct XenSoakTests {
                 }
                 let pool = try #require(l.handle.pool)
                 for s in l.slots { occupied[pool].remove(s) }
-                #expect(segmentHolds(x.tlb.pools[pool], l.slots.lowerBound), "step \(step)")
+                #expect(x.tlb.pools[pool].segmentListHolds(containing: l.slots.lowerBound), "step \(step)")
             }
             for (i, p) in x.tlb.pools.enumerated() {
                 #expect(p.used == occupied[i].count, "step \(step): pool \(i) counts \(p.used) used, \(occupied[i].count) held")
