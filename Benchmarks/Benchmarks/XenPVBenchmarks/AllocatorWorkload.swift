@@ -310,8 +310,8 @@ struct RecordingSlots: WorkloadSlots {
 /// An allocator told its slots in advance: a map takes the next one, marks its slots used in a
 /// bitmap and writes each slot's original address (`orig + k * 2048`); an unmap clears the bits
 /// and writes `INVALID_PHYS_ADDR` — the writes v5.11 makes to its tables, with a bitmap for the
-/// list, and no search. All in this module, without a call or a copy-on-write check: what no
-/// allocator choosing the same slots can go below.
+/// list, and no search. All in this module, without a call or a copy-on-write check: the floor
+/// under any allocator that chooses the same slots and keeps v5.11's per-slot tables.
 struct KnownSlots: WorkloadSlots {
     private let chosen: UnsafeBufferPointer<Int32>
     private var next = 0
