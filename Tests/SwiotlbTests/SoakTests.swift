@@ -1,15 +1,9 @@
 import Testing
 import XenPVTestSupport
 @testable import Swiotlb
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Operations of the soak runs: `XENPV_SOAK_OPS` (default small enough for CI).
-let soakOps: Int = {
-    if let v = getenv("XENPV_SOAK_OPS"), let n = Int(String(cString: v)) { return n }
-    return 20_000
-}()
+let soakOps = soakCount("XENPV_SOAK_OPS", default: 20_000)
 
 @Suite("soak: long random runs, every invariant after every step")
 struct SoakTests {

@@ -1,22 +1,13 @@
 import Testing
 import XenPVTestSupport
 @testable import XenMemory
-#if canImport(Glibc)
-import Glibc
-#endif
 
 @Suite("soak: random XENMEM operations on the memory model")
 struct MemorySoakTests {
     @Test("populate, decrease, exchange, create/destroy contiguous: P2M/M2P and page counts stay consistent")
     func xenmemSoak() throws {
-        let ops: Int = {
-            if let v = getenv("XENPV_SOAK_XENMEM_OPS"), let n = Int(String(cString: v)) { return n }
-            return 1_000
-        }()
-        let checkEvery: Int = {
-            if let v = getenv("XENPV_SOAK_CHECK_EVERY"), let n = Int(String(cString: v)), n > 0 { return n }
-            return 1
-        }()
+        let ops = soakCount("XENPV_SOAK_XENMEM_OPS", default: 1_000)
+        let checkEvery = soakCount("XENPV_SOAK_CHECK_EVERY", default: 1)
         var host = XenHost(e820: .qemuPC(ramBytes: 512 << 20))
         var guest = try host.buildPVDomU(id: DomID(1), pages: 4096, maxPages: 16384)
         let total = host.heap.freePages + host.domains[DomID(1)]!.totPages

@@ -3,16 +3,10 @@ import Swiotlb
 import XenMemory
 import XenPVTestSupport
 @testable import XenSwiotlb
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Operations of the xen-swiotlb soak: `XENPV_SOAK_OPS`, as the swiotlb soak (default small
 /// enough for CI).
-let xenSoakOps: Int = {
-    if let v = getenv("XENPV_SOAK_OPS"), let n = Int(String(cString: v)), n > 0 { return n }
-    return 20_000
-}()
+let xenSoakOps = soakCount("XENPV_SOAK_OPS", default: 20_000)
 
 @Suite("soak: xen-swiotlb over the P2M, every invariant after every step")
 struct XenSoakTests {
@@ -93,6 +87,8 @@ struct XenSoakTests {
                     #expect(x.isXenBounceBuffer(h.address), "step \(step)")
                     let place = try #require(slots(of: bounce, size: size, in: x.tlb), "step \(step): bounce outside the pools")
                     #expect(place.pool == h.pool, "step \(step)")
+                    // v5.11 and the RFC hand out the slot's own address (no offset kept).
+                    #expect((bounce.rawValue - x.tlb.pools[place.pool].start) % UInt64(IOTLB.slotSize) == 0, "step \(step): bounce inside a slot")
                     for s in place.slots { #expect(occupied[place.pool].insert(s).inserted, "step \(step): slot \(s) mapped twice") }
                     #expect(place.slots.lowerBound / IOTLB.segmentSlots == (place.slots.upperBound - 1) / IOTLB.segmentSlots,
                             "step \(step): mapping crosses a segment")
@@ -130,7 +126,8 @@ struct XenSoakTests {
         let listsHold = x.tlb.pools.allSatisfy { $0.freeRunInvariantHolds }
         #expect(listsHold)
         #expect(maps > xenSoakOps / 4 && unmaps > xenSoakOps / 4, "\(maps) maps, \(unmaps) unmaps")
-        // The 22-bit device's bounce is refused whenever its slots' frames lie above 4 MiB.
-        #expect(notCapable > 0, "the refusal of a bounce beyond the mask never ran (\(full) full)")
+        // The 22-bit device's bounce is refused whenever its slots' frames lie above 4 MiB; a run
+        // of the default length or longer gets there (a few hundred steps may not).
+        #expect(xenSoakOps < 20_000 || notCapable > 0, "the refusal of a bounce beyond the mask never ran (\(full) full)")
     }
 }
