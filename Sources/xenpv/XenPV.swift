@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The `xenpv` command: Xen PV machine-address translation and xen-swiotlb, modelled.
 @main
@@ -14,6 +17,43 @@ struct XenPV: ParsableCommand {
         subcommands: [SimulateCommand.self, SizeCommand.self, CompareCommand.self, LayoutCommand.self, SwiotlbCommand.self,
                       HostCommand.self, P2MCommand.self, DumpCommand.self, ImportCommand.self, CompareRealCommand.self]
     )
+
+    /// Parses the command line and runs the command. A refusal is one line on standard error
+    /// (`Error: <what>`, and for a usage error the help command to read), never a usage screen;
+    /// `--help` and `--version` print as usual.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let status = exitCode(for: error)
+            if status == .success { exit(withError: error) }
+            let message = message(for: error)
+            if !message.isEmpty {
+                StandardError.write(["Error: " + RefusalLine.join(message) + RefusalLine.helpHint(fullMessage(for: error, columns: 1000))])
+            }
+            Glibc.exit(status.rawValue)
+        }
+    }
+}
+
+/// How a refusal is written: one line, whatever the message it comes from.
+enum RefusalLine {
+    /// The message's lines joined into one.
+    static func join(_ message: String) -> String {
+        message.split(whereSeparator: \.isNewline)
+            .map { $0.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed() }
+            .filter { !$0.isEmpty }.map { String($0) }.joined(separator: "; ")
+    }
+
+    /// ` (see 'xenpv <command> --help')` when ArgumentParser's full message points at a help
+    /// screen (usage errors), else nothing.
+    static func helpHint(_ fullMessage: String) -> String {
+        guard let line = fullMessage.split(whereSeparator: \.isNewline).first(where: { $0.contains("See '") }),
+              let open = line.firstIndex(of: "'"),
+              let close = line[line.index(after: open)...].firstIndex(of: "'") else { return "" }
+        return " (see \(line[open...close]))"
+    }
 }
 
 /// The tool's version string.
