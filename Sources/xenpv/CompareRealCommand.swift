@@ -27,6 +27,7 @@ struct CompareRealCommand: ParsableCommand {
     var jsonPath: String?
 
     func run() throws {
+        try OutputFiles.check(OutputTarget.given([("--json", jsonPath)]))
         let s = try ScenarioLoader.load(scenario)
         var files = capture
         if capture.count == 1, let listing = Directory.list(capture[0]) {
@@ -42,14 +43,14 @@ struct CompareRealCommand: ParsableCommand {
                 }
             } else if name == "serial.log" || name == "xl-dmesg.txt" {
                 if real.xenLog.isEmpty || name == "serial.log" {
-                    real.xenLog = try TextFile.read(f).split(whereSeparator: { $0.isNewline }).filter { $0.hasPrefix("(XEN)") || name == "xl-dmesg.txt" }
+                    real.xenLog = try TextFile.read(f, limit: .log).split(whereSeparator: { $0.isNewline }).filter { $0.hasPrefix("(XEN)") || name == "xl-dmesg.txt" }
                 }
             } else if name == "dom0-dmesg.txt" {
-                real.kernelLog = try TextFile.read(f).split(whereSeparator: { $0.isNewline })
+                real.kernelLog = try TextFile.read(f, limit: .log).split(whereSeparator: { $0.isNewline })
             } else if name.hasPrefix("swiotlb-debugfs") && (real.debugfs.isEmpty || name.hasPrefix("swiotlb-debugfs-after")) {
                 // The values after the run when both are there.
                 do {
-                    real.debugfs = try SwiotlbDebugfs.read(lines: TextFile.read(f).split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline }))
+                    real.debugfs = try SwiotlbDebugfs.read(lines: TextFile.read(f, limit: .debugfs).split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline }))
                 } catch let error as DumpError {
                     throw CLIError("\(f):\(error.line): \(error.message)")
                 }
@@ -62,12 +63,12 @@ struct CompareRealCommand: ParsableCommand {
             print(a.line)
             for d in a.differences { print("  " + d) }
         }
-        if let jsonPath {
+        for target in OutputTarget.given([("--json", jsonPath)]) {
             let v = JSONValue.object([("schema", .int(1)), ("scenario", .string(s.name)),
                 ("categories", .array(agreements.map { a in
                     .object([("name", .string(a.name)), ("identical", .int(Int64(a.identical))), ("total", .int(Int64(a.total))),
                              ("first_differences", .array(a.differences.map(JSONValue.string)))]) }))])
-            try AtomicFile.write(v.rendered() + "\n", to: jsonPath)
+            try OutputFiles.write([(target, .text(v.rendered() + "\n"))])
         }
     }
 }

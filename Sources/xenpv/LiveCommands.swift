@@ -30,6 +30,11 @@ struct ReportOptions: ParsableArguments {
 
     @Option(name: .customLong("plot"), help: "Also write an SVG picture of the P2M.")
     var plotPath: String?
+
+    /// Refuses an output that cannot be written, before anything is read.
+    func checkOutputs() throws {
+        try OutputFiles.check(OutputTarget.given([("--json", jsonPath), ("--plot", plotPath)]))
+    }
 }
 
 /// `xenpv host`.
@@ -60,6 +65,7 @@ struct P2MCommand: ParsableCommand {
     @OptionGroup var output: ReportOptions
 
     func run() throws {
+        try output.checkOutputs()
         let b = try liveBackend()
         let (p2m, source) = try live { () throws(XenLiveError) in try b.p2m(domain: domid) }
         let m2p = try live { () throws(XenLiveError) in try b.m2p() }
@@ -70,7 +76,7 @@ struct P2MCommand: ParsableCommand {
 
 /// Reads a kernel log file, or for dom0 what /dev/kmsg holds.
 func kernelLog(_ path: String?, dom0: Bool) -> [Substring] {
-    if let path, let text = try? TextFile.read(path) { return text.split(whereSeparator: { $0.isNewline }) }
+    if let path, let text = try? TextFile.read(path, limit: .log) { return text.split(whereSeparator: { $0.isNewline }) }
     guard dom0, let text = try? KernelMessages.readAll() else { return [] }
     return text.split(whereSeparator: { $0.isNewline })
 }
@@ -78,6 +84,7 @@ func kernelLog(_ path: String?, dom0: Bool) -> [Substring] {
 /// Prints a P2M summary and writes its JSON and picture.
 func report(_ s: P2MSummary, p2m: P2MDumpContents, maxPage: UInt64, json: String?, plot: String?) throws {
     for l in s.lines { print(l) }
+    var outputs: [(OutputTarget, OutputContent)] = []
     if let json {
         let v = JSONValue.object([
             ("schema", .int(1)), ("domain", .int(Int64(s.domid))), ("entries", .uint(s.size)), ("source", .string(s.source.note)),
@@ -90,16 +97,17 @@ func report(_ s: P2MSummary, p2m: P2MDumpContents, maxPage: UInt64, json: String
                 .object([("pfn", .uint(seg.pfn)), ("mfn", seg.mfn.map { .uint($0) } ?? .null), ("pages", .uint(seg.pages)),
                          ("contiguous", .bool(seg.contiguous)), ("below_4g", .bool(seg.below4G))]) }) })),
         ])
-        try AtomicFile.write(v.rendered() + "\n", to: json)
+        outputs.append((OutputTarget(option: "--json", path: json), .text(v.rendered() + "\n")))
     }
     if let plot {
         let pools = s.poolSegments.enumerated().compactMap { (i, segs) -> (String, UInt64, UInt64)? in
             guard let f = segs.first else { return nil }
             return ("swiotlb \(i)", f.pfn, segs.reduce(0) { $0 + $1.pages })
         }
-        try AtomicFile.write(SVGPlot.renderLayout(title: "P2M of domain \(s.domid)", runs: p2m.entries.extents,
-                                                  maxPfn: p2m.size, maxPage: maxPage, pools: pools), to: plot)
+        outputs.append((OutputTarget(option: "--plot", path: plot), .text(SVGPlot.renderLayout(
+            title: "P2M of domain \(s.domid)", runs: p2m.entries.extents, maxPfn: p2m.size, maxPage: maxPage, pools: pools))))
     }
+    try OutputFiles.write(outputs)
 }
 
 /// `xenpv dump p2m|m2p`.
@@ -148,6 +156,7 @@ struct ImportCommand: ParsableCommand {
     @OptionGroup var output: ReportOptions
 
     func run() throws {
+        try output.checkOutputs()
         var p2ms: [P2MDumpContents] = []
         var m2p: HostM2P?
         for f in files {
@@ -177,11 +186,10 @@ enum DumpFile {
 
     /// Reads a dump of any kind, decompressing gzip and xz through the system's tools.
     static func read(_ path: String) throws -> DumpFile {
-        let reader: LineReader
-        do { reader = try LineReader(path: path, decompress: true) } catch { throw CLIError("\(path): \(error)") }
+        let reader = try LineReader(path: path, decompress: true)
         let progress = LineProgress(label: path)
         var count = 0
-        guard let head = reader.next() else { throw CLIError("\(path): \(reader.readErrorMessage ?? "empty file")") }
+        guard let head = reader.next() else { throw reader.failure ?? IOError(path, "empty file") }
         // The first line again, then the rest straight from the reader's buffer.
         let headBytes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: head.utf8.count)
         _ = headBytes.initialize(from: head.utf8)
@@ -198,7 +206,7 @@ enum DumpFile {
         }
         /// A read error cuts the dump short: say so rather than what the reader made of it.
         func checkRead() throws {
-            if let message = reader.readErrorMessage { throw CLIError("\(path): \(message)") }
+            if let failure = reader.failure { throw failure }
         }
         var contents: DumpFile?
         do {

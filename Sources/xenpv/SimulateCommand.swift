@@ -33,6 +33,8 @@ struct SimulateCommand: ParsableCommand {
     var dumpM2P: String?
 
     func run() throws {
+        let targets = OutputTarget.given([("--json", jsonPath), ("--plot", plotPath), ("--dump-p2m", dumpP2M), ("--dump-m2p", dumpM2P)])
+        try OutputFiles.check(targets)
         var s = try ScenarioLoader.load(scenario)
         if let seed { s.workload.seed = seed }
         let progress = ProgressBar(label: "simulate")
@@ -41,16 +43,20 @@ struct SimulateCommand: ParsableCommand {
         var out = OutputBuffer()
         for line in TextReport.render(result) { out.append(line) }
         out.flush()
-        if let jsonPath { try AtomicFile.write(JSONReport.render(result), to: jsonPath) }
-        if let plotPath { try AtomicFile.write(SVGPlot.render(result), to: plotPath) }
-        if let dumpP2M {
-            guard let p = result.p2mDump else { throw CLIError("--dump-p2m: this guest has no P2M (not a PV guest, or it did not boot)") }
-            try AtomicFile.write(lines: { emit in P2MDump.write(p, to: emit) }, to: dumpP2M)
+        var outputs: [(OutputTarget, OutputContent)] = []
+        for t in targets {
+            switch t.option {
+            case "--json": outputs.append((t, .text(JSONReport.render(result))))
+            case "--plot": outputs.append((t, .text(SVGPlot.render(result))))
+            case "--dump-p2m":
+                guard let p = result.p2mDump else { throw CLIError("--dump-p2m: this guest has no P2M (not a PV guest, or it did not boot)") }
+                outputs.append((t, .lines { emit in P2MDump.write(p, to: emit) }))
+            default:
+                guard let m = result.boot.host?.m2p else { throw CLIError("--dump-m2p: there is no Xen host in this scenario") }
+                outputs.append((t, .lines { emit in M2PDump.write(m, to: emit) }))
+            }
         }
-        if let dumpM2P {
-            guard let m = result.boot.host?.m2p else { throw CLIError("--dump-m2p: there is no Xen host in this scenario") }
-            try AtomicFile.write(lines: { emit in M2PDump.write(m, to: emit) }, to: dumpM2P)
-        }
+        try OutputFiles.write(outputs)
         if result.boot.failure != nil || result.bug != nil { throw ExitCode(2) }
     }
 }
@@ -62,9 +68,8 @@ enum ScenarioLoader {
         guard let path else {
             return try parse(DefaultScenario.yaml, file: DefaultScenario.fileName, directory: ".")
         }
-        let text: String
-        do { text = try TextFile.read(path) } catch { throw CLIError("\(path): \(error)") }
-        let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        let text = try TextFile.read(path, limit: .scenario)
+        let dir = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         return try parse(text, file: path, directory: dir)
     }
 
@@ -72,7 +77,7 @@ enum ScenarioLoader {
         do {
             return try ScenarioParser.parse(text, file: file) { trace in
                 let full = trace.hasPrefix("/") ? trace : directory + "/" + trace
-                return try TextFile.read(full).split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline }).map(String.init)
+                return try TextFile.read(full, limit: .scenarioTrace).split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline }).map(String.init)
             }
         } catch {
             throw CLIError(error.description)

@@ -31,8 +31,7 @@ struct SwiotlbReplayCommand: ParsableCommand {
     var countBytes = false
 
     func run() throws {
-        let reader: LineReader
-        do { reader = try LineReader(path: trace) } catch { throw CLIError("\(trace): \(error)") }
+        let reader = try LineReader(path: trace)
         var replayer = TraceReplayer(kernel: kernel, movesBytes: moveBytes)
         var results = ReplayOutput()
         var number = 0
@@ -51,7 +50,7 @@ struct SwiotlbReplayCommand: ParsableCommand {
             if results.count >= 1 << 16 { write(&results) }
         }
         write(&results)
-        if let message = reader.readErrorMessage { throw CLIError("\(trace): \(message)") }
+        if let failure = reader.failure { throw failure }
         var out = OutputBuffer()
         for l in replayer.finish() { out.append(l) }
         if countBytes { out.append("bounced bytes=\(replayer.bytesBounced)") }

@@ -39,13 +39,12 @@ struct LineReaderTests {
             _ = try LineReader(path: NSTemporaryDirectory())
             Issue.record("a directory opened as a line file")
         } catch {
-            #expect("\(error)" == "Is a directory")
+            #expect("\(error)" == "\(NSTemporaryDirectory()): Is a directory")
         }
         // Reading /proc/self/mem at offset 0 fails with EIO (nothing is mapped there).
         let reader = try LineReader(path: "/proc/self/mem")
         #expect(reader.nextBytes() == nil)
-        #expect(reader.readError == EIO)
-        #expect(reader.readErrorMessage == "Input/output error")
+        #expect(reader.failure?.description == "/proc/self/mem: Input/output error")
     }
 
     @Test("CRLF and LF endings, blank lines, NUL bytes, no newline at the end")

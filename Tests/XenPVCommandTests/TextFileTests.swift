@@ -10,13 +10,13 @@ struct TextFileTests {
         let text = String(repeating: "line of a scenario\n", count: 10_000)
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        #expect(try TextFile.read(path) == text)
+        #expect(try TextFile.read(path, limit: .scenario) == text)
         for (bad, message) in [(NSTemporaryDirectory(), "Is a directory"), ("/proc/self/mem", "Input/output error")] {
             do {
-                _ = try TextFile.read(bad)
+                _ = try TextFile.read(bad, limit: .scenario)
                 Issue.record("\(bad) read without an error")
             } catch {
-                #expect("\(error)" == message)
+                #expect("\(error)" == "\(bad): \(message)")
             }
         }
     }
