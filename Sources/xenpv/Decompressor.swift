@@ -60,13 +60,9 @@ final class Decompressor {
     }
 
     deinit {
-        if status == nil {
-            // Stopped early: closing the pipe ends the tool (SIGPIPE or EPIPE), then reap it.
-            close(output)
-            _ = waitForExit()
-        } else {
-            close(output)
-        }
+        // When the reading stopped early, closing the pipe ends the tool (SIGPIPE or EPIPE).
+        close(output)
+        _ = waitForExit()
         if errors >= 0 { close(errors) }
     }
 

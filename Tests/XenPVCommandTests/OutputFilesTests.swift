@@ -103,6 +103,8 @@ struct OutputFilesTests {
         let json = folder.file("report.json"), plot = folder.file("plot.svg"), m2p = folder.file("m2p.txt")
         #expect(errorMessage { try SimulateCommand.parse([scenario, "--json", json, "--plot", plot, "--dump-m2p", m2p]).run() }
                 == "--dump-m2p: there is no Xen host in this scenario")
+        #expect(errorMessage { try SimulateCommand.parse([scenario, "--json", json, "--plot", plot, "--dump-p2m", m2p]).run() }
+                == "--dump-p2m: this guest has no P2M (not a PV guest, or it did not boot)")
         #expect(try folder.names() == ["native.yaml"])
         #expect(TemporaryFiles.registered.isEmpty)
     }
