@@ -55,6 +55,7 @@ enum TextFile {
             guard bytes.count - lineStart <= longest else { throw tooLong(longest) }
         }
 
+        /// The refusal of the current line.
         private func tooLong(_ longest: Int) -> IOError {
             IOError(path, line: line, "line longer than \(InputLimit.shown(longest))")
         }
