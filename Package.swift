@@ -54,6 +54,6 @@ let package = Package(
         .testTarget(name: "XenLiveTests", dependencies: ["XenPVTestSupport", "XenLive", "XenDumps", "XenMemory", "XenModel", "XenSwiotlb", "Swiotlb"]),
         .testTarget(name: "XenModelTests", dependencies: ["XenPVTestSupport", "XenModel", "XenSwiotlb", "XenMemory", "Swiotlb", "XenDumps"]),
         .testTarget(name: "XenSwiotlbTests", dependencies: ["XenSwiotlb", "XenMemory", "Swiotlb", "XenPVTestSupport"]),
-        .testTarget(name: "XenPVCommandTests", dependencies: ["xenpv"]),
+        .testTarget(name: "XenPVCommandTests", dependencies: ["xenpv", "XenPVTestSupport"]),
     ]
 )

@@ -21,6 +21,10 @@ public struct SwiotlbCommandLine: Sendable, Hashable {
     public var ignored = ""
     /// v6.1: the number of areas given after the size (`swiotlb=<n>,<nareas>`).
     public var areas: UInt64?
+    /// A number did not fit in 64 bits, or wrapped when rounded up to a multiple of 128: the
+    /// kernel's `simple_strtoul` and `ALIGN` keep the low 64 bits (as these fields do; a size
+    /// that rounds to 0 means the default).
+    public var wrapped = false
 
     /// Parses the value after `swiotlb=` with `kernel`'s rules: v5.11
     /// `<nslabs>[,force|,noforce]`, `force`, `noforce`; rfc-v1 `<lo>,<hi>[,force|noforce]` and
@@ -28,14 +32,14 @@ public struct SwiotlbCommandLine: Sendable, Hashable {
     /// multiple of 128; `noforce` sets every pool to 1 slot.
     public init(parsing text: String, kernel: SwiotlbKernel = .v5_11) {
         var rest = Substring(text)
-        if let (n, r) = Self.strtoul(rest) { nslabs = IOTLB.alignToSegment(n); rest = r }
+        if let (n, r, w) = Self.strtoul(rest) { nslabs = IOTLB.alignToSegment(n); rest = r; wrapped = wrapped || w || nslabs < n }
         if rest.first == "," { rest = rest.dropFirst() }
         if kernel == .rfcV1 {
-            if let (n, r) = Self.strtoul(rest) { highNslabs = IOTLB.alignToSegment(n); rest = r }
+            if let (n, r, w) = Self.strtoul(rest) { let a = IOTLB.alignToSegment(n); highNslabs = a; rest = r; wrapped = wrapped || w || a < n }
             if rest.first == "," { rest = rest.dropFirst() }
         }
         if kernel == .v6_1 {
-            if let (n, r) = Self.strtoul(rest) { areas = n; rest = r }
+            if let (n, r, w) = Self.strtoul(rest) { areas = n; rest = r; wrapped = wrapped || w }
             if rest.first == "," { rest = rest.dropFirst() }
         }
         if rest == "force" {
@@ -51,8 +55,8 @@ public struct SwiotlbCommandLine: Sendable, Hashable {
     }
 
     /// `simple_strtoul(s, &end, 0)`, only when `s` starts with a digit; wraps on overflow like
-    /// the kernel's unsigned long.
-    static func strtoul(_ s: Substring) -> (UInt64, Substring)? {
+    /// the kernel's unsigned long (and says whether it did).
+    static func strtoul(_ s: Substring) -> (UInt64, Substring, Bool)? {
         guard let c = s.first, c.isASCII, c.isNumber else { return nil }
         var radix: UInt64 = 10
         var rest = s
@@ -62,11 +66,15 @@ public struct SwiotlbCommandLine: Sendable, Hashable {
             radix = 8
         }
         var v: UInt64 = 0
+        var wrapped = false
         while let ch = rest.first, let d = ch.hexDigitValue, UInt64(d) < radix {
-            v = v &* radix &+ UInt64(d)
+            let (m, o1) = v.multipliedReportingOverflow(by: radix)
+            let (a, o2) = m.addingReportingOverflow(UInt64(d))
+            v = a
+            wrapped = wrapped || o1 || o2
             rest = rest.dropFirst()
         }
-        return (v, rest)
+        return (v, rest, wrapped)
     }
 
     /// Slots the (low) pool gets: the given size or `IO_TLB_DEFAULT_SIZE`.

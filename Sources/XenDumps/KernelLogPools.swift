@@ -4,20 +4,58 @@ public struct SwiotlbPoolLocation: Sendable, Hashable {
     public var start: UInt64
     /// Slots (`io_tlb_nslabs`).
     public var nslabs: UInt64
+    /// The 1-based line of the kernel log it was read from (0 when it was not read from one).
+    public var line: Int
     /// The pool's size in 4 KiB pages.
     public var pages: UInt64 { nslabs >> 1 }
+    /// The pool's first page frame.
+    public var firstPfn: UInt64 { start >> 12 }
     /// Creates a location.
-    public init(start: UInt64, nslabs: UInt64) { self.start = start; self.nslabs = nslabs }
+    public init(start: UInt64, nslabs: UInt64, line: Int = 0) { self.start = start; self.nslabs = nslabs; self.line = line }
 
-    /// Reads the kernel's `software IO TLB: [<name> ]mapped [mem 0x…-0x…] (NMB)` lines.
-    public static func parse(kernelLog lines: [Substring]) -> [SwiotlbPoolLocation] {
-        lines.compactMap { line in
-            guard let r = line.firstRange(of: "software IO TLB: "), let m = line[r.upperBound...].firstRange(of: "mapped [mem 0x") else { return nil }
+    /// Physical address bits of x86-64 (`MAXPHYADDR` at most 52): no pool ends above 2^52.
+    public static let physicalAddressLimit: UInt64 = 1 << 52
+
+    /// Reads the kernel's `software IO TLB: [<name> ]mapped [mem 0x<start>-0x<end>] (NMB)` lines
+    /// (the kernel prints `end` as `start` plus the pool's bytes). A `mapped [mem` line whose
+    /// range is malformed, empty, reversed, not page aligned or beyond 2^52 is an error naming
+    /// its line.
+    public static func parse(kernelLog lines: [Substring]) throws(DumpError) -> [SwiotlbPoolLocation] {
+        var out: [SwiotlbPoolLocation] = []
+        for (index, line) in lines.enumerated() {
+            guard let r = line.firstRange(of: "software IO TLB: "), let m = line[r.upperBound...].firstRange(of: "mapped [mem ") else { continue }
+            let number = index + 1
             let rest = line[m.upperBound...]
-            guard let dash = rest.firstIndex(of: "-"), let start = UInt64(rest[..<dash], radix: 16) else { return nil }
-            let after = rest[rest.index(after: dash)...]
-            guard after.hasPrefix("0x"), let close = after.firstIndex(of: "]"), let end = UInt64(after.dropFirst(2)[..<close], radix: 16), end > start else { return nil }
-            return SwiotlbPoolLocation(start: start, nslabs: (end - start) >> 11)
+            let shown = String(rest.prefix(80))
+            guard let dash = rest.firstIndex(of: "-"), let close = rest.firstIndex(of: "]"), dash < close,
+                  let start = hex(rest[..<dash]), let end = hex(rest[rest.index(after: dash)..<close]) else {
+                throw DumpError(line: number, message: "software IO TLB: mapped [mem …]: expected '0x<start>-0x<end>]' (up to 16 hex digits each), got '\(shown)'")
+            }
+            func refuse(_ why: String) -> DumpError {
+                DumpError(line: number, message: "software IO TLB: mapped [mem 0x\(String(start, radix: 16))-0x\(String(end, radix: 16))]: \(why)")
+            }
+            guard end > start else { throw refuse("the end is not above the start") }
+            guard end <= physicalAddressLimit else { throw refuse("beyond the 52-bit physical address space") }
+            guard start & 0xfff == 0 else { throw refuse("the start is not page aligned (4 KiB)") }
+            guard end - start >= 4096 else { throw refuse("smaller than one page (two 2 KiB slots)") }
+            out.append(SwiotlbPoolLocation(start: start, nslabs: (end - start) >> 11, line: number))
+        }
+        return out
+    }
+
+    /// `0x` and 1–16 hex digits.
+    private static func hex(_ s: Substring) -> UInt64? {
+        guard s.hasPrefix("0x") || s.hasPrefix("0X") else { return nil }
+        let digits = s.dropFirst(2)
+        guard (1...16).contains(digits.count), digits.allSatisfy(\.isHexDigit) else { return nil }
+        return UInt64(digits, radix: 16)
+    }
+
+    /// Refuses a pool whose pages do not all lie within a P2M of `size` entries (a log of
+    /// another domain or host): the error names the log line.
+    public func check(p2mSize size: UInt64) throws(DumpError) {
+        guard firstPfn < size, pages <= size - firstPfn else {
+            throw DumpError(line: line, message: "software IO TLB: mapped [mem 0x\(String(start, radix: 16))-…]: pfns 0x\(String(firstPfn, radix: 16))-0x\(String(firstPfn + max(pages, 1) - 1, radix: 16)) reach beyond the P2M (\(size) entries): a log of another domain?")
         }
     }
 }

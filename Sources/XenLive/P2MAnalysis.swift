@@ -44,11 +44,14 @@ public struct P2MSummary: Sendable {
     public var linearRuns: UInt64 = 0
     /// Run lengths by power of two: index k counts runs of 2^k … 2^(k+1)−1 pages.
     public var runLengthHistogram: [UInt64] = Array(repeating: 0, count: 41)
-    /// RAM entries whose M2P entry does not name them back.
+    /// Whether an M2P was given, so that the round trip was checked.
+    public var m2pChecked: Bool
+    /// RAM entries whose M2P entry does not name them back (0 when not checked).
     public var m2pMismatches: UInt64 = 0
     /// The first few mismatches: pfn, mfn, what the M2P says.
     public var firstMismatches: [(pfn: UInt64, mfn: UInt64, m2p: UInt64)] = []
-    /// The bounce pools' segments, when their locations are known.
+    /// The bounce pools' segments, when their locations are known (only the part of a pool
+    /// that lies within the P2M: see ``SwiotlbPoolLocation/check(p2mSize:)``).
     public var poolSegments: [[SegmentPlacement]] = []
 
     /// Analyses `p2m` against the host's `m2p`; `pools` places the bounce pools.
@@ -56,6 +59,7 @@ public struct P2MSummary: Sendable {
         domid = p2m.domid
         size = p2m.size
         self.source = source
+        m2pChecked = m2p != nil
         var prevEnd: (pfn: UInt64, mfn: UInt64)? = nil
         var current: (pfn: UInt64, mfn: UInt64, pages: UInt64)? = nil
         func close() {
@@ -109,8 +113,9 @@ public struct P2MSummary: Sendable {
         close()
         linearRuns = Self.countLinearRuns(p2m)
         poolSegments = pools.map { pool in
-            let first = pool.start >> Page.shift
-            let pages = pool.nslabs / 2
+            // Segments within the P2M only: their number is bounded by its size.
+            let first = pool.firstPfn
+            let pages = first < p2m.size ? min(pool.pages, p2m.size - first) : 0
             return stride(from: UInt64(0), to: pages, by: 64).map { off in
                 let pfn = first + off
                 let n = min(64, pages - off)
@@ -119,7 +124,7 @@ public struct P2MSummary: Sendable {
                 var contiguous = runs.count == 1
                 if case .machine(let b)? = runs.first?.value { mfn = b } else { contiguous = false }
                 return SegmentPlacement(pfn: pfn, mfn: mfn, pages: n, contiguous: contiguous,
-                                        below4G: mfn.map { $0 + n <= 0x100000 } ?? false)
+                                        below4G: mfn.map { $0 < 0x100000 && n <= 0x100000 - $0 } ?? false)
             }
         }
     }
@@ -137,7 +142,12 @@ public struct P2MSummary: Sendable {
             runs += 1; last = w; step = nil
         }
         for e in p2m.entries.extents {
-            if case .missing = e.value { for _ in 0..<e.count { feed(HostM2P.invalidEntry) }; continue }
+            if case .missing = e.value {
+                // Repeated INVALID words never step by one: each after the first starts a run.
+                feed(HostM2P.invalidEntry)
+                if e.count > 1 { runs += e.count - 1; step = nil }
+                continue
+            }
             feed(e.value.word(at: e.start).rawValue)
             if e.count > 1 {
                 // The rest of a linear run steps by +1: it continues a +1 run or starts one.
@@ -158,7 +168,11 @@ public struct P2MSummary: Sendable {
         let hist = runLengthHistogram.enumerated().filter { $0.element > 0 }.map { "\(1 << $0.offset)+: \($0.element)" }
         out.append("  run lengths (pages): " + hist.joined(separator: ", "))
         out.append("  linear runs (frames stepping by +1 or -1, any entry kind): \(linearRuns)")
-        out.append("  M2P round trip: \(m2pMismatches == 0 ? "every RAM entry maps back" : "\(m2pMismatches) RAM entries do not map back")")
+        if !m2pChecked {
+            out.append("  M2P round trip: not checked (no dump-m2p given)")
+        } else {
+            out.append("  M2P round trip: \(m2pMismatches == 0 ? "every RAM entry maps back" : "\(m2pMismatches) RAM entries do not map back")")
+        }
         for m in firstMismatches {
             out.append("    pfn \(Hex.plain(m.pfn)) → mfn \(Hex.plain(m.mfn)), but M2P[mfn] = \(Hex.plain(m.m2p))")
         }
@@ -171,5 +185,18 @@ public struct P2MSummary: Sendable {
             if segs.count > 8 { out.append("    … \(segs.count - 8) more") }
         }
         return out
+    }
+}
+
+extension P2MDumpContents {
+    /// The first RAM entry whose machine frame is `limit` or above (for an M2P of `limit`
+    /// entries: a frame the host does not have), or nil.
+    public func firstFrame(notBelow limit: UInt64) -> (pfn: UInt64, mfn: UInt64)? {
+        for run in entries.extents {
+            guard case .machine(let base) = run.value else { continue }
+            if base >= limit { return (run.start, base) }
+            if run.count > limit - base { return (run.start + (limit - base), limit) }
+        }
+        return nil
     }
 }

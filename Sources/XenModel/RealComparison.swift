@@ -34,15 +34,29 @@ public struct Agreement: Sendable {
 
     /// `name: identical of total (pct%)`.
     public var line: String {
-        let pct = total == 0 ? "-" : TextReport.percent(identical, total)
-        return "\(name): \(identical) of \(total) identical (\(pct))"
+        "\(name): \(identical) of \(total) identical (\(Self.percent(identical, of: total)))"
+    }
+
+    /// `100%` only when every item is identical; otherwise the share rounded down to hundredths
+    /// (`99.99%` for 1310743 of 1310852), so a difference never hides behind rounding; `-` for
+    /// no items.
+    public static func percent(_ identical: Int, of total: Int) -> String {
+        guard total > 0 else { return "-" }
+        if identical >= total { return "100%" }
+        let product = identical.multipliedFullWidth(by: 10_000)
+        let hundredths = total.dividingFullWidth(product).quotient
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)%"
     }
 }
 
 /// A model run set against a real capture.
 public enum RealComparison {
-    /// Compares `run` with `real`, category by category.
-    public static func compare(_ run: RunResult, _ real: RealCapture) -> [Agreement] {
+    /// Compares `run` with `real`, category by category. A `software IO TLB: mapped` line of
+    /// the real kernel log that is malformed or reaches beyond the real P2M is an error naming
+    /// its line.
+    public static func compare(_ run: RunResult, _ real: RealCapture) throws(DumpError) -> [Agreement] {
+        let realPools = try SwiotlbPoolLocation.parse(kernelLog: real.kernelLog)
         var out: [Agreement] = []
         let model = run.p2mDump
         if let rp = real.p2m, let mp = model {
@@ -73,8 +87,9 @@ public enum RealComparison {
                                  differences: realRuns.filter { !modelRuns.contains("\($0.start) \($0.count) \($0.value)") }.prefix(5)
                                     .map { "real run pfn \(Hex.plain($0.start)) ×\($0.count) → \($0.value) is not in the model" }))
             // The bounce pool's segments, located by the real kernel's line.
-            if let loc = SwiotlbPoolLocation.parse(kernelLog: real.kernelLog).first {
-                let first = loc.start >> Page.shift
+            if let loc = realPools.first {
+                try loc.check(p2mSize: rp.size)
+                let first = loc.firstPfn
                 var same = 0, total = 0, diffs: [String] = []
                 for off in stride(from: UInt64(0), to: loc.pages, by: 64) {
                     total += 1

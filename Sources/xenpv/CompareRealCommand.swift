@@ -11,9 +11,13 @@ struct CompareRealCommand: ParsableCommand {
         commandName: "compare-real",
         abstract: "Set a model run against a real capture: P2M entries and runs, swiotlb segments, M2P, log lines.",
         discussion: """
-        The capture is a folder (as shared/fixtures/real-xen-default: dom0-p2m.txt.xz or a dump-p2m, \
-        dump-m2p.txt.xz, serial.log or xl-dmesg.txt, dom0-dmesg.txt, swiotlb-debugfs-after.txt) or \
-        those files given one by one.
+        The capture is a folder (as shared/fixtures/real-xen-default) or its files given one by \
+        one. Files are recognised by their exact names: dom0-p2m.txt or dump-p2m.txt (dom0's P2M, \
+        also .xz or .gz), dump-m2p.txt (also .xz or .gz), serial.log or xl-dmesg.txt (Xen's log; \
+        serial.log when both are there), dom0-dmesg.txt, swiotlb-debugfs-after.txt or \
+        swiotlb-debugfs.txt (the one after the run when both are there). Other files in a folder \
+        are ignored; a folder with none of these, a missing path, or two files of one kind is an \
+        error. The exit status is 0 when the comparison ran, whatever it found.
         """
     )
 
@@ -29,35 +33,34 @@ struct CompareRealCommand: ParsableCommand {
     func run() throws {
         try OutputFiles.check(OutputTarget.given([("--json", jsonPath)]))
         let s = try ScenarioLoader.load(scenario)
-        var files = capture
-        if capture.count == 1, let listing = Directory.list(capture[0]) {
-            files = listing.map { capture[0] + "/" + $0 }
-        }
+        let found = try CaptureFiles(capture)
         var real = RealCapture(p2m: nil, m2p: nil, xenLog: [], kernelLog: [])
-        for f in files.sorted() {
-            let name = f.split(separator: "/").last.map(String.init) ?? f
-            if name.hasPrefix("dom0-p2m.txt") || name.hasPrefix("dump-p2m") && !name.hasSuffix("-0.txt") || name.hasPrefix("dump-m2p") {
-                switch try DumpFile.read(f) {
-                case .p2m(let p): real.p2m = p
-                case .m2p(let m): real.m2p = m
-                }
-            } else if name == "serial.log" || name == "xl-dmesg.txt" {
-                if real.xenLog.isEmpty || name == "serial.log" {
-                    real.xenLog = try TextFile.read(f, limit: .log).split(whereSeparator: { $0.isNewline }).filter { $0.hasPrefix("(XEN)") || name == "xl-dmesg.txt" }
-                }
-            } else if name == "dom0-dmesg.txt" {
-                real.kernelLog = try TextFile.read(f, limit: .log).split(whereSeparator: { $0.isNewline })
-            } else if name.hasPrefix("swiotlb-debugfs") && (real.debugfs.isEmpty || name.hasPrefix("swiotlb-debugfs-after")) {
-                // The values after the run when both are there.
-                do {
-                    real.debugfs = try SwiotlbDebugfs.read(lines: TextFile.read(f, limit: .debugfs).split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline }))
-                } catch let error as DumpError {
-                    throw CLIError("\(f):\(error.line): \(error.message)")
-                }
+        if let f = found[.p2m] {
+            guard case .p2m(let p) = try DumpFile.read(f) else { throw CLIError("\(f): a dump-m2p, where its name says dom0's P2M") }
+            real.p2m = p
+        }
+        if let f = found[.m2p] {
+            guard case .m2p(let m) = try DumpFile.read(f) else { throw CLIError("\(f): a P2M dump, where its name says the M2P") }
+            real.m2p = m
+        }
+        if let f = found[.serialLog] {
+            real.xenLog = try lines(f).filter { $0.hasPrefix("(XEN)") }
+        } else if let f = found[.xlDmesg] {
+            real.xenLog = try lines(f)
+        }
+        if let f = found[.kernelLog] { real.kernelLog = try lines(f) }
+        if let f = found[.debugfsAfter] ?? found[.debugfsBefore] {
+            do {
+                real.debugfs = try SwiotlbDebugfs.read(lines: lines(f, limit: .debugfs))
+            } catch let error as DumpError {
+                throw CLIError("\(f):\(error.line): \(error.message)")
             }
         }
         let result = WorkloadRunner.run(s)
-        let agreements = RealComparison.compare(result, real)
+        let agreements: [Agreement]
+        do { agreements = try RealComparison.compare(result, real) } catch {
+            throw CLIError("\(found[.kernelLog] ?? "dom0-dmesg.txt"):\(error.line): \(error.message)")
+        }
         print("# \(s.name) against \(capture.joined(separator: " "))")
         for a in agreements {
             print(a.line)
@@ -71,19 +74,9 @@ struct CompareRealCommand: ParsableCommand {
             try OutputFiles.write([(target, .text(v.rendered() + "\n"))])
         }
     }
-}
 
-/// Directory listing.
-enum Directory {
-    /// The entries of `path`, or nil when it is not a directory.
-    static func list(_ path: String) -> [String]? {
-        guard let d = opendir(path) else { return nil }
-        defer { closedir(d) }
-        var out: [String] = []
-        while let e = readdir(d) {
-            let name = withUnsafePointer(to: e.pointee.d_name) { $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) } }
-            if name != "." && name != ".." { out.append(name) }
-        }
-        return out.sorted()
+    /// The lines of a capture's text file (a failed read names the file).
+    private func lines(_ path: String, limit: InputLimit = .log) throws -> [Substring] {
+        try TextFile.read(path, limit: limit).split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline })
     }
 }

@@ -9,33 +9,37 @@ struct LayoutCommand: ParsableCommand {
         discussion: "The defaults are the captured real host: qemu -m 2048, dom0_mem=768M,max:768M."
     )
 
-    @Option(name: .long, help: "Host RAM (QEMU -m), e.g. 2G, 20G, 4096M.", transform: SizeArgument.parse)
+    @Option(name: .long, parsing: .unconditional, help: "Host RAM (QEMU -m), e.g. 2G, 20G, 4096M.", transform: SizeArgument.parse)
     var ram: UInt64 = 2 << 30
 
-    @Option(name: .customLong("dom0-mem"), help: "Xen's dom0_mem= value.")
-    var dom0Mem: String = "768M,max:768M"
+    @Option(name: .customLong("dom0-mem"), parsing: .unconditional, help: "Xen's dom0_mem= value (default: \(defaultDom0Mem)).",
+            transform: { text in
+                do { return try Dom0MemoryOption(parsing: text) } catch { throw ValidationError("\(error)") }
+            })
+    var dom0Mem: Dom0MemoryOption?
 
-    @Option(name: .customLong("dma-bits"), help: "Xen's dma_bits= (a DMA zone, as on NUMA hosts).")
+    /// The captured host's `dom0_mem=`.
+    static let defaultDom0Mem = "768M,max:768M"
+
+    @Option(name: .customLong("dma-bits"), parsing: .unconditional, help: "Xen's dma_bits= (a DMA zone, as on NUMA hosts): 13…52.",
+            transform: { try NumberArgument.integer($0, in: 13...52) })
     var dmaBits: Int?
 
     @Flag(name: .customLong("debug-build"), help: "Model a debug (CONFIG_DEBUG) hypervisor's scrambled layout.")
     var debugBuild = false
 
-    @Option(name: .customLong("max-runs"), help: "Print at most this many P2M runs.")
+    @Option(name: .customLong("max-runs"), parsing: .unconditional, help: "Print at most this many P2M runs.",
+            transform: NumberArgument.positiveCount)
     var maxRuns: Int = 40
 
     func validate() throws {
         guard ram >= 64 << 20 else { throw ValidationError("--ram: at least 64M is needed, got \(ram) bytes") }
-        if let b = dmaBits, !(13...52).contains(b) { throw ValidationError("--dma-bits: expected 13…52, got \(b)") }
-        guard maxRuns >= 0 else { throw ValidationError("--max-runs: expected a count, got \(maxRuns)") }
     }
 
     func run() throws {
         var host = XenHost(e820: .qemuPC(ramBytes: ram), dmaBits: dmaBits)
         var config = Dom0BuildConfig()
-        do { config.memory = try Dom0MemoryOption(parsing: dom0Mem) } catch {
-            throw ValidationError("--dom0-mem: \(error)")
-        }
+        config.memory = try dom0Mem ?? Dom0MemoryOption(parsing: Self.defaultDom0Mem)
         config.debugBuild = debugBuild
         print("(XEN) Xen-e820 RAM map:")
         for line in host.e820.xenLines { print("(XEN) \(line)") }

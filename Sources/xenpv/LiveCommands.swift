@@ -59,7 +59,7 @@ struct P2MCommand: ParsableCommand {
         discussion: "For dom0 itself the P2M is read through its page tables (DOMID_SELF), or rebuilt from the M2P when that fails."
     )
 
-    @Argument(help: "The domain id.")
+    @Argument(help: "The domain id (0…32751).", transform: NumberArgument.domain)
     var domid: UInt32
 
     @OptionGroup var output: ReportOptions
@@ -69,16 +69,36 @@ struct P2MCommand: ParsableCommand {
         let b = try liveBackend()
         let (p2m, source) = try live { () throws(XenLiveError) in try b.p2m(domain: domid) }
         let m2p = try live { () throws(XenLiveError) in try b.m2p() }
-        let pools = SwiotlbPoolLocation.parse(kernelLog: kernelLog(output.dmesg, dom0: domid == 0))
+        let pools = try swiotlbPools(dmesg: output.dmesg, dom0: domid == 0, p2mSizes: [p2m.size])
         try report(P2MSummary(p2m, source: source, m2p: m2p, pools: pools), p2m: p2m, maxPage: m2p.maxPage, json: output.jsonPath, plot: output.plotPath)
     }
 }
 
-/// Reads a kernel log file, or for dom0 what /dev/kmsg holds.
-func kernelLog(_ path: String?, dom0: Bool) -> [Substring] {
-    if let path, let text = try? TextFile.read(path, limit: .log) { return text.split(whereSeparator: { $0.isNewline }) }
-    guard dom0, let text = try? KernelMessages.readAll() else { return [] }
-    return text.split(whereSeparator: { $0.isNewline })
+/// The bounce pools named by a kernel log: `--dmesg FILE`, or for dom0 what /dev/kmsg holds
+/// (when it cannot be read, a note says so and no pool is placed). Each pool must lie within
+/// every P2M of `p2mSizes` entries.
+func swiotlbPools(dmesg path: String?, dom0: Bool, p2mSizes: [UInt64]) throws -> [SwiotlbPoolLocation] {
+    let name: String
+    let text: String
+    if let path {
+        name = path
+        do { text = try TextFile.read(path, limit: .log) } catch { throw CLIError("\(error) (--dmesg)") }
+    } else if dom0 {
+        name = "/dev/kmsg"
+        do { text = try KernelMessages.readAll() } catch {
+            StandardError.write(["note: \(error): the swiotlb pool is not placed (give --dmesg FILE)"])
+            return []
+        }
+    } else {
+        return []
+    }
+    do {
+        let pools = try SwiotlbPoolLocation.parse(kernelLog: text.split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline }))
+        for pool in pools { for size in p2mSizes { try pool.check(p2mSize: size) } }
+        return pools
+    } catch {
+        throw CLIError("\(name):\(error.line): \(error.message)")
+    }
 }
 
 /// Prints a P2M summary and writes its JSON and picture.
@@ -92,7 +112,7 @@ func report(_ s: P2MSummary, p2m: P2MDumpContents, maxPage: UInt64, json: String
             ("ram_below_4g", .uint(s.below4G)), ("contiguous_runs", .uint(s.contiguousRuns)),
             ("longest_run", .object([("pfn", .uint(s.longestRun.pfn)), ("mfn", .uint(s.longestRun.mfn)), ("pages", .uint(s.longestRun.pages))])),
             ("run_length_histogram", .array(s.runLengthHistogram.map { .uint($0) })),
-            ("m2p_mismatches", .uint(s.m2pMismatches)),
+            ("m2p_mismatches", s.m2pChecked ? .uint(s.m2pMismatches) : .null),
             ("pools", .array(s.poolSegments.map { segs in .array(segs.map { seg in
                 .object([("pfn", .uint(seg.pfn)), ("mfn", seg.mfn.map { .uint($0) } ?? .null), ("pages", .uint(seg.pages)),
                          ("contiguous", .bool(seg.contiguous)), ("below_4g", .bool(seg.below4G))]) }) })),
@@ -120,7 +140,7 @@ struct DumpCommand: ParsableCommand {
 
     struct DumpP2M: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "p2m", abstract: "Like `xen-mfndump dump-p2m <domid>` (which cannot read dom0 itself; this can).")
-        @Argument(help: "The domain id.") var domid: UInt32
+        @Argument(help: "The domain id (0…32751).", transform: NumberArgument.domain) var domid: UInt32
         func run() throws {
             let b = try liveBackend()
             let (p2m, _) = try live { () throws(XenLiveError) in try b.p2m(domain: domid) }
@@ -147,7 +167,10 @@ struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Read xen-mfndump dumps (dump-p2m, dump-m2p; gzip or xz too) and run the P2M analyses offline.",
-        discussion: "The kind of each file is detected from its first line. Give a dump-m2p with a P2M for the M2P round trip."
+        discussion: """
+        The kind of each file is detected from its first line. Give one dump-m2p with a P2M for \
+        the M2P round trip. --json and --plot report one domain: give them with one P2M dump.
+        """
     )
 
     @Argument(help: "Dump files.")
@@ -157,24 +180,38 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         try output.checkOutputs()
-        var p2ms: [P2MDumpContents] = []
-        var m2p: HostM2P?
+        var p2ms: [(path: String, p2m: P2MDumpContents)] = []
+        var m2p: (path: String, m2p: HostM2P)?
         for f in files {
             switch try DumpFile.read(f) {
-            case .p2m(let p): p2ms.append(p)
-            case .m2p(let m): m2p = m
+            case .p2m(let p): p2ms.append((f, p))
+            case .m2p(let m):
+                // Two M2Ps cannot both be the host's: refuse rather than pick one.
+                if let first = m2p { throw CLIError("\(f): a second dump-m2p (\(first.path) is one): give one M2P") }
+                m2p = (f, m)
             }
         }
-        if let m = m2p {
+        // One JSON report and one picture hold one domain.
+        if p2ms.count > 1, let option = output.jsonPath != nil ? "--json" : output.plotPath != nil ? "--plot" : nil {
+            throw CLIError("\(option): \(p2ms.count) P2M dumps given (\(p2ms[0].path), \(p2ms[1].path)), but one report holds one domain: import them one at a time")
+        }
+        let pools = try swiotlbPools(dmesg: output.dmesg, dom0: false, p2mSizes: p2ms.map(\.p2m.size))
+        if let m2p {
+            for p in p2ms {
+                if let frame = p.p2m.firstFrame(notBelow: m2p.m2p.maxPage) {
+                    throw CLIError("\(p.path): pfn \(Hex.plain(frame.pfn)) → mfn \(Hex.plain(frame.mfn)) is not below the M2P's Max MFN \(m2p.m2p.maxPage) (\(m2p.path)): the dumps are not of one host")
+                }
+            }
+            let m = m2p.m2p
             let repeated = M2PDump.repeatedChunks(m)
             print("M2P: \(m.maxPage) entries (max_page), \(m.validCount - repeated.reduce(0) { acc, r in acc + m.runs.extents(start: r.lowerBound, count: UInt64(r.count)).reduce(0) { $0 + $1.count } }) valid")
             for r in repeated {
                 print("  mfn \(Hex.plain(r.lowerBound))-\(Hex.plain(r.upperBound - 1)): repeated chunk (not RAM): a copy of the previous 262144 entries, as Xen reports a hole in its M2P")
             }
         }
-        let pools = SwiotlbPoolLocation.parse(kernelLog: kernelLog(output.dmesg, dom0: false))
         for p in p2ms {
-            try report(P2MSummary(p, source: .dump, m2p: m2p, pools: pools), p2m: p, maxPage: m2p?.maxPage ?? 0x100001, json: output.jsonPath, plot: output.plotPath)
+            try report(P2MSummary(p.p2m, source: .dump, m2p: m2p?.m2p, pools: pools), p2m: p.p2m, maxPage: m2p?.m2p.maxPage ?? 0x100001,
+                       json: output.jsonPath, plot: output.plotPath)
         }
     }
 }

@@ -23,7 +23,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("plot"), help: "Also write an SVG picture of the layout and pool occupancy.")
     var plotPath: String?
 
-    @Option(help: "Override the workload's seed.")
+    @Option(parsing: .unconditional, help: "Override the workload's seed (an unsigned integer).", transform: NumberArgument.unsigned)
     var seed: UInt64?
 
     @Option(name: .customLong("dump-p2m"), help: "Also write the guest's P2M in xen-mfndump dump-p2m format.")

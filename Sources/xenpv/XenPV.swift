@@ -23,16 +23,43 @@ struct XenPV: ParsableCommand {
     /// `--help` and `--version` print as usual.
     static func main() {
         do {
-            var command = try parseAsRoot()
+            var command = try parseNegativeValues(Array(CommandLine.arguments.dropFirst()))
             try command.run()
         } catch {
             let status = exitCode(for: error)
             if status == .success { exit(withError: error) }
-            let message = message(for: error)
-            if !message.isEmpty {
-                StandardError.write(["Error: " + RefusalLine.join(message) + RefusalLine.helpHint(fullMessage(for: error, columns: 1000))])
-            }
+            if let line = refusal(for: error) { StandardError.write([line]) }
             Glibc.exit(status.rawValue)
+        }
+    }
+
+    /// The one line a refusal prints (`Error: <what>`, and for a usage error the help command
+    /// to read); nil when there is nothing to say (an exit status alone).
+    static func refusal(for error: Error) -> String? {
+        let message = message(for: error)
+        guard !message.isEmpty else { return nil }
+        return "Error: " + RefusalLine.naming(RefusalLine.join(message)) + RefusalLine.helpHint(fullMessage(for: error, columns: 1000))
+    }
+
+    /// Parses `arguments`; when that fails and one of them looks like a negative number
+    /// (`dump p2m -1`), which ArgumentParser takes for an option, parses again with it given as
+    /// a value (after `--`), so that the refusal is about the value.
+    static func parseNegativeValues(_ arguments: [String]) throws -> ParsableCommand {
+        do { return try parseAsRoot(arguments) } catch {
+            // Not an option's value (`--ram -1G` is the option's to refuse).
+            let end = arguments.firstIndex(of: "--") ?? arguments.endIndex
+            guard exitCode(for: error) != .success,
+                  let i = arguments[..<end].indices.first(where: { k in
+                      let a = arguments[k]
+                      return a.count > 1 && a.hasPrefix("-") && a.dropFirst().first.map { $0.isASCII && $0.isNumber } == true
+                          && (k == 0 || !arguments[k - 1].hasPrefix("-"))
+                  })
+            else { throw error }
+            var moved = arguments
+            let value = moved.remove(at: i)
+            if end == arguments.endIndex { moved.append("--") }
+            moved.insert(value, at: moved.firstIndex(of: "--").map { $0 + 1 } ?? moved.endIndex)
+            return try parseAsRoot(moved)
         }
     }
 }

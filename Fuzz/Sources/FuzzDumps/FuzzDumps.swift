@@ -12,7 +12,7 @@ public func fuzzDumps(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     }
     _ = try? M2PDump.read(reader())
     _ = try? P2MDump.read(reader())
-    let pools = SwiotlbPoolLocation.parse(kernelLog: lines)
+    let pools = (try? SwiotlbPoolLocation.parse(kernelLog: lines)) ?? []
     if let p = try? PFNListDump.read(reader()) {
         _ = P2MSummary(p, source: .dump, m2p: nil, pools: pools)
     }

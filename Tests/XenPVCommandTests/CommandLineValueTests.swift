@@ -1,0 +1,52 @@
+import Testing
+@testable import xenpv
+
+/// The line a command line gives: nil when it parsed and ran, else its refusal.
+func refusal(_ arguments: [String]) -> String? {
+    do {
+        var command = try XenPV.parseNegativeValues(arguments)
+        try command.run()
+        return nil
+    } catch {
+        return XenPV.refusal(for: error) ?? "(exit status only)"
+    }
+}
+
+@Suite("command-line values")
+struct CommandLineValueTests {
+    static let refused: [([String], String)] = [
+        (["layout", "--ram", "-1G"], "Error: --ram: expected a size such as 2G, 768M or 4096 (bytes), got '-1G' (see 'xenpv layout --help')"),
+        (["layout", "--ram", "2.5G"], "Error: --ram: expected a size such as 2G, 768M or 4096 (bytes), got '2.5G' (see 'xenpv layout --help')"),
+        (["layout", "--ram", "99999999T"], "Error: --ram: '99999999T' is more than 2^64 - 1 bytes (see 'xenpv layout --help')"),
+        (["simulate", "--seed", "-1"], "Error: --seed: expected an unsigned integer below 2^64, got '-1' (see 'xenpv simulate --help')"),
+        (["simulate", "--seed", ""], "Error: --seed: expected an unsigned integer below 2^64, got '' (see 'xenpv simulate --help')"),
+        (["layout", "--dom0-mem", "abc"], "Error: --dom0-mem: dom0_mem: expected a number at 'abc' in 'abc' (see 'xenpv layout --help')"),
+        (["layout", "--max-runs", "0"], "Error: --max-runs: expected a count of at least 1, got '0' (see 'xenpv layout --help')"),
+        (["layout", "--max-runs", "-3"], "Error: --max-runs: expected a count of at least 1, got '-3' (see 'xenpv layout --help')"),
+        (["layout", "--dma-bits", "-1"], "Error: --dma-bits: expected an integer 13…52, got '-1' (see 'xenpv layout --help')"),
+        (["layout", "--dma-bits", "53"], "Error: --dma-bits: expected an integer 13…52, got '53' (see 'xenpv layout --help')"),
+        (["p2m", "4294967296"], "Error: <domid>: expected a domain id 0…32751, got '4294967296' (see 'xenpv p2m --help')"),
+        (["dump", "p2m", "-1"], "Error: <domid>: expected a domain id 0…32751, got '-1' (see 'xenpv dump p2m --help')"),
+        (["dump", "p2m", "32752"], "Error: <domid>: expected a domain id 0…32751, got '32752' (see 'xenpv dump p2m --help')"),
+    ]
+
+    @Test("a bad value is one line naming the option and what it expects", arguments: refused)
+    func refusedValue(arguments: [String], line: String) {
+        #expect(refusal(arguments) == line)
+    }
+
+    @Test("a long value is quoted to 80 bytes")
+    func longValue() {
+        let nines = String(repeating: "9", count: 100_000)
+        #expect(refusal(["layout", "--ram", nines])
+                == "Error: --ram: expected a size such as 2G, 768M or 4096 (bytes), got '\(String(repeating: "9", count: 80))…' (see 'xenpv layout --help')")
+    }
+
+    @Test("swiotlb cmdline: sizes beyond 64 bits of bytes are exact, with the kernel's wrapped byte count noted")
+    func cmdlineMegabytes() {
+        var notes: [String] = []
+        #expect(SwiotlbCmdlineCommand.megabytes(65536, &notes) == "128MB" && notes.isEmpty)
+        #expect(SwiotlbCmdlineCommand.megabytes(7_766_279_631_452_241_920, &notes) == "15168514905180160MB")
+        #expect(notes == ["7766279631452241920 slots are 15168514905180160 MiB, beyond 64 bits of bytes: the kernel's nslabs << 11 wraps to 4247293676557959168 bytes"])
+    }
+}
