@@ -21,13 +21,13 @@ struct CompareRealCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The scenario of the captured host.")
+    @Argument(help: "The scenario of the captured host.", transform: FileArgument.name)
     var scenario: String
 
-    @Argument(help: "The capture folder, or its files.")
+    @Argument(help: "The capture folder, or its files.", transform: FileArgument.name)
     var capture: [String]
 
-    @Option(name: .customLong("json"), help: "Also write the agreement as JSON.")
+    @Option(name: .customLong("json"), help: "Also write the agreement as JSON.", transform: FileArgument.name)
     var jsonPath: String?
 
     func run() throws {

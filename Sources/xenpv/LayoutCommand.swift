@@ -9,7 +9,7 @@ struct LayoutCommand: ParsableCommand {
         discussion: "The defaults are the captured real host: qemu -m 2048, dom0_mem=768M,max:768M."
     )
 
-    @Option(name: .long, parsing: .unconditional, help: "Host RAM (QEMU -m), e.g. 2G, 20G, 4096M.", transform: SizeArgument.parse)
+    @Option(name: .long, parsing: .unconditional, help: "Host RAM (QEMU -m), e.g. 2G, 20G, 4096M (default: 2G).", transform: SizeArgument.parse)
     var ram: UInt64 = 2 << 30
 
     @Option(name: .customLong("dom0-mem"), parsing: .unconditional, help: "Xen's dom0_mem= value (default: \(defaultDom0Mem)).",
@@ -28,7 +28,7 @@ struct LayoutCommand: ParsableCommand {
     @Flag(name: .customLong("debug-build"), help: "Model a debug (CONFIG_DEBUG) hypervisor's scrambled layout.")
     var debugBuild = false
 
-    @Option(name: .customLong("max-runs"), parsing: .unconditional, help: "Print at most this many P2M runs.",
+    @Option(name: .customLong("max-runs"), parsing: .unconditional, help: "Print at most this many P2M runs (default: 40).",
             transform: NumberArgument.positiveCount)
     var maxRuns: Int = 40
 

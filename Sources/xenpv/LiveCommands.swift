@@ -22,13 +22,13 @@ func live<T>(_ body: () throws(XenLiveError) -> T) throws -> T {
 
 /// The options of the P2M reports: where the swiotlb line is, and the extra outputs.
 struct ReportOptions: ParsableArguments {
-    @Option(help: "A kernel log holding the 'software IO TLB: mapped [mem …]' line(s) (live dom0 default: /dev/kmsg).")
+    @Option(help: "A kernel log holding the 'software IO TLB: mapped [mem …]' line(s) (live dom0 default: /dev/kmsg).", transform: FileArgument.name)
     var dmesg: String?
 
-    @Option(name: .customLong("json"), help: "Also write the summary as JSON.")
+    @Option(name: .customLong("json"), help: "Also write the summary as JSON.", transform: FileArgument.name)
     var jsonPath: String?
 
-    @Option(name: .customLong("plot"), help: "Also write an SVG picture of the P2M.")
+    @Option(name: .customLong("plot"), help: "Also write an SVG picture of the P2M.", transform: FileArgument.name)
     var plotPath: String?
 
     /// Refuses an output that cannot be written, before anything is read.
@@ -173,7 +173,7 @@ struct ImportCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "Dump files.")
+    @Argument(help: "Dump files.", transform: FileArgument.name)
     var files: [String]
 
     @OptionGroup var output: ReportOptions

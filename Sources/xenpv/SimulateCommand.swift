@@ -14,22 +14,22 @@ struct SimulateCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "A scenario file (YAML or JSON).")
+    @Argument(help: "A scenario file (YAML or JSON).", transform: FileArgument.name)
     var scenario: String?
 
-    @Option(name: .customLong("json"), help: "Also write the versioned JSON report to this file.")
+    @Option(name: .customLong("json"), help: "Also write the versioned JSON report to this file.", transform: FileArgument.name)
     var jsonPath: String?
 
-    @Option(name: .customLong("plot"), help: "Also write an SVG picture of the layout and pool occupancy.")
+    @Option(name: .customLong("plot"), help: "Also write an SVG picture of the layout and pool occupancy.", transform: FileArgument.name)
     var plotPath: String?
 
     @Option(parsing: .unconditional, help: "Override the workload's seed (an unsigned integer).", transform: NumberArgument.unsigned)
     var seed: UInt64?
 
-    @Option(name: .customLong("dump-p2m"), help: "Also write the guest's P2M in xen-mfndump dump-p2m format.")
+    @Option(name: .customLong("dump-p2m"), help: "Also write the guest's P2M in xen-mfndump dump-p2m format.", transform: FileArgument.name)
     var dumpP2M: String?
 
-    @Option(name: .customLong("dump-m2p"), help: "Also write the host's M2P in xen-mfndump dump-m2p format.")
+    @Option(name: .customLong("dump-m2p"), help: "Also write the host's M2P in xen-mfndump dump-m2p format.", transform: FileArgument.name)
     var dumpM2P: String?
 
     func run() throws {

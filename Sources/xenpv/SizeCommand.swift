@@ -9,7 +9,7 @@ struct SizeCommand: ParsableCommand {
         discussion: "Each candidate size is a full model run; the answer is a multiple of 128 slots (one segment)."
     )
 
-    @Argument(help: "A scenario file (YAML or JSON); the embedded default without it.")
+    @Argument(help: "A scenario file (YAML or JSON); the embedded default without it.", transform: FileArgument.name)
     var scenario: String?
 
     func run() throws {
@@ -36,10 +36,10 @@ struct CompareCommand: ParsableCommand {
         abstract: "Run two scenarios and show bounces, peak slots, failures and bytes copied side by side."
     )
 
-    @Argument(help: "The first scenario.")
+    @Argument(help: "The first scenario.", transform: FileArgument.name)
     var a: String
 
-    @Argument(help: "The second scenario.")
+    @Argument(help: "The second scenario.", transform: FileArgument.name)
     var b: String
 
     func run() throws {

@@ -18,7 +18,7 @@ struct SwiotlbReplayCommand: ParsableCommand {
         discussion: "The format is documented in docs/trace-format.md. Kernel messages go to stderr."
     )
 
-    @Argument(help: "The trace file, or - for standard input.")
+    @Argument(help: "The trace file, or - for standard input.", transform: FileArgument.name)
     var trace: String
 
     @Option(help: "Kernel semantics (a trace with two pools is always rfc-v1).")

@@ -28,6 +28,10 @@ struct CommandLineValueTests {
         (["p2m", "4294967296"], "Error: <domid>: expected a domain id 0…32751, got '4294967296' (see 'xenpv p2m --help')"),
         (["dump", "p2m", "-1"], "Error: <domid>: expected a domain id 0…32751, got '-1' (see 'xenpv dump p2m --help')"),
         (["dump", "p2m", "32752"], "Error: <domid>: expected a domain id 0…32751, got '32752' (see 'xenpv dump p2m --help')"),
+        (["simulate", "--json", ""], "Error: --json: expected a file name, got '' (see 'xenpv simulate --help')"),
+        (["import", "--dmesg", "", "x"], "Error: --dmesg: expected a file name, got '' (see 'xenpv import --help')"),
+        (["compare-real", "x.yaml", ""], "Error: <capture>: expected a file name, got '' (see 'xenpv compare-real --help')"),
+        (["swiotlb", "replay", ""], "Error: <trace>: expected a file name, got '' (see 'xenpv swiotlb replay --help')"),
     ]
 
     @Test("a bad value is one line naming the option and what it expects", arguments: refused)
