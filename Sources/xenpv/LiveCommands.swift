@@ -69,35 +69,50 @@ struct P2MCommand: ParsableCommand {
         let b = try liveBackend()
         let (p2m, source) = try live { () throws(XenLiveError) in try b.p2m(domain: domid) }
         let m2p = try live { () throws(XenLiveError) in try b.m2p() }
-        let pools = try swiotlbPools(dmesg: output.dmesg, dom0: domid == 0, p2mSizes: [p2m.size])
-        try report(P2MSummary(p2m, source: source, m2p: m2p, pools: pools), p2m: p2m, maxPage: m2p.maxPage, json: output.jsonPath, plot: output.plotPath)
+        let log = try KernelLogPools(dmesg: output.dmesg, dom0: domid == 0)
+        try report(P2MSummary(p2m, source: source, m2p: m2p, pools: log.placed(in: p2m.size)), p2m: p2m, maxPage: m2p.maxPage, json: output.jsonPath, plot: output.plotPath)
     }
 }
 
 /// The bounce pools named by a kernel log: `--dmesg FILE`, or for dom0 what /dev/kmsg holds
-/// (when it cannot be read, a note says so and no pool is placed). Each pool must lie within
-/// every P2M of `p2mSizes` entries.
-func swiotlbPools(dmesg path: String?, dom0: Bool, p2mSizes: [UInt64]) throws -> [SwiotlbPoolLocation] {
-    let name: String
-    let text: String
-    if let path {
-        name = path
-        do { text = try TextFile.read(path, limit: .log) } catch { throw CLIError("\(error) (--dmesg)") }
-    } else if dom0 {
-        name = "/dev/kmsg"
-        do { text = try KernelMessages.readAll() } catch {
-            StandardError.write(["note: \(error): the swiotlb pool is not placed (give --dmesg FILE)"])
-            return []
+/// (when it cannot be read, a note says so and no pool is placed).
+struct KernelLogPools {
+    /// Where the log came from, for messages.
+    let source: String
+    /// The pools its `software IO TLB: mapped` lines name.
+    let pools: [SwiotlbPoolLocation]
+
+    /// Reads and checks the log's pool lines (a missing file or a bad line is an error naming it).
+    init(dmesg path: String?, dom0: Bool) throws {
+        let text: String
+        if let path {
+            source = path
+            do { text = try TextFile.read(path, limit: .log) } catch { throw CLIError("\(error) (--dmesg)") }
+        } else if dom0 {
+            source = "/dev/kmsg"
+            do { text = try KernelMessages.readAll() } catch {
+                StandardError.write(["note: \(error): the swiotlb pool is not placed (give --dmesg FILE)"])
+                text = ""
+            }
+        } else {
+            source = ""
+            text = ""
         }
-    } else {
-        return []
+        do {
+            pools = try SwiotlbPoolLocation.parse(kernelLog: text.split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline }))
+        } catch {
+            throw CLIError("\(source):\(error.line): \(error.message)")
+        }
     }
-    do {
-        let pools = try SwiotlbPoolLocation.parse(kernelLog: text.split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline }))
-        for pool in pools { for size in p2mSizes { try pool.check(p2mSize: size) } }
+
+    /// The pools, each of which must lie within a P2M of `size` entries.
+    func placed(in size: UInt64) throws -> [SwiotlbPoolLocation] {
+        do {
+            for pool in pools { try pool.check(p2mSize: size) }
+        } catch {
+            throw CLIError("\(source):\(error.line): \(error.message)")
+        }
         return pools
-    } catch {
-        throw CLIError("\(name):\(error.line): \(error.message)")
     }
 }
 
@@ -180,6 +195,8 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         try output.checkOutputs()
+        // The kernel log first: a missing --dmesg is told before any dump is read.
+        let log = try KernelLogPools(dmesg: output.dmesg, dom0: false)
         var p2ms: [(path: String, p2m: P2MDumpContents)] = []
         var m2p: (path: String, m2p: HostM2P)?
         for f in files {
@@ -195,7 +212,8 @@ struct ImportCommand: ParsableCommand {
         if p2ms.count > 1, let option = output.jsonPath != nil ? "--json" : output.plotPath != nil ? "--plot" : nil {
             throw CLIError("\(option): \(p2ms.count) P2M dumps given (\(p2ms[0].path), \(p2ms[1].path)), but one report holds one domain: import them one at a time")
         }
-        let pools = try swiotlbPools(dmesg: output.dmesg, dom0: false, p2mSizes: p2ms.map(\.p2m.size))
+        // Every check before the first line of the report.
+        let placed = try p2ms.map { try log.placed(in: $0.p2m.size) }
         if let m2p {
             for p in p2ms {
                 if let frame = p.p2m.firstFrame(notBelow: m2p.m2p.maxPage) {
@@ -209,7 +227,7 @@ struct ImportCommand: ParsableCommand {
                 print("  mfn \(Hex.plain(r.lowerBound))-\(Hex.plain(r.upperBound - 1)): repeated chunk (not RAM): a copy of the previous 262144 entries, as Xen reports a hole in its M2P")
             }
         }
-        for p in p2ms {
+        for (p, pools) in zip(p2ms, placed) {
             try report(P2MSummary(p.p2m, source: .dump, m2p: m2p?.m2p, pools: pools), p2m: p.p2m, maxPage: m2p?.m2p.maxPage ?? 0x100001,
                        json: output.jsonPath, plot: output.plotPath)
         }

@@ -40,6 +40,10 @@ struct ImportCommandTests {
         let p = try d.write("p2m.txt", DumpFolder.p2m(domid: 1, base: 0x10, count: 4))
         #expect(refusal(["import", p, "--dmesg", d.path + "/no-such-dmesg.txt"])
                 == "Error: \(d.path)/no-such-dmesg.txt: No such file or directory (--dmesg)")
+        // Told before any dump is read, even a broken one.
+        let truncated = try d.write("truncated.txt", String(DumpFolder.p2m(domid: 1, base: 0x10, count: 4).dropLast(33)))
+        #expect(refusal(["import", truncated, "--dmesg", d.path + "/no-such-dmesg.txt"])
+                == "Error: \(d.path)/no-such-dmesg.txt: No such file or directory (--dmesg)")
     }
 
     @Test("a mapped line over the whole address space is refused with its file and line, at once", .timeLimit(.minutes(1)))
