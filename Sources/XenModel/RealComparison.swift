@@ -65,17 +65,20 @@ public enum RealComparison {
             var pfn: UInt64 = 0
             while pfn < n {
                 let a = rp.entries.run(from: pfn), b = mp.entries.run(from: pfn)
-                let step = min(a?.count ?? 1, b?.count ?? 1, n - pfn)
+                // Past the end of one P2M the other's runs differ whole: one step per run.
+                let step = min(a?.count ?? n - pfn, b?.count ?? n - pfn, n - pfn)
+                func word(_ r: Extent<P2MRun>?, _ k: UInt64) -> UInt64? { r.map { $0.value.advanced(by: k).word(at: pfn + k).rawValue } }
+                func difference(_ k: UInt64) -> String {
+                    "pfn \(Hex.plain(pfn + k)): real \(word(a, k).map(Hex.plain) ?? "none"), model \(word(b, k).map(Hex.plain) ?? "none")"
+                }
                 if let a, let b, a.value == b.value {
                     same += Int(step)
+                } else if a == nil || b == nil {
+                    for k in 0..<min(step, UInt64(max(0, 10 - diffs.count))) { diffs.append(difference(k)) }
                 } else {
                     // Compare entry by entry over the shorter run.
                     for k in 0..<step {
-                        let wa = a.map { $0.value.advanced(by: k).word(at: pfn + k).rawValue }
-                        let wb = b.map { $0.value.advanced(by: k).word(at: pfn + k).rawValue }
-                        if wa == wb { same += 1 } else if diffs.count < 10 {
-                            diffs.append("pfn \(Hex.plain(pfn + k)): real \(wa.map(Hex.plain) ?? "none"), model \(wb.map(Hex.plain) ?? "none")")
-                        }
+                        if word(a, k) == word(b, k) { same += 1 } else if diffs.count < 10 { diffs.append(difference(k)) }
                     }
                 }
                 pfn += step
