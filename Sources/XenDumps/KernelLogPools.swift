@@ -13,9 +13,6 @@ public struct SwiotlbPoolLocation: Sendable, Hashable {
     /// Creates a location.
     public init(start: UInt64, nslabs: UInt64, line: Int = 0) { self.start = start; self.nslabs = nslabs; self.line = line }
 
-    /// Physical address bits of x86-64 (`MAXPHYADDR` at most 52): no pool ends above 2^52.
-    public static let physicalAddressLimit: UInt64 = 1 << 52
-
     /// Reads the kernel's `software IO TLB: [<name> ]mapped [mem 0x<start>-0x<end>] (NMB)` lines
     /// (the kernel prints `end` as `start` plus the pool's bytes). A `mapped [mem` line whose
     /// range is malformed, empty, reversed, not page aligned or beyond 2^52 is an error naming
@@ -35,7 +32,7 @@ public struct SwiotlbPoolLocation: Sendable, Hashable {
                 DumpError(line: number, message: "software IO TLB: mapped [mem 0x\(String(start, radix: 16))-0x\(String(end, radix: 16))]: \(why)")
             }
             guard end > start else { throw refuse("the end is not above the start") }
-            guard end <= physicalAddressLimit else { throw refuse("beyond the 52-bit physical address space") }
+            guard end <= PhysicalLimits.bytes else { throw refuse("beyond the 52-bit physical address space") }
             guard start & 0xfff == 0 else { throw refuse("the start is not page aligned (4 KiB)") }
             guard end - start >= 4096 else { throw refuse("smaller than one page (two 2 KiB slots)") }
             out.append(SwiotlbPoolLocation(start: start, nslabs: (end - start) >> 11, line: number))

@@ -39,7 +39,10 @@ public enum M2PDump {
         guard let mx = next() else { throw DumpError(line: 2, message: "truncated: missing ' Max MFN: <n>'") }
         var i = 0
         guard Bytes.literal(mx, &i, " Max MFN: "), let maxPage = Bytes.decimal(mx, &i), i == mx.count else {
-            throw DumpError(line: 2, message: "expected ' Max MFN: <decimal>', got '\(String(decoding: mx, as: UTF8.self))'")
+            throw .unexpected(2, "' Max MFN: <decimal>'", mx)
+        }
+        guard maxPage <= PhysicalLimits.frames else {
+            throw DumpError(line: 2, message: "Max MFN \(maxPage) is beyond x86-64's 2^40 machine frames (52-bit physical addresses)")
         }
         var m2p = HostM2P(maxPage: maxPage)
         var runs = RunAccumulator<M2PRun>()

@@ -141,6 +141,9 @@ public enum P2MDump {
               width <= UInt64(UInt32.max), levels <= UInt64(UInt32.max) else {
             throw DumpError(line: 2, message: "expected ' Guest Width: <n>, PT Levels: <n> P2M size: = <n>', got '\(String(decoding: UnsafeBufferPointer(rebasing: g.prefix(80)), as: UTF8.self))'")
         }
+        guard size <= PhysicalLimits.frames else {
+            throw DumpError(line: 2, message: "P2M size \(size) is beyond x86-64's 2^40 page frames (52-bit physical addresses)")
+        }
         let foot = footer(domid)
         let suffixes = PageTypeRun.suffixBytes
         var entries = RunAccumulator<P2MRun>(), types = RunAccumulator<PageTypeRun>()

@@ -214,6 +214,11 @@ struct ImportCommand: ParsableCommand {
         }
         // Every check before the first line of the report.
         let placed = try p2ms.map { try log.placed(in: $0.p2m.size) }
+        for p in p2ms {
+            if let frame = p.p2m.firstFrame(notBelow: PhysicalLimits.frames) {
+                throw CLIError("\(p.path): pfn \(Hex.plain(frame.pfn)) → mfn \(Hex.plain(frame.mfn)) is beyond x86-64's 2^40 machine frames (52-bit physical addresses)")
+            }
+        }
         if let m2p {
             for p in p2ms {
                 if let frame = p.p2m.firstFrame(notBelow: m2p.m2p.maxPage) {

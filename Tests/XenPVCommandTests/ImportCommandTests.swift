@@ -77,6 +77,14 @@ struct ImportCommandTests {
         #expect(refusal(["import", p1, p2]) == nil)
     }
 
+    @Test("a P2M naming machine frames beyond 2^40 is refused, with or without an M2P")
+    func framesBeyondTheAddressSpace() throws {
+        let d = try DumpFolder()
+        defer { d.remove() }
+        let p = try d.write("p2m.txt", DumpFolder.p2m(domid: 1, base: 0xff_ffff_fffe, count: 4))
+        #expect(refusal(["import", p]) == "Error: \(p): pfn 0x2 → mfn 0x10000000000 is beyond x86-64's 2^40 machine frames (52-bit physical addresses)")
+    }
+
     @Test("a P2M naming frames the M2P does not have is refused as dumps of different hosts")
     func framesBeyondTheM2P() throws {
         let d = try DumpFolder()
