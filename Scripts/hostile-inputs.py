@@ -149,7 +149,7 @@ def build_cases(d):
         add(Case(f"replay {name}", ["swiotlb", "replay", p], names=(name + ".trace",), big=name == "four-huge-pools"))
 
     # --- dumps for import
-    subprocess.run(["xz", "-k", "-f", "-9", write("p2m.txt", " --- Dumping P2M for domain 0 ---\n Guest Width: 8, PT Levels: 4 P2M size: = 4\n" + "".join(f"  pfn=0x{i:x} ==> mfn=0x{0x10 + i:x} (type 0x0)\n" for i in range(4)))], check=True)
+    subprocess.run(["xz", "-k", "-f", "-9", write("p2m.txt", " --- Dumping P2M for domain 0 ---\n Guest Width: 8, PT Levels: 4 P2M size: = 4\n" + "".join(f"  pfn=0x{i:x} ==> mfn=0x{0x10 + i:x} (type 0x0)\n" for i in range(4)) + " --- End of P2M for domain 0 ---\n")], check=True)
     with open(os.path.join(d, "p2m.txt.xz"), "rb") as f:
         xz = f.read()
     write("truncated.txt.xz", xz[: len(xz) // 2], "wb")
