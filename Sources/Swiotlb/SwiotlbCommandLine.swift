@@ -19,11 +19,12 @@ public struct SwiotlbCommandLine: Sendable, Hashable {
     public var force = SwiotlbForce.normal
     /// Text the kernel silently ignored (it accepts anything).
     public var ignored = ""
-    /// v6.1: the number of areas given after the size (`swiotlb=<n>,<nareas>`).
+    /// v6.1: the number of areas given after the size (`swiotlb=<n>,<nareas>`), as
+    /// `swiotlb_adjust_nareas(unsigned int)` receives it: the low 32 bits.
     public var areas: UInt64?
-    /// A number did not fit in 64 bits, or wrapped when rounded up to a multiple of 128: the
-    /// kernel's `simple_strtoul` and `ALIGN` keep the low 64 bits (as these fields do; a size
-    /// that rounds to 0 means the default).
+    /// A number did not fit: beyond 64 bits, wrapping when rounded up to a multiple of 128, or
+    /// (v6.1's areas) beyond 32 bits. The kernel's `simple_strtoul`, `ALIGN` and `unsigned int`
+    /// keep the low bits, as these fields do (a size that rounds to 0 means the default).
     public var wrapped = false
 
     /// Parses the value after `swiotlb=` with `kernel`'s rules: v5.11
@@ -39,7 +40,7 @@ public struct SwiotlbCommandLine: Sendable, Hashable {
             if rest.first == "," { rest = rest.dropFirst() }
         }
         if kernel == .v6_1 {
-            if let (n, r, w) = Self.strtoul(rest) { areas = n; rest = r; wrapped = wrapped || w }
+            if let (n, r, w) = Self.strtoul(rest) { areas = n & 0xffff_ffff; rest = r; wrapped = wrapped || w || n >> 32 != 0 }
             if rest.first == "," { rest = rest.dropFirst() }
         }
         if rest == "force" {

@@ -81,7 +81,7 @@ struct SwiotlbCmdlineCommand: ParsableCommand {
         let c = SwiotlbCommandLine(parsing: value, kernel: kernel)
         let lo = c.effectiveNslabs
         var notes: [String] = []
-        if c.wrapped { notes.append("a number does not fit in 64 bits, or wraps when rounded up to 128 slots: the kernel keeps the low 64 bits (shown here)") }
+        if c.wrapped { notes.append("a number does not fit (64 bits; 32 for areas) or wraps when rounded up to 128 slots: the kernel keeps the low bits (shown here)") }
         print("nslabs=\(lo) (\(Self.megabytes(lo, &notes)))\(c.nslabs == 0 ? " default" : "")")
         if let hi = c.highNslabs { print("nslabs-highmem=\(hi) (\(Self.megabytes(hi, &notes)))") }
         if let areas = c.areas { print("areas=\(areas)") }

@@ -13,6 +13,11 @@ struct CommandLineOverflowTests {
         #expect(b.nslabs == 0 && b.effectiveNslabs == 32768 && b.wrapped && b.force == .force)
         let c = SwiotlbCommandLine(parsing: "65536,0x1ffffffffffffff00,force", kernel: .rfcV1)
         #expect(c.nslabs == 65536 && c.highNslabs == 0xffff_ffff_ffff_ff00 && c.wrapped)
+        // v6.1's areas reach swiotlb_adjust_nareas as an unsigned int.
+        let d = SwiotlbCommandLine(parsing: "1024,4611686018427387905", kernel: .v6_1)
+        #expect(d.nslabs == 1024 && d.areas == 1 && d.wrapped)
+        let e = SwiotlbCommandLine(parsing: "1024,4294967295", kernel: .v6_1)
+        #expect(e.areas == 4_294_967_295 && !e.wrapped)
         #expect(!SwiotlbCommandLine(parsing: "18446744073709551488").wrapped)
         #expect(!SwiotlbCommandLine(parsing: "65536,force").wrapped)
     }
