@@ -62,11 +62,14 @@ struct CaptureFiles {
             var status = stat()
             guard stat(path, &status) == 0 else { throw CLIError("\(path): \(String(cString: strerror(errno)))") }
             if status.st_mode & S_IFMT == S_IFDIR {
-                let before = files.count
+                var recognised = false
+                let folder = path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
                 try Directory.forEachName(path) { name in
-                    if let kind = CaptureFileKind.of(name) { try add(kind, path + "/" + name) }
+                    guard let kind = CaptureFileKind.of(name) else { return }
+                    recognised = true
+                    try add(kind, folder + "/" + name)
                 }
-                if files.count == before {
+                if !recognised {
                     throw CLIError("\(path): no capture files in this folder (expected \(CaptureFileKind.expected))")
                 }
             } else {
@@ -80,7 +83,7 @@ struct CaptureFiles {
     }
 
     private mutating func add(_ kind: CaptureFileKind, _ path: String) throws {
-        if let other = files[kind] {
+        if let other = files[kind], other != path {
             throw CLIError("\(path): \(other) holds the same (\(kind.names.joined(separator: " or "))): keep one")
         }
         files[kind] = path

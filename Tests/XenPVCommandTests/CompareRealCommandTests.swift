@@ -28,6 +28,9 @@ struct CompareRealCommandTests {
         _ = try d.write("dump-p2m-0-synth.txt.xz", "not xz at all\n")
         _ = try d.write("dump-p2m-0.txt", "Could not map domain 0 memory information\n")
         #expect(refusal(["compare-real", scenario, d.path]) == nil)
+        // The folder and a file in it, however the folder is spelt, name one file once.
+        #expect(refusal(["compare-real", scenario, d.path + "/", d.path + "/dom0-dmesg.txt"]) == nil)
+        #expect(refusal(["compare-real", scenario, d.path + "/dom0-dmesg.txt", d.path]) == nil)
         // Two files of one kind: keep one.
         _ = try d.write("dump-m2p.txt", DumpFolder.m2p(maxPage: 4))
         _ = try d.write("dump-m2p.txt.gz", "x")
