@@ -10,6 +10,11 @@ public enum IOTLB {
     public static let segmentShift = 7
     /// `IO_TLB_DEFAULT_SIZE` in slots (64 MiB).
     public static let defaultSlots = (64 << 20) >> shift
+    /// The most slots a model holds in all its pools together: 2^25 (64 GiB of bounce buffer,
+    /// about 650 MiB of the model's slot tables). A kernel's (low) pool lies below 4 GiB, so
+    /// it has at most 2^21 slots; only the RFC's high pool can be larger, and a trace or a
+    /// scenario asking for more than this in all is refused.
+    public static let maxModelSlots = 1 << 25
     /// `swiotlb_max_mapping_size` in v5.11.
     public static let maxMappingSize = slotSize * segmentSlots
     /// `INVALID_PHYS_ADDR`.

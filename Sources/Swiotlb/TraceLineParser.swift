@@ -269,8 +269,8 @@ struct TraceLineParser {
         switch l.kind {
         case .pool:
             guard seen & Key.nslabs != 0 else { throw missing("nslabs") }
-            guard nslabs == 1 || (nslabs > 0 && nslabs % UInt64(IOTLB.segmentSlots) == 0), nslabs <= UInt64(TraceOp.maxPoolSlots) else {
-                throw TraceError(line: line, token: "nslabs=\(nslabs)", message: "nslabs must be 1 or a multiple of 128 up to \(TraceOp.maxPoolSlots)")
+            guard nslabs == 1 || (nslabs > 0 && nslabs % UInt64(IOTLB.segmentSlots) == 0), nslabs <= UInt64(IOTLB.maxModelSlots) else {
+                throw TraceError(line: line, token: "nslabs=\(nslabs)", message: "nslabs must be 1 or a multiple of 128 up to \(IOTLB.maxModelSlots)")
             }
             guard seen & Key.start != 0 else { throw missing("start") }
             let (_, overflow) = l.start.addingReportingOverflow(nslabs << UInt64(IOTLB.shift))

@@ -1,13 +1,32 @@
-/// A malformed or impossible trace line: where, and what.
+/// A malformed or impossible trace: where, and what.
 public struct TraceError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// 1-based line number.
-    public var line: Int
-    /// The token (or op) at fault.
+    /// 1-based line number; nil when the trace as a whole is at fault (no pool line).
+    public var line: Int?
+    /// The token (or op) at fault, at most ``ErrorToken/maxBytes`` bytes of it.
     public var token: String
     /// What was expected.
     public var message: String
+
+    /// An error at `line` (nil: the whole trace) about `token`, which is clipped to what a
+    /// message may quote.
+    init(line: Int?, token: String, message: String) {
+        self.line = line
+        self.token = ErrorToken.clipped(token)
+        self.message = message
+    }
+
     /// `line N: <message>: '<token>'`.
-    public var description: String { "line \(line): \(message): '\(token)'" }
+    public var description: String {
+        guard let line else { return message }
+        return "line \(line): \(message): '\(token)'"
+    }
+
+    /// The one line that reports the error in the trace named `file`:
+    /// `<file>:<line>: <message>: '<token>'`, or `<file>: <message>` for the whole trace.
+    public func report(file: String) -> String {
+        guard let line else { return "\(file): \(message)" }
+        return "\(file):\(line): \(message): '\(token)'"
+    }
 }
 
 /// One parsed line of a swiotlb trace (see `docs/trace-format.md`).
@@ -22,26 +41,16 @@ public enum TraceOp: Sendable, Hashable {
     /// `sync id=… target=cpu|device`.
     case sync(id: String, target: SyncTarget)
 
-    /// Largest pool a trace may declare (slots).
-    public static let maxPoolSlots = 1 << 25
-
-    /// Parses one line; nil for a blank or comment line.
-    public static func parse(_ text: Substring, line: Int) throws(TraceError) -> TraceOp? {
-        try TraceLine.withBytes(of: text) { b throws(TraceError) in try parse(bytes: b, line: line) }
-    }
-
-    /// Parses one line given as UTF-8 bytes (no newline); nil for a blank or comment line.
-    public static func parse(bytes b: UnsafeBufferPointer<UInt8>, line: Int) throws(TraceError) -> TraceOp? {
-        var p = TraceLineParser(bytes: b, line: line)
-        guard let l = try p.parse() else { return nil }
+    /// The op of a parsed line whose bytes are `b`.
+    init(_ l: TraceLine, of b: UnsafeBufferPointer<UInt8>) {
         func text(_ r: Range<Int>) -> String { TraceLine.text(r, of: b) }
         switch l.kind {
-        case .pool: return .pool(nslabs: l.nslabs, start: l.start, name: l.name.map(text))
+        case .pool: self = .pool(nslabs: l.nslabs, start: l.start, name: l.name.map(text))
         case .map:
-            return .map(id: text(l.id), original: l.original, size: l.size, alloc: l.alloc, direction: l.direction,
+            self = .map(id: text(l.id), original: l.original, size: l.size, alloc: l.alloc, direction: l.direction,
                         attributes: l.attributes, segmentMask: l.segmentMask, dmaMask: l.dmaMask)
-        case .unmap: return .unmap(id: text(l.id))
-        case .sync: return .sync(id: text(l.id), target: l.target)
+        case .unmap: self = .unmap(id: text(l.id))
+        case .sync: self = .sync(id: text(l.id), target: l.target)
         }
     }
 }
@@ -55,8 +64,7 @@ public struct TraceReplayer: Sendable {
     /// The TLB built from the trace's `pool` lines (nil until the first op).
     public private(set) var tlb: SoftwareIOTLB?
     private var pendingPools: [SlotPool] = []
-    private var live = TraceIDTable<Live>()
-    private var failed = TraceIDTable<Void>()
+    private var rules = TraceRules<Live>()
     private let kernel: SwiotlbKernel
 
     private let movesBytes: Bool
@@ -96,9 +104,12 @@ public struct TraceReplayer: Sendable {
     public var bytesBounced: UInt64 { tlb?.bytesBounced ?? 0 }
 
     /// The closing lines: `final used=… index=…` (first pool, then any further pool by name) and
-    /// the FNV-1a checksum of the first pool's free-run list.
-    public mutating func finish() -> [String] {
-        guard ensureTLB(), let t = tlb else { return [] }
+    /// the FNV-1a checksum of the first pool's free-run list. A trace without a pool line (an
+    /// empty one among them) is an error of the whole trace.
+    public mutating func finish() throws(TraceError) -> [String] {
+        guard ensureTLB(), let t = tlb else {
+            throw TraceError(line: nil, token: "", message: "no pool line (a trace starts with at least one)")
+        }
         var out = ["final used=\(t.pools[0].used) index=\(t.pools[0].index)"]
         for (i, p) in t.pools.enumerated().dropFirst() {
             out.append("final pool=\(p.name ?? String(i)) used=\(p.used) index=\(p.index)")
@@ -128,11 +139,7 @@ public struct TraceReplayer: Sendable {
     // MARK: Ops
 
     private mutating func addPool(nslabs: Int, start: UInt64, name: String?, line: Int) throws(TraceError) {
-        guard tlb == nil else { throw TraceError(line: line, token: "pool", message: "pool lines must come before every other op") }
-        let end = start + UInt64(nslabs) << UInt64(IOTLB.shift)
-        for p in pendingPools where start < p.end && p.start < end {
-            throw TraceError(line: line, token: "start=0x\(String(start, radix: 16))", message: "pool overlaps an earlier pool")
-        }
+        try rules.pool(nslabs: nslabs, start: start, line: line)
         let defaultName = kernel == .rfcV1 ? (pendingPools.isEmpty ? "Low Mem" : "High Mem") : nil
         pendingPools.append(SlotPool(name: name ?? defaultName, start: start, nslabs: nslabs))
     }
@@ -148,12 +155,11 @@ public struct TraceReplayer: Sendable {
     }
 
     /// `id=<ID>` for an error's token.
-    private static func token(_ id: TraceID) -> String { "id=" + String(decoding: id.bytes, as: UTF8.self) }
+    private static func token(_ id: TraceID) -> String { TraceRules<Live>.token(id) }
 
     private mutating func map(_ l: TraceLine, id: TraceID, line: Int, into out: inout ReplayOutput) throws(TraceError) {
         guard ensureTLB() else { throw TraceError(line: line, token: "map", message: "a pool line must come first") }
-        let slot = live.probe(id)
-        guard !slot.found else { throw TraceError(line: line, token: Self.token(id), message: "duplicate id (still mapped)") }
+        let slot = try rules.map(id, line: line)
         let device = DMADevice(dmaMask: l.dmaMask, segmentBoundaryMask: l.segmentMask)
         let result: Result<BounceMapping, SwiotlbMapError>
         do {
@@ -164,22 +170,21 @@ public struct TraceReplayer: Sendable {
         }
         switch result {
         case .success(let m):
-            live.insert(Live(address: m.address, size: Int32(l.size), alloc: Int32(l.alloc), direction: l.direction,
-                          attributes: l.attributes), for: id, at: slot)
-            if failed.count > 0 { failed.remove(id) }
+            rules.mapped(Live(address: m.address, size: Int32(l.size), alloc: Int32(l.alloc), direction: l.direction,
+                              attributes: l.attributes), id: id, at: slot)
             let used = tlb!.pools[m.pool].used
             out.appendLine(maxLength: id.bytes.count + 64) { w in
                 w.literal("map id="); w.bytes(id.bytes); w.literal(" tlb=0x"); w.hex(m.address)
                 w.literal(" used="); w.decimal(used)
             }
         case .failure(.full):
-            failed.set((), for: id)
+            rules.mapFailed(id)
             let used = tlb!.pools[tlb!.poolIndex(for: device)].used
             out.appendLine(maxLength: id.bytes.count + 64) { w in
                 w.literal("map id="); w.bytes(id.bytes); w.literal(" error=full used="); w.decimal(used)
             }
         case .failure(.invalidSize):
-            failed.set((), for: id)
+            rules.mapFailed(id)
             out.appendLine(maxLength: id.bytes.count + 64) { w in
                 w.literal("map id="); w.bytes(id.bytes); w.literal(" error=invalid-size")
             }
@@ -187,7 +192,7 @@ public struct TraceReplayer: Sendable {
     }
 
     private mutating func unmap(_ id: TraceID, line: Int, into out: inout ReplayOutput) throws(TraceError) {
-        guard let m = live.remove(id) else { throw notMapped(id, line: line) }
+        let m = try rules.unmap(id, line: line)
         let pool: Int
         do {
             pool = try tlb!.unmap(m.address, mappingSize: Int(m.size), allocSize: Int(m.alloc), direction: m.direction,
@@ -202,16 +207,11 @@ public struct TraceReplayer: Sendable {
     }
 
     private mutating func sync(_ id: TraceID, target: SyncTarget, line: Int) throws(TraceError) {
-        guard let m = live.value(for: id) else { throw notMapped(id, line: line) }
+        let m = try rules.sync(id, line: line)
         do {
             try tlb!.sync(m.address, size: Int(m.size), direction: m.direction, target: target)
         } catch {
             throw TraceError(line: line, token: Self.token(id), message: error.description)
         }
-    }
-
-    private func notMapped(_ id: TraceID, line: Int) -> TraceError {
-        if failed.contains(id) { return TraceError(line: line, token: Self.token(id), message: "id is not mapped (its map failed)") }
-        return TraceError(line: line, token: Self.token(id), message: "unknown id")
     }
 }

@@ -59,12 +59,25 @@ public enum Dom0BuildError: Error, Equatable, Sendable, CustomStringConvertible 
     case initialBlock(order: Int)
     /// `Not enough RAM for DOM0 reservation`.
     case notEnoughRAM
+    /// dom0's pages cannot hold the initial block and the initrd (`dom0_mem=max:0`, say).
+    case tooSmallForKernel(pages: UInt64, needed: UInt64)
 
     /// What Xen would say.
     public var description: String {
         switch self {
         case .initialBlock(let o): return "no free block of order \(o) (\((Page.size << UInt64(o)) >> 20) MiB) for dom0's initial mapping"
         case .notEnoughRAM: return "Not enough RAM for DOM0 reservation"
+        case .tooSmallForKernel(let pages, let needed):
+            return "Domain 0 allocation is too small for kernel image (\(pages) pages, the initial mapping and initrd need \(needed))"
+        }
+    }
+
+    /// Xen's panic line, in its words.
+    public var panicMessage: String {
+        switch self {
+        case .initialBlock: return "Not enough RAM for domain 0 allocation"
+        case .notEnoughRAM: return "Not enough RAM for DOM0 reservation"
+        case .tooSmallForKernel: return "Domain 0 allocation is too small for kernel image"
         }
     }
 }
@@ -87,8 +100,10 @@ extension XenHost {
             runs.append(Extent(start: pfn, count: count, value: .machine(base: mfn)))
         }
 
-        // 1. The initial block.
+        // 1. The initial block, which with the initrd must fit in dom0's pages.
         let order = BitMath.pageOrder(bytes: config.initialMappingBytes)
+        let needed = (UInt64(1) << UInt64(order)) + UInt64(config.initrd?.count ?? 0)
+        guard needed <= nrPages else { throw .tooSmallForKernel(pages: nrPages, needed: needed) }
         guard let block = allocateAssigned(.dom0, order: order, addressBits: nil, noScrub: true) else {
             throw .initialBlock(order: order)
         }

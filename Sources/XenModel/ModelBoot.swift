@@ -40,7 +40,10 @@ public enum ModelBoot {
         let e820 = E820Map.qemuPC(ramBytes: s.guest.memory ?? 1 << 30)
         var memory = PseudoPhysicalAllocator(e820: e820)
         memory.reserve(0..<0x100)
-        reserveEarly(&memory, s.guest.earlyReserved)
+        if let why = reserveEarly(&memory, s.guest.earlyReserved) {
+            return BootResult(xenLog: [], kernelLog: [], engine: nil, memory: memory, bufferRanges: [], host: nil, p2m: nil,
+                              exchanges: [], failure: why)
+        }
         var log = e820.linuxLines.map { $0.replacingOccurrences(of: "Xen: ", with: "BIOS-e820: ") }
         if s.guest.memoryEncryption { log.append("AMD Memory Encryption Features active: SEV") }
         guard var d = DirectDMA.boot(e820: e820, commandLine: cmd, kernel: s.guest.kernel, memoryEncryption: s.guest.memoryEncryption,
@@ -79,7 +82,7 @@ public enum ModelBoot {
                 nrPages = layout.nrPages
                 maxPages = layout.maxPages
             } catch {
-                xenLog.append("Panic on CPU 0: Not enough RAM for DOM0 reservation")
+                xenLog.append("Panic on CPU 0: \(error.panicMessage)")
                 return failed(xenLog, [], host, "Xen could not build dom0 (\(error))")
             }
             map = host.machineMemoryMap
@@ -99,8 +102,14 @@ public enum ModelBoot {
                                            map: map, isInitialDomain: s.guest.kind == .pvDom0)
         var memory = PseudoPhysicalAllocator(e820: setup.e820, p2m: guest.p2m)
         memory.reserve(0..<0x1000)
-        reserveEarly(&memory, s.guest.earlyReserved)
-        if let end = s.guest.swiotlbEnd { memory.reserve((end >> Page.shift)..<(1 << 52)) }
+        if let why = reserveEarly(&memory, s.guest.earlyReserved) { return failed(xenLog, setup.log, host, why) }
+        if let end = s.guest.swiotlbEnd {
+            let top = setup.e820.maxRAMFrame
+            guard end >> Page.shift <= top else {
+                return failed(xenLog, setup.log, host, "guest.swiotlb_end: \(Hex.plain(end)) is beyond the guest's memory (its RAM ends at \(Hex.plain(top << Page.shift)))")
+            }
+            memory.reserve((end >> Page.shift)..<top)
+        }
         let config = XenSwiotlbConfig(kernel: s.guest.kernel, commandLine: cmd, early: true, cpus: s.guest.cpus)
         switch XenSwiotlb.initialize(host: host, dom0: guest, memory: memory, config: config) {
         case .success(var x):
@@ -122,10 +131,14 @@ public enum ModelBoot {
                    bufferRanges: [], host: host, p2m: nil, exchanges: [], failure: why)
     }
 
-    /// Keeps `bytes` at the top of free memory away from later allocations.
-    static func reserveEarly(_ memory: inout PseudoPhysicalAllocator, _ bytes: UInt64) {
-        guard bytes > 0 else { return }
-        _ = memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift)
+    /// Keeps `bytes` at the top of free memory away from later allocations (`guest.early_reserved`);
+    /// what is wrong when the guest has no free range that large.
+    static func reserveEarly(_ memory: inout PseudoPhysicalAllocator, _ bytes: UInt64) -> String? {
+        guard bytes > 0 else { return nil }
+        // At most 2^50 bytes (the schema's bound): no overflow.
+        guard memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift) == nil else { return nil }
+        let largest = memory.free.map { UInt64($0.count) }.max() ?? 0
+        return "guest.early_reserved: \(bytes >> 20) MiB does not fit in the guest's free memory (its largest free range is \((largest << Page.shift) >> 20) MiB)"
     }
 
     /// RAM pfns minus the pools.

@@ -16,6 +16,9 @@ public struct Scenario: Sendable {
     public var devices: [DeviceSpec]
     /// What the devices do.
     public var workload: WorkloadSpec
+    /// What the file says that the model accepts but a reader should know, one line each
+    /// (`<file>:<line>: <field>: …`), e.g. `swiotlb=` text the kernel ignores.
+    public var warnings: [String] = []
 }
 
 /// The machine: RAM (a QEMU `pc` map) or an explicit E820, Xen's `dma_bits`, and machine memory
@@ -123,6 +126,25 @@ public enum StreamSpec: Sendable {
         switch self {
         case .fio(let d, _, _, _, _), .network(let d, _, _, _), .scatterGather(let d, _, _, _, _),
              .coherent(let d, _, _), .trace(let d, _, _): return d
+        }
+    }
+}
+
+extension StreamSpec {
+    /// Buffers the stream maps and their bytes together (the run's cost; see
+    /// `ScenarioParser`'s workload limits). The schema's bounds keep each product far below 2^64.
+    var mapsAndBytes: (maps: UInt64, bytes: UInt64) {
+        switch self {
+        case .fio(_, let size, _, _, let ops): return (UInt64(ops), UInt64(ops) * UInt64(size))
+        case .network(_, let mtu, _, let ops): return (UInt64(ops), UInt64(ops) * UInt64(mtu + 14))
+        case .scatterGather(_, let segments, let size, _, let ops):
+            return (UInt64(ops) * UInt64(segments), UInt64(ops) * UInt64(segments) * UInt64(size))
+        case .coherent(_, let size, let count): return (UInt64(count), UInt64(count) * UInt64(size))
+        case .trace(_, let ops, _):
+            return ops.reduce((0, 0)) { acc, op in
+                guard case .map(_, _, let size, _, _, _, _, _) = op else { return acc }
+                return (acc.0 + 1, acc.1 + UInt64(size))
+            }
         }
     }
 }

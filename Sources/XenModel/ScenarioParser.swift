@@ -18,13 +18,36 @@ public enum ScenarioParser {
             root = n
         } catch let e as ScenarioError {
             throw e
+        } catch let e as YamlError {
+            throw yamlError(e, file: file)
         } catch {
-            let text = String(describing: error)
-            let line = text.split(separator: ":").dropFirst().first.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-            throw ScenarioError(file: file, line: line, path: "", message: "not valid YAML/JSON: " + (text.split(separator: "\n").first.map(String.init) ?? text))
+            throw ScenarioError(file: file, line: nil, path: "", message: "not valid YAML/JSON: \(ErrorToken.clipped(String(describing: error)))")
         }
         let r = Reader(file: file, loadTrace: loadTrace)
         return try r.scenario(Field(node: root, path: ""))
+    }
+
+    /// Yams' error as `<file>:<line>: not valid YAML/JSON: <problem>[ (<context> at line <n>)]`.
+    static func yamlError(_ e: YamlError, file: String) -> ScenarioError {
+        func located(_ line: Int?, _ problem: String, _ context: YamlError.Context?) -> ScenarioError {
+            let inContext = context.map { " (\($0.text) at line \($0.mark.line))" } ?? ""
+            return ScenarioError(file: file, line: line, path: "", message: "not valid YAML/JSON: \(problem)\(inContext)")
+        }
+        switch e {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            return located(mark.line, problem, context)
+        case .reader(let problem, let offset, _, let yaml):
+            // `offset` counts characters from the start of the text.
+            let line = offset.map { o in 1 + yaml.prefix(o).reduce(0) { $1 == "\n" ? $0 + 1 : $0 } }
+            return located(line, problem, nil)
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.sorted().map { "'\(ErrorToken.clipped($0))'" }.joined(separator: ", ")
+            return located(context.mark.line, "repeated key \(keys)", nil)
+        default:
+            let text = String(describing: e).split(separator: "\n").first.map(String.init) ?? ""
+            return located(nil, ErrorToken.clipped(text), nil)
+        }
     }
 }
 
@@ -53,7 +76,7 @@ struct Reader {
         for (k, v) in m {
             guard case .scalar(let ks) = k else { throw fail(Field(node: k, path: f.path), "keys must be plain words") }
             let key = ks.string
-            let field = Field(node: v, path: f.child(key))
+            let field = Field(node: v, path: f.child(ErrorToken.clipped(key)))
             guard allowed.contains(key) else {
                 throw ScenarioError(file: file, line: k.mark?.line, path: field.path, message: "unknown key (expected one of: \(allowed.joined(separator: ", ")))")
             }
@@ -86,7 +109,7 @@ struct Reader {
         let v: UInt64?
         if s.hasPrefix("0x") || s.hasPrefix("0X") { v = UInt64(s.dropFirst(2), radix: 16) } else { v = UInt64(s) }
         guard let n = v, range.contains(n) else {
-            throw fail(f, "expected \(what) in \(range.lowerBound)…\(range.upperBound), got '\(s)'")
+            throw fail(f, "expected \(what) in \(range.lowerBound)…\(range.upperBound), got '\(ErrorToken.clipped(s))'")
         }
         return n
     }
@@ -105,7 +128,7 @@ struct Reader {
         }
         if shift > 0 { digits = digits.dropLast() }
         guard let n = UInt64(digits), n <= max >> shift, (n << shift) >= min else {
-            throw fail(f, "expected a size like 4K, 768M or 20G between \(min) and \(max) bytes, got '\(s)'")
+            throw fail(f, "expected a size like 4K, 768M or 20G between \(min) and \(max) bytes, got '\(ErrorToken.clipped(s))'")
         }
         return n << shift
     }
@@ -114,14 +137,14 @@ struct Reader {
         switch try scalar(f) {
         case "true", "yes", "on": return true
         case "false", "no", "off": return false
-        case let s: throw fail(f, "expected true or false, got '\(s)'")
+        case let s: throw fail(f, "expected true or false, got '\(ErrorToken.clipped(s))'")
         }
     }
 
     func choice<T: RawRepresentable & CaseIterable>(_ f: Field, _ type: T.Type) throws(ScenarioError) -> T where T.RawValue == String {
         let s = try scalar(f)
         guard let v = T(rawValue: s) else {
-            throw fail(f, "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got '\(s)'")
+            throw fail(f, "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got '\(ErrorToken.clipped(s))'")
         }
         return v
     }
@@ -130,24 +153,28 @@ struct Reader {
 
     func scenario(_ f: Field) throws(ScenarioError) -> Scenario {
         let m = try mapping(f, allowed: ["schema", "name", "host", "xen", "guest", "devices", "workload"])
-        let schema = try integer(try required(m, "schema", in: f), what: "the schema version")
-        guard schema == 1 else { throw fail(m["schema"]!, "this xenpv reads schema 1, got \(schema)") }
-        let guest = try self.guest(try required(m, "guest", in: f))
+        let schemaField = try required(m, "schema", in: f)
+        let schema = try integer(schemaField, what: "the schema version")
+        guard schema == 1 else { throw fail(schemaField, "this xenpv reads schema 1, got \(schema)") }
+        let (host, heap) = try self.host(try required(m, "host", in: f))
+        let xen = try m["xen"].map { (x) throws(ScenarioError) in try self.xen(x, frames: ScenarioFrames(e820: host.e820), heap: heap) }
+            ?? XenSpec(dom0Memory: Dom0MemoryOption(), dom0MemoryText: nil, debugBuild: false, memopMaxOrder: MemopMaxOrder())
+        let (guest, warnings) = try self.guest(try required(m, "guest", in: f))
         var devices: [DeviceSpec] = []
+        var names = Set<String>()
         for d in try m["devices"].map({ (x) throws(ScenarioError) in try sequence(x) }) ?? [] {
             let dev = try device(d)
-            guard !devices.contains(where: { $0.name == dev.name }) else { throw fail(d, "two devices named '\(dev.name)'") }
+            guard names.insert(dev.name).inserted else { throw fail(d, "two devices named '\(ErrorToken.clipped(dev.name))'") }
             devices.append(dev)
         }
         let workload = try m["workload"].map { (x) throws(ScenarioError) in try self.workload(x, devices: devices) }
             ?? WorkloadSpec(seed: 1, streams: [])
         return Scenario(name: try m["name"].map { (x) throws(ScenarioError) in try string(x) } ?? "unnamed",
-                        host: try host(try required(m, "host", in: f)),
-                        xen: try m["xen"].map { (x) throws(ScenarioError) in try xen(x) } ?? XenSpec(dom0Memory: Dom0MemoryOption(), dom0MemoryText: nil, debugBuild: false, memopMaxOrder: MemopMaxOrder()),
-                        guest: guest, devices: devices, workload: workload)
+                        host: host, xen: xen, guest: guest, devices: devices, workload: workload, warnings: warnings)
     }
 
-    func host(_ f: Field) throws(ScenarioError) -> HostSpec {
+    /// The host, and the frames of its heap when boot_regions give them.
+    func host(_ f: Field) throws(ScenarioError) -> (HostSpec, [NamedFrames]?) {
         let m = try mapping(f, allowed: ["ram", "e820", "dma_bits", "taken_below_4g", "boot_regions", "heap_inventory"])
         let e820: E820Map
         switch (m["ram"], m["e820"]) {
@@ -163,7 +190,7 @@ struct Reader {
                 case "acpi": t = .acpi
                 case "nvs": t = .nvs
                 case "unusable": t = .unusable
-                case let s: throw fail(im["type"]!, "expected ram, reserved, acpi, nvs or unusable, got '\(s)'")
+                case let s: throw fail(im["type"]!, "expected ram, reserved, acpi, nvs or unusable, got '\(ErrorToken.clipped(s))'")
                 }
                 let start = try integer(try required(im, "start", in: item), in: 0...(1 << 52), what: "an address")
                 let len = try size(try required(im, "size", in: item), min: 1, max: 1 << 52)
@@ -178,19 +205,31 @@ struct Reader {
         let dma = try m["dma_bits"].map { (x) throws(ScenarioError) in Int(try integer(x, in: 13...52, what: "an address width")) }
         let taken = try m["taken_below_4g"].map { (x) throws(ScenarioError) in try size(x, max: (4 << 30) - (1 << 20)) } ?? 0
         var spec = HostSpec(e820: e820, dmaBits: dma, takenBelow4G: taken >> Page.shift)
-        if let r = m["boot_regions"] {
-            spec.bootRegions = try sequence(r).map { (x) throws(ScenarioError) in try frameRange(x) }
+        guard let regionsField = m["boot_regions"] else {
+            if let inv = m["heap_inventory"] { throw fail(inv, "needs boot_regions (without them the heap holds all RAM)") }
+            return (spec, nil)
         }
+        if let t = m["taken_below_4g"] { throw fail(t, "give taken_below_4g or boot_regions, not both (boot_regions say what the heap holds)") }
+        var heap: [NamedFrames] = []
+        for x in try sequence(regionsField) { heap.append(NamedFrames(frames: try frameRange(x), field: x)) }
+        spec.bootRegions = heap.map(\.frames)
         if let inv = m["heap_inventory"] {
             for item in try sequence(inv) {
                 let im = try mapping(item, allowed: ["mfn", "order"])
-                let mfn = try integer(try required(im, "mfn", in: item), in: 0x100...(1 << 40), what: "a machine frame")
+                let mfnField = try required(im, "mfn", in: item)
+                let mfn = try integer(mfnField, in: 0x100...(1 << 40), what: "a machine frame")
                 let order = Int(try integer(try required(im, "order", in: item), in: 0...18, what: "a buddy order"))
-                guard mfn & ((1 << UInt64(order)) - 1) == 0 else { throw fail(im["mfn"]!, "a block of order \(order) must start on a multiple of \(1 << order)") }
+                guard mfn & ((1 << UInt64(order)) - 1) == 0 else { throw fail(mfnField, "a block of order \(order) must start on a multiple of \(1 << order)") }
                 spec.inventory.append((MFN(mfn), order))
+                heap.append(NamedFrames(frames: mfn..<(mfn + (1 << UInt64(order))), field: item))
             }
         }
-        return spec
+        let frames = ScenarioFrames(e820: e820)
+        if let (n, why) = frames.outsideRAM(heap) { throw fail(n.field, why) }
+        if let (n, other) = ScenarioFrames.overlap(heap) {
+            throw fail(n.field, "frames \(ScenarioFrames.text(n.frames)) overlap \(other.field.path) (\(ScenarioFrames.text(other.frames)))")
+        }
+        return (spec, heap)
     }
 
     /// `{start: <mfn>, end: <mfn>}`, end exclusive.
@@ -202,9 +241,11 @@ struct Reader {
         return s..<e
     }
 
-    func xen(_ f: Field) throws(ScenarioError) -> XenSpec {
+    /// Xen's options; its boot modules must be RAM (`frames`) and, when the heap is given
+    /// (`heap`), outside it: Xen keeps module frames out of the heap.
+    func xen(_ f: Field, frames: ScenarioFrames, heap: [NamedFrames]?) throws(ScenarioError) -> XenSpec {
         let m = try mapping(f, allowed: ["version", "dom0_mem", "build", "memop_max_order", "kernel_module", "initrd", "initial_mapping"])
-        if let v = m["version"], try string(v) != "4.17" { throw fail(v, "only Xen 4.17 is modelled, got '\(try string(v))'") }
+        if let v = m["version"], try string(v) != "4.17" { throw fail(v, "only Xen 4.17 is modelled, got '\(ErrorToken.clipped(try string(v)))'") }
         var opt = Dom0MemoryOption()
         var text: String?
         if let d = m["dom0_mem"] {
@@ -216,7 +257,7 @@ struct Reader {
             switch try string(b) {
             case "release": debug = false
             case "debug": debug = true
-            case let s: throw fail(b, "expected release or debug, got '\(s)'")
+            case let s: throw fail(b, "expected release or debug, got '\(ErrorToken.clipped(s))'")
             }
         }
         var order = MemopMaxOrder()
@@ -228,13 +269,24 @@ struct Reader {
             order = MemopMaxOrder(domU: parts[0]!, control: parts[1]!, hardware: parts[2]!, passthrough: parts[3]!)
         }
         var spec = XenSpec(dom0Memory: opt, dom0MemoryText: text, debugBuild: debug, memopMaxOrder: order)
-        spec.kernelModule = try m["kernel_module"].map { (x) throws(ScenarioError) in try frameRange(x) }
-        spec.initrd = try m["initrd"].map { (x) throws(ScenarioError) in try frameRange(x) }
+        var modules: [NamedFrames] = []
+        for key in ["kernel_module", "initrd"] {
+            guard let x = m[key] else { continue }
+            let frames = try frameRange(x)
+            modules.append(NamedFrames(frames: frames, field: x))
+            if key == "initrd" { spec.initrd = frames } else { spec.kernelModule = frames }
+        }
+        if let (n, why) = frames.outsideRAM(modules) { throw fail(n.field, why) }
+        if let (n, other) = ScenarioFrames.overlap(modules + (heap ?? [])) {
+            let (module, other) = n.field.path.hasPrefix("xen.") ? (n, other) : (other, n)
+            throw fail(module.field, "frames \(ScenarioFrames.text(module.frames)) overlap \(other.field.path) (\(ScenarioFrames.text(other.frames)))")
+        }
         spec.initialMapping = try m["initial_mapping"].map { (x) throws(ScenarioError) in try size(x, min: 4096, max: 1 << 36) }
         return spec
     }
 
-    func guest(_ f: Field) throws(ScenarioError) -> GuestSpec {
+    /// The guest, and the warnings its command line gives (tokens the kernel ignores).
+    func guest(_ f: Field) throws(ScenarioError) -> (GuestSpec, [String]) {
         let m = try mapping(f, allowed: ["type", "kernel", "cmdline", "memory", "memory_encryption", "early_reserved", "swiotlb_end", "cpus"])
         let kind = try choice(try required(m, "type", in: f), GuestKind.self)
         let kernel = try m["kernel"].map { (x) throws(ScenarioError) in try choice(x, SwiotlbKernel.self) } ?? .v5_11
@@ -246,7 +298,7 @@ struct Reader {
             switch try string(e) {
             case "none": sev = false
             case "sev": sev = true
-            case let s: throw fail(e, "expected none or sev, got '\(s)'")
+            case let s: throw fail(e, "expected none or sev, got '\(ErrorToken.clipped(s))'")
             }
             if sev && kind != .native { throw fail(e, "SEV applies to a native guest") }
         }
@@ -254,16 +306,27 @@ struct Reader {
                              memory: memory, memoryEncryption: sev,
                              earlyReserved: try m["early_reserved"].map { (x) throws(ScenarioError) in try size(x) } ?? 0)
         spec.cpus = Int(try m["cpus"].map { (x) throws(ScenarioError) in try integer(x, in: 1...4096, what: "a CPU count") } ?? 1)
-        if spec.kernel == .v6_1 && kind != .pvDom0 { throw fail(m["kernel"]!, "v6.1 is modelled for a PV dom0 only") }
-        if spec.kernel == .v6_1, let p = spec.swiotlbParameter, SwiotlbCommandLine(parsing: p, kernel: .rfcV1).highNslabs != nil {
-            throw fail(m["cmdline"]!, "a second swiotlb pool is the RFC's (kernel: rfc-v1)")
+        if spec.kernel == .v6_1 && kind != .pvDom0, let k = m["kernel"] { throw fail(k, "v6.1 is modelled for a PV dom0 only") }
+        var warnings: [String] = []
+        if let p = spec.swiotlbParameter, let c = m["cmdline"] {
+            // Read as the scenario's kernel reads it.
+            let cmd = SwiotlbCommandLine(parsing: p, kernel: spec.kernel)
+            let slots = cmd.effectiveNslabs.addingReportingOverflow(cmd.highNslabs ?? 0)
+            guard !slots.overflow, slots.partialValue <= UInt64(IOTLB.maxModelSlots) else {
+                let total = slots.overflow ? "more than 2^64" : String(slots.partialValue)
+                throw fail(c, "swiotlb=\(ErrorToken.clipped(p)) asks for \(total) slots; the model holds at most \(IOTLB.maxModelSlots) in all (64 GiB)")
+            }
+            if !cmd.ignored.isEmpty {
+                warnings.append(fail(c, "swiotlb=\(ErrorToken.clipped(p)): ignored='\(ErrorToken.clipped(cmd.ignored))' (the kernel accepts and ignores it)").description)
+            }
         }
         spec.swiotlbEnd = try m["swiotlb_end"].map { (x) throws(ScenarioError) in
             let v = try integer(x, in: 0x100000...(1 << 52), what: "a pseudo-physical address")
             guard v & 0xfff == 0 else { throw fail(x, "must be page aligned") }
+            guard kind != .native else { throw fail(x, "applies to a PV guest (a native guest's buffer is placed by its kernel)") }
             return v
         }
-        return spec
+        return (spec, warnings)
     }
 
     func device(_ f: Field) throws(ScenarioError) -> DeviceSpec {
@@ -273,7 +336,10 @@ struct Reader {
         func mask(_ bitsKey: String, _ maskKey: String) throws(ScenarioError) -> UInt64? {
             switch (m[bitsKey], m[maskKey]) {
             case (let b?, nil): return BitMath.dmaBitMask(Int(try integer(b, in: 12...64, what: "a bit count")))
-            case (nil, let k?): return try integer(k, what: "a mask")
+            case (nil, let k?):
+                let v = try integer(k, what: "a mask")
+                guard v >= 0xfff else { throw fail(k, "expected a mask of at least 0xfff (a page), got \(Hex.plain(v))") }
+                return v
             case (nil, nil): return nil
             case (_?, let k?): throw fail(k, "give either \(bitsKey) or \(maskKey)")
             }
@@ -298,11 +364,29 @@ struct Reader {
             } ?? 0))
     }
 
+    /// The most buffers a workload maps in all its streams (each costs the model about a
+    /// microsecond, more for large buffers): a run stays within seconds.
+    static let maxMaps: UInt64 = 2_000_000
+    /// The most bytes a workload maps in all (xen-swiotlb checks every page of a buffer).
+    static let maxMappedBytes: UInt64 = 1 << 38
+
     func workload(_ f: Field, devices: [DeviceSpec]) throws(ScenarioError) -> WorkloadSpec {
         let m = try mapping(f, allowed: ["seed", "streams"])
         var streams: [StreamSpec] = []
+        var maps: UInt64 = 0, bytes: UInt64 = 0
         for s in try m["streams"].map({ (x) throws(ScenarioError) in try sequence(x) }) ?? [] {
-            streams.append(try stream(s, devices: devices))
+            let stream = try self.stream(s, devices: devices)
+            // Every count is at most 10^8 and every size at most 16 MiB, so no sum or product overflows.
+            let (n, size) = stream.mapsAndBytes
+            maps += n
+            bytes += size
+            guard maps <= Self.maxMaps else {
+                throw fail(s, "the workload maps \(maps) buffers up to here; a model run maps at most \(Self.maxMaps)")
+            }
+            guard bytes <= Self.maxMappedBytes else {
+                throw fail(s, "the workload maps \(bytes >> 20) MiB up to here; a model run maps at most \(Self.maxMappedBytes >> 30) GiB")
+            }
+            streams.append(stream)
         }
         return WorkloadSpec(seed: try m["seed"].map { (x) throws(ScenarioError) in try integer(x, what: "a seed") } ?? 1, streams: streams)
     }
@@ -313,7 +397,7 @@ struct Reader {
         func dev(_ m: [String: Field]) throws(ScenarioError) -> String {
             let d = try required(m, "device", in: body)
             let name = try string(d)
-            guard devices.contains(where: { $0.name == name }) else { throw fail(d, "no device named '\(name)'") }
+            guard devices.contains(where: { $0.name == name }) else { throw fail(d, "no device named '\(ErrorToken.clipped(name))'") }
             return name
         }
         func count(_ m: [String: Field], _ key: String, _ range: ClosedRange<UInt64>, default def: UInt64? = nil) throws(ScenarioError) -> Int {
@@ -349,11 +433,13 @@ struct Reader {
             guard let load = loadTrace else { throw fail(fileField, "trace files cannot be read here") }
             let device = try dev(m)
             let lines: [String]
-            do { lines = try load(path) } catch { throw fail(fileField, "cannot read '\(path)': \(error)") }
+            do { lines = try load(path) } catch { throw fail(fileField, "cannot read '\(ErrorToken.clipped(path))': \(error)") }
             var ops: [TraceOp] = []
+            var reader = TraceReader()
             for (i, l) in lines.enumerated() {
-                do {
-                    if let op = try TraceOp.parse(Substring(l), line: i + 1) { ops.append(op) }
+                do throws(TraceError) {
+                    // The pools are the scenario's: a trace's pool lines are checked, then dropped.
+                    if let op = try reader.read(Substring(l), line: i + 1) { if case .pool = op {} else { ops.append(op) } }
                 } catch {
                     throw ScenarioError(file: path, line: error.line, path: "", message: "\(error.message): '\(error.token)' (trace of \(file) \(fileField.path))")
                 }

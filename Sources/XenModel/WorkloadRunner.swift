@@ -177,15 +177,17 @@ struct RunState {
             s.traceLine += 1
             if s.traceLine >= ops.count { s.done = true }
             switch op {
+            // TraceReader has checked the ids: a map's id is not live, an unmap's or a sync's was
+            // mapped; it is not live here only when the model's map failed, and then the driver
+            // has nothing to unmap or sync.
             case .map(let id, let orig, let size, _, let dir, _, _, _):
-                if let old = s.traceLive.removeValue(forKey: id) { try engine.unmap(s.device, old); r.operations += 1; account(old, unmap: true, &s, &r) }
                 if let b = try submit(&s, orig, size, dir, &engine, &r) { s.traceLive[id] = b }
             case .unmap(let id):
                 if let b = s.traceLive.removeValue(forKey: id) { try engine.unmap(s.device, b); r.operations += 1; account(b, unmap: true, &s, &r) }
             case .sync(let id, let target):
                 if let b = s.traceLive[id] { try engine.sync(s.device, b, target: target); r.operations += 1 }
             case .pool:
-                break
+                break   // dropped by the parser: the pools are the scenario's
             }
         }
     }

@@ -63,7 +63,7 @@ struct SimulateCommand: ParsableCommand {
 
 /// Reads scenarios given on the command line (or the embedded default).
 enum ScenarioLoader {
-    /// Loads and parses; errors become one-line validation errors.
+    /// Loads and parses; errors become one-line validation errors, warnings go to stderr.
     static func load(_ path: String?) throws -> Scenario {
         guard let path else {
             return try parse(DefaultScenario.yaml, file: DefaultScenario.fileName, directory: ".")
@@ -74,13 +74,16 @@ enum ScenarioLoader {
     }
 
     static func parse(_ text: String, file: String, directory: String) throws -> Scenario {
+        let scenario: Scenario
         do {
-            return try ScenarioParser.parse(text, file: file) { trace in
+            scenario = try ScenarioParser.parse(text, file: file) { trace in
                 let full = trace.hasPrefix("/") ? trace : directory + "/" + trace
                 return try TextFile.read(full, limit: .scenarioTrace).split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline }).map(String.init)
             }
         } catch {
             throw CLIError(error.description)
         }
+        StandardError.write(scenario.warnings)
+        return scenario
     }
 }

@@ -42,7 +42,7 @@ struct SwiotlbReplayCommand: ParsableCommand {
             } catch {
                 write(&results)
                 StandardError.write(replayer.takeMessages().map(\.description))
-                StandardError.write(["\(trace == "-" ? "<stdin>" : trace):\(error.line): \(error.message): '\(error.token)'"])
+                StandardError.write([error.report(file: trace == "-" ? "<stdin>" : trace)])
                 throw ExitCode(1)
             }
             let messages = replayer.takeMessages()
@@ -52,7 +52,12 @@ struct SwiotlbReplayCommand: ParsableCommand {
         write(&results)
         if let failure = reader.failure { throw failure }
         var out = OutputBuffer()
-        for l in replayer.finish() { out.append(l) }
+        let closing: [String]
+        do throws(TraceError) { closing = try replayer.finish() } catch {
+            StandardError.write([error.report(file: trace == "-" ? "<stdin>" : trace)])
+            throw ExitCode(1)
+        }
+        for l in closing { out.append(l) }
         if countBytes { out.append("bounced bytes=\(replayer.bytesBounced)") }
         out.flush()
     }

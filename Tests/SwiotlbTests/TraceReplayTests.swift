@@ -10,7 +10,7 @@ struct TraceReplayTests {
             do { out += try r.feed(line, line: i + 1) } catch { return (out, msgs + r.takeMessages().map(\.description), error) }
             msgs += r.takeMessages().map(\.description)
         }
-        return (out + r.finish(), msgs, nil)
+        do { return (out + (try r.finish()), msgs, nil) } catch { return (out, msgs, error) }
     }
 
     /// FNV-1a written out independently of the implementation.

@@ -99,6 +99,31 @@ struct ScenarioParserTests {
         }
     }
 
+    static let badTraces: [([String], String)] = [
+        (["map id=1 orig=0x2000000 size=4096 dir=to_device", "unmap id=2"],
+         "t.trace:2: unknown id: 'id=2' (trace of s.yaml workload.streams[0].trace.file)"),
+        (["map id=1 orig=0x2000000 size=4096 dir=to_device", "map id=1 orig=0x2000000 size=4096 dir=to_device"],
+         "t.trace:2: duplicate id (still mapped): 'id=1' (trace of s.yaml workload.streams[0].trace.file)"),
+        (["map id=1 orig=0x2000000 size=4096 dir=to_device", "unmap id=1", "# again", "unmap id=1"],
+         "t.trace:4: unknown id: 'id=1' (trace of s.yaml workload.streams[0].trace.file)"),
+        (["sync id=3 target=cpu"], "t.trace:1: unknown id: 'id=3' (trace of s.yaml workload.streams[0].trace.file)"),
+        (["map id=1 orig=0x2000000 size=4096 dir=to_device", "pool nslabs=128 start=0x0"],
+         "t.trace:2: pool lines must come before every other op: 'pool' (trace of s.yaml workload.streams[0].trace.file)"),
+        (["pool nslabs=100 start=0x0"],
+         "t.trace:1: nslabs must be 1 or a multiple of 128 up to 33554432: 'nslabs=100' (trace of s.yaml workload.streams[0].trace.file)"),
+    ]
+
+    @Test("a scenario's trace follows swiotlb replay's rules; the error names the trace file and line", arguments: badTraces)
+    func traceRules(lines: [String], message: String) {
+        let text = "schema: 1\nhost: {ram: 2G}\nxen: {dom0_mem: 768M}\nguest: {type: pv-dom0, cmdline: swiotlb=force}\ndevices: [{name: a, dma_bits: 64}]\nworkload: {streams: [{trace: {device: a, file: t.trace}}]}"
+        do {
+            _ = try ScenarioParser.parse(text, file: "s.yaml") { _ in lines }
+            Issue.record("parsed")
+        } catch {
+            #expect(error.description == message)
+        }
+    }
+
     @Test("sizing finds the smallest pool without failures, and it is exact")
     func sizing() throws {
         let s = try example("fragmentation.yaml")

@@ -17,6 +17,6 @@ public func fuzzTrace(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         }
         start = i + 1
     }
-    _ = replayer.finish()
+    _ = try? replayer.finish()
     return 0
 }
