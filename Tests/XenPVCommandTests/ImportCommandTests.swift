@@ -77,6 +77,19 @@ struct ImportCommandTests {
         #expect(refusal(["import", p1, p2]) == nil)
     }
 
+    @Test("without a dump-m2p the JSON's m2p_mismatches is null, with one it is the count")
+    func jsonRoundTrip() throws {
+        let d = try DumpFolder()
+        defer { d.remove() }
+        let p = try d.write("p2m.txt", DumpFolder.p2m(domid: 1, base: 0x10, count: 4))
+        let json = d.path + "/out.json"
+        #expect(refusal(["import", p, "--json", json]) == nil)
+        #expect(try String(contentsOfFile: json, encoding: .utf8).contains("\"m2p_mismatches\": null,"))
+        let m = try d.write("m2p.txt", DumpFolder.m2p(maxPage: 0x20))
+        #expect(refusal(["import", m, p, "--json", json]) == nil)
+        #expect(try String(contentsOfFile: json, encoding: .utf8).contains("\"m2p_mismatches\": 4,"))
+    }
+
     @Test("a P2M naming machine frames beyond 2^40 is refused, with or without an M2P")
     func framesBeyondTheAddressSpace() throws {
         let d = try DumpFolder()
