@@ -1,0 +1,65 @@
+/*
+ * The harness's view of the kernel allocator (kv_glue.c, which compiles Linux 6.1's
+ * kernel/dma/swiotlb.c unmodified into the same translation unit): set up the default pool the
+ * way `swiotlb=<N>[,<A>]` does, then map, unmap and sync through the kernel's own functions.
+ * No kernel type appears here, so the trace driver stays plain C.
+ */
+#ifndef KV_H
+#define KV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The outcome of one call into the kernel. */
+enum kv_result {
+	KV_OK,
+	KV_FULL,         /* DMA_MAPPING_ERROR after the search found nothing */
+	KV_INVALID_SIZE, /* DMA_MAPPING_ERROR: mapping size > alloc size */
+	KV_HANG,         /* the slot search would loop forever (6.1.192's unbounded do/while) */
+	KV_BUG,          /* a BUG_ON fired */
+};
+
+/* DMA directions and attributes, as the trace names them. */
+enum kv_dir { KV_BIDIRECTIONAL, KV_TO_DEVICE, KV_FROM_DEVICE, KV_NONE };
+#define KV_ATTR_SKIP_CPU_SYNC 1u
+#define KV_ATTR_NO_WARN 2u
+
+/* A device as the trace describes it (fresh for every op: the kernel keeps nothing per device). */
+struct kv_device {
+	const char *name;         /* for messages */
+	unsigned int min_align;   /* dma_get_min_align_mask() */
+	uint64_t seg_mask;        /* dma_parms->segment_boundary_mask; 0 = unset (all ones) */
+};
+
+/*
+ * Parses `cmdline` with the kernel's swiotlb= parser (setup_io_tlb_npages) and builds the
+ * default pool with swiotlb_init_remap, its memory at physical `start`; `possible_cpus` is
+ * num_possible_cpus() (used when cmdline gives no area count). Returns 0, or -1 when the kernel
+ * made no pool.
+ */
+int kv_setup(const char *cmdline, uint64_t start, unsigned int possible_cpus);
+
+/* swiotlb_tbl_map_single on CPU `cpu`; *tlb gets the returned address on KV_OK. */
+enum kv_result kv_map(const struct kv_device *dev, uint64_t orig, size_t size, size_t alloc,
+		      unsigned int align_mask, enum kv_dir dir, unsigned int attrs, unsigned int cpu,
+		      uint64_t *tlb);
+/* swiotlb_tbl_unmap_single. */
+enum kv_result kv_unmap(const struct kv_device *dev, uint64_t tlb, size_t size, enum kv_dir dir,
+			unsigned int attrs);
+/* swiotlb_sync_single_for_cpu (for_cpu != 0) or _for_device. */
+enum kv_result kv_sync(const struct kv_device *dev, uint64_t tlb, size_t size, enum kv_dir dir,
+		       int for_cpu);
+
+/* The pool as the kernel left it. */
+unsigned long kv_nslabs(void);
+unsigned int kv_nareas(void);
+unsigned long kv_used(void);                 /* mem_used(): the debugfs io_tlb_used */
+void kv_area(unsigned int i, unsigned long *used, unsigned int *index);
+unsigned int kv_slot_list(unsigned long slot); /* slots[slot].list */
+unsigned long long kv_bounced_bytes(void);   /* bytes swiotlb_bounce copied, all runs */
+
+/* After KV_HANG: the area whose search hung. After KV_BUG: where it fired. */
+unsigned int kv_hang_area(void);
+const char *kv_bug_site(int *line);
+
+#endif
