@@ -5,19 +5,26 @@ import XenMemory
 /// (any of them may be missing).
 public struct RealCapture: Sendable {
     /// Dom0's P2M (xen-mfndump dump-p2m or the `pfn raw_entry` list).
-    public var p2m: P2MDumpContents?
+    public let p2m: P2MDumpContents?
     /// The host's M2P (xen-mfndump dump-m2p).
-    public var m2p: HostM2P?
+    public let m2p: HostM2P?
     /// Xen's console lines (serial log or `xl dmesg`).
-    public var xenLog: [Substring]
+    public let xenLog: [Substring]
     /// Dom0's kernel log.
-    public var kernelLog: [Substring]
+    public let kernelLog: [Substring]
     /// The swiotlb debugfs values (``SwiotlbDebugfs``), empty when not captured.
-    public var debugfs: [(file: String, value: Int)]
-    /// Creates a capture.
+    public let debugfs: [(file: String, value: Int)]
+    /// The bounce pools the kernel log's `software IO TLB: mapped` lines name.
+    public let pools: [SwiotlbPoolLocation]
+
+    /// Creates a capture. A `mapped` line of the kernel log that is malformed
+    /// (``SwiotlbPoolLocation/parse(kernelLog:)``) or places a pool beyond the P2M is an error
+    /// naming its line.
     public init(p2m: P2MDumpContents?, m2p: HostM2P?, xenLog: [Substring], kernelLog: [Substring],
-                debugfs: [(file: String, value: Int)] = []) {
+                debugfs: [(file: String, value: Int)] = []) throws(DumpError) {
         self.p2m = p2m; self.m2p = m2p; self.xenLog = xenLog; self.kernelLog = kernelLog; self.debugfs = debugfs
+        pools = try SwiotlbPoolLocation.parse(kernelLog: kernelLog)
+        if let p2m { for pool in pools { try pool.check(p2mSize: p2m.size) } }
     }
 }
 
@@ -52,11 +59,8 @@ public struct Agreement: Sendable {
 
 /// A model run set against a real capture.
 public enum RealComparison {
-    /// Compares `run` with `real`, category by category. A `software IO TLB: mapped` line of
-    /// the real kernel log that is malformed or reaches beyond the real P2M is an error naming
-    /// its line.
-    public static func compare(_ run: RunResult, _ real: RealCapture) throws(DumpError) -> [Agreement] {
-        let realPools = try SwiotlbPoolLocation.parse(kernelLog: real.kernelLog)
+    /// Compares `run` with `real`, category by category.
+    public static func compare(_ run: RunResult, _ real: RealCapture) -> [Agreement] {
         var out: [Agreement] = []
         let model = run.p2mDump
         if let rp = real.p2m, let mp = model {
@@ -90,8 +94,7 @@ public enum RealComparison {
                                  differences: realRuns.filter { !modelRuns.contains("\($0.start) \($0.count) \($0.value)") }.prefix(5)
                                     .map { "real run pfn \(Hex.plain($0.start)) ×\($0.count) → \($0.value) is not in the model" }))
             // The bounce pool's segments, located by the real kernel's line.
-            if let loc = realPools.first {
-                try loc.check(p2mSize: rp.size)
+            if let loc = real.pools.first {
                 let first = loc.firstPfn
                 var same = 0, total = 0, diffs: [String] = []
                 for off in stride(from: UInt64(0), to: loc.pages, by: 64) {

@@ -3,6 +3,7 @@ import ArgumentParser
 import Glibc
 #endif
 import XenDumps
+import XenMemory
 import XenModel
 
 /// `xenpv compare-real <scenario> <capture>...`.
@@ -34,33 +35,36 @@ struct CompareRealCommand: ParsableCommand {
         try OutputFiles.check(OutputTarget.given([("--json", jsonPath)]))
         let s = try ScenarioLoader.load(scenario)
         let found = try CaptureFiles(capture)
-        var real = RealCapture(p2m: nil, m2p: nil, xenLog: [], kernelLog: [])
+        var p2m: P2MDumpContents?, m2p: HostM2P?
+        var xenLog: [Substring] = [], kernelLog: [Substring] = []
+        var debugfs: [(file: String, value: Int)] = []
         if let f = found[.p2m] {
             guard case .p2m(let p) = try DumpFile.read(f) else { throw CLIError("\(f): a dump-m2p, where its name says dom0's P2M") }
-            real.p2m = p
+            p2m = p
         }
         if let f = found[.m2p] {
             guard case .m2p(let m) = try DumpFile.read(f) else { throw CLIError("\(f): a P2M dump, where its name says the M2P") }
-            real.m2p = m
+            m2p = m
         }
         if let f = found[.serialLog] {
-            real.xenLog = try lines(f).filter { $0.hasPrefix("(XEN)") }
+            xenLog = try lines(f).filter { $0.hasPrefix("(XEN)") }
         } else if let f = found[.xlDmesg] {
-            real.xenLog = try lines(f)
+            xenLog = try lines(f)
         }
-        if let f = found[.kernelLog] { real.kernelLog = try lines(f) }
+        if let f = found[.kernelLog] { kernelLog = try lines(f) }
         if let f = found[.debugfsAfter] ?? found[.debugfsBefore] {
             do {
-                real.debugfs = try SwiotlbDebugfs.read(lines: lines(f, limit: .debugfs))
+                debugfs = try SwiotlbDebugfs.read(lines: lines(f, limit: .debugfs))
             } catch let error as DumpError {
                 throw CLIError("\(f):\(error.line): \(error.message)")
             }
         }
-        let result = WorkloadRunner.run(s)
-        let agreements: [Agreement]
-        do { agreements = try RealComparison.compare(result, real) } catch {
+        // The capture is checked whole before the model runs.
+        let real: RealCapture
+        do { real = try RealCapture(p2m: p2m, m2p: m2p, xenLog: xenLog, kernelLog: kernelLog, debugfs: debugfs) } catch {
             throw CLIError("\(found[.kernelLog] ?? "dom0-dmesg.txt"):\(error.line): \(error.message)")
         }
+        let agreements = RealComparison.compare(WorkloadRunner.run(s), real)
         print("# \(s.name) against \(capture.joined(separator: " "))")
         for a in agreements {
             print(a.line)
