@@ -276,7 +276,7 @@ enum DumpFile {
         } catch {
             progress.finish()
             try checkRead()
-            throw CLIError("\(path): \(error.description)")
+            throw CLIError(error.line > 0 ? "\(path):\(error.line): \(error.message)" : "\(path): \(error.message)")
         }
         try checkRead()
         if let contents { progress.finish(); return contents }

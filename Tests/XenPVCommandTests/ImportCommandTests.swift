@@ -46,6 +46,14 @@ struct ImportCommandTests {
                 == "Error: \(d.path)/no-such-dmesg.txt: No such file or directory (--dmesg)")
     }
 
+    @Test("a bad dump line is named file:line")
+    func badLine() throws {
+        let d = try DumpFolder()
+        defer { d.remove() }
+        let p = try d.write("p2m.txt", DumpFolder.p2m(domid: 1, base: 0x10, count: 4).replacingOccurrences(of: "pfn=0x2 ", with: "pfn=0xZ "))
+        #expect(refusal(["import", p]) == "Error: \(p):5: expected '  pfn=0x<hex> ==> mfn=0x<hex> (type 0x<T>)[ suffix]', got '  pfn=0xZ ==> mfn=0x12 (type 0x0)'")
+    }
+
     @Test("a mapped line over the whole address space is refused with its file and line, at once", .timeLimit(.minutes(1)))
     func hugePoolLine() throws {
         let d = try DumpFolder()
