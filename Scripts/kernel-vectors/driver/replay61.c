@@ -489,22 +489,34 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kv-replay61: cannot open '%.80s': %s\n", trace_name, strerror(errno));
 		return 2;
 	}
-	char line[LINE_BYTES + 2];
-	while (fgets(line, sizeof(line), f)) {
+	char line[LINE_BYTES + 1];
+	for (;;) {
+		/* One line, bounded: a longer line or a NUL byte stops the run. */
+		size_t n = 0;
+		int c;
+		while ((c = getc(f)) != EOF && c != '\n') {
+			if (n == LINE_BYTES) {
+				line_no++;
+				fail("line longer than 4096 bytes", "");
+			}
+			if (c == 0) {
+				line_no++;
+				fail("NUL byte in line", "");
+			}
+			line[n++] = (char)c;
+		}
+		if (c == EOF && n == 0)
+			break;
+		line[n] = 0;
 		line_no++;
-		size_t n = strlen(line);
-		if (n && line[n - 1] == '\n')
-			line[--n] = 0;
-		else if (!feof(f))
-			fail("line longer than 4096 bytes", "");
-		if (strlen(line) != n)
-			fail("NUL byte in line", "");
 		char *hash = strchr(line, '#');
 		if (hash)
 			*hash = 0;
 		struct op op;
 		if (parse(line, &op))
 			run(&op, possible_cpus);
+		if (c == EOF)
+			break;
 	}
 	if (ferror(f)) {
 		fprintf(stderr, "kv-replay61: reading '%.80s' failed\n", trace_name);
