@@ -30,26 +30,32 @@ struct SwiotlbReplayCommand: ParsableCommand {
     @Flag(help: "End with 'bounced bytes=<N>': what the kernel's bounce copies move.")
     var countBytes = false
 
+    @Flag(help: "Show every kernel message (by default the first 200, then their count).")
+    var allMessages = false
+
     func run() throws {
         let reader = try LineReader(path: trace)
         var replayer = TraceReplayer(kernel: kernel, movesBytes: moveBytes)
         var results = ReplayOutput()
         var number = 0
+        var messages = KernelMessageLimit(unlimited: allMessages)
         while let bytes = reader.nextBytes() {
             number += 1
             do throws(TraceError) {
                 try replayer.feed(bytes: bytes, line: number, into: &results)
             } catch {
                 write(&results)
-                StandardError.write(replayer.takeMessages().map(\.description))
+                messages.write(replayer.takeMessages().map(\.description))
+                messages.writeSummary()
                 StandardError.write([error.report(file: trace == "-" ? "<stdin>" : trace)])
                 throw ExitCode(1)
             }
-            let messages = replayer.takeMessages()
-            if !messages.isEmpty { write(&results); StandardError.write(messages.map(\.description)) }
+            let lines = replayer.takeMessages()
+            if !lines.isEmpty { write(&results); messages.write(lines.map(\.description)) }
             if results.count >= 1 << 16 { write(&results) }
         }
         write(&results)
+        messages.writeSummary()
         if let failure = reader.failure { throw failure }
         var out = OutputBuffer()
         let closing: [String]
