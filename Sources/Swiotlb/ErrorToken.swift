@@ -1,20 +1,26 @@
 /// What an error message quotes of an offending token: at most ``maxBytes`` bytes of it, cut on
-/// a character boundary and ended with `…` when cut, so a megabyte-long token makes a short
-/// message.
+/// a character boundary and ended with `…` when cut, with control and line-breaking characters
+/// written as `\u{…}`, so a megabyte of random bytes makes one short line.
 public enum ErrorToken {
     /// The most bytes of a token a message quotes.
     public static let maxBytes = 80
 
     /// `token` as a message may quote it.
     public static func clipped(_ token: some StringProtocol) -> String {
-        guard token.utf8.count > maxBytes else { return String(token) }
         var out = ""
         var bytes = 0
-        for c in token {
-            bytes += c.utf8.count
-            guard bytes <= maxBytes else { break }
-            out.append(c)
+        for scalar in token.unicodeScalars {
+            let shown: String
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .unassigned, .privateUse:
+                shown = "\\u{\(String(scalar.value, radix: 16))}"
+            default:
+                shown = String(scalar)
+            }
+            bytes += shown.utf8.count
+            guard bytes <= maxBytes else { return out + "…" }
+            out += shown
         }
-        return out + "…"
+        return out
     }
 }

@@ -55,6 +55,9 @@ struct TraceLineParser {
     let line: Int
     private var i = 0
 
+    /// The longest id (bytes): ids name mappings, and every result line repeats one.
+    static let maxIDBytes = 256
+
     /// A reader of `bytes` (one line without its newline), numbered `line` in errors.
     init(bytes: UnsafeBufferPointer<UInt8>, line: Int) {
         self.b = bytes
@@ -248,6 +251,7 @@ struct TraceLineParser {
             switch bit {
             case Key.id:
                 guard !v.isEmpty else { throw fail(t, "empty value") }
+                guard v.count <= Self.maxIDBytes else { throw fail(t, "an id is at most \(Self.maxIDBytes) bytes") }
                 l.id = v
             case Key.orig: l.original = try hex(t, v)
             case Key.size: size = try decimal(t, v)

@@ -23,6 +23,18 @@ public struct BootResult: Sendable {
     public var exchanges: [FixupExchange]
     /// Why the guest did not come up, in the kernel's or Xen's words.
     public var failure: String?
+    /// The scenario field the failure comes from, when the scenario asked for a guest that
+    /// cannot be (see ``Scenario/refusal(for:)``); nil when the guest failed as it would on a
+    /// real machine.
+    public var fault: FieldFault?
+}
+
+/// A scenario value the boot found impossible: the field's path and what is wrong with it.
+public struct FieldFault: Sendable, Equatable {
+    /// The field's path, e.g. `guest.early_reserved`.
+    public var path: String
+    /// What is wrong.
+    public var message: String
 }
 
 /// Boots the machine a scenario describes.
@@ -40,9 +52,9 @@ public enum ModelBoot {
         let e820 = E820Map.qemuPC(ramBytes: s.guest.memory ?? 1 << 30)
         var memory = PseudoPhysicalAllocator(e820: e820)
         memory.reserve(0..<0x100)
-        if let why = reserveEarly(&memory, s.guest.earlyReserved) {
+        if let fault = reserveEarly(&memory, s.guest.earlyReserved) {
             return BootResult(xenLog: [], kernelLog: [], engine: nil, memory: memory, bufferRanges: [], host: nil, p2m: nil,
-                              exchanges: [], failure: why)
+                              exchanges: [], failure: "\(fault.path): \(fault.message)", fault: fault)
         }
         var log = e820.linuxLines.map { $0.replacingOccurrences(of: "Xen: ", with: "BIOS-e820: ") }
         if s.guest.memoryEncryption { log.append("AMD Memory Encryption Features active: SEV") }
@@ -83,7 +95,9 @@ public enum ModelBoot {
                 maxPages = layout.maxPages
             } catch {
                 xenLog.append("Panic on CPU 0: \(error.panicMessage)")
-                return failed(xenLog, [], host, "Xen could not build dom0 (\(error))")
+                var r = failed(xenLog, [], host, "Xen could not build dom0 (\(error))")
+                if case .tooSmallForKernel = error { r.fault = FieldFault(path: "xen.dom0_mem", message: error.description) }
+                return r
             }
             map = host.machineMemoryMap
         } else {
@@ -102,13 +116,19 @@ public enum ModelBoot {
                                            map: map, isInitialDomain: s.guest.kind == .pvDom0)
         var memory = PseudoPhysicalAllocator(e820: setup.e820, p2m: guest.p2m)
         memory.reserve(0..<0x1000)
-        if let why = reserveEarly(&memory, s.guest.earlyReserved) { return failed(xenLog, setup.log, host, why) }
-        if let end = s.guest.swiotlbEnd {
+        var fault = reserveEarly(&memory, s.guest.earlyReserved)
+        if fault == nil, let end = s.guest.swiotlbEnd {
             let top = setup.e820.maxRAMFrame
-            guard end >> Page.shift <= top else {
-                return failed(xenLog, setup.log, host, "guest.swiotlb_end: \(Hex.plain(end)) is beyond the guest's memory (its RAM ends at \(Hex.plain(top << Page.shift)))")
+            if end >> Page.shift > top {
+                fault = FieldFault(path: "guest.swiotlb_end", message: "\(Hex.plain(end)) is beyond the guest's memory (its RAM ends at \(Hex.plain(top << Page.shift)))")
+            } else {
+                memory.reserve((end >> Page.shift)..<top)
             }
-            memory.reserve((end >> Page.shift)..<top)
+        }
+        if let fault {
+            var r = failed(xenLog, setup.log, host, "\(fault.path): \(fault.message)")
+            r.fault = fault
+            return r
         }
         let config = XenSwiotlbConfig(kernel: s.guest.kernel, commandLine: cmd, early: true, cpus: s.guest.cpus)
         switch XenSwiotlb.initialize(host: host, dom0: guest, memory: memory, config: config) {
@@ -132,13 +152,14 @@ public enum ModelBoot {
     }
 
     /// Keeps `bytes` at the top of free memory away from later allocations (`guest.early_reserved`);
-    /// what is wrong when the guest has no free range that large.
-    static func reserveEarly(_ memory: inout PseudoPhysicalAllocator, _ bytes: UInt64) -> String? {
+    /// the fault when the guest has no free range that large.
+    static func reserveEarly(_ memory: inout PseudoPhysicalAllocator, _ bytes: UInt64) -> FieldFault? {
         guard bytes > 0 else { return nil }
         // At most 2^50 bytes (the schema's bound): no overflow.
         guard memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift) == nil else { return nil }
         let largest = memory.free.map { UInt64($0.count) }.max() ?? 0
-        return "guest.early_reserved: \(bytes >> 20) MiB does not fit in the guest's free memory (its largest free range is \((largest << Page.shift) >> 20) MiB)"
+        return FieldFault(path: "guest.early_reserved",
+                          message: "\(bytes >> 20) MiB does not fit in the guest's free memory (its largest free range is \((largest << Page.shift) >> 20) MiB)")
     }
 
     /// RAM pfns minus the pools.

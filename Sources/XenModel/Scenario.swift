@@ -19,6 +19,16 @@ public struct Scenario: Sendable {
     /// What the file says that the model accepts but a reader should know, one line each
     /// (`<file>:<line>: <field>: …`), e.g. `swiotlb=` text the kernel ignores.
     public var warnings: [String] = []
+    /// The file it was read from (for errors found after parsing).
+    public var file = ""
+    /// The line of each field a boot can find impossible (``FieldFault``), by path.
+    public var fieldLines: [String: Int] = [:]
+
+    /// The boot's fault as a refusal of the scenario (`<file>:<line>: <field>: …`), when the
+    /// guest failed because of a field rather than as it would on a real machine.
+    public func refusal(for boot: BootResult) -> ScenarioError? {
+        boot.fault.map { ScenarioError(file: file, line: fieldLines[$0.path], path: $0.path, message: $0.message) }
+    }
 }
 
 /// The machine: RAM (a QEMU `pc` map) or an explicit E820, Xen's `dma_bits`, and machine memory

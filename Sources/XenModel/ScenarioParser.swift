@@ -59,10 +59,20 @@ struct Field {
     func child(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 }
 
-/// The schema, field by field.
-struct Reader {
+/// The schema, field by field; it collects the warnings and the lines of the fields a boot may
+/// find impossible as it reads.
+final class Reader {
     let file: String
     let loadTrace: ScenarioParser.TraceLoader?
+    /// Warnings so far (``Scenario/warnings``).
+    var warnings: [String] = []
+    /// Lines of the fields a boot may blame (``Scenario/fieldLines``).
+    var fieldLines: [String: Int] = [:]
+
+    init(file: String, loadTrace: ScenarioParser.TraceLoader?) {
+        self.file = file
+        self.loadTrace = loadTrace
+    }
 
     func fail(_ f: Field, _ message: String) -> ScenarioError {
         ScenarioError(file: file, line: f.line, path: f.path, message: message)
@@ -159,7 +169,7 @@ struct Reader {
         let (host, heap) = try self.host(try required(m, "host", in: f))
         let xen = try m["xen"].map { (x) throws(ScenarioError) in try self.xen(x, frames: ScenarioFrames(e820: host.e820), heap: heap) }
             ?? XenSpec(dom0Memory: Dom0MemoryOption(), dom0MemoryText: nil, debugBuild: false, memopMaxOrder: MemopMaxOrder())
-        let (guest, warnings) = try self.guest(try required(m, "guest", in: f))
+        let guest = try self.guest(try required(m, "guest", in: f))
         var devices: [DeviceSpec] = []
         var names = Set<String>()
         for d in try m["devices"].map({ (x) throws(ScenarioError) in try sequence(x) }) ?? [] {
@@ -169,8 +179,13 @@ struct Reader {
         }
         let workload = try m["workload"].map { (x) throws(ScenarioError) in try self.workload(x, devices: devices) }
             ?? WorkloadSpec(seed: 1, streams: [])
-        return Scenario(name: try m["name"].map { (x) throws(ScenarioError) in try string(x) } ?? "unnamed",
-                        host: host, xen: xen, guest: guest, devices: devices, workload: workload, warnings: warnings)
+        var scenario = Scenario(name: try m["name"].map { (x) throws(ScenarioError) in try string(x) } ?? "unnamed",
+                                host: host, xen: xen, guest: guest, devices: devices, workload: workload, warnings: warnings)
+        scenario.file = file
+        // dom0_mem's default is blamed on the xen section, or the top.
+        scenario.fieldLines = fieldLines
+        if fieldLines["xen.dom0_mem"] == nil { scenario.fieldLines["xen.dom0_mem"] = m["xen"]?.line ?? f.line }
+        return scenario
     }
 
     /// The host, and the frames of its heap when boot_regions give them.
@@ -249,6 +264,7 @@ struct Reader {
         var opt = Dom0MemoryOption()
         var text: String?
         if let d = m["dom0_mem"] {
+            fieldLines[d.path] = d.line
             text = try string(d)
             do { opt = try Dom0MemoryOption(parsing: text!) } catch { throw fail(d, error.description) }
         }
@@ -285,9 +301,10 @@ struct Reader {
         return spec
     }
 
-    /// The guest, and the warnings its command line gives (tokens the kernel ignores).
-    func guest(_ f: Field) throws(ScenarioError) -> (GuestSpec, [String]) {
+    /// The guest; tokens its `swiotlb=` has that the kernel ignores become warnings.
+    func guest(_ f: Field) throws(ScenarioError) -> GuestSpec {
         let m = try mapping(f, allowed: ["type", "kernel", "cmdline", "memory", "memory_encryption", "early_reserved", "swiotlb_end", "cpus"])
+        for key in ["early_reserved", "swiotlb_end"] { fieldLines[f.child(key)] = m[key]?.line }
         let kind = try choice(try required(m, "type", in: f), GuestKind.self)
         let kernel = try m["kernel"].map { (x) throws(ScenarioError) in try choice(x, SwiotlbKernel.self) } ?? .v5_11
         let memory = try m["memory"].map { (x) throws(ScenarioError) in try size(x, min: 16 << 20, max: 1 << 46) }
@@ -307,7 +324,6 @@ struct Reader {
                              earlyReserved: try m["early_reserved"].map { (x) throws(ScenarioError) in try size(x) } ?? 0)
         spec.cpus = Int(try m["cpus"].map { (x) throws(ScenarioError) in try integer(x, in: 1...4096, what: "a CPU count") } ?? 1)
         if spec.kernel == .v6_1 && kind != .pvDom0, let k = m["kernel"] { throw fail(k, "v6.1 is modelled for a PV dom0 only") }
-        var warnings: [String] = []
         if let p = spec.swiotlbParameter, let c = m["cmdline"] {
             // Read as the scenario's kernel reads it.
             let cmd = SwiotlbCommandLine(parsing: p, kernel: spec.kernel)
@@ -326,7 +342,7 @@ struct Reader {
             guard kind != .native else { throw fail(x, "applies to a PV guest (a native guest's buffer is placed by its kernel)") }
             return v
         }
-        return (spec, warnings)
+        return spec
     }
 
     func device(_ f: Field) throws(ScenarioError) -> DeviceSpec {

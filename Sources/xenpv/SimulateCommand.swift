@@ -40,6 +40,7 @@ struct SimulateCommand: ParsableCommand {
         let progress = ProgressBar(label: "simulate")
         let result = WorkloadRunner.run(s, progress: progress.update)
         progress.finish()
+        if let refusal = s.refusal(for: result.boot) { throw CLIError(refusal.description) }
         var out = OutputBuffer()
         for line in TextReport.render(result) { out.append(line) }
         out.flush()

@@ -16,6 +16,7 @@ struct SizeCommand: ParsableCommand {
         let s = try ScenarioLoader.load(scenario)
         let answers = PoolSizer.size(s)
         guard !answers.isEmpty else {
+            if let refusal = s.refusal(for: ModelBoot.boot(s)) { throw CLIError(refusal.description) }
             throw CLIError("\(scenario ?? DefaultScenario.fileName): the scenario does not boot or has no bounce pool")
         }
         print("# \(s.name)")

@@ -38,6 +38,10 @@ struct TraceRulesTests {
         (pool + "map id=\(String(repeating: "x", count: 200)) orig=0x0 size=1 dir=none\nunmap id=\(String(repeating: "y", count: 200))",
          "line 3: unknown id: 'id=\(String(repeating: "y", count: 77))…'"),
         (pool + "\(String(repeating: "z", count: 1000)) id=1", "line 2: unknown op (expected pool, map, unmap or sync): '\(String(repeating: "z", count: 80))…'"),
+        (pool + "\(String(repeating: "z", count: 70))\u{b}\u{2028}\u{85} id=1",
+         "line 2: unknown op (expected pool, map, unmap or sync): '\(String(repeating: "z", count: 70))\\u{b}…'"),
+        (pool + "map id=\(String(repeating: "A", count: 257)) orig=0x0 size=1 dir=none",
+         "line 2: an id is at most 256 bytes: 'id=\(String(repeating: "A", count: 77))…'"),
     ]
 
     @Test("replay and a model run's trace refuse the same lines with the same words", arguments: bothRefuse)

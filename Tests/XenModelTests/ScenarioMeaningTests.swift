@@ -106,26 +106,39 @@ struct ScenarioMeaningTests {
         #expect(rfc.warnings == ["s.yaml:4: guest.cmdline: swiotlb=1024,2048,force: ignored='2048,force' (the kernel accepts and ignores it)"])
     }
 
-    static let failingBoots: [(String, String, String?)] = [
+    static let failingBoots: [(String, String, String)] = [
         (scenario(xen: "{dom0_mem: \"max:0\"}"),
          "Xen could not build dom0 (Domain 0 allocation is too small for kernel image (0 pages, the initial mapping and initrd need 32768))",
-         "Panic on CPU 0: Domain 0 allocation is too small for kernel image"),
-        (scenario(xen: "{dom0_mem: \"100M\"}"),
-         "Xen could not build dom0 (Domain 0 allocation is too small for kernel image (25600 pages, the initial mapping and initrd need 32768))",
-         "Panic on CPU 0: Domain 0 allocation is too small for kernel image"),
+         "s.yaml:3: xen.dom0_mem: Domain 0 allocation is too small for kernel image (0 pages, the initial mapping and initrd need 32768)"),
+        (scenario(xen: "{build: release}", guest: "{type: pv-dom0, cmdline: \"swiotlb=1024,force\"}").replacingOccurrences(of: "host: {ram: 2G}", with: "host: {ram: 96M}"),
+         "Xen could not build dom0 (Domain 0 allocation is too small for kernel image (22768 pages, the initial mapping and initrd need 32768))",
+         "s.yaml:3: xen.dom0_mem: Domain 0 allocation is too small for kernel image (22768 pages, the initial mapping and initrd need 32768)"),
         (scenario(guest: "{type: pv-dom0, cmdline: \"swiotlb=1024,force\", early_reserved: 760M}"),
-         "guest.early_reserved: 760 MiB does not fit in the guest's free memory (its largest free range is 752 MiB)", nil),
-        (scenario(guest: "{type: native, memory: 1G, early_reserved: 1G}"),
-         "guest.early_reserved: 1024 MiB does not fit in the guest's free memory (its largest free range is 1022 MiB)", nil),
+         "guest.early_reserved: 760 MiB does not fit in the guest's free memory (its largest free range is 752 MiB)",
+         "s.yaml:4: guest.early_reserved: 760 MiB does not fit in the guest's free memory (its largest free range is 752 MiB)"),
+        (scenario(guest: "{type: native, memory: 1G,\n  early_reserved: 1G}"),
+         "guest.early_reserved: 1024 MiB does not fit in the guest's free memory (its largest free range is 1022 MiB)",
+         "s.yaml:5: guest.early_reserved: 1024 MiB does not fit in the guest's free memory (its largest free range is 1022 MiB)"),
         (scenario(guest: "{type: pv-dom0, cmdline: \"swiotlb=1024,force\", swiotlb_end: 0x100000000000}"),
-         "guest.swiotlb_end: 0x100000000000 is beyond the guest's memory (its RAM ends at 0x30061000)", nil),
+         "guest.swiotlb_end: 0x100000000000 is beyond the guest's memory (its RAM ends at 0x30061000)",
+         "s.yaml:4: guest.swiotlb_end: 0x100000000000 is beyond the guest's memory (its RAM ends at 0x30061000)"),
     ]
 
-    @Test("values only the boot can judge fail it with Xen's words or the field", arguments: failingBoots)
-    func bootFailures(text: String, failure: String, xenPanic: String?) throws {
-        let boot = ModelBoot.boot(try ScenarioParser.parse(text, file: "s.yaml"))
+    @Test("values only the boot can judge fail it, and are refused naming the file, the line and the field", arguments: failingBoots)
+    func bootFailures(text: String, failure: String, refusal: String) throws {
+        let s = try ScenarioParser.parse(text, file: "s.yaml")
+        let boot = ModelBoot.boot(s)
         #expect(boot.failure == failure)
         #expect(boot.engine == nil)
-        if let xenPanic { #expect(boot.xenLog.last == xenPanic) }
+        #expect(s.refusal(for: boot)?.description == refusal)
+        if failure.hasPrefix("Xen") { #expect(boot.xenLog.last == "Panic on CPU 0: Domain 0 allocation is too small for kernel image") }
+    }
+
+    @Test("a failure the kernel itself would have is no refusal")
+    func kernelFailure() throws {
+        let s = try ScenarioParser.parse(Self.scenario(guest: "{type: pv-dom0, cmdline: \"swiotlb=1048576,force\"}"), file: "s.yaml")
+        let boot = ModelBoot.boot(s)
+        #expect(boot.failure == "xen-swiotlb set-up failed (rc:-12)")
+        #expect(s.refusal(for: boot) == nil)
     }
 }
