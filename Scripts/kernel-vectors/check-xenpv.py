@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
-"""Runs `xenpv swiotlb replay --kernel v6.1` on the 6.1 vectors and reports where it differs.
+"""Runs `xenpv swiotlb replay --kernel <K>` on the vectors of kernel K and reports differences.
 
-    check-xenpv.py [--xenpv PATH] [--vectors DIR] [--v1-subset] [--verbose]
+    check-xenpv.py [--kernel v6.1|v5.11] [--xenpv PATH] [--vectors DIR] [--v1-subset] [--verbose]
 
 With --v1-subset the v2-only keys (areas= min_align= align= cpu= dev= kernel_tlb=) are
 removed first, for a xenpv whose parser refuses them (the vector then asks something else of
 the model, so a difference there is expected; the report says which vectors lost keys).
 For every vector it compares, in order: the op lines (map/unmap/sync results), the final used
-count, the area lines, the checksum and the exit status; it prints one line per vector and a
-summary per tag (index.txt).
+count, the area lines, the checksum and the exit status, then the kernel's warnings (the .msg
+lines `warn: <dev>: <text>` against xenpv's stderr, device names dropped); it prints one line
+per vector and a summary per tag (index.txt).
 """
 
 import argparse
@@ -65,14 +66,16 @@ def compare(expected, got):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--xenpv", default=os.path.join(HERE, "..", "..", ".build", "debug", "xenpv"))
-    ap.add_argument("--vectors", default=os.path.join(HERE, "out-v6.1"))
+    ap.add_argument("--kernel", default="v6.1", choices=("v6.1", "v5.11"))
+    ap.add_argument("--vectors", help="default: out-<kernel> beside this script")
     ap.add_argument("--v1-subset", action="store_true")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
+    args.vectors = args.vectors or os.path.join(HERE, "out-" + args.kernel)
 
     index = [l.split() for l in open(os.path.join(args.vectors, "index.txt")) if l.strip()]
     per_tag = {}
-    agree_ops = agree_all = 0
+    agree_ops = agree_all = agree_msg = 0
     with tempfile.TemporaryDirectory() as tmp:
         for fields in index:
             name = fields[0]
@@ -85,12 +88,17 @@ def main():
             with open(trace, "w") as f:
                 f.write(text)
             options = [] if meta["options"] == "-" else meta["options"].split()
-            p = subprocess.run([args.xenpv, "swiotlb", "replay", "--kernel", "v6.1"] + options + [trace],
+            p = subprocess.run([args.xenpv, "swiotlb", "replay", "--kernel", args.kernel] + options + [trace],
                                capture_output=True, timeout=120)
             expected = open(os.path.join(args.vectors, name + ".out")).read().splitlines()
             got = p.stdout.decode(errors="replace").splitlines()
             diff = compare(expected, got)
             status_ok = str(p.returncode) == meta["status"]
+            want_msg = [l.split(": ", 2)[-1] for l in open(os.path.join(args.vectors, name + ".msg"))
+                        .read().splitlines() if l.startswith("warn: ")]
+            got_msg = [l.split(": ", 1)[-1] if ": " in l and not l.startswith(("swiotlb", "Invalid")) else l
+                       for l in p.stderr.decode(errors="replace").splitlines()]
+            agree_msg += want_msg == got_msg
             ops_ok = diff is None or diff[0] == "final"
             agree_ops += ops_ok
             agree_all += diff is None and status_ok
@@ -114,7 +122,8 @@ def main():
                 if verdict == "DIFF" and len(t[3]) < (5 if args.verbose else 1):
                     t[3].append(line)
     print()
-    print(f"{len(index)} vectors: op lines identical in {agree_ops}, whole output and status in {agree_all}")
+    print(f"{len(index)} vectors: op lines identical in {agree_ops}, whole output and status in {agree_all}, "
+          f"kernel warnings in {agree_msg}")
     for tag, (n, ops, whole, first) in sorted(per_tag.items()):
         print(f"  {tag}: {n} vectors, op lines identical {ops}, whole {whole}")
         for l in first:

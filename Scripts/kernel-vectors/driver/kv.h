@@ -1,8 +1,8 @@
 /*
- * The harness's view of the kernel allocator (kv_glue.c, which compiles Linux 6.1's
- * kernel/dma/swiotlb.c unmodified into the same translation unit): set up the default pool the
- * way `swiotlb=<N>[,<A>]` does, then map, unmap and sync through the kernel's own functions.
- * No kernel type appears here, so the trace driver stays plain C.
+ * The harness's view of a kernel's allocator: kv_glue.c (Linux 6.1) or kv_glue511.c (5.11)
+ * compiles that kernel's kernel/dma/swiotlb.c unmodified into the same translation unit, sets
+ * up the default pool the way `swiotlb=<N>[,<A>]` does, then maps, unmaps and syncs through the
+ * kernel's own functions. No kernel type appears here, so the trace driver stays plain C.
  */
 #ifndef KV_H
 #define KV_H
@@ -31,6 +31,9 @@ struct kv_device {
 	uint64_t seg_mask;        /* dma_parms->segment_boundary_mask; 0 = unset (all ones) */
 };
 
+/* "v6.1" or "v5.11": which glue the driver is linked with. */
+extern const char kv_kernel[];
+
 /*
  * Parses `cmdline` with the kernel's swiotlb= parser (setup_io_tlb_npages) and builds the
  * default pool with swiotlb_init_remap, its memory at physical `start`; `possible_cpus` is
@@ -39,22 +42,23 @@ struct kv_device {
  */
 int kv_setup(const char *cmdline, uint64_t start, unsigned int possible_cpus);
 
-/* swiotlb_tbl_map_single on CPU `cpu`; *tlb gets the returned address on KV_OK. */
+/* swiotlb_tbl_map_single on CPU `cpu` (v5.11: align_mask, cpu and min_align must be 0);
+ * *tlb gets the returned address on KV_OK. */
 enum kv_result kv_map(const struct kv_device *dev, uint64_t orig, size_t size, size_t alloc,
 		      unsigned int align_mask, enum kv_dir dir, unsigned int attrs, unsigned int cpu,
 		      uint64_t *tlb);
-/* swiotlb_tbl_unmap_single. */
-enum kv_result kv_unmap(const struct kv_device *dev, uint64_t tlb, size_t size, enum kv_dir dir,
-			unsigned int attrs);
+/* swiotlb_tbl_unmap_single (`alloc` is passed on by v5.11, which has no per-slot size). */
+enum kv_result kv_unmap(const struct kv_device *dev, uint64_t tlb, size_t size, size_t alloc,
+			enum kv_dir dir, unsigned int attrs);
 /* swiotlb_sync_single_for_cpu (for_cpu != 0) or _for_device. */
 enum kv_result kv_sync(const struct kv_device *dev, uint64_t tlb, size_t size, enum kv_dir dir,
 		       int for_cpu);
 
 /* The pool as the kernel left it. */
 unsigned long kv_nslabs(void);
-unsigned int kv_nareas(void);
+unsigned int kv_nareas(void);               /* 1 on v5.11 */
 unsigned long kv_used(void);                 /* mem_used(): the debugfs io_tlb_used */
-void kv_area(unsigned int i, unsigned long *used, unsigned int *index);
+void kv_area(unsigned int i, unsigned long *used, unsigned int *index); /* v5.11: io_tlb_used, io_tlb_index */
 unsigned int kv_slot_list(unsigned long slot); /* slots[slot].list */
 unsigned long long kv_bounced_bytes(void);   /* bytes swiotlb_bounce copied, all runs */
 

@@ -11,6 +11,8 @@
 
 #include <stdio.h>
 
+const char kv_kernel[] = "v6.1";
+
 static enum dma_data_direction kernel_dir(enum kv_dir d)
 {
 	switch (d) {
@@ -83,13 +85,14 @@ enum kv_result kv_map(const struct kv_device *d, uint64_t orig, size_t size, siz
 	return KV_OK;
 }
 
-enum kv_result kv_unmap(const struct kv_device *d, uint64_t tlb, size_t size, enum kv_dir dir,
-			unsigned int attrs)
+enum kv_result kv_unmap(const struct kv_device *d, uint64_t tlb, size_t size, size_t alloc,
+			enum kv_dir dir, unsigned int attrs)
 {
 	struct device dev;
 	struct device_dma_parameters parms;
 	int how;
 
+	(void)alloc; /* 6.1 reads the size from the slot */
 	kernel_device(d, &dev, &parms);
 	if ((how = setjmp(kshim_escape)))
 		return escaped(how);

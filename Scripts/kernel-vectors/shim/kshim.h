@@ -1,6 +1,7 @@
 /*
- * Userspace stand-ins for the kernel interfaces that Linux 6.1's kernel/dma/swiotlb.c and
- * include/linux/swiotlb.h use, so that those two files compile unmodified into the harness.
+ * Userspace stand-ins for the kernel interfaces that kernel/dma/swiotlb.c and
+ * include/linux/swiotlb.h use (Linux 6.1, and 5.11), so that those two files compile
+ * unmodified into the harness.
  * Every <linux/...>, <asm/...> and <trace/...> header they include is a one-line file made by
  * ../build that includes this one. Written for this project from the kernel's documented
  * behaviour; no kernel text.
@@ -122,6 +123,8 @@ void *kshim_memblock_alloc(size_t size, size_t align, bool pool);
 #define memblock_alloc_low(size, align) kshim_memblock_alloc((size), (align), true)
 #define memblock_free(p, size) ((void)(p), (void)(size))
 #define memblock_free_late(p, size) ((void)(p), (void)(size))
+#define memblock_free_early(p, size) ((void)(p), (void)(size))
+#define GFP_DMA 4u
 #define GFP_KERNEL 0u
 #define __GFP_ZERO 1u
 #define __GFP_NOWARN 2u
@@ -135,12 +138,15 @@ void *kshim_memblock_alloc(size_t size, size_t align, bool pool);
 #define memcpy_from_page(dst, page, off, len) kshim_memcpy((dst), (char *)kshim_phys_to_virt(page_to_phys(page)) + (off), (len))
 #define memcpy_to_page(page, off, src, len) kshim_memcpy((char *)kshim_phys_to_virt(page_to_phys(page)) + (off), (src), (len))
 #define kmsan_unpoison_memory(p, n) ((void)(p), (void)(n))
+#define kmap_atomic(page) ((char *)kshim_phys_to_virt(page_to_phys(page)))
+#define kunmap_atomic(addr) ((void)(addr))
 #define local_irq_save(flags) ((flags) = 0)
 #define local_irq_restore(flags) ((void)(flags))
 
 /* ---- confidential computing: none ---- */
 enum cc_attr { CC_ATTR_MEM_ENCRYPT };
 #define cc_platform_has(attr) ((void)(attr), false)
+#define mem_encrypt_active() false
 
 /* ---- CPUs ---- */
 extern unsigned int kshim_cpu;
@@ -150,6 +156,8 @@ extern unsigned int kshim_possible_cpus;
 
 /* ---- escapes ---- */
 _Noreturn void kshim_bug(const char *file, int line);
+/* panic() (v5.11 set-up and map without a pool) escapes like BUG. */
+#define panic(fmt, ...) kshim_bug(__FILE__, __LINE__)
 #define BUG() kshim_bug(__FILE__, __LINE__)
 #define BUG_ON(cond) do { if (cond) kshim_bug(__FILE__, __LINE__); } while (0)
 
@@ -157,6 +165,7 @@ _Noreturn void kshim_bug(const char *file, int line);
 typedef struct { int held; } spinlock_t;
 void kshim_lock(spinlock_t *lock);
 #define spin_lock_init(l) ((l)->held = 0)
+#define DEFINE_SPINLOCK(name) spinlock_t name = { 0 }
 #define spin_lock_irqsave(l, flags) do { (flags) = 0; kshim_lock(l); } while (0)
 #define spin_unlock_irqrestore(l, flags) do { (void)(flags); (l)->held = 0; } while (0)
 
@@ -184,6 +193,8 @@ void kshim_printk(const char *level, const struct device *dev, const char *fmt, 
 /* Rate limiting is not modelled: a trace has no clock. */
 #define dev_warn_ratelimited(dev, fmt, ...) kshim_printk("warn", dev, fmt, ##__VA_ARGS__)
 #define dev_err(dev, fmt, ...) kshim_printk("err", dev, fmt, ##__VA_ARGS__)
+#define dev_warn(dev, fmt, ...) kshim_printk("warn", dev, fmt, ##__VA_ARGS__)
+#define printk_ratelimit() 1
 /* Counts every arrival (the driver tells an invalid-size refusal by it), prints the first. */
 extern unsigned long kshim_warn_once_reached;
 #define dev_warn_once(dev, fmt, ...) do { static bool done_; kshim_warn_once_reached++; \
@@ -197,7 +208,7 @@ extern unsigned long kshim_warn_once_reached;
 #define debugfs_create_dir(name, parent) ((void)(name), (void)(parent), (struct dentry *)0)
 #define debugfs_create_ulong(name, mode, parent, value) ((void)(value))
 #define debugfs_create_file(name, mode, parent, data, fops) ((void)(data), (struct dentry *)0)
-#define trace_swiotlb_bounced(dev, addr, size) ((void)(dev), (void)(addr), (void)(size))
+#define trace_swiotlb_bounced(...) ((void)0)
 
 /* ---- DMA API ---- */
 enum dma_data_direction { DMA_BIDIRECTIONAL = 0, DMA_TO_DEVICE = 1, DMA_FROM_DEVICE = 2, DMA_NONE = 3 };

@@ -1,18 +1,21 @@
 /*
- * kv-replay61: replays a swiotlb trace (format v2, docs/trace-format.md and issue 20) through
- * Linux 6.1.192's own allocator (kv.h) and prints the v6.1 result lines:
+ * kv-replay61 / kv-replay511: replays a swiotlb trace (format v2, docs/trace-format.md and
+ * issue 20) through a kernel's own allocator (kv.h: 6.1.192 or 5.11) and prints the result
+ * lines. v6.1:
  *
  *   map id=<ID> tlb=<0xHEX> used=<N>       map id=<ID> error=full used=<N>
  *   map id=<ID> error=invalid-size          unmap id=<ID> used=<N>
  *   unmap id=<ID> skipped=map-failed        sync id=<ID> skipped=map-failed
  *   final used=<N>   area <i> used=<U> index=<I> (each area)   checksum list=<0xHEX>
  *
+ * v5.11 (format v1: one area, no CPUs, min_align, align or areas=; nslabs=1 is `noforce`):
+ *   the same op lines, then `final used=<N> index=<I>` and the checksum.
  * Where the kernel would never return from a map: `map id=<ID> hang area=<A>`, exit 3.
  * Where the kernel would BUG: `<op> id=<ID> bug=<file>:<line>`, exit 4.
  * A malformed trace: `<file>:<line>: <what>: '<token>'` on stderr, exit 1.
  * Kernel messages go to stderr ("warn: <dev>: swiotlb buffer is full ...").
  *
- * Usage: kv-replay61 [--count-bytes] [--continue-after-hang] [--possible-cpus N] <trace | ->
+ * Usage: kv-replay61|kv-replay511 [--count-bytes] [--continue-after-hang] [--possible-cpus N] <trace | ->
  *
  * --count-bytes ends with `bounced bytes=<N>`: what the kernel's swiotlb_bounce copied.
  * --continue-after-hang prints the hang line and goes on as if that map had failed (a hung
@@ -55,7 +58,7 @@ struct mapping {
 	char *id;
 	enum id_state state;
 	uint64_t tlb;
-	size_t size;
+	size_t size, alloc;
 	enum kv_dir dir;
 	unsigned int attrs;
 	struct kv_device dev;
@@ -87,7 +90,7 @@ static void table_grow(void)
 	size_t mask = table_mask * 2 + 1;
 	struct mapping *t = calloc(mask + 1, sizeof(*t));
 	if (!t) {
-		fprintf(stderr, "kv-replay61: out of memory\n");
+		fprintf(stderr, "kv-replay: out of memory\n");
 		exit(2);
 	}
 	for (size_t i = 0; table && i <= table_mask; i++)
@@ -107,7 +110,7 @@ static struct mapping *lookup(const char *id, bool create)
 	if (!table) {
 		table = calloc(table_mask + 1, sizeof(*table));
 		if (!table) {
-			fprintf(stderr, "kv-replay61: out of memory\n");
+			fprintf(stderr, "kv-replay: out of memory\n");
 			exit(2);
 		}
 	}
@@ -120,7 +123,7 @@ static struct mapping *lookup(const char *id, bool create)
 	}
 	m->id = strdup(id);
 	if (!m->id) {
-		fprintf(stderr, "kv-replay61: out of memory\n");
+		fprintf(stderr, "kv-replay: out of memory\n");
 		exit(2);
 	}
 	m->state = ID_IDLE;
@@ -227,6 +230,9 @@ static bool key_allowed(int kind, const char *key)
 	return false;
 }
 
+/* Whether the allocator is v5.11's (format v1 output). */
+static bool v511;
+
 /* Parses `line` (comment stripped by the caller); false for a blank line. */
 static bool parse(char *line, struct op *op)
 {
@@ -252,6 +258,8 @@ static bool parse(char *line, struct op *op)
 		snprintf(token, sizeof(token), "%s=%s", key, v);
 		if (!key_allowed(op->kind, key))
 			fail("unknown key for this op", token);
+		if (v511 && (!strcmp(key, "areas") || !strcmp(key, "min_align") || !strcmp(key, "align")))
+			fail("v5.11 has no areas, min_align or align", token);
 		for (int i = 0; i < nseen; i++)
 			if (!strcmp(seen[i], key))
 				fail("key given twice", token);
@@ -351,7 +359,9 @@ static void run(const struct op *op, unsigned int possible_cpus)
 		if (have_pool)
 			fail("v6.1 has one pool: pool given twice", "pool");
 		char cmdline[64];
-		if (op->has_areas)
+		if (v511 && op->nslabs == 1)
+			snprintf(cmdline, sizeof(cmdline), "noforce"); /* 5.11's one-slot pool */
+		else if (op->has_areas)
 			snprintf(cmdline, sizeof(cmdline), "%" PRIu64 ",%" PRIu64, op->nslabs, op->areas);
 		else
 			snprintf(cmdline, sizeof(cmdline), "%" PRIu64, op->nslabs);
@@ -374,6 +384,7 @@ static void run(const struct op *op, unsigned int possible_cpus)
 		m->dev.min_align = (unsigned int)op->min_align;
 		m->dev.seg_mask = op->seg_mask;
 		m->size = op->size;
+		m->alloc = op->alloc;
 		m->dir = op->dir;
 		m->attrs = op->attrs;
 		uint64_t tlb = 0;
@@ -419,7 +430,7 @@ static void run(const struct op *op, unsigned int possible_cpus)
 		if (m->state != ID_LIVE)
 			fail("id is not mapped", token);
 		enum kv_result r = op->kind == OP_UNMAP
-			? kv_unmap(&m->dev, m->tlb, m->size, m->dir, m->attrs)
+			? kv_unmap(&m->dev, m->tlb, m->size, m->alloc, m->dir, m->attrs)
 			: kv_sync(&m->dev, m->tlb, m->size, m->dir, op->to_cpu);
 		if (r != KV_OK)
 			escape(name, op->id, r);
@@ -438,8 +449,15 @@ static void finish(void)
 {
 	if (!have_pool)
 		return;
-	printf("final used=%lu\n", kv_used());
-	for (unsigned int i = 0; i < kv_nareas(); i++) {
+	if (v511) {
+		unsigned long used;
+		unsigned int index;
+		kv_area(0, &used, &index);
+		printf("final used=%lu index=%u\n", used, index);
+	} else {
+		printf("final used=%lu\n", kv_used());
+	}
+	for (unsigned int i = 0; !v511 && i < kv_nareas(); i++) {
 		unsigned long used;
 		unsigned int index;
 		kv_area(i, &used, &index);
@@ -460,6 +478,7 @@ int main(int argc, char **argv)
 {
 	unsigned int possible_cpus = 1;
 	int a = 1;
+	v511 = !strcmp(kv_kernel, "v5.11");
 	for (; a < argc && argv[a][0] == '-' && argv[a][1] == '-'; a++) {
 		if (!strcmp(argv[a], "--count-bytes"))
 			count_bytes = true;
@@ -473,20 +492,20 @@ int main(int argc, char **argv)
 		errno = 0;
 		unsigned long n = strtoul(argv[a + 1], &end, 10);
 		if (errno || *end || n == 0 || n > 8192) {
-			fprintf(stderr, "kv-replay61: --possible-cpus must be 1...8192: '%.80s'\n", argv[a + 1]);
+			fprintf(stderr, "kv-replay: --possible-cpus must be 1...8192: '%.80s'\n", argv[a + 1]);
 			return 2;
 		}
 		possible_cpus = (unsigned int)n;
 		a += 2;
 	}
 	if (a + 1 != argc) {
-		fprintf(stderr, "usage: kv-replay61 [--count-bytes] [--continue-after-hang] [--possible-cpus N] <trace | ->\n");
+		fprintf(stderr, "usage: kv-replay61|kv-replay511 [--count-bytes] [--continue-after-hang] [--possible-cpus N] <trace | ->\n");
 		return 2;
 	}
 	trace_name = argv[a];
 	FILE *f = strcmp(trace_name, "-") ? fopen(trace_name, "r") : stdin;
 	if (!f) {
-		fprintf(stderr, "kv-replay61: cannot open '%.80s': %s\n", trace_name, strerror(errno));
+		fprintf(stderr, "kv-replay: cannot open '%.80s': %s\n", trace_name, strerror(errno));
 		return 2;
 	}
 	char line[LINE_BYTES + 1];
@@ -519,7 +538,7 @@ int main(int argc, char **argv)
 			break;
 	}
 	if (ferror(f)) {
-		fprintf(stderr, "kv-replay61: reading '%.80s' failed\n", trace_name);
+		fprintf(stderr, "kv-replay: reading '%.80s' failed\n", trace_name);
 		return 2;
 	}
 	finish();
