@@ -53,7 +53,15 @@ public struct Dom0Layout: Sendable {
     public var log: [String]
 }
 
-/// Why dom0 could not be built (Xen panics).
+/// A boot module dom0 is built with.
+public enum Dom0Module: String, Sendable, Hashable {
+    /// The kernel image.
+    case kernel = "kernel module"
+    /// The initial ramdisk.
+    case initrd
+}
+
+/// Why dom0 could not be built (Xen panics, or the modules are not where Xen could have them).
 public enum Dom0BuildError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The initial block could not be allocated.
     case initialBlock(order: Int)
@@ -61,23 +69,34 @@ public enum Dom0BuildError: Error, Equatable, Sendable, CustomStringConvertible 
     case notEnoughRAM
     /// dom0's pages cannot hold the initial block and the initrd (`dom0_mem=max:0`, say).
     case tooSmallForKernel(pages: UInt64, needed: UInt64)
+    /// A module's frames are not all E820 RAM.
+    case moduleOutsideRAM(Dom0Module, frames: Range<UInt64>)
+    /// A module's frames overlap the heap's boot frames, the other module or frames a domain
+    /// holds (`DOMID_IO`'s first MiB).
+    case moduleInUse(Dom0Module, frames: Range<UInt64>)
 
-    /// What Xen would say.
+    /// What Xen would say, or what is wrong with the modules.
     public var description: String {
         switch self {
-        case .initialBlock(let o): return "no free block of order \(o) (\((Page.size << UInt64(o)) >> 20) MiB) for dom0's initial mapping"
+        case .initialBlock(let o):
+            return "no free block of order \(o) (\(o < 52 ? "\((Page.size << UInt64(o)) >> 20) MiB" : "2^\(o + 12) bytes")) for dom0's initial mapping"
         case .notEnoughRAM: return "Not enough RAM for DOM0 reservation"
         case .tooSmallForKernel(let pages, let needed):
             return "Domain 0 allocation is too small for kernel image (\(pages) pages, the initial mapping and initrd need \(needed))"
+        case .moduleOutsideRAM(let m, let r):
+            return "the \(m.rawValue) (frames \(Hex.plain(r.lowerBound))–\(Hex.plain(r.upperBound))) is not inside the E820 RAM"
+        case .moduleInUse(let m, let r):
+            return "the \(m.rawValue) (frames \(Hex.plain(r.lowerBound))–\(Hex.plain(r.upperBound))) overlaps the heap's frames, the other module or frames a domain holds"
         }
     }
 
-    /// Xen's panic line, in its words.
+    /// Xen's panic line, in its words (the module refusals, for which Xen has none: the description).
     public var panicMessage: String {
         switch self {
         case .initialBlock: return "Not enough RAM for domain 0 allocation"
         case .notEnoughRAM: return "Not enough RAM for DOM0 reservation"
         case .tooSmallForKernel: return "Domain 0 allocation is too small for kernel image"
+        case .moduleOutsideRAM, .moduleInUse: return description
         }
     }
 }
@@ -90,6 +109,7 @@ extension XenHost {
     /// previous chunk's order; smaller on failure; with the 2 MiB fallback without
     /// `MEMF_no_dma`). Every assignment sets both the P2M and the M2P.
     public mutating func buildDom0(_ config: Dom0BuildConfig = Dom0BuildConfig()) throws(Dom0BuildError) -> Dom0Layout {
+        try checkModules(config)
         let avail = (heap.freePages + config.bootModulePages) &- config.vcpuReservePages
         let nrPages = config.memory.dom0Pages(available: avail)
         let maxPages = config.memory.dom0MaxPages(available: avail)
@@ -178,6 +198,20 @@ extension XenHost {
         return Dom0Layout(domain: PVDomain(id: .dom0, p2m: p2m), nrPages: nrPages, maxPages: max(maxPages, nrPages),
                           allocStart: MFN(allocStart), allocEnd: MFN(allocEnd), physmapFrames: physmap,
                           chunks: chunks, log: log)
+    }
+
+    /// The kernel module and the initrd must be E820 RAM that neither the heap, nor the other
+    /// module, nor a domain holds.
+    private func checkModules(_ config: Dom0BuildConfig) throws(Dom0BuildError) {
+        let ram = e820.mergedRAMFrames
+        var claimed = bootHeapFrames
+        for (module, given) in [(Dom0Module.kernel, config.kernelModule), (.initrd, config.initrd)] {
+            guard let frames = given, !frames.isEmpty else { continue }
+            guard ram.covers(frames) else { throw .moduleOutsideRAM(module, frames: frames) }
+            let held = owners.extents(start: frames.lowerBound, count: frames.upperBound - frames.lowerBound)
+            guard held.isEmpty, !claimed.contains(where: { $0.overlaps(frames) }) else { throw .moduleInUse(module, frames: frames) }
+            claimed.append(frames)
+        }
     }
 
     /// `alloc_chunk(d, max_pages)`.

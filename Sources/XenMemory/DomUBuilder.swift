@@ -5,26 +5,40 @@ public enum DomUBuildError: Error, Equatable, Sendable {
 }
 
 extension XenHost {
-    /// Pfns per `populate_physmap` batch libxenguest's `meminit_pv` uses.
+    /// Pfns per order-0 `populate_physmap` batch in libxenguest's `meminit_pv`.
     public static let domUPopulateBatch: UInt64 = 1 << 20
+    /// 2 MiB extents per superpage `populate_physmap` call (`SUPERPAGE_BATCH_SIZE`).
+    public static let domUSuperpageBatch: UInt64 = 512
 
-    /// Builds a PV domU's memory as libxenguest's `meminit_pv` does: `populate_physmap` over
-    /// pfns 0 ..< pages in batches of 2^20 pfns, with 2 MiB superpages (order 9) where asked and
-    /// possible, order 0 otherwise. The M2P is set by Xen; the P2M is the list the builder hands
-    /// the guest.
-    public mutating func buildPVDomU(id: DomID, pages: UInt64, maxPages: UInt64? = nil, superpages: Bool = false) throws(DomUBuildError) -> PVDomain {
+    /// Builds a PV domU's memory as libxenguest's `meminit_pv` (one vNUMA range) does: first
+    /// `pages / 512` 2 MiB superpages, `populate_physmap` of order 9 with up to 512 extents a
+    /// call, each call keeping what Xen could give; then every pfn left as order-0 pages in
+    /// batches of 2^20 pfns, where a shortfall fails the build. The M2P is set by Xen; the P2M
+    /// is the list the builder hands the guest. On a host whose free memory is in blocks of
+    /// 2 MiB or more this is one P2M run per superpage at most; order-0 pages come from the top
+    /// of the heap's blocks downwards, one run each.
+    public mutating func buildPVDomU(id: DomID, pages: UInt64, maxPages: UInt64? = nil) throws(DomUBuildError) -> PVDomain {
         addDomain(DomainState(id: id, maxPages: maxPages ?? pages))
         var map = ExtentMap<P2MRun>()
+        let superpage: UInt64 = 1 << 9
+        var superpagesLeft = pages / superpage
         var pfn: UInt64 = 0
+        while superpagesLeft > 0 {
+            let count = min(superpagesLeft, Self.domUSuperpageBatch)
+            superpagesLeft -= count
+            let gpfns = (0..<count).map { PFN(pfn + $0 * superpage) }
+            for m in populatePhysmap(id, gpfns: gpfns, order: 9) {
+                map.append(start: pfn, count: superpage, value: .machine(base: m.rawValue))
+                pfn += superpage
+            }
+        }
         while pfn < pages {
             let batch = min(Self.domUPopulateBatch, pages - pfn)
-            let order = superpages && pfn % 512 == 0 && batch % 512 == 0 ? 9 : 0
-            let n: UInt64 = 1 << UInt64(order)
-            let gpfns = stride(from: pfn, to: pfn + batch, by: Int(n)).map { PFN($0) }
-            let mfns = populatePhysmap(id, gpfns: gpfns, order: order)
-            for (g, m) in zip(gpfns, mfns) { map.set(start: g.rawValue, count: n, to: .machine(base: m.rawValue)) }
+            let gpfns = (pfn..<(pfn + batch)).map { PFN($0) }
+            let mfns = populatePhysmap(id, gpfns: gpfns, order: 0)
+            for (g, m) in zip(gpfns, mfns) { map.append(start: g.rawValue, count: 1, value: .machine(base: m.rawValue)) }
             guard mfns.count == gpfns.count else {
-                throw .outOfMemory(populated: pfn + UInt64(mfns.count) * n)
+                throw .outOfMemory(populated: pfn + UInt64(mfns.count))
             }
             pfn += batch
         }

@@ -58,10 +58,28 @@ public struct E820Map: Sendable, Hashable {
     /// Wraps entries (sorted by address).
     public init(_ entries: [E820Entry]) { self.entries = entries.sorted { $0.address < $1.address } }
 
+    /// The RAM sizes the model takes for a QEMU `pc` host (`xenpv layout --ram`, a scenario's
+    /// `host.ram`): from 64 MiB (less leaves Xen and dom0 next to nothing) to 64 TiB (x86-64
+    /// Linux's `MAXMEM` with 4-level paging, the most a PV dom0 can map). The one limit for both.
+    public static let qemuPCRAMBytes: ClosedRange<UInt64> = (64 << 20)...(1 << 46)
+
+    /// `a size between 64M and 64T`: how a refused RAM size is told, from ``qemuPCRAMBytes``
+    /// (e.g. `--ram: expected a size between 64M and 64T, got '4096T'`).
+    public static var qemuPCRAMExpectation: String {
+        func text(_ bytes: UInt64) -> String {
+            for (shift, unit) in [(40, "T"), (30, "G"), (20, "M"), (10, "K")] where bytes >= 1 << UInt64(shift) && bytes % (1 << UInt64(shift)) == 0 {
+                return "\(bytes >> UInt64(shift))\(unit)"
+            }
+            return "\(bytes)"
+        }
+        return "a size between \(text(qemuPCRAMBytes.lowerBound)) and \(text(qemuPCRAMBytes.upperBound))"
+    }
+
     /// A QEMU `pc` machine with `-m <ramBytes>` as SeaBIOS reports it: the 640 KiB hole, the
     /// BIOS area, all RAM below 4 GiB when there is less than 3.5 GiB (else 3 GiB below and the
     /// rest from 4 GiB), SeaBIOS's 140 KiB at the top of low RAM, the 256 KiB BIOS flash below
-    /// 4 GiB and the reserved window at 0xfd00000000 that QEMU 7.2 adds.
+    /// 4 GiB and the reserved window at 0xfd00000000 that QEMU 7.2 adds. `ramBytes` must lie in
+    /// ``qemuPCRAMBytes`` (callers refuse other sizes first).
     public static func qemuPC(ramBytes: UInt64) -> E820Map {
         let low: UInt64 = ramBytes >= 0xe000_0000 ? 0xc000_0000 : ramBytes
         var e: [E820Entry] = [
@@ -86,6 +104,19 @@ public struct E820Map: Sendable, Hashable {
             let s = (e.address + Page.offsetMask) >> Page.shift, t = e.end >> Page.shift
             return s < t ? s..<t : nil
         }
+    }
+
+    /// RAM as page-frame ranges with touching or overlapping ones joined, in order.
+    public var mergedRAMFrames: [Range<UInt64>] {
+        var out: [Range<UInt64>] = []
+        for r in ramFrames.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = out.last, r.lowerBound <= last.upperBound {
+                out[out.count - 1] = last.lowerBound..<Swift.max(last.upperBound, r.upperBound)
+            } else {
+                out.append(r)
+            }
+        }
+        return out
     }
 
     /// Total RAM pages.

@@ -10,3 +10,16 @@ extension Array where Element == Range<UInt64> {
         }
     }
 }
+
+extension Array where Element == Range<UInt64> {
+    /// Whether `frames` lies inside one of these ranges (sorted, disjoint, touching ones
+    /// joined), found by binary search.
+    public func covers(_ frames: Range<UInt64>) -> Bool {
+        var lo = 0, hi = count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if self[mid].lowerBound <= frames.lowerBound { lo = mid + 1 } else { hi = mid }
+        }
+        return lo > 0 && frames.upperBound <= self[lo - 1].upperBound
+    }
+}

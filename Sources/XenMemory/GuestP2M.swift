@@ -79,8 +79,7 @@ public struct GuestP2M: Sendable, Equatable {
     /// The stored word for a pfn below ``p2mSize``.
     @inline(__always)
     func storedWord(_ pfn: UInt64) -> P2MWord {
-        guard let i = entries.runIndex(containing: pfn) else { return .invalid }
-        let r = entries.extents[i]
+        guard let r = entries.extent(containing: pfn) else { return .invalid }
         return r.value.advanced(by: pfn - r.start).word(at: pfn)
     }
 

@@ -111,11 +111,15 @@ public struct XenHost: Sendable {
     /// `memop-max-order`.
     public var memopMaxOrder = MemopMaxOrder()
 
+    /// Frames the heap was given at boot (boot regions and inventory blocks), sorted and merged.
+    public private(set) var bootHeapFrames: [Range<UInt64>] = []
+
     /// A host whose heap holds all E820 RAM from 1 MiB up, inserted as `end_boot_allocator`
     /// does: the lowest region first, then the others from the highest down. MFNs below 0x100
     /// belong to `DOMID_IO`. `reserved` frame ranges (Xen's image, modules, frame table…) are
-    /// kept out of the heap.
-    public init(e820: E820Map, dmaBits: Int? = nil, reserved: [Range<UInt64>] = []) {
+    /// kept out of the heap. Throws for an E820 map Xen could not hold (see ``validate``).
+    public init(e820: E820Map, dmaBits: Int? = nil, reserved: [Range<UInt64>] = []) throws(XenHostError) {
+        try Self.validate(e820: e820, bootRegions: [], inventory: [])
         var regions: [Range<UInt64>] = []
         for r in e820.ramFrames {
             let low = max(r.lowerBound, 0x100)
@@ -123,20 +127,62 @@ public struct XenHost: Sendable {
             regions.append(contentsOf: reserved.reduce([low..<r.upperBound]) { $0.subtracting($1) })
         }
         let ordered = regions.isEmpty ? [] : [regions[0]] + regions.dropFirst().reversed()
-        self.init(e820: e820, dmaBits: dmaBits, bootRegions: ordered, inventory: [])
+        try self.init(e820: e820, dmaBits: dmaBits, bootRegions: ordered, inventory: [])
     }
 
     /// A host whose heap is filled exactly as given: `bootRegions` inserted in this order (cut
     /// into maximal aligned blocks), then the `inventory` blocks freed one by one — for
     /// reproducing a real host, whose small top-of-RAM blocks depend on Xen's own boot
-    /// allocations (see real-dom0-layout.md §8).
-    public init(e820: E820Map, dmaBits: Int? = nil, bootRegions: [Range<UInt64>], inventory: [(MFN, Int)]) {
+    /// allocations (see real-dom0-layout.md §8). Throws what ``validate`` finds.
+    public init(e820: E820Map, dmaBits: Int? = nil, bootRegions: [Range<UInt64>], inventory: [(MFN, Int)]) throws(XenHostError) {
+        bootHeapFrames = try Self.validate(e820: e820, bootRegions: bootRegions, inventory: inventory)
         self.e820 = e820
         heap = XenHeap(dmaBits: dmaBits)
         m2p = HostM2P(maxPage: e820.maxRAMFrame)
         for r in bootRegions { heap.insert(r) }
         for (m, o) in inventory { heap.free(m, order: o, dirty: true) }
         owners.set(start: 0, count: 0x100, to: FrameOwner(domain: .io))
+    }
+
+    /// Checks a host description before anything is built from it: every E820 entry non-empty
+    /// and ending below 2^64, RAM below ``XenHeap/frameLimit``, every boot region and inventory
+    /// block inside the RAM, blocks of a buddy order starting on a multiple of their size, and
+    /// no frame handed to the heap twice. Returns the heap's frames, sorted and merged.
+    @discardableResult
+    public static func validate(e820: E820Map, bootRegions: [Range<UInt64>], inventory: [(MFN, Int)]) throws(XenHostError) -> [Range<UInt64>] {
+        for (i, e) in e820.entries.enumerated() {
+            guard e.size > 0, !e.address.addingReportingOverflow(e.size).overflow else {
+                throw .badEntry(index: i, address: e.address, size: e.size)
+            }
+            if e.type == .ram && e.end >> Page.shift > XenHeap.frameLimit {
+                throw .ramBeyondHeap(index: i, endFrame: e.end >> Page.shift)
+            }
+        }
+        var pieces = bootRegions.enumerated().map { HeapPiece.bootRegion(index: $0.offset, frames: $0.element) }
+        for (i, (m, o)) in inventory.enumerated() {
+            let piece = HeapPiece.inventoryBlock(index: i, mfn: m.rawValue, order: o)
+            guard (0...XenHeap.maxOrder).contains(o) else { throw .badOrder(piece) }
+            guard m.rawValue & ((1 << UInt64(o)) - 1) == 0 else { throw .misaligned(piece) }
+            pieces.append(piece)
+        }
+        let ram = e820.mergedRAMFrames
+        for p in pieces where !p.frames.isEmpty && !ram.covers(p.frames) { throw .outsideRAM(p) }
+        // By first frame, then as given (so that the later of two equal pieces is named second).
+        let sorted = pieces.enumerated().filter { !$0.element.frames.isEmpty }
+            .sorted { ($0.element.frames.lowerBound, $0.offset) < ($1.element.frames.lowerBound, $1.offset) }.map(\.element)
+        var merged: [Range<UInt64>] = []
+        var previous: HeapPiece?
+        for p in sorted {
+            // Sorted and disjoint so far: only the previous piece can reach into this one.
+            if let r = previous, p.frames.lowerBound < r.frames.upperBound { throw .overlap(r, p) }
+            previous = p
+            if let last = merged.last, last.upperBound == p.frames.lowerBound {
+                merged[merged.count - 1] = last.lowerBound..<p.frames.upperBound
+            } else {
+                merged.append(p.frames)
+            }
+        }
+        return merged
     }
 
     /// What `XENMEM_machine_memory_map` gives dom0: the firmware map plus the IO-APIC
@@ -249,7 +295,7 @@ public struct XenHost: Sendable {
 
     /// Whether `dom` owns every frame of `[mfn, mfn + count)`.
     public func ownsAll(_ dom: DomID, _ mfn: MFN, count: UInt64) -> Bool {
-        guard mfn.rawValue + count <= maxPage else { return false }
+        guard mfn.rawValue <= maxPage, count <= maxPage - mfn.rawValue else { return false }
         let runs = owners.extents(start: mfn.rawValue, count: count)
         return runs.reduce(0) { $0 + ($1.value.domain == dom ? $1.count : 0) } == count
     }

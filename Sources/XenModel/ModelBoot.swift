@@ -72,9 +72,15 @@ public enum ModelBoot {
     static func bootPV(_ s: Scenario, _ cmd: SwiotlbCommandLine) -> BootResult {
         let taken: [Range<UInt64>] = s.host.takenBelow4G > 0 ? [0x100..<(0x100 + s.host.takenBelow4G)] : []
         let modules = [s.xen.kernelModule, s.xen.initrd].compactMap { $0 }
-        var host = s.host.bootRegions.map {
-            XenHost(e820: s.host.e820, dmaBits: s.host.dmaBits, bootRegions: $0, inventory: s.host.inventory)
-        } ?? XenHost(e820: s.host.e820, dmaBits: s.host.dmaBits, reserved: taken + modules)
+        var host: XenHost
+        do {
+            host = try s.host.bootRegions.map { (regions) throws(XenHostError) in
+                try XenHost(e820: s.host.e820, dmaBits: s.host.dmaBits, bootRegions: regions, inventory: s.host.inventory)
+            } ?? XenHost(e820: s.host.e820, dmaBits: s.host.dmaBits, reserved: taken + modules)
+        } catch {
+            return BootResult(xenLog: [], kernelLog: [], engine: nil, memory: PseudoPhysicalAllocator(e820: E820Map([])),
+                              bufferRanges: [], host: nil, p2m: nil, exchanges: [], failure: "the host cannot be set up: \(error)")
+        }
         host.memopMaxOrder = s.xen.memopMaxOrder
         var xenLog = ["Xen-e820 RAM map:"] + s.host.e820.xenLines
         var guest: PVDomain

@@ -9,7 +9,13 @@ struct LayoutCommand: ParsableCommand {
         discussion: "The defaults are the captured real host: qemu -m 2048, dom0_mem=768M,max:768M."
     )
 
-    @Option(name: .long, parsing: .unconditional, help: "Host RAM (QEMU -m), e.g. 2G, 20G, 4096M (default: 2G).", transform: SizeArgument.parse)
+    @Option(name: .long, parsing: .unconditional, help: "Host RAM (QEMU -m), e.g. 2G, 20G, 4096M: 64M to 64T (default: 2G).",
+            transform: { text in
+                guard let bytes = try? SizeArgument.parse(text), E820Map.qemuPCRAMBytes.contains(bytes) else {
+                    throw ValidationError("expected \(E820Map.qemuPCRAMExpectation), got \(RefusalLine.quoted(text))")
+                }
+                return bytes
+            })
     var ram: UInt64 = 2 << 30
 
     @Option(name: .customLong("dom0-mem"), parsing: .unconditional, help: "Xen's dom0_mem= value (default: \(defaultDom0Mem)).",
@@ -32,12 +38,11 @@ struct LayoutCommand: ParsableCommand {
             transform: NumberArgument.positiveCount)
     var maxRuns: Int = 40
 
-    func validate() throws {
-        guard ram >= 64 << 20 else { throw ValidationError("--ram: at least 64M is needed, got \(ram) bytes") }
-    }
-
     func run() throws {
-        var host = XenHost(e820: .qemuPC(ramBytes: ram), dmaBits: dmaBits)
+        var host: XenHost
+        do { host = try XenHost(e820: .qemuPC(ramBytes: ram), dmaBits: dmaBits) } catch {
+            throw CLIError("--ram: \(error)")
+        }
         var config = Dom0BuildConfig()
         config.memory = try dom0Mem ?? Dom0MemoryOption(parsing: Self.defaultDom0Mem)
         config.debugBuild = debugBuild

@@ -18,7 +18,7 @@ func lines(_ text: String) -> () -> Substring? {
 
 /// A booted model host: the captured QEMU default.
 func modelHost() throws -> (XenHost, PVDomain) {
-    var host = XenHost(e820: .qemuPC(ramBytes: 2 << 30), reserved: [0x7f66f..<0x7fa00])
+    var host = try XenHost(e820: .qemuPC(ramBytes: 2 << 30), reserved: [0x7f66f..<0x7fa00])
     var cfg = Dom0BuildConfig()
     cfg.memory = try Dom0MemoryOption(parsing: "768M,max:768M")
     cfg.initrd = 0x7f66f..<0x7fa00

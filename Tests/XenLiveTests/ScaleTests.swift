@@ -7,7 +7,7 @@ import XenMemory
 struct ScaleTests {
     @Test("every RAM page of the 4 TiB dom0 is there and maps back through the M2P")
     func sixteenTiBHost() throws {
-        var host = XenHost(e820: .qemuPC(ramBytes: 16 << 40))
+        var host = try XenHost(e820: .qemuPC(ramBytes: 16 << 40))
         var config = Dom0BuildConfig()
         config.memory = try Dom0MemoryOption(parsing: "4T,max:4T")
         let layout = try host.buildDom0(config)

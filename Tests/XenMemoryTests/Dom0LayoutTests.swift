@@ -37,7 +37,7 @@ struct Dom0LayoutTests {
 
     /// The QEMU `-m 2048` host of the real capture, with the 913-page initrd module in place.
     func qemuDefault() throws -> (XenHost, Dom0Layout) {
-        var host = XenHost(e820: .qemuPC(ramBytes: 2 << 30), reserved: [0x7f66f..<0x7fa00])
+        var host = try XenHost(e820: .qemuPC(ramBytes: 2 << 30), reserved: [0x7f66f..<0x7fa00])
         var cfg = Dom0BuildConfig()
         cfg.memory = try Dom0MemoryOption(parsing: "768M,max:768M")
         cfg.initrd = 0x7f66f..<0x7fa00
@@ -109,7 +109,7 @@ struct Dom0LayoutTests {
 
     @Test("a debug build scrambles the chunk pfns top-down")
     func debugBuild() throws {
-        var host = XenHost(e820: .qemuPC(ramBytes: 256 << 20))
+        var host = try XenHost(e820: .qemuPC(ramBytes: 256 << 20))
         var cfg = Dom0BuildConfig()
         cfg.memory = try Dom0MemoryOption(parsing: "64M")
         cfg.initialMappingBytes = 0x40_0000
@@ -128,7 +128,7 @@ struct Dom0LayoutTests {
         for _ in 0..<24 {
             let ramMiB = 256 + rng.next() % (12 * 1024)
             let e820 = E820Map.qemuPC(ramBytes: (ramMiB & ~1) << 20)
-            var host = XenHost(e820: e820, dmaBits: rng.next() % 3 == 0 ? 30 : nil)
+            var host = try XenHost(e820: e820, dmaBits: rng.next() % 3 == 0 ? 30 : nil)
             var cfg = Dom0BuildConfig()
             let dom0MiB = 64 + rng.next() % max(1, ramMiB / 2)
             switch rng.next() % 5 {
@@ -155,7 +155,7 @@ struct Dom0LayoutTests {
             E820Entry(address: 0xc000_0000, size: 0x4000_0000, type: .reserved),
             E820Entry(address: 1 << 32, size: 4 * tib - (3 << 30), type: .ram),
         ])
-        var host = XenHost(e820: e820)
+        var host = try XenHost(e820: e820)
         var cfg = Dom0BuildConfig()
         cfg.memory = try Dom0MemoryOption(parsing: "1T,max:1T")
         let layout = try host.buildDom0(cfg)

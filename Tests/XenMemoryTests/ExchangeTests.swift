@@ -5,7 +5,7 @@ import Testing
 struct ExchangeTests {
     /// RAM 0–8 MiB: the heap holds 0x100 o8 (zone 9), 0x200 o9 (zone 10), 0x400 o10 (zone 11).
     func tinyHost(domU pages: Int) -> (XenHost, [MFN]) {
-        var host = XenHost(e820: E820Map([E820Entry(address: 0, size: 0x80_0000, type: .ram)]))
+        var host = try! XenHost(e820: E820Map([E820Entry(address: 0, size: 0x80_0000, type: .ram)]))
         host.addDomain(DomainState(id: DomID(1), maxPages: 0x700))
         let mfns = host.populatePhysmap(DomID(1), gpfns: (0..<UInt64(pages)).map { PFN($0) }, order: 0)
         return (host, mfns)
@@ -101,7 +101,7 @@ struct ExchangeTests {
 
     @Test("max_order by role and memop-max-order")
     func maxOrders() {
-        var host = XenHost(e820: E820Map([E820Entry(address: 0, size: 0x80_0000, type: .ram)]))
+        var host = try! XenHost(e820: E820Map([E820Entry(address: 0, size: 0x80_0000, type: .ram)]))
         host.addDomain(DomainState(id: DomID(0), isControl: true, isHardware: true, maxPages: 1))
         host.addDomain(DomainState(id: DomID(3), isHardware: true, maxPages: 1))
         host.addDomain(DomainState(id: DomID(4), isControl: true, maxPages: 1))
@@ -145,8 +145,8 @@ struct ExchangeTests {
 
     @Test("a domU in populate batches, ballooned out and back in")
     func domUAndBalloon() throws {
-        var host = XenHost(e820: .qemuPC(ramBytes: 1 << 30))
-        var guest = try host.buildPVDomU(id: DomID(2), pages: 4096, maxPages: 8192, superpages: true)
+        var host = try XenHost(e820: .qemuPC(ramBytes: 1 << 30))
+        var guest = try host.buildPVDomU(id: DomID(2), pages: 4096, maxPages: 8192)
         // Eight 2 MiB superpages, each the top of what is left in zone 18: 0x3fc00 (an exact
         // order-9 block), then the upper half of 0x3f800 o10, and so on downwards.
         #expect(guest.p2m.runs().map(\.count) == Array(repeating: 512, count: 8))

@@ -8,7 +8,7 @@ struct MemorySoakTests {
     func xenmemSoak() throws {
         let ops = soakCount("XENPV_SOAK_XENMEM_OPS", default: 1_000)
         let checkEvery = soakCount("XENPV_SOAK_CHECK_EVERY", default: 1)
-        var host = XenHost(e820: .qemuPC(ramBytes: 512 << 20))
+        var host = try XenHost(e820: .qemuPC(ramBytes: 512 << 20))
         var guest = try host.buildPVDomU(id: DomID(1), pages: 4096, maxPages: 16384)
         let total = host.heap.freePages + host.domains[DomID(1)]!.totPages
         var rng = SplitMix64(seed: 99)

@@ -6,7 +6,7 @@ import XenPVTestSupport
 struct TranslationSnapshotTests {
     /// A dom0 after the Linux set-up on a QEMU host of `ramMiB`, with `dom0_mem=<option>`.
     func dom0(ramMiB: UInt64, option: String) throws -> (XenHost, PVDomain)? {
-        var host = XenHost(e820: .qemuPC(ramBytes: ramMiB << 20))
+        var host = try XenHost(e820: .qemuPC(ramBytes: ramMiB << 20))
         var cfg = Dom0BuildConfig()
         cfg.memory = try Dom0MemoryOption(parsing: option)
         guard let layout = try? host.buildDom0(cfg) else { return nil }

@@ -11,7 +11,7 @@ struct BootedDom0 {
 
     /// QEMU `-m ramBytes`, Xen `dom0_mem=`, optional frames taken out of Xen's heap.
     init(ramBytes: UInt64, dom0Mem: String?, reserved: [Range<UInt64>] = [], initrd: Range<UInt64>? = nil) throws {
-        host = XenHost(e820: .qemuPC(ramBytes: ramBytes), reserved: reserved + (initrd.map { [$0] } ?? []))
+        host = try XenHost(e820: .qemuPC(ramBytes: ramBytes), reserved: reserved + (initrd.map { [$0] } ?? []))
         var cfg = Dom0BuildConfig()
         if let d = dom0Mem { cfg.memory = try Dom0MemoryOption(parsing: d) }
         cfg.initrd = initrd

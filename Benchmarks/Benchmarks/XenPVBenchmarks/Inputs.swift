@@ -53,7 +53,7 @@ enum Inputs {
 
     /// A QEMU-like host of `ramGiB` with a PV dom0 of `dom0_mem=<option>` after Linux's set-up.
     static func dom0(ramGiB: UInt64, option: String) -> (XenHost, PVDomain) {
-        var host = XenHost(e820: .qemuPC(ramBytes: ramGiB << 30))
+        var host = try! XenHost(e820: .qemuPC(ramBytes: ramGiB << 30))
         var config = Dom0BuildConfig()
         config.memory = try! Dom0MemoryOption(parsing: option)
         let layout = try! host.buildDom0(config)
