@@ -115,9 +115,10 @@ extension XenHost {
         let maxPages = config.memory.dom0MaxPages(available: avail)
         addDomain(DomainState(id: .dom0, isControl: true, isHardware: true, maxPages: max(maxPages, nrPages)))
 
-        var runs: [Extent<P2MRun>] = []
+        // The P2M writes in Xen's order, each a run or consecutive runs of one allocation.
+        var writes: [[Extent<P2MRun>]] = []
         func map(_ pfn: UInt64, _ mfn: UInt64, _ count: UInt64) {
-            runs.append(Extent(start: pfn, count: count, value: .machine(base: mfn)))
+            writes.append([Extent(start: pfn, count: count, value: .machine(base: mfn))])
         }
 
         // 1. The initial block, which with the initrd must fit in dom0's pages.
@@ -132,7 +133,7 @@ extension XenHost {
         let reverseStart = config.initialMappingBytes >> Page.shift
         if config.debugBuild && reverseStart + 1 < blockPages {
             map(0, allocStart, reverseStart + 1)
-            for pfn in (reverseStart + 1)..<blockPages { map(pfn, allocEnd - (pfn - reverseStart), 1) }
+            writes.append(((reverseStart + 1)..<blockPages).map { Extent(start: $0, count: 1, value: .machine(base: allocEnd - ($0 - reverseStart))) })
         } else {
             map(0, allocStart, blockPages)
         }
@@ -182,19 +183,30 @@ extension XenHost {
             chunks.append(Dom0Chunk(pfn: PFN(pfn), mfn: m, order: o))
             if config.debugBuild {
                 // `pfn = nr_pages - 1 - (pfn - (alloc_epfn - alloc_spfn))`: numbered from the top down,
-                // one run per page.
-                for i in 0..<n { map(nrPages - 1 - (pfn + i - blockPages), m.rawValue + i, 1) }
+                // one run per page (written here lowest pfn first, the chunk's last frame).
+                let low = nrPages - 1 - (pfn + n - 1 - blockPages)
+                writes.append((0..<n).map { Extent(start: low + $0, count: 1, value: .machine(base: m.rawValue + n - 1 - $0)) })
             } else {
                 map(pfn, m.rawValue, n)
             }
             pfn += n
         }
         var p2mRuns = ExtentMap<P2MRun>()
-        for r in runs { p2mRuns.set(start: r.start, count: r.count, to: r.value) }
-        for r in p2mRuns.extents {
-            if case .machine(let b) = r.value { m2p.set(MFN(b), count: r.count, to: PFN(r.start)) }
+        for w in writes { p2mRuns.set(contiguous: w) }
+        let p2mList = p2mRuns.extents
+        // The M2P in machine-frame order (a debug build's frames go down as its pfns go up).
+        var m2pRuns = p2mList.compactMap { r -> (mfn: UInt64, count: UInt64, pfn: UInt64)? in
+            if case .machine(let b) = r.value { return (b, r.count, r.start) }
+            return nil
         }
-        let p2m = GuestP2M(initialList: p2mRuns.extents, nrPages: nrPages)
+        m2pRuns.sort { $0.mfn < $1.mfn }
+        var stretch: [Extent<M2PRun>] = []
+        for r in m2pRuns {
+            if let last = stretch.last, last.end != r.mfn { m2p.set(contiguous: stretch); stretch = [] }
+            stretch.append(Extent(start: r.mfn, count: r.count, value: .pfn(base: r.pfn)))
+        }
+        m2p.set(contiguous: stretch)
+        let p2m = GuestP2M(initialList: p2mList, nrPages: nrPages)
         return Dom0Layout(domain: PVDomain(id: .dom0, p2m: p2m), nrPages: nrPages, maxPages: max(maxPages, nrPages),
                           allocStart: MFN(allocStart), allocEnd: MFN(allocEnd), physmapFrames: physmap,
                           chunks: chunks, log: log)

@@ -145,14 +145,23 @@ public struct ExtentMap<Value: ExtentValue>: Sendable, Equatable {
     /// `start + count` must not pass 2^64.
     public mutating func set(start: UInt64, count: UInt64, to value: Value) {
         guard count > 0 else { return }
-        replace(start: start, end: start + count, with: Extent(start: start, count: count, value: value))
+        replace(start: start, end: start + count, with: CollectionOfOne(Extent(start: start, count: count, value: value)))
+    }
+
+    /// Sets consecutive runs in one edit, the same as setting each in turn: `runs` in key order,
+    /// each starting where the one before ends (e.g. a builder's pages of one allocation).
+    public mutating func set(contiguous runs: [Extent<Value>]) {
+        guard let first = runs.first, let last = runs.last else { return }
+        precondition(zip(runs, runs.dropFirst()).allSatisfy { $0.end == $1.start && $1.count > 0 } && first.count > 0,
+                     "ExtentMap.set(contiguous:): runs must follow one another")
+        replace(start: first.start, end: last.end, with: runs)
     }
 
     /// Removes every mapping for `count` keys from `start` (the end saturating at 2^64).
     public mutating func remove(start: UInt64, count: UInt64) {
         guard count > 0 else { return }
         let (e, o) = start.addingReportingOverflow(count)
-        replace(start: start, end: o ? UInt64.max : e, with: nil)
+        replace(start: start, end: o ? UInt64.max : e, with: EmptyCollection())
     }
 
     /// Appends a run after every existing one (keys must not go backwards), merging it into the
@@ -180,10 +189,10 @@ public struct ExtentMap<Value: ExtentValue>: Sendable, Equatable {
     /// Replaces `[start, end)` by `new` (or nothing). The chunks holding the runs it touches and
     /// their neighbours on either side (which may merge with what is written) are joined into
     /// one, edited as a sorted array and cut again.
-    private mutating func replace(start: UInt64, end: UInt64, with new: Extent<Value>?) {
-        guard !chunks.isEmpty else {
-            if let new { chunks = [[new]]; firstKeys = [new.start]; extentCount = 1 }
-            return
+    private mutating func replace<New: Collection<Extent<Value>>>(start: UInt64, end: UInt64, with new: New) {
+        if chunks.isEmpty {
+            guard !new.isEmpty else { return }
+            chunks = [[]]; firstKeys = [start]
         }
         // First chunk: the one holding the last run starting at or before `start` (a run that
         // may be cut, or the predecessor that may merge), and the chunk before it when that
@@ -240,42 +249,43 @@ public struct ExtentMap<Value: ExtentValue>: Sendable, Equatable {
     }
 
     /// The edit on one sorted array of runs: cut the runs overlapping `[start, end)`, put `new`
-    /// in their place and merge it with the runs around it where the values continue.
-    private static func replace(in runs: inout [Extent<Value>], start: UInt64, end: UInt64, with new: Extent<Value>?) {
+    /// in their place and merge neighbours whose values continue one another.
+    private static func replace<New: Collection<Extent<Value>>>(in runs: inout [Extent<Value>], start: UInt64, end: UInt64, with new: New) {
         // First run that ends after `start`.
         var first = lastIndex(atOrBefore: start, count: runs.count, start: { runs[$0].start }) ?? 0
         if first < runs.count && runs[first].end <= start { first += 1 }
         var last = first
         while last < runs.count && runs[last].start < end { last += 1 }
-        var pieces: [Extent<Value>] = []
-        pieces.reserveCapacity(3)
+        var head: Extent<Value>?, tail: Extent<Value>?
         if first < last {
-            let head = runs[first]
-            if head.start < start {
-                pieces.append(Extent(start: head.start, count: start - head.start, value: head.value))
-            }
+            let h = runs[first]
+            if h.start < start { head = Extent(start: h.start, count: start - h.start, value: h.value) }
+            let t = runs[last - 1]
+            if t.end > end { tail = Extent(start: end, count: t.end - end, value: t.value.advanced(by: end - t.start)) }
         }
-        if let new { pieces.append(new) }
-        if first < last {
-            let tail = runs[last - 1]
-            if tail.end > end {
-                let skip = end - tail.start
-                pieces.append(Extent(start: end, count: tail.end - end, value: tail.value.advanced(by: skip)))
-            }
+        // Resize the window in place, then write the pieces into it.
+        let pieces = (head == nil ? 0 : 1) + new.count + (tail == nil ? 0 : 1)
+        if let filler = head ?? new.first ?? tail {
+            runs.replaceSubrange(first..<last, with: repeatElement(filler, count: pieces))
+        } else {
+            runs.removeSubrange(first..<last)
         }
-        runs.replaceSubrange(first..<last, with: pieces)
-        // Merge around the replaced window.
-        let lower = max(first - 1, 0)
-        var upper = min(first + pieces.count, runs.count - 1)
-        var i = lower
-        while i < upper {
-            if runs[i].isContinued(by: runs[i + 1]) {
-                runs[i].count += runs[i + 1].count
-                runs.remove(at: i + 1)
-                upper -= 1
+        var i = first
+        if let head { runs[i] = head; i += 1 }
+        for e in new { runs[i] = e; i += 1 }
+        if let tail { runs[i] = tail }
+        // Merge around and inside the written window, compacting it in one pass.
+        let lo = max(first - 1, 0), hi = min(first + pieces, runs.count - 1)
+        guard lo < hi else { return }
+        var kept = lo
+        for r in (lo + 1)...hi {
+            if runs[kept].isContinued(by: runs[r]) {
+                runs[kept].count += runs[r].count
             } else {
-                i += 1
+                kept += 1
+                runs[kept] = runs[r]
             }
         }
+        if kept < hi { runs.removeSubrange((kept + 1)...hi) }
     }
 }

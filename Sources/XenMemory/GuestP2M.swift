@@ -43,16 +43,21 @@ public struct GuestP2M: Sendable, Equatable {
     /// Whether `xen_rebuild_p2m_list` has run (before it, the list is Xen's writable `mfn_list`).
     public private(set) var isRebuilt = false
 
-    /// `xen_build_dynamic_phys_to_machine`: adopt Xen's `mfn_list` of `nrPages` words; the list is
-    /// `ALIGN(nr_pages, 512)` long and its padding is INVALID.
+    /// `xen_build_dynamic_phys_to_machine`: adopt Xen's `mfn_list` of `nrPages` words given as
+    /// runs in key order without overlaps (as an ``ExtentMap`` lists them); the list is
+    /// `ALIGN(nr_pages, 512)` long and the pfns no run covers, the padding included, are INVALID.
     public init(initialList runs: [Extent<P2MRun>], nrPages: UInt64) {
         p2mSize = Self.alignUp(nrPages, Self.entriesPerLeaf)
         maxP2MPfn = p2mSize
         lastPfnHint = p2mSize
-        entries.set(start: 0, count: p2mSize, to: .missing)
+        var next: UInt64 = 0
         for r in runs where r.start < nrPages {
-            entries.set(start: r.start, count: min(r.count, nrPages - r.start), to: r.value)
+            entries.append(start: next, count: r.start - next, value: .missing)
+            let count = min(r.count, nrPages - r.start)
+            entries.append(start: r.start, count: count, value: r.value)
+            next = r.start + count
         }
+        entries.append(start: next, count: p2mSize - next, value: .missing)
     }
 
     @inline(__always)

@@ -56,6 +56,12 @@ public struct HostM2P: Sendable, Equatable {
         runs.set(start: start.rawValue, count: count, to: .pfn(base: pfn.rawValue))
     }
 
+    /// Sets runs of entries in one edit: `runs` in machine-frame order, each starting where the
+    /// one before ends (e.g. a builder's frames, taken in order).
+    public mutating func set(contiguous runs: [Extent<M2PRun>]) {
+        self.runs.set(contiguous: runs)
+    }
+
     /// Marks `count` frames from `start` INVALID (freed or Xen's own).
     public mutating func invalidate(_ start: MFN, count: UInt64) {
         runs.remove(start: start.rawValue, count: count)

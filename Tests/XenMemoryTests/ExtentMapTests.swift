@@ -117,6 +117,35 @@ struct ExtentMapTests {
                                                      Extent(start: 10, count: 2, value: .identity)])
     }
 
+    @Test("consecutive runs set in one edit give what setting each in turn gives")
+    func contiguousSet() {
+        var rng = SplitMix64(seed: 7)
+        var one = ExtentMap<P2MRun>(), each = ExtentMap<P2MRun>()
+        for k: UInt64 in stride(from: 0, to: 6_000, by: 3) {
+            one.append(start: k, count: 2, value: .machine(base: k * 7))
+            each.append(start: k, count: 2, value: .machine(base: k * 7))
+        }
+        for _ in 0..<50 {
+            var start = rng.next() % 5_000
+            var runs: [Extent<P2MRun>] = []
+            for _ in 0..<(1 + rng.next() % 700) {
+                let count = 1 + rng.next() % 3
+                // Frames going down (no merging) or on (merging with the run before).
+                let base = rng.next() % 2 == 0 ? 100_000 - start : (runs.last.map { r -> UInt64 in
+                    if case .machine(let b) = r.value { return b + r.count }
+                    return 0
+                } ?? 5)
+                runs.append(Extent(start: start, count: count, value: .machine(base: base)))
+                start += count
+            }
+            one.set(contiguous: runs)
+            for r in runs { each.set(start: r.start, count: r.count, to: r.value) }
+            #expect(one == each)
+            #expect(one.extents == each.extents)
+            #expect(Self.chunksBalanced(one))
+        }
+    }
+
     @Test("keys at the top of the 64-bit space: ends saturate, nothing wraps")
     func topOfKeySpace() {
         var map = ExtentMap<P2MRun>()
