@@ -193,7 +193,7 @@ final class Reader {
         let m = try mapping(f, allowed: ["ram", "e820", "dma_bits", "taken_below_4g", "boot_regions", "heap_inventory"])
         let e820: E820Map
         switch (m["ram"], m["e820"]) {
-        case (let r?, nil): e820 = .qemuPC(ramBytes: try size(r, min: 64 << 20, max: 1 << 46))
+        case (let r?, nil): e820 = .qemuPC(ramBytes: try size(r, min: E820Map.qemuPCRAMBytes.lowerBound, max: E820Map.qemuPCRAMBytes.upperBound))
         case (nil, let e?):
             var entries: [E820Entry] = []
             for item in try sequence(e) {

@@ -11,7 +11,8 @@ struct LayoutCommand: ParsableCommand {
 
     @Option(name: .long, parsing: .unconditional, help: "Host RAM (QEMU -m), e.g. 2G, 20G, 4096M: 64M to 64T (default: 2G).",
             transform: { text in
-                guard let bytes = try? SizeArgument.parse(text), E820Map.qemuPCRAMBytes.contains(bytes) else {
+                let bytes = try SizeArgument.parse(text)
+                guard E820Map.qemuPCRAMBytes.contains(bytes) else {
                     throw ValidationError("expected \(E820Map.qemuPCRAMExpectation), got \(RefusalLine.quoted(text))")
                 }
                 return bytes

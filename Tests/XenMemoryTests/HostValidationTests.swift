@@ -84,8 +84,7 @@ struct HostValidationTests {
         var host = try XenHost(e820: twoGiB)
         var config = Dom0BuildConfig()
         config.memory = try Dom0MemoryOption(parsing: "max:0")
-        #expect(throws: Dom0BuildError.allocationTooSmall) { try host.buildDom0(config) }
-        #expect(Dom0BuildError.allocationTooSmall.description == "Domain 0 allocation is too small for kernel image")
+        #expect(throws: Dom0BuildError.tooSmallForKernel(pages: 0, needed: 32768)) { try host.buildDom0(config) }
 
         config = Dom0BuildConfig()
         config.kernelModule = 0x7ff00..<0x80100

@@ -18,6 +18,8 @@ struct CommandLineValueTests {
         (["layout", "--ram", "-1G"], "Error: --ram: expected a size such as 2G, 768M or 4096 (bytes), got '-1G' (see 'xenpv layout --help')"),
         (["layout", "--ram", "2.5G"], "Error: --ram: expected a size such as 2G, 768M or 4096 (bytes), got '2.5G' (see 'xenpv layout --help')"),
         (["layout", "--ram", "99999999T"], "Error: --ram: '99999999T' is more than 2^64 - 1 bytes (see 'xenpv layout --help')"),
+        (["layout", "--ram", "4096T"], "Error: --ram: expected a size between 64M and 64T, got '4096T' (see 'xenpv layout --help')"),
+        (["layout", "--ram", "32M"], "Error: --ram: expected a size between 64M and 64T, got '32M' (see 'xenpv layout --help')"),
         (["simulate", "--seed", "-1"], "Error: --seed: expected an unsigned integer below 2^64, got '-1' (see 'xenpv simulate --help')"),
         (["simulate", "--seed", ""], "Error: --seed: expected an unsigned integer below 2^64, got '' (see 'xenpv simulate --help')"),
         (["layout", "--dom0-mem", "abc"], "Error: --dom0-mem: dom0_mem: expected a number at 'abc' in 'abc' (see 'xenpv layout --help')"),
