@@ -47,12 +47,13 @@ struct LayoutCommand: ParsableCommand {
         var config = Dom0BuildConfig()
         config.memory = try dom0Mem ?? Dom0MemoryOption(parsing: Self.defaultDom0Mem)
         config.debugBuild = debugBuild
-        print("(XEN) Xen-e820 RAM map:")
-        for line in host.e820.xenLines { print("(XEN) \(line)") }
+        let e820Lines = host.e820.xenLines
         let layout: Dom0Layout
         do { layout = try host.buildDom0(config) } catch {
-            throw CLIError("dom0 does not fit on this host: \(error)")
+            throw CLIError("--dom0-mem, --ram: dom0 does not fit on this host: \(error)")
         }
+        print("(XEN) Xen-e820 RAM map:")
+        for line in e820Lines { print("(XEN) \(line)") }
         for line in layout.log { print("(XEN) \(line)") }
         var dom0 = layout.domain
         let setup = LinuxPVMemorySetup.run(host: &host, domain: &dom0, nrPages: layout.nrPages,

@@ -41,6 +41,12 @@ struct CommandLineValueTests {
         #expect(refusal(arguments) == line)
     }
 
+    @Test("a dom0 that does not fit names the options that made it")
+    func dom0DoesNotFit() {
+        #expect(refusal(["layout", "--dom0-mem", "max:0"])
+                == "Error: --dom0-mem, --ram: dom0 does not fit on this host: Domain 0 allocation is too small for kernel image (0 pages, the initial mapping and initrd need 32768)")
+    }
+
     @Test("a long value is quoted to 80 bytes")
     func longValue() {
         let nines = String(repeating: "9", count: 100_000)
