@@ -50,7 +50,7 @@ let package = Package(
         ),
         .target(name: "XenPVTestSupport", dependencies: ["Swiotlb"], path: "Tests/Support"),
         .testTarget(name: "XenMemoryTests", dependencies: ["XenMemory", "XenPVTestSupport"]),
-        .testTarget(name: "SwiotlbTests", dependencies: ["Swiotlb", "XenPVTestSupport"]),
+        .testTarget(name: "SwiotlbTests", dependencies: ["Swiotlb", "XenPVTestSupport"], exclude: ["Vectors"]),
         .testTarget(name: "XenLiveTests", dependencies: ["XenPVTestSupport", "XenLive", "XenDumps", "XenMemory", "XenModel", "XenSwiotlb", "Swiotlb"]),
         .testTarget(name: "XenModelTests", dependencies: ["XenPVTestSupport", "XenModel", "XenSwiotlb", "XenMemory", "Swiotlb", "XenDumps"]),
         .testTarget(name: "XenSwiotlbTests", dependencies: ["XenSwiotlb", "XenMemory", "Swiotlb", "XenPVTestSupport"]),

@@ -8,11 +8,11 @@ kept only by digest.
 
     gen-traces.py [--harness PATH] [--out DIR] [--big] [--harness511 PATH] [--out511 DIR]
 
-The v5.11 set (out-v5.11/, made when kv-replay511 exists) holds v1 traces only: the 6.1 cases
+The v5.11 set (Tests/SwiotlbTests/Vectors/v5.11/, made when kv-replay511 exists) holds v1 traces only: the 6.1 cases
 without their v2 keys and with a v1 pool, plus v1 walks; the unmaps and syncs of maps that
 failed are left out (v1 calls them errors; a failed map changes nothing).
 
-Writes into DIR (default out-v6.1/ beside this script), for every vector NAME:
+Writes into DIR (default Tests/SwiotlbTests/Vectors/v6.1/), for every vector NAME:
   NAME.trace   the trace
   NAME.out     kv-replay61's stdout (with the options listed in index.txt)
   NAME.msg     its stderr: the kernel's messages (and the hang/BUG notice)
@@ -489,10 +489,10 @@ def v511_vectors(harness, vectors61, scratch):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--harness", default=os.path.join(HERE, "..", "..", ".build", "kernel-vectors", "kv-replay61"))
-    ap.add_argument("--out", default=os.path.join(HERE, "out-v6.1"))
+    ap.add_argument("--out", default=os.path.join(HERE, "..", "..", "Tests", "SwiotlbTests", "Vectors", "v6.1"))
     ap.add_argument("--big", action="store_true", help="also write digests of the large walks")
     ap.add_argument("--harness511", default=os.path.join(HERE, "..", "..", ".build", "kernel-vectors", "kv-replay511"))
-    ap.add_argument("--out511", default=os.path.join(HERE, "out-v5.11"))
+    ap.add_argument("--out511", default=os.path.join(HERE, "..", "..", "Tests", "SwiotlbTests", "Vectors", "v5.11"))
     args = ap.parse_args()
     harness = os.path.abspath(args.harness)
     if not os.access(harness, os.X_OK):

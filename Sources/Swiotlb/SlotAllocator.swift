@@ -166,54 +166,52 @@ public struct SlotPool: Sendable {
         used &-= nslots
     }
 
-    /// `swiotlb_do_find_slots` of Linux 6.1 in area `a`: quick fail on the area's free count;
-    /// from the area cursor aligned up to `stride` (wrapping inside the area), skip slots whose
-    /// address bits under `alignMask` differ from `orig`'s (stepping by one), else take the
-    /// first whose free run fits without crossing the boundary (stepping by `stride`), until
-    /// back at the start. Records `alloc_size` per slot; returns the first slot or nil.
-    public mutating func allocateV61(area a: Int, nslots: Int, stride: Int, alignMask: UInt64, original: UInt64,
-                                     allocBytes: Int, offset: Int, offsetSlots: UInt64, maxSlots: UInt64,
-                                     tableDMAAddress: UInt64) -> Int? {
+    /// `swiotlb_do_find_slots` of Linux 6.1.192 in area `a`: quick fail when the area has fewer
+    /// than `nslots` free; from `wrap = ALIGN(cursor, stride)` (0 at the area's end), a slot that
+    /// fails the alignment test steps by one, any other is taken if its free run fits inside the
+    /// boundary, else steps by `stride`, until the index is back at `wrap`. The index takes at
+    /// most `area_nslabs` values, so if it has not come back within that many steps it cycles
+    /// without `wrap`: 6.1.192 would spin there (``AreaSearch/Outcome/neverEnds``). On success
+    /// records the original addresses and per-slot `alloc_size` (`allocSize` less the slots
+    /// before), moves the area cursor past the slots and counts them.
+    mutating func allocateV61(area a: Int, _ s: AreaSearch, allocSize: Int) -> AreaSearch.Outcome {
         let an = areaSlots
-        if nslots > an &- areas[a].used { return nil }
+        let nslots = s.nslots
+        if nslots > an &- areas[a].used { return .none }
         let base = a &* an
-        let wrapIndex = { (i: Int) -> Int in i >= an ? 0 : i }
-        var index = wrapIndex((areas[a].index &+ stride &- 1) / stride &* stride)
+        var index = AreaSearch.kernelAlign(areas[a].index, s.stride)
+        if index >= an { index = 0 }
         let wrap = index
         let need = UInt32(truncatingIfNeeded: nslots)
         let t = tables
-        var found: Int?
-        // 6.1 stops only when the cursor comes back to `wrap` exactly; mixing +1 steps (alignment
-        // misses) with +stride steps can skip over it, and the kernel would then spin. The model
-        // gives up after every slot of the area was visited once (what v6.9's count does).
-        var visited = 0
-        repeat {
-            visited &+= 1
-            if visited > an &+ stride { break }
+        var steps = 0
+        while true {
             let slot = base &+ index
-            if original != 0 && ((tableDMAAddress &+ (UInt64(slot) << UInt64(IOTLB.shift))) & alignMask) != (original & alignMask) {
-                index = wrapIndex(index &+ 1)
-                continue
+            if s.misaligned(slot) {
+                index &+= 1
+            } else {
+                if s.staysInsideBoundary(slot) && t.freeRun(at: slot) >= need && slot &+ nslots <= nslabs { break }
+                index &+= s.stride
             }
-            if ((offsetSlots &+ UInt64(slot)) & (maxSlots &- 1)) &+ UInt64(nslots) <= maxSlots
-                && t.freeRun(at: slot) >= need && slot &+ nslots <= nslabs {
-                found = slot
-                break
-            }
-            index = wrapIndex(index &+ stride)
-        } while index != wrap
-        guard let slot = found else { return nil }
+            if index >= an { index = 0 }
+            if index == wrap { return .none }
+            steps &+= 1
+            if steps >= an { return .neverEnds }
+        }
+        let slot = base &+ index
         let owned = uniqueTables()
         owned.take(slot: slot, nslots: nslots)
-        Self.recordOriginal(original, slot: slot, nslots: nslots, in: owned.origAddress)
-        for k in 0..<nslots {
-            owned.allocSize[slot &+ k] = UInt32(truncatingIfNeeded: allocBytes &- (offset &+ (k << IOTLB.shift)))
+        Self.recordOriginal(s.original, slot: slot, nslots: nslots, in: owned.origAddress)
+        var left = allocSize
+        for k in slot..<(slot &+ nslots) {
+            owned.allocSize[k] = UInt32(truncatingIfNeeded: left)
+            left &-= IOTLB.slotSize
         }
         areas[a].index = index &+ nslots < an ? index &+ nslots : 0
         areas[a].used &+= nslots
         used &+= nslots
         if used > usedHighWater { usedHighWater = used }
-        return slot
+        return .found(slot)
     }
 
     /// `swiotlb_release_slots` of Linux 6.1: the slot count comes from the first slot's

@@ -16,8 +16,11 @@ public enum SwiotlbMapError: Error, Sendable, Hashable {
     case full
 }
 
-/// Where the kernel would `BUG()` or `panic()`.
+/// Where the kernel would `BUG()` or `panic()`, or never return.
 public enum SwiotlbBug: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Linux 6.1.192's slot search in `area` loops forever with the area lock held (its index
+    /// stepped past the wrap point; later kernels bound the loop): a hang of the map on `device`.
+    case searchNeverEnds(area: Int, device: String?)
     /// A sync whose direction contradicts the target (`BUG_ON` in `swiotlb_tbl_sync_single`).
     case syncDirection(DMADirection, SyncTarget)
     /// A mapping of zero slots.
@@ -30,6 +33,8 @@ public enum SwiotlbBug: Error, Sendable, Hashable, CustomStringConvertible {
     /// What happened, in the kernel's words where it has them.
     public var description: String {
         switch self {
+        case .searchNeverEnds(let area, let device):
+            return "kernel hang: Linux 6.1.192 would never return from a map\(device.map { " on \($0)" } ?? "") (its slot search loops in area \(area) with the area lock held)"
         case .syncDirection(let d, let t): return "kernel BUG: sync for \(t.rawValue) with direction \(d.rawValue)"
         case .zeroSize: return "kernel BUG: mapping of 0 slots"
         case .notABounceBuffer(let a): return "kernel BUG: 0x\(String(a, radix: 16)) is not in any swiotlb pool"
@@ -69,7 +74,8 @@ public struct SoftwareIOTLB: Sendable {
     public private(set) var bytesBounced: UInt64 = 0
     /// Messages printed so far.
     public private(set) var messages: [KernelMessage] = []
-    private var warnedInvalidSize = Set<String>()
+    /// Whether `Invalid sizes` was printed (`dev_warn_once`: once per boot, whatever the device).
+    private var warnedInvalidSize = false
     /// `max_segment` (what `swiotlb_max_segment()` returns while memory exists).
     public var maxSegment: UInt64
 
@@ -122,14 +128,16 @@ public struct SoftwareIOTLB: Sendable {
         pools.count > 1 && device.effectiveLimit == ~0 ? 1 : 0
     }
 
-    /// `swiotlb_tbl_map_single(dev, orig, mapping_size, alloc_size, dir, attrs)` (v5.11).
+    /// `swiotlb_tbl_map_single(dev, orig, mapping_size, alloc_size, [alloc_align_mask,] dir, attrs)`:
+    /// v5.11's, or with ``SwiotlbKernel/v6_1`` 6.1's (`alignMask` is its `alloc_align_mask`,
+    /// `cpu` the processor the map runs on). Throws where the kernel would BUG, and
+    /// ``SwiotlbBug/searchNeverEnds(area:device:)`` where 6.1.192's search would loop forever.
     public mutating func map(device: DMADevice, original: UInt64, mappingSize: Int, allocSize: Int,
                              direction: DMADirection, attributes: DMAAttributes = [],
-                             tableDMAAddress: UInt64? = nil, cpu: Int = 0) throws(SwiotlbBug) -> Result<BounceMapping, SwiotlbMapError> {
+                             tableDMAAddress: UInt64? = nil, alignMask: UInt64 = 0, cpu: Int = 0) throws(SwiotlbBug) -> Result<BounceMapping, SwiotlbMapError> {
         if mappingSize > allocSize {
-            let key = device.name ?? ""
-            if !warnedInvalidSize.contains(key) {
-                warnedInvalidSize.insert(key)
+            if !warnedInvalidSize {
+                warnedInvalidSize = true
                 messages.append(KernelMessage(device: device.name, text: "Invalid sizes (mapping: \(mappingSize) bytes, alloc: \(allocSize) bytes)"))
             }
             return .failure(.invalidSize)
@@ -147,12 +155,13 @@ public struct SoftwareIOTLB: Sendable {
         let offsetSlots = (tblDMA &+ UInt64(IOTLB.slotSize - 1)) >> UInt64(IOTLB.shift)
         let maxSlots: UInt64 = mask &+ 1 != 0 ? ((mask &+ 1) &+ UInt64(IOTLB.slotSize - 1)) >> UInt64(IOTLB.shift) : 1 << UInt64(64 - IOTLB.shift)
         guard maxSlots & (maxSlots &- 1) == 0, maxSlots != 0 else { throw .boundaryNotPowerOfTwo(mask) }
+        if kernel == .v6_1 {
+            return try mapV61(device: device, pool: p, original: original, mappingSize: mappingSize, allocSize: allocSize,
+                              attributes: attributes, tableDMAAddress: tblDMA, offsetSlots: offsetSlots, maxSlots: maxSlots,
+                              alignMask: alignMask, cpu: cpu)
+        }
         let nslots = (allocSize + IOTLB.slotSize - 1) >> IOTLB.shift
         guard nslots > 0 else { throw .zeroSize }
-        if kernel == .v6_1 {
-            return mapV61(device: device, pool: p, original: original, mappingSize: mappingSize, allocSize: allocSize,
-                          attributes: attributes, tableDMAAddress: tblDMA, offsetSlots: offsetSlots, maxSlots: maxSlots, cpu: cpu)
-        }
         let stride = allocSize >= 4096 ? 2 : 1
         guard let slot = pools[p].allocate(nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots,
                                            original: original) else {
@@ -170,27 +179,38 @@ public struct SoftwareIOTLB: Sendable {
         return .success(BounceMapping(address: tlb, pool: p, slot: slot, nslots: nslots))
     }
 
-    /// Linux 6.1's map: the intra-slot offset kept from `min_align_mask`, the stride from the
-    /// alignment and page size, the areas tried from the CPU's, orig → bounce always copied.
+    /// Linux 6.1.192's map: the offset `orig & min_align & 2047` kept in the bounce address and
+    /// counted in the slots and the page-stride test; the stride from `min_align` above the
+    /// bits `alloc_align_mask | 2047` covers, doubled from 4096 bytes, at least the alignment's;
+    /// the areas tried from `cpu & (nareas - 1)` round the ring; the bounce buffer always
+    /// filled with `mappingSize` bytes from the original, whatever the direction.
     mutating func mapV61(device: DMADevice, pool p: Int, original: UInt64, mappingSize: Int, allocSize: Int,
                          attributes: DMAAttributes, tableDMAAddress: UInt64, offsetSlots: UInt64, maxSlots: UInt64,
-                         cpu: Int) -> Result<BounceMapping, SwiotlbMapError> {
-        let offset = Int(original & device.minAlignMask & UInt64(IOTLB.slotSize - 1))
-        let alignMask = device.minAlignMask & ~UInt64(IOTLB.slotSize - 1)
-        var stride = Int(alignMask >> UInt64(IOTLB.shift)) + 1
-        if allocSize >= 4096 { stride = max(stride, stride << 1) }
-        let bytes = allocSize + offset
-        let nslots = (bytes + IOTLB.slotSize - 1) >> IOTLB.shift
+                         alignMask: UInt64, cpu: Int) throws(SwiotlbBug) -> Result<BounceMapping, SwiotlbMapError> {
+        let minAlign = device.minAlignMask & 0xffff_ffff
+        let offset = Int(original & minAlign & UInt64(IOTLB.slotSize - 1))
+        let allocWithOffset = allocSize &+ offset
+        let nslots = (allocWithOffset &+ IOTLB.slotSize &- 1) >> IOTLB.shift
+        guard nslots > 0 else { throw .zeroSize }
+        let allocAlign = (alignMask & 0xffff_ffff) | UInt64(IOTLB.slotSize - 1)
+        let iotlbAlign = minAlign & ~allocAlign
+        var stride = Int(iotlbAlign >> UInt64(IOTLB.shift)) &+ 1
+        if allocWithOffset >= 4096 { stride = max(stride, stride << 1) }
+        stride = max(stride, Int(allocAlign >> UInt64(IOTLB.shift)) &+ 1)
+        let search = AreaSearch(nslots: nslots, stride: stride, alignMask: iotlbAlign, original: original,
+                                offsetSlots: offsetSlots, maxSlots: maxSlots, tableDMAAddress: tableDMAAddress)
         let nareas = pools[p].areas.count
-        let first = cpu & (nareas - 1)
+        let first = cpu & (nareas &- 1)
         var a = first
         var slot: Int?
         repeat {
-            slot = pools[p].allocateV61(area: a, nslots: nslots, stride: stride, alignMask: alignMask, original: original,
-                                        allocBytes: allocSize + offset, offset: offset, offsetSlots: offsetSlots,
-                                        maxSlots: maxSlots, tableDMAAddress: tableDMAAddress)
+            switch pools[p].allocateV61(area: a, search, allocSize: allocSize) {
+            case .found(let s): slot = s
+            case .none: break
+            case .neverEnds: throw .searchNeverEnds(area: a, device: device.name)
+            }
             if slot != nil { break }
-            a = a + 1 >= nareas ? 0 : a + 1
+            a = a &+ 1 >= nareas ? 0 : a &+ 1
         } while a != first
         guard let index = slot else {
             if !attributes.contains(.noWarn) {

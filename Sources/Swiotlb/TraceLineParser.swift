@@ -31,6 +31,16 @@ struct TraceLine {
     var start: UInt64 = 0
     /// `name=`: its bytes in the line.
     var name: Range<Int>?
+    /// v6.1 pool set-up from `nslabs=` and `areas=` (nil for the other kernels).
+    var setup: Linux61PoolSetup?
+    /// `min_align=`: the device's `dma_get_min_align_mask()` (v6.1).
+    var minAlign: UInt64 = 0
+    /// `align=`: the `alloc_align_mask` argument (v6.1).
+    var alignMask: UInt64 = 0
+    /// `cpu=`: the processor the map runs on.
+    var cpu = 0
+    /// `dev=`: its bytes in the line (the device's name).
+    var device: Range<Int>?
 
     /// Bytes `range` of `line` as text (an id, a name, a token for an error).
     static func text(_ range: Range<Int>, of line: UnsafeBufferPointer<UInt8>) -> String {
@@ -53,22 +63,39 @@ struct TraceLine {
 struct TraceLineParser {
     let b: UnsafeBufferPointer<UInt8>
     let line: Int
+    /// Whose rules: v6.1 reads `areas=`, `min_align=` and `align=` and sets the pool up as 6.1
+    /// does; the others refuse those keys and take `nslabs` as given (1 or a multiple of 128).
+    let kernel: SwiotlbKernel
     private var i = 0
 
     /// The longest id (bytes): ids name mappings, and every result line repeats one.
     static let maxIDBytes = 256
 
-    /// A reader of `bytes` (one line without its newline), numbered `line` in errors.
-    init(bytes: UnsafeBufferPointer<UInt8>, line: Int) {
+    /// The longest device name (bytes).
+    static let maxDeviceBytes = 64
+    /// The highest `cpu=` (the kernel's `NR_CPUS` is at most 8192; any number is read the same way).
+    static let maxCPU = 1 << 20
+    /// The highest `areas=` (more would need more than ``IOTLB/maxModelSlots`` slots).
+    static let maxAreas = UInt64(IOTLB.maxModelSlots / IOTLB.segmentSlots)
+
+    /// A reader of `bytes` (one line without its newline), numbered `line` in errors, with
+    /// `kernel`'s rules.
+    init(bytes: UnsafeBufferPointer<UInt8>, line: Int, kernel: SwiotlbKernel = .v5_11) {
         self.b = bytes
         self.line = line
+        self.kernel = kernel
     }
 
-    /// The keys, by bit: id orig size alloc dir attrs seg_mask dma_mask target nslabs start name.
+    /// The keys, by bit: id orig size alloc dir attrs seg_mask dma_mask target nslabs start name,
+    /// then format v2's areas min_align align cpu dev kernel_tlb.
     private enum Key {
-        static let id: UInt16 = 1 << 0, orig: UInt16 = 1 << 1, size: UInt16 = 1 << 2, alloc: UInt16 = 1 << 3
-        static let dir: UInt16 = 1 << 4, attrs: UInt16 = 1 << 5, segMask: UInt16 = 1 << 6, dmaMask: UInt16 = 1 << 7
-        static let target: UInt16 = 1 << 8, nslabs: UInt16 = 1 << 9, start: UInt16 = 1 << 10, name: UInt16 = 1 << 11
+        static let id: UInt32 = 1 << 0, orig: UInt32 = 1 << 1, size: UInt32 = 1 << 2, alloc: UInt32 = 1 << 3
+        static let dir: UInt32 = 1 << 4, attrs: UInt32 = 1 << 5, segMask: UInt32 = 1 << 6, dmaMask: UInt32 = 1 << 7
+        static let target: UInt32 = 1 << 8, nslabs: UInt32 = 1 << 9, start: UInt32 = 1 << 10, name: UInt32 = 1 << 11
+        static let areas: UInt32 = 1 << 12, minAlign: UInt32 = 1 << 13, align: UInt32 = 1 << 14, cpu: UInt32 = 1 << 15
+        static let dev: UInt32 = 1 << 16, kernelTLB: UInt32 = 1 << 17
+        /// The keys only Linux 6.1 has.
+        static let v61Only: UInt32 = areas | minAlign | align
     }
 
     /// Space, tab, CR or `#`: one shift of a constant, the test the token loop makes per byte.
@@ -124,11 +151,16 @@ struct TraceLineParser {
     }
 
     /// The key's bit, or 0 for an unknown key: chosen by length and first letter, then compared.
-    private func key(_ k: Range<Int>) -> UInt16 {
+    private func key(_ k: Range<Int>) -> UInt32 {
         let first = b[k.lowerBound]
         switch k.count {
         case 2: return equals(k, "id") ? Key.id : 0
-        case 3: return equals(k, "dir") ? Key.dir : 0
+        case 3:
+            switch first {
+            case 0x64: return equals(k, "dir") ? Key.dir : (equals(k, "dev") ? Key.dev : 0)
+            case 0x63: return equals(k, "cpu") ? Key.cpu : 0
+            default: return 0
+            }
         case 4:
             switch first {
             case 0x6f: return equals(k, "orig") ? Key.orig : 0
@@ -138,12 +170,18 @@ struct TraceLineParser {
             }
         case 5:
             switch first {
-            case 0x61: return equals(k, "alloc") ? Key.alloc : (equals(k, "attrs") ? Key.attrs : 0)
+            case 0x61:
+                if equals(k, "alloc") { return Key.alloc }
+                if equals(k, "attrs") { return Key.attrs }
+                if equals(k, "areas") { return Key.areas }
+                return equals(k, "align") ? Key.align : 0
             case 0x73: return equals(k, "start") ? Key.start : 0
             default: return 0
             }
         case 6: return equals(k, "target") ? Key.target : (equals(k, "nslabs") ? Key.nslabs : 0)
         case 8: return equals(k, "seg_mask") ? Key.segMask : (equals(k, "dma_mask") ? Key.dmaMask : 0)
+        case 9: return equals(k, "min_align") ? Key.minAlign : 0
+        case 10: return equals(k, "kernel_tlb") ? Key.kernelTLB : 0
         default: return 0
         }
     }
@@ -165,6 +203,20 @@ struct TraceLineParser {
             n = n << 4 | UInt64(d)
         }
         return n
+    }
+
+    /// A hex value no larger than `max` (a 32-bit kernel field), named `what` in the error.
+    private func hex(_ token: Range<Int>, _ v: Range<Int>, max: UInt64, _ what: String) throws(TraceError) -> UInt64 {
+        let n = try hex(token, v)
+        guard n <= max else { throw fail(token, "\(what) must fit in 32 bits (the kernel's unsigned int)") }
+        return n
+    }
+
+    /// A word of 1 to `max` bytes, named `what` in the error.
+    private func word(_ token: Range<Int>, _ v: Range<Int>, max: Int, _ what: String) throws(TraceError) -> Range<Int> {
+        guard !v.isEmpty else { throw fail(token, "empty value") }
+        guard v.count <= max else { throw fail(token, "\(what) is at most \(max) bytes") }
+        return v
     }
 
     private func decimal(_ token: Range<Int>, _ v: Range<Int>) throws(TraceError) -> UInt64 {
@@ -210,17 +262,18 @@ struct TraceLineParser {
         while i < b.count && !Self.endsToken(b[i]) { i += 1 }
         let opToken = opStart..<i
         var l: TraceLine
-        let allowed: UInt16
+        let allowed: UInt32
         if equals(opToken, "map") {
             l = TraceLine(kind: .map)
             allowed = Key.id | Key.orig | Key.size | Key.alloc | Key.dir | Key.attrs | Key.segMask | Key.dmaMask
+                | Key.minAlign | Key.align | Key.cpu | Key.dev | Key.kernelTLB
         }
         else if equals(opToken, "unmap") { l = TraceLine(kind: .unmap); allowed = Key.id }
         else if equals(opToken, "sync") { l = TraceLine(kind: .sync); allowed = Key.id | Key.target }
-        else if equals(opToken, "pool") { l = TraceLine(kind: .pool); allowed = Key.nslabs | Key.start | Key.name }
+        else if equals(opToken, "pool") { l = TraceLine(kind: .pool); allowed = Key.nslabs | Key.start | Key.name | Key.areas }
         else { throw fail(opToken, "unknown op (expected pool, map, unmap or sync)") }
-        var seen: UInt16 = 0
-        var size: UInt64 = 0, alloc: UInt64? = nil, nslabs: UInt64 = 0
+        var seen: UInt32 = 0
+        var size: UInt64 = 0, alloc: UInt64? = nil, nslabs: UInt64 = 0, areas: UInt64? = nil
         var hasDirection = false, hasTarget = false
         var startToken = 0..<0
         while skipSpaces() {
@@ -247,6 +300,9 @@ struct TraceLineParser {
             let bit = key(s..<eq)
             guard allowed & bit != 0 else { throw fail(t, "unknown key") }
             guard seen & bit == 0 else { throw fail(t, "repeated key") }
+            guard bit & Key.v61Only == 0 || kernel == .v6_1 else {
+                throw fail(t, "a Linux 6.1 key (\(kernel.rawValue) has no areas, min_align or align; replay with --kernel v6.1)")
+            }
             seen |= bit
             switch bit {
             case Key.id:
@@ -266,6 +322,15 @@ struct TraceLineParser {
                 hasTarget = true
             case Key.nslabs: nslabs = try decimal(t, v)
             case Key.start: l.start = try hex(t, v); startToken = t
+            case Key.areas: areas = try decimal(t, v)
+            case Key.minAlign: l.minAlign = try hex(t, v, max: UInt64(UInt32.max), "min_align")
+            case Key.align: l.alignMask = try hex(t, v, max: UInt64(UInt32.max), "align")
+            case Key.cpu:
+                let c = try decimal(t, v)
+                guard c <= UInt64(Self.maxCPU) else { throw fail(t, "cpu must be at most \(Self.maxCPU)") }
+                l.cpu = Int(c)
+            case Key.dev: l.device = try word(t, v, max: Self.maxDeviceBytes, "a device name")
+            case Key.kernelTLB: _ = try hex(t, v)
             default: l.name = v
             }
         }
@@ -273,7 +338,20 @@ struct TraceLineParser {
         switch l.kind {
         case .pool:
             guard seen & Key.nslabs != 0 else { throw missing("nslabs") }
-            guard nslabs == 1 || (nslabs > 0 && nslabs % UInt64(IOTLB.segmentSlots) == 0), nslabs <= UInt64(IOTLB.maxModelSlots) else {
+            if kernel == .v6_1 {
+                guard nslabs > 0, nslabs <= UInt64(IOTLB.maxModelSlots) else {
+                    throw TraceError(line: line, token: "nslabs=\(nslabs)", message: "nslabs must be 1 to \(IOTLB.maxModelSlots)")
+                }
+                guard areas.map({ $0 <= Self.maxAreas }) ?? true,
+                      let setup = Linux61PoolSetup(requested: nslabs, areas: areas) else {
+                    throw TraceError(line: line, token: "areas=\(areas ?? 1)",
+                                     message: "Linux 6.1 would set this pool up with more than \(IOTLB.maxModelSlots) slots (128 per area, rounded up to a power of two)")
+                }
+                l.setup = setup
+                nslabs = setup.nslabs
+            }
+            guard kernel == .v6_1 || nslabs == 1 || (nslabs > 0 && nslabs % UInt64(IOTLB.segmentSlots) == 0),
+                  nslabs <= UInt64(IOTLB.maxModelSlots) else {
                 throw TraceError(line: line, token: "nslabs=\(nslabs)", message: "nslabs must be 1 or a multiple of 128 up to \(IOTLB.maxModelSlots)")
             }
             guard seen & Key.start != 0 else { throw missing("start") }

@@ -6,6 +6,13 @@ public struct TraceError: Error, Sendable, Hashable, CustomStringConvertible {
     public var token: String
     /// What was expected.
     public var message: String
+    /// Whether the trace is well formed but the kernel would never return from the op at
+    /// `line` (Linux 6.1.192's looping slot search); `swiotlb replay` exits with
+    /// ``kernelHangExitStatus`` then.
+    public var isKernelHang = false
+
+    /// The exit status of a replay that stops at a kernel hang (the kernel-vectors harness's).
+    public static let kernelHangExitStatus: Int32 = 3
 
     /// An error at `line` (nil: the whole trace) about `token`, which is clipped to what a
     /// message may quote.
@@ -15,17 +22,25 @@ public struct TraceError: Error, Sendable, Hashable, CustomStringConvertible {
         self.message = message
     }
 
-    /// `line N: <message>: '<token>'`.
+    /// The stop at a map at `line` that Linux 6.1.192 would never return from.
+    static func kernelHang(line: Int) -> TraceError {
+        var e = TraceError(line: line, token: "", message: "Linux 6.1.192 would never return from this map (its slot search loops with the area lock held)")
+        e.isKernelHang = true
+        return e
+    }
+
+    /// `line N: <message>: '<token>'` (a hang: `line N: <message>`).
     public var description: String {
         guard let line else { return message }
-        return "line \(line): \(message): '\(token)'"
+        return isKernelHang ? "line \(line): \(message)" : "line \(line): \(message): '\(token)'"
     }
 
     /// The one line that reports the error in the trace named `file`:
-    /// `<file>:<line>: <message>: '<token>'`, or `<file>: <message>` for the whole trace.
+    /// `<file>:<line>: <message>: '<token>'` (a hang: `<file>:<line>: <message>`), or
+    /// `<file>: <message>` for the whole trace.
     public func report(file: String) -> String {
         guard let line else { return "\(file): \(message)" }
-        return "\(file):\(line): \(message): '\(token)'"
+        return isKernelHang ? "\(file):\(line): \(message)" : "\(file):\(line): \(message): '\(token)'"
     }
 }
 
@@ -58,8 +73,11 @@ public enum TraceOp: Sendable, Hashable {
 /// Replays a swiotlb trace (see `docs/trace-format.md`) against the model, one line at a time,
 /// producing the result lines of the stable replay interface.
 public struct TraceReplayer: Sendable {
-    /// A live mapping: what its unmap and syncs need.
-    struct Live { var address: UInt64; var size: Int32; var alloc: Int32; var direction: DMADirection; var attributes: DMAAttributes }
+    /// A live mapping: what its unmap and syncs need (`minAlign`: the device's, for 6.1's offset).
+    struct Live {
+        var address: UInt64; var size: Int32; var alloc: Int32; var minAlign: UInt32
+        var direction: DMADirection; var attributes: DMAAttributes
+    }
 
     /// The TLB built from the trace's `pool` lines (nil until the first op).
     public private(set) var tlb: SoftwareIOTLB?
@@ -75,6 +93,7 @@ public struct TraceReplayer: Sendable {
     public init(kernel: SwiotlbKernel = .v5_11, movesBytes: Bool = false) {
         self.kernel = kernel
         self.movesBytes = movesBytes
+        rules = TraceRules(kernel: kernel)
     }
 
     /// Feeds one line; returns the result lines it produces.
@@ -85,18 +104,19 @@ public struct TraceReplayer: Sendable {
     }
 
     /// Feeds one line given as UTF-8 bytes (no newline): a map or unmap appends its result line
-    /// to `out`.
+    /// to `out` (v6.1: also a skipped sync). A map Linux 6.1.192 would never return from
+    /// appends `map id=<ID> hang area=<A>` and throws a ``TraceError`` whose
+    /// ``TraceError/isKernelHang`` is set.
     public mutating func feed(bytes: UnsafeBufferPointer<UInt8>, line: Int, into out: inout ReplayOutput) throws(TraceError) {
-        var parser = TraceLineParser(bytes: bytes, line: line)
+        var parser = TraceLineParser(bytes: bytes, line: line, kernel: kernel)
         guard let l = try parser.parse() else { return }
         let id = TraceID(UnsafeBufferPointer(rebasing: bytes[l.id]))
         switch l.kind {
         case .pool:
-            try addPool(nslabs: l.nslabs, start: l.start,
-                        name: l.name.map { TraceLine.text($0, of: bytes) }, line: line)
-        case .map: try map(l, id: id, line: line, into: &out)
+            try addPool(l, name: l.name.map { TraceLine.text($0, of: bytes) }, line: line)
+        case .map: try map(l, id: id, device: l.device.map { TraceLine.text($0, of: bytes) }, line: line, into: &out)
         case .unmap: try unmap(id, line: line, into: &out)
-        case .sync: try sync(id, target: l.target, line: line)
+        case .sync: try sync(id, target: l.target, line: line, into: &out)
         }
     }
 
@@ -104,11 +124,17 @@ public struct TraceReplayer: Sendable {
     public var bytesBounced: UInt64 { tlb?.bytesBounced ?? 0 }
 
     /// The closing lines: `final used=… index=…` (first pool, then any further pool by name) and
-    /// the FNV-1a checksum of the first pool's free-run list. A trace without a pool line (an
+    /// the FNV-1a checksum of the first pool's free-run list; for v6.1 `final used=…`, then
+    /// `area <i> used=… index=…` per area, then the checksum. A trace without a pool line (an
     /// empty one among them) is an error of the whole trace.
     public mutating func finish() throws(TraceError) -> [String] {
         guard ensureTLB(), let t = tlb else {
             throw TraceError(line: nil, token: "", message: "no pool line (a trace starts with at least one)")
+        }
+        if kernel == .v6_1 {
+            let p = t.pools[0]
+            return ["final used=\(p.used)"] + p.areas.enumerated().map { "area \($0.offset) used=\($0.element.used) index=\($0.element.index)" }
+                + ["checksum list=0x\(String(Self.checksum(p.list), radix: 16))"]
         }
         var out = ["final used=\(t.pools[0].used) index=\(t.pools[0].index)"]
         for (i, p) in t.pools.enumerated().dropFirst() {
@@ -138,10 +164,11 @@ public struct TraceReplayer: Sendable {
 
     // MARK: Ops
 
-    private mutating func addPool(nslabs: Int, start: UInt64, name: String?, line: Int) throws(TraceError) {
-        try rules.pool(nslabs: nslabs, start: start, line: line)
+    private mutating func addPool(_ l: TraceLine, name: String?, line: Int) throws(TraceError) {
+        try rules.pool(nslabs: l.nslabs, start: l.start, line: line)
         let defaultName = kernel == .rfcV1 ? (pendingPools.isEmpty ? "Low Mem" : "High Mem") : nil
-        pendingPools.append(SlotPool(name: name ?? defaultName, start: start, nslabs: nslabs))
+        pendingPools.append(SlotPool(name: name ?? defaultName, start: l.start, nslabs: l.nslabs,
+                                     areas: l.setup.map { Int($0.areas) } ?? 1))
     }
 
     /// Builds the TLB from the pool lines at the first other op; false when there were none.
@@ -157,21 +184,26 @@ public struct TraceReplayer: Sendable {
     /// `id=<ID>` for an error's token.
     private static func token(_ id: TraceID) -> String { TraceRules<Live>.token(id) }
 
-    private mutating func map(_ l: TraceLine, id: TraceID, line: Int, into out: inout ReplayOutput) throws(TraceError) {
+    private mutating func map(_ l: TraceLine, id: TraceID, device name: String?, line: Int, into out: inout ReplayOutput) throws(TraceError) {
         guard ensureTLB() else { throw TraceError(line: line, token: "map", message: "a pool line must come first") }
         let slot = try rules.map(id, line: line)
-        let device = DMADevice(dmaMask: l.dmaMask, segmentBoundaryMask: l.segmentMask)
+        let device = DMADevice(name: name, dmaMask: l.dmaMask, segmentBoundaryMask: l.segmentMask, minAlignMask: l.minAlign)
         let result: Result<BounceMapping, SwiotlbMapError>
         do {
             result = try tlb!.map(device: device, original: l.original, mappingSize: l.size, allocSize: l.alloc,
-                                  direction: l.direction, attributes: l.attributes)
+                                  direction: l.direction, attributes: l.attributes, alignMask: l.alignMask, cpu: l.cpu)
+        } catch SwiotlbBug.searchNeverEnds(let area, device: _) {
+            out.appendLine(maxLength: id.bytes.count + 64) { w in
+                w.literal("map id="); w.bytes(id.bytes); w.literal(" hang area="); w.decimal(area)
+            }
+            throw TraceError.kernelHang(line: line)
         } catch {
             throw TraceError(line: line, token: Self.token(id), message: error.description)
         }
         switch result {
         case .success(let m):
-            rules.mapped(Live(address: m.address, size: Int32(l.size), alloc: Int32(l.alloc), direction: l.direction,
-                              attributes: l.attributes), id: id, at: slot)
+            rules.mapped(Live(address: m.address, size: Int32(l.size), alloc: Int32(l.alloc), minAlign: UInt32(l.minAlign),
+                              direction: l.direction, attributes: l.attributes), id: id, at: slot)
             let used = tlb!.pools[m.pool].used
             out.appendLine(maxLength: id.bytes.count + 64) { w in
                 w.literal("map id="); w.bytes(id.bytes); w.literal(" tlb=0x"); w.hex(m.address)
@@ -192,11 +224,11 @@ public struct TraceReplayer: Sendable {
     }
 
     private mutating func unmap(_ id: TraceID, line: Int, into out: inout ReplayOutput) throws(TraceError) {
-        let m = try rules.unmap(id, line: line)
+        guard case .mapped(let m) = try rules.unmap(id, line: line) else { return skipped("unmap id=", id, into: &out) }
         let pool: Int
         do {
             pool = try tlb!.unmap(m.address, mappingSize: Int(m.size), allocSize: Int(m.alloc), direction: m.direction,
-                                  attributes: m.attributes)
+                                  attributes: m.attributes, minAlignMask: UInt64(m.minAlign))
         } catch {
             throw TraceError(line: line, token: Self.token(id), message: error.description)
         }
@@ -206,12 +238,19 @@ public struct TraceReplayer: Sendable {
         }
     }
 
-    private mutating func sync(_ id: TraceID, target: SyncTarget, line: Int) throws(TraceError) {
-        let m = try rules.sync(id, line: line)
+    private mutating func sync(_ id: TraceID, target: SyncTarget, line: Int, into out: inout ReplayOutput) throws(TraceError) {
+        guard case .mapped(let m) = try rules.sync(id, line: line) else { return skipped("sync id=", id, into: &out) }
         do {
-            try tlb!.sync(m.address, size: Int(m.size), direction: m.direction, target: target)
+            try tlb!.sync(m.address, size: Int(m.size), direction: m.direction, target: target, minAlignMask: UInt64(m.minAlign))
         } catch {
             throw TraceError(line: line, token: Self.token(id), message: error.description)
+        }
+    }
+
+    /// `<op> id=<ID> skipped=map-failed`: an unmap or sync of an id whose map failed in this replay.
+    private func skipped(_ op: StaticString, _ id: TraceID, into out: inout ReplayOutput) {
+        out.appendLine(maxLength: id.bytes.count + 64) { w in
+            w.literal(op); w.bytes(id.bytes); w.literal(" skipped=map-failed")
         }
     }
 }

@@ -3,8 +3,12 @@
 /// other op, at most two of them (the RFC's low and high pool), not overlapping and holding at
 /// most ``IOTLB/maxModelSlots`` slots together; an id is mapped at most once at a time; only a
 /// mapped id is unmapped or synced. `Value` is what a mapping carries: the replayer's bounce,
-/// nothing for a scenario, whose maps run later.
+/// nothing for a scenario, whose maps run later. Under Linux 6.1 (format v2) a trace has one
+/// pool, and an unmap or sync of an id whose map failed in this replay is skipped (a captured
+/// trace replayed on a smaller pool) instead of refused.
 struct TraceRules<Value> {
+    /// Whose rules (see ``TraceLineParser/kernel``).
+    let kernel: SwiotlbKernel
     /// The pools declared so far, as byte ranges.
     private(set) var pools: [Range<UInt64>] = []
     /// Their slots together.
@@ -14,14 +18,27 @@ struct TraceRules<Value> {
     private var live = TraceIDTable<Value>()
     private var failed = TraceIDTable<Void>()
 
-    /// The most `pool` lines a trace has.
-    static var maxPools: Int { 2 }
+    /// Rules for `kernel`'s traces.
+    init(kernel: SwiotlbKernel = .v5_11) { self.kernel = kernel }
+
+    /// The most `pool` lines a trace has: two (the RFC's low and high pool), one for Linux 6.1.
+    var maxPools: Int { kernel == .v6_1 ? 1 : 2 }
+
+    /// What an unmap or sync finds for an id: its value, or that its map failed in this replay
+    /// (only under Linux 6.1's rules; the others refuse it).
+    enum Held {
+        /// A mapped id's value.
+        case mapped(Value)
+        /// The id's last map failed: the op is skipped.
+        case mapFailed
+    }
 
     /// A `pool` line of `nslabs` slots at `start` (the line parser has checked that it fits
     /// below 2^64).
     mutating func pool(nslabs: Int, start: UInt64, line: Int) throws(TraceError) {
         guard !opsBegan else { throw TraceError(line: line, token: "pool", message: "pool lines must come before every other op") }
-        guard pools.count < Self.maxPools else {
+        guard pools.count < maxPools else {
+            if kernel == .v6_1 { throw TraceError(line: line, token: "pool", message: "a second pool (Linux 6.1 has one default pool)") }
             throw TraceError(line: line, token: "pool", message: "a third pool (a trace has at most two: the RFC's low and high pool)")
         }
         let end = start &+ UInt64(nslabs) << UInt64(IOTLB.shift)
@@ -53,19 +70,25 @@ struct TraceRules<Value> {
     /// Records that the map of `id` failed (only a replay knows): its unmap is then refused as such.
     mutating func mapFailed(_ id: TraceID) { failed.set((), for: id) }
 
-    /// An `unmap` of `id`: its value, which the rules forget.
-    mutating func unmap(_ id: TraceID, line: Int) throws(TraceError) -> Value {
+    /// An `unmap` of `id`: its value, which the rules forget (a failed map is forgotten too:
+    /// a second unmap of it is refused).
+    mutating func unmap(_ id: TraceID, line: Int) throws(TraceError) -> Held {
         opsBegan = true
-        guard let v = live.remove(id) else { throw notMapped(id, line: line) }
-        return v
+        if let v = live.remove(id) { return .mapped(v) }
+        if skipsFailedMaps && failed.count > 0 && failed.remove(id) != nil { return .mapFailed }
+        throw notMapped(id, line: line)
     }
 
     /// A `sync` of `id`: its value.
-    mutating func sync(_ id: TraceID, line: Int) throws(TraceError) -> Value {
+    mutating func sync(_ id: TraceID, line: Int) throws(TraceError) -> Held {
         opsBegan = true
-        guard let v = live.value(for: id) else { throw notMapped(id, line: line) }
-        return v
+        if let v = live.value(for: id) { return .mapped(v) }
+        if skipsFailedMaps && failed.count > 0 && failed.contains(id) { return .mapFailed }
+        throw notMapped(id, line: line)
     }
+
+    /// Whether an unmap or sync of a failed map is skipped rather than refused (Linux 6.1).
+    private var skipsFailedMaps: Bool { kernel == .v6_1 }
 
     /// `id=<ID>` for an error's token.
     static func token(_ id: TraceID) -> String { "id=" + String(decoding: id.bytes, as: UTF8.self) }
@@ -99,8 +122,8 @@ public struct TraceReader: Sendable {
         switch l.kind {
         case .pool: try rules.pool(nslabs: l.nslabs, start: l.start, line: line)
         case .map: rules.mapped((), id: id, at: try rules.map(id, line: line))
-        case .unmap: try rules.unmap(id, line: line)
-        case .sync: try rules.sync(id, line: line)
+        case .unmap: _ = try rules.unmap(id, line: line)
+        case .sync: _ = try rules.sync(id, line: line)
         }
         return TraceOp(l, of: b)
     }

@@ -137,8 +137,10 @@ public struct XenSwiotlb: Sendable {
     // MARK: Coherent DMA
 
     /// `xen_swiotlb_alloc_coherent`: `2^order` pages of dom0; when their machine range is beyond
-    /// the coherent mask (default 32 bits) or not contiguous, exchange them with
-    /// `address_bits = fls64(mask)` and mark them remapped. Returns the pages and the DMA handle.
+    /// the coherent mask (default 32 bits) or not contiguous — or, on Linux 6.1.192, size-aligned
+    /// in pseudo-physical but not in machine address (``requiresAlignment(_:bytes:)``) —
+    /// exchange them with `address_bits = fls64(mask)` and mark them remapped. Returns the
+    /// pages and the DMA handle.
     public mutating func allocCoherent(_ device: DMADevice, size: Int) -> (PhysicalAddress, MachineAddress)? {
         let order = BitMath.pageOrder(bytes: UInt64(max(size, 1)))
         let mask = device.coherentDMAMask != 0 ? device.coherentDMAMask : BitMath.dmaBitMask(32)
@@ -146,7 +148,8 @@ public struct XenSwiotlb: Sendable {
         guard let pages = memory.allocate(pages: 1 << UInt64(order), alignPages: 1 << UInt64(order)) else { return nil }
         let phys = PFN(pages.lowerBound).address
         let dev = physToDMA(phys)
-        if dev.rawValue &+ bytes &- 1 <= mask && dom0.p2m.isMachineContiguous(phys, size: bytes) {
+        if dev.rawValue &+ bytes &- 1 <= mask && dom0.p2m.isMachineContiguous(phys, size: bytes)
+            && !requiresAlignment(phys, bytes: bytes) {
             coherent[pages.lowerBound] = (order, false)
             tlb.memory.write([UInt8](repeating: 0, count: Int(bytes)), at: phys.rawValue)
             return (phys, dev)
@@ -162,9 +165,17 @@ public struct XenSwiotlb: Sendable {
         }
     }
 
+    /// `range_requires_alignment(p, size)` of Linux 6.1.192's xen-swiotlb (false for the other
+    /// kernels): `p` is aligned to the allocation's power-of-two size but its machine address is not.
+    func requiresAlignment(_ p: PhysicalAddress, bytes: UInt64) -> Bool {
+        guard tlb.kernel == .v6_1 else { return false }
+        return p.rawValue & (bytes &- 1) == 0 && physToDMA(PhysicalAddress(p.rawValue & ~Page.offsetMask)).rawValue & (bytes &- 1) != 0
+    }
+
     /// `xen_swiotlb_free_coherent`: give an exchanged region back (`xen_destroy_contiguous_region`)
     /// unless its handle is out of mask or not contiguous (the kernel WARNs and keeps it), then
-    /// free the pages.
+    /// free the pages. Linux 6.1.192 also WARNs on ``requiresAlignment(_:bytes:)`` and then
+    /// returns without freeing the pages.
     public mutating func freeCoherent(_ device: DMADevice, size: Int, dma: MachineAddress) {
         let order = BitMath.pageOrder(bytes: UInt64(max(size, 1)))
         let mask = device.coherentDMAMask != 0 ? device.coherentDMAMask : BitMath.dmaBitMask(32)
@@ -172,6 +183,8 @@ public struct XenSwiotlb: Sendable {
         let phys = dmaToPhys(dma)
         guard let info = coherent[phys.pfn.rawValue] else { return }
         let wellFormed = dma.rawValue &+ bytes &- 1 <= mask && dom0.p2m.isMachineContiguous(phys, size: bytes)
+            && !requiresAlignment(phys, bytes: bytes)
+        if !wellFormed && tlb.kernel == .v6_1 { return }
         if wellFormed && info.remapped {
             host.destroyContiguousRegion(&dom0, start: phys.pfn, order: order)
         }

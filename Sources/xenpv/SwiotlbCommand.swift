@@ -5,7 +5,7 @@ import Swiotlb
 struct SwiotlbCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiotlb",
-        abstract: "The Linux software IO TLB (v5.11 semantics, the RFC's two pools).",
+        abstract: "The Linux software IO TLB (v5.11 semantics, the RFC's two pools, Linux 6.1's areas).",
         subcommands: [SwiotlbReplayCommand.self, SwiotlbCmdlineCommand.self]
     )
 }
@@ -15,7 +15,7 @@ struct SwiotlbReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Replay a DMA trace against a kernel's slot allocator; one result line per map/unmap.",
-        discussion: "The format is documented in docs/trace-format.md. Kernel messages go to stderr."
+        discussion: "The format is documented in docs/trace-format.md. Kernel messages go to stderr. Exit status 1: a malformed trace or a kernel BUG; 3: a map Linux 6.1.192 would never return from."
     )
 
     @Argument(help: "The trace file, or - for standard input.", transform: FileArgument.name)
@@ -48,7 +48,7 @@ struct SwiotlbReplayCommand: ParsableCommand {
                 messages.write(replayer.takeMessages().map(\.description))
                 messages.writeSummary()
                 StandardError.write([error.report(file: trace == "-" ? "<stdin>" : trace)])
-                throw ExitCode(1)
+                throw ExitCode(error.isKernelHang ? TraceError.kernelHangExitStatus : 1)
             }
             let lines = replayer.takeMessages()
             if !lines.isEmpty { write(&results); messages.write(lines.map(\.description)) }
@@ -113,5 +113,5 @@ extension SwiotlbCmdlineCommand {
     }
 }
 
-/// `--kernel v5.11|rfc-v1`.
+/// `--kernel v5.11|rfc-v1|v6.1`.
 extension SwiotlbKernel: ExpressibleByArgument {}

@@ -103,12 +103,13 @@ struct SlotAllocatorTests {
         #expect(t.messages.count == before)
     }
 
-    @Test("mapping_size > alloc_size: Invalid sizes, warned once per device")
+    @Test("mapping_size > alloc_size: Invalid sizes, warned once per boot (dev_warn_once), whatever the device")
     func invalidSizes() throws {
         var t = tlb()
         let d = DMADevice(name: "0000:00:04.0")
         #expect(try t.map(device: d, original: 0, mappingSize: 5000, allocSize: 4096, direction: .toDevice) == .failure(.invalidSize))
         #expect(try t.map(device: d, original: 0, mappingSize: 5000, allocSize: 4096, direction: .toDevice) == .failure(.invalidSize))
+        #expect(try t.map(device: DMADevice(name: "nvme0"), original: 0, mappingSize: 6000, allocSize: 4096, direction: .toDevice) == .failure(.invalidSize))
         #expect(t.messages.map(\.description) == ["0000:00:04.0: Invalid sizes (mapping: 5000 bytes, alloc: 4096 bytes)"])
         #expect(t.pools[0].used == 0)
     }

@@ -17,6 +17,7 @@ struct SoakTests {
         struct Live { var tlb: UInt64; var orig: UInt64; var size: Int; var dir: DMADirection; var device: DMADevice; var pool: Int; var slot: Int; var nslots: Int; var fill: UInt8; var withData: Bool }
         var live: [Live] = []
         var occupied = [Set<Int>](repeating: [], count: pools.count)
+        var hangs = 0
         let devices = [DMADevice(dmaMask: 0xffff_ffff), DMADevice(), DMADevice(segmentBoundaryMask: 0xffff), DMADevice(minAlignMask: 4095)]
         let dirs: [DMADirection] = [.toDevice, .fromDevice, .bidirectional]
         for step in 0..<soakOps {
@@ -28,7 +29,16 @@ struct SoakTests {
                 let dir = dirs[Int(rng.next() % 3)]
                 let fill = UInt8(truncatingIfNeeded: step)
                 if withData && dir != .fromDevice { t.memory.write([UInt8](repeating: fill, count: size), at: orig) }
-                guard case .success(let m) = try t.map(device: dev, original: orig, mappingSize: size, allocSize: size, direction: dir, attributes: .noWarn) else { continue }
+                let result: Result<BounceMapping, SwiotlbMapError>?
+                do {
+                    result = try t.map(device: dev, original: orig, mappingSize: size, allocSize: size, direction: dir, attributes: .noWarn)
+                } catch {
+                    // 6.1.192 would spin here; its search changed nothing, so the run goes on.
+                    guard case .searchNeverEnds = error else { throw error }
+                    result = nil
+                }
+                if result == nil { hangs += 1 }
+                guard case .success(let m)? = result else { continue }
                 // No overlap with a live mapping; inside one segment; bytes out.
                 for s in m.slot..<(m.slot + m.nslots) { #expect(occupied[m.pool].insert(s).inserted, "slot \(s) mapped twice at step \(step)") }
                 #expect(m.slot / 128 == (m.slot + m.nslots - 1) / 128)
@@ -51,5 +61,7 @@ struct SoakTests {
         }
         let allHold = t.pools.allSatisfy { $0.freeRunInvariantHolds }
         #expect(allHold)
+        // Only 6.1's search (min_align steps by one beside page strides) can loop forever.
+        #expect(kernel == .v6_1 ? hangs > 0 : hangs == 0)
     }
 }

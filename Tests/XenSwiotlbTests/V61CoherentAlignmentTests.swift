@@ -1,0 +1,52 @@
+import Testing
+import XenMemory
+@testable import Swiotlb
+@testable import XenSwiotlb
+
+/// Linux 6.1.192's xen-swiotlb exchanges a coherent buffer whose pseudo-physical address is
+/// aligned to its size but whose machine address is not (`range_requires_alignment`, in alloc
+/// and free); 5.11 keeps such a buffer as it is.
+@Suite("xen-swiotlb 6.1.192: coherent buffers aligned in machine memory")
+struct V61CoherentAlignmentTests {
+    /// A dom0 whose top four free pages `a…a+3` (machine-contiguous, frames `f…f+3`) are
+    /// re-backed so that `a+2`, `a+3` — where the allocator puts the next 8 KiB buffer — are
+    /// contiguous in machine memory but start on an odd frame (`odd`); then an 8 KiB coherent
+    /// buffer on a 64-bit device.
+    func oddAllocation(_ kernel: SwiotlbKernel) throws -> (x: XenSwiotlb, phys: PhysicalAddress, dma: MachineAddress, odd: UInt64) {
+        var boot = try BootedDom0(ramBytes: 6 << 30, dom0Mem: "1G,max:1G", reserved: [0x100..<0x80000])
+        boot.memory.reserve(0x3ec00..<0x50000)
+        var x = try boot.xenSwiotlb(kernel: kernel).get()
+        let taken = x.memory.allocate(pages: 4, alignPages: 4)
+        let block = try #require(taken)
+        x.memory.release(block)
+        let a = block.lowerBound
+        let f = x.physToDMA(PFN(a).address).rawValue >> Page.shift
+        #expect(x.dom0.p2m.isMachineContiguous(PFN(a).address, size: 4 * 4096))
+        let odd = f % 2 == 1 ? f : f + 1
+        let rest = (f..<(f + 4)).filter { $0 != odd && $0 != odd + 1 }
+        let backing = [rest[0], rest[1], odd, odd + 1]
+        for (k, frame) in backing.enumerated() {
+            x.dom0.p2m.setPhysToMachine(PFN(a + UInt64(k)), count: 1, machineBase: frame)
+            x.host.m2p.set(MFN(frame), count: 1, to: PFN(a + UInt64(k)))
+        }
+        let buffer = x.allocCoherent(DMADevice.pci("nvme", bits: 64), size: 8192)
+        let (phys, dma) = try #require(buffer)
+        #expect(phys.pfn.rawValue == a + 2)
+        return (x, phys, dma, odd)
+    }
+
+    @Test("5.11 hands out the odd machine frame; 6.1.192 exchanges the pages for an aligned pair and gives it back on free")
+    func alignment() throws {
+        let old = try oddAllocation(.v5_11)
+        #expect(old.dma.rawValue == old.odd << Page.shift)
+        #expect(old.x.coherent[old.phys.pfn.rawValue]?.remapped == false)
+
+        var new = try oddAllocation(.v6_1)
+        #expect(new.x.coherent[new.phys.pfn.rawValue]?.remapped == true)
+        #expect(new.dma.rawValue % 8192 == 0 && new.dma.rawValue != new.odd << Page.shift)
+        #expect(new.x.dom0.p2m.isMachineContiguous(new.phys, size: 8192))
+        let exchanged = new.dma.mfn
+        new.x.freeCoherent(DMADevice.pci("nvme", bits: 64), size: 8192, dma: new.dma)
+        #expect(new.x.coherent.isEmpty && new.x.host.heap.isFree(exchanged))
+    }
+}
