@@ -181,3 +181,52 @@ struct ExtentMapTests {
         #expect(Self.chunksBalanced(map))
     }
 }
+
+@Suite("large domUs build in time linear in their runs")
+struct LargeDomUTests {
+    @Test("a 64 GiB domU: 2 MiB superpages, one P2M run per superpage at most, M2P and ownership whole")
+    func sixtyFourGiB() throws {
+        // Before meminit_pv's superpages and the chunked maps: 16 M order-0 pages, hours.
+        var host = try XenHost(e820: .qemuPC(ramBytes: 80 << 30))
+        let pages: UInt64 = 16 << 20
+        let guest = try host.buildPVDomU(id: DomID(1), pages: pages)
+        let runs = guest.p2m.runs(count: pages)
+        #expect(host.domains[DomID(1)]?.totPages == pages)
+        #expect(runs.reduce(0) { $0 + $1.count } == pages)
+        // Superpages come from the top of their blocks downwards: no two continue each other.
+        #expect(runs.count == 32768)
+        #expect(runs.allSatisfy { r in
+            guard case .machine(let b) = r.value else { return false }
+            return r.start % 512 == 0 && r.count % 512 == 0 && b % 512 == 0
+        })
+        // Zone 25's blocks are dirty: the clean pass rotates its first (0x1000000) to the tail,
+        // the second pass takes 0x1040000 and hands out its top 2 MiB.
+        #expect(guest.p2m.pfnToMFN(PFN(0)) == 0x107_fe00)
+        for pfn in [UInt64(0), 511, 512, pages / 2, pages - 1] {
+            #expect(host.m2p.entry(MFN(guest.p2m.pfnToMFN(PFN(pfn)))) == pfn)
+        }
+    }
+
+    @Test("200000 order-0 pages from 256-frame blocks: one run each, the M2P inserted top down per block")
+    func orderZeroPages() throws {
+        // 1024 blocks of 256 frames, 512 apart: no 2 MiB superpage anywhere.
+        let regions: [Range<UInt64>] = (0..<UInt64(1024)).map { i in
+            let base: UInt64 = 0x1000 + 512 * i
+            return base..<(base + 256)
+        }
+        var host = try XenHost(e820: .qemuPC(ramBytes: 4 << 30), bootRegions: regions, inventory: [])
+        let pages: UInt64 = 200_000
+        let guest = try host.buildPVDomU(id: DomID(1), pages: pages)
+        let runs = guest.p2m.runs(count: pages)
+        #expect(runs.count == Int(pages))
+        #expect(host.m2p.runs.extentCount == Int(pages))
+        #expect(host.heap.freePages == 1024 * 256 - pages)
+        // The highest zone's (20: frames 0x80000 on) first block on its list, from its top
+        // frame down: block 1016 at 0x80000.
+        #expect(guest.p2m.pfnToMFN(PFN(0)) == 0x800ff)
+        #expect(guest.p2m.pfnToMFN(PFN(255)) == 0x80000)
+        for pfn in [UInt64(0), 255, 256, pages - 1] {
+            #expect(host.m2p.entry(MFN(guest.p2m.pfnToMFN(PFN(pfn)))) == pfn)
+        }
+    }
+}
