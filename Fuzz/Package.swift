@@ -13,6 +13,7 @@ let package = Package(
     targets: [
         .executableTarget(name: "FuzzTrace", dependencies: [.product(name: "Swiotlb", package: xenpv)]),
         .executableTarget(name: "FuzzScenario", dependencies: [.product(name: "XenModel", package: xenpv)]),
+        .executableTarget(name: "FuzzModel", dependencies: [.product(name: "XenModel", package: xenpv)]),
         .executableTarget(name: "FuzzDumps", dependencies: [.product(name: "XenDumps", package: xenpv), .product(name: "XenLive", package: xenpv)]),
         .executableTarget(name: "FuzzCommandLines", dependencies: [.product(name: "Swiotlb", package: xenpv), .product(name: "XenMemory", package: xenpv)]),
     ]

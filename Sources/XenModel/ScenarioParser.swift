@@ -177,7 +177,7 @@ final class Reader {
             guard names.insert(dev.name).inserted else { throw fail(d, "two devices named '\(ErrorToken.clipped(dev.name))'") }
             devices.append(dev)
         }
-        let workload = try m["workload"].map { (x) throws(ScenarioError) in try self.workload(x, devices: devices) }
+        let workload = try m["workload"].map { (x) throws(ScenarioError) in try self.workload(x, devices: names) }
             ?? WorkloadSpec(seed: 1, streams: [])
         var scenario = Scenario(name: try m["name"].map { (x) throws(ScenarioError) in try string(x) } ?? "unnamed",
                                 host: host, xen: xen, guest: guest, devices: devices, workload: workload, warnings: warnings)
@@ -386,7 +386,7 @@ final class Reader {
     /// The most bytes a workload maps in all (xen-swiotlb checks every page of a buffer).
     static let maxMappedBytes: UInt64 = 1 << 38
 
-    func workload(_ f: Field, devices: [DeviceSpec]) throws(ScenarioError) -> WorkloadSpec {
+    func workload(_ f: Field, devices: Set<String>) throws(ScenarioError) -> WorkloadSpec {
         let m = try mapping(f, allowed: ["seed", "streams"])
         var streams: [StreamSpec] = []
         var maps: UInt64 = 0, bytes: UInt64 = 0
@@ -407,13 +407,13 @@ final class Reader {
         return WorkloadSpec(seed: try m["seed"].map { (x) throws(ScenarioError) in try integer(x, what: "a seed") } ?? 1, streams: streams)
     }
 
-    func stream(_ f: Field, devices: [DeviceSpec]) throws(ScenarioError) -> StreamSpec {
+    func stream(_ f: Field, devices: Set<String>) throws(ScenarioError) -> StreamSpec {
         let outer = try mapping(f, allowed: ["fio", "network", "sg", "coherent", "trace"])
         guard outer.count == 1, let (kind, body) = outer.first else { throw fail(f, "expected exactly one of fio, network, sg, coherent, trace") }
         func dev(_ m: [String: Field]) throws(ScenarioError) -> String {
             let d = try required(m, "device", in: body)
             let name = try string(d)
-            guard devices.contains(where: { $0.name == name }) else { throw fail(d, "no device named '\(ErrorToken.clipped(name))'") }
+            guard devices.contains(name) else { throw fail(d, "no device named '\(ErrorToken.clipped(name))'") }
             return name
         }
         func count(_ m: [String: Field], _ key: String, _ range: ClosedRange<UInt64>, default def: UInt64? = nil) throws(ScenarioError) -> Int {

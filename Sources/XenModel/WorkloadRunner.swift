@@ -78,8 +78,10 @@ struct RunState {
         self.memory = memory
         totalPages = ranges.reduce(0) { $0 + UInt64($1.count) }
         rng = SplitMix(seed: scenario.workload.seed)
+        // The parser has checked that every stream names a device.
+        let deviceIndex = Dictionary(scenario.devices.enumerated().map { ($1.name, $0) }) { first, _ in first }
         streams = scenario.workload.streams.enumerated().map { (n, s) in
-            let idx = scenario.devices.firstIndex { $0.name == s.device }!
+            let idx = deviceIndex[s.device] ?? 0
             var st = StreamState(spec: s, device: scenario.devices[idx].dma, deviceIndex: idx)
             st.cpu = n % scenario.guest.cpus
             if case .coherent = s { st.done = true }
