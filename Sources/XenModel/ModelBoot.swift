@@ -102,7 +102,12 @@ public enum ModelBoot {
             } catch {
                 xenLog.append("Panic on CPU 0: \(error.panicMessage)")
                 var r = failed(xenLog, [], host, "Xen could not build dom0 (\(error))")
-                if case .tooSmallForKernel = error { r.fault = FieldFault(path: "xen.dom0_mem", message: error.description) }
+                switch error {
+                case .tooSmallForKernel: r.fault = FieldFault(path: "xen.dom0_mem", message: error.description)
+                case .moduleOutsideRAM(let m, _), .moduleInUse(let m, _):
+                    r.fault = FieldFault(path: m == .kernel ? "xen.kernel_module" : "xen.initrd", message: error.description)
+                case .initialBlock, .notEnoughRAM: break
+                }
                 return r
             }
             map = host.machineMemoryMap

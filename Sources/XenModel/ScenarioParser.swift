@@ -166,8 +166,8 @@ final class Reader {
         let schemaField = try required(m, "schema", in: f)
         let schema = try integer(schemaField, what: "the schema version")
         guard schema == 1 else { throw fail(schemaField, "this xenpv reads schema 1, got \(schema)") }
-        let (host, heap) = try self.host(try required(m, "host", in: f))
-        let xen = try m["xen"].map { (x) throws(ScenarioError) in try self.xen(x, frames: ScenarioFrames(e820: host.e820), heap: heap) }
+        let host = try self.host(try required(m, "host", in: f))
+        let xen = try m["xen"].map { (x) throws(ScenarioError) in try self.xen(x) }
             ?? XenSpec(dom0Memory: Dom0MemoryOption(), dom0MemoryText: nil, debugBuild: false, memopMaxOrder: MemopMaxOrder())
         let guest = try self.guest(try required(m, "guest", in: f))
         var devices: [DeviceSpec] = []
@@ -188,10 +188,11 @@ final class Reader {
         return scenario
     }
 
-    /// The host, and the frames of its heap when boot_regions give them.
-    func host(_ f: Field) throws(ScenarioError) -> (HostSpec, [NamedFrames]?) {
+    /// The host, checked as Xen's heap needs it (XenHost.validate), its faults named by field.
+    func host(_ f: Field) throws(ScenarioError) -> HostSpec {
         let m = try mapping(f, allowed: ["ram", "e820", "dma_bits", "taken_below_4g", "boot_regions", "heap_inventory"])
         let e820: E820Map
+        var entryFields: [Field] = []
         switch (m["ram"], m["e820"]) {
         case (let r?, nil): e820 = .qemuPC(ramBytes: try size(r, min: E820Map.qemuPCRAMBytes.lowerBound, max: E820Map.qemuPCRAMBytes.upperBound))
         case (nil, let e?):
@@ -211,6 +212,7 @@ final class Reader {
                 let len = try size(try required(im, "size", in: item), min: 1, max: 1 << 52)
                 if let last = entries.last, start < last.end { throw fail(im["start"]!, "entries must be in address order without overlaps") }
                 entries.append(E820Entry(address: start, size: len, type: t))
+                entryFields.append(item)
             }
             guard entries.contains(where: { $0.type == .ram }) else { throw fail(e, "needs at least one ram entry") }
             e820 = E820Map(entries)
@@ -220,45 +222,56 @@ final class Reader {
         let dma = try m["dma_bits"].map { (x) throws(ScenarioError) in Int(try integer(x, in: 13...52, what: "an address width")) }
         let taken = try m["taken_below_4g"].map { (x) throws(ScenarioError) in try size(x, max: (4 << 30) - (1 << 20)) } ?? 0
         var spec = HostSpec(e820: e820, dmaBits: dma, takenBelow4G: taken >> Page.shift)
-        guard let regionsField = m["boot_regions"] else {
-            if let inv = m["heap_inventory"] { throw fail(inv, "needs boot_regions (without them the heap holds all RAM)") }
-            return (spec, nil)
+        var pieces: [Field] = []
+        if let regionsField = m["boot_regions"] {
+            if let t = m["taken_below_4g"] { throw fail(t, "give taken_below_4g or boot_regions, not both (boot_regions say what the heap holds)") }
+            for x in try sequence(regionsField) { pieces.append(x) }
+            spec.bootRegions = try pieces.map { (x) throws(ScenarioError) in try frameRange(x, from: 0x100) }
+        } else if let inv = m["heap_inventory"] {
+            throw fail(inv, "needs boot_regions (without them the heap holds all RAM)")
         }
-        if let t = m["taken_below_4g"] { throw fail(t, "give taken_below_4g or boot_regions, not both (boot_regions say what the heap holds)") }
-        var heap: [NamedFrames] = []
-        for x in try sequence(regionsField) { heap.append(NamedFrames(frames: try frameRange(x), field: x)) }
-        spec.bootRegions = heap.map(\.frames)
         if let inv = m["heap_inventory"] {
             for item in try sequence(inv) {
                 let im = try mapping(item, allowed: ["mfn", "order"])
-                let mfnField = try required(im, "mfn", in: item)
-                let mfn = try integer(mfnField, in: 0x100...(1 << 40), what: "a machine frame")
+                let mfn = try integer(try required(im, "mfn", in: item), in: 0x100...(1 << 40), what: "a machine frame")
                 let order = Int(try integer(try required(im, "order", in: item), in: 0...18, what: "a buddy order"))
-                guard mfn & ((1 << UInt64(order)) - 1) == 0 else { throw fail(mfnField, "a block of order \(order) must start on a multiple of \(1 << order)") }
                 spec.inventory.append((MFN(mfn), order))
-                heap.append(NamedFrames(frames: mfn..<(mfn + (1 << UInt64(order))), field: item))
+                pieces.append(item)
             }
         }
-        let frames = ScenarioFrames(e820: e820)
-        if let (n, why) = frames.outsideRAM(heap) { throw fail(n.field, why) }
-        if let (n, other) = ScenarioFrames.overlap(heap) {
-            throw fail(n.field, "frames \(ScenarioFrames.text(n.frames)) overlap \(other.field.path) (\(ScenarioFrames.text(other.frames)))")
+        do {
+            try XenHost.validate(e820: e820, bootRegions: spec.bootRegions ?? [], inventory: spec.inventory)
+        } catch {
+            // Entries are in address order as given; pieces are the boot regions, then the blocks.
+            let at: Field
+            switch error {
+            case .badEntry(let i, _, _), .ramBeyondHeap(let i, _): at = i < entryFields.count ? entryFields[i] : m["ram"] ?? f
+            case .outsideRAM(let p), .badOrder(let p), .misaligned(let p), .overlap(_, let p): at = pieces[pieceIndex(p, regions: spec.bootRegions?.count ?? 0)]
+            }
+            throw fail(at, error.description)
         }
-        return (spec, heap)
+        return spec
     }
 
-    /// `{start: <mfn>, end: <mfn>}`, end exclusive.
-    func frameRange(_ f: Field) throws(ScenarioError) -> Range<UInt64> {
+    /// Where `piece` is among the boot regions (`regions` of them) followed by the inventory blocks.
+    func pieceIndex(_ piece: HeapPiece, regions: Int) -> Int {
+        switch piece {
+        case .bootRegion(let i, _): return i
+        case .inventoryBlock(let i, _, _): return regions + i
+        }
+    }
+
+    /// `{start: <mfn>, end: <mfn>}`, end exclusive, starting at `from` or above.
+    func frameRange(_ f: Field, from: UInt64 = 0) throws(ScenarioError) -> Range<UInt64> {
         let m = try mapping(f, allowed: ["start", "end"])
-        let s = try integer(try required(m, "start", in: f), in: 0...(1 << 40), what: "a frame number")
+        let s = try integer(try required(m, "start", in: f), in: from...(1 << 40), what: "a frame number")
         let e = try integer(try required(m, "end", in: f), in: 0...(1 << 40), what: "a frame number")
         guard s < e else { throw fail(m["end"]!, "end must be above start") }
         return s..<e
     }
 
-    /// Xen's options; its boot modules must be RAM (`frames`) and, when the heap is given
-    /// (`heap`), outside it: Xen keeps module frames out of the heap.
-    func xen(_ f: Field, frames: ScenarioFrames, heap: [NamedFrames]?) throws(ScenarioError) -> XenSpec {
+    /// Xen's options (its boot modules are checked against the host when dom0 is built).
+    func xen(_ f: Field) throws(ScenarioError) -> XenSpec {
         let m = try mapping(f, allowed: ["version", "dom0_mem", "build", "memop_max_order", "kernel_module", "initrd", "initial_mapping"])
         if let v = m["version"], try string(v) != "4.17" { throw fail(v, "only Xen 4.17 is modelled, got '\(ErrorToken.clipped(try string(v)))'") }
         var opt = Dom0MemoryOption()
@@ -285,18 +298,9 @@ final class Reader {
             order = MemopMaxOrder(domU: parts[0]!, control: parts[1]!, hardware: parts[2]!, passthrough: parts[3]!)
         }
         var spec = XenSpec(dom0Memory: opt, dom0MemoryText: text, debugBuild: debug, memopMaxOrder: order)
-        var modules: [NamedFrames] = []
-        for key in ["kernel_module", "initrd"] {
-            guard let x = m[key] else { continue }
-            let frames = try frameRange(x)
-            modules.append(NamedFrames(frames: frames, field: x))
-            if key == "initrd" { spec.initrd = frames } else { spec.kernelModule = frames }
-        }
-        if let (n, why) = frames.outsideRAM(modules) { throw fail(n.field, why) }
-        if let (n, other) = ScenarioFrames.overlap(modules + (heap ?? [])) {
-            let (module, other) = n.field.path.hasPrefix("xen.") ? (n, other) : (other, n)
-            throw fail(module.field, "frames \(ScenarioFrames.text(module.frames)) overlap \(other.field.path) (\(ScenarioFrames.text(other.frames)))")
-        }
+        spec.kernelModule = try m["kernel_module"].map { (x) throws(ScenarioError) in try frameRange(x) }
+        spec.initrd = try m["initrd"].map { (x) throws(ScenarioError) in try frameRange(x) }
+        for key in ["kernel_module", "initrd"] { fieldLines[f.child(key)] = m[key]?.line }
         spec.initialMapping = try m["initial_mapping"].map { (x) throws(ScenarioError) in try size(x, min: 4096, max: 1 << 36) }
         return spec
     }
