@@ -74,6 +74,19 @@ public struct XenHeap: Sendable {
         return n
     }
 
+    /// Moves the head of list `s` to its tail (`page_list_del` + `page_list_add_tail`) by
+    /// relinking it: the block stays where it is in `nodes`, and a one-block list is left alone.
+    private mutating func rotateHead(_ s: Int) {
+        let h = heads[s], t = tails[s]
+        guard h != t, let next = nodes[h]?.next else { return }
+        nodes[next]?.prev = XenHeap.none
+        heads[s] = next
+        nodes[t]?.next = h
+        nodes[h]?.prev = t
+        nodes[h]?.next = XenHeap.none
+        tails[s] = h
+    }
+
     /// The free blocks of one (zone, order) list, head first.
     public func blocks(zone: Int, order: Int) -> [MFN] {
         var out: [MFN] = []
@@ -182,11 +195,9 @@ public struct XenHeap: Sendable {
                         let s = slot(zone, j)
                         let h = heads[s]
                         guard h != XenHeap.none else { continue }
-                        let n = nodes[h]!
+                        guard let n = nodes[h] else { continue }
                         if n.firstDirty == XenHeap.clean || order == 0 || useUnscrubbed { return (h, j) }
-                        // Rotate the dirty head to the tail.
-                        unlink(h)
-                        append(h, order: j, firstDirty: n.firstDirty)
+                        rotateHead(s)
                     }
                 }
                 zone -= 1
