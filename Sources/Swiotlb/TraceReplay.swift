@@ -81,7 +81,9 @@ public struct TraceReplayer: Sendable {
 
     /// The TLB built from the trace's `pool` lines (nil until the first op).
     public private(set) var tlb: SoftwareIOTLB?
-    private var pendingPools: [SlotPool] = []
+    /// The pools declared, built (with their slot tables) only at the first op, so a trace
+    /// whose later pool line is refused has allocated nothing.
+    private var pendingPools: [(name: String?, start: UInt64, nslabs: Int, areas: Int)] = []
     private var rules = TraceRules<Live>()
     private let kernel: SwiotlbKernel
 
@@ -167,14 +169,14 @@ public struct TraceReplayer: Sendable {
     private mutating func addPool(_ l: TraceLine, name: String?, line: Int) throws(TraceError) {
         try rules.pool(nslabs: l.nslabs, start: l.start, line: line)
         let defaultName = kernel == .rfcV1 ? (pendingPools.isEmpty ? "Low Mem" : "High Mem") : nil
-        pendingPools.append(SlotPool(name: name ?? defaultName, start: l.start, nslabs: l.nslabs,
-                                     areas: l.setup.map { Int($0.areas) } ?? 1))
+        pendingPools.append((name ?? defaultName, l.start, l.nslabs, l.setup.map { Int($0.areas) } ?? 1))
     }
 
     /// Builds the TLB from the pool lines at the first other op; false when there were none.
     private mutating func ensureTLB() -> Bool {
         if tlb == nil && !pendingPools.isEmpty {
-            var t = SoftwareIOTLB(kernel: pendingPools.count > 1 ? .rfcV1 : kernel, pools: pendingPools)
+            var t = SoftwareIOTLB(kernel: pendingPools.count > 1 ? .rfcV1 : kernel,
+                                  pools: pendingPools.map { SlotPool(name: $0.name, start: $0.start, nslabs: $0.nslabs, areas: $0.areas) })
             t.copiesData = movesBytes
             tlb = t
         }
