@@ -45,6 +45,11 @@ phase "offline build, with the tests" \
 # Real Xen in the loop: Debian's Xen 4.17 and a PV dom0 under QEMU, xenpv checked inside it.
 phase "real Xen (default, bigmem)" ./Scripts/xen-e2e default bigmem || true
 
+# About 90 bad inputs (special files, huge and long-line inputs, scenario nonsense, traces, dumps,
+# capture folders, option values, output paths) against the release xenpv real Xen ran: each
+# refused in one line, bounded in time and memory, leaving no output.
+phase "hostile inputs" python3 Scripts/hostile-inputs.py .build-e2e/build/release/xenpv || true
+
 # A short fuzz run over every parser (libFuzzer with ASan; findings fail the run).
 phase "fuzz (15 s per target)" ./Scripts/fuzz all 15 || true
 
