@@ -182,21 +182,28 @@ public struct SlotPool: Sendable {
         var index = AreaSearch.kernelAlign(areas[a].index, s.stride)
         if index >= an { index = 0 }
         let wrap = index
-        let need = UInt32(truncatingIfNeeded: nslots)
-        let t = tables
-        var steps = 0
-        while true {
-            let slot = base &+ index
-            if s.misaligned(slot) {
-                index &+= 1
-            } else {
-                if s.staysInsideBoundary(slot) && t.freeRun(at: slot) >= need && slot &+ nslots <= nslabs { break }
-                index &+= s.stride
+        if s.alignMask == 0 && s.stride <= 2 {
+            // No alignment test, so no +1 steps: the kernel's walk is v5.11's next-fit over
+            // [wrap, end) then [0, wrap) of the area, which ``SlotSearch`` does with its skips.
+            guard let slot = firstFit(s, from: base &+ wrap, areaStart: base, areaEnd: base &+ an) else { return .none }
+            index = slot &- base
+        } else {
+            let need = UInt32(truncatingIfNeeded: nslots)
+            let t = tables
+            var steps = 0
+            while true {
+                let slot = base &+ index
+                if s.misaligned(slot) {
+                    index &+= 1
+                } else {
+                    if s.staysInsideBoundary(slot) && t.freeRun(at: slot) >= need && slot &+ nslots <= nslabs { break }
+                    index &+= s.stride
+                }
+                if index >= an { index = 0 }
+                if index == wrap { return .none }
+                steps &+= 1
+                if steps >= an { return .neverEnds }
             }
-            if index >= an { index = 0 }
-            if index == wrap { return .none }
-            steps &+= 1
-            if steps >= an { return .neverEnds }
         }
         let slot = base &+ index
         let owned = uniqueTables()
@@ -214,15 +221,29 @@ public struct SlotPool: Sendable {
         return .found(slot)
     }
 
+    /// The slot 6.1's walk takes when it makes only `stride` steps (1 or 2): the first fit from
+    /// `start` to the area's end, else from the area's start to `start`.
+    private mutating func firstFit(_ s: AreaSearch, from start: Int, areaStart: Int, areaEnd: Int) -> Int? {
+        let fit = SlotSearch(nslots: s.nslots, stride: s.stride, offsetSlots: s.offsetSlots, maxSlots: s.maxSlots, nslabs: nslabs)
+        let t = uniqueTables()
+        if fit.fits(start, freeRun: t.freeRun(at: start)) { return start }
+        if t.listIsExact {
+            return fit.first(in: start..<areaEnd, list: t.list, bound: t.longestRunBound)
+                ?? fit.first(in: areaStart..<start, list: t.list, bound: t.longestRunBound)
+        }
+        return t.bitmapFirst(in: start..<areaEnd, fit: fit) ?? t.bitmapFirst(in: areaStart..<start, fit: fit)
+    }
+
     /// `swiotlb_release_slots` of Linux 6.1: the slot count comes from the first slot's
     /// `alloc_size` plus the offset; merging as v5.11; the area's count drops.
     public mutating func releaseV61(slot: Int, offset: Int) -> Int {
+        // One reference to the tables: a second (a call that asks for them again) would copy them.
         let t = uniqueTables()
         let nslots = (Int(t.allocSize[slot]) &+ offset &+ IOTLB.slotSize &- 1) >> IOTLB.shift
         for k in slot..<min(slot &+ nslots, nslabs) { t.allocSize[k] = 0 }
-        let a = slot / areaSlots
-        release(slot: slot, nslots: nslots)
-        areas[a].used &-= nslots
+        t.release(slot: slot, nslots: nslots)
+        used &-= nslots
+        areas[slot / areaSlots].used &-= nslots
         return nslots
     }
 
