@@ -169,33 +169,35 @@ extension XenSwiotlb {
     }
 
     /// Linux 6.1's `swiotlb_init_remap(true, SWIOTLB_ANY, xen_swiotlb_fixup)` for a PV dom0:
-    /// `area num %d.`, the buffer top-down anywhere, the same fixup per segment; on a fixup
+    /// `area num %d.` and the size as ``Linux61PoolSetup`` gives it, the buffer top-down anywhere, the same fixup per segment; on a fixup
     /// failure free it and retry at `ALIGN(nslabs / 2, 128)` while that is at least 512 slots,
     /// else `swiotlb_init_remap: Failed to remap %zu bytes` and no pool (no panic). The
     /// `mapped` line comes later, after `PCI-DMA: Using software bounce buffering for IO (SWIOTLB)`.
     static func initializeV61(host: XenHost, dom0: PVDomain, memory: PseudoPhysicalAllocator,
                               config: XenSwiotlbConfig) -> Result<XenSwiotlb, XenSwiotlbInitError> {
         var host = host, dom0 = dom0, memory = memory
-        let wanted = config.commandLine.areas.map { max($0, 1) } ?? UInt64(config.cpus)
-        let nareas = 1 << BitMath.ceilLog2(wanted)
+        // swiotlb=<N>,<A> (or the possible CPUs): 128 slots per area, a power of two. A size
+        // beyond 2^52 slots (8 EiB) cannot be allocated: it fails as an allocation would.
+        let setup = Linux61PoolSetup(requested: config.commandLine.effectiveNslabs, areas: config.commandLine.areas,
+                                     possibleCPUs: UInt64(max(config.cpus, 1)), limit: 1 << 52)
+        let nareas = Int(setup?.areas ?? 1)
         var log = ["software IO TLB: area num \(nareas)."]
         var exchanges: [FixupExchange] = []
-        var nslabs = config.commandLine.effectiveNslabs
-        if nslabs & (nslabs - 1) != 0 {
-            nslabs = 1 << UInt64(BitMath.ceilLog2(nslabs))
+        var nslabs = setup?.nslabs ?? config.commandLine.effectiveNslabs
+        if setup?.roundedUp == true {
             log.append("software IO TLB: SWIOTLB bounce buffer size roundup to \((nslabs << 11) >> 20)MB")
         }
         while true {
             let bytes = nslabs << UInt64(IOTLB.shift)
-            guard let buf = memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift) else {
+            guard setup != nil, let buf = memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift) else {
                 log.append("software IO TLB: swiotlb_init_remap: Failed to allocate \(bytes) bytes tlb structure")
                 break
             }
             let fix = fixup(host: &host, dom0: &dom0, start: PFN(buf.lowerBound), nslabs: Int(nslabs), pool: 0, firstBits: 18, maxBits: maxDMABits)
             exchanges += fix.exchanges
             if fix.ok {
-                let areas = Int(nslabs) < nareas * IOTLB.segmentSlots ? max(1, Int(nslabs) / IOTLB.segmentSlots) : nareas
-                let pool = SlotPool(start: buf.lowerBound << Page.shift, nslabs: Int(nslabs), areas: areas)
+                // The pool keeps default_nareas even when halving made area_nslabs smaller than 128.
+                let pool = SlotPool(start: buf.lowerBound << Page.shift, nslabs: Int(nslabs), areas: nareas)
                 var tlb = SoftwareIOTLB(kernel: .v6_1, pools: [pool], force: config.commandLine.force)
                 tlb.maxSegment = Page.size
                 log.append("PCI-DMA: Using software bounce buffering for IO (SWIOTLB)")

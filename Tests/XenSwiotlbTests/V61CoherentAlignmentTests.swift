@@ -50,3 +50,17 @@ struct V61CoherentAlignmentTests {
         #expect(new.x.coherent.isEmpty && new.x.host.heap.isFree(exchanged))
     }
 }
+
+@Suite("xen-swiotlb 6.1.192 set-up: the pool sized as swiotlb=<N>,<A> sizes it")
+struct V61XenSetupTests {
+    @Test("swiotlb=128,4: 128 slots per area raise the pool to 512 slots in 4 areas, logged as a roundup to 1MB")
+    func raisedToAreas() throws {
+        let boot = try BootedDom0(ramBytes: 6 << 30, dom0Mem: "1G,max:1G")
+        let x = try boot.xenSwiotlb("128,4", kernel: .v6_1).get()
+        #expect(x.tlb.pools.map(\.nslabs) == [512] && x.tlb.pools[0].areas.count == 4 && x.tlb.pools[0].areaSlots == 128)
+        #expect(Array(x.log.prefix(2)) == ["software IO TLB: area num 4.", "software IO TLB: SWIOTLB bounce buffer size roundup to 1MB"])
+        let one = try boot.xenSwiotlb("100,0", kernel: .v6_1).get()
+        #expect(one.tlb.pools.map(\.nslabs) == [128] && one.tlb.pools[0].areas.count == 1)
+        #expect(Array(one.log.prefix(2)) == ["software IO TLB: area num 1.", "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)"])
+    }
+}
