@@ -8,26 +8,11 @@
 
 #include "kshim_escape.h"
 #include "kv.h"
+#include "kv_kernel_args.h"
 
 #include <stdio.h>
 
 const char kv_kernel[] = "v5.11";
-
-static enum dma_data_direction kernel_dir(enum kv_dir d)
-{
-	switch (d) {
-	case KV_TO_DEVICE: return DMA_TO_DEVICE;
-	case KV_FROM_DEVICE: return DMA_FROM_DEVICE;
-	case KV_NONE: return DMA_NONE;
-	default: return DMA_BIDIRECTIONAL;
-	}
-}
-
-static unsigned long kernel_attrs(unsigned int a)
-{
-	return ((a & KV_ATTR_SKIP_CPU_SYNC) ? DMA_ATTR_SKIP_CPU_SYNC : 0) |
-	       ((a & KV_ATTR_NO_WARN) ? DMA_ATTR_NO_WARN : 0);
-}
 
 /* A kernel device for `d`, its parameters in `parms`. */
 static void kernel_device(const struct kv_device *d, struct device *dev,
