@@ -255,13 +255,14 @@ struct TraceLineParser {
         throw fail(token, "dir must be to_device, from_device, bidirectional or none")
     }
 
-    /// Reads the line; nil for a blank or comment line.
-    mutating func parse() throws(TraceError) -> TraceLine? {
-        guard skipSpaces() else { return nil }
+    /// Reads the line into `l` (written in place: a line is some 200 bytes of fields, and a
+    /// returned value would be copied twice per line); false for a blank or comment line, which
+    /// leaves `l` as it was.
+    mutating func parse(into l: inout TraceLine) throws(TraceError) -> Bool {
+        guard skipSpaces() else { return false }
         let opStart = i
         while i < b.count && !Self.endsToken(b[i]) { i += 1 }
         let opToken = opStart..<i
-        var l: TraceLine
         let allowed: UInt32
         if equals(opToken, "map") {
             l = TraceLine(kind: .map)
@@ -375,6 +376,6 @@ struct TraceLineParser {
             guard seen & Key.id != 0 else { throw missing("id") }
             guard hasTarget else { throw TraceError(line: line, token: "sync", message: "missing key 'target'") }
         }
-        return l
+        return true
     }
 }

@@ -111,7 +111,8 @@ public struct TraceReplayer: Sendable {
     /// ``TraceError/isKernelHang`` is set.
     public mutating func feed(bytes: UnsafeBufferPointer<UInt8>, line: Int, into out: inout ReplayOutput) throws(TraceError) {
         var parser = TraceLineParser(bytes: bytes, line: line, kernel: kernel)
-        guard let l = try parser.parse() else { return }
+        var l = TraceLine(kind: .map)
+        guard try parser.parse(into: &l) else { return }
         let id = TraceID(UnsafeBufferPointer(rebasing: bytes[l.id]))
         switch l.kind {
         case .pool:

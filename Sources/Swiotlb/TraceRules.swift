@@ -117,7 +117,8 @@ public struct TraceReader: Sendable {
     /// Reads one line given as UTF-8 bytes (no newline); nil for a blank or comment line.
     public mutating func read(bytes b: UnsafeBufferPointer<UInt8>, line: Int) throws(TraceError) -> TraceOp? {
         var p = TraceLineParser(bytes: b, line: line)
-        guard let l = try p.parse() else { return nil }
+        var l = TraceLine(kind: .map)
+        guard try p.parse(into: &l) else { return nil }
         let id = TraceID(UnsafeBufferPointer(rebasing: b[l.id]))
         switch l.kind {
         case .pool: try rules.pool(nslabs: l.nslabs, start: l.start, line: line)
