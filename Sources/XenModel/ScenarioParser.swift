@@ -5,7 +5,8 @@ import Yams
 /// Reads a scenario (YAML, or JSON which is YAML too) into a ``Scenario``; unknown keys are
 /// errors and every error names the file, the line and the field's path.
 public enum ScenarioParser {
-    /// Reads a trace file named by a `trace` stream (relative paths are the caller's business).
+    /// Reads a trace file named by a `trace` stream (relative paths are the caller's business);
+    /// its error names the file as it was opened, so the parser does not name it again.
     public typealias TraceLoader = @Sendable (String) throws -> [String]
 
     /// Parses `text` read from `file`.
@@ -453,7 +454,7 @@ final class Reader {
             guard let load = loadTrace else { throw fail(fileField, "trace files cannot be read here") }
             let device = try dev(m)
             let lines: [String]
-            do { lines = try load(path) } catch { throw fail(fileField, "cannot read '\(ErrorToken.clipped(path))': \(error)") }
+            do { lines = try load(path) } catch { throw fail(fileField, "\(error)") }
             var ops: [TraceOp] = []
             var reader = TraceReader()
             for (i, l) in lines.enumerated() {

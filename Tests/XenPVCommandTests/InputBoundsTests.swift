@@ -74,8 +74,23 @@ struct InputBoundsTests {
                 - trace: {device: nvme0, file: /dev/zero}
 
             """.utf8))
-        let message = errorMessage { try ScenarioLoader.load(scenario) }
-        #expect(message?.hasSuffix("/dev/zero:1: line longer than 1 MiB") == true, "\(message ?? "no error")")
+        #expect(errorMessage { try ScenarioLoader.load(scenario) }
+            == "\(scenario):9: workload.streams[0].trace.file: /dev/zero:1: line longer than 1 MiB")
+        // A trace that cannot be opened is named once, as it was opened.
+        let missing = try folder.write("missing.yaml", Array("""
+            schema: 1
+            host: {ram: 4G}
+            guest: {type: native, memory: 4G}
+            devices:
+              - {name: nvme0, dma_bits: 32}
+            workload:
+              streams:
+                - trace: {device: nvme0, file: gone.trace}
+
+            """.utf8))
+        let folderPath = String(missing[..<(missing.lastIndex(of: "/") ?? missing.startIndex)])
+        #expect(errorMessage { try ScenarioLoader.load(missing) }
+            == "\(missing):8: workload.streams[0].trace.file: \(folderPath)/gone.trace: No such file or directory")
     }
 
     @Test("a streamed line over the bound ends the reading after the lines before it, in bounded memory")
