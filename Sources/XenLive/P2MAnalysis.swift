@@ -1,20 +1,6 @@
 import XenDumps
 import XenMemory
 
-/// One 128-slot segment of a bounce pool and the machine frames behind it.
-public struct SegmentPlacement: Sendable, Hashable {
-    /// First pfn.
-    public var pfn: UInt64
-    /// Machine frame of the first page (nil when not RAM).
-    public var mfn: UInt64?
-    /// Pages.
-    public var pages: UInt64
-    /// Whether its pages are machine-contiguous.
-    public var contiguous: Bool
-    /// Whether the whole segment is below 4 GiB of machine memory.
-    public var below4G: Bool
-}
-
 /// What a domain's P2M says, summarised.
 public struct P2MSummary: Sendable {
     /// The domain.
@@ -112,21 +98,7 @@ public struct P2MSummary: Sendable {
         }
         close()
         linearRuns = Self.countLinearRuns(p2m)
-        poolSegments = pools.map { pool in
-            // Segments within the P2M only: their number is bounded by its size.
-            let first = pool.firstPfn
-            let pages = first < p2m.size ? min(pool.pages, p2m.size - first) : 0
-            return stride(from: UInt64(0), to: pages, by: 64).map { off in
-                let pfn = first + off
-                let n = min(64, pages - off)
-                let runs = p2m.entries.extents(start: pfn, count: n)
-                var mfn: UInt64?
-                var contiguous = runs.count == 1
-                if case .machine(let b)? = runs.first?.value { mfn = b } else { contiguous = false }
-                return SegmentPlacement(pfn: pfn, mfn: mfn, pages: n, contiguous: contiguous,
-                                        below4G: mfn.map { $0 < 0x100000 && n <= 0x100000 - $0 } ?? false)
-            }
-        }
+        poolSegments = pools.map { $0.segments(in: p2m) }
     }
 
     /// Counts maximal runs whose consecutive raw words differ by +1 or by −1.

@@ -95,15 +95,7 @@ public enum RealComparison {
                                     .map { "real run pfn \(Hex.plain($0.start)) ×\($0.count) → \($0.value) is not in the model" }))
             // The bounce pool's segments, located by the real kernel's line.
             if let loc = real.pools.first {
-                let first = loc.firstPfn
-                var same = 0, total = 0, diffs: [String] = []
-                for off in stride(from: UInt64(0), to: loc.pages, by: 64) {
-                    total += 1
-                    let a = rp.entries.run(from: first + off), b = mp.entries.run(from: first + off)
-                    if let a, let b, a.value == b.value, a.count >= min(64, loc.pages - off), b.count >= min(64, loc.pages - off) { same += 1 }
-                    else if diffs.count < 5 { diffs.append("segment at pfn \(Hex.plain(first + off)): real \(a.map { "\($0.value)" } ?? "none"), model \(b.map { "\($0.value)" } ?? "none")") }
-                }
-                out.append(Agreement(name: "swiotlb segments", identical: same, total: total, differences: diffs))
+                out.append(segmentAgreement(real: loc.segments(in: rp), model: loc.segments(in: mp)))
             }
         }
         if let rm = real.m2p, let mm = run.boot.host?.m2p {
@@ -154,6 +146,19 @@ public enum RealComparison {
             out.append(debugfsAgreement(real: real.debugfs, model: run.debugfs))
         }
         return out
+    }
+
+    /// The bounce pool's segments, located by the real kernel's line: alike when one P2M run
+    /// covers the segment on both sides, from the same entry.
+    static func segmentAgreement(real: [SegmentPlacement], model: [SegmentPlacement]) -> Agreement {
+        var same = 0, diffs: [String] = []
+        for (i, r) in real.enumerated() {
+            let m = i < model.count ? model[i] : nil
+            if let m, r.placesAlike(m) { same += 1 } else if diffs.count < 5 {
+                diffs.append("segment at pfn \(Hex.plain(r.pfn)): real \(r.firstEntry.map { "\($0)" } ?? "none"), model \(m?.firstEntry.map { "\($0)" } ?? "none")")
+            }
+        }
+        return Agreement(name: "swiotlb segments", identical: same, total: real.count, differences: diffs)
     }
 
     /// Each real debugfs file against the model's value after the run.

@@ -36,6 +36,18 @@ struct RealComparisonTests {
                                                         "software IO TLB: mapped [mem 0x000000002ac00000-0x000000002ec00000] (64MB)"])
     }
 
+    @Test("swiotlb segments: alike only when both sides place the whole segment the same way; a model P2M cut short differs")
+    func segments() {
+        let real = [SegmentPlacement(pfn: 0x100, pages: 64, firstEntry: .machine(base: 0x2000), uniform: true),
+                    SegmentPlacement(pfn: 0x140, pages: 64, firstEntry: .machine(base: 0x3000), uniform: true),
+                    SegmentPlacement(pfn: 0x180, pages: 64, firstEntry: .machine(base: 0x4000), uniform: true)]
+        let model = [real[0], SegmentPlacement(pfn: 0x140, pages: 64, firstEntry: .machine(base: 0x3000), uniform: false)]
+        let a = RealComparison.segmentAgreement(real: real, model: model)
+        #expect(a.line == "swiotlb segments: 1 of 3 identical (33.33%)")
+        #expect(a.differences == ["segment at pfn 0x140: real machine(base: 12288), model machine(base: 12288)",
+                                  "segment at pfn 0x180: real machine(base: 16384), model none"])
+    }
+
     @Test("debugfs captures: values read, listings skipped, a bad count named by line and file")
     func debugfs() throws {
         let capture = commandOutputLines("cat '\(realXenDefaultFixture)/swiotlb-debugfs.txt'")
