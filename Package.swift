@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "XenMemory", targets: ["XenMemory"]),
         .library(name: "Swiotlb", targets: ["Swiotlb"]),
         .library(name: "XenSwiotlb", targets: ["XenSwiotlb"]),
+        .library(name: "XenBoot", targets: ["XenBoot"]),
         .library(name: "XenModel", targets: ["XenModel"]),
         .library(name: "XenLive", targets: ["XenLive"]),
         .library(name: "XenDumps", targets: ["XenDumps"]),
@@ -23,6 +24,7 @@ let package = Package(
         .target(name: "XenMemory"),
         .target(name: "Swiotlb"),
         .target(name: "XenSwiotlb", dependencies: ["XenMemory", "Swiotlb"]),
+        .target(name: "XenBoot", dependencies: ["XenMemory", "Swiotlb", "XenSwiotlb"]),
         .target(
             name: "CXenCtrl",
             cSettings: [.define("CXEN_ENABLED", .when(traits: ["XenCtrl"]))],
@@ -35,13 +37,14 @@ let package = Package(
         ),
         .target(name: "XenDumps", dependencies: ["XenMemory"]),
         .target(name: "XenLive", dependencies: ["XenMemory", "XenDumps", "CXenCtrl"]),
-        .target(name: "XenModel", dependencies: ["XenMemory", "Swiotlb", "XenSwiotlb", "XenDumps", .product(name: "Yams", package: "Yams")]),
+        .target(name: "XenModel", dependencies: ["XenMemory", "Swiotlb", "XenSwiotlb", "XenBoot", "XenDumps", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "xenpv",
             dependencies: [
                 "XenMemory",
                 "Swiotlb",
                 "XenSwiotlb",
+                "XenBoot",
                 "XenModel",
                 "XenLive",
                 "XenDumps",
@@ -51,9 +54,9 @@ let package = Package(
         .target(name: "XenPVTestSupport", dependencies: ["Swiotlb"], path: "Tests/Support"),
         .testTarget(name: "XenMemoryTests", dependencies: ["XenMemory", "XenPVTestSupport"]),
         .testTarget(name: "SwiotlbTests", dependencies: ["Swiotlb", "XenPVTestSupport"], exclude: ["Vectors"]),
-        .testTarget(name: "XenLiveTests", dependencies: ["XenPVTestSupport", "XenLive", "XenDumps", "XenMemory", "XenModel", "XenSwiotlb", "Swiotlb"]),
+        .testTarget(name: "XenLiveTests", dependencies: ["XenPVTestSupport", "XenBoot", "XenLive", "XenDumps", "XenMemory", "XenModel", "XenSwiotlb", "Swiotlb"]),
         .testTarget(name: "XenModelTests", dependencies: ["XenPVTestSupport", "XenModel", "XenSwiotlb", "XenMemory", "Swiotlb", "XenDumps"]),
-        .testTarget(name: "XenSwiotlbTests", dependencies: ["XenSwiotlb", "XenMemory", "Swiotlb", "XenPVTestSupport"]),
+        .testTarget(name: "XenSwiotlbTests", dependencies: ["XenSwiotlb", "XenBoot", "XenMemory", "Swiotlb", "XenPVTestSupport"]),
         .testTarget(name: "XenPVCommandTests", dependencies: ["xenpv", "XenPVTestSupport"]),
     ]
 )

@@ -24,6 +24,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Swiotlb", package: xenpv),
                 .product(name: "XenMemory", package: xenpv),
+                .product(name: "XenBoot", package: xenpv),
                 .product(name: "XenDumps", package: xenpv),
                 .product(name: "XenLive", package: xenpv),
                 .product(name: "XenModel", package: xenpv),

@@ -12,6 +12,10 @@ public struct MappedBuffer: Sendable {
     public var pool: Int?
     /// The transfer direction.
     public var direction: DMADirection
+    /// Creates a record of a mapping.
+    public init(dma: UInt64, size: Int, pool: Int?, direction: DMADirection) {
+        self.dma = dma; self.size = size; self.pool = pool; self.direction = direction
+    }
 }
 
 /// The DMA API of the booted guest: xen-swiotlb in a PV guest, dma-direct elsewhere.
@@ -32,8 +36,10 @@ public struct DMAEngine: Sendable {
     /// The generic swiotlb underneath.
     public var tlb: SoftwareIOTLB { xen?.tlb ?? native!.tlb }
 
-    /// Maps one buffer (`dma_map_page`).
-    mutating func map(_ device: DMADevice, _ phys: UInt64, size: Int, direction: DMADirection, cpu: Int = 0) throws(SwiotlbBug) -> Result<MappedBuffer, XenMapError> {
+    /// Maps one buffer of `size` bytes at pseudo-physical `phys` (`dma_map_page`): the address
+    /// the device uses and the pool of its bounce buffer, or why it could not be mapped; throws
+    /// where the kernel would BUG.
+    public mutating func map(_ device: DMADevice, _ phys: UInt64, size: Int, direction: DMADirection, cpu: Int = 0) throws(SwiotlbBug) -> Result<MappedBuffer, XenMapError> {
         if xen != nil {
             return try xen!.mapPage(device, PhysicalAddress(phys), size: size, direction: direction, cpu: cpu)
                 .map { MappedBuffer(dma: $0.address.rawValue, size: size, pool: $0.pool, direction: direction) }
@@ -44,8 +50,9 @@ public struct DMAEngine: Sendable {
         }
     }
 
-    /// Unmaps one buffer (`dma_unmap_page`).
-    mutating func unmap(_ device: DMADevice, _ b: MappedBuffer) throws(SwiotlbBug) {
+    /// Unmaps one buffer ``map(_:_:size:direction:cpu:)`` gave (`dma_unmap_page`); throws where
+    /// the kernel would BUG.
+    public mutating func unmap(_ device: DMADevice, _ b: MappedBuffer) throws(SwiotlbBug) {
         if xen != nil {
             try xen!.unmapPage(device, MachineAddress(b.dma), size: b.size, direction: b.direction)
         } else {
@@ -53,8 +60,8 @@ public struct DMAEngine: Sendable {
         }
     }
 
-    /// Syncs one buffer.
-    mutating func sync(_ device: DMADevice, _ b: MappedBuffer, target: SyncTarget) throws(SwiotlbBug) {
+    /// Syncs one mapped buffer for the CPU or the device (`dma_sync_single_for_*`).
+    public mutating func sync(_ device: DMADevice, _ b: MappedBuffer, target: SyncTarget) throws(SwiotlbBug) {
         if xen != nil {
             try xen!.sync(device, MachineAddress(b.dma), size: b.size, direction: b.direction, target: target)
         } else if native!.tlb.isBounceBuffer(b.dma) {
@@ -63,7 +70,7 @@ public struct DMAEngine: Sendable {
     }
 
     /// `dma_alloc_coherent`; nil when it fails. Native guests get plain pages (no bounce).
-    mutating func allocCoherent(_ device: DMADevice, size: Int, memory: inout PseudoPhysicalAllocator) -> (phys: UInt64, dma: UInt64, exchanged: Bool)? {
+    public mutating func allocCoherent(_ device: DMADevice, size: Int, memory: inout PseudoPhysicalAllocator) -> (phys: UInt64, dma: UInt64, exchanged: Bool)? {
         if xen != nil {
             guard let r = xen!.allocCoherent(device, size: size) else { return nil }
             return (r.0.rawValue, r.1.rawValue, xen!.coherent[r.0.pfn.rawValue]?.remapped ?? false)
@@ -73,8 +80,8 @@ public struct DMAEngine: Sendable {
         return (pages.lowerBound << Page.shift, pages.lowerBound << Page.shift, false)
     }
 
-    /// `dma_free_coherent`.
-    mutating func freeCoherent(_ device: DMADevice, size: Int, dma: UInt64, memory: inout PseudoPhysicalAllocator) {
+    /// `dma_free_coherent` of what ``allocCoherent(_:size:memory:)`` gave.
+    public mutating func freeCoherent(_ device: DMADevice, size: Int, dma: UInt64, memory: inout PseudoPhysicalAllocator) {
         if xen != nil {
             xen!.freeCoherent(device, size: size, dma: MachineAddress(dma))
         } else {
@@ -84,7 +91,7 @@ public struct DMAEngine: Sendable {
     }
 
     /// Kernel messages since the last call.
-    mutating func takeMessages() -> [KernelMessage] {
+    public mutating func takeMessages() -> [KernelMessage] {
         xen != nil ? xen!.tlb.takeMessages() : native!.tlb.takeMessages()
     }
 }

@@ -1,4 +1,5 @@
 import Swiotlb
+import XenBoot
 import XenMemory
 import XenSwiotlb
 
@@ -49,24 +50,22 @@ public enum ModelBoot {
     }
 
     static func bootNative(_ s: Scenario, _ cmd: SwiotlbCommandLine) -> BootResult {
-        let e820 = E820Map.qemuPC(ramBytes: s.guest.memory ?? 1 << 30)
-        var memory = PseudoPhysicalAllocator(e820: e820)
-        memory.reserve(0..<0x100)
-        if let fault = reserveEarly(&memory, s.guest.earlyReserved) {
-            return BootResult(xenLog: [], kernelLog: [], engine: nil, memory: memory, bufferRanges: [], host: nil, p2m: nil,
+        var guest = NativeGuestBoot(e820: E820Map.qemuPC(ramBytes: s.guest.memory ?? 1 << 30))
+        if let fault = reserveEarly(&guest.memory, s.guest.earlyReserved) {
+            return BootResult(xenLog: [], kernelLog: [], engine: nil, memory: guest.memory, bufferRanges: [], host: nil, p2m: nil,
                               exchanges: [], failure: "\(fault.path): \(fault.message)", fault: fault)
         }
-        var log = e820.linuxLines.map { $0.replacingOccurrences(of: "Xen: ", with: "BIOS-e820: ") }
+        var log = guest.e820Lines
         if s.guest.memoryEncryption { log.append("AMD Memory Encryption Features active: SEV") }
-        guard var d = DirectDMA.boot(e820: e820, commandLine: cmd, kernel: s.guest.kernel, memoryEncryption: s.guest.memoryEncryption,
-                                     iommuSoft: s.guest.iommuSoft, memory: &memory) else {
-            return BootResult(xenLog: [], kernelLog: log + ["software IO TLB: Cannot allocate buffer"], engine: nil, memory: memory,
+        guard var d = guest.swiotlb(commandLine: cmd, kernel: s.guest.kernel, memoryEncryption: s.guest.memoryEncryption,
+                                    iommuSoft: s.guest.iommuSoft) else {
+            return BootResult(xenLog: [], kernelLog: log + ["software IO TLB: Cannot allocate buffer"], engine: nil, memory: guest.memory,
                               bufferRanges: [], host: nil, p2m: nil, exchanges: [], failure: "no memory below 4 GiB for the swiotlb pool")
         }
         log += d.log
         d.tlb.copiesData = false
-        return BootResult(xenLog: [], kernelLog: log, engine: DMAEngine(native: d), memory: memory,
-                          bufferRanges: bufferRanges(memory: e820.ramFrames, pools: d.tlb.pools), host: nil, p2m: nil, exchanges: [], failure: nil)
+        return BootResult(xenLog: [], kernelLog: log, engine: DMAEngine(native: d), memory: guest.memory,
+                          bufferRanges: bufferRanges(memory: guest.usableFrames, pools: d.tlb.pools), host: nil, p2m: nil, exchanges: [], failure: nil)
     }
 
     static func bootPV(_ s: Scenario, _ cmd: SwiotlbCommandLine) -> BootResult {
@@ -82,78 +81,69 @@ public enum ModelBoot {
                               bufferRanges: [], host: nil, p2m: nil, exchanges: [], failure: "the host cannot be set up: \(error)")
         }
         host.memopMaxOrder = s.xen.memopMaxOrder
-        var xenLog = ["Xen-e820 RAM map:"] + s.host.e820.xenLines
-        var guest: PVDomain
-        var nrPages: UInt64, maxPages: UInt64
-        var map: E820Map
-        if s.guest.kind == .pvDom0 {
-            var cfg = Dom0BuildConfig()
-            cfg.memory = s.xen.dom0Memory
-            cfg.debugBuild = s.xen.debugBuild
-            cfg.kernelModule = s.xen.kernelModule
-            cfg.initrd = s.xen.initrd
-            if let m = s.xen.initialMapping { cfg.initialMappingBytes = m }
-            do {
-                let layout = try host.buildDom0(cfg)
-                xenLog += layout.log
-                guest = layout.domain
-                nrPages = layout.nrPages
-                maxPages = layout.maxPages
-            } catch {
-                xenLog.append("Panic on CPU 0: \(error.panicMessage)")
-                var r = failed(xenLog, [], host, "Xen could not build dom0 (\(error))")
-                switch error {
-                case .tooSmallForKernel: r.fault = FieldFault(path: "xen.dom0_mem", message: error.description)
-                case .moduleOutsideRAM(let m, _), .moduleInUse(let m, _):
-                    r.fault = FieldFault(path: m == .kernel ? "xen.kernel_module" : "xen.initrd", message: error.description)
-                case .initialBlock, .notEnoughRAM: break
+        var guest: PVGuestBoot
+        do {
+            if s.guest.kind == .pvDom0 {
+                var cfg = Dom0BuildConfig()
+                cfg.memory = s.xen.dom0Memory
+                cfg.debugBuild = s.xen.debugBuild
+                cfg.kernelModule = s.xen.kernelModule
+                cfg.initrd = s.xen.initrd
+                if let m = s.xen.initialMapping { cfg.initialMappingBytes = m }
+                guest = try PVGuestBoot.dom0(on: host, cfg)
+            } else {
+                guard s.guest.iommuSoft || cmd.force == .force else {
+                    return failed(PVGuestBoot.e820Lines(of: host), [], host, "a PV domU uses xen-swiotlb only with iommu=soft or swiotlb=force")
                 }
-                return r
+                guest = try PVGuestBoot.domU(on: host, pages: (s.guest.memory ?? 1 << 30) >> Page.shift)
             }
-            map = host.machineMemoryMap
-        } else {
-            let pages = (s.guest.memory ?? 1 << 30) >> Page.shift
-            do { guest = try host.buildPVDomU(id: DomID(1), pages: pages) } catch {
-                return failed(xenLog, [], host, "Xen could not populate the domU (\(error))")
-            }
-            nrPages = pages
-            maxPages = pages
-            map = E820Map([E820Entry(address: 0, size: pages << Page.shift, type: .ram)])
-            guard s.guest.iommuSoft || cmd.force == .force else {
-                return failed(xenLog, [], host, "a PV domU uses xen-swiotlb only with iommu=soft or swiotlb=force")
-            }
+        } catch {
+            return failed(error)
         }
-        let setup = LinuxPVMemorySetup.run(host: &host, domain: &guest, nrPages: nrPages, maxReservation: maxPages,
-                                           map: map, isInitialDomain: s.guest.kind == .pvDom0)
-        var memory = PseudoPhysicalAllocator(e820: setup.e820, p2m: guest.p2m)
-        memory.reserve(0..<0x1000)
-        var fault = reserveEarly(&memory, s.guest.earlyReserved)
+        var fault = reserveEarly(&guest.memory, s.guest.earlyReserved)
         if fault == nil, let end = s.guest.swiotlbEnd {
-            let top = setup.e820.maxRAMFrame
+            let top = guest.setup.e820.maxRAMFrame
             if end >> Page.shift > top {
                 fault = FieldFault(path: "guest.swiotlb_end", message: "\(Hex.plain(end)) is beyond the guest's memory (its RAM ends at \(Hex.plain(top << Page.shift)))")
             } else {
-                memory.reserve((end >> Page.shift)..<top)
+                guest.memory.reserve((end >> Page.shift)..<top)
             }
         }
         if let fault {
-            var r = failed(xenLog, setup.log, host, "\(fault.path): \(fault.message)")
+            var r = failed(guest.xenLog, guest.setup.log, guest.host, "\(fault.path): \(fault.message)")
             r.fault = fault
             return r
         }
         let config = XenSwiotlbConfig(kernel: s.guest.kernel, commandLine: cmd, early: true, cpus: s.guest.cpus)
-        switch XenSwiotlb.initialize(host: host, dom0: guest, memory: memory, config: config) {
+        switch guest.xenSwiotlb(config) {
         case .success(var x):
             // A model run carries no data: count the copies, do not make them.
             x.tlb.copiesData = false
-            return BootResult(xenLog: xenLog, kernelLog: setup.log + x.log, engine: DMAEngine(xen: x), memory: x.memory,
-                              bufferRanges: bufferRanges(memory: setup.e820.ramFrames.compactMap { $0.upperBound > 0x1000 ? max($0.lowerBound, 0x1000)..<$0.upperBound : nil }, pools: x.tlb.pools),
+            return BootResult(xenLog: guest.xenLog, kernelLog: guest.setup.log + x.log, engine: DMAEngine(xen: x), memory: x.memory,
+                              bufferRanges: bufferRanges(memory: guest.usableFrames, pools: x.tlb.pools),
                               host: x.host, p2m: x.dom0.p2m, exchanges: x.exchanges, failure: nil)
         case .failure(let e):
-            var r = failed(xenLog, setup.log + e.log, host, "xen-swiotlb set-up failed (rc:\(e.rc))")
+            var r = failed(guest.xenLog, guest.setup.log + e.log, guest.host, "xen-swiotlb set-up failed (rc:\(e.rc))")
             r.exchanges = e.exchanges
-            r.p2m = guest.p2m
+            r.p2m = guest.domain.p2m
             return r
+        }
+    }
+
+    /// A guest Xen could not build: dom0's failures that come from a scenario field name it.
+    static func failed(_ error: PVGuestBootError) -> BootResult {
+        switch error.reason {
+        case .dom0(let e):
+            var r = failed(error.xenLog, [], error.host, "Xen could not build dom0 (\(e))")
+            switch e {
+            case .tooSmallForKernel: r.fault = FieldFault(path: "xen.dom0_mem", message: e.description)
+            case .moduleOutsideRAM(let m, _), .moduleInUse(let m, _):
+                r.fault = FieldFault(path: m == .kernel ? "xen.kernel_module" : "xen.initrd", message: e.description)
+            case .initialBlock, .notEnoughRAM: break
+            }
+            return r
+        case .domU(let e):
+            return failed(error.xenLog, [], error.host, "Xen could not populate the domU (\(e))")
         }
     }
 

@@ -24,6 +24,14 @@ public struct Scenario: Sendable {
     /// The line of each field a boot can find impossible (``FieldFault``), by path.
     public var fieldLines: [String: Int] = [:]
 
+    /// Creates a scenario (``ScenarioParser`` reads one from YAML or JSON and also fills
+    /// `warnings`, `file` and `fieldLines`).
+    public init(name: String, host: HostSpec, xen: XenSpec, guest: GuestSpec, devices: [DeviceSpec], workload: WorkloadSpec,
+                warnings: [String] = [], file: String = "", fieldLines: [String: Int] = [:]) {
+        self.name = name; self.host = host; self.xen = xen; self.guest = guest; self.devices = devices; self.workload = workload
+        self.warnings = warnings; self.file = file; self.fieldLines = fieldLines
+    }
+
     /// The boot's fault as a refusal of the scenario (`<file>:<line>: <field>: …`), when the
     /// guest failed because of a field rather than as it would on a real machine.
     public func refusal(for boot: BootResult) -> ScenarioError? {
@@ -44,6 +52,11 @@ public struct HostSpec: Sendable {
     public var bootRegions: [Range<UInt64>]?
     /// Blocks freed into the heap after the boot regions: (first MFN, order).
     public var inventory: [(MFN, Int)] = []
+
+    /// Creates a machine description.
+    public init(e820: E820Map, dmaBits: Int? = nil, takenBelow4G: UInt64 = 0, bootRegions: [Range<UInt64>]? = nil, inventory: [(MFN, Int)] = []) {
+        self.e820 = e820; self.dmaBits = dmaBits; self.takenBelow4G = takenBelow4G; self.bootRegions = bootRegions; self.inventory = inventory
+    }
 }
 
 /// The hypervisor's boot options.
@@ -62,6 +75,14 @@ public struct XenSpec: Sendable {
     public var initrd: Range<UInt64>? = nil
     /// `v_end - v_start` of dom0's initial mapping.
     public var initialMapping: UInt64? = nil
+
+    /// Creates the hypervisor's options (defaults: Xen 4.17's, a release build).
+    public init(dom0Memory: Dom0MemoryOption = Dom0MemoryOption(), dom0MemoryText: String? = nil, debugBuild: Bool = false,
+                memopMaxOrder: MemopMaxOrder = MemopMaxOrder(), kernelModule: Range<UInt64>? = nil, initrd: Range<UInt64>? = nil,
+                initialMapping: UInt64? = nil) {
+        self.dom0Memory = dom0Memory; self.dom0MemoryText = dom0MemoryText; self.debugBuild = debugBuild
+        self.memopMaxOrder = memopMaxOrder; self.kernelModule = kernelModule; self.initrd = initrd; self.initialMapping = initialMapping
+    }
 }
 
 /// What kind of guest.
@@ -93,6 +114,13 @@ public struct GuestSpec: Sendable {
     /// Virtual CPUs (`num_possible_cpus()`: v6.1's swiotlb areas; streams run on CPU i mod cpus).
     public var cpus: Int = 1
 
+    /// Creates a guest description.
+    public init(kind: GuestKind, kernel: SwiotlbKernel = .v5_11, cmdline: String = "", memory: UInt64? = nil,
+                memoryEncryption: Bool = false, earlyReserved: UInt64 = 0, swiotlbEnd: UInt64? = nil, cpus: Int = 1) {
+        self.kind = kind; self.kernel = kernel; self.cmdline = cmdline; self.memory = memory
+        self.memoryEncryption = memoryEncryption; self.earlyReserved = earlyReserved; self.swiotlbEnd = swiotlbEnd; self.cpus = cpus
+    }
+
     /// The `swiotlb=` value, if the command line has one.
     public var swiotlbParameter: String? {
         cmdline.split(separator: " ").last { $0.hasPrefix("swiotlb=") }.map { String($0.dropFirst(8)) }
@@ -107,6 +135,8 @@ public struct DeviceSpec: Sendable {
     public var name: String
     /// The DMA parameters.
     public var dma: DMADevice
+    /// Creates a device.
+    public init(name: String, dma: DMADevice) { self.name = name; self.dma = dma }
 }
 
 /// What the devices do: several streams run interleaved, one operation at a time.
@@ -115,6 +145,8 @@ public struct WorkloadSpec: Sendable {
     public var seed: UInt64
     /// The streams.
     public var streams: [StreamSpec]
+    /// Creates a workload.
+    public init(seed: UInt64, streams: [StreamSpec]) { self.seed = seed; self.streams = streams }
 }
 
 /// One stream of DMA work.

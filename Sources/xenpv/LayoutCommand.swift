@@ -1,4 +1,5 @@
 import ArgumentParser
+import XenBoot
 import XenMemory
 
 /// `xenpv layout`: build a host and a PV dom0 and show what Xen and Linux print, and the P2M.
@@ -40,27 +41,22 @@ struct LayoutCommand: ParsableCommand {
     var maxRuns: Int = 40
 
     func run() throws {
-        var host: XenHost
+        let host: XenHost
         do { host = try XenHost(e820: .qemuPC(ramBytes: ram), dmaBits: dmaBits) } catch {
             throw CLIError("--ram: \(error)")
         }
         var config = Dom0BuildConfig()
         config.memory = try dom0Mem ?? Dom0MemoryOption(parsing: Self.defaultDom0Mem)
         config.debugBuild = debugBuild
-        let e820Lines = host.e820.xenLines
-        let layout: Dom0Layout
-        do { layout = try host.buildDom0(config) } catch {
+        let dom0: PVGuestBoot
+        do { dom0 = try PVGuestBoot.dom0(on: host, config) } catch {
             throw CLIError("--dom0-mem, --ram: dom0 does not fit on this host: \(error)")
         }
-        print("(XEN) Xen-e820 RAM map:")
-        for line in e820Lines { print("(XEN) \(line)") }
-        for line in layout.log { print("(XEN) \(line)") }
-        var dom0 = layout.domain
-        let setup = LinuxPVMemorySetup.run(host: &host, domain: &dom0, nrPages: layout.nrPages,
-                                           maxReservation: layout.maxPages, map: host.machineMemoryMap)
-        for line in setup.log { print(line) }
-        let runs = dom0.p2m.runs(count: dom0.p2m.lastPfnHint)
-        print("P2M: \(runs.count) runs over \(dom0.p2m.lastPfnHint) pfns (max_pfn \(Hex.plain(dom0.p2m.lastPfnHint)))")
+        for line in dom0.xenLog { print("(XEN) \(line)") }
+        for line in dom0.setup.log { print(line) }
+        let p2m = dom0.domain.p2m
+        let runs = p2m.runs(count: p2m.lastPfnHint)
+        print("P2M: \(runs.count) runs over \(p2m.lastPfnHint) pfns (max_pfn \(Hex.plain(p2m.lastPfnHint)))")
         for r in runs.prefix(maxRuns) {
             print("  pfn \(Hex.plain(r.start))  \(String(r.count).leftPadded(8)) pages  \(describe(r.value))")
         }

@@ -1,4 +1,5 @@
 import Testing
+import XenBoot
 import XenDumps
 import XenLive
 import XenMemory
@@ -18,14 +19,12 @@ func lines(_ text: String) -> () -> Substring? {
 
 /// A booted model host: the captured QEMU default.
 func modelHost() throws -> (XenHost, PVDomain) {
-    var host = try XenHost(e820: .qemuPC(ramBytes: 2 << 30), reserved: [0x7f66f..<0x7fa00])
+    let host = try XenHost(e820: .qemuPC(ramBytes: 2 << 30), reserved: [0x7f66f..<0x7fa00])
     var cfg = Dom0BuildConfig()
     cfg.memory = try Dom0MemoryOption(parsing: "768M,max:768M")
     cfg.initrd = 0x7f66f..<0x7fa00
-    let layout = try host.buildDom0(cfg)
-    var dom0 = layout.domain
-    _ = LinuxPVMemorySetup.run(host: &host, domain: &dom0, nrPages: layout.nrPages, maxReservation: layout.maxPages, map: host.machineMemoryMap)
-    return (host, dom0)
+    let dom0 = try PVGuestBoot.dom0(on: host, cfg)
+    return (dom0.host, dom0.domain)
 }
 
 @Suite("xen-mfndump dumps")

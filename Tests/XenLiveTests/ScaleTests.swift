@@ -1,4 +1,5 @@
 import Testing
+import XenBoot
 import XenDumps
 import XenLive
 import XenMemory
@@ -7,17 +8,14 @@ import XenMemory
 struct ScaleTests {
     @Test("every RAM page of the 4 TiB dom0 is there and maps back through the M2P")
     func sixteenTiBHost() throws {
-        var host = try XenHost(e820: .qemuPC(ramBytes: 16 << 40))
         var config = Dom0BuildConfig()
         config.memory = try Dom0MemoryOption(parsing: "4T,max:4T")
-        let layout = try host.buildDom0(config)
-        var d = layout.domain
-        let setup = LinuxPVMemorySetup.run(host: &host, domain: &d, nrPages: layout.nrPages,
-                                           maxReservation: layout.maxPages, map: host.machineMemoryMap)
+        let dom0 = try PVGuestBoot.dom0(on: try XenHost(e820: .qemuPC(ramBytes: 16 << 40)), config)
+        let setup = dom0.setup
         // The holes below 4 GiB (0x9f-0xff and 0xbffdd-0xfffff) and QEMU's 12 GiB reservation at
         // 0xfd00000000 are remapped above the 2^30 RAM pfns.
         #expect(setup.remapped == (0x100 - 0x9f) + (0x100000 - 0xbffdd) + (12 << 18))
-        let backend = ModelBackend(host: host, guests: [d])
+        let backend = ModelBackend(host: dom0.host, guests: [dom0.domain])
         let (p2m, source) = try backend.p2m(domain: 0)
         let s = P2MSummary(p2m, source: source, m2p: try backend.m2p())
         #expect(s.ram == 1 << 30)

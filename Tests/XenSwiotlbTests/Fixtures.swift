@@ -1,28 +1,19 @@
 import Swiotlb
+import XenBoot
 import XenMemory
 @testable import XenSwiotlb
 
 /// A booted host and PV dom0 with Linux's PV memory set-up done, ready for xen-swiotlb.
-struct BootedDom0 {
-    var host: XenHost
-    var dom0: PVDomain
-    var e820: E820Map
-    var memory: PseudoPhysicalAllocator
+typealias BootedDom0 = PVGuestBoot
 
+extension PVGuestBoot {
     /// QEMU `-m ramBytes`, Xen `dom0_mem=`, optional frames taken out of Xen's heap.
     init(ramBytes: UInt64, dom0Mem: String?, reserved: [Range<UInt64>] = [], initrd: Range<UInt64>? = nil) throws {
-        host = try XenHost(e820: .qemuPC(ramBytes: ramBytes), reserved: reserved + (initrd.map { [$0] } ?? []))
+        let host = try XenHost(e820: .qemuPC(ramBytes: ramBytes), reserved: reserved + (initrd.map { [$0] } ?? []))
         var cfg = Dom0BuildConfig()
         if let d = dom0Mem { cfg.memory = try Dom0MemoryOption(parsing: d) }
         cfg.initrd = initrd
-        let layout = try host.buildDom0(cfg)
-        dom0 = layout.domain
-        let setup = LinuxPVMemorySetup.run(host: &host, domain: &dom0, nrPages: layout.nrPages,
-                                           maxReservation: layout.maxPages, map: host.machineMemoryMap)
-        e820 = setup.e820
-        memory = PseudoPhysicalAllocator(e820: setup.e820, p2m: dom0.p2m)
-        // The first MiB and the kernel image's region are never handed out.
-        memory.reserve(0..<0x1000)
+        self = try PVGuestBoot.dom0(on: host, cfg)
     }
 
     /// The real capture's host: qemu -m 2048, dom0_mem=768M,max:768M, the 913-page initrd.
@@ -31,8 +22,7 @@ struct BootedDom0 {
     }
 
     func xenSwiotlb(_ cmdline: String = "", kernel: SwiotlbKernel = .v5_11, early: Bool = true) -> Result<XenSwiotlb, XenSwiotlbInitError> {
-        XenSwiotlb.initialize(host: host, dom0: dom0, memory: memory,
-                              config: XenSwiotlbConfig(kernel: kernel, commandLine: SwiotlbCommandLine(parsing: cmdline, kernel: kernel), early: early))
+        xenSwiotlb(XenSwiotlbConfig(kernel: kernel, commandLine: SwiotlbCommandLine(parsing: cmdline, kernel: kernel), early: early))
     }
 }
 

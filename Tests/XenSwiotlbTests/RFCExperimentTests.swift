@@ -1,5 +1,6 @@
 import Testing
 import Swiotlb
+import XenBoot
 import XenMemory
 import XenPVTestSupport
 @testable import XenSwiotlb
@@ -80,11 +81,10 @@ struct RFCExperimentTests {
 
     @Test("SEV guest, swiotlb=65536,1048576: forced bouncing, io_tlb_used stays 0, the high pool fills")
     func sevGuest() throws {
-        let e820 = E820Map.qemuPC(ramBytes: 20 << 30)
-        var memory = PseudoPhysicalAllocator(e820: e820)
-        memory.reserve(0..<0x1000)
-        var dma = try #require(DirectDMA.boot(e820: e820, commandLine: SwiotlbCommandLine(parsing: "65536,1048576", kernel: .rfcV1),
-                                              kernel: .rfcV1, memoryEncryption: true, memory: &memory))
+        var guest = NativeGuestBoot(e820: .qemuPC(ramBytes: 20 << 30))
+        let booted = guest.swiotlb(commandLine: SwiotlbCommandLine(parsing: "65536,1048576", kernel: .rfcV1),
+                                   kernel: .rfcV1, memoryEncryption: true)
+        var dma = try #require(booted)
         #expect(dma.tlb.force == .force)
         #expect(dma.log.count == 3 && dma.log[0] == "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)")
         #expect(dma.log[1].hasPrefix("software IO TLB: Low Mem mapped [mem 0x") && dma.log[1].hasSuffix("(128MB)"))
@@ -100,8 +100,9 @@ struct RFCExperimentTests {
         #expect(dma.tlb.debugfs.map(\.file) == ["io_tlb_nslabs", "io_tlb_used", "io_tlb_nslabs-highmem", "io_tlb_used-highmem"])
         #expect(dma.tlb.pools[0].used == 0 && dma.tlb.pools[1].used > 0)
         // Without a size, SEV sizes the pool: 6% of 20 GiB = 1228 MiB, clamped to 1 GiB.
-        var m2 = PseudoPhysicalAllocator(e820: e820)
-        let sized = try #require(DirectDMA.boot(e820: e820, commandLine: SwiotlbCommandLine(parsing: ""), memoryEncryption: true, memory: &m2))
+        var fresh = NativeGuestBoot(e820: .qemuPC(ramBytes: 20 << 30))
+        let adjusted = fresh.swiotlb(commandLine: SwiotlbCommandLine(parsing: ""), memoryEncryption: true)
+        let sized = try #require(adjusted)
         #expect(sized.log.first == "software IO TLB: SWIOTLB bounce buffer size adjusted to 1024MB")
         // 6% of 2 GiB = 128849018 bytes → 62915 slots → 62976 after ALIGN(…, 128); 512 MiB → 64 MiB floor.
         #expect(DirectDMA.sevSlots(ramBytes: 2 << 30) == 62976)

@@ -1,4 +1,5 @@
 import Foundation
+import XenBoot
 import XenDumps
 import XenLive
 import XenMemory
@@ -53,14 +54,10 @@ enum Inputs {
 
     /// A QEMU-like host of `ramGiB` with a PV dom0 of `dom0_mem=<option>` after Linux's set-up.
     static func dom0(ramGiB: UInt64, option: String) -> (XenHost, PVDomain) {
-        var host = try! XenHost(e820: .qemuPC(ramBytes: ramGiB << 30))
         var config = Dom0BuildConfig()
         config.memory = try! Dom0MemoryOption(parsing: option)
-        let layout = try! host.buildDom0(config)
-        var d = layout.domain
-        _ = LinuxPVMemorySetup.run(host: &host, domain: &d, nrPages: layout.nrPages,
-                                   maxReservation: layout.maxPages, map: host.machineMemoryMap)
-        return (host, d)
+        let dom0 = try! PVGuestBoot.dom0(on: try! XenHost(e820: .qemuPC(ramBytes: ramGiB << 30)), config)
+        return (dom0.host, dom0.domain)
     }
 
     /// The dump-p2m of a 64 GiB PV dom0 (about 16.8 million lines).
