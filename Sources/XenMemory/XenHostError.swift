@@ -40,6 +40,10 @@ public enum XenHostError: Error, Equatable, Sendable, CustomStringConvertible {
     case misaligned(HeapPiece)
     /// Two pieces share frames (the heap would get them twice).
     case overlap(HeapPiece, HeapPiece)
+    /// No 2 MiB-aligned RAM below 4 GiB holds Xen's image.
+    case noRoomForXen(pages: UInt64)
+    /// Xen's boot allocator found no region for `pages` pages (Xen BUGs).
+    case bootMemoryExhausted(pages: UInt64)
 
     /// One line naming what is wrong, with the frame numbers.
     public var description: String {
@@ -52,6 +56,8 @@ public enum XenHostError: Error, Equatable, Sendable, CustomStringConvertible {
         case .badOrder(let p): return "\(p): the order must be 0…\(XenHeap.maxOrder)"
         case .misaligned(let p): return "\(p) does not start on a multiple of its \(p.frames.count) frames"
         case .overlap(let a, let b): return "\(b) overlaps \(a): the heap would get the same frames twice"
+        case .noRoomForXen(let n): return "Not enough memory to relocate Xen (\(n) pages of 2 MiB-aligned RAM below 4 GiB)"
+        case .bootMemoryExhausted(let n): return "Xen's boot allocator has no region for \(n) pages"
         }
     }
 }

@@ -73,9 +73,13 @@ public enum ModelBoot {
         let modules = [s.xen.kernelModule, s.xen.initrd].compactMap { $0 }
         var host: XenHost
         do {
-            host = try s.host.bootRegions.map { (regions) throws(XenHostError) in
-                try XenHost(e820: s.host.e820, dmaBits: s.host.dmaBits, bootRegions: regions, inventory: s.host.inventory)
-            } ?? XenHost(e820: s.host.e820, dmaBits: s.host.dmaBits, reserved: taken + modules)
+            if let regions = s.host.bootRegions {
+                host = try XenHost(e820: s.host.e820, dmaBits: s.host.dmaBits, bootRegions: regions, inventory: s.host.inventory)
+            } else if let build = s.xen.package {
+                host = try XenBootMemory.boot(e820: s.host.e820, modules: modules, build: build, dmaBits: s.host.dmaBits).host
+            } else {
+                host = try XenHost(e820: s.host.e820, dmaBits: s.host.dmaBits, reserved: taken + modules)
+            }
         } catch {
             return BootResult(xenLog: [], kernelLog: [], engine: nil, memory: PseudoPhysicalAllocator(e820: E820Map([])),
                               bufferRanges: [], host: nil, p2m: nil, exchanges: [], failure: "the host cannot be set up: \(error)")

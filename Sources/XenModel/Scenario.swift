@@ -75,13 +75,17 @@ public struct XenSpec: Sendable {
     public var initrd: Range<UInt64>? = nil
     /// `v_end - v_start` of dom0's initial mapping.
     public var initialMapping: UInt64? = nil
+    /// The hypervisor build whose own boot allocations the model derives (``XenBootMemory``):
+    /// when given, and the host has no `boot_regions`, the heap is what this build leaves.
+    public var package: XenBuild? = nil
 
     /// Creates the hypervisor's options (defaults: Xen 4.17's, a release build).
     public init(dom0Memory: Dom0MemoryOption = Dom0MemoryOption(), dom0MemoryText: String? = nil, debugBuild: Bool = false,
                 memopMaxOrder: MemopMaxOrder = MemopMaxOrder(), kernelModule: Range<UInt64>? = nil, initrd: Range<UInt64>? = nil,
-                initialMapping: UInt64? = nil) {
+                initialMapping: UInt64? = nil, package: XenBuild? = nil) {
         self.dom0Memory = dom0Memory; self.dom0MemoryText = dom0MemoryText; self.debugBuild = debugBuild
         self.memopMaxOrder = memopMaxOrder; self.kernelModule = kernelModule; self.initrd = initrd; self.initialMapping = initialMapping
+        self.package = package
     }
 }
 

@@ -248,6 +248,7 @@ final class Reader {
             switch error {
             case .badEntry(let i, _, _), .ramBeyondHeap(let i, _): at = i < entryFields.count ? entryFields[i] : m["ram"] ?? f
             case .outsideRAM(let p), .badOrder(let p), .misaligned(let p), .overlap(_, let p): at = pieces[pieceIndex(p, regions: spec.bootRegions?.count ?? 0)]
+            case .noRoomForXen, .bootMemoryExhausted: at = f   // not thrown by validate
             }
             throw fail(at, error.description)
         }
@@ -273,7 +274,7 @@ final class Reader {
 
     /// Xen's options (its boot modules are checked against the host when dom0 is built).
     func xen(_ f: Field) throws(ScenarioError) -> XenSpec {
-        let m = try mapping(f, allowed: ["version", "dom0_mem", "build", "memop_max_order", "kernel_module", "initrd", "initial_mapping"])
+        let m = try mapping(f, allowed: ["version", "dom0_mem", "build", "package", "memop_max_order", "kernel_module", "initrd", "initial_mapping"])
         if let v = m["version"], try string(v) != "4.17" { throw fail(v, "only Xen 4.17 is modelled, got '\(ErrorToken.clipped(try string(v)))'") }
         var opt = Dom0MemoryOption()
         var text: String?
@@ -303,6 +304,15 @@ final class Reader {
         spec.initrd = try m["initrd"].map { (x) throws(ScenarioError) in try frameRange(x) }
         for key in ["kernel_module", "initrd"] { fieldLines[f.child(key)] = m[key]?.line }
         spec.initialMapping = try m["initial_mapping"].map { (x) throws(ScenarioError) in try size(x, min: 4096, max: 1 << 36) }
+        if let p = m["package"] {
+            let name = try string(p)
+            guard let known = XenBuild.named(name) else {
+                throw fail(p, "the model knows the boot allocations of \(XenBuild.known.map { "'\($0.name)'" }.joined(separator: ", ")), got '\(ErrorToken.clipped(name))'")
+            }
+            if debug { throw fail(p, "\(known.name) is a release build (build: debug contradicts it)") }
+            spec.package = known
+            fieldLines[p.path] = p.line
+        }
         return spec
     }
 

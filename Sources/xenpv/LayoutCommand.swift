@@ -7,7 +7,14 @@ struct LayoutCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "layout",
         abstract: "Build a QEMU-like host and a PV dom0; print the boot lines and the P2M runs.",
-        discussion: "The defaults are the captured real host: qemu -m 2048, dom0_mem=768M,max:768M."
+        discussion: """
+        The defaults are the machine and dom0_mem of the captured real host \
+        (shared/fixtures/real-xen-default): qemu -m 2048, whose E820 has RAM up to 0x7ffdcfff as \
+        there, and dom0_mem=768M,max:768M. There are no boot modules and the heap holds all RAM: \
+        the real log's 162927 pages to be allocated leave out its 913-page initrd, given to dom0 \
+        in place; here all 163840 are. For that host frame for frame: `xenpv compare-real \
+        docs/examples/real-xen-default.yaml`, or the scenario `xenpv scenario from-capture` writes.
+        """
     )
 
     @Option(name: .long, parsing: .unconditional, help: "Host RAM (QEMU -m), e.g. 2G, 20G, 4096M: 64M to 64T (default: 2G).",

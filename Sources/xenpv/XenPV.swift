@@ -15,7 +15,8 @@ struct XenPV: ParsableCommand {
         """,
         version: XenPVVersion.current,
         subcommands: [SimulateCommand.self, SizeCommand.self, CompareCommand.self, LayoutCommand.self, SwiotlbCommand.self,
-                      HostCommand.self, P2MCommand.self, DumpCommand.self, ImportCommand.self, CompareRealCommand.self]
+                      HostCommand.self, P2MCommand.self, DumpCommand.self, ImportCommand.self, CompareRealCommand.self,
+                      ScenarioCommand.self]
     )
 
     /// Parses the command line and runs the command. A refusal is one line on standard error
