@@ -12,9 +12,11 @@ public struct MappedBuffer: Sendable {
     public var pool: Int?
     /// The transfer direction.
     public var direction: DMADirection
+    /// Bounce slots it holds (0 when it went direct).
+    public var slots: Int
     /// Creates a record of a mapping.
-    public init(dma: UInt64, size: Int, pool: Int?, direction: DMADirection) {
-        self.dma = dma; self.size = size; self.pool = pool; self.direction = direction
+    public init(dma: UInt64, size: Int, pool: Int?, direction: DMADirection, slots: Int = 0) {
+        self.dma = dma; self.size = size; self.pool = pool; self.direction = direction; self.slots = slots
     }
 }
 
@@ -37,17 +39,32 @@ public struct DMAEngine: Sendable {
     public var tlb: SoftwareIOTLB { xen?.tlb ?? native!.tlb }
 
     /// Maps one buffer of `size` bytes at pseudo-physical `phys` (`dma_map_page`): the address
-    /// the device uses and the pool of its bounce buffer, or why it could not be mapped; throws
-    /// where the kernel would BUG.
+    /// the device uses, the pool of its bounce buffer and the slots it took, or why it could not
+    /// be mapped; throws where the kernel would BUG.
     public mutating func map(_ device: DMADevice, _ phys: UInt64, size: Int, direction: DMADirection, cpu: Int = 0) throws(SwiotlbBug) -> Result<MappedBuffer, XenMapError> {
+        let before = slotsInUse
         if xen != nil {
-            return try xen!.mapPage(device, PhysicalAddress(phys), size: size, direction: direction, cpu: cpu)
-                .map { MappedBuffer(dma: $0.address.rawValue, size: size, pool: $0.pool, direction: direction) }
+            let r = try xen!.mapPage(device, PhysicalAddress(phys), size: size, direction: direction, cpu: cpu)
+            let taken = slotsInUse - before
+            return r.map { MappedBuffer(dma: $0.address.rawValue, size: size, pool: $0.pool, direction: direction, slots: taken) }
         }
         let r = try native!.mapPage(device, phys, size: size, direction: direction)
+        let taken = slotsInUse - before
         return r.map { m in
-            MappedBuffer(dma: m.address, size: size, pool: m.bounced ? native!.tlb.pools.firstIndex { $0.contains(m.address) } : nil, direction: direction)
+            MappedBuffer(dma: m.address, size: size, pool: m.bounced ? native!.tlb.pools.firstIndex { $0.contains(m.address) } : nil,
+                         direction: direction, slots: taken)
         }
+    }
+
+    /// `io_tlb_used` summed over the pools.
+    private var slotsInUse: Int {
+        var n = 0
+        if xen != nil {
+            for p in xen!.tlb.pools { n += p.used }
+        } else {
+            for p in native!.tlb.pools { n += p.used }
+        }
+        return n
     }
 
     /// Unmaps one buffer ``map(_:_:size:direction:cpu:)`` gave (`dma_unmap_page`); throws where

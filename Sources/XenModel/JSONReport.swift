@@ -1,3 +1,6 @@
+import XenDumps
+import XenMemory
+
 /// The versioned JSON report of a run (`"schema": 1`; documented in `docs/scenarios.md`).
 public enum JSONReport {
     /// The report's schema version.
@@ -19,11 +22,13 @@ public enum JSONReport {
                               ("fixup_exchanges", .int(Int64(r.boot.exchanges.count)))])),
             ("operations", .int(Int64(r.operations))),
         ]
-        top.append(("pools", .array(r.pools.map { p in
+        let placements = PoolMachinePlacement.of(r)
+        top.append(("pools", .array(zip(r.pools, placements).map { p, m in
             .object([("name", .string(p.name)), ("nslabs", .int(Int64(p.nslabs))), ("start", .uint(p.start)),
                      ("peak_used", .int(Int64(p.peakUsed))), ("full_failures", .int(Int64(p.fullFailures))),
                      ("final_used", .int(Int64(p.finalUsed))),
-                     ("occupancy", .array(p.occupancy.map { .array([.int(Int64($0.op)), .int(Int64($0.used))]) }))])
+                     ("occupancy", .array(p.occupancy.map { .array([.int(Int64($0.op)), .int(Int64($0.used))]) })),
+                     ("placement", placement(m))])
         })))
         top.append(("devices", .array(r.devices.map { d in
             .object([("name", .string(d.name)), ("maps", .int(Int64(d.maps))), ("direct", .int(Int64(d.direct))),
@@ -35,5 +40,20 @@ public enum JSONReport {
         top.append(("kernel_messages", .object([("count", .int(Int64(r.messageCount))), ("first", .array(r.messages.map(JSONValue.string)))])))
         top.append(("bug", r.bug.map(JSONValue.string) ?? .null))
         return JSONValue.object(top).rendered() + "\n"
+    }
+
+    /// A pool's `placement` object.
+    static func placement(_ m: PoolMachinePlacement) -> JSONValue {
+        let p = m.placement
+        return .object([
+            ("bus_is_physical", .bool(m.native)),
+            ("machine_start", p.lowestFrame.map { .uint($0 << Page.shift) } ?? .null),
+            ("machine_end", p.frameEnd.map { .uint($0 << Page.shift) } ?? .null),
+            ("pieces", .array(p.pieces.map { .object([("pfn", .uint($0.pfn)), ("mfn", .uint($0.mfn)), ("pages", .uint($0.pages))]) })),
+            ("segments", .int(Int64(p.segmentCount))), ("contiguous_segments", .int(Int64(p.contiguousSegments))),
+            ("not_ram_pages", .uint(p.notRAMPages)), ("bytes_above_4g", .uint(p.pagesAbove4G << Page.shift)),
+            ("all_below_4g", .bool(p.allBelow4G)),
+            ("devices", .array(m.devices.map { .object([("name", .string($0.name)), ("dma_limit", .uint($0.limit)), ("reaches", .bool($0.reaches))]) })),
+        ])
     }
 }

@@ -39,6 +39,8 @@ public struct PoolStats: Sendable, Hashable {
     public var fullFailures = 0
     /// `io_tlb_used` sampled over the run: (operation index, used).
     public var occupancy: [(op: Int, used: Int)] = []
+    /// The devices that map from this pool (indices into ``RunResult/devices``).
+    public var devices: [Int] = []
 
     /// Compares everything but the samples' tuple type.
     public static func == (a: PoolStats, b: PoolStats) -> Bool {
@@ -70,6 +72,8 @@ public struct RunResult: Sendable {
     public var debugfs: [(file: String, value: Int)] = []
     /// A kernel BUG the workload hit, if any (the run stops there).
     public var bug: String?
+    /// Per-device slots over the run, failures, the first "buffer is full" (for the pictures).
+    public var timeline = RunTimeline(interval: 1, pools: 0)
 
     /// The guest's P2M as `xen-mfndump dump-p2m` would show it (PV guests that booted far
     /// enough to have one), up to its `max_pfn` hint.

@@ -37,6 +37,9 @@ public enum TextReport {
                           percent(p.peakUsed, p.nslabs), "\(p.fullFailures)", "\(p.finalUsed)"]
                      })
         out.append("")
+        out.append("== pool placement")
+        out += PoolMachinePlacement.of(r).map { $0.line(name: r.pools[$0.pool].name) }
+        out.append("")
         out.append("== devices")
         out += table(["device", "maps", "direct", "bounced", "failed", "bytes copied", "coherent (exchanged)"],
                      r.devices.map { d in

@@ -16,9 +16,13 @@ public enum WorkloadRunner {
         result.pools = engine.tlb.pools.map {
             PoolStats(name: $0.name ?? "swiotlb", nslabs: $0.nslabs, start: $0.start)
         }
+        for (d, device) in scenario.devices.enumerated() where !result.pools.isEmpty {
+            result.pools[engine.tlb.poolIndex(for: device.dma)].devices.append(d)
+        }
         var state = RunState(scenario: scenario, ranges: result.boot.bufferRanges, memory: result.boot.memory)
         let planned = state.plannedOperations
         let sampleEvery = max(1, planned / 1000)
+        result.timeline = RunTimeline(interval: sampleEvery, pools: result.pools.count)
         do {
             try state.allocateCoherent(&engine, &result)
             var active = state.streams.indices.filter { !state.streams[$0].done }
@@ -47,6 +51,7 @@ public enum WorkloadRunner {
         for (i, p) in engine.tlb.pools.enumerated() {
             if r.pools[i].occupancy.last?.op != r.operations { r.pools[i].occupancy.append((r.operations, p.used)) }
         }
+        r.timeline.sample(at: r.operations)
     }
 }
 
@@ -167,7 +172,7 @@ struct RunState {
                 s.inFlight.append(list)
             } else {
                 // map_sg's failure path: undo the elements mapped so far.
-                for b in list { try engine.unmap(s.device, b); r.operations += 1 }
+                for b in list { try engine.unmap(s.device, b); r.operations += 1; r.timeline.release(b, device: s.deviceIndex) }
             }
             s.submitted += 1
             if s.submitted >= ops { s.done = true }
@@ -211,7 +216,12 @@ struct RunState {
             return b
         case .failure(let e):
             r.devices[s.deviceIndex].failed += 1
-            if e == .full, !engine.tlb.pools.isEmpty { r.pools[engine.tlb.poolIndex(for: s.device)].fullFailures += 1 }
+            let pool = engine.tlb.pools.isEmpty ? nil : engine.tlb.poolIndex(for: s.device)
+            r.timeline.failed(device: s.deviceIndex, pool: pool, at: r.operations)
+            if e == .full, let pool {
+                r.pools[pool].fullFailures += 1
+                r.timeline.fullFailure(SlotMapSnapshot(pool: pool, engine.tlb.pools[pool], device: s.deviceIndex, operation: r.operations, requestBytes: size))
+            }
             let m = engine.takeMessages()
             r.messageCount += m.count
             r.messages += m.prefix(max(0, 20 - r.messages.count)).map(\.description)
@@ -222,6 +232,7 @@ struct RunState {
     /// Bytes the kernel copies for a bounced buffer.
     func account(_ b: MappedBuffer, unmap: Bool, _ s: inout StreamState, _ r: inout RunResult) {
         guard b.pool != nil else { return }
+        unmap ? r.timeline.release(b, device: s.deviceIndex) : r.timeline.hold(b, device: s.deviceIndex)
         let copies = unmap ? (b.direction == .fromDevice || b.direction == .bidirectional)
                            : (b.direction == .toDevice || b.direction == .bidirectional)
         if copies { r.devices[s.deviceIndex].bytesCopied += UInt64(b.size) }

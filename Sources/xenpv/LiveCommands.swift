@@ -135,12 +135,12 @@ func report(_ s: P2MSummary, p2m: P2MDumpContents, maxPage: UInt64, json: String
         outputs.append((OutputTarget(option: "--json", path: json), .text(v.rendered() + "\n")))
     }
     if let plot {
-        let pools = s.poolSegments.enumerated().compactMap { (i, segs) -> (String, UInt64, UInt64)? in
+        let pools = s.poolSegments.enumerated().compactMap { (i, segs) -> (String, SwiotlbPoolLocation)? in
             guard let f = segs.first else { return nil }
-            return ("swiotlb \(i)", f.pfn, segs.reduce(0) { $0 + $1.pages })
+            return ("swiotlb \(i)", SwiotlbPoolLocation(start: f.pfn << 12, nslabs: 2 * segs.reduce(0) { $0 + $1.pages }))
         }
         outputs.append((OutputTarget(option: "--plot", path: plot), .text(SVGPlot.renderLayout(
-            title: "P2M of domain \(s.domid)", runs: p2m.entries.extents, maxPfn: p2m.size, maxPage: maxPage, pools: pools))))
+            title: "P2M of domain \(s.domid)", p2m: p2m, maxPage: maxPage, pools: pools))))
     }
     try OutputFiles.write(outputs)
 }

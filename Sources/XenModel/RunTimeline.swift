@@ -1,0 +1,161 @@
+import Swiotlb
+
+/// What the pictures need beyond the totals: the slots each device holds in each pool over the
+/// run, where its maps failed, and the pool's slots at the first "buffer is full".
+///
+/// Samples are taken with the pools' occupancy (``PoolStats/occupancy``), so every series has
+/// one value per entry of ``sampleOps``. Failures are kept per device and sample interval (the
+/// first failure's operation and how many followed in that interval), so their number is
+/// bounded by the samples however many maps fail.
+public struct RunTimeline: Sendable {
+    /// Slots one device held in one pool, one value per sample.
+    public struct DeviceSeries: Sendable, Hashable {
+        /// The device (index into ``RunResult/devices``).
+        public var device: Int
+        /// The pool (index into ``RunResult/pools``).
+        public var pool: Int
+        /// Slots held at each of ``RunTimeline/sampleOps``.
+        public var slots: [Int]
+    }
+
+    /// Failed maps of one device within one sample interval.
+    public struct FailureMark: Sendable, Hashable {
+        /// The device (index into ``RunResult/devices``).
+        public var device: Int
+        /// The pool the device maps from (index into ``RunResult/pools``); nil without pools.
+        public var pool: Int?
+        /// The operation of the first failure in the interval (``RunResult/operations`` counts).
+        public var operation: Int
+        /// Failures in the interval, the first included.
+        public var count: Int
+    }
+
+    /// Operations between samples (and the width of a failure interval).
+    public var interval: Int
+    /// The operation of each sample.
+    public private(set) var sampleOps: [Int] = []
+    /// One series per device and pool the device bounced into, in order of first use.
+    public private(set) var series: [DeviceSeries] = []
+    /// Failed maps, in operation order.
+    public private(set) var failures: [FailureMark] = []
+    /// The pool as the first "buffer is full" found it.
+    public private(set) var firstFullFailure: SlotMapSnapshot?
+    /// Slots each device holds now, by (device, pool): the index of its series.
+    private var seriesIndex: [Int: Int] = [:]
+    /// Each device's latest failure mark (index into ``failures``).
+    private var lastMark: [Int: Int] = [:]
+    private let poolCount: Int
+
+    /// An empty timeline sampling every `interval` operations over `pools` pools.
+    public init(interval: Int, pools: Int) {
+        self.interval = max(1, interval)
+        poolCount = max(1, pools)
+    }
+
+    /// The series of `device` in `pool`, created (zero before now) on first use.
+    private mutating func seriesSlot(device: Int, pool: Int) -> Int {
+        let key = device * poolCount + pool
+        if let i = seriesIndex[key] { return i }
+        series.append(DeviceSeries(device: device, pool: pool, slots: Array(repeating: 0, count: sampleOps.count)))
+        seriesIndex[key] = series.count - 1
+        return series.count - 1
+    }
+
+    /// Slots currently held, by series (the value the next sample records).
+    private var live: [Int] = []
+
+    /// `device` mapped `b` (nothing when it went direct).
+    mutating func hold(_ b: MappedBuffer, device: Int) { add(b, device: device, sign: 1) }
+    /// `device` unmapped `b`.
+    mutating func release(_ b: MappedBuffer, device: Int) { add(b, device: device, sign: -1) }
+
+    private mutating func add(_ b: MappedBuffer, device: Int, sign: Int) {
+        guard let pool = b.pool, b.slots > 0 else { return }
+        let i = seriesSlot(device: device, pool: pool)
+        if live.count <= i { live.append(contentsOf: repeatElement(0, count: i + 1 - live.count)) }
+        live[i] += sign * b.slots
+    }
+
+    /// Records the slots every device holds at operation `op` (once per operation).
+    mutating func sample(at op: Int) {
+        guard sampleOps.last != op else { return }
+        sampleOps.append(op)
+        for i in series.indices { series[i].slots.append(i < live.count ? live[i] : 0) }
+    }
+
+    /// A map of `device` failed at operation `op`.
+    mutating func failed(device: Int, pool: Int?, at op: Int) {
+        if let k = lastMark[device], failures[k].operation / interval == op / interval {
+            failures[k].count += 1
+            return
+        }
+        lastMark[device] = failures.count
+        failures.append(FailureMark(device: device, pool: pool, operation: op, count: 1))
+    }
+
+    /// Keeps `snapshot` when it is the run's first "buffer is full".
+    mutating func fullFailure(_ snapshot: @autoclosure () -> SlotMapSnapshot) {
+        if firstFullFailure == nil { firstFullFailure = snapshot() }
+    }
+}
+
+/// A pool's slots at one moment: its free runs as the kernel's `io_tlb_list` numbers them (each
+/// ends at a used slot or a 128-slot segment's end), its areas, and the request that failed.
+public struct SlotMapSnapshot: Sendable, Hashable {
+    /// The pool (index into ``RunResult/pools``).
+    public var pool: Int
+    /// The device whose map failed (index into ``RunResult/devices``).
+    public var device: Int
+    /// The operation of the failure.
+    public var operation: Int
+    /// The mapping's size in bytes.
+    public var requestBytes: Int
+    /// The slots the mapping needs: its size in 2 KiB slots, rounded up.
+    public var requestSlots: Int
+    /// The pool's slots.
+    public var nslabs: Int
+    /// Slots per area (the whole pool when it has one area).
+    public var areaSlots: Int
+    /// The free runs, in slot order; none crosses a segment boundary.
+    public var freeRuns: [Range<Int>]
+
+    /// Free slots in all.
+    public var freeSlots: Int { freeRuns.reduce(0) { $0 + $1.count } }
+    /// The longest free run (0 when none).
+    public var longestFreeRun: Int { freeRuns.map(\.count).max() ?? 0 }
+
+    /// Reads `pool`'s free runs from its `io_tlb_list`: O(free runs + used slots), once per run.
+    public init(pool index: Int, _ pool: SlotPool, device: Int, operation: Int, requestBytes: Int) {
+        self.pool = index
+        self.device = device
+        self.operation = operation
+        self.requestBytes = requestBytes
+        requestSlots = (requestBytes + IOTLB.slotSize - 1) >> IOTLB.shift
+        nslabs = pool.nslabs
+        areaSlots = pool.areaSlots
+        var runs: [Range<Int>] = []
+        let list = pool.list
+        var slot = 0
+        while slot < pool.nslabs {
+            let run = Int(list[slot])
+            if run == 0 { slot += 1; continue }
+            // A free run never reaches past its segment; clamp in case the list says otherwise.
+            let segmentEnd = (slot | (IOTLB.segmentSlots - 1)) + 1
+            let end = min(slot + run, segmentEnd, pool.nslabs)
+            if let last = runs.last, last.upperBound == slot, slot & (IOTLB.segmentSlots - 1) != 0 {
+                runs[runs.count - 1] = last.lowerBound..<end
+            } else {
+                runs.append(slot..<end)
+            }
+            slot = end
+        }
+        freeRuns = runs
+    }
+
+    /// A snapshot from its parts (tests, other sources).
+    public init(pool: Int, device: Int, operation: Int, requestBytes: Int, nslabs: Int, areaSlots: Int, freeRuns: [Range<Int>]) {
+        self.pool = pool; self.device = device; self.operation = operation; self.requestBytes = requestBytes
+        requestSlots = (requestBytes + IOTLB.slotSize - 1) >> IOTLB.shift
+        self.nslabs = nslabs; self.areaSlots = max(1, areaSlots); self.freeRuns = freeRuns
+    }
+}
