@@ -25,6 +25,9 @@ enum OccupancyFigure {
         left + (right - left) * Double(op) / Double(axisEnd)
     }
 
+    /// The most failure marks that also get a dotted line down the plot.
+    static let maxFailureLines = 20
+
     /// Failure marks closer than ``markMerge`` pixels drawn as one: (x, marks) in order.
     static let markMerge = 6.0
     static func clusters(_ marks: [RunTimeline.FailureMark], _ x: (Int) -> Double) -> [(x: Double, marks: [RunTimeline.FailureMark])] {
@@ -69,10 +72,12 @@ enum OccupancyFigure {
         svg.polyline(pool.occupancy.map { (x($0.op), y($0.used)) }, color: "#000", width: 1, cls: "io-tlb-used")
         legend.append(("io_tlb_used", "#000"))
         // Failures: a red triangle pointing down at the plot's top edge.
-        for c in clusters(failures, x) {
+        let marks = clusters(failures, x)
+        for c in marks {
             let text = c.marks.map { "\(r.devices[$0.device].name): \($0.count) failed from operation \($0.operation)" }.joined(separator: "; ")
             svg.polygon([(c.x - 5, ptop - 11), (c.x + 5, ptop - 11), (c.x, ptop - 2)], color: SVGPlot.failureColor, cls: "failure", title: text)
-            svg.line(c.x, ptop, c.x, bottom, color: SVGPlot.failureColor, width: 0.6, dash: "2,3")
+            // A line down the plot too while the marks are few enough to tell apart.
+            if marks.count <= maxFailureLines { svg.line(c.x, ptop, c.x, bottom, color: SVGPlot.failureColor, width: 0.6, dash: "2,3") }
         }
         if failed > 0 { legend.append(("failed map", SVGPlot.failureColor)) }
         svg.legend(left, top + 22, legend, maxX: right)

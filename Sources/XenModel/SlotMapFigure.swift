@@ -20,6 +20,9 @@ enum SlotMapFigure {
         return draw(&svg, snap, poolName: r.pools[snap.pool].name, device: r.devices[snap.device].name, top: top)
     }
 
+    /// `n slots`, or `1 slot`.
+    static func slots(_ n: Int) -> String { n == 1 ? "1 slot" : "\(n) slots" }
+
     /// Slots per row: whole segments, at most ``maxRows`` rows.
     static func rowSlots(_ nslabs: Int) -> Int {
         let seg = IOTLB.segmentSlots
@@ -30,10 +33,11 @@ enum SlotMapFigure {
     /// Draws `snap` at `top`; returns the height used.
     static func draw(_ svg: inout SVGCanvas, _ snap: SlotMapSnapshot, poolName: String, device: String, top: Double) -> Double {
         let left = SVGPlot.left, right = SVGPlot.right
-        SVGPlot.title(&svg, "\(poolName) at the first \"buffer is full\": operation \(snap.operation), \(device) mapping \(snap.requestBytes) bytes (\(snap.requestSlots) slots)", top: top)
+        SVGPlot.title(&svg, "\(poolName) at the first \"buffer is full\": operation \(snap.operation), \(device) mapping \(snap.requestBytes) bytes (\(slots(snap.requestSlots)))", top: top)
         let longest = snap.freeRuns.max { $0.count < $1.count }
-        svg.text(left, top + 30, "\(snap.freeSlots) of \(snap.nslabs) slots free; longest free run \(snap.longestFreeRun) slots"
-                 + (snap.longestFreeRun < snap.requestSlots ? " < \(snap.requestSlots) needed" : "")
+        svg.text(left, top + 30, (snap.freeSlots == 0 ? "no slot free of \(snap.nslabs)"
+                                  : "\(snap.freeSlots) of \(snap.nslabs) slots free; longest free run \(slots(snap.longestFreeRun))"
+                                    + (snap.longestFreeRun < snap.requestSlots ? " < \(snap.requestSlots) needed" : ""))
                  + "; a run ends at a used slot or a 128-slot segment boundary"
                  + (snap.nslabs / snap.areaSlots > 1 ? "; \(snap.nslabs / snap.areaSlots) areas of \(snap.areaSlots) slots" : ""),
                  size: 11, anchor: "start", cls: "slot-summary")
@@ -80,7 +84,7 @@ enum SlotMapFigure {
                      title: "longest free run: \(longest.count) slots from slot \(longest.lowerBound)")
         }
         let legendTop = rowY(rows) + 6
-        var legend = [("used", usedColor), ("free run < \(snap.requestSlots) slots", shortColor), ("free run ≥ \(snap.requestSlots) slots", fitColor)]
+        var legend = [("used", usedColor), ("free run < \(slots(snap.requestSlots))", shortColor), ("free run ≥ \(slots(snap.requestSlots))", fitColor)]
         if snap.areaSlots < snap.nslabs { legend.append(("area boundary", areaColor)) }
         let rows2 = svg.legend(left, legendTop, legend, maxX: right)
         return legendTop + Double(rows2) * 16 + 4 - top
