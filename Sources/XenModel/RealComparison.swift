@@ -38,6 +38,10 @@ public struct Agreement: Sendable {
     public var total: Int
     /// The first differences, described.
     public var differences: [String]
+    /// Creates a category's result.
+    public init(name: String, identical: Int, total: Int, differences: [String]) {
+        self.name = name; self.identical = identical; self.total = total; self.differences = differences
+    }
 
     /// `name: identical of total (pct%)`.
     public var line: String {
@@ -146,6 +150,15 @@ public enum RealComparison {
             out.append(debugfsAgreement(real: real.debugfs, model: run.debugfs))
         }
         return out
+    }
+
+    /// The agreements as `compare-real --json` writes them (schema 1): per category its name,
+    /// the items identical and compared, and the first differences.
+    public static func json(scenario: String, _ agreements: [Agreement]) -> JSONValue {
+        .object([("schema", .int(1)), ("scenario", .string(scenario)),
+                 ("categories", .array(agreements.map { a in
+                     .object([("name", .string(a.name)), ("identical", .int(Int64(a.identical))), ("total", .int(Int64(a.total))),
+                              ("first_differences", .array(a.differences.map(JSONValue.string)))]) }))])
     }
 
     /// The bounce pool's segments, located by the real kernel's line: alike when one P2M run

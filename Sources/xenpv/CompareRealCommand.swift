@@ -71,11 +71,7 @@ struct CompareRealCommand: ParsableCommand {
             for d in a.differences { print("  " + d) }
         }
         for target in OutputTarget.given([("--json", jsonPath)]) {
-            let v = JSONValue.object([("schema", .int(1)), ("scenario", .string(s.name)),
-                ("categories", .array(agreements.map { a in
-                    .object([("name", .string(a.name)), ("identical", .int(Int64(a.identical))), ("total", .int(Int64(a.total))),
-                             ("first_differences", .array(a.differences.map(JSONValue.string)))]) }))])
-            try OutputFiles.write([(target, .text(v.rendered() + "\n"))])
+            try OutputFiles.write([(target, .text(RealComparison.json(scenario: s.name, agreements).rendered() + "\n"))])
         }
     }
 

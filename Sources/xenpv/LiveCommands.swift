@@ -89,8 +89,8 @@ struct KernelLogPools {
             source = path
             do { text = try TextFile.read(path, limit: .log) } catch { throw CLIError("\(error) (--dmesg)") }
         } else if dom0 {
-            source = "/dev/kmsg"
-            do { text = try KernelMessages.readAll() } catch {
+            source = KernelMessages.path
+            do { text = try KernelMessages.readAll(limit: InputLimit.log.bytes) } catch {
                 StandardError.write(["note: \(error): the swiotlb pool is not placed (give --dmesg FILE)"])
                 text = ""
             }
@@ -121,26 +121,10 @@ func report(_ s: P2MSummary, p2m: P2MDumpContents, maxPage: UInt64, json: String
     for l in s.lines { print(l) }
     var outputs: [(OutputTarget, OutputContent)] = []
     if let json {
-        let v = JSONValue.object([
-            ("schema", .int(1)), ("domain", .int(Int64(s.domid))), ("entries", .uint(s.size)), ("source", .string(s.source.note)),
-            ("ram", .uint(s.ram)), ("identity", .uint(s.identity)), ("missing", .uint(s.missing)), ("foreign", .uint(s.foreign)),
-            ("ram_below_4g", .uint(s.below4G)), ("contiguous_runs", .uint(s.contiguousRuns)),
-            ("longest_run", .object([("pfn", .uint(s.longestRun.pfn)), ("mfn", .uint(s.longestRun.mfn)), ("pages", .uint(s.longestRun.pages))])),
-            ("run_length_histogram", .array(s.runLengthHistogram.map { .uint($0) })),
-            ("m2p_mismatches", s.m2pChecked ? .uint(s.m2pMismatches) : .null),
-            ("pools", .array(s.poolSegments.map { segs in .array(segs.map { seg in
-                .object([("pfn", .uint(seg.pfn)), ("mfn", seg.mfn.map { .uint($0) } ?? .null), ("pages", .uint(seg.pages)),
-                         ("contiguous", .bool(seg.contiguous)), ("below_4g", .bool(seg.below4G))]) }) })),
-        ])
-        outputs.append((OutputTarget(option: "--json", path: json), .text(v.rendered() + "\n")))
+        outputs.append((OutputTarget(option: "--json", path: json), .text(s.json.rendered() + "\n")))
     }
     if let plot {
-        let pools = s.poolSegments.enumerated().compactMap { (i, segs) -> (String, SwiotlbPoolLocation)? in
-            guard let f = segs.first else { return nil }
-            return ("swiotlb \(i)", SwiotlbPoolLocation(start: f.pfn << 12, nslabs: 2 * segs.reduce(0) { $0 + $1.pages }))
-        }
-        outputs.append((OutputTarget(option: "--plot", path: plot), .text(SVGPlot.renderLayout(
-            title: "P2M of domain \(s.domid)", p2m: p2m, maxPage: maxPage, pools: pools))))
+        outputs.append((OutputTarget(option: "--plot", path: plot), .text(s.plot(p2m, maxPage: maxPage))))
     }
     try OutputFiles.write(outputs)
 }
@@ -239,13 +223,10 @@ struct ImportCommand: ParsableCommand {
     }
 }
 
-/// One imported dump.
+/// Reading a dump file of any format.
 enum DumpFile {
-    case p2m(P2MDumpContents)
-    case m2p(HostM2P)
-
     /// Reads a dump of any kind, decompressing gzip and xz through the system's tools.
-    static func read(_ path: String) throws -> DumpFile {
+    static func read(_ path: String) throws -> DumpContents {
         let reader = try LineReader(path: path, decompress: true)
         let progress = LineProgress(label: path)
         var count = 0
@@ -268,18 +249,18 @@ enum DumpFile {
         func checkRead() throws {
             if let failure = reader.failure { throw failure }
         }
-        var contents: DumpFile?
-        do {
-            if head == M2PDump.header { contents = .m2p(try M2PDump.read(lines: next)) }
-            else if head.hasPrefix(" --- Dumping P2M for domain") { contents = .p2m(try P2MDump.read(lines: next)) }
-            else if head.hasPrefix("# pfn") || head.first?.isHexDigit == true { contents = .p2m(try PFNListDump.read(lines: next)) }
-        } catch {
+        guard let format = DumpFormat(firstLine: head) else {
+            try checkRead()
+            throw CLIError("\(path):1: not an xen-mfndump dump-p2m or dump-m2p (first line '\(String(head.prefix(60).map { $0.isASCII && !$0.isNewline && ($0.asciiValue ?? 0) >= 0x20 ? $0 : "?" }))')")
+        }
+        let contents: DumpContents
+        do { contents = try format.read(lines: next) } catch {
             progress.finish()
             try checkRead()
             throw CLIError(error.line > 0 ? "\(path):\(error.line): \(error.message)" : "\(path): \(error.message)")
         }
         try checkRead()
-        if let contents { progress.finish(); return contents }
-        throw CLIError("\(path):1: not an xen-mfndump dump-p2m or dump-m2p (first line '\(String(head.prefix(60).map { $0.isASCII && !$0.isNewline && ($0.asciiValue ?? 0) >= 0x20 ? $0 : "?" }))')")
+        progress.finish()
+        return contents
     }
 }

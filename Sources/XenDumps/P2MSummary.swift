@@ -1,4 +1,3 @@
-import XenDumps
 import XenMemory
 
 /// What a domain's P2M says, summarised.
