@@ -57,6 +57,6 @@ let package = Package(
         .testTarget(name: "XenLiveTests", dependencies: ["XenPVTestSupport", "XenBoot", "XenLive", "XenDumps", "XenMemory", "XenModel", "XenSwiotlb", "Swiotlb"]),
         .testTarget(name: "XenModelTests", dependencies: ["XenPVTestSupport", "XenModel", "XenSwiotlb", "XenMemory", "Swiotlb", "XenDumps"]),
         .testTarget(name: "XenSwiotlbTests", dependencies: ["XenSwiotlb", "XenBoot", "XenMemory", "Swiotlb", "XenPVTestSupport"]),
-        .testTarget(name: "XenPVCommandTests", dependencies: ["xenpv", "XenPVTestSupport"]),
+        .testTarget(name: "XenPVCommandTests", dependencies: ["xenpv", "XenPVTestSupport"], exclude: ["Snapshots"]),
     ]
 )

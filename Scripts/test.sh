@@ -42,13 +42,17 @@ built=0
 phase "offline build, with the tests" \
   swift build --build-tests --scratch-path .build-offline && built=1
 
-# Real Xen in the loop: Debian's Xen 4.17 and a PV dom0 under QEMU, xenpv checked inside it.
+# Real Xen in the loop: Debian's Xen 4.17 and a PV dom0 under QEMU, xenpv checked inside it,
+# installed from the Debian package (Scripts/package: the one release build the next phases run).
 phase "real Xen (default, bigmem)" ./Scripts/xen-e2e default bigmem || true
 
 # About 90 bad inputs (special files, huge and long-line inputs, scenario nonsense, traces, dumps,
 # capture folders, option values, output paths) against the release xenpv real Xen ran: each
 # refused in one line, bounded in time and memory, leaving no output.
 phase "hostile inputs" python3 Scripts/hostile-inputs.py .build-e2e/build/release/xenpv || true
+
+# Every `swift run xenpv …` line of the README, run as written (against that release xenpv).
+phase "README usage lines" python3 Scripts/readme-usage.py .build-e2e/build/release/xenpv || true
 
 # A short fuzz run over every parser (libFuzzer with ASan; findings fail the run).
 phase "fuzz (15 s per target)" ./Scripts/fuzz all 15 || true

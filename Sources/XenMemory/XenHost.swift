@@ -133,7 +133,7 @@ public struct XenHost: Sendable {
     /// A host whose heap is filled exactly as given: `bootRegions` inserted in this order (cut
     /// into maximal aligned blocks), then the `inventory` blocks freed one by one — for
     /// reproducing a real host, whose small top-of-RAM blocks depend on Xen's own boot
-    /// allocations (see real-dom0-layout.md §8). Throws what ``validate`` finds.
+    /// allocations (calibrated against a capture: `docs/examples/real-xen-default.yaml`, docs/memory-model.md). Throws what ``validate`` finds.
     public init(e820: E820Map, dmaBits: Int? = nil, bootRegions: [Range<UInt64>], inventory: [(MFN, Int)]) throws(XenHostError) {
         bootHeapFrames = try Self.validate(e820: e820, bootRegions: bootRegions, inventory: inventory)
         self.e820 = e820

@@ -13,7 +13,7 @@ struct XenSwiotlbSetupTests {
         let x = try boot.xenSwiotlb().get()
         #expect(x.log == ["software IO TLB: mapped [mem 0x000000002ac00000-0x000000002ec00000] (64MB)"])
         #expect(x.tlb.pools[0].nslabs == 32768 && x.tlb.maxSegmentSize == 4096)
-        // The closed form of the reference (real-dom0-layout.md §5.2), checked there against the capture.
+        // The segment placement formula (docs/xen-swiotlb.md), which the capture follows (DumpTests).
         for i in 0..<256 {
             let z = 7 + BitMath.floorLog2(UInt64(i + 4))
             let r = UInt64(i + 4) - (1 << UInt64(z - 7))
