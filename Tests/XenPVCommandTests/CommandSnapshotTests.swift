@@ -40,6 +40,7 @@ struct CommandSnapshotTests {
             CommandSnapshot(
                 name: "compare-real", arguments: ["compare-real", "docs/examples/real-xen-default.yaml", capture, "--json", "agreement.json"],
                 files: ["agreement.json"]),
+            CommandSnapshot(name: "scenario-from-capture", arguments: ["scenario", "from-capture", capture, "--output", "host.yaml"], files: ["host.yaml"]),
             CommandSnapshot(name: "import", arguments: ["import", "\(capture)/dump-m2p.txt.xz", "\(capture)/dom0-p2m.txt.xz"]),
             CommandSnapshot(name: "swiotlb-replay-v5.11", arguments: ["swiotlb", "replay", trace]),
             CommandSnapshot(name: "swiotlb-replay-v6.1", arguments: ["swiotlb", "replay", trace, "--kernel", "v6.1", "--count-bytes"]),
