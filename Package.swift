@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "XenModel", targets: ["XenModel"]),
         .library(name: "XenLive", targets: ["XenLive"]),
         .library(name: "XenDumps", targets: ["XenDumps"]),
+        .library(name: "Diagnosis", targets: ["Diagnosis"]),
         .executable(name: "xenpv", targets: ["xenpv"]),
     ],
     traits: [
@@ -36,8 +37,9 @@ let package = Package(
             ]
         ),
         .target(name: "XenDumps", dependencies: ["XenMemory"]),
+        .target(name: "Diagnosis", dependencies: ["Swiotlb", "XenDumps"]),
         .target(name: "XenLive", dependencies: ["XenMemory", "XenDumps", "CXenCtrl"]),
-        .target(name: "XenModel", dependencies: ["XenMemory", "Swiotlb", "XenSwiotlb", "XenBoot", "XenDumps", .product(name: "Yams", package: "Yams")]),
+        .target(name: "XenModel", dependencies: ["XenMemory", "Swiotlb", "XenSwiotlb", "XenBoot", "XenDumps", "Diagnosis", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "xenpv",
             dependencies: [
@@ -48,6 +50,7 @@ let package = Package(
                 "XenModel",
                 "XenLive",
                 "XenDumps",
+                "Diagnosis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -57,6 +60,7 @@ let package = Package(
         .testTarget(name: "XenLiveTests", dependencies: ["XenPVTestSupport", "XenBoot", "XenLive", "XenDumps", "XenMemory", "XenModel", "XenSwiotlb", "Swiotlb"]),
         .testTarget(name: "XenModelTests", dependencies: ["XenPVTestSupport", "XenModel", "XenSwiotlb", "XenMemory", "Swiotlb", "XenDumps"]),
         .testTarget(name: "XenSwiotlbTests", dependencies: ["XenSwiotlb", "XenBoot", "XenMemory", "Swiotlb", "XenPVTestSupport"]),
+        .testTarget(name: "DiagnosisTests", dependencies: ["Diagnosis", "XenDumps", "Swiotlb", "XenModel", "XenPVTestSupport"]),
         .testTarget(name: "XenPVCommandTests", dependencies: ["xenpv", "XenPVTestSupport"], exclude: ["Snapshots"]),
     ]
 )

@@ -70,6 +70,17 @@ public enum TraceOp: Sendable, Hashable {
     }
 }
 
+/// What one replayed map or unmap did, for a caller that watches the replay (diagnosis) rather
+/// than reading its result lines.
+public enum ReplayEvent: Sendable, Hashable {
+    /// A map of `id` by `device` (the trace's `dev=`) of `size` bytes: the pool it went to and
+    /// the slots it needed (`alloc` plus the min_align offset, in 2 KiB slots); `failed` when
+    /// the kernel found no free run ("buffer is full") or refused the sizes.
+    case map(id: String, device: String?, size: Int, minAlignMask: UInt64, pool: Int, neededSlots: Int, failed: Bool)
+    /// An unmap of `id` (also one skipped because its map failed).
+    case unmap(id: String)
+}
+
 /// Replays a swiotlb trace (see `docs/trace-format.md`) against the model, one line at a time,
 /// producing the result lines of the stable replay interface.
 public struct TraceReplayer: Sendable {
@@ -88,6 +99,12 @@ public struct TraceReplayer: Sendable {
     private let kernel: SwiotlbKernel
 
     private let movesBytes: Bool
+
+    /// Whether each map and unmap is also recorded in ``lastEvent`` (off by default: it costs a
+    /// string per op).
+    public var recordsEvents = false
+    /// The map or unmap of the last line fed, when ``recordsEvents`` is on (nil after other lines).
+    public private(set) var lastEvent: ReplayEvent?
 
     /// A replayer for `kernel`'s semantics (rfc-v1 names the pools and picks by mask). A trace
     /// carries no data, so bounces are only counted unless `movesBytes` copies them through
@@ -114,6 +131,7 @@ public struct TraceReplayer: Sendable {
         var l = TraceLine(kind: .map)
         guard try parser.parse(into: &l) else { return }
         let id = TraceID(UnsafeBufferPointer(rebasing: bytes[l.id]))
+        if recordsEvents { lastEvent = nil }
         switch l.kind {
         case .pool:
             try addPool(l, name: l.name.map { TraceLine.text($0, of: bytes) }, line: line)
@@ -191,6 +209,11 @@ public struct TraceReplayer: Sendable {
         guard ensureTLB() else { throw TraceError(line: line, token: "map", message: "a pool line must come first") }
         let slot = try rules.map(id, line: line)
         let device = DMADevice(name: name, dmaMask: l.dmaMask, segmentBoundaryMask: l.segmentMask, minAlignMask: l.minAlign)
+        if recordsEvents {
+            let offset = kernel == .v6_1 ? Int(l.original & l.minAlign & UInt64(IOTLB.slotSize - 1)) : 0
+            lastEvent = .map(id: String(decoding: id.bytes, as: UTF8.self), device: name, size: l.size, minAlignMask: l.minAlign,
+                             pool: tlb!.poolIndex(for: device), neededSlots: (l.alloc + offset + IOTLB.slotSize - 1) >> IOTLB.shift, failed: false)
+        }
         let result: Result<BounceMapping, SwiotlbMapError>
         do {
             result = try tlb!.map(device: device, original: l.original, mappingSize: l.size, allocSize: l.alloc,
@@ -214,19 +237,28 @@ public struct TraceReplayer: Sendable {
             }
         case .failure(.full):
             rules.mapFailed(id)
+            markLastMapFailed()
             let used = tlb!.pools[tlb!.poolIndex(for: device)].used
             out.appendLine(maxLength: id.bytes.count + 64) { w in
                 w.literal("map id="); w.bytes(id.bytes); w.literal(" error=full used="); w.decimal(used)
             }
         case .failure(.invalidSize):
             rules.mapFailed(id)
+            markLastMapFailed()
             out.appendLine(maxLength: id.bytes.count + 64) { w in
                 w.literal("map id="); w.bytes(id.bytes); w.literal(" error=invalid-size")
             }
         }
     }
 
+    /// Records that the map in ``lastEvent`` failed.
+    private mutating func markLastMapFailed() {
+        guard case .map(let id, let device, let size, let mask, let pool, let needed, _) = lastEvent else { return }
+        lastEvent = .map(id: id, device: device, size: size, minAlignMask: mask, pool: pool, neededSlots: needed, failed: true)
+    }
+
     private mutating func unmap(_ id: TraceID, line: Int, into out: inout ReplayOutput) throws(TraceError) {
+        if recordsEvents { lastEvent = .unmap(id: String(decoding: id.bytes, as: UTF8.self)) }
         guard case .mapped(let m) = try rules.unmap(id, line: line) else { return skipped("unmap id=", id, into: &out) }
         let pool: Int
         do {

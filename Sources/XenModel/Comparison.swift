@@ -1,3 +1,5 @@
+import Diagnosis
+
 /// Two runs side by side.
 public enum Comparison {
     /// The rows of a comparison table of `a` and `b`.
@@ -30,6 +32,12 @@ public enum Comparison {
             }
             rows.append(["\(n)", cell(a), cell(b)])
         }
-        return TextReport.table(rows[0], Array(rows.dropFirst()))
+        var out = TextReport.table(rows[0], Array(rows.dropFirst()))
+        for (label, r) in [("A", a), ("B", b)] {
+            out.append("")
+            out.append("== verdicts \(label): \(r.scenario.name)")
+            out += DiagnosisText.render(RunEvidence.diagnose(r))
+        }
+        return out
     }
 }

@@ -39,6 +39,11 @@ public enum JSONReport {
         top.append(("debugfs", .object(r.debugfs.map { ($0.file, JSONValue.int(Int64($0.value))) })))
         top.append(("kernel_messages", .object([("count", .int(Int64(r.messageCount))), ("first", .array(r.messages.map(JSONValue.string)))])))
         top.append(("bug", r.bug.map(JSONValue.string) ?? .null))
+        top.append(("still_mapped", .array(r.stillMapped.map { m in
+            .object([("device", .string(m.device)), ("count", .int(Int64(m.count))), ("bytes", .uint(m.bytes)),
+                     ("first_ids", .array(m.firstIDs.map(JSONValue.string))), ("stream", .string(m.source))])
+        })))
+        top += DiagnosisJSON.members(RunEvidence.diagnose(r))
         return JSONValue.object(top).rendered() + "\n"
     }
 

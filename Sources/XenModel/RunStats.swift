@@ -1,3 +1,5 @@
+import Diagnosis
+import Swiotlb
 import XenDumps
 import XenMemory
 /// What happened to one device during a run.
@@ -33,8 +35,10 @@ public struct PoolStats: Sendable, Hashable {
     public var start: UInt64
     /// Highest `io_tlb_used` seen.
     public var peakUsed = 0
-    /// `io_tlb_used` at the end (after every buffer was unmapped).
+    /// `io_tlb_used` at the end: 0 unless a trace stream left buffers mapped.
     public var finalUsed = 0
+    /// Areas (Linux 6.x; 1 otherwise).
+    public var areas = 1
     /// Maps that failed with "buffer is full".
     public var fullFailures = 0
     /// `io_tlb_used` sampled over the run: (operation index, used).
@@ -74,6 +78,13 @@ public struct RunResult: Sendable {
     public var bug: String?
     /// Per-device slots over the run, failures, the first "buffer is full" (for the pictures).
     public var timeline = RunTimeline(interval: 1, pools: 0)
+    /// The same BUG (or hang) as the model raised it.
+    public var kernelBug: SwiotlbBug?
+    /// Maps that failed, as diagnosis evidence (at most ``RunEvidence/keptFailures``; the free
+    /// runs measured for the first few per device).
+    public var failures: [Evidence.Failure] = []
+    /// Buffers trace streams left mapped at their end, per stream.
+    public var stillMapped: [Evidence.StillMapped] = []
 
     /// The guest's P2M as `xen-mfndump dump-p2m` would show it (PV guests that booted far
     /// enough to have one), up to its `max_pfn` hint.

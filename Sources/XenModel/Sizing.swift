@@ -14,6 +14,11 @@ public struct PoolSizing: Sendable, Hashable {
     /// Model runs the search made.
     public var runs: Int
 
+    /// Creates an answer.
+    public init(pool: String, configuredSlots: Int, slots: Int?, peakUsed: Int?, runs: Int) {
+        self.pool = pool; self.configuredSlots = configuredSlots; self.slots = slots; self.peakUsed = peakUsed; self.runs = runs
+    }
+
     /// `slots - peakUsed`: the margin the workload left.
     public var margin: Int? { slots.flatMap { s in peakUsed.map { s - $0 } } }
 }

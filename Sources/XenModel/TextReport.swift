@@ -1,3 +1,4 @@
+import Diagnosis
 import XenMemory
 
 /// The human-readable report of a run: boot lines, debugfs, and the summary tables.
@@ -46,6 +47,15 @@ public enum TextReport {
                          [d.name, "\(d.maps)", "\(d.direct)", "\(d.bounced)", "\(d.failed)", "\(d.bytesCopied)",
                           "\(d.coherentAllocations) (\(d.coherentExchanged))"]
                      })
+        if !r.stillMapped.isEmpty {
+            out.append("")
+            out.append("== still mapped at the end (trace streams)")
+            out += table(["device", "stream", "mappings", "bytes", "first ids"],
+                         r.stillMapped.map { ["\($0.device)", $0.source, "\($0.count)", "\($0.bytes)", $0.firstIDs.joined(separator: " ")] })
+        }
+        out.append("")
+        out.append("== verdicts")
+        out += DiagnosisText.render(RunEvidence.diagnose(r))
         return out
     }
 

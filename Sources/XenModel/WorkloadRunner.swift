@@ -14,7 +14,7 @@ public enum WorkloadRunner {
         guard var engine = result.boot.engine else { return result }
         result.boot.engine = nil   // one owner of the slot arrays: no copy on the first write
         result.pools = engine.tlb.pools.map {
-            PoolStats(name: $0.name ?? "swiotlb", nslabs: $0.nslabs, start: $0.start)
+            PoolStats(name: $0.name ?? "swiotlb", nslabs: $0.nslabs, start: $0.start, areas: $0.areas.count)
         }
         for (d, device) in scenario.devices.enumerated() where !result.pools.isEmpty {
             result.pools[engine.tlb.poolIndex(for: device.dma)].devices.append(d)
@@ -37,6 +37,7 @@ public enum WorkloadRunner {
             try state.drain(&engine, &result)
         } catch {
             result.bug = error.description
+            result.kernelBug = error
         }
         sample(engine, &result)
         let messages = engine.takeMessages()
@@ -64,6 +65,8 @@ struct StreamState {
     var inFlight: [[MappedBuffer]] = []
     var traceLine = 0
     var traceLive: [String: MappedBuffer] = [:]
+    /// The trace's line of each live id's map (its age, for the ones left mapped at the end).
+    var traceMappedAt: [String: Int] = [:]
     var done = false
     /// The CPU the stream runs on (its index modulo the guest's CPUs).
     var cpu = 0
@@ -188,7 +191,7 @@ struct RunState {
             // mapped; it is not live here only when the model's map failed, and then the driver
             // has nothing to unmap or sync.
             case .map(let id, let orig, let size, _, let dir, _, _, _):
-                if let b = try submit(&s, orig, size, dir, &engine, &r) { s.traceLive[id] = b }
+                if let b = try submit(&s, orig, size, dir, &engine, &r) { s.traceLive[id] = b; s.traceMappedAt[id] = s.traceLine }
             case .unmap(let id):
                 if let b = s.traceLive.removeValue(forKey: id) { try engine.unmap(s.device, b); r.operations += 1; account(b, unmap: true, &s, &r) }
             case .sync(let id, let target):
@@ -216,6 +219,7 @@ struct RunState {
             return b
         case .failure(let e):
             r.devices[s.deviceIndex].failed += 1
+            RunEvidence.recordFailure(e, device: s.device, deviceIndex: s.deviceIndex, original: phys, size: size, engine: engine, &r)
             let pool = engine.tlb.pools.isEmpty ? nil : engine.tlb.poolIndex(for: s.device)
             r.timeline.failed(device: s.deviceIndex, pool: pool, at: r.operations)
             if e == .full, let pool {
@@ -252,8 +256,8 @@ struct RunState {
         for i in streams.indices {
             var s = streams[i]
             while !s.inFlight.isEmpty { try complete(&s, &engine, &r) }
-            for (_, b) in s.traceLive.sorted(by: { $0.key < $1.key }) { try engine.unmap(s.device, b); r.operations += 1; account(b, unmap: true, &s, &r) }
-            s.traceLive = [:]
+            // What a trace left mapped stays mapped, and is reported (a leak, or a capture cut short).
+            RunEvidence.recordStillMapped(s.traceLive, mappedAt: s.traceMappedAt, device: r.devices[s.deviceIndex].name, stream: i, &r)
             streams[i] = s
         }
         for c in coherent {

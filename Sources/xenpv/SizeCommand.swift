@@ -1,4 +1,5 @@
 import ArgumentParser
+import Diagnosis
 import XenModel
 
 /// `xenpv size [SCENARIO]`: the smallest bounce pools that never run full.
@@ -20,13 +21,10 @@ struct SizeCommand: ParsableCommand {
             throw CLIError("\(scenario ?? DefaultScenario.fileName): the scenario does not boot or has no bounce pool")
         }
         print("# \(s.name)")
-        for a in answers {
-            if let slots = a.slots, let peak = a.peakUsed {
-                print("\(a.pool): \(slots) slots (\((slots << 11) >> 20) MB; swiotlb=\(slots)) — peak \(peak) used, margin \(slots - peak) slots; configured \(a.configuredSlots); \(a.runs) runs")
-            } else {
-                print("\(a.pool): no size up to \(PoolSizer.maxSlots) slots avoids failures; configured \(a.configuredSlots); \(a.runs) runs")
-            }
-        }
+        for line in SizingAdvice(s, answers).lines { print(line) }
+        print("")
+        print("== verdicts (as configured)")
+        for line in DiagnosisText.render(RunEvidence.diagnose(WorkloadRunner.run(s))) { print(line) }
     }
 }
 

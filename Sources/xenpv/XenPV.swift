@@ -14,7 +14,7 @@ struct XenPV: ParsableCommand {
         Linux do, and replay DMA against a swiotlb that is faithful to Linux v5.11 slot for slot.
         """,
         version: XenPVVersion.current,
-        subcommands: [SimulateCommand.self, SizeCommand.self, CompareCommand.self, LayoutCommand.self, SwiotlbCommand.self,
+        subcommands: [SimulateCommand.self, SizeCommand.self, CompareCommand.self, DiagnoseCommand.self, LayoutCommand.self, SwiotlbCommand.self,
                       HostCommand.self, P2MCommand.self, DumpCommand.self, ImportCommand.self, CompareRealCommand.self,
                       ScenarioCommand.self]
     )
