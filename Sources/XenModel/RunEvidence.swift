@@ -60,7 +60,7 @@ public enum RunEvidence {
         }
         for p in r.pools {
             e.pools.append(Evidence.Pool(name: r.pools.count > 1 ? p.name : nil, nslabs: p.nslabs, areas: p.areas, highWater: p.peakUsed,
-                                         used: p.finalUsed, source: "\(p.name) pool: \(p.nslabs) slots, peak used \(p.peakUsed)"))
+                                         used: p.finalUsed, source: "\(p.name) pool"))
         }
         e.failures = r.failures
         e.mappingsKnown = true

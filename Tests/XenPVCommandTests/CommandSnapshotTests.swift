@@ -47,6 +47,13 @@ struct CommandSnapshotTests {
             CommandSnapshot(name: "swiotlb-replay-rfc-v1", arguments: ["swiotlb", "replay", twoPools, "--kernel", "rfc-v1"]),
             CommandSnapshot(name: "swiotlb-cmdline-rfc-v1", arguments: ["swiotlb", "cmdline", "65536,1048576,force", "--kernel", "rfc-v1"]),
             CommandSnapshot(name: "swiotlb-cmdline-v6.1", arguments: ["swiotlb", "cmdline", "128,4", "--kernel", "v6.1"]),
+            CommandSnapshot(name: "diagnose-real-xen-default", arguments: ["diagnose", "--dmesg", "\(capture)/dom0-dmesg.txt", "--debugfs", "\(capture)/swiotlb-debugfs-after.txt"]),
+            CommandSnapshot(name: "diagnose-usbip", arguments: ["diagnose", "--dmesg", "\(snapshotFolder)/inputs/usbip-dmesg.txt"]),
+            CommandSnapshot(
+                name: "diagnose-stmmac", arguments: ["diagnose", "--dmesg", "\(snapshotFolder)/inputs/stmmac-dmesg.txt", "--json", "verdicts.json"],
+                files: ["verdicts.json"]),
+            CommandSnapshot(name: "diagnose-trace", arguments: ["diagnose", "--trace", trace, "--kernel", "v6.1"]),
+            CommandSnapshot(name: "diagnose-no-kernel", arguments: ["diagnose", "--trace", trace]),
             CommandSnapshot(name: "unknown-command", arguments: ["frobnicate"]),
         ]
         // Without the XenCtrl trait the live commands say how to get them; with it, off Xen,
