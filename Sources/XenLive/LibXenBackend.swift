@@ -13,8 +13,8 @@ public final class LibXenBackend: XenBackend {
         let rc = cxen_open(&h)
         switch rc {
         case 0: break
-        case 2: throw .notOnXen        // ENOENT
-        case 13, 1: throw .notRoot     // EACCES, EPERM on open
+        case XenErrno.enoent.rawValue: throw .notOnXen
+        case XenErrno.eacces.rawValue, XenErrno.eperm.rawValue: throw .notRoot     // on open
         default: throw .failed(operation: "opening the Xen control interface", errno: rc)
         }
         handle = h!

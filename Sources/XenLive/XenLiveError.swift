@@ -1,3 +1,5 @@
+import XenMemory
+
 /// What went wrong talking to Xen, and what to do about it.
 public enum XenLiveError: Error, Sendable, Equatable, CustomStringConvertible {
     /// xenpv was built without the libxenctrl shim.
@@ -46,10 +48,10 @@ public enum XenLiveError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Classifies an errno returned by `operation` after the interface was opened.
     static func from(_ errno: Int32, operation: String) -> XenLiveError {
         switch errno {
-        case 1: return .notControlDomain          // EPERM
-        case 13: return .versionMismatch(operation: operation)   // EACCES
-        case 3: return .selfMappingRefused(operation: operation) // ESRCH
-        case 38: return .builtWithoutXen          // ENOSYS from the stub shim
+        case XenErrno.eperm.rawValue: return .notControlDomain
+        case XenErrno.eacces.rawValue: return .versionMismatch(operation: operation)
+        case XenErrno.esrch.rawValue: return .selfMappingRefused(operation: operation)
+        case XenErrno.enosys.rawValue: return .builtWithoutXen          // from the stub shim
         default: return .failed(operation: operation, errno: errno)
         }
     }

@@ -58,7 +58,7 @@ extension XenHost {
             while i > 0 && UInt64(taken.count) < count {
                 i -= 1
                 let pfn = PFN(last.start + i)
-                _ = try? guest.p2m.setPhysToMachine(pfn, .invalid)
+                guest.p2m.setRangeWithinList(pfn, count: 1, to: .missing)
                 _ = decreaseReservation(guest.id, mfns: [MFN(base + i)], order: 0)
                 taken.append(pfn)
             }
@@ -68,11 +68,12 @@ extension XenHost {
 
     /// The balloon driver taking pages back (`increase_reservation` in balloon.c): each pfn is
     /// populated with `populate_physmap` (M2P set by Xen) and its P2M entry set. Returns the pfns
-    /// that got a frame (fewer when Xen runs out).
+    /// that got a frame (fewer when Xen runs out); a pfn beyond the P2M list is the kernel's
+    /// BUG, thrown after Xen populated it.
     @discardableResult
-    public mutating func balloonIn(_ guest: inout PVDomain, pfns: [PFN]) -> [PFN] {
+    public mutating func balloonIn(_ guest: inout PVDomain, pfns: [PFN]) throws(P2MError) -> [PFN] {
         let mfns = populatePhysmap(guest.id, gpfns: pfns, order: 0)
-        for (p, m) in zip(pfns, mfns) { _ = try? guest.p2m.setPhysToMachine(p, .machine(m)) }
+        for (p, m) in zip(pfns, mfns) { _ = try guest.p2m.setPhysToMachine(p, .machine(m)) }
         return Array(pfns.prefix(mfns.count))
     }
 }

@@ -32,8 +32,9 @@ public struct GuestP2M: Sendable, Equatable {
     public private(set) var sharedLeaves = ExtentMap<P2MLeafBacking>()
     /// `xen_p2m_size`: entries covered by the linear list.
     public private(set) var p2mSize: UInt64
-    /// `xen_max_p2m_pfn`: upper bound of pfns the P2M can describe.
-    public var maxP2MPfn: UInt64
+    /// `xen_max_p2m_pfn`: upper bound of pfns the P2M can describe (set by the P2M's own
+    /// set-up, so that it never falls below the list it bounds).
+    public internal(set) var maxP2MPfn: UInt64
     /// `xen_p2m_last_pfn`: the hint published to tools as `shared_info.arch.max_pfn`.
     public private(set) var lastPfnHint: UInt64
     /// `p2m_generation`: bumped before and after each structural change.
@@ -161,15 +162,27 @@ public struct GuestP2M: Sendable, Equatable {
     @discardableResult
     public mutating func setPhysToMachineFast(_ pfn: PFN, _ word: P2MWord) throws(P2MError) -> Bool {
         let p = pfn.rawValue
-        if p >= p2mSize {
-            guard word == .invalid else { throw .setBeyondP2MSize(pfn: p, word: word) }
-            return true
-        }
+        if word == .invalid { return invalidateFast(pfn) }
+        if p >= p2mSize { throw .setBeyondP2MSize(pfn: p, word: word) }
         switch sharedLeaves.value(at: p / Self.entriesPerLeaf) {
-        case .sharedMissing?: return word == .invalid
+        case .sharedMissing?: return false
         case .sharedIdentity?: return word == P2MWord(rawValue: p | P2MWord.identityBit)
         case nil:
             entries.set(start: p, count: 1, to: P2MRun(word: word, at: p))
+            return true
+        }
+    }
+
+    /// `__set_phys_to_machine(pfn, INVALID_P2M_ENTRY)`, which never BUGs: beyond the list it
+    /// does nothing; false when the leaf is the shared identity page (a private one is needed).
+    mutating func invalidateFast(_ pfn: PFN) -> Bool {
+        let p = pfn.rawValue
+        guard p < p2mSize else { return true }
+        switch sharedLeaves.value(at: p / Self.entriesPerLeaf) {
+        case .sharedMissing?: return true
+        case .sharedIdentity?: return false
+        case nil:
+            entries.set(start: p, count: 1, to: .missing)
             return true
         }
     }
@@ -191,8 +204,7 @@ public struct GuestP2M: Sendable, Equatable {
         let s = start.rawValue
         let end = min(s &+ count, p2mSize)
         guard s < end else { return }
-        // Inside the list a range of machine frames is always accepted.
-        try? setRange(start, count: end - s, to: .machine(base: base))
+        setRangeWithinList(start, count: end - s, to: .machine(base: base))
     }
 
     /// `pfn_to_mfn` of `count` pfns from `start`, read run by run.
@@ -225,7 +237,15 @@ public struct GuestP2M: Sendable, Equatable {
                 throw .setBeyondP2MSize(pfn: max(s, p2mSize), word: value.advanced(by: max(s, p2mSize) - s).word(at: max(s, p2mSize)))
             }
         }
-        let end = min(e, p2mSize)
+        setRangeWithinList(start, count: count, to: value)
+    }
+
+    /// ``setRange(_:count:to:)`` for the part of the range inside the list, the rest skipped:
+    /// for callers that clipped the range to ``p2mSize`` or store INVALID, which the kernel
+    /// accepts anywhere, so that nothing can fail.
+    mutating func setRangeWithinList(_ start: PFN, count: UInt64, to value: P2MRun) {
+        let s = start.rawValue
+        let end = min(s &+ count, p2mSize)
         guard s < end else { return }
         // Any shared leaf in the range whose value would change becomes private, allocated for
         // the first pfn written in it (the pfn that raises the last-pfn hint).
@@ -267,7 +287,7 @@ public struct GuestP2M: Sendable, Equatable {
         guard s < p2mSize, s <= e else { return 0 }
         let end = min(e, p2mSize)
         // Identity never conflicts with a shared identity leaf; a shared missing leaf turns private.
-        try? setRange(PFN(s), count: end - s, to: .identity)
+        setRangeWithinList(PFN(s), count: end - s, to: .identity)
         return end - s
     }
 
@@ -321,7 +341,7 @@ public struct GuestP2M: Sendable, Equatable {
         }
         isRebuilt = true
         for r in extraMemory {
-            try? setRange(PFN(r.lowerBound), count: UInt64(r.count), to: .missing)
+            setRangeWithinList(PFN(r.lowerBound), count: UInt64(r.count), to: .missing)
         }
         return areaBytes
     }

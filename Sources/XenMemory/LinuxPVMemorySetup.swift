@@ -187,7 +187,7 @@ public enum LinuxPVMemorySetup {
             if mfn != ~0 && domain.p2m.mfnToPFN(MFN(mfn), m2p: host.m2p) == pfn {
                 guard host.decreaseReservation(domain.id, mfns: [MFN(mfn)], order: 0) == 1 else { break }
                 released += 1
-                guard (try? domain.p2m.setPhysToMachineFast(PFN(pfn), .invalid)) == true else { break }
+                guard domain.p2m.invalidateFast(PFN(pfn)) else { break }
             }
             pfn += 1
         }

@@ -14,9 +14,11 @@ public enum ContiguousRegionError: Error, Equatable, Sendable {
     case orderTooLarge(Int)
     /// `XENMEM_exchange` did not exchange every frame; the old frames were put back.
     case exchangeFailed(XenErrno)
+    /// The region reaches beyond the P2M list: the kernel BUGs writing the new frames.
+    case beyondP2M(P2MError)
 
-    /// The kernel's return value.
-    public var rc: Int32 { -12 }
+    /// The kernel's return value (where it returns at all).
+    public var rc: Int32 { XenErrno.enomem.rc }
 }
 
 extension XenHost {
@@ -35,45 +37,57 @@ extension XenHost {
         inFrames.reserveCapacity(Int(n))
         for i in 0..<n { inFrames.append(guest.p2m.pfnToMFN(start.advanced(by: i))) }
         // Zap: every entry INVALID (a store into the list; shared missing leaves already hold it).
-        _ = try? guest.p2m.setRange(start, count: n, to: .missing)
+        guest.p2m.setRangeWithinList(start, count: n, to: .missing)
         let result = exchange(
             caller: guest.id,
             input: ExchangeSide(extents: inFrames, order: 0, domain: guest.id),
             output: ExchangeSide(extents: [start.rawValue], order: order, addressBits: addressBits, domain: guest.id))
-        if result.error == nil, let base = result.outputFrames.first {
-            _ = try? guest.p2m.setRange(start, count: n, to: .machine(base: base.rawValue))
-            return .success(base.address)
+        do throws(P2MError) {
+            if result.error == nil, let base = result.outputFrames.first {
+                try guest.p2m.setRange(start, count: n, to: .machine(base: base.rawValue))
+                return .success(base.address)
+            }
+            try restoreFrames(&guest, start: start, frames: inFrames)
+        } catch {
+            return .failure(.beyondP2M(error))
         }
-        restoreFrames(&guest, start: start, frames: inFrames)
         return .failure(.exchangeFailed(result.error ?? .enomem))
     }
 
     /// `xen_destroy_contiguous_region(pstart, order)` (v5.11): exchange the order-`order` extent
     /// back for `2^order` unrestricted order-0 frames; on failure keep the contiguous frames.
-    /// Orders above `MAX_CONTIG_ORDER` are ignored, as in the kernel.
-    public mutating func destroyContiguousRegion(_ guest: inout PVDomain, start: PFN, order: Int) {
-        guard order <= Self.maxContiguousOrder else { return }
+    /// Orders above `MAX_CONTIG_ORDER` are ignored, as in the kernel. A region reaching beyond
+    /// the P2M list is the kernel's BUG, returned.
+    @discardableResult
+    public mutating func destroyContiguousRegion(_ guest: inout PVDomain, start: PFN, order: Int) -> Result<Void, P2MError> {
+        guard order <= Self.maxContiguousOrder else { return .success(()) }
         let n: UInt64 = 1 << UInt64(order)
         let inFrame = guest.p2m.pfnToMFN(start)
-        _ = try? guest.p2m.setRange(start, count: n, to: .missing)
+        guest.p2m.setRangeWithinList(start, count: n, to: .missing)
         let result = exchange(
             caller: guest.id,
             input: ExchangeSide(extents: [inFrame], order: order, domain: guest.id),
             output: ExchangeSide(extents: (0..<n).map { start.rawValue + $0 }, order: 0, domain: guest.id))
-        if result.error == nil {
-            restoreFrames(&guest, start: start, frames: result.outputFrames.map(\.rawValue))
-        } else {
-            _ = try? guest.p2m.setRange(start, count: n, to: .machine(base: inFrame))
+        return Result { () throws(P2MError) in
+            if result.error == nil {
+                try restoreFrames(&guest, start: start, frames: result.outputFrames.map(\.rawValue))
+            } else {
+                try guest.p2m.setRange(start, count: n, to: .machine(base: inFrame))
+            }
         }
     }
 
-    /// Points `start + i` at `frames[i]`, a run at a time.
-    private func restoreFrames(_ guest: inout PVDomain, start: PFN, frames: [UInt64]) {
+    /// Points `start + i` at `frames[i]` (an INVALID frame stays INVALID), a run at a time.
+    private func restoreFrames(_ guest: inout PVDomain, start: PFN, frames: [UInt64]) throws(P2MError) {
         var i = 0
         while i < frames.count {
+            let pfn = start.advanced(by: UInt64(i))
+            let value = P2MRun(word: P2MWord(rawValue: frames[i]), at: pfn.rawValue)
             var j = i + 1
-            while j < frames.count && frames[j] == frames[j - 1] &+ 1 { j += 1 }
-            _ = try? guest.p2m.setRange(start.advanced(by: UInt64(i)), count: UInt64(j - i), to: .machine(base: frames[i]))
+            if case .machine = value {
+                while j < frames.count && frames[j] == frames[j - 1] &+ 1 { j += 1 }
+            }
+            try guest.p2m.setRange(pfn, count: UInt64(j - i), to: value)
             i = j
         }
     }

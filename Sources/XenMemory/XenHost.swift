@@ -69,14 +69,20 @@ public struct DomainState: Sendable, Hashable {
 public enum XenErrno: Int32, Error, Sendable, CustomStringConvertible {
     /// `EPERM`.
     case eperm = 1
+    /// `ENOENT`.
+    case enoent = 2
     /// `ESRCH`.
     case esrch = 3
     /// `ENOMEM`.
     case enomem = 12
+    /// `EACCES`.
+    case eacces = 13
     /// `EFAULT`.
     case efault = 14
     /// `EINVAL`.
     case einval = 22
+    /// `ENOSYS`.
+    case enosys = 38
     /// `EOPNOTSUPP`.
     case eopnotsupp = 95
 
@@ -86,6 +92,9 @@ public enum XenErrno: Int32, Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .eperm: return "EPERM"
+        case .enoent: return "ENOENT"
+        case .eacces: return "EACCES"
+        case .enosys: return "ENOSYS"
         case .esrch: return "ESRCH"
         case .enomem: return "ENOMEM"
         case .efault: return "EFAULT"
@@ -100,14 +109,15 @@ public enum XenErrno: Int32, Error, Sendable, CustomStringConvertible {
 public struct XenHost: Sendable {
     /// The host memory map (`XENMEM_machine_memory_map`).
     public let e820: E820Map
-    /// The domain heap.
-    public var heap: XenHeap
-    /// The machine-to-phys table.
-    public var m2p: HostM2P
+    /// The domain heap (changed only through the host's operations, which keep it, the M2P,
+    /// the owners and the domains' page counts in step).
+    public internal(set) var heap: XenHeap
+    /// The machine-to-phys table (changed only through the host's operations).
+    public internal(set) var m2p: HostM2P
     /// Owner of every allocated domain frame.
     public internal(set) var owners = ExtentMap<FrameOwner>()
-    /// Domains by id.
-    public var domains: [DomID: DomainState] = [:]
+    /// Domains by id (added with ``addDomain(_:)``; their page counts kept by the host's operations).
+    public internal(set) var domains: [DomID: DomainState] = [:]
     /// `memop-max-order`.
     public var memopMaxOrder = MemopMaxOrder()
 

@@ -1,7 +1,7 @@
 import Testing
 import XenDumps
 import XenLive
-import XenMemory
+@testable import XenMemory
 
 @Suite("the live logic on a model backend")
 struct LiveLogicTests {

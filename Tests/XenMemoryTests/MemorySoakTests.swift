@@ -27,7 +27,7 @@ struct MemorySoakTests {
                 #expect(out.allSatisfy { guest.p2m.pfnToMFNWord($0) == .invalid })
             case 1:
                 let holes = guest.p2m.runs().filter { if case .missing = $0.value { return true }; return false }
-                if let h = holes.first { host.balloonIn(&guest, pfns: (0..<min(h.count, 8)).map { PFN(h.start + $0) }) }
+                if let h = holes.first { try host.balloonIn(&guest, pfns: (0..<min(h.count, 8)).map { PFN(h.start + $0) }) }
             case 2:
                 let order = Int(rng.next() % 7)
                 // Parenthesised: in Swift `<<` binds tighter than `%`.

@@ -1,5 +1,5 @@
 import Testing
-import XenMemory
+@testable import XenMemory
 @testable import Swiotlb
 @testable import XenSwiotlb
 
