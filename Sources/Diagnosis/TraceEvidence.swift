@@ -16,6 +16,8 @@ public struct TraceEvidence {
     private var droppedFailures = 0
     /// Failures per device whose free runs were measured (each measure reads the whole pool).
     private var measured: [String: Int] = [:]
+    /// Pools measured in all (at most ``FreeRuns/measuresPerRun``).
+    private var measures = 0
     private var hang: (device: String?, source: String)?
     private var notes: [String] = []
     /// The replay's result lines of the current line (not shown: the findings are the output).
@@ -73,17 +75,10 @@ public struct TraceEvidence {
         guard failures.count < Self.keptFailures, let tlb = replayer.tlb, pool < tlb.pools.count else { droppedFailures += 1; return }
         let p = tlb.pools[pool]
         var run: Int?, areaRuns: [Int]?
-        if measured[device, default: 0] < Self.measuredPerDevice && needed <= IOTLB.segmentSlots {
+        if measured[device, default: 0] < Self.measuredPerDevice && measures < FreeRuns.measuresPerRun && needed <= IOTLB.segmentSlots {
             measured[device, default: 0] += 1
-            let list = p.list
-            var perArea = [Int](repeating: 0, count: p.areas.count)
-            let areaSlots = max(p.areaSlots, 1)
-            for i in 0..<p.nslabs {
-                let a = min(i / areaSlots, perArea.count - 1)
-                perArea[a] = max(perArea[a], Int(list[i]))
-            }
-            run = perArea.max() ?? 0
-            areaRuns = perArea.count > 1 ? perArea : nil
+            measures += 1
+            (run, areaRuns) = FreeRuns.longest(in: p)
         }
         failures.append(Evidence.Failure(device: device, size: size, minAlignMask: mask, neededSlots: needed, pool: pool, used: p.used,
                                          total: p.nslabs, largestFreeRun: run, areaLargestRuns: areaRuns,

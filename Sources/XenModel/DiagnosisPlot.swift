@@ -46,7 +46,7 @@ public enum DiagnosisPlot {
             if let recommended { svg.line(x(recommended), y - 8, x(recommended), y + barHeight + 8, color: "#2ca02c", width: 2, dash: "6,3") }
             let failed = e.failures.filter { $0.pool == i }.count
             svg.text(left, y + barHeight + 16, "\(p.nslabs) slots (\(SizePolicy.megabytes(UInt64(p.nslabs))) MB)"
-                     + (p.highWater.map { ", high-water \($0)" } ?? "") + (failed > 0 ? ", \(failed) failed maps" : "")
+                     + (p.highWater.map { ", high-water \($0)" } ?? "") + (failed > 0 ? ", \(failed) failed map\(failed == 1 ? "" : "s")" : "")
                      + (recommended.map { ", recommended \(Int($0)) slots" } ?? ""), size: 11, anchor: "start")
             svg.text(right, y + barHeight + 16, "\(Int(scale)) slots", size: 11, anchor: "end")
             y += rowHeight

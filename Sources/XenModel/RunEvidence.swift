@@ -21,24 +21,13 @@ public enum RunEvidence {
         let offset = engine.tlb.kernel == .v6_1 ? Int(original & device.minAlignMask & UInt64(IOTLB.slotSize - 1)) : 0
         let needed = (size + offset + IOTLB.slotSize - 1) >> IOTLB.shift
         var run: Int?, areaRuns: [Int]?
-        if r.devices[deviceIndex].failed <= measuredPerDevice && needed <= IOTLB.segmentSlots {
-            (run, areaRuns) = largestFreeRuns(pool)
+        if r.devices[deviceIndex].failed <= measuredPerDevice && r.failures.filter({ $0.largestFreeRun != nil }).count < FreeRuns.measuresPerRun,
+           needed <= IOTLB.segmentSlots {
+            (run, areaRuns) = FreeRuns.longest(in: pool)
         }
         r.failures.append(Evidence.Failure(device: deviceName, size: size, minAlignMask: device.minAlignMask, neededSlots: needed, pool: index,
                                            used: pool.used, total: pool.nslabs, largestFreeRun: run, areaLargestRuns: areaRuns,
                                            source: "operation \(r.operations): map of \(size) bytes failed, used \(pool.used) of \(pool.nslabs) slots\(pool.name.map { " (\($0))" } ?? "")"))
-    }
-
-    /// The longest free run of `pool`, and of each of its areas when it has more than one.
-    public static func largestFreeRuns(_ pool: SlotPool) -> (Int, [Int]?) {
-        let list = pool.list
-        var perArea = [Int](repeating: 0, count: max(pool.areas.count, 1))
-        let areaSlots = max(pool.areaSlots, 1)
-        for i in 0..<pool.nslabs {
-            let a = min(i / areaSlots, perArea.count - 1)
-            perArea[a] = max(perArea[a], Int(list[i]))
-        }
-        return (perArea.max() ?? 0, perArea.count > 1 ? perArea : nil)
     }
 
     /// Records what a trace stream (`stream`, of `device`) left mapped at its end.
