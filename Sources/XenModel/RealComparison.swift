@@ -66,62 +66,85 @@ public enum RealComparison {
     /// Compares `run` with `real`, category by category.
     public static func compare(_ run: RunResult, _ real: RealCapture) -> [Agreement] {
         var out: [Agreement] = []
-        let model = run.p2mDump
-        if let rp = real.p2m, let mp = model {
-            var same = 0, diffs: [String] = []
-            let n = max(rp.size, mp.size)
-            var pfn: UInt64 = 0
-            while pfn < n {
-                let a = rp.entries.run(from: pfn), b = mp.entries.run(from: pfn)
-                // Past the end of one P2M the other's runs differ whole: one step per run.
-                let step = min(a?.count ?? n - pfn, b?.count ?? n - pfn, n - pfn)
-                func word(_ r: Extent<P2MRun>?, _ k: UInt64) -> UInt64? { r.map { $0.value.advanced(by: k).word(at: pfn + k).rawValue } }
-                func difference(_ k: UInt64) -> String {
-                    "pfn \(Hex.plain(pfn + k)): real \(word(a, k).map(Hex.plain) ?? "none"), model \(word(b, k).map(Hex.plain) ?? "none")"
-                }
-                if let a, let b, a.value == b.value {
-                    same += Int(step)
-                } else if a == nil || b == nil {
-                    for k in 0..<min(step, UInt64(max(0, 10 - diffs.count))) { diffs.append(difference(k)) }
-                } else {
-                    // Compare entry by entry over the shorter run.
-                    for k in 0..<step {
-                        if word(a, k) == word(b, k) { same += 1 } else if diffs.count < 10 { diffs.append(difference(k)) }
-                    }
-                }
-                pfn += step
-            }
-            out.append(Agreement(name: "P2M entries", identical: same, total: Int(n), differences: diffs))
-            let realRuns = rp.entries.extents, modelRuns = Set(mp.entries.extents.map { "\($0.start) \($0.count) \($0.value)" })
-            let sameRuns = realRuns.filter { modelRuns.contains("\($0.start) \($0.count) \($0.value)") }.count
-            out.append(Agreement(name: "P2M runs", identical: sameRuns, total: realRuns.count,
-                                 differences: realRuns.filter { !modelRuns.contains("\($0.start) \($0.count) \($0.value)") }.prefix(5)
-                                    .map { "real run pfn \(Hex.plain($0.start)) ×\($0.count) → \($0.value) is not in the model" }))
+        if let rp = real.p2m, let mp = run.p2mDump {
+            out.append(p2mEntryAgreement(real: rp, model: mp))
+            out.append(p2mRunAgreement(real: rp, model: mp))
             // The bounce pool's segments, located by the real kernel's line.
             if let loc = real.pools.first {
                 out.append(segmentAgreement(real: loc.segments(in: rp), model: loc.segments(in: mp)))
             }
         }
         if let rm = real.m2p, let mm = run.boot.host?.m2p {
-            // Every entry that is valid on either side, segment by segment between run edges.
-            let repeated = M2PDump.repeatedChunks(rm)
-            var edges = Set<UInt64>()
-            for r in repeated { edges.insert(r.lowerBound); edges.insert(r.upperBound) }
-            for r in rm.runs.extents + mm.runs.extents { edges.insert(r.start); edges.insert(r.end) }
-            let sorted = edges.sorted()
-            var same = 0, total = 0, diffs: [String] = []
-            for (a, b) in zip(sorted, sorted.dropFirst()) {
-                if repeated.contains(where: { $0.contains(a) }) { continue }
-                let x = rm.runs.value(at: a), y = mm.runs.value(at: a)
-                guard x != nil || y != nil else { continue }
-                total += Int(b - a)
-                if x == y { same += Int(b - a) } else if diffs.count < 10 {
-                    diffs.append("mfn \(Hex.plain(a)) ×\(b - a): real \(x.map { Hex.plain($0.rawEntry) } ?? "INVALID"), model \(y.map { Hex.plain($0.rawEntry) } ?? "INVALID")")
+            out.append(m2pAgreement(real: rm, model: mm))
+        }
+        out.append(logLineAgreement(run, real))
+        if !real.debugfs.isEmpty {
+            out.append(debugfsAgreement(real: real.debugfs, model: run.debugfs))
+        }
+        return out
+    }
+
+    /// Every P2M entry up to the longer P2M, run by run where both sides hold one run value.
+    static func p2mEntryAgreement(real rp: P2MDumpContents, model mp: P2MDumpContents) -> Agreement {
+        var same = 0, diffs: [String] = []
+        let n = max(rp.size, mp.size)
+        var pfn: UInt64 = 0
+        while pfn < n {
+            let a = rp.entries.run(from: pfn), b = mp.entries.run(from: pfn)
+            // Past the end of one P2M the other's runs differ whole: one step per run.
+            let step = min(a?.count ?? n - pfn, b?.count ?? n - pfn, n - pfn)
+            func word(_ r: Extent<P2MRun>?, _ k: UInt64) -> UInt64? { r.map { $0.value.advanced(by: k).word(at: pfn + k).rawValue } }
+            func difference(_ k: UInt64) -> String {
+                "pfn \(Hex.plain(pfn + k)): real \(word(a, k).map(Hex.plain) ?? "none"), model \(word(b, k).map(Hex.plain) ?? "none")"
+            }
+            if let a, let b, a.value == b.value {
+                same += Int(step)
+            } else if a == nil || b == nil {
+                for k in 0..<min(step, UInt64(max(0, 10 - diffs.count))) { diffs.append(difference(k)) }
+            } else {
+                // Compare entry by entry over the shorter run.
+                for k in 0..<step {
+                    if word(a, k) == word(b, k) { same += 1 } else if diffs.count < 10 { diffs.append(difference(k)) }
                 }
             }
-            out.append(Agreement(name: "M2P entries of domain frames", identical: same, total: total, differences: diffs))
+            pfn += step
         }
-        // Log lines.
+        return Agreement(name: "P2M entries", identical: same, total: Int(n), differences: diffs)
+    }
+
+    /// The real P2M's runs found whole in the model's.
+    static func p2mRunAgreement(real rp: P2MDumpContents, model mp: P2MDumpContents) -> Agreement {
+        let realRuns = rp.entries.extents, modelRuns = Set(mp.entries.extents.map { "\($0.start) \($0.count) \($0.value)" })
+        let sameRuns = realRuns.filter { modelRuns.contains("\($0.start) \($0.count) \($0.value)") }.count
+        return Agreement(name: "P2M runs", identical: sameRuns, total: realRuns.count,
+                         differences: realRuns.filter { !modelRuns.contains("\($0.start) \($0.count) \($0.value)") }.prefix(5)
+                            .map { "real run pfn \(Hex.plain($0.start)) ×\($0.count) → \($0.value) is not in the model" })
+    }
+
+    /// Every M2P entry that is valid on either side, segment by segment between run edges (the
+    /// real M2P's repeated chunks over RAM holes left out).
+    static func m2pAgreement(real rm: HostM2P, model mm: HostM2P) -> Agreement {
+        let repeated = M2PDump.repeatedChunks(rm)
+        var edges = Set<UInt64>()
+        for r in repeated { edges.insert(r.lowerBound); edges.insert(r.upperBound) }
+        for r in rm.runs.extents + mm.runs.extents { edges.insert(r.start); edges.insert(r.end) }
+        let sorted = edges.sorted()
+        var same = 0, total = 0, diffs: [String] = []
+        for (a, b) in zip(sorted, sorted.dropFirst()) {
+            if repeated.contains(where: { $0.contains(a) }) { continue }
+            let x = rm.runs.value(at: a), y = mm.runs.value(at: a)
+            guard x != nil || y != nil else { continue }
+            total += Int(b - a)
+            if x == y { same += Int(b - a) } else if diffs.count < 10 {
+                diffs.append("mfn \(Hex.plain(a)) ×\(b - a): real \(x.map { Hex.plain($0.rawEntry) } ?? "INVALID"), model \(y.map { Hex.plain($0.rawEntry) } ?? "INVALID")")
+            }
+        }
+        return Agreement(name: "M2P entries of domain frames", identical: same, total: total, differences: diffs)
+    }
+
+    /// Xen's `Dom0 alloc.:` line, the kernel's Released/Remapped/swiotlb lines and its E820
+    /// table, real against model.
+    static func logLineAgreement(_ run: RunResult, _ real: RealCapture) -> Agreement {
         let xen = real.xenLog.map(stripPrefix)
         let kernel = real.kernelLog.map(stripPrefix)
         var lines: [(String, String?, String?)] = []
@@ -145,11 +168,7 @@ public enum RealComparison {
             else if diffs.count < 10 { diffs.append("E820 line \(i + 1): real '\(i < realTable.count ? realTable[i] : "none")', model '\(m)'") }
         }
         let lineTotal = lines.count + max(modelTable.count, realTable.count)
-        out.append(Agreement(name: "log lines", identical: same, total: lineTotal, differences: diffs))
-        if !real.debugfs.isEmpty {
-            out.append(debugfsAgreement(real: real.debugfs, model: run.debugfs))
-        }
-        return out
+        return Agreement(name: "log lines", identical: same, total: lineTotal, differences: diffs)
     }
 
     /// The agreements as `compare-real --json` writes them (schema 1): per category its name,
