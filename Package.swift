@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "XenLive", targets: ["XenLive"]),
         .library(name: "XenDumps", targets: ["XenDumps"]),
         .library(name: "Diagnosis", targets: ["Diagnosis"]),
+        .library(name: "SwiotlbCapture", targets: ["SwiotlbCapture"]),
         .executable(name: "xenpv", targets: ["xenpv"]),
     ],
     traits: [
@@ -26,6 +27,7 @@ let package = Package(
         .target(name: "Swiotlb"),
         .target(name: "XenSwiotlb", dependencies: ["XenMemory", "Swiotlb"]),
         .target(name: "XenBoot", dependencies: ["XenMemory", "Swiotlb", "XenSwiotlb"]),
+        .target(name: "SwiotlbCapture", dependencies: ["Swiotlb"]),
         .target(
             name: "CXenCtrl",
             cSettings: [.define("CXEN_ENABLED", .when(traits: ["XenCtrl"]))],
@@ -51,6 +53,7 @@ let package = Package(
                 "XenLive",
                 "XenDumps",
                 "Diagnosis",
+                "SwiotlbCapture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -59,6 +62,7 @@ let package = Package(
         .testTarget(name: "SwiotlbTests", dependencies: ["Swiotlb", "XenPVTestSupport"], exclude: ["Vectors"]),
         .testTarget(name: "XenLiveTests", dependencies: ["XenPVTestSupport", "XenBoot", "XenLive", "XenDumps", "XenMemory", "XenModel", "XenSwiotlb", "Swiotlb"]),
         .testTarget(name: "XenModelTests", dependencies: ["XenPVTestSupport", "XenModel", "XenSwiotlb", "XenMemory", "Swiotlb", "XenDumps"]),
+        .testTarget(name: "SwiotlbCaptureTests", dependencies: ["SwiotlbCapture", "Swiotlb", "XenPVTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "XenSwiotlbTests", dependencies: ["XenSwiotlb", "XenBoot", "XenMemory", "Swiotlb", "XenPVTestSupport"]),
         .testTarget(name: "DiagnosisTests", dependencies: ["Diagnosis", "XenDumps", "Swiotlb", "XenModel", "XenPVTestSupport"]),
         .testTarget(name: "XenPVCommandTests", dependencies: ["xenpv", "XenPVTestSupport"], exclude: ["Snapshots"]),

@@ -87,13 +87,13 @@ struct TraceLineParser {
     }
 
     /// The keys, by bit: id orig size alloc dir attrs seg_mask dma_mask target nslabs start name,
-    /// then format v2's areas min_align align cpu dev kernel_tlb.
+    /// then format v2's areas min_align align cpu dev kernel_tlb kernel_used.
     private enum Key {
         static let id: UInt32 = 1 << 0, orig: UInt32 = 1 << 1, size: UInt32 = 1 << 2, alloc: UInt32 = 1 << 3
         static let dir: UInt32 = 1 << 4, attrs: UInt32 = 1 << 5, segMask: UInt32 = 1 << 6, dmaMask: UInt32 = 1 << 7
         static let target: UInt32 = 1 << 8, nslabs: UInt32 = 1 << 9, start: UInt32 = 1 << 10, name: UInt32 = 1 << 11
         static let areas: UInt32 = 1 << 12, minAlign: UInt32 = 1 << 13, align: UInt32 = 1 << 14, cpu: UInt32 = 1 << 15
-        static let dev: UInt32 = 1 << 16, kernelTLB: UInt32 = 1 << 17
+        static let dev: UInt32 = 1 << 16, kernelTLB: UInt32 = 1 << 17, kernelUsed: UInt32 = 1 << 18
         /// The keys only Linux 6.1 has.
         static let v61Only: UInt32 = areas | minAlign | align
     }
@@ -182,6 +182,7 @@ struct TraceLineParser {
         case 8: return equals(k, "seg_mask") ? Key.segMask : (equals(k, "dma_mask") ? Key.dmaMask : 0)
         case 9: return equals(k, "min_align") ? Key.minAlign : 0
         case 10: return equals(k, "kernel_tlb") ? Key.kernelTLB : 0
+        case 11: return equals(k, "kernel_used") ? Key.kernelUsed : 0
         default: return 0
         }
     }
@@ -267,9 +268,9 @@ struct TraceLineParser {
         if equals(opToken, "map") {
             l = TraceLine(kind: .map)
             allowed = Key.id | Key.orig | Key.size | Key.alloc | Key.dir | Key.attrs | Key.segMask | Key.dmaMask
-                | Key.minAlign | Key.align | Key.cpu | Key.dev | Key.kernelTLB
+                | Key.minAlign | Key.align | Key.cpu | Key.dev | Key.kernelTLB | Key.kernelUsed
         }
-        else if equals(opToken, "unmap") { l = TraceLine(kind: .unmap); allowed = Key.id }
+        else if equals(opToken, "unmap") { l = TraceLine(kind: .unmap); allowed = Key.id | Key.kernelUsed }
         else if equals(opToken, "sync") { l = TraceLine(kind: .sync); allowed = Key.id | Key.target }
         else if equals(opToken, "pool") { l = TraceLine(kind: .pool); allowed = Key.nslabs | Key.start | Key.name | Key.areas }
         else { throw fail(opToken, "unknown op (expected pool, map, unmap or sync)") }
@@ -332,6 +333,7 @@ struct TraceLineParser {
                 l.cpu = Int(c)
             case Key.dev: l.device = try word(t, v, max: Self.maxDeviceBytes, "a device name")
             case Key.kernelTLB: _ = try hex(t, v)
+            case Key.kernelUsed: _ = try decimal(t, v)
             default: l.name = v
             }
         }

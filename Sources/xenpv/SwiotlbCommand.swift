@@ -6,7 +6,7 @@ struct SwiotlbCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiotlb",
         abstract: "The Linux software IO TLB (v5.11 semantics, the RFC's two pools, Linux 6.1's areas).",
-        subcommands: [SwiotlbReplayCommand.self, SwiotlbCmdlineCommand.self]
+        subcommands: [SwiotlbReplayCommand.self, SwiotlbCmdlineCommand.self, SwiotlbCaptureCommand.self]
     )
 }
 
@@ -33,7 +33,11 @@ struct SwiotlbReplayCommand: ParsableCommand {
     @Flag(help: "Show every kernel message (by default the first 200, then their count).")
     var allMessages = false
 
+    @Flag(help: "Compare with the live kernel's kernel_tlb= and kernel_used= (a capture): print '<N> maps, <S>/<N> … identical' and the first difference.")
+    var check = false
+
     func run() throws {
+        if check { return try runCheck() }
         let reader = try LineReader(path: trace)
         var replayer = TraceReplayer(kernel: kernel, movesBytes: moveBytes)
         var results = ReplayOutput()
