@@ -44,34 +44,58 @@ public struct TracefsText: Sendable {
     /// One event line. The task name (at most 15 bytes, any bytes) comes first, so the
     /// `[<cpu>]` field is found by trying each `[` until the rest parses.
     static func event(_ line: Substring, line n: Int) throws(CaptureError) -> CapturedEvent {
-        var search = line.startIndex
-        while let open = line[search...].firstIndex(of: "["), line.distance(from: line.startIndex, to: open) < 64 {
-            search = line.index(after: open)
-            if let e = try afterCPU(line[search...], line: n) { return e }
-        }
+        if let h = header(line) { return try capture(h, line: n) }
         throw CaptureError(line: n, "expected '<task>-<pid> [<cpu>] <flags> <counter>: <event>: …', got '\(clip(line))'")
     }
 
-    /// The event from what follows a `[`, or nil when this `[` is not the CPU field.
-    private static func afterCPU(_ s: Substring, line n: Int) throws(CaptureError) -> CapturedEvent? {
+    /// The fields every tracefs and `trace-cmd report` event line starts with.
+    struct Header {
+        /// The CPU, the timestamp as printed, the event's name and what follows its `: `.
+        var cpu: Int, stamp: Substring, event: Substring, rest: Substring
+    }
+
+    /// The header of `line`, trying each `[` of the first 64 bytes as the CPU field (the task
+    /// name before it may hold anything); nil when none fits.
+    static func header(_ line: Substring) -> Header? {
+        var search = line.startIndex
+        while let open = line[search...].firstIndex(of: "["), line.distance(from: line.startIndex, to: open) < 64 {
+            search = line.index(after: open)
+            if let h = afterCPU(line[search...]) { return h }
+        }
+        return nil
+    }
+
+    /// What follows a `[`: `<cpu>] [<flags>] <timestamp>: <event>: `, or nil.
+    private static func afterCPU(_ s: Substring) -> Header? {
         guard let close = s.firstIndex(of: "]"), let cpu = Int(s[..<close]), cpu >= 0, cpu < 1 << 20 else { return nil }
         var rest = s[s.index(after: close)...]
         guard rest.first == " " else { return nil }
-        rest = rest.dropFirst()
-        let flags = rest.prefix { $0 != " " }
-        guard (4...6).contains(flags.count) else { return nil }
-        rest = rest[flags.endIndex...].drop { $0 == " " }
-        let stamp = rest.prefix { $0 != ":" }
-        guard !stamp.isEmpty, stamp.allSatisfy({ $0 == "." || $0.isASCII && $0.isNumber }) else { return nil }
-        guard let counter = UInt64(stamp) else {
-            throw CaptureError(line: n, "timestamp '\(stamp.prefix(24))' is not the counter clock's integer (the capture sets trace_clock to counter)")
+        rest = rest.drop { $0 == " " }
+        func isStamp(_ t: Substring) -> Bool { !t.isEmpty && t.allSatisfy { $0 == "." || $0.isASCII && $0.isNumber } }
+        var stamp = rest.prefix { $0 != ":" && $0 != " " }
+        if !(isStamp(stamp) && rest[stamp.endIndex...].hasPrefix(": ")) {
+            let flags = rest.prefix { $0 != " " }     // irqs-off, need-resched, … (tracefs; not trace-cmd)
+            guard (4...6).contains(flags.count) else { return nil }
+            rest = rest[flags.endIndex...].drop { $0 == " " }
+            stamp = rest.prefix { $0 != ":" && $0 != " " }
+            guard isStamp(stamp) else { return nil }
         }
         rest = rest[stamp.endIndex...]
         guard rest.hasPrefix(": ") else { return nil }
         rest = rest.dropFirst(2)
-        let name = rest.prefix { $0 != ":" }
-        guard rest[name.endIndex...].hasPrefix(": ") else { return nil }
-        rest = rest[name.endIndex...].dropFirst(2)
+        let name = rest.prefix { $0 != ":" && $0 != " " }
+        guard !name.isEmpty, rest[name.endIndex...].hasPrefix(":") else { return nil }
+        return Header(cpu: cpu, stamp: stamp, event: name, rest: rest[name.endIndex...].dropFirst())
+    }
+
+    /// A capture event from its header.
+    private static func capture(_ h: Header, line n: Int) throws(CaptureError) -> CapturedEvent {
+        guard let counter = UInt64(h.stamp) else {
+            throw CaptureError(line: n, "timestamp '\(h.stamp.prefix(24))' is not the counter clock's integer (the capture sets trace_clock to counter)")
+        }
+        let name = h.event
+        var rest = h.rest.drop { $0 == " " }
+        let cpu = h.cpu
         guard let kind = kind(of: name) else { throw CaptureError(line: n, "'\(name.prefix(40))' is not an event of the capture") }
         if rest.first == "(", let end = rest.firstIndex(of: ")") { rest = rest[rest.index(after: end)...] }
         var e = CapturedEvent(counter: counter, cpu: cpu, kind: kind)

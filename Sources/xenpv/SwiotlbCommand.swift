@@ -6,7 +6,7 @@ struct SwiotlbCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiotlb",
         abstract: "The Linux software IO TLB (v5.11 semantics, the RFC's two pools, Linux 6.1's areas).",
-        subcommands: [SwiotlbReplayCommand.self, SwiotlbCmdlineCommand.self, SwiotlbCaptureCommand.self]
+        subcommands: [SwiotlbReplayCommand.self, SwiotlbCmdlineCommand.self, SwiotlbCaptureCommand.self, SwiotlbImportCommand.self]
     )
 }
 
