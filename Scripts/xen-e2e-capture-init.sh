@@ -11,9 +11,12 @@ now_ms() { read up _ < /proc/uptime; echo "${up%.*}${up#*.}0"; }
 alive() { while sleep 10; do echo "@@ALIVE $1"; done; }
 alive capture & ticker=$!
 
+armed() { i=0; while [ "$(cat /sys/kernel/tracing/instances/xenpv/tracing_on 2>/dev/null)" != 1 ] && [ $i -lt 600 ]; do usleep 100000; i=$((i+1)); done; }
+echo "@@ERR notroot $(su -s /bin/sh nobody -c 'xenpv swiotlb capture --seconds 1' 2>&1 | tail -1)"
 xenpv swiotlb capture --output /tmp/out/capture.txt --raw /tmp/out/raw.txt 2> /tmp/out/capture.err & cap=$!
-i=0; while [ "$(cat /sys/kernel/tracing/instances/xenpv/tracing_on 2>/dev/null)" != 1 ] && [ $i -lt 600 ]; do usleep 100000; i=$((i+1)); done
+armed
 echo "@@ARMED after $i polls"
+echo "@@ERR second $(xenpv swiotlb capture --seconds 1 2>&1 | tail -1)"
 cat /sys/kernel/debug/kprobes/list > /tmp/out/kprobes-list.txt 2>&1
 for m in $mods; do insmod /lib/modules/$m.ko; done
 i=0; while { [ ! -b /dev/nvme0n1 ] || [ ! -b /dev/vda ]; } && [ $i -lt 300 ]; do usleep 100000; i=$((i+1)); done
@@ -29,10 +32,17 @@ work() {   # work <cpu> <rounds>
     done
   done
 }
-t0=$(now_ms); work 0 3 & w0=$!; work 1 3 & w1=$!; wait $w0 $w1; t1=$(now_ms)
+t0=$(now_ms); work 0 4 & w0=$!; work 1 4 & w1=$!; wait $w0 $w1; t1=$(now_ms)
 kill -INT $cap; wait $cap; echo "@@RC capture $?"
+# A capture killed with SIGKILL cannot clean up: the next one names what it left and how to remove it.
+xenpv swiotlb capture --output /tmp/killed.txt 2>/dev/null & k=$!
+armed; kill -KILL $k; wait $k
+left=$(xenpv swiotlb capture --seconds 1 2>&1 | tail -1)
+echo "@@ERR killed $left"
+eval "${left##*remove them: }"
+echo 1 > /proc/sys/debug/kprobes-optimization
 # The same I/O with the probes gone.
-t2=$(now_ms); work 0 3 & w0=$!; work 1 3 & w1=$!; wait $w0 $w1; t3=$(now_ms)
+t2=$(now_ms); work 0 4 & w0=$!; work 1 4 & w1=$!; wait $w0 $w1; t3=$(now_ms)
 echo "workload-ms captured=$((t1 - t0)) uncaptured=$((t3 - t2))" > /tmp/out/cost.txt
 cat /tmp/out/cost.txt
 echo "@@BEGIN capture-err"; cat /tmp/out/capture.err; echo "@@END capture-err"

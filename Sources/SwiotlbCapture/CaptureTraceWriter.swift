@@ -135,7 +135,7 @@ public struct CaptureTraceWriter: Sendable {
                 }
                 if e.align != 0 { line += " align=0x\(hex(e.align & 0xffff_ffff))" }
                 line += " cpu=\(e.cpu)"
-                if let name = e.deviceName, name.utf8.count <= 64, !name.contains(where: { $0 == " " || $0 == "#" || $0 == "\t" }) { line += " dev=\(name)" }
+                if let name = e.deviceName, Self.isTraceWord(name) { line += " dev=\(name)" }
                 if failed { counts.failedMaps += 1 } else { line += " kernel_tlb=0x\(hex(op.tlb))"; live[op.tlb] = next }
                 emit(line + used)
             case .unmap:
@@ -149,6 +149,11 @@ public struct CaptureTraceWriter: Sendable {
             }
         }
         return counts
+    }
+
+    /// Whether `name` can be a trace's `dev=` value: 1 to 64 printable ASCII bytes, no `#`.
+    static func isTraceWord(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 64 && name.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f && $0 != 0x23 }
     }
 
     private static func hex(_ v: UInt64) -> String { String(v, radix: 16) }

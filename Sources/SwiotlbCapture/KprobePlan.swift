@@ -83,7 +83,9 @@ public struct KprobePlan: Sendable, Equatable {
         let o = offsets
         let parms = Self.deref(Int64(o.deviceDMAParms), "%di")
         let mem = Self.deref(Int64(o.deviceIOTLBMem), "%di")
-        let name = Self.deref(Int64(o.deviceKobj) + Int64(o.kobjectName), "%di")
+        // `:string` reads the string at the address its fetch computes: the name pointer is one
+        // dereference further in.
+        let name = Self.deref(0, Self.deref(Int64(o.deviceKobj) + Int64(o.kobjectName), "%di"))
         let used = Self.deref(Int64(o.areaUsed) - Int64(o.areaLock), "%di")
         let g = Self.group
         var lines = [

@@ -148,10 +148,17 @@ public struct LiveCapture {
             }
         let instance = KernelFiles.exists(tracefs + "/instances/" + KprobePlan.group)
         guard defined.isEmpty && !instance else {
-            var what: [String] = []
-            if !defined.isEmpty { what.append("kprobe events \(defined.joined(separator: ", "))") }
-            if instance { what.append("tracefs instance instances/\(KprobePlan.group)") }
-            throw CaptureError("another capture is running, or a killed one left \(what.joined(separator: " and ")): if none runs, remove them with: echo 0 > \(tracefs)/instances/\(KprobePlan.group)/events/\(KprobePlan.group)/enable; rmdir \(tracefs)/instances/\(KprobePlan.group); echo '-:\(KprobePlan.group)/*' >> \(tracefs)/kprobe_events")
+            var what: [String] = [], undo: [String] = []
+            let dir = tracefs + "/instances/" + KprobePlan.group
+            if instance {
+                what.append("tracefs instance instances/\(KprobePlan.group)")
+                undo += ["echo 0 > \(dir)/events/\(KprobePlan.group)/enable", "rmdir \(dir)"]
+            }
+            if !defined.isEmpty {
+                what.append("kprobe events \(defined.joined(separator: ", "))")
+                undo += defined.map { "echo '-:\($0)' >> \(tracefs)/kprobe_events" }
+            }
+            throw CaptureError("another capture is running, or a killed one left \(what.joined(separator: " and ")); if none runs, remove them: \(undo.joined(separator: "; "))")
         }
     }
 

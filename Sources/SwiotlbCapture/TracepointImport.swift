@@ -111,7 +111,7 @@ public struct TracepointImport: Sendable {
 
     /// ` dev=<name>` when the name is a trace word.
     private static func device(_ name: String) -> String {
-        name.isEmpty || name.utf8.count > 64 || name.contains(where: { $0 == " " || $0 == "#" || $0 == "\t" }) ? "" : " dev=\(name)"
+        CaptureTraceWriter.isTraceWord(name) ? " dev=\(name)" : ""
     }
 
     /// The leading device name, then `key=value` fields (arrays `{…}` kept whole; a bare
