@@ -48,12 +48,12 @@ public struct CaptureTraceWriter: Sendable {
         public var start: UInt64, nslabs: UInt64, areas: UInt64
     }
 
-    /// The one pool of `ops`' maps; an error when they used more than one (a restricted DMA
-    /// pool beside the default one) or none.
-    public static func pool(of ops: [CapturedOp]) throws(CaptureError) -> Pool {
+    /// The one pool of `ops`' maps (`device`'s only, when given); an error when they used more
+    /// than one (a restricted DMA pool beside the default one) or none.
+    public static func pool(of ops: [CapturedOp], device: String? = nil) throws(CaptureError) -> Pool {
         var found: (address: UInt64, pool: Pool)? = nil
         for op in ops {
-            guard case .map = op.kind else { continue }
+            guard case .map = op.kind, device == nil || op.entry.deviceName == device else { continue }
             let e = op.entry
             let p = Pool(start: e.poolStart, nslabs: e.poolNslabs, areas: e.poolAreas)
             if let f = found {
@@ -64,7 +64,7 @@ public struct CaptureTraceWriter: Sendable {
                 found = (e.pool, p)
             }
         }
-        guard let f = found else { throw CaptureError("no map was recorded: nothing bounced while the capture ran") }
+        guard let f = found else { throw CaptureError("no map was recorded\(device.map { " for device \($0)" } ?? ""): nothing bounced while the capture ran") }
         guard f.pool.nslabs > 0, f.pool.nslabs <= 1 << 25, f.pool.areas > 0, f.pool.areas <= 1 << 18, f.pool.start & 0xfff == 0 else {
             throw CaptureError("the pool read from the kernel (start 0x\(hex(f.pool.start)), nslabs \(f.pool.nslabs), areas \(f.pool.areas)) is not one a trace can hold")
         }
@@ -87,7 +87,7 @@ public struct CaptureTraceWriter: Sendable {
     public init(_ pairing: CapturePairing, context: CaptureContext, device: String? = nil) throws(CaptureError) {
         ops = pairing.ops; unpaired = pairing.unpaired; openAtEnd = pairing.openAtEnd
         self.context = context; self.device = device
-        pool = try Self.pool(of: ops)
+        pool = try Self.pool(of: ops, device: device)
         for op in ops where op.entry.direction >= UInt64(DMADirection.allCases.count) {
             throw CaptureError("\(op.entry.kind) at counter \(op.entry.counter): direction \(op.entry.direction) is not an enum dma_data_direction")
         }

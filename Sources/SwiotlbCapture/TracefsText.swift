@@ -13,8 +13,8 @@ public struct TracefsText: Sendable {
 
     /// The longest line accepted (a capture event is about 400 bytes).
     public static let maxLineBytes = 4096
-    /// The most events held (about 150 bytes each).
-    public static let maxEvents = 8 << 20
+    /// The most events held (about 180 bytes each: some 360 MiB), about 400,000 maps.
+    public static let maxEvents = 2 << 20
 
     /// An empty reader.
     public init() {}

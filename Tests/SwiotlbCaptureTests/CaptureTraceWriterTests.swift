@@ -35,6 +35,31 @@ final class CaptureTraceWriterTests: XCTestCase {
         XCTAssertEqual(counts.syncs, 1)
     }
 
+    /// `--device` keeps one device's maps and unmaps (and the syncs of its buffers) and leaves
+    /// the used counts out; a name that is not a trace word is left out.
+    func testDeviceAndNames() throws {
+        var events = TwoCPUScenario.events
+        events[6].deviceName = "0000:00:04.0"      // m3's map: another device
+        events[12].deviceName = "bad\u{1}name"      // m4's map
+        let writer = try CaptureTraceWriter(CapturePairing(events: events), context: Self.context, device: "0000:00:03.0")
+        var lines: [String] = []
+        _ = writer.write { if !$0.hasPrefix("#") { lines.append($0) } }
+        XCTAssertEqual(lines, [
+            "pool nslabs=32768 start=0x2ac00000 areas=2",
+            "map id=m1 orig=0x6590000 size=4096 dir=from_device seg_mask=0xffffffff min_align=0xfff cpu=0 dev=0000:00:03.0 kernel_tlb=0x2ac00000",
+            "unmap id=m1",
+            "map id=m2 orig=0x6596200 size=512 dir=from_device seg_mask=0xffffffff min_align=0xfff cpu=0 dev=0000:00:03.0 kernel_tlb=0x2ac00200",
+            "sync id=m2 target=cpu",
+        ])
+        let all = try CaptureTraceWriter(CapturePairing(events: events), context: Self.context)
+        var m4 = ""
+        _ = all.write { if $0.hasPrefix("map id=m4 ") { m4 = $0 } }
+        XCTAssertEqual(m4, "map id=m4 orig=0x8000000 size=262144 dir=from_device seg_mask=0xffffffff min_align=0xfff cpu=1 kernel_used=3")
+        XCTAssertThrowsError(try CaptureTraceWriter(CapturePairing(events: events), context: Self.context, device: "nvme9")) {
+            XCTAssertEqual("\($0)", "no map was recorded for device nvme9: nothing bounced while the capture ran")
+        }
+    }
+
     func testRefusals() {
         XCTAssertThrowsError(try CaptureTraceWriter(CapturePairing(events: []), context: Self.context)) {
             XCTAssertEqual("\($0)", "no map was recorded: nothing bounced while the capture ran")
