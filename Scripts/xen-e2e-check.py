@@ -54,6 +54,17 @@ check("xenpv dump m2p is byte-identical to xen-mfndump dump-m2p", ("SAME", "dump
       str({k: v for k, v in flags.items() if k[1] == "dump-m2p"}))
 check("xenpv dump p2m 0 works", flags.get(("RC", "xenpv-dump-p2m")) == "0", str(flags.get(("SHA", "dump-p2m"))))
 
+def check_host_scenario():
+    """`xenpv scenario from-host` inside dom0, and its model run set against the live P2M."""
+    written = "\n".join(sections.get("hostscenario", []) + sections.get("hostscenariofile", []))
+    check("xenpv scenario from-host writes a scenario without calibration",
+          rcs.get("hostscenario") == 0 and "package:" in written and "heap_inventory" not in written, written[-600:])
+    text = "\n".join(sections.get("hostcompare", []))
+    m = re.search(r"^P2M entries: (\d+) of (\d+) identical", text, re.M)
+    check("the model run of that scenario has the live P2M, entry for entry",
+          rcs.get("hostcompare") == 0 and bool(m) and m.group(1) == m.group(2), text[-600:])
+check_host_scenario()
+
 failed = [c for c in checks if not c[1]]
 for name, ok, detail in checks:
     print(f"xen-e2e[{shape}]: {'ok  ' if ok else 'FAIL'} {name}")

@@ -82,6 +82,49 @@ int cxen_maximum_ram_page(cxen_handle *h, uint64_t *out) {
     return 0;
 }
 
+int cxen_version(cxen_handle *h, uint32_t *major, uint32_t *minor, char *extra, size_t len) {
+    xen_extraversion_t text;
+    if (len == 0) return EINVAL;
+    errno = 0;
+    int v = xc_version(h->xch, XENVER_version, NULL);
+    if (v < 0) return err_or(EIO);
+    memset(text, 0, sizeof(text));
+    if (xc_version(h->xch, XENVER_extraversion, &text) < 0) return err_or(EIO);
+    *major = (uint32_t)v >> 16;
+    *minor = (uint32_t)v & 0xffff;
+    size_t n = strnlen(text, sizeof(text));
+    if (n >= len) n = len - 1;
+    memcpy(extra, text, n);
+    extra[n] = 0;
+    return 0;
+}
+
+int cxen_xen_command_line(cxen_handle *h, char *buf, size_t len) {
+    xen_commandline_t line;
+    if (len == 0) return EINVAL;
+    memset(line, 0, sizeof(line));
+    errno = 0;
+    if (xc_version(h->xch, XENVER_commandline, &line) < 0) return err_or(EIO);
+    size_t n = strnlen(line, sizeof(line));
+    if (n >= len) n = len - 1;
+    memcpy(buf, line, n);
+    buf[n] = 0;
+    return 0;
+}
+
+int cxen_build_id(cxen_handle *h, uint8_t *buf, size_t len, size_t *out_len) {
+    uint8_t space[sizeof(xen_build_id_t) + 64];
+    xen_build_id_t *id = (xen_build_id_t *)space;
+    id->len = 64;
+    errno = 0;
+    int n = xc_version(h->xch, XENVER_build_id, id);
+    if (n < 0) return err_or(EIO);
+    if ((size_t)n > len || n > 64) return E2BIG;
+    memcpy(buf, id->buf, (size_t)n);
+    *out_len = (size_t)n;
+    return 0;
+}
+
 int cxen_availheap(cxen_handle *h, int min_width, int max_width, uint64_t *bytes) {
     errno = 0;
     if (xc_availheap(h->xch, min_width, max_width, -1, bytes) != 0) return err_or(EIO);
@@ -244,6 +287,9 @@ void cxen_close(cxen_handle *h) { (void)h; }
 int cxen_get_physinfo(cxen_handle *h, cxen_physinfo *out) { (void)h; (void)out; return ENOSYS; }
 int cxen_maximum_ram_page(cxen_handle *h, uint64_t *out) { (void)h; (void)out; return ENOSYS; }
 int cxen_availheap(cxen_handle *h, int a, int b, uint64_t *c) { (void)h; (void)a; (void)b; (void)c; return ENOSYS; }
+int cxen_version(cxen_handle *h, uint32_t *a, uint32_t *b, char *e, size_t l) { (void)h; (void)a; (void)b; (void)e; (void)l; return ENOSYS; }
+int cxen_xen_command_line(cxen_handle *h, char *b, size_t l) { (void)h; (void)b; (void)l; return ENOSYS; }
+int cxen_build_id(cxen_handle *h, uint8_t *b, size_t l, size_t *o) { (void)h; (void)b; (void)l; (void)o; return ENOSYS; }
 int cxen_machine_memory_map(cxen_handle *h, cxen_e820 *e, uint32_t m, uint32_t *c) { (void)h; (void)e; (void)m; (void)c; return ENOSYS; }
 int cxen_domain_list(cxen_handle *h, cxen_dominfo *o, uint32_t m, uint32_t *c) { (void)h; (void)o; (void)m; (void)c; return ENOSYS; }
 int cxen_map_m2p(cxen_handle *h, uint64_t m, const uint64_t **t, size_t *b) { (void)h; (void)m; (void)t; (void)b; return ENOSYS; }

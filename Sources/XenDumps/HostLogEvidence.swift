@@ -26,6 +26,30 @@ public struct HostLogEvidence: Sendable, Equatable {
     public var kernelCommandLine: String?
     /// The end of the kernel's first bounce pool (`software IO TLB: mapped [mem a-b]`: `b`).
     public var swiotlbEnd: UInt64?
+    /// The kernel's possible CPUs (`smpboot: Allowing N CPUs`).
+    public var kernelCPUs: Int?
+    /// The initrd's pfns in dom0 (`RAMDISK: [mem a-b]`, `b` inclusive).
+    public var ramdiskPfns: Range<UInt64>?
+
+    /// A live dom0's evidence: the hypervisor's own figures (`XENMEM_machine_memory_map`, the
+    /// version, build id and command line `xc_version` gives), dom0's kernel log, and dom0's
+    /// P2M, where the initrd (`RAMDISK: [mem …]`, given in place right after the initial block)
+    /// shows its frames and the initial block's size. Throws what the kernel log lacks or has
+    /// malformed, as ``init(xenLog:kernelLog:)`` does.
+    public init(machineMemoryMap: E820Map, xenVersion: String, buildID: String, xenCommandLine: String,
+                kernelLog: [Substring], p2m: ExtentMap<P2MRun>) throws(HostLogError) {
+        try self.init(xenLog: [], kernelLog: kernelLog)
+        e820 = machineMemoryMap.entries
+        self.xenVersion = xenVersion
+        xenPackage = XenBuild.withBuildID(buildID)?.name
+        dom0Mem = xenCommandLine.split(separator: " ").last { $0.hasPrefix("dom0_mem=") }.map { String($0.dropFirst(9)) }
+        dom0VCPUs = kernelCPUs
+        if let pfns = ramdiskPfns, !pfns.isEmpty, case .machine(let first)? = p2m.run(from: pfns.lowerBound)?.value,
+           let run = p2m.run(from: pfns.lowerBound), run.count >= UInt64(pfns.count) {
+            initrd = first..<(first + UInt64(pfns.count))
+            initialMapping = pfns.lowerBound << 12
+        }
+    }
 
     /// Reads both logs. A line this reader relies on that is malformed is an error naming the
     /// log (`xen` or `kernel`) and its 1-based line.
@@ -80,6 +104,13 @@ public struct HostLogEvidence: Sendable, Equatable {
                 }
             } else if kernelCommandLine == nil, line.hasPrefix("Command line: ") {
                 kernelCommandLine = String(line.dropFirst(14)).trimmingTrailingSpaces
+            } else if let r = line.firstRange(of: "smpboot: Allowing "), let n = Int(line[r.upperBound...].prefix { $0.isNumber }) {
+                kernelCPUs = n
+            } else if ramdiskPfns == nil, line.hasPrefix("RAMDISK: [mem "), let close = line.firstIndex(of: "]") {
+                let parts = line[line.index(line.startIndex, offsetBy: 14)..<close].split(separator: "-")
+                if parts.count == 2, let s = Self.hex(parts[0]), let e = Self.hex(parts[1]), s <= e, e < PhysicalLimits.bytes {
+                    ramdiskPfns = (s >> 12)..<((e >> 12) + 1)
+                }
             }
         }
         do {
@@ -87,6 +118,17 @@ public struct HostLogEvidence: Sendable, Equatable {
         } catch {
             throw HostLogError(log: .kernel, line: error.line, message: error.message)
         }
+    }
+
+    /// The kernel module's first frame: what dom0's P2M holds right after the initrd (the
+    /// physmap's L3 table, which Xen takes from the module's first block, given back just
+    /// before). Nil without the initrd and initial mapping, or when that page is not a frame
+    /// below the initrd (another host's P2M).
+    public func kernelModuleStart(p2m: ExtentMap<P2MRun>) -> UInt64? {
+        guard let rd = initrd, let mapping = initialMapping else { return nil }
+        let pfn = (UInt64(1) << UInt64(BitMath.pageOrder(bytes: mapping))) + UInt64(rd.count)
+        guard case .machine(let m)? = p2m.run(from: pfn)?.value, m < rd.lowerBound else { return nil }
+        return m
     }
 
     /// The line without `(XEN) ` and a `[timestamp]` prefix (the space after it kept, as Xen's

@@ -48,6 +48,21 @@ public final class LibXenBackend: XenBackend {
         return b
     }
 
+    /// `xc_version`: version, build id, command line.
+    public func hypervisorIdentity() throws(XenLiveError) -> HypervisorIdentity {
+        var major: UInt32 = 0, minor: UInt32 = 0
+        var extra = [CChar](repeating: 0, count: 64)
+        try check(cxen_version(handle, &major, &minor, &extra, extra.count), "version")
+        var line = [CChar](repeating: 0, count: 1025)
+        try check(cxen_xen_command_line(handle, &line, line.count), "version(commandline)")
+        var id = [UInt8](repeating: 0, count: 64)
+        var n = 0
+        try check(cxen_build_id(handle, &id, id.count, &n), "version(build_id)")
+        func text(_ c: [CChar]) -> String { String(decoding: c.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        return HypervisorIdentity(version: "\(major).\(minor)\(text(extra))", buildID: id.prefix(n).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(),
+                                  commandLine: text(line))
+    }
+
     /// `xc_get_machine_memory_map`.
     public func machineMemoryMap() throws(XenLiveError) -> E820Map {
         var entries = [cxen_e820](repeating: cxen_e820(), count: 128)

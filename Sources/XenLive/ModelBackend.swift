@@ -8,8 +8,12 @@ public struct ModelBackend: XenBackend {
     public var host: XenHost
     /// The PV domains by id.
     public var guests: [PVDomain]
-    /// Creates the backend.
-    public init(host: XenHost, guests: [PVDomain]) { self.host = host; self.guests = guests }
+    /// What the hypervisor says of itself.
+    public var identity: HypervisorIdentity
+    /// Creates the backend (the model's hypervisor: Xen 4.17, no build id, no command line).
+    public init(host: XenHost, guests: [PVDomain], identity: HypervisorIdentity = HypervisorIdentity(version: "4.17", buildID: "", commandLine: "")) {
+        self.host = host; self.guests = guests; self.identity = identity
+    }
 
     /// Figures the model knows.
     public func physInfo() throws(XenLiveError) -> PhysInfo {
@@ -36,4 +40,6 @@ public struct ModelBackend: XenBackend {
         guard let g = guests.first(where: { UInt32($0.id.rawValue) == domain }) else { throw .domainNotFound(domain) }
         return (P2MDumpContents(domain: g, host: host, size: g.p2m.lastPfnHint), .model)
     }
+    /// The identity it was given.
+    public func hypervisorIdentity() throws(XenLiveError) -> HypervisorIdentity { identity }
 }

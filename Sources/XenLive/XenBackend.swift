@@ -37,6 +37,20 @@ public struct LiveDomain: Sendable, Hashable {
     }
 }
 
+/// Which hypervisor runs: its version, build id and boot command line.
+public struct HypervisorIdentity: Sendable, Hashable {
+    /// `4.17.7` (`XENVER_version` and `XENVER_extraversion`).
+    public var version: String
+    /// The build id in hex (`XENVER_build_id`).
+    public var buildID: String
+    /// Xen's command line (`XENVER_commandline`).
+    public var commandLine: String
+    /// Creates an identity.
+    public init(version: String, buildID: String, commandLine: String) {
+        self.version = version; self.buildID = buildID; self.commandLine = commandLine
+    }
+}
+
 /// Where the live commands get their facts: real Xen through the shim, or a fake fed with
 /// model data (for tests and for running the analyses anywhere).
 public protocol XenBackend {
@@ -54,4 +68,6 @@ public protocol XenBackend {
     func m2p() throws(XenLiveError) -> HostM2P
     /// A PV domain's P2M and page types, and how they were obtained.
     func p2m(domain: UInt32) throws(XenLiveError) -> (P2MDumpContents, P2MSource)
+    /// The hypervisor's version, build id and command line.
+    func hypervisorIdentity() throws(XenLiveError) -> HypervisorIdentity
 }

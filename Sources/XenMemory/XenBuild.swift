@@ -2,8 +2,10 @@
 /// boots: its image, the unused BSS it gives back, and the allocations of its own that the source
 /// alone does not size (see docs/memory-model.md, "Xen's own boot allocations").
 public struct XenBuild: Sendable, Hashable {
-    /// The build as `xl info` names it (`xen_version` and the Debian package version).
+    /// The build as its banner names it (the Debian package version).
     public var name: String
+    /// Its build id (`xl info`'s `build_id`, `XENVER_build_id`), in hex.
+    public var buildID: String
     /// Pages from `xen_phys_start` to `__2M_rwdata_end` (the image's reserved end; the ELF's
     /// load segment ends 0x5a7000 bytes above the 2 MiB link base for Debian's 4.17.7).
     public var imageEndPages: UInt64
@@ -24,6 +26,7 @@ public struct XenBuild: Sendable, Hashable {
     /// build-id 151b373f…), as captured in `fixtures/real-xen-default`.
     public static let debian4_17_7 = XenBuild(
         name: "4.17.7+13-g2445b30a44-0+deb12u1",
+        buildID: "151b373fd64b321593bf987fd923cd10dabadac4",
         imageEndPages: 0x5a7,
         unusedBSSPages: 0x440..<0x540,
         earlyBootPages: 29,
@@ -43,6 +46,9 @@ public struct XenBuild: Sendable, Hashable {
 
     /// The known build of this name.
     public static func named(_ name: String) -> XenBuild? { known.first { $0.name == name } }
+
+    /// The known build with this build id.
+    public static func withBuildID(_ id: String) -> XenBuild? { known.first { $0.buildID == id } }
 }
 
 /// One of Xen's own heap operations while it boots (``XenBuild/heapSteps``).

@@ -2,7 +2,7 @@ import Swiotlb
 import XenDumps
 import XenMemory
 
-/// Writes the scenario of a real host from what its logs say (``HostLogEvidence``): the E820,
+/// Writes the scenario of a real host from what its logs (or, live, its hypervisor) say (``HostLogEvidence``): the E820,
 /// Xen's build and `dom0_mem`, the boot modules, dom0's kernel, command line, vCPUs and bounce
 /// buffer. No calibration: Xen's own boot allocations follow from its build (``XenBootMemory``).
 public enum HostScenarioWriter {
@@ -11,8 +11,12 @@ public enum HostScenarioWriter {
         /// The kernel module's first frame, when known (Xen places the module directly below
         /// the initrd; its size comes from the kernel image, which a capture rarely holds).
         public var kernelModuleStart: UInt64?
+        /// DMA devices: `dev_name` and the DMA mask's width (sysfs `dma_mask_bits`).
+        public var devices: [(name: String, dmaBits: Int)]
         /// Creates a placement.
-        public init(kernelModuleStart: UInt64? = nil) { self.kernelModuleStart = kernelModuleStart }
+        public init(kernelModuleStart: UInt64? = nil, devices: [(name: String, dmaBits: Int)] = []) {
+            self.kernelModuleStart = kernelModuleStart; self.devices = devices
+        }
     }
 
     /// The scenario as YAML (schema 1). Throws, in one line, what the logs lack.
@@ -49,6 +53,10 @@ public enum HostScenarioWriter {
         if let c = e.kernelCommandLine { out.append("  cmdline: \(quoted(c))") }
         if let n = e.dom0VCPUs { out.append("  cpus: \(n)") }
         if let end = e.swiotlbEnd { out.append("  swiotlb_end: \(Hex.plain(end))") }
+        if !placement.devices.isEmpty {
+            out.append("devices:")
+            for d in placement.devices { out.append("  - {name: \(quoted(d.name)), dma_bits: \(d.dmaBits)}") }
+        }
         return out.joined(separator: "\n") + "\n"
     }
 

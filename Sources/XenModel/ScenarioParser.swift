@@ -170,6 +170,10 @@ final class Reader {
         let host = try self.host(try required(m, "host", in: f))
         let xen = try m["xen"].map { (x) throws(ScenarioError) in try self.xen(x) }
             ?? XenSpec(dom0Memory: Dom0MemoryOption(), dom0MemoryText: nil, debugBuild: false, memopMaxOrder: MemopMaxOrder())
+        if xen.package != nil, host.takenBelow4G > 0, let h = m["host"],
+           let t = try mapping(h, allowed: ["ram", "e820", "dma_bits", "taken_below_4g", "boot_regions", "heap_inventory"])["taken_below_4g"] {
+            throw fail(t, "give taken_below_4g or xen.package, not both (the build's own boot allocations say what Xen took)")
+        }
         let guest = try self.guest(try required(m, "guest", in: f))
         var devices: [DeviceSpec] = []
         var names = Set<String>()

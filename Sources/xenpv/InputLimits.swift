@@ -17,6 +17,8 @@ struct InputLimit: Sendable {
     static let scenarioTrace = InputLimit(bytes: 64 << 20, kind: "a scenario's trace", lineBytes: lineBytes)
     /// A Xen or kernel log (serial log, `xl dmesg`, dmesg, `--dmesg`): 64 MiB.
     static let log = InputLimit(bytes: 64 << 20, kind: "a log", lineBytes: lineBytes)
+    /// A sysfs attribute (`dma_mask_bits`): 4 KiB, a page, the most sysfs gives.
+    static let sysfsValue = InputLimit(bytes: 4096, kind: "a sysfs value", lineBytes: 4096)
     /// A swiotlb debugfs capture: 1 MiB (a real one is a few hundred bytes).
     static let debugfs = InputLimit(bytes: 1 << 20, kind: "a swiotlb debugfs capture", lineBytes: lineBytes)
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import XenLive
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,7 +12,7 @@ struct ScenarioCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scenario",
         abstract: "Write the scenario of a real host.",
-        subcommands: [ScenarioFromCaptureCommand.self]
+        subcommands: [ScenarioFromCaptureCommand.self, ScenarioFromHostCommand.self]
     )
 }
 
@@ -62,14 +63,13 @@ struct ScenarioFromCaptureCommand: ParsableCommand {
             throw CLIError("\(error.log == .xen ? xenFile : kernelFile):\(error.line): \(error.message)")
         }
         var placement = HostScenarioWriter.Placement()
-        if let rd = evidence.initrd, let mapping = evidence.initialMapping {
+        if let rd = evidence.initrd, evidence.initialMapping != nil {
             guard let f = found[.p2m] else { throw CLIError("\(folder): no dom0-p2m.txt or dump-p2m.txt (dom0's P2M, which places the kernel module)") }
             guard case .p2m(let p) = try DumpFile.read(f) else { throw CLIError("\(f): a dump-m2p, where its name says dom0's P2M") }
-            let pfn = (UInt64(1) << UInt64(BitMath.pageOrder(bytes: mapping))) + UInt64(rd.count)
-            guard case .machine(let m)? = p.entries.run(from: pfn)?.value, m < rd.lowerBound else {
-                throw CLIError("\(f): pfn \(Hex.plain(pfn)), the page after the initrd, is not a frame below the initrd (\(Hex.plain(rd.lowerBound))): not this host's dom0?")
+            guard let start = evidence.kernelModuleStart(p2m: p.entries) else {
+                throw CLIError("\(f): the page after the initrd is not a frame below the initrd (\(Hex.plain(rd.lowerBound))): not this host's dom0?")
             }
-            placement.kernelModuleStart = m
+            placement.kernelModuleStart = start
         }
         let name = "the host captured in \(folder.split(separator: "/").last.map(String.init) ?? folder)"
         let text: String
@@ -81,5 +81,72 @@ struct ScenarioFromCaptureCommand: ParsableCommand {
 
     private func lines(_ path: String) throws -> [Substring] {
         try TextFile.read(path, limit: .log).split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline })
+    }
+}
+
+/// `xenpv scenario from-host [--output <file>]`: inside a dom0.
+struct ScenarioFromHostCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "from-host",
+        abstract: "Write the scenario of the host this dom0 runs on (root; built with the XenCtrl trait).",
+        discussion: """
+        Reads the machine E820 (XENMEM_machine_memory_map), Xen's version, build id and command \
+        line (xc_version), dom0's own P2M, the kernel log (/dev/kmsg: Linux version, Command line, \
+        RAMDISK, smpboot, software IO TLB lines) and the PCI devices' dma_mask_bits in sysfs. The \
+        initrd's frames are dom0's P2M at its RAMDISK pfns; the kernel module starts at the frame \
+        right after them. Anywhere but a Xen dom0 it stops with one line saying so.
+        """
+    )
+
+    @Option(name: .customLong("output"), help: "Write the scenario to this file instead of standard output.", transform: FileArgument.name)
+    var outputPath: String?
+
+    func run() throws {
+        let targets = OutputTarget.given([("--output", outputPath)])
+        try OutputFiles.check(targets)
+        let backend = try liveBackend()
+        let identity = try live { () throws(XenLiveError) in try backend.hypervisorIdentity() }
+        let map = try live { () throws(XenLiveError) in try backend.machineMemoryMap() }
+        let p2m = try live { () throws(XenLiveError) in try backend.p2m(domain: 0).0 }
+        let text: String
+        do { text = try KernelMessages.readAll(limit: InputLimit.log.bytes) } catch { throw CLIError(error.description) }
+        let kernelLog = text.split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline })
+        let evidence: HostLogEvidence
+        do throws(HostLogError) {
+            evidence = try HostLogEvidence(machineMemoryMap: map, xenVersion: identity.version, buildID: identity.buildID,
+                                           xenCommandLine: identity.commandLine, kernelLog: kernelLog, p2m: p2m.entries)
+        } catch {
+            throw CLIError("\(KernelMessages.path):\(error.line): \(error.message)")
+        }
+        let placement = HostScenarioWriter.Placement(kernelModuleStart: evidence.kernelModuleStart(p2m: p2m.entries),
+                                                     devices: try PCIDevices.dmaWidths())
+        let scenario: String
+        do { scenario = try HostScenarioWriter.yaml(name: "this host (xen \(identity.version))", evidence: evidence, placement: placement) } catch {
+            throw CLIError("this host: \(error.description)")
+        }
+        if targets.isEmpty { print(scenario, terminator: "") } else { try OutputFiles.write(targets.map { ($0, .text(scenario)) }) }
+    }
+}
+
+/// The PCI devices sysfs shows, with their DMA mask widths.
+enum PCIDevices {
+    static let folder = "/sys/bus/pci/devices"
+
+    /// `(dev_name, dma_mask_bits)` of every device that has the attribute, by name; none when
+    /// sysfs has no PCI bus. A value that is not a width 1…64 is an error naming the file.
+    static func dmaWidths() throws -> [(name: String, dmaBits: Int)] {
+        guard access(folder, R_OK) == 0 else { return [] }
+        var names: [String] = []
+        try Directory.forEachName(folder) { names.append($0) }
+        var out: [(name: String, dmaBits: Int)] = []
+        for name in names.sorted() {
+            let path = folder + "/" + name + "/dma_mask_bits"
+            guard access(path, R_OK) == 0 else { continue }
+            let text = try TextFile.read(path, limit: .sysfsValue)
+            let value = text.split(whereSeparator: { $0.isWhitespace }).first.map(String.init) ?? ""
+            guard let bits = Int(value), (1...64).contains(bits) else { throw CLIError("\(path): expected a width 1…64, got '\(value.prefix(40))'") }
+            out.append((name, bits))
+        }
+        return out
     }
 }

@@ -30,6 +30,13 @@ int cxen_maximum_ram_page(cxen_handle *h, uint64_t *out);
 /* Free heap bytes between two address widths (0 = no bound). */
 int cxen_availheap(cxen_handle *h, int min_width, int max_width, uint64_t *bytes);
 
+/* XENVER_version and XENVER_extraversion: 4, 17 and ".7". */
+int cxen_version(cxen_handle *h, uint32_t *major, uint32_t *minor, char *extra, size_t len);
+/* XENVER_commandline: Xen's boot command line, NUL-terminated, cut to `len` - 1 bytes. */
+int cxen_xen_command_line(cxen_handle *h, char *buf, size_t len);
+/* XENVER_build_id: the hypervisor's build id (`*out_len` bytes, at most `len`). */
+int cxen_build_id(cxen_handle *h, uint8_t *buf, size_t len, size_t *out_len);
+
 typedef struct { uint64_t addr, size; uint32_t type; } cxen_e820;
 int cxen_machine_memory_map(cxen_handle *h, cxen_e820 *entries, uint32_t max, uint32_t *count);
 
