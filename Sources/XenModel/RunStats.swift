@@ -77,7 +77,7 @@ public struct RunResult: Sendable {
     /// A kernel BUG the workload hit, if any (the run stops there).
     public var bug: String?
     /// Per-device slots over the run, failures, the first "buffer is full" (for the pictures).
-    public var timeline = RunTimeline(interval: 1, pools: 0)
+    public var timeline = RunTimeline(interval: 1, devices: 0, pools: 0)
     /// The same BUG (or hang) as the model raised it.
     public var kernelBug: SwiotlbBug?
     /// Maps that failed, as diagnosis evidence (at most ``RunEvidence/keptFailures``; the free

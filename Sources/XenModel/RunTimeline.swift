@@ -40,29 +40,22 @@ public struct RunTimeline: Sendable {
     public private(set) var failures: [FailureMark] = []
     /// The pool as the first "buffer is full" found it.
     public private(set) var firstFullFailure: SlotMapSnapshot?
-    /// Slots each device holds now, by (device, pool): the index of its series.
-    private var seriesIndex: [Int: Int] = [:]
-    /// Each device's latest failure mark (index into ``failures``).
-    private var lastMark: [Int: Int] = [:]
+    /// Per (device, pool) at `device * poolCount + pool`: the index of its series, -1 before its first map.
+    private var seriesIndex: [Int]
+    /// Per (device, pool), the slots held now (what the next sample records).
+    private var live: [Int]
+    /// Each device's latest failure mark (index into ``failures``), -1 before its first failure.
+    private var lastMark: [Int]
     private let poolCount: Int
 
-    /// An empty timeline sampling every `interval` operations over `pools` pools.
-    public init(interval: Int, pools: Int) {
+    /// An empty timeline sampling every `interval` operations, for `devices` devices and `pools` pools.
+    public init(interval: Int, devices: Int, pools: Int) {
         self.interval = max(1, interval)
-        poolCount = max(1, pools)
+        poolCount = max(0, pools)
+        seriesIndex = Array(repeating: -1, count: max(0, devices) * poolCount)
+        live = Array(repeating: 0, count: seriesIndex.count)
+        lastMark = Array(repeating: -1, count: max(0, devices))
     }
-
-    /// The series of `device` in `pool`, created (zero before now) on first use.
-    private mutating func seriesSlot(device: Int, pool: Int) -> Int {
-        let key = device * poolCount + pool
-        if let i = seriesIndex[key] { return i }
-        series.append(DeviceSeries(device: device, pool: pool, slots: Array(repeating: 0, count: sampleOps.count)))
-        seriesIndex[key] = series.count - 1
-        return series.count - 1
-    }
-
-    /// Slots currently held, by series (the value the next sample records).
-    private var live: [Int] = []
 
     /// `device` mapped `b` (nothing when it went direct).
     mutating func hold(_ b: MappedBuffer, device: Int) { add(b, device: device, sign: 1) }
@@ -71,21 +64,26 @@ public struct RunTimeline: Sendable {
 
     private mutating func add(_ b: MappedBuffer, device: Int, sign: Int) {
         guard let pool = b.pool, b.slots > 0 else { return }
-        let i = seriesSlot(device: device, pool: pool)
-        if live.count <= i { live.append(contentsOf: repeatElement(0, count: i + 1 - live.count)) }
-        live[i] += sign * b.slots
+        let key = device * poolCount + pool
+        if seriesIndex[key] < 0 {
+            // The first map of this device in this pool: a series, zero before now.
+            seriesIndex[key] = series.count
+            series.append(DeviceSeries(device: device, pool: pool, slots: Array(repeating: 0, count: sampleOps.count)))
+        }
+        live[key] += sign * b.slots
     }
 
     /// Records the slots every device holds at operation `op` (once per operation).
     mutating func sample(at op: Int) {
         guard sampleOps.last != op else { return }
         sampleOps.append(op)
-        for i in series.indices { series[i].slots.append(i < live.count ? live[i] : 0) }
+        for i in series.indices { series[i].slots.append(live[series[i].device * poolCount + series[i].pool]) }
     }
 
     /// A map of `device` failed at operation `op`.
     mutating func failed(device: Int, pool: Int?, at op: Int) {
-        if let k = lastMark[device], failures[k].operation / interval == op / interval {
+        let k = lastMark[device]
+        if k >= 0, failures[k].operation / interval == op / interval {
             failures[k].count += 1
             return
         }

@@ -22,7 +22,7 @@ public enum WorkloadRunner {
         var state = RunState(scenario: scenario, ranges: result.boot.bufferRanges, memory: result.boot.memory)
         let planned = state.plannedOperations
         let sampleEvery = max(1, planned / 1000)
-        result.timeline = RunTimeline(interval: sampleEvery, pools: result.pools.count)
+        result.timeline = RunTimeline(interval: sampleEvery, devices: result.devices.count, pools: result.pools.count)
         do {
             try state.allocateCoherent(&engine, &result)
             var active = state.streams.indices.filter { !state.streams[$0].done }
