@@ -24,7 +24,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "XenMemory"),
-        .target(name: "Swiotlb"),
+        .target(name: "Swiotlb", dependencies: ["XenMemory"]),
         .target(name: "XenSwiotlb", dependencies: ["XenMemory", "Swiotlb"]),
         .target(name: "XenBoot", dependencies: ["XenMemory", "Swiotlb", "XenSwiotlb"]),
         .target(name: "SwiotlbCapture", dependencies: ["Swiotlb"]),

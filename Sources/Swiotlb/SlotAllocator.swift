@@ -15,7 +15,8 @@ public enum IOTLB {
     /// it has at most 2^21 slots; only the RFC's high pool can be larger, and a trace or a
     /// scenario asking for more than this in all is refused.
     public static let maxModelSlots = 1 << 25
-    /// `swiotlb_max_mapping_size` in v5.11.
+    /// `IO_TLB_SIZE * IO_TLB_SEGSIZE`: the most one segment holds (v5.11's
+    /// `swiotlb_max_mapping_size`; see ``SwiotlbKernelModel/maxMappingSize(minAlignMask:)``).
     public static let maxMappingSize = slotSize * segmentSlots
     /// `INVALID_PHYS_ADDR`.
     public static let invalidAddress: UInt64 = ~0
@@ -174,7 +175,7 @@ public struct SlotPool: Sendable {
     /// without `wrap`: 6.1.192 would spin there (``AreaSearch/Outcome/neverEnds``). On success
     /// records the original addresses and per-slot `alloc_size` (`allocSize` less the slots
     /// before), moves the area cursor past the slots and counts them.
-    mutating func allocateV61(area a: Int, _ s: AreaSearch, allocSize: Int) -> AreaSearch.Outcome {
+    mutating func allocate(inArea a: Int, _ s: AreaSearch, allocSize: Int) -> AreaSearch.Outcome {
         let an = areaSlots
         let nslots = s.nslots
         if nslots > an &- areas[a].used { return .none }
@@ -234,9 +235,9 @@ public struct SlotPool: Sendable {
         return t.bitmapFirst(in: start..<areaEnd, fit: fit) ?? t.bitmapFirst(in: areaStart..<start, fit: fit)
     }
 
-    /// `swiotlb_release_slots` of Linux 6.1: the slot count comes from the first slot's
-    /// `alloc_size` plus the offset; merging as v5.11; the area's count drops.
-    public mutating func releaseV61(slot: Int, offset: Int) -> Int {
+    /// `swiotlb_release_slots` of Linux 6.1: the mapping from `slot`, whose slot count comes from
+    /// its first slot's recorded `alloc_size` plus the offset; merging as v5.11; the area's count drops.
+    public mutating func release(recordedAt slot: Int, offset: Int) -> Int {
         // One reference to the tables: a second (a call that asks for them again) would copy them.
         let t = uniqueTables()
         let nslots = (Int(t.allocSize[slot]) &+ offset &+ IOTLB.slotSize &- 1) >> IOTLB.shift

@@ -1,15 +1,6 @@
-/// Kernel semantics the model follows, named by version.
-public enum SwiotlbKernel: String, Sendable, CaseIterable {
-    /// Linux v5.11: one pool.
-    case v5_11 = "v5.11"
-    /// Dongli Zhang's RFC v1 on v5.11-rc6: a low pool and an optional 64-bit high pool.
-    case rfcV1 = "rfc-v1"
-    /// Linux 6.1 (Debian 12's kernel): one pool split into areas with per-area cursors,
-    /// `min_align_mask`, per-slot `alloc_size`, the map always copying to the bounce buffer.
-    case v6_1 = "v6.1"
-}
-
-/// The `swiotlb=` kernel parameter as `setup_io_tlb_npages` reads it.
+/// The `swiotlb=` kernel parameter as a kernel's `setup_io_tlb_npages` reads it: each kernel
+/// (``SwiotlbKernelModel/readCommandLine(_:)``) reads its fields in its order with the readers
+/// below.
 public struct SwiotlbCommandLine: Sendable, Hashable {
     /// Slots of the (low) pool; 0 = not given (the default 64 MiB applies).
     public var nslabs: UInt64 = 0
@@ -27,32 +18,49 @@ public struct SwiotlbCommandLine: Sendable, Hashable {
     /// keep the low bits, as these fields do (a size that rounds to 0 means the default).
     public var wrapped = false
 
-    /// Parses the value after `swiotlb=` with `kernel`'s rules: v5.11
-    /// `<nslabs>[,force|,noforce]`, `force`, `noforce`; rfc-v1 `<lo>,<hi>[,force|noforce]` and
-    /// `,<hi>,force`. Numbers are base-auto (`0x` hex, leading-0 octal) and rounded up to a
-    /// multiple of 128; `noforce` sets every pool to 1 slot.
-    public init(parsing text: String, kernel: SwiotlbKernel = .v5_11) {
-        var rest = Substring(text)
+    /// No `swiotlb=` at all.
+    public init() {}
+
+    /// Parses the value after `swiotlb=` with `kernel`'s rules. Numbers are base-auto (`0x` hex,
+    /// leading-0 octal).
+    public init(parsing text: String, kernel: SwiotlbKernel = .default) {
+        self = kernel.model.readCommandLine(text)
+    }
+
+    /// `<nslabs>` rounded up to a multiple of 128, then an optional comma.
+    mutating func readSize(_ rest: inout Substring) {
         if let (n, r, w) = Self.strtoul(rest) { nslabs = IOTLB.alignToSegment(n); rest = r; wrapped = wrapped || w || nslabs < n }
-        if rest.first == "," { rest = rest.dropFirst() }
-        if kernel == .rfcV1 {
-            if let (n, r, w) = Self.strtoul(rest) { let a = IOTLB.alignToSegment(n); highNslabs = a; rest = r; wrapped = wrapped || w || a < n }
-            if rest.first == "," { rest = rest.dropFirst() }
-        }
-        if kernel == .v6_1 {
-            if let (n, r, w) = Self.strtoul(rest) { areas = n & 0xffff_ffff; rest = r; wrapped = wrapped || w || n >> 32 != 0 }
-            if rest.first == "," { rest = rest.dropFirst() }
-        }
+        Self.skipComma(&rest)
+    }
+
+    /// The RFC's `<hi>` rounded up to a multiple of 128, then an optional comma.
+    mutating func readHighSize(_ rest: inout Substring) {
+        if let (n, r, w) = Self.strtoul(rest) { let a = IOTLB.alignToSegment(n); highNslabs = a; rest = r; wrapped = wrapped || w || a < n }
+        Self.skipComma(&rest)
+    }
+
+    /// 6.1's `<nareas>` (its low 32 bits), then an optional comma.
+    mutating func readAreas(_ rest: inout Substring) {
+        if let (n, r, w) = Self.strtoul(rest) { areas = n & 0xffff_ffff; rest = r; wrapped = wrapped || w || n >> 32 != 0 }
+        Self.skipComma(&rest)
+    }
+
+    /// The rest: exactly `force` or `noforce` (which leaves every pool `noForceSlots` slots),
+    /// anything else ignored.
+    mutating func readForce(_ rest: Substring, noForceSlots: UInt64) {
         if rest == "force" {
             force = .force
         } else if rest == "noforce" {
             force = .noForce
-            // v5.11 keeps a 1-slot pool; v6.1 (swiotlb_force_disable) allocates none.
-            nslabs = kernel == .v6_1 ? 0 : 1
-            if highNslabs != nil { highNslabs = 1 }
+            nslabs = noForceSlots
+            if highNslabs != nil { highNslabs = noForceSlots }
         } else {
             ignored = String(rest)
         }
+    }
+
+    private static func skipComma(_ rest: inout Substring) {
+        if rest.first == "," { rest = rest.dropFirst() }
     }
 
     /// `simple_strtoul(s, &end, 0)`, only when `s` starts with a digit; wraps on overflow like

@@ -31,8 +31,8 @@ struct TraceLine {
     var start: UInt64 = 0
     /// `name=`: its bytes in the line.
     var name: Range<Int>?
-    /// v6.1 pool set-up from `nslabs=` and `areas=` (nil for the other kernels).
-    var setup: Linux61PoolSetup?
+    /// The pool's areas after the kernel's set-up (1 for kernels without areas).
+    var areas = 1
     /// `min_align=`: the device's `dma_get_min_align_mask()` (v6.1).
     var minAlign: UInt64 = 0
     /// `align=`: the `alloc_align_mask` argument (v6.1).
@@ -58,45 +58,50 @@ struct TraceLine {
     }
 }
 
-/// The byte-level reader of one trace line: tokens are separated by spaces, tabs or CRs, `#`
-/// starts a comment, every token after the op is `key=value`.
-struct TraceLineParser {
-    let b: UnsafeBufferPointer<UInt8>
-    let line: Int
-    /// Whose rules: v6.1 reads `areas=`, `min_align=` and `align=` and sets the pool up as 6.1
-    /// does; the others refuse those keys and take `nslabs` as given (1 or a multiple of 128).
-    let kernel: SwiotlbKernel
-    private var i = 0
-
+/// Bounds on a trace line's fields.
+enum TraceLimits {
     /// The longest id (bytes): ids name mappings, and every result line repeats one.
     static let maxIDBytes = 256
-
     /// The longest device name (bytes).
     static let maxDeviceBytes = 64
     /// The highest `cpu=` (the kernel's `NR_CPUS` is at most 8192; any number is read the same way).
     static let maxCPU = 1 << 20
-    /// The highest `areas=` (more would need more than ``IOTLB/maxModelSlots`` slots).
-    static let maxAreas = UInt64(IOTLB.maxModelSlots / IOTLB.segmentSlots)
+}
 
-    /// A reader of `bytes` (one line without its newline), numbered `line` in errors, with
-    /// `kernel`'s rules.
-    init(bytes: UnsafeBufferPointer<UInt8>, line: Int, kernel: SwiotlbKernel = .v5_11) {
+/// The keys, by bit: id orig size alloc dir attrs seg_mask dma_mask target nslabs start name,
+/// then format v2's areas min_align align cpu dev kernel_tlb kernel_used.
+private enum Key {
+    static let id: UInt32 = 1 << 0, orig: UInt32 = 1 << 1, size: UInt32 = 1 << 2, alloc: UInt32 = 1 << 3
+    static let dir: UInt32 = 1 << 4, attrs: UInt32 = 1 << 5, segMask: UInt32 = 1 << 6, dmaMask: UInt32 = 1 << 7
+    static let target: UInt32 = 1 << 8, nslabs: UInt32 = 1 << 9, start: UInt32 = 1 << 10, name: UInt32 = 1 << 11
+    static let areas: UInt32 = 1 << 12, minAlign: UInt32 = 1 << 13, align: UInt32 = 1 << 14, cpu: UInt32 = 1 << 15
+    static let dev: UInt32 = 1 << 16, kernelTLB: UInt32 = 1 << 17, kernelUsed: UInt32 = 1 << 18
+    /// Format v2's allocation fields, which a kernel honours or refuses.
+    static let allocation: UInt32 = areas | minAlign | align
+}
+
+/// The byte-level reader of one trace line: tokens are separated by spaces, tabs or CRs, `#`
+/// starts a comment, every token after the op is `key=value`. `Kernel`'s rules apply: the
+/// format v2 allocation fields it does not honour are refused, and a `pool` line is set up as
+/// it sets its pool up.
+struct TraceLineParser<Kernel: SwiotlbKernelModel> {
+    let b: UnsafeBufferPointer<UInt8>
+    let line: Int
+    private var i = 0
+
+    /// The longest id (bytes): ids name mappings, and every result line repeats one.
+    static var maxIDBytes: Int { TraceLimits.maxIDBytes }
+    /// The longest device name (bytes).
+    static var maxDeviceBytes: Int { TraceLimits.maxDeviceBytes }
+    /// The highest `cpu=`.
+    static var maxCPU: Int { TraceLimits.maxCPU }
+
+    /// A reader of `bytes` (one line without its newline), numbered `line` in errors.
+    init(bytes: UnsafeBufferPointer<UInt8>, line: Int) {
         self.b = bytes
         self.line = line
-        self.kernel = kernel
     }
 
-    /// The keys, by bit: id orig size alloc dir attrs seg_mask dma_mask target nslabs start name,
-    /// then format v2's areas min_align align cpu dev kernel_tlb kernel_used.
-    private enum Key {
-        static let id: UInt32 = 1 << 0, orig: UInt32 = 1 << 1, size: UInt32 = 1 << 2, alloc: UInt32 = 1 << 3
-        static let dir: UInt32 = 1 << 4, attrs: UInt32 = 1 << 5, segMask: UInt32 = 1 << 6, dmaMask: UInt32 = 1 << 7
-        static let target: UInt32 = 1 << 8, nslabs: UInt32 = 1 << 9, start: UInt32 = 1 << 10, name: UInt32 = 1 << 11
-        static let areas: UInt32 = 1 << 12, minAlign: UInt32 = 1 << 13, align: UInt32 = 1 << 14, cpu: UInt32 = 1 << 15
-        static let dev: UInt32 = 1 << 16, kernelTLB: UInt32 = 1 << 17, kernelUsed: UInt32 = 1 << 18
-        /// The keys only Linux 6.1 has.
-        static let v61Only: UInt32 = areas | minAlign | align
-    }
 
     /// Space, tab, CR or `#`: one shift of a constant, the test the token loop makes per byte.
     @inline(__always)
@@ -144,6 +149,15 @@ struct TraceLineParser {
         }
         for k in 0..<n where x.load(fromByteOffset: k, as: UInt8.self) != y.load(fromByteOffset: k, as: UInt8.self) { return false }
         return true
+    }
+
+    /// Refuses a format v2 allocation field (`bit`, in token `t`) that `Kernel` does not honour,
+    /// naming the kernels that do.
+    private func honoured(_ bit: UInt32, _ t: Range<Int>) throws(TraceError) {
+        let field: TraceFields = bit == Key.areas ? .areas : (bit == Key.minAlign ? .minAlign : .align)
+        guard !Kernel.traceFields.contains(field) else { return }
+        let readers = SwiotlbKernel.allCases.filter { $0.model.traceFields.contains(field) }.map(\.rawValue)
+        throw fail(t, "kernel \(Kernel.name) cannot honour this field (format v2; only \(readers.joined(separator: ", ")) reads it)")
     }
 
     private func fail(_ r: Range<Int>, _ message: String) -> TraceError {
@@ -302,9 +316,7 @@ struct TraceLineParser {
             let bit = key(s..<eq)
             guard allowed & bit != 0 else { throw fail(t, "unknown key") }
             guard seen & bit == 0 else { throw fail(t, "repeated key") }
-            guard bit & Key.v61Only == 0 || kernel == .v6_1 else {
-                throw fail(t, "a Linux 6.1 key (\(kernel.rawValue) has no areas, min_align or align; replay with --kernel v6.1)")
-            }
+            if bit & Key.allocation != 0 { try honoured(bit, t) }
             seen |= bit
             switch bit {
             case Key.id:
@@ -341,22 +353,9 @@ struct TraceLineParser {
         switch l.kind {
         case .pool:
             guard seen & Key.nslabs != 0 else { throw missing("nslabs") }
-            if kernel == .v6_1 {
-                guard nslabs > 0, nslabs <= UInt64(IOTLB.maxModelSlots) else {
-                    throw TraceError(line: line, token: "nslabs=\(nslabs)", message: "nslabs must be 1 to \(IOTLB.maxModelSlots)")
-                }
-                guard areas.map({ $0 <= Self.maxAreas }) ?? true,
-                      let setup = Linux61PoolSetup(requested: nslabs, areas: areas) else {
-                    throw TraceError(line: line, token: "areas=\(areas ?? 1)",
-                                     message: "Linux 6.1 would set this pool up with more than \(IOTLB.maxModelSlots) slots (128 per area, rounded up to a power of two)")
-                }
-                l.setup = setup
-                nslabs = setup.nslabs
-            }
-            guard kernel == .v6_1 || nslabs == 1 || (nslabs > 0 && nslabs % UInt64(IOTLB.segmentSlots) == 0),
-                  nslabs <= UInt64(IOTLB.maxModelSlots) else {
-                throw TraceError(line: line, token: "nslabs=\(nslabs)", message: "nslabs must be 1 or a multiple of 128 up to \(IOTLB.maxModelSlots)")
-            }
+            let shape = try Kernel.tracePool(nslabs: nslabs, areas: areas, line: line)
+            l.areas = shape.areas
+            nslabs = UInt64(shape.nslabs)
             guard seen & Key.start != 0 else { throw missing("start") }
             let (_, overflow) = l.start.addingReportingOverflow(nslabs << UInt64(IOTLB.shift))
             guard !overflow, l.start % 4096 == 0 else { throw fail(startToken, "start must be page aligned and the pool must fit below 2^64") }

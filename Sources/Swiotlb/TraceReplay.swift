@@ -10,9 +10,22 @@ public struct TraceError: Error, Sendable, Hashable, CustomStringConvertible {
     /// `line` (Linux 6.1.192's looping slot search); `swiotlb replay` exits with
     /// ``kernelHangExitStatus`` then.
     public var isKernelHang = false
+    /// Whether the trace is well formed but the kernel would `BUG()` at the op at `line` (a sync
+    /// against its direction, a segment boundary that is not 2^n − 1, a zero-size mapping, an
+    /// address in no pool); `swiotlb replay` exits with ``kernelBugExitStatus`` then.
+    public var isKernelBug = false
 
+    /// The exit status of a replay refused for its input (a malformed or impossible trace).
+    public static let inputErrorExitStatus: Int32 = 1
     /// The exit status of a replay that stops at a kernel hang (the kernel-vectors harness's).
     public static let kernelHangExitStatus: Int32 = 3
+    /// The exit status of a replay that stops where the kernel would `BUG()` (the harness's).
+    public static let kernelBugExitStatus: Int32 = 4
+
+    /// The exit status `swiotlb replay` ends with after this error.
+    public var exitStatus: Int32 {
+        isKernelHang ? Self.kernelHangExitStatus : (isKernelBug ? Self.kernelBugExitStatus : Self.inputErrorExitStatus)
+    }
 
     /// An error at `line` (nil: the whole trace) about `token`, which is clipped to what a
     /// message may quote.
@@ -20,6 +33,13 @@ public struct TraceError: Error, Sendable, Hashable, CustomStringConvertible {
         self.line = line
         self.token = ErrorToken.clipped(token)
         self.message = message
+    }
+
+    /// The stop at the op of `id` at `line` where the kernel would `BUG()`.
+    static func kernelBug(_ bug: SwiotlbBug, id: TraceID, line: Int) -> TraceError {
+        var e = TraceError(line: line, token: traceIDToken(id), message: bug.description)
+        e.isKernelBug = true
+        return e
     }
 
     /// The stop at a map at `line` that Linux 6.1.192 would never return from.
@@ -74,8 +94,8 @@ public enum TraceOp: Sendable, Hashable {
 /// than reading its result lines.
 public enum ReplayEvent: Sendable, Hashable {
     /// A map of `id` by `device` (the trace's `dev=`) of `size` bytes: the pool it went to and
-    /// the slots it needed (`alloc` plus the min_align offset, in 2 KiB slots); `failed` when
-    /// the kernel found no free run ("buffer is full") or refused the sizes.
+    /// the slots it needed (``SwiotlbKernelModel/slotsNeeded(allocSize:original:minAlignMask:)``);
+    /// `failed` when the kernel found no free run ("buffer is full") or refused the sizes.
     case map(id: String, device: String?, size: Int, minAlignMask: UInt64, pool: Int, neededSlots: Int, failed: Bool)
     /// An unmap of `id` (also one skipped because its map failed).
     case unmap(id: String)
@@ -83,37 +103,32 @@ public enum ReplayEvent: Sendable, Hashable {
 
 /// Replays a swiotlb trace (see `docs/trace-format.md`) against the model, one line at a time,
 /// producing the result lines of the stable replay interface.
+///
+/// The work is done by a ``KernelTraceReplayer`` for the kernel's type, so the parser, the
+/// rules and the kernel's map and unmap are specialised for it; this holds it and is the one
+/// place a line crosses from the chosen kernel to its type.
+///
+/// A replayer holds its state by reference: a copy of it replays on with the same state.
 public struct TraceReplayer: Sendable {
-    /// A live mapping: what its unmap and syncs need (`minAlign`: the device's, for 6.1's offset).
-    struct Live {
-        var address: UInt64; var size: Int32; var alloc: Int32; var minAlign: UInt32
-        var direction: DMADirection; var attributes: DMAAttributes
+    private let engine: TraceReplayEngine
+
+    /// A replayer for `kernel`'s semantics. A trace carries no data, so bounces are only
+    /// counted unless `movesBytes` copies them through scratch memory as the kernel would.
+    public init(kernel: SwiotlbKernel = .default, movesBytes: Bool = false) {
+        engine = kernel.model.traceReplayEngine(movesBytes: movesBytes)
     }
 
     /// The TLB built from the trace's `pool` lines (nil until the first op).
-    public private(set) var tlb: SoftwareIOTLB?
-    /// The pools declared, built (with their slot tables) only at the first op, so a trace
-    /// whose later pool line is refused has allocated nothing.
-    private var pendingPools: [(name: String?, start: UInt64, nslabs: Int, areas: Int)] = []
-    private var rules = TraceRules<Live>()
-    private let kernel: SwiotlbKernel
-
-    private let movesBytes: Bool
+    public var tlb: SoftwareIOTLB? { engine.state.tlb }
 
     /// Whether each map and unmap is also recorded in ``lastEvent`` (off by default: it costs a
     /// string per op).
-    public var recordsEvents = false
-    /// The map or unmap of the last line fed, when ``recordsEvents`` is on (nil after other lines).
-    public private(set) var lastEvent: ReplayEvent?
-
-    /// A replayer for `kernel`'s semantics (rfc-v1 names the pools and picks by mask). A trace
-    /// carries no data, so bounces are only counted unless `movesBytes` copies them through
-    /// scratch memory as the kernel would.
-    public init(kernel: SwiotlbKernel = .v5_11, movesBytes: Bool = false) {
-        self.kernel = kernel
-        self.movesBytes = movesBytes
-        rules = TraceRules(kernel: kernel)
+    public var recordsEvents: Bool {
+        get { engine.state.recordsEvents }
+        set { engine.state.recordsEvents = newValue }
     }
+    /// The map or unmap of the last line fed, when ``recordsEvents`` is on (nil after other lines).
+    public var lastEvent: ReplayEvent? { engine.state.lastEvent }
 
     /// Feeds one line; returns the result lines it produces.
     public mutating func feed(_ text: Substring, line: Int) throws(TraceError) -> [String] {
@@ -123,47 +138,21 @@ public struct TraceReplayer: Sendable {
     }
 
     /// Feeds one line given as UTF-8 bytes (no newline): a map or unmap appends its result line
-    /// to `out` (v6.1: also a skipped sync). A map Linux 6.1.192 would never return from
-    /// appends `map id=<ID> hang area=<A>` and throws a ``TraceError`` whose
-    /// ``TraceError/isKernelHang`` is set.
+    /// to `out` (a kernel that skips the ops of failed maps: also a skipped sync). A map the
+    /// kernel would never return from appends `map id=<ID> hang area=<A>` and throws a
+    /// ``TraceError`` whose ``TraceError/isKernelHang`` is set.
+    @inline(__always)
     public mutating func feed(bytes: UnsafeBufferPointer<UInt8>, line: Int, into out: inout ReplayOutput) throws(TraceError) {
-        var parser = TraceLineParser(bytes: bytes, line: line, kernel: kernel)
-        var l = TraceLine(kind: .map)
-        guard try parser.parse(into: &l) else { return }
-        let id = TraceID(UnsafeBufferPointer(rebasing: bytes[l.id]))
-        if recordsEvents { lastEvent = nil }
-        switch l.kind {
-        case .pool:
-            try addPool(l, name: l.name.map { TraceLine.text($0, of: bytes) }, line: line)
-        case .map: try map(l, id: id, device: l.device.map { TraceLine.text($0, of: bytes) }, line: line, into: &out)
-        case .unmap: try unmap(id, line: line, into: &out)
-        case .sync: try sync(id, target: l.target, line: line, into: &out)
-        }
+        try engine.feed(bytes, line, &out)
     }
 
     /// Bytes the replayed bounces would move (they move only with `movesBytes`).
-    public var bytesBounced: UInt64 { tlb?.bytesBounced ?? 0 }
+    public var bytesBounced: UInt64 { engine.state.tlb?.bytesBounced ?? 0 }
 
-    /// The closing lines: `final used=… index=…` (first pool, then any further pool by name) and
-    /// the FNV-1a checksum of the first pool's free-run list; for v6.1 `final used=…`, then
-    /// `area <i> used=… index=…` per area, then the checksum. A trace without a pool line (an
+    /// The closing lines: the kernel's (``SwiotlbKernelModel/closingLines(_:)``), then the
+    /// FNV-1a checksum of the first pool's free-run list. A trace without a pool line (an
     /// empty one among them) is an error of the whole trace.
-    public mutating func finish() throws(TraceError) -> [String] {
-        guard ensureTLB(), let t = tlb else {
-            throw TraceError(line: nil, token: "", message: "no pool line (a trace starts with at least one)")
-        }
-        if kernel == .v6_1 {
-            let p = t.pools[0]
-            return ["final used=\(p.used)"] + p.areas.enumerated().map { "area \($0.offset) used=\($0.element.used) index=\($0.element.index)" }
-                + ["checksum list=0x\(String(Self.checksum(p.list), radix: 16))"]
-        }
-        var out = ["final used=\(t.pools[0].used) index=\(t.pools[0].index)"]
-        for (i, p) in t.pools.enumerated().dropFirst() {
-            out.append("final pool=\(p.name ?? String(i)) used=\(p.used) index=\(p.index)")
-        }
-        out.append("checksum list=0x\(String(Self.checksum(t.pools[0].list), radix: 16))")
-        return out
-    }
+    public mutating func finish() throws(TraceError) -> [String] { try engine.state.finish() }
 
     /// 64-bit FNV-1a over each entry as 4 little-endian bytes, in slot order.
     public static func checksum(_ list: some Sequence<UInt32>) -> UInt64 {
@@ -178,7 +167,99 @@ public struct TraceReplayer: Sendable {
     }
 
     /// Kernel messages produced since the last call.
-    public mutating func takeMessages() -> [KernelMessage] {
+    public mutating func takeMessages() -> [KernelMessage] { engine.state.takeMessages() }
+}
+
+/// The replay of a trace under one kernel type (``SwiotlbKernelModel/traceReplayEngine(movesBytes:)``):
+/// the per-line call is a closure made where the type is known, so the whole line's work — the
+/// parser, the rules, the kernel's map and unmap — is compiled for that kernel.
+public struct TraceReplayEngine: Sendable {
+    /// The state, for the calls made once per run.
+    let state: any TraceReplayState
+    /// One line: ``KernelTraceReplayer/feed(bytes:line:into:)`` of the kernel's replayer.
+    let feed: @Sendable (UnsafeBufferPointer<UInt8>, Int, inout ReplayOutput) throws(TraceError) -> Void
+
+    /// The engine of a fresh replay under `Kernel` (call it with the concrete kernel type, as
+    /// each kernel's ``SwiotlbKernelModel/traceReplayEngine(movesBytes:)`` does, so that it is
+    /// specialised for it).
+    public static func make<Kernel: SwiotlbKernelModel>(_: Kernel.Type, movesBytes: Bool) -> TraceReplayEngine {
+        let box = KernelTraceReplayBox(KernelTraceReplayer<Kernel>(movesBytes: movesBytes))
+        return TraceReplayEngine(state: box, feed: { b, line, out throws(TraceError) in
+            try box.replayer.feed(bytes: b, line: line, into: &out)
+        })
+    }
+}
+
+/// What a replay is asked once per run, whatever its kernel.
+protocol TraceReplayState: AnyObject, Sendable {
+    var tlb: SoftwareIOTLB? { get }
+    var recordsEvents: Bool { get set }
+    var lastEvent: ReplayEvent? { get }
+    func finish() throws(TraceError) -> [String]
+    func takeMessages() -> [KernelMessage]
+}
+
+/// A kernel's replayer, held by reference so the engine's closure and the once-per-run calls
+/// share it. A replay runs on one thread at a time (``TraceReplayer`` is used by one caller).
+final class KernelTraceReplayBox<Kernel: SwiotlbKernelModel>: TraceReplayState, @unchecked Sendable {
+    @exclusivity(unchecked) var replayer: KernelTraceReplayer<Kernel>
+    init(_ r: KernelTraceReplayer<Kernel>) { replayer = r }
+    var tlb: SoftwareIOTLB? { replayer.tlb }
+    var recordsEvents: Bool {
+        get { replayer.recordsEvents }
+        set { replayer.recordsEvents = newValue }
+    }
+    var lastEvent: ReplayEvent? { replayer.lastEvent }
+    func finish() throws(TraceError) -> [String] { try replayer.finish() }
+    func takeMessages() -> [KernelMessage] { replayer.takeMessages() }
+}
+
+/// The replay of a trace under `Kernel`: its parser, rules and operations called directly.
+struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
+    /// A live mapping: what its unmap and syncs need (`minAlign`: the device's, for 6.1's offset).
+    struct Live {
+        var address: UInt64; var size: Int32; var alloc: Int32; var minAlign: UInt32
+        var direction: DMADirection; var attributes: DMAAttributes
+    }
+
+    /// The TLB built from the trace's `pool` lines (nil until the first op).
+    private(set) var tlb: SoftwareIOTLB?
+    /// The pools declared, built (with their slot tables) only at the first op, so a trace
+    /// whose later pool line is refused has allocated nothing.
+    private var pendingPools: [(name: String?, start: UInt64, nslabs: Int, areas: Int)] = []
+    private var rules = TraceRules<Kernel, Live>()
+    private let movesBytes: Bool
+    /// See ``TraceReplayer/recordsEvents``.
+    var recordsEvents = false
+    /// See ``TraceReplayer/lastEvent``.
+    private(set) var lastEvent: ReplayEvent?
+
+    init(movesBytes: Bool) { self.movesBytes = movesBytes }
+
+    @inline(__always)
+    mutating func feed(bytes: UnsafeBufferPointer<UInt8>, line: Int, into out: inout ReplayOutput) throws(TraceError) {
+        var parser = TraceLineParser<Kernel>(bytes: bytes, line: line)
+        var l = TraceLine(kind: .map)
+        guard try parser.parse(into: &l) else { return }
+        let id = TraceID(UnsafeBufferPointer(rebasing: bytes[l.id]))
+        if recordsEvents { lastEvent = nil }
+        switch l.kind {
+        case .pool:
+            try addPool(l, name: l.name.map { TraceLine.text($0, of: bytes) }, line: line)
+        case .map: try map(l, id: id, device: l.device.map { TraceLine.text($0, of: bytes) }, line: line, into: &out)
+        case .unmap: try unmap(id, line: line, into: &out)
+        case .sync: try sync(id, target: l.target, line: line, into: &out)
+        }
+    }
+
+    mutating func finish() throws(TraceError) -> [String] {
+        guard ensureTLB(), let t = tlb else {
+            throw TraceError(line: nil, token: "", message: "no pool line (a trace starts with at least one)")
+        }
+        return Kernel.closingLines(t) + ["checksum list=0x\(String(TraceReplayer.checksum(t.pools[0].list), radix: 16))"]
+    }
+
+    mutating func takeMessages() -> [KernelMessage] {
         guard tlb?.messages.isEmpty == false else { return [] }
         return tlb!.takeMessages()
     }
@@ -187,44 +268,45 @@ public struct TraceReplayer: Sendable {
 
     private mutating func addPool(_ l: TraceLine, name: String?, line: Int) throws(TraceError) {
         try rules.pool(nslabs: l.nslabs, start: l.start, line: line)
-        let defaultName = kernel == .rfcV1 ? (pendingPools.isEmpty ? "Low Mem" : "High Mem") : nil
-        pendingPools.append((name ?? defaultName, l.start, l.nslabs, l.setup.map { Int($0.areas) } ?? 1))
+        pendingPools.append((name, l.start, l.nslabs, l.areas))
     }
 
-    /// Builds the TLB from the pool lines at the first other op; false when there were none.
+    /// Builds the TLB from the pool lines at the first other op, naming them as the kernel
+    /// does; false when there were none.
     private mutating func ensureTLB() -> Bool {
         if tlb == nil && !pendingPools.isEmpty {
-            var t = SoftwareIOTLB(kernel: pendingPools.count > 1 ? .rfcV1 : kernel,
-                                  pools: pendingPools.map { SlotPool(name: $0.name, start: $0.start, nslabs: $0.nslabs, areas: $0.areas) })
+            let n = pendingPools.count
+            let pools = pendingPools.enumerated().map { i, p in
+                SlotPool(name: Kernel.poolName(index: i, of: n, declared: p.name), start: p.start, nslabs: p.nslabs, areas: p.areas)
+            }
+            var t = SoftwareIOTLB(kernel: SwiotlbKernel(Kernel.self), pools: pools)
             t.copiesData = movesBytes
             tlb = t
         }
         return tlb != nil
     }
 
-    /// `id=<ID>` for an error's token.
-    private static func token(_ id: TraceID) -> String { TraceRules<Live>.token(id) }
-
     private mutating func map(_ l: TraceLine, id: TraceID, device name: String?, line: Int, into out: inout ReplayOutput) throws(TraceError) {
         guard ensureTLB() else { throw TraceError(line: line, token: "map", message: "a pool line must come first") }
         let slot = try rules.map(id, line: line)
         let device = DMADevice(name: name, dmaMask: l.dmaMask, segmentBoundaryMask: l.segmentMask, minAlignMask: l.minAlign)
+        let request = MapRequest(device: device, original: l.original, mappingSize: l.size, allocSize: l.alloc,
+                                 direction: l.direction, attributes: l.attributes, alignMask: l.alignMask, cpu: l.cpu)
         if recordsEvents {
-            let offset = kernel == .v6_1 ? Int(l.original & l.minAlign & UInt64(IOTLB.slotSize - 1)) : 0
             lastEvent = .map(id: String(decoding: id.bytes, as: UTF8.self), device: name, size: l.size, minAlignMask: l.minAlign,
-                             pool: tlb!.poolIndex(for: device), neededSlots: (l.alloc + offset + IOTLB.slotSize - 1) >> IOTLB.shift, failed: false)
+                             pool: tlb!.poolIndex(for: device),
+                             neededSlots: Kernel.slotsNeeded(allocSize: l.alloc, original: l.original, minAlignMask: l.minAlign), failed: false)
         }
         let result: Result<BounceMapping, SwiotlbMapError>
         do {
-            result = try tlb!.map(device: device, original: l.original, mappingSize: l.size, allocSize: l.alloc,
-                                  direction: l.direction, attributes: l.attributes, alignMask: l.alignMask, cpu: l.cpu)
+            result = try Kernel.mapSingle(&tlb!, request)
         } catch SwiotlbBug.searchNeverEnds(let area, device: _) {
             out.appendLine(maxLength: id.bytes.count + 64) { w in
                 w.literal("map id="); w.bytes(id.bytes); w.literal(" hang area="); w.decimal(area)
             }
             throw TraceError.kernelHang(line: line)
         } catch {
-            throw TraceError(line: line, token: Self.token(id), message: error.description)
+            throw TraceError.kernelBug(error, id: id, line: line)
         }
         switch result {
         case .success(let m):
@@ -260,12 +342,15 @@ public struct TraceReplayer: Sendable {
     private mutating func unmap(_ id: TraceID, line: Int, into out: inout ReplayOutput) throws(TraceError) {
         if recordsEvents { lastEvent = .unmap(id: String(decoding: id.bytes, as: UTF8.self)) }
         guard case .mapped(let m) = try rules.unmap(id, line: line) else { return skipped("unmap id=", id, into: &out) }
-        let pool: Int
+        guard let pool = tlb!.pool(holding: m.address) else {
+            throw TraceError.kernelBug(.notABounceBuffer(m.address), id: id, line: line)
+        }
         do {
-            pool = try tlb!.unmap(m.address, mappingSize: Int(m.size), allocSize: Int(m.alloc), direction: m.direction,
-                                  attributes: m.attributes, minAlignMask: UInt64(m.minAlign))
+            try Kernel.unmapSingle(&tlb!, m.address, pool: pool,
+                                   UnmapRequest(mappingSize: Int(m.size), allocSize: Int(m.alloc), direction: m.direction,
+                                                attributes: m.attributes, minAlignMask: UInt64(m.minAlign)))
         } catch {
-            throw TraceError(line: line, token: Self.token(id), message: error.description)
+            throw TraceError.kernelBug(error, id: id, line: line)
         }
         let used = tlb!.pools[pool].used
         out.appendLine(maxLength: id.bytes.count + 64) { w in
@@ -275,10 +360,14 @@ public struct TraceReplayer: Sendable {
 
     private mutating func sync(_ id: TraceID, target: SyncTarget, line: Int, into out: inout ReplayOutput) throws(TraceError) {
         guard case .mapped(let m) = try rules.sync(id, line: line) else { return skipped("sync id=", id, into: &out) }
+        guard let pool = tlb!.pool(holding: m.address) else {
+            throw TraceError.kernelBug(.notABounceBuffer(m.address), id: id, line: line)
+        }
         do {
-            try tlb!.sync(m.address, size: Int(m.size), direction: m.direction, target: target, minAlignMask: UInt64(m.minAlign))
+            try Kernel.syncSingle(&tlb!, m.address, pool: pool, size: Int(m.size), direction: m.direction, target: target,
+                                  minAlignMask: UInt64(m.minAlign))
         } catch {
-            throw TraceError(line: line, token: Self.token(id), message: error.description)
+            throw TraceError.kernelBug(error, id: id, line: line)
         }
     }
 

@@ -3,12 +3,10 @@
 /// other op, at most two of them (the RFC's low and high pool), not overlapping and holding at
 /// most ``IOTLB/maxModelSlots`` slots together; an id is mapped at most once at a time; only a
 /// mapped id is unmapped or synced. `Value` is what a mapping carries: the replayer's bounce,
-/// nothing for a scenario, whose maps run later. Under Linux 6.1 (format v2) a trace has one
-/// pool, and an unmap or sync of an id whose map failed in this replay is skipped (a captured
+/// nothing for a scenario, whose maps run later. `Kernel` says how many pools a trace has and
+/// whether an unmap or sync of an id whose map failed in this replay is skipped (a captured
 /// trace replayed on a smaller pool) instead of refused.
-struct TraceRules<Value> {
-    /// Whose rules (see ``TraceLineParser/kernel``).
-    let kernel: SwiotlbKernel
+struct TraceRules<Kernel: SwiotlbKernelModel, Value> {
     /// The pools declared so far, as byte ranges.
     private(set) var pools: [Range<UInt64>] = []
     /// Their slots together.
@@ -18,14 +16,11 @@ struct TraceRules<Value> {
     private var live = TraceIDTable<Value>()
     private var failed = TraceIDTable<Void>()
 
-    /// Rules for `kernel`'s traces.
-    init(kernel: SwiotlbKernel = .v5_11) { self.kernel = kernel }
-
-    /// The most `pool` lines a trace has: two (the RFC's low and high pool), one for Linux 6.1.
-    var maxPools: Int { kernel == .v6_1 ? 1 : 2 }
+    /// Rules at the start of a trace.
+    init() {}
 
     /// What an unmap or sync finds for an id: its value, or that its map failed in this replay
-    /// (only under Linux 6.1's rules; the others refuse it).
+    /// (only where ``SwiotlbKernelModel/skipsOpsOfFailedMaps``; the others refuse it).
     enum Held {
         /// A mapped id's value.
         case mapped(Value)
@@ -37,9 +32,8 @@ struct TraceRules<Value> {
     /// below 2^64).
     mutating func pool(nslabs: Int, start: UInt64, line: Int) throws(TraceError) {
         guard !opsBegan else { throw TraceError(line: line, token: "pool", message: "pool lines must come before every other op") }
-        guard pools.count < maxPools else {
-            if kernel == .v6_1 { throw TraceError(line: line, token: "pool", message: "a second pool (Linux 6.1 has one default pool)") }
-            throw TraceError(line: line, token: "pool", message: "a third pool (a trace has at most two: the RFC's low and high pool)")
+        guard pools.count < Kernel.maxTracePools else {
+            throw TraceError(line: line, token: "pool", message: Kernel.extraTracePoolRefusal)
         }
         let end = start &+ UInt64(nslabs) << UInt64(IOTLB.shift)
         for p in pools where start < p.upperBound && p.lowerBound < end {
@@ -87,11 +81,11 @@ struct TraceRules<Value> {
         throw notMapped(id, line: line)
     }
 
-    /// Whether an unmap or sync of a failed map is skipped rather than refused (Linux 6.1).
-    private var skipsFailedMaps: Bool { kernel == .v6_1 }
+    /// Whether an unmap or sync of a failed map is skipped rather than refused.
+    private var skipsFailedMaps: Bool { Kernel.skipsOpsOfFailedMaps }
 
     /// `id=<ID>` for an error's token.
-    static func token(_ id: TraceID) -> String { "id=" + String(decoding: id.bytes, as: UTF8.self) }
+    static func token(_ id: TraceID) -> String { traceIDToken(id) }
 
     private func notMapped(_ id: TraceID, line: Int) -> TraceError {
         if failed.contains(id) { return TraceError(line: line, token: Self.token(id), message: "id is not mapped (its map failed)") }
@@ -101,13 +95,20 @@ struct TraceRules<Value> {
 
 extension TraceRules: Sendable where Value: Sendable {}
 
-/// Reads a trace for a model run (a scenario's `trace` stream): each line through the same
-/// parser and ``TraceRules`` as `swiotlb replay`, so a trace one refuses the other refuses too.
-public struct TraceReader: Sendable {
-    private var rules = TraceRules<Void>()
+/// `id=<ID>` for an error's token.
+func traceIDToken(_ id: TraceID) -> String { "id=" + String(decoding: id.bytes, as: UTF8.self) }
 
-    /// A reader at the start of a trace.
-    public init() {}
+/// Reads a trace for a model run (a scenario's `trace` stream): each line through the same
+/// parser and ``TraceRules`` as `swiotlb replay` for the scenario's kernel, so a trace one
+/// refuses the other refuses too.
+public struct TraceReader: Sendable {
+    private var reader: any TraceOpReading
+
+    /// A reader at the start of a trace read with `kernel`'s rules.
+    public init(kernel: SwiotlbKernel = .default) {
+        func make<K: SwiotlbKernelModel>(_: K.Type) -> any TraceOpReading { KernelTraceReader<K>() }
+        reader = make(kernel.model)
+    }
 
     /// Reads one line (no newline); nil for a blank or comment line.
     public mutating func read(_ text: Substring, line: Int) throws(TraceError) -> TraceOp? {
@@ -116,7 +117,21 @@ public struct TraceReader: Sendable {
 
     /// Reads one line given as UTF-8 bytes (no newline); nil for a blank or comment line.
     public mutating func read(bytes b: UnsafeBufferPointer<UInt8>, line: Int) throws(TraceError) -> TraceOp? {
-        var p = TraceLineParser(bytes: b, line: line)
+        try reader.read(bytes: b, line: line)
+    }
+}
+
+/// A ``TraceReader`` for one kernel type.
+protocol TraceOpReading: Sendable {
+    mutating func read(bytes b: UnsafeBufferPointer<UInt8>, line: Int) throws(TraceError) -> TraceOp?
+}
+
+/// ``TraceReader``'s work for `Kernel`.
+struct KernelTraceReader<Kernel: SwiotlbKernelModel>: TraceOpReading {
+    private var rules = TraceRules<Kernel, Void>()
+
+    mutating func read(bytes b: UnsafeBufferPointer<UInt8>, line: Int) throws(TraceError) -> TraceOp? {
+        var p = TraceLineParser<Kernel>(bytes: b, line: line)
         var l = TraceLine(kind: .map)
         guard try p.parse(into: &l) else { return nil }
         let id = TraceID(UnsafeBufferPointer(rebasing: b[l.id]))

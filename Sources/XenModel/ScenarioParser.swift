@@ -325,7 +325,7 @@ final class Reader {
         let m = try mapping(f, allowed: ["type", "kernel", "cmdline", "memory", "memory_encryption", "early_reserved", "swiotlb_end", "cpus"])
         for key in ["early_reserved", "swiotlb_end"] { fieldLines[f.child(key)] = m[key]?.line }
         let kind = try choice(try required(m, "type", in: f), GuestKind.self)
-        let kernel = try m["kernel"].map { (x) throws(ScenarioError) in try choice(x, SwiotlbKernel.self) } ?? .v5_11
+        let kernel = try m["kernel"].map { (x) throws(ScenarioError) in try choice(x, SwiotlbKernel.self) } ?? .default
         let memory = try m["memory"].map { (x) throws(ScenarioError) in try size(x, min: 16 << 20, max: 1 << 46) }
         if kind != .pvDom0 && memory == nil { throw ScenarioError(file: file, line: f.line, path: f.child("memory"), message: "missing (a \(kind.rawValue) guest needs its RAM size)") }
         if kind == .pvDom0, let mm = m["memory"] { throw fail(mm, "dom0's memory comes from xen.dom0_mem") }
@@ -342,7 +342,9 @@ final class Reader {
                              memory: memory, memoryEncryption: sev,
                              earlyReserved: try m["early_reserved"].map { (x) throws(ScenarioError) in try size(x) } ?? 0)
         spec.cpus = Int(try m["cpus"].map { (x) throws(ScenarioError) in try integer(x, in: 1...4096, what: "a CPU count") } ?? 1)
-        if spec.kernel == .v6_1 && kind != .pvDom0, let k = m["kernel"] { throw fail(k, "v6.1 is modelled for a PV dom0 only") }
+        if spec.kernel.model.isModelledOnlyInPVDom0 && kind != .pvDom0, let k = m["kernel"] {
+            throw fail(k, "\(spec.kernel.rawValue) is modelled for a PV dom0 only")
+        }
         if let p = spec.swiotlbParameter, let c = m["cmdline"] {
             // Read as the scenario's kernel reads it.
             let cmd = SwiotlbCommandLine(parsing: p, kernel: spec.kernel)

@@ -21,10 +21,12 @@ public struct DirectDMA: Sendable {
     /// Boots the native swiotlb (x86, v5.11): it exists when bouncing is forced, memory is
     /// encrypted, `iommu=soft` is given or RAM reaches above 4 GiB; sizes come from `swiotlb=`
     /// (or, with memory encryption and no size given, `swiotlb_adjust_size`); the low pool from
-    /// `memblock_alloc_low` (below 4 GiB), the RFC's high pool from `memblock_alloc` anywhere;
-    /// memory encryption forces bouncing. Without a pool, bounce attempts report "full" with
-    /// 0 slots, as v5.11 does.
-    public static func boot(e820: E820Map, commandLine: SwiotlbCommandLine, kernel: SwiotlbKernel = .v5_11,
+    /// `memblock_alloc_low` (below 4 GiB), any further pool the kernel has
+    /// (``SwiotlbKernelModel/nativePools(lowSlots:commandLine:)``: the RFC's high pool) from
+    /// `memblock_alloc` anywhere, skipped when it does not fit; memory encryption forces
+    /// bouncing. Without a pool, bounce attempts report "full" with 0 slots, as v5.11 does.
+    /// Nil when the low pool does not fit, or the kernel is not modelled in a native guest.
+    public static func boot(e820: E820Map, commandLine: SwiotlbCommandLine, kernel: SwiotlbKernel = .default,
                             memoryEncryption: Bool, iommuSoft: Bool = false, memory: inout PseudoPhysicalAllocator) -> DirectDMA? {
         var log: [String] = []
         let enabled = memoryEncryption || iommuSoft || commandLine.force == .force || e820.maxRAMFrame > (1 << 32) >> Page.shift
@@ -34,14 +36,18 @@ public struct DirectDMA: Sendable {
         var lo = commandLine.nslabs
         if memoryEncryption && lo == 0 {
             lo = sevSlots(ramBytes: e820.ramPages << Page.shift)
-            log.append("software IO TLB: SWIOTLB bounce buffer size adjusted to \((lo << 11) >> 20)MB")
+            log.append(SoftwareIOTLB.messagePrefix + "SWIOTLB bounce buffer size adjusted to \((lo << 11) >> 20)MB")
         }
         if lo == 0 { lo = UInt64(IOTLB.defaultSlots) }
+        guard let requests = kernel.model.nativePools(lowSlots: lo, commandLine: commandLine) else { return nil }
         var pools: [SlotPool] = []
-        guard let low = memory.allocate(pages: (lo << 11) >> Page.shift, limit: (1 << 32) >> Page.shift) else { return nil }
-        pools.append(SlotPool(name: kernel == .rfcV1 ? "Low Mem" : nil, start: low.lowerBound << Page.shift, nslabs: Int(lo)))
-        if kernel == .rfcV1, let hi = commandLine.highNslabs, let high = memory.allocate(pages: (hi << 11) >> Page.shift) {
-            pools.append(SlotPool(name: "High Mem", start: high.lowerBound << Page.shift, nslabs: Int(hi)))
+        for (i, r) in requests.enumerated() {
+            let limit: UInt64 = r.belowFourGiB ? (1 << 32) >> Page.shift : .max
+            guard let range = memory.allocate(pages: (r.nslabs << 11) >> Page.shift, limit: limit) else {
+                if i == 0 { return nil }
+                continue
+            }
+            pools.append(SlotPool(name: r.name, start: range.lowerBound << Page.shift, nslabs: Int(r.nslabs)))
         }
         let force: SwiotlbForce = memoryEncryption ? .force : commandLine.force
         let tlb = SoftwareIOTLB(kernel: kernel, pools: pools, force: force)

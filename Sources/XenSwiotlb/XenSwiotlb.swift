@@ -165,17 +165,18 @@ public struct XenSwiotlb: Sendable {
         }
     }
 
-    /// `range_requires_alignment(p, size)` of Linux 6.1.192's xen-swiotlb (false for the other
-    /// kernels): `p` is aligned to the allocation's power-of-two size but its machine address is not.
+    /// `range_requires_alignment(p, size)`, where the kernel has it (``XenCoherentRules/checksAlignment``):
+    /// `p` is aligned to the allocation's power-of-two size but its machine address is not.
     func requiresAlignment(_ p: PhysicalAddress, bytes: UInt64) -> Bool {
-        guard tlb.kernel == .v6_1 else { return false }
+        guard tlb.kernel.model.xenCoherentRules.checksAlignment else { return false }
         return p.rawValue & (bytes &- 1) == 0 && physToDMA(PhysicalAddress(p.rawValue & ~Page.offsetMask)).rawValue & (bytes &- 1) != 0
     }
 
     /// `xen_swiotlb_free_coherent`: give an exchanged region back (`xen_destroy_contiguous_region`)
     /// unless its handle is out of mask or not contiguous (the kernel WARNs and keeps it), then
-    /// free the pages. Linux 6.1.192 also WARNs on ``requiresAlignment(_:bytes:)`` and then
-    /// returns without freeing the pages.
+    /// free the pages — or, where the kernel returns on the WARN
+    /// (``XenCoherentRules/keepsPagesOnWarning``, 6.1.192, which also WARNs on
+    /// ``requiresAlignment(_:bytes:)``), keep them.
     public mutating func freeCoherent(_ device: DMADevice, size: Int, dma: MachineAddress) {
         let order = BitMath.pageOrder(bytes: UInt64(max(size, 1)))
         let mask = device.coherentDMAMask != 0 ? device.coherentDMAMask : BitMath.dmaBitMask(32)
@@ -184,7 +185,7 @@ public struct XenSwiotlb: Sendable {
         guard let info = coherent[phys.pfn.rawValue] else { return }
         let wellFormed = dma.rawValue &+ bytes &- 1 <= mask && dom0.p2m.isMachineContiguous(phys, size: bytes)
             && !requiresAlignment(phys, bytes: bytes)
-        if !wellFormed && tlb.kernel == .v6_1 { return }
+        if !wellFormed && tlb.kernel.model.xenCoherentRules.keepsPagesOnWarning { return }
         if wellFormed && info.remapped {
             host.destroyContiguousRegion(&dom0, start: phys.pfn, order: order)
         }

@@ -3,7 +3,7 @@ import XenMemory
 
 /// How xen-swiotlb is set up: the kernel whose rules apply, `swiotlb=`, early or late.
 public struct XenSwiotlbConfig: Sendable {
-    /// v5.11 (one pool) or rfc-v1 (a low pool and, with `swiotlb=<lo>,<hi>`, a 64-bit pool).
+    /// The kernel, whose type sets the pools up (``SwiotlbKernelModel/setUpXenPools(commandLine:cpus:early:platform:)``).
     public var kernel: SwiotlbKernel
     /// The `swiotlb=` parameter.
     public var commandLine: SwiotlbCommandLine
@@ -13,7 +13,7 @@ public struct XenSwiotlbConfig: Sendable {
     /// `num_possible_cpus()` (v6.1 splits the pool into that many areas, rounded up to a power of two).
     public var cpus: Int
     /// Creates a configuration.
-    public init(kernel: SwiotlbKernel = .v5_11, commandLine: SwiotlbCommandLine = SwiotlbCommandLine(parsing: ""), early: Bool = true, cpus: Int = 1) {
+    public init(kernel: SwiotlbKernel = .default, commandLine: SwiotlbCommandLine = SwiotlbCommandLine(), early: Bool = true, cpus: Int = 1) {
         self.kernel = kernel; self.commandLine = commandLine; self.early = early; self.cpus = max(1, cpus)
     }
 }
@@ -47,99 +47,22 @@ public struct XenSwiotlbInitError: Error, Sendable, CustomStringConvertible {
 }
 
 extension XenSwiotlb {
-    /// `MAX_DMA_BITS` of the low (and v5.11's only) pool.
-    public static let maxDMABits = 32
-    /// `xen:swiotlb_xen: ` — the driver's `pr_fmt`.
-    public static let prefix = "xen:swiotlb_xen: "
-    static let enomemText = "Cannot allocate Xen-SWIOTLB buffer\n"
-    static let efixupText = "Failed to get contiguous memory for DMA from Xen!\nYou either: don't have the permissions, do not have enough free memory under 4GB, or the hypervisor memory is too fragmented!"
-
-    /// `xen_swiotlb_init` (v5.11; rfc-v1 runs it once per pool type): size the pool from
-    /// `swiotlb=` (0 → 64 MiB), allocate it anywhere in dom0's pseudo-physical memory, make each
-    /// 128-slot segment machine-contiguous with `xen_create_contiguous_region` — `dma_bits`
-    /// from 18 up to 32 (the RFC's high pool: 64 only), not reset between segments — and on
-    /// failure free it and retry up to 3 times at half the size (at least 1024 slots).
+    /// `xen_swiotlb_init` of the configured kernel: its type decides sizes, retries and
+    /// messages (``SwiotlbKernelModel/setUpXenPools(commandLine:cpus:early:platform:)``); the
+    /// memory comes from dom0's pseudo-physical allocator and each 128-slot segment is made
+    /// machine-contiguous by ``fixup(host:dom0:start:nslabs:pool:firstBits:maxBits:)``.
     public static func initialize(host: XenHost, dom0: PVDomain, memory: PseudoPhysicalAllocator,
                                   config: XenSwiotlbConfig) -> Result<XenSwiotlb, XenSwiotlbInitError> {
-        if config.kernel == .v6_1 { return initializeV61(host: host, dom0: dom0, memory: memory, config: config) }
-        var host = host, dom0 = dom0, memory = memory
-        var log: [String] = []
-        var exchanges: [FixupExchange] = []
-        var pools: [SlotPool] = []
-        var types: [(name: String?, nslabs: UInt64, firstBits: Int, maxBits: Int)] = []
-        if config.kernel == .rfcV1 {
-            types.append(("Low Mem", config.commandLine.nslabs, 18, maxDMABits))
-            if let hi = config.commandLine.highNslabs { types.append(("High Mem", hi, 64, 64)) }
-        } else {
-            types.append((nil, config.commandLine.nslabs, 18, maxDMABits))
+        var platform = Dom0PoolPlatform(host: host, dom0: dom0, memory: memory)
+        let setup = config.kernel.model.setUpXenPools(commandLine: config.commandLine, cpus: config.cpus, early: config.early,
+                                                      platform: &platform)
+        if let failure = setup.failure {
+            return .failure(XenSwiotlbInitError(rc: failure.rc, panicked: failure.panicked, log: setup.log, exchanges: platform.exchanges))
         }
-        for (index, type) in types.enumerated() {
-            var repeatCount = 3
-            var nslabs = type.nslabs
-            while true {
-                if nslabs == 0 { nslabs = UInt64(IOTLB.defaultSlots) }
-                var bytes = nslabs << UInt64(IOTLB.shift)
-                var rc: Int32 = -12
-                var failure: String
-                var buffer: Range<UInt64>?
-                if config.early {
-                    buffer = memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift)
-                    guard buffer != nil else {
-                        log.append("Kernel panic - not syncing: xen_swiotlb_init: Failed to allocate \(bytes) bytes align=0x1000")
-                        return .failure(XenSwiotlbInitError(rc: -12, panicked: true, log: log, exchanges: exchanges))
-                    }
-                } else {
-                    let wanted = BitMath.pageOrder(bytes: bytes)
-                    var order = wanted
-                    while (2 << UInt64(order)) > 512 {
-                        // __get_free_pages: orders above MAX_ORDER - 1 (10) always fail.
-                        if order <= 10, let b = memory.allocate(pages: 1 << UInt64(order), alignPages: 1 << UInt64(order)) {
-                            buffer = b
-                            break
-                        }
-                        order -= 1
-                    }
-                    if buffer != nil && order != wanted {
-                        log.append(prefix + "Warning: only able to allocate \((Page.size << UInt64(order)) >> 20) MB for software IO TLB")
-                        nslabs = 2 << UInt64(order)
-                        bytes = nslabs << UInt64(IOTLB.shift)
-                    }
-                }
-                if let buf = buffer {
-                    let fix = fixup(host: &host, dom0: &dom0, start: PFN(buf.lowerBound), nslabs: Int(nslabs),
-                                    pool: index, firstBits: type.firstBits, maxBits: type.maxBits)
-                    exchanges += fix.exchanges
-                    if fix.ok {
-                        let pool = SlotPool(name: type.name, start: buf.lowerBound << Page.shift, nslabs: Int(nslabs))
-                        pools.append(pool)
-                        let name = config.kernel == .rfcV1 ? "\(type.name ?? "Low Mem") " : ""
-                        log.append("software IO TLB: \(name)mapped [mem 0x\(Hex.padded(pool.start, 16))-0x\(Hex.padded(pool.end, 16))] (\(pool.bytes >> 20)MB)")
-                        break
-                    }
-                    memory.release(buf)
-                    rc = -12
-                    failure = efixupText
-                } else {
-                    failure = enomemText
-                }
-                if repeatCount > 0 {
-                    repeatCount -= 1
-                    nslabs = max(1024, nslabs >> 1)
-                    log.append(prefix + "Lowering to \((nslabs << UInt64(IOTLB.shift)) >> 20)MB")
-                    continue
-                }
-                let lines = (failure + " (rc:\(rc))").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-                log.append(prefix + lines[0])
-                log.append(contentsOf: lines.dropFirst())
-                if config.early {
-                    log += ("Kernel panic - not syncing: " + failure + " (rc:\(rc))").split(separator: "\n").map(String.init)
-                }
-                return .failure(XenSwiotlbInitError(rc: rc, panicked: config.early, log: log, exchanges: exchanges))
-            }
-        }
-        var tlb = SoftwareIOTLB(kernel: config.kernel, pools: pools, force: config.commandLine.force)
+        var tlb = SoftwareIOTLB(kernel: config.kernel, pools: setup.pools, force: config.commandLine.force)
         tlb.maxSegment = Page.size
-        return .success(XenSwiotlb(host: host, dom0: dom0, memory: memory, tlb: tlb, log: log, exchanges: exchanges))
+        return .success(XenSwiotlb(host: platform.host, dom0: platform.dom0, memory: platform.memory, tlb: tlb,
+                                   log: setup.log, exchanges: platform.exchanges))
     }
 
     /// `xen_swiotlb_fixup`: one exchange per 128-slot segment, widening `dma_bits` on failure.
@@ -167,51 +90,37 @@ extension XenSwiotlb {
         }
         return (true, done)
     }
+}
 
-    /// Linux 6.1's `swiotlb_init_remap(true, SWIOTLB_ANY, xen_swiotlb_fixup)` for a PV dom0:
-    /// `area num %d.` and the size as ``Linux61PoolSetup`` gives it, the buffer top-down anywhere, the same fixup per segment; on a fixup
-    /// failure free it and retry at `ALIGN(nslabs / 2, 128)` while that is at least 512 slots,
-    /// else `swiotlb_init_remap: Failed to remap %zu bytes` and no pool (no panic). The
-    /// `mapped` line comes later, after `PCI-DMA: Using software bounce buffering for IO (SWIOTLB)`.
-    static func initializeV61(host: XenHost, dom0: PVDomain, memory: PseudoPhysicalAllocator,
-                              config: XenSwiotlbConfig) -> Result<XenSwiotlb, XenSwiotlbInitError> {
-        var host = host, dom0 = dom0, memory = memory
-        // swiotlb=<N>,<A> (or the possible CPUs): 128 slots per area, a power of two. A size
-        // beyond 2^52 slots (8 EiB) cannot be allocated: it fails as an allocation would.
-        let setup = Linux61PoolSetup(requested: config.commandLine.effectiveNslabs, areas: config.commandLine.areas,
-                                     possibleCPUs: UInt64(max(config.cpus, 1)), limit: 1 << 52)
-        let nareas = Int(setup?.areas ?? 1)
-        var log = ["software IO TLB: area num \(nareas)."]
-        var exchanges: [FixupExchange] = []
-        var nslabs = setup?.nslabs ?? config.commandLine.effectiveNslabs
-        if setup?.roundedUp == true {
-            log.append("software IO TLB: SWIOTLB bounce buffer size roundup to \((nslabs << 11) >> 20)MB")
-        }
-        while true {
-            let bytes = nslabs << UInt64(IOTLB.shift)
-            guard setup != nil, let buf = memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift) else {
-                log.append("software IO TLB: swiotlb_init_remap: Failed to allocate \(bytes) bytes tlb structure")
-                break
-            }
-            let fix = fixup(host: &host, dom0: &dom0, start: PFN(buf.lowerBound), nslabs: Int(nslabs), pool: 0, firstBits: 18, maxBits: maxDMABits)
-            exchanges += fix.exchanges
-            if fix.ok {
-                // The pool keeps default_nareas even when halving made area_nslabs smaller than 128.
-                let pool = SlotPool(start: buf.lowerBound << Page.shift, nslabs: Int(nslabs), areas: nareas)
-                var tlb = SoftwareIOTLB(kernel: .v6_1, pools: [pool], force: config.commandLine.force)
-                tlb.maxSegment = Page.size
-                log.append("PCI-DMA: Using software bounce buffering for IO (SWIOTLB)")
-                log += tlb.infoLines
-                return .success(XenSwiotlb(host: host, dom0: dom0, memory: memory, tlb: tlb, log: log, exchanges: exchanges))
-            }
-            memory.release(buf)
-            let next = IOTLB.alignToSegment(nslabs >> 1)
-            if next >= 512 { nslabs = next; continue }
-            log.append("software IO TLB: swiotlb_init_remap: Failed to remap \(bytes) bytes")
-            break
-        }
-        // No bounce buffer at all: maps that need one fail.
-        let tlb = SoftwareIOTLB(kernel: .v6_1, pools: [], force: config.commandLine.force)
-        return .success(XenSwiotlb(host: host, dom0: dom0, memory: memory, tlb: tlb, log: log, exchanges: exchanges))
+/// A PV dom0 as the kernel's set-up sees it: its free pseudo-physical memory, and the host that
+/// exchanges its frames; every exchange is recorded.
+struct Dom0PoolPlatform: XenPoolPlatform {
+    var host: XenHost
+    var dom0: PVDomain
+    var memory: PseudoPhysicalAllocator
+    var exchanges: [FixupExchange] = []
+
+    init(host: XenHost, dom0: PVDomain, memory: PseudoPhysicalAllocator) {
+        self.host = host; self.dom0 = dom0; self.memory = memory
+    }
+
+    mutating func allocateEarly(bytes: UInt64) -> UInt64? {
+        memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift).map { $0.lowerBound << Page.shift }
+    }
+
+    mutating func allocatePages(order: Int) -> UInt64? {
+        memory.allocate(pages: 1 << UInt64(order), alignPages: 1 << UInt64(order)).map { $0.lowerBound << Page.shift }
+    }
+
+    mutating func free(start: UInt64, bytes: UInt64) {
+        let first = start >> Page.shift
+        memory.release(first..<(first + ((bytes + Page.offsetMask) >> Page.shift)))
+    }
+
+    mutating func remap(start: UInt64, nslabs: Int, pool: Int, firstBits: Int, maxBits: Int) -> Bool {
+        let fix = XenSwiotlb.fixup(host: &host, dom0: &dom0, start: PFN(start >> Page.shift), nslabs: nslabs, pool: pool,
+                                   firstBits: firstBits, maxBits: maxBits)
+        exchanges += fix.exchanges
+        return fix.ok
     }
 }

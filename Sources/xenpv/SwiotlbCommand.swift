@@ -15,7 +15,7 @@ struct SwiotlbReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Replay a DMA trace against a kernel's slot allocator; one result line per map/unmap.",
-        discussion: "The format is documented in docs/trace-format.md. Kernel messages go to stderr. Exit status 1: a malformed trace or a kernel BUG; 3: a map Linux 6.1.192 would never return from."
+        discussion: "The format is documented in docs/trace-format.md. Kernel messages go to stderr. Exit status 1: a malformed trace; 3: a map Linux 6.1.192 would never return from; 4: where the kernel would BUG()."
     )
 
     @Argument(help: "The trace file, or - for standard input.", transform: FileArgument.name)
@@ -52,7 +52,7 @@ struct SwiotlbReplayCommand: ParsableCommand {
                 messages.write(replayer.takeMessages().map(\.description))
                 messages.writeSummary()
                 StandardError.write([error.report(file: trace == "-" ? "<stdin>" : trace)])
-                throw ExitCode(error.isKernelHang ? TraceError.kernelHangExitStatus : 1)
+                throw ExitCode(error.exitStatus)
             }
             let lines = replayer.takeMessages()
             if !lines.isEmpty { write(&results); messages.write(lines.map(\.description)) }

@@ -50,7 +50,7 @@ struct KernelVector: CustomStringConvertible {
                 try TraceLine.withBytes(of: line) { b throws(TraceError) in try r.feed(bytes: b, line: lineNumber, into: &out) }
             } catch {
                 messages += r.takeMessages().map { "\($0.device ?? "dev"): \($0.text)" }
-                return (out.lines, error.isKernelHang ? TraceError.kernelHangExitStatus : 1, messages, error.report(file: file))
+                return (out.lines, error.exitStatus, messages, error.report(file: file))
             }
             messages += r.takeMessages().map { "\($0.device ?? "dev"): \($0.text)" }
         }

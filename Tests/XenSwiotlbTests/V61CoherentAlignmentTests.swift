@@ -63,4 +63,42 @@ struct V61XenSetupTests {
         #expect(one.tlb.pools.map(\.nslabs) == [128] && one.tlb.pools[0].areas.count == 1)
         #expect(Array(one.log.prefix(2)) == ["software IO TLB: area num 1.", "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)"])
     }
+
+    // 6.1.192 swiotlb_init_remap: while swiotlb_memblock_alloc fails (memblock_alloc, or the
+    // remap callback xen_swiotlb_fixup), it prints "%s: Failed to … %zu bytes" with __func__
+    // swiotlb_memblock_alloc, returns when nslabs <= IO_TLB_MIN_SLABS (512), else halves to
+    // ALIGN(nslabs >> 1, IO_TLB_SEGSIZE); a smaller pool prints "SWIOTLB bounce buffer size
+    // adjusted %lu -> %lu slabs". pci_iommu_init then prints the PCI-DMA line and
+    // swiotlb_print_info's "mapped" line, or "No low mem" without a pool.
+    @Test("40 MiB of dom0 memory free: 64 MiB cannot be allocated, 32 MiB is, and the size is logged as adjusted")
+    func halvedOnAllocationFailure() throws {
+        var boot = try BootedDom0(ramBytes: 6 << 30, dom0Mem: "1G,max:1G")
+        let top = try #require(boot.memory.free.last)
+        try #require(top.count > 10240)
+        for r in boot.memory.free where r != top { boot.memory.reserve(r) }
+        boot.memory.reserve(top.lowerBound..<(top.upperBound - 10240))
+        let x = try boot.xenSwiotlb("", kernel: .v6_1).get()
+        #expect(x.tlb.pools.map(\.nslabs) == [16384] && x.tlb.pools[0].areas.count == 1)
+        let start = (top.upperBound - 8192) << 12, end = top.upperBound << 12
+        #expect(x.log == [
+            "software IO TLB: area num 1.",
+            "software IO TLB: swiotlb_memblock_alloc: Failed to allocate 67108864 bytes tlb structure",
+            "software IO TLB: SWIOTLB bounce buffer size adjusted 32768 -> 16384 slabs",
+            "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)",
+            "software IO TLB: mapped [mem 0x\(Hex.padded(start, 16))-0x\(Hex.padded(end, 16))] (32MB)",
+        ])
+    }
+
+    @Test("nothing free below 4 GiB: every remap fails from 64 MiB down to 1 MiB, then no pool and 'No low mem'")
+    func halvedToNothing() throws {
+        let boot = try BootedDom0(ramBytes: 6 << 30, dom0Mem: "1G,max:1G", reserved: [0x100..<0x100000])
+        let x = try boot.xenSwiotlb("", kernel: .v6_1).get()
+        #expect(x.tlb.pools.isEmpty)
+        #expect(x.log == ["software IO TLB: area num 1."]
+            + [67108864, 33554432, 16777216, 8388608, 4194304, 2097152, 1048576].map { "software IO TLB: swiotlb_memblock_alloc: Failed to remap \($0) bytes" }
+            + ["PCI-DMA: Using software bounce buffering for IO (SWIOTLB)", "software IO TLB: No low mem"])
+        // Each attempt's fixup tries dma_bits 18 to 32 on its first segment.
+        #expect(x.exchanges.count == 7 * 15 && x.exchanges.allSatisfy { $0.mfn == nil })
+    }
 }
+

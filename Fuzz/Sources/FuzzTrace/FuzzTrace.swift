@@ -4,7 +4,7 @@ import Swiotlb
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTrace(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let bytes = UnsafeBufferPointer(start: data, count: size)
-    var replayer = TraceReplayer(kernel: size % 3 == 0 ? .v6_1 : (size % 3 == 1 ? .rfcV1 : .v5_11), movesBytes: size % 2 == 0)
+    var replayer = TraceReplayer(kernel: SwiotlbKernel.allCases[size % SwiotlbKernel.allCases.count], movesBytes: size % 2 == 0)
     var out = ReplayOutput(capacity: 64)
     var start = 0, line = 0
     for i in 0...size where i == size || bytes[i] == 0x0a {

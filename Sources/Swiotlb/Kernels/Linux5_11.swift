@@ -1,0 +1,238 @@
+import XenMemory
+
+/// Linux v5.11's swiotlb (kernel/dma/swiotlb.c and drivers/xen/swiotlb-xen.c of v5.11): one
+/// pool, searched next-fit from one cursor in `stride` steps, the slot's original address per
+/// slot, the bounce copies by direction.
+public enum Linux5_11: SwiotlbKernelModel {
+    public static let name = "v5.11"
+    public static let title = "Linux v5.11"
+
+    /// `<nslabs>[,force|,noforce]`, `force`, `noforce` (which keeps a 1-slot pool).
+    public static func readCommandLine(_ text: String) -> SwiotlbCommandLine {
+        var c = SwiotlbCommandLine()
+        var rest = Substring(text)
+        c.readSize(&rest)
+        c.readForce(rest, noForceSlots: 1)
+        return c
+    }
+
+    /// No names; a trace's second pool makes the run the RFC's, whose names it takes.
+    public static func poolName(index: Int, of count: Int, declared: String?) -> String? {
+        count > 1 ? RFCv1.poolName(index: index, of: count, declared: declared) : nil
+    }
+
+    /// Modelled in every guest.
+    public static let isModelledOnlyInPVDom0 = false
+
+    /// The low pool (`memblock_alloc_low`).
+    public static func nativePools(lowSlots: UInt64, commandLine: SwiotlbCommandLine) -> [PoolRequest]? {
+        [PoolRequest(name: nil, nslabs: lowSlots, belowFourGiB: true)]
+    }
+
+    /// `xen_swiotlb_init` for the one pool (``setUpXenPools(_:early:platform:)``).
+    public static func setUpXenPools<Platform: XenPoolPlatform>(commandLine: SwiotlbCommandLine, cpus: Int, early: Bool,
+                                                                platform: inout Platform) -> XenPoolSetup {
+        setUpXenPools([XenPoolType(name: nil, nslabs: commandLine.nslabs, firstBits: 18, maxBits: XenPoolType.maxDMABits)],
+                      early: early, platform: &platform)
+    }
+
+    /// Neither the alignment test nor the early return on a WARN.
+    public static let xenCoherentRules = XenCoherentRules(checksAlignment: false, keepsPagesOnWarning: false)
+
+    /// `swiotlb_tbl_map_single` of v5.11: slots for `alloc_size` in stride 2 from a page on, the
+    /// search of ``SlotPool/allocate(nslots:stride:offsetSlots:maxSlots:original:)``, the copy to
+    /// the bounce buffer for TO_DEVICE and BIDIRECTIONAL unless SKIP_CPU_SYNC.
+    @inline(__always)
+    public static func mapSingle(_ tlb: inout SoftwareIOTLB, _ r: MapRequest) throws(SwiotlbBug) -> Result<BounceMapping, SwiotlbMapError> {
+        let w: MapWindow
+        switch try tlb.beginMap(r) {
+        case .failure(let e): return .failure(e)
+        case .success(let window): w = window
+        }
+        let p = w.pool
+        let nslots = (r.allocSize + IOTLB.slotSize - 1) >> IOTLB.shift
+        guard nslots > 0 else { throw .zeroSize }
+        let stride = r.allocSize >= 4096 ? 2 : 1
+        guard let slot = tlb.pools[p].allocate(nslots: nslots, stride: stride, offsetSlots: w.offsetSlots, maxSlots: w.maxSlots,
+                                               original: r.original) else {
+            tlb.reportFull(r, pool: p)
+            return .failure(.full)
+        }
+        let address = tlb.pools[p].start + UInt64(slot << IOTLB.shift)
+        if !r.attributes.contains(.skipCPUSync) && (r.direction == .toDevice || r.direction == .bidirectional) {
+            tlb.bounce(from: r.original, to: address, count: r.mappingSize)
+        }
+        return .success(BounceMapping(address: address, pool: p, slot: slot, nslots: nslots))
+    }
+
+    /// Copy back for FROM_DEVICE/BIDIRECTIONAL unless SKIP_CPU_SYNC, then free `alloc_size`'s
+    /// slots with merging.
+    @inline(__always)
+    public static func unmapSingle(_ tlb: inout SoftwareIOTLB, _ address: UInt64, pool p: Int, _ r: UnmapRequest) throws(SwiotlbBug) {
+        let nslots = (r.allocSize + IOTLB.slotSize - 1) >> IOTLB.shift
+        guard nslots > 0 else { throw .zeroSize }
+        let slot = Int((address - tlb.pools[p].start) >> UInt64(IOTLB.shift))
+        let orig = tlb.pools[p].originalAddress(ofSlot: slot)
+        if orig != IOTLB.invalidAddress && !r.attributes.contains(.skipCPUSync)
+            && (r.direction == .fromDevice || r.direction == .bidirectional) {
+            tlb.bounce(from: address, to: orig, count: r.mappingSize)
+        }
+        tlb.pools[p].release(slot: slot, nslots: min(nslots, tlb.pools[p].nslabs - slot))
+    }
+
+    /// The slot's original address plus the offset inside the slot; the copy by target and direction.
+    public static func syncSingle(_ tlb: inout SoftwareIOTLB, _ address: UInt64, pool p: Int, size: Int, direction: DMADirection,
+                                  target: SyncTarget, minAlignMask: UInt64) throws(SwiotlbBug) {
+        let slot = Int((address - tlb.pools[p].start) >> UInt64(IOTLB.shift))
+        var orig = tlb.pools[p].originalAddress(ofSlot: slot)
+        if orig == IOTLB.invalidAddress { return }
+        orig &+= address & UInt64(IOTLB.slotSize - 1)
+        switch (target, direction) {
+        case (.cpu, .fromDevice), (.cpu, .bidirectional): tlb.bounce(from: address, to: orig, count: size)
+        case (.cpu, .toDevice), (.device, .fromDevice): break
+        case (.device, .toDevice), (.device, .bidirectional): tlb.bounce(from: orig, to: address, count: size)
+        default: throw .syncDirection(direction, target)
+        }
+    }
+
+    /// `nr_slots(alloc_size)`.
+    public static func slotsNeeded(allocSize: Int, original: UInt64, minAlignMask: UInt64) -> Int {
+        (allocSize + IOTLB.slotSize - 1) >> IOTLB.shift
+    }
+
+    /// `IO_TLB_SIZE * IO_TLB_SEGSIZE` (256 KiB), whatever the device.
+    public static func maxMappingSize(minAlignMask: UInt64) -> Int { IOTLB.maxMappingSize }
+
+    /// `io_tlb_nslabs` and `io_tlb_used` of the pool.
+    public static func debugfs(_ tlb: SoftwareIOTLB) -> [(file: String, value: Int)] {
+        tlb.pools.first.map { [("io_tlb_nslabs", $0.nslabs), ("io_tlb_used", $0.used)] } ?? []
+    }
+
+    /// None of format v2's allocation fields.
+    public static let traceFields: TraceFields = []
+    /// Two: a second pool is the RFC's high pool.
+    public static let maxTracePools = 2
+    /// A third pool.
+    public static let extraTracePoolRefusal = "a third pool (a trace has at most two: the RFC's low and high pool)"
+
+    /// `nslabs` as given: 1 (the `noforce` pool) or a multiple of 128.
+    public static func tracePool(nslabs: UInt64, areas: UInt64?, line: Int) throws(TraceError) -> TracePoolShape {
+        guard nslabs == 1 || (nslabs > 0 && nslabs % UInt64(IOTLB.segmentSlots) == 0), nslabs <= UInt64(IOTLB.maxModelSlots) else {
+            throw TraceError(line: line, token: "nslabs=\(nslabs)", message: "nslabs must be 1 or a multiple of 128 up to \(IOTLB.maxModelSlots)")
+        }
+        return TracePoolShape(nslabs: Int(nslabs), areas: 1)
+    }
+
+    /// Refused: a failed map's id is not mapped.
+    public static let skipsOpsOfFailedMaps = false
+
+    /// `final used=<N> index=<I>` for the first pool, `final pool=<name> used=… index=…` for a second.
+    /// The replay engine compiled for this kernel.
+    public static func traceReplayEngine(movesBytes: Bool) -> TraceReplayEngine { .make(Linux5_11.self, movesBytes: movesBytes) }
+
+    public static func closingLines(_ tlb: SoftwareIOTLB) -> [String] {
+        var out = ["final used=\(tlb.pools[0].used) index=\(tlb.pools[0].index)"]
+        for (i, p) in tlb.pools.enumerated().dropFirst() {
+            out.append("final pool=\(p.name ?? String(i)) used=\(p.used) index=\(p.index)")
+        }
+        return out
+    }
+}
+
+extension SwiotlbKernel {
+    /// Linux v5.11.
+    public static let v5_11 = SwiotlbKernel(Linux5_11.self)
+}
+
+/// One pool xen-swiotlb of v5.11 sets up (the RFC runs the set-up once per type).
+struct XenPoolType {
+    /// `MAX_DMA_BITS` of the low (and v5.11's only) pool.
+    static let maxDMABits = 32
+    /// The pool's name (nil: none).
+    var name: String?
+    /// Slots from `swiotlb=` (0: the default 64 MiB).
+    var nslabs: UInt64
+    /// The first `dma_bits` the fixup tries.
+    var firstBits: Int
+    /// The widest it tries.
+    var maxBits: Int
+}
+
+extension Linux5_11 {
+    /// `xen:swiotlb_xen: ` — the driver's `pr_fmt`.
+    static let xenPrefix = "xen:swiotlb_xen: "
+    static let enomemText = "Cannot allocate Xen-SWIOTLB buffer\n"
+    static let efixupText = "Failed to get contiguous memory for DMA from Xen!\nYou either: don't have the permissions, do not have enough free memory under 4GB, or the hypervisor memory is too fragmented!"
+
+    /// `xen_swiotlb_init` (v5.11; rfc-v1 runs it once per pool type): size the pool from
+    /// `swiotlb=` (0 → 64 MiB), allocate it anywhere in dom0's pseudo-physical memory (early:
+    /// memblock, which panics on failure; late: `__get_free_pages` from the order needed down to
+    /// 512 slots), make it machine-contiguous (`xen_swiotlb_fixup`), and on failure free it and
+    /// retry up to 3 times at half the size (at least 1024 slots).
+    static func setUpXenPools<Platform: XenPoolPlatform>(_ types: [XenPoolType], early: Bool, platform: inout Platform) -> XenPoolSetup {
+        var log: [String] = []
+        var pools: [SlotPool] = []
+        for (index, type) in types.enumerated() {
+            var repeatCount = 3
+            var nslabs = type.nslabs
+            while true {
+                if nslabs == 0 { nslabs = UInt64(IOTLB.defaultSlots) }
+                var bytes = nslabs << UInt64(IOTLB.shift)
+                let rc: Int32 = -12
+                var failure: String
+                var start: UInt64?
+                var allocated = bytes
+                if early {
+                    start = platform.allocateEarly(bytes: bytes)
+                    guard start != nil else {
+                        log.append("Kernel panic - not syncing: xen_swiotlb_init: Failed to allocate \(bytes) bytes align=0x1000")
+                        return XenPoolSetup(pools: pools, log: log, failure: (-12, true))
+                    }
+                } else {
+                    let wanted = BitMath.pageOrder(bytes: bytes)
+                    var order = wanted
+                    while (2 << UInt64(order)) > 512 {
+                        // __get_free_pages: orders above MAX_ORDER - 1 (10) always fail.
+                        if order <= 10, let s = platform.allocatePages(order: order) {
+                            start = s
+                            allocated = Page.size << UInt64(order)
+                            break
+                        }
+                        order -= 1
+                    }
+                    if start != nil && order != wanted {
+                        log.append(xenPrefix + "Warning: only able to allocate \((Page.size << UInt64(order)) >> 20) MB for software IO TLB")
+                        nslabs = 2 << UInt64(order)
+                        bytes = nslabs << UInt64(IOTLB.shift)
+                    }
+                }
+                if let s = start {
+                    if platform.remap(start: s, nslabs: Int(nslabs), pool: index, firstBits: type.firstBits, maxBits: type.maxBits) {
+                        let pool = SlotPool(name: type.name, start: s, nslabs: Int(nslabs))
+                        pools.append(pool)
+                        log.append(SoftwareIOTLB.mappedLine(pool))
+                        break
+                    }
+                    platform.free(start: s, bytes: allocated)
+                    failure = efixupText
+                } else {
+                    failure = enomemText
+                }
+                if repeatCount > 0 {
+                    repeatCount -= 1
+                    nslabs = max(1024, nslabs >> 1)
+                    log.append(xenPrefix + "Lowering to \((nslabs << UInt64(IOTLB.shift)) >> 20)MB")
+                    continue
+                }
+                let lines = (failure + " (rc:\(rc))").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                log.append(xenPrefix + lines[0])
+                log.append(contentsOf: lines.dropFirst())
+                if early {
+                    log += ("Kernel panic - not syncing: " + failure + " (rc:\(rc))").split(separator: "\n").map(String.init)
+                }
+                return XenPoolSetup(pools: pools, log: log, failure: (rc, early))
+            }
+        }
+        return XenPoolSetup(pools: pools, log: log)
+    }
+}

@@ -1,0 +1,251 @@
+/// Linux 6.1.192's swiotlb (Debian 12's kernel: kernel/dma/swiotlb.c, drivers/xen/swiotlb-xen.c):
+/// one default pool split into areas with their own cursors and counts, the device's
+/// `min_align_mask` kept in the bounce address, a per-slot `alloc_size`, the map always filling
+/// the bounce buffer — and a slot search that can loop forever (``SwiotlbBug/searchNeverEnds(area:device:)``).
+/// The loop was bounded in Linux 6.6 (commit 7c3940bf81e5, "swiotlb: fix the deadlock in
+/// swiotlb_do_find_slots").
+public enum Linux6_1: SwiotlbKernelModel {
+    public static let name = "v6.1"
+    public static let title = "Linux 6.1.192"
+
+    /// `<nslabs>[,<nareas>][,force|noforce]`: the areas are `swiotlb_adjust_nareas`'s `unsigned
+    /// int`; `noforce` (`swiotlb_force_disable`) allocates no pool at all.
+    public static func readCommandLine(_ text: String) -> SwiotlbCommandLine {
+        var c = SwiotlbCommandLine()
+        var rest = Substring(text)
+        c.readSize(&rest)
+        c.readAreas(&rest)
+        c.readForce(rest, noForceSlots: 0)
+        return c
+    }
+
+    /// The default pool has no name.
+    public static func poolName(index: Int, of count: Int, declared: String?) -> String? { nil }
+
+    /// Modelled for a PV dom0 only.
+    public static let isModelledOnlyInPVDom0 = true
+
+    /// Not modelled (``isModelledOnlyInPVDom0``).
+    public static func nativePools(lowSlots: UInt64, commandLine: SwiotlbCommandLine) -> [PoolRequest]? { nil }
+
+    /// `range_requires_alignment` in alloc and free; a free that WARNs returns, keeping the pages.
+    public static let xenCoherentRules = XenCoherentRules(checksAlignment: true, keepsPagesOnWarning: true)
+
+    /// `swiotlb_tbl_map_single` of 6.1.192: the offset `orig & min_align & 2047` kept in the
+    /// bounce address and counted in the slots and the page-stride test; the stride from
+    /// `min_align` above the bits `alloc_align_mask | 2047` covers, doubled from 4096 bytes, at
+    /// least the alignment's; ``findSlots(_:pool:_:allocSize:cpu:device:)``; the bounce buffer
+    /// always filled with `mapping_size` bytes from the original, whatever the direction (since
+    /// the CVE-2022-0854 fix).
+    @inline(__always)
+    public static func mapSingle(_ tlb: inout SoftwareIOTLB, _ r: MapRequest) throws(SwiotlbBug) -> Result<BounceMapping, SwiotlbMapError> {
+        let w: MapWindow
+        switch try tlb.beginMap(r) {
+        case .failure(let e): return .failure(e)
+        case .success(let window): w = window
+        }
+        let p = w.pool
+        let minAlign = r.device.minAlignMask & 0xffff_ffff
+        let offset = Int(r.original & minAlign & UInt64(IOTLB.slotSize - 1))
+        let allocWithOffset = r.allocSize &+ offset
+        let nslots = (allocWithOffset &+ IOTLB.slotSize &- 1) >> IOTLB.shift
+        guard nslots > 0 else { throw .zeroSize }
+        let allocAlign = (r.alignMask & 0xffff_ffff) | UInt64(IOTLB.slotSize - 1)
+        let iotlbAlign = minAlign & ~allocAlign
+        var stride = Int(iotlbAlign >> UInt64(IOTLB.shift)) &+ 1
+        if allocWithOffset >= 4096 { stride = max(stride, stride << 1) }
+        stride = max(stride, Int(allocAlign >> UInt64(IOTLB.shift)) &+ 1)
+        let search = AreaSearch(nslots: nslots, stride: stride, alignMask: iotlbAlign, original: r.original,
+                                offsetSlots: w.offsetSlots, maxSlots: w.maxSlots, tableDMAAddress: w.tableDMAAddress)
+        guard let index = try findSlots(&tlb.pools[p], search, allocSize: r.allocSize, cpu: r.cpu, device: r.device.name) else {
+            tlb.reportFull(r, pool: p)
+            return .failure(.full)
+        }
+        let address = tlb.pools[p].start + UInt64(index << IOTLB.shift) + UInt64(offset)
+        tlb.bounce(from: r.original, to: address, count: r.mappingSize)
+        return .success(BounceMapping(address: address, pool: p, slot: index, nslots: nslots))
+    }
+
+    /// `swiotlb_find_slots`: the areas tried from `cpu & (nareas - 1)` round the ring, each by
+    /// ``SlotPool/allocate(inArea:_:allocSize:)`` (`swiotlb_do_find_slots`). The first slot, or
+    /// nil when every area failed.
+    @inline(__always)
+    static func findSlots(_ pool: inout SlotPool, _ search: AreaSearch, allocSize: Int, cpu: Int, device: String?) throws(SwiotlbBug) -> Int? {
+        let nareas = pool.areas.count
+        let first = cpu & (nareas &- 1)
+        var a = first
+        repeat {
+            switch pool.allocate(inArea: a, search, allocSize: allocSize) {
+            case .found(let s): return s
+            case .none: break
+            case .neverEnds: throw .searchNeverEnds(area: a, device: device)
+            }
+            a = a &+ 1 >= nareas ? 0 : a &+ 1
+        } while a != first
+        return nil
+    }
+
+    /// The copy back for FROM_DEVICE/BIDIRECTIONAL unless SKIP_CPU_SYNC (``bounce(_:_:size:pool:toDevice:minAlignMask:)``),
+    /// then `swiotlb_release_slots`: the offset recomputed from the address, the slot count
+    /// from the first slot's `alloc_size`.
+    @inline(__always)
+    public static func unmapSingle(_ tlb: inout SoftwareIOTLB, _ address: UInt64, pool p: Int, _ r: UnmapRequest) throws(SwiotlbBug) {
+        let offset = Int(address & r.minAlignMask & UInt64(IOTLB.slotSize - 1))
+        let slot = Int((address - UInt64(offset) - tlb.pools[p].start) >> UInt64(IOTLB.shift))
+        if !r.attributes.contains(.skipCPUSync) && (r.direction == .fromDevice || r.direction == .bidirectional) {
+            bounce(&tlb, address, size: r.mappingSize, pool: p, toDevice: false, minAlignMask: r.minAlignMask)
+        }
+        _ = tlb.pools[p].release(recordedAt: slot, offset: offset)
+    }
+
+    /// By target and direction, through ``bounce(_:_:size:pool:toDevice:minAlignMask:)`` (the copy cut to the allocation).
+    public static func syncSingle(_ tlb: inout SoftwareIOTLB, _ address: UInt64, pool p: Int, size: Int, direction: DMADirection,
+                                  target: SyncTarget, minAlignMask: UInt64) throws(SwiotlbBug) {
+        switch (target, direction) {
+        case (.cpu, .fromDevice), (.cpu, .bidirectional): bounce(&tlb, address, size: size, pool: p, toDevice: false, minAlignMask: minAlignMask)
+        case (.cpu, .toDevice), (.device, .fromDevice): break
+        case (.device, .toDevice), (.device, .bidirectional): bounce(&tlb, address, size: size, pool: p, toDevice: true, minAlignMask: minAlignMask)
+        default: throw .syncDirection(direction, target)
+        }
+    }
+
+    /// `swiotlb_bounce`: the slot's original address moved by the offset inside the mapping,
+    /// the copy cut to the bytes left in the allocation (with the kernel's WARNs).
+    static func bounce(_ tlb: inout SoftwareIOTLB, _ address: UInt64, size: Int, pool p: Int, toDevice: Bool, minAlignMask: UInt64) {
+        let index = Int((address - tlb.pools[p].start) >> UInt64(IOTLB.shift))
+        var orig = tlb.pools[p].originalAddress(ofSlot: index)
+        var alloc = Int(tlb.pools[p].allocSize[index])
+        guard orig != IOTLB.invalidAddress else { return }
+        let origOffset = Int(orig & minAlignMask & UInt64(IOTLB.slotSize - 1))
+        var tlbOffset = Int(address & UInt64(IOTLB.slotSize - 1))
+        if tlbOffset < origOffset {
+            tlb.warn("Access before mapping start detected. orig offset \(origOffset), requested offset \(tlbOffset).")
+            return
+        }
+        tlbOffset -= origOffset
+        if tlbOffset > alloc {
+            tlb.warn("Buffer overflow detected. Allocation size: \(alloc). Mapping size: \(size)+\(tlbOffset).")
+            return
+        }
+        orig &+= UInt64(tlbOffset)
+        alloc -= tlbOffset
+        var n = size
+        if n > alloc {
+            tlb.warn("Buffer overflow detected. Allocation size: \(alloc). Mapping size: \(size).")
+            n = alloc
+        }
+        if toDevice { tlb.bounce(from: orig, to: address, count: n) } else { tlb.bounce(from: address, to: orig, count: n) }
+    }
+
+    /// `nr_slots(alloc_size + offset)`, the offset `orig & min_align_mask & (IO_TLB_SIZE - 1)`.
+    public static func slotsNeeded(allocSize: Int, original: UInt64, minAlignMask: UInt64) -> Int {
+        let offset = Int(original & minAlignMask & 0xffff_ffff & UInt64(IOTLB.slotSize - 1))
+        return (allocSize + offset + IOTLB.slotSize - 1) >> IOTLB.shift
+    }
+
+    /// `IO_TLB_SIZE * IO_TLB_SEGSIZE - roundup(min_align_mask, IO_TLB_SIZE)` (the mask as the
+    /// kernel's `int`); 0 when the mask's round-up reaches 256 KiB (the kernel's `size_t`
+    /// subtraction would wrap: no mapping fits anyway).
+    public static func maxMappingSize(minAlignMask: UInt64) -> Int {
+        let mask = Int(Int32(truncatingIfNeeded: minAlignMask))
+        let minAlign = mask != 0 ? (mask + IOTLB.slotSize - 1) / IOTLB.slotSize * IOTLB.slotSize : 0
+        return max(0, IOTLB.maxMappingSize - minAlign)
+    }
+
+    /// `io_tlb_nslabs` and `io_tlb_used` (`mem_used`: every area's count).
+    public static func debugfs(_ tlb: SoftwareIOTLB) -> [(file: String, value: Int)] { Linux5_11.debugfs(tlb) }
+
+    /// `areas=`, `min_align=` and `align=`.
+    public static let traceFields: TraceFields = [.areas, .minAlign, .align]
+    /// The one default pool.
+    public static let maxTracePools = 1
+    /// A second pool.
+    public static let extraTracePoolRefusal = "a second pool (Linux 6.1 has one default pool)"
+
+    /// Set up as 6.1 does for `swiotlb=<nslabs>,<areas>` (``Linux61PoolSetup``): any size from 1.
+    public static func tracePool(nslabs: UInt64, areas: UInt64?, line: Int) throws(TraceError) -> TracePoolShape {
+        guard nslabs > 0, nslabs <= UInt64(IOTLB.maxModelSlots) else {
+            throw TraceError(line: line, token: "nslabs=\(nslabs)", message: "nslabs must be 1 to \(IOTLB.maxModelSlots)")
+        }
+        guard areas.map({ $0 <= UInt64(IOTLB.maxModelSlots / IOTLB.segmentSlots) }) ?? true,
+              let setup = Linux61PoolSetup(requested: nslabs, areas: areas) else {
+            throw TraceError(line: line, token: "areas=\(areas ?? 1)",
+                             message: "Linux 6.1 would set this pool up with more than \(IOTLB.maxModelSlots) slots (128 per area, rounded up to a power of two)")
+        }
+        return TracePoolShape(nslabs: Int(setup.nslabs), areas: Int(setup.areas))
+    }
+
+    /// Skipped: a captured trace replayed on a smaller pool.
+    public static let skipsOpsOfFailedMaps = true
+
+    /// `final used=<N>` (every area), then `area <i> used=<U> index=<I>` per area.
+    /// The replay engine compiled for this kernel.
+    public static func traceReplayEngine(movesBytes: Bool) -> TraceReplayEngine { .make(Linux6_1.self, movesBytes: movesBytes) }
+
+    public static func closingLines(_ tlb: SoftwareIOTLB) -> [String] {
+        let p = tlb.pools[0]
+        return ["final used=\(p.used)"] + p.areas.enumerated().map { "area \($0.offset) used=\($0.element.used) index=\($0.element.index)" }
+    }
+}
+
+extension SwiotlbKernel {
+    /// Linux 6.1.192.
+    public static let v6_1 = SwiotlbKernel(Linux6_1.self)
+}
+
+extension Linux6_1 {
+    /// `IO_TLB_MIN_SLABS`: the size (1 MiB) at or below which `swiotlb_init_remap` stops halving.
+    static let minSlabs: UInt64 = (1 << 20) >> UInt64(IOTLB.shift)
+
+    /// `pci_xen_swiotlb_init` → `swiotlb_init_remap(true, SWIOTLB_ANY, xen_swiotlb_fixup)` for a
+    /// PV dom0, then `pci_iommu_init`'s lines:
+    /// - `area num %d.` and, when the size changed, `SWIOTLB bounce buffer size roundup to %luMB`
+    ///   (`swiotlb_adjust_nareas`; the size as ``Linux61PoolSetup`` gives it);
+    /// - `swiotlb_memblock_alloc`: the buffer top-down anywhere, then the fixup per segment; a
+    ///   failure of either prints `swiotlb_memblock_alloc: Failed to allocate %zu bytes tlb
+    ///   structure` or `…: Failed to remap %zu bytes` (the buffer freed) and, while the size is
+    ///   above `IO_TLB_MIN_SLABS` (512 slots), the size is halved (`ALIGN(nslabs >> 1, 128)`)
+    ///   and tried again; at 512 or below the set-up gives up without a pool (no panic);
+    /// - a pool of another size than the default prints `SWIOTLB bounce buffer size adjusted
+    ///   %lu -> %lu slabs`; it keeps `default_nareas` areas, even when halving left fewer than
+    ///   128 slots per area;
+    /// - `PCI-DMA: Using software bounce buffering for IO (SWIOTLB)`, then `swiotlb_print_info`:
+    ///   the `mapped` line, or `No low mem` without a pool.
+    /// A size the model cannot hold (beyond 2^52 slots) fails every allocation, as memory that
+    /// large would.
+    public static func setUpXenPools<Platform: XenPoolPlatform>(commandLine: SwiotlbCommandLine, cpus: Int, early: Bool,
+                                                                platform: inout Platform) -> XenPoolSetup {
+        let setup = Linux61PoolSetup(requested: commandLine.effectiveNslabs, areas: commandLine.areas,
+                                     possibleCPUs: UInt64(max(cpus, 1)), limit: 1 << 52)
+        let nareas = Int(setup?.areas ?? 1)
+        let prefix = SoftwareIOTLB.messagePrefix
+        var log = [prefix + "area num \(nareas)."]
+        let defaultNslabs = setup?.nslabs ?? commandLine.effectiveNslabs
+        if setup?.roundedUp == true {
+            log.append(prefix + "SWIOTLB bounce buffer size roundup to \((defaultNslabs &<< 11) >> 20)MB")
+        }
+        var nslabs = defaultNslabs
+        var pool: SlotPool?
+        while pool == nil {
+            let bytes = (nslabs &<< UInt64(IOTLB.shift) &+ 4095) & ~4095
+            if setup != nil, let start = platform.allocateEarly(bytes: bytes) {
+                if platform.remap(start: start, nslabs: Int(nslabs), pool: 0, firstBits: 18, maxBits: XenPoolType.maxDMABits) {
+                    pool = SlotPool(start: start, nslabs: Int(nslabs), areas: nareas)
+                    break
+                }
+                platform.free(start: start, bytes: bytes)
+                log.append(prefix + "swiotlb_memblock_alloc: Failed to remap \(bytes) bytes")
+            } else {
+                log.append(prefix + "swiotlb_memblock_alloc: Failed to allocate \(bytes) bytes tlb structure")
+            }
+            if nslabs <= minSlabs { break }
+            nslabs = IOTLB.alignToSegment(nslabs >> 1)
+        }
+        if let pool, nslabs != defaultNslabs {
+            log.append(prefix + "SWIOTLB bounce buffer size adjusted \(defaultNslabs) -> \(pool.nslabs) slabs")
+        }
+        log.append("PCI-DMA: Using software bounce buffering for IO (SWIOTLB)")
+        log.append(pool.map(SoftwareIOTLB.mappedLine) ?? prefix + "No low mem")
+        return XenPoolSetup(pools: pool.map { [$0] } ?? [], log: log)
+    }
+}
