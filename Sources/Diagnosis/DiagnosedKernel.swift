@@ -36,11 +36,9 @@ public struct DiagnosedKernel: Sendable, Hashable, CustomStringConvertible {
 
     /// The kernel a scenario's model runs (its `SwiotlbKernel`).
     public init(_ model: SwiotlbKernel) {
-        switch model {
-        case .v5_11: self.init(major: 5, minor: 11)
-        case .rfcV1: self.init(major: 5, minor: 11, isRFC: true)
-        case .v6_1: self.init(major: 6, minor: 1)
-        }
+        // Every registered kernel's name (v5.11, rfc-v1, v6.1) is one ``init(_:)`` reads: the
+        // registry is the project's own constant, not outside input.
+        self = DiagnosedKernel(model.rawValue)!
     }
 
     /// `v6.1`, `rfc-v1`.
