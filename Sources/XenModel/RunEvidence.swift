@@ -18,8 +18,7 @@ public enum RunEvidence {
         guard error == .full, r.failures.count < keptFailures, !engine.tlb.pools.isEmpty else { return }
         let index = engine.tlb.poolIndex(for: device)
         let pool = engine.tlb.pools[index]
-        let offset = engine.tlb.kernel == .v6_1 ? Int(original & device.minAlignMask & UInt64(IOTLB.slotSize - 1)) : 0
-        let needed = (size + offset + IOTLB.slotSize - 1) >> IOTLB.shift
+        let needed = engine.tlb.kernel.model.slotsNeeded(allocSize: size, original: original, minAlignMask: device.minAlignMask)
         var run: Int?, areaRuns: [Int]?
         if r.devices[deviceIndex].failed <= measuredPerDevice && r.failures.filter({ $0.largestFreeRun != nil }).count < FreeRuns.measuresPerRun,
            needed <= IOTLB.segmentSlots {
