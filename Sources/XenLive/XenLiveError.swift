@@ -25,7 +25,7 @@ public enum XenLiveError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .builtWithoutXen:
-            return "xenpv was built without Xen support: rebuild with `swift build --traits XenCtrl` (needs libxen-dev)"
+            return "built without Xen support: rebuild with `swift build --traits XenCtrl` (needs libxen-dev)"
         case .notOnXen:
             return "not running on Xen: /dev/xen/privcmd is missing (run this in a Xen dom0 with the xen-privcmd module and xenfs mounted)"
         case .notRoot:

@@ -42,7 +42,7 @@ struct LiveLogicTests {
             Issue.record("opened a Xen interface on a machine without Xen")
         } catch {
             #expect(error == .notOnXen || error == .builtWithoutXen)
-            #expect(error.description.hasPrefix("not running on Xen") || error.description.hasPrefix("xenpv was built without Xen support"))
+            #expect(error.description.hasPrefix("not running on Xen") || error.description.hasPrefix("built without Xen support"))
         }
     }
 
