@@ -24,6 +24,8 @@ public struct XenBuild: Sendable, Hashable {
 
     /// Debian's `xen-hypervisor-4.17-amd64` 4.17.7+13-g2445b30a44-0+deb12u1 (release build,
     /// build-id 151b373f…), as captured in `fixtures/real-xen-default`.
+    // swift-format-ignore: AlwaysUseLowerCamelCase
+    // (named after the Xen release it models: 4.17.7)
     public static let debian4_17_7 = XenBuild(
         name: "4.17.7+13-g2445b30a44-0+deb12u1",
         buildID: "151b373fd64b321593bf987fd923cd10dabadac4",

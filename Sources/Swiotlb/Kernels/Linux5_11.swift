@@ -141,6 +141,8 @@ public enum Linux5_11: SwiotlbKernelModel {
 
 extension SwiotlbKernel {
     /// Linux v5.11.
+    // swift-format-ignore: AlwaysUseLowerCamelCase
+    // (named after the kernel release, as the trace header and --kernel spell it: v5.11)
     public static let v5_11 = SwiotlbKernel(Linux5_11.self)
 }
 

@@ -190,6 +190,8 @@ public enum Linux6_1: SwiotlbKernelModel {
 
 extension SwiotlbKernel {
     /// Linux 6.1.192.
+    // swift-format-ignore: AlwaysUseLowerCamelCase
+    // (named after the kernel release, as the trace header and --kernel spell it: v6.1)
     public static let v6_1 = SwiotlbKernel(Linux6_1.self)
 }
 
