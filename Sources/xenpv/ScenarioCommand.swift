@@ -23,10 +23,12 @@ struct ScenarioFromCaptureCommand: ParsableCommand {
         abstract: "Write the scenario of the host a capture folder was taken on.",
         discussion: """
         The folder is laid out as shared/fixtures/real-xen-default: serial.log (or xl-dmesg.txt) \
-        for Xen's boot log, dom0-dmesg.txt for dom0's kernel log, and dom0-p2m.txt or \
-        dump-p2m.txt (also .xz or .gz) for dom0's P2M, whose page right after the initrd is the \
-        kernel module's first frame (Xen gives the module back just before it takes that page). \
-        Other files are ignored. The scenario names the Xen build, whose own boot allocations the \
+        for Xen's boot log, dom0-dmesg.txt for dom0's kernel log, and for the kernel module's \
+        place dom0's kernel image (vmlinuz or bzImage: Xen 4.17 moves it, with room for its \
+        decompressed kernel, directly below the initrd) or dom0-p2m.txt or dump-p2m.txt (also \
+        .xz or .gz), whose page right after the initrd is the module's first frame (Xen gives the \
+        module back just before it takes that page); with both, they must agree. Other files are \
+        ignored. The scenario names the Xen build, whose own boot allocations the \
         model derives: it holds no boot_regions or heap_inventory.
         """
     )
@@ -63,13 +65,20 @@ struct ScenarioFromCaptureCommand: ParsableCommand {
             throw CLIError("\(error.log == .xen ? xenFile : kernelFile):\(error.line): \(error.message)")
         }
         var placement = HostScenarioWriter.Placement()
-        if let rd = evidence.initrd, evidence.initialMapping != nil {
-            guard let f = found[.p2m] else { throw CLIError("\(folder): no dom0-p2m.txt or dump-p2m.txt (dom0's P2M, which places the kernel module)") }
-            guard case .p2m(let p) = try DumpFile.read(f) else { throw CLIError("\(f): a dump-m2p, where its name says dom0's P2M") }
-            guard let start = evidence.kernelModuleStart(p2m: p.entries) else {
-                throw CLIError("\(f): the page after the initrd is not a frame below the initrd (\(Hex.plain(rd.lowerBound))): not this host's dom0?")
+        if let rd = evidence.initrd {
+            let image = try kernelImage()
+            let fromP2M = try evidence.initialMapping == nil ? nil : moduleStartFromP2M(found, evidence, required: image == nil)
+            if let (path, bz) = image {
+                guard let frames = bz.xenModuleFrames(belowInitrd: rd, e820: E820Map(evidence.e820)) else {
+                    throw CLIError("\(path): its \(bz.xenModulePages)-page boot module does not fit below the initrd (\(Hex.plain(rd.lowerBound))) in one RAM entry: not this host's kernel?")
+                }
+                if let (p2mFile, start) = fromP2M, start != frames.lowerBound {
+                    throw CLIError("\(path): places the kernel module at \(Hex.plain(frames.lowerBound)), \(p2mFile) at \(Hex.plain(start)): not the kernel this host booted?")
+                }
+                placement.kernelModuleStart = frames.lowerBound
+            } else {
+                placement.kernelModuleStart = fromP2M?.1
             }
-            placement.kernelModuleStart = start
         }
         let name = "the host captured in \(folder.split(separator: "/").last.map(String.init) ?? folder)"
         let text: String
@@ -77,6 +86,30 @@ struct ScenarioFromCaptureCommand: ParsableCommand {
             throw CLIError("\(folder): \(error.description)")
         }
         if targets.isEmpty { print(text, terminator: "") } else { try OutputFiles.write(targets.map { ($0, .text(text)) }) }
+    }
+
+    /// Dom0's kernel image in the folder (``KernelImageFile/names``), when there is one.
+    private func kernelImage() throws -> (String, BzImage)? {
+        for name in KernelImageFile.names {
+            let path = folder + "/" + name
+            if access(path, F_OK) == 0 { return (path, try KernelImageFile.read(path)) }
+        }
+        return nil
+    }
+
+    /// The kernel module's first frame as dom0's P2M shows it, with the P2M's file; nil when the
+    /// folder has no P2M and `required` is false.
+    private func moduleStartFromP2M(_ found: CaptureFiles, _ evidence: HostLogEvidence, required: Bool) throws -> (String, UInt64)? {
+        guard let rd = evidence.initrd else { return nil }
+        guard let f = found[.p2m] else {
+            guard required else { return nil }
+            throw CLIError("\(folder): no \(KernelImageFile.names.joined(separator: " or ")), dom0-p2m.txt or dump-p2m.txt (dom0's kernel image or P2M, which place the kernel module)")
+        }
+        guard case .p2m(let p) = try DumpFile.read(f) else { throw CLIError("\(f): a dump-m2p, where its name says dom0's P2M") }
+        guard let start = evidence.kernelModuleStart(p2m: p.entries) else {
+            throw CLIError("\(f): the page after the initrd is not a frame below the initrd (\(Hex.plain(rd.lowerBound))): not this host's dom0?")
+        }
+        return (f, start)
     }
 
     private func lines(_ path: String) throws -> [Substring] {

@@ -70,10 +70,44 @@ struct ScenarioFromCaptureTests {
         _ = try d.write("dom0-dmesg.txt", try String(contentsOfFile: realXenDefaultFixture + "/dom0-dmesg.txt", encoding: .utf8))
         #expect(refusal(["scenario", "from-capture", d.path]) == "Error: \(d.path): no serial.log or xl-dmesg.txt (Xen's boot log)")
         try FileManager.default.copyItem(atPath: realXenDefaultFixture + "/serial.log", toPath: d.path + "/serial.log")
-        #expect(refusal(["scenario", "from-capture", d.path]) == "Error: \(d.path): no dom0-p2m.txt or dump-p2m.txt (dom0's P2M, which places the kernel module)")
+        #expect(refusal(["scenario", "from-capture", d.path]) == "Error: \(d.path): no vmlinuz or bzImage, dom0-p2m.txt or dump-p2m.txt (dom0's kernel image or P2M, which place the kernel module)")
         try FileManager.default.removeItem(atPath: d.path + "/dom0-dmesg.txt")
         #expect(refusal(["scenario", "from-capture", d.path]) == "Error: \(d.path): no dom0-dmesg.txt (dom0's kernel log)")
         #expect(refusal(["scenario", "from-capture", d.path + "/serial.log"]) == "Error: \(d.path)/serial.log: not a folder (give the capture folder)")
+    }
+
+    /// A file laid out as Debian's linux-image-6.1.0-57-amd64 `vmlinuz` (BzImageTests): its size,
+    /// setup header, xz payload start and the payload's last four bytes; zeros elsewhere.
+    static func debianKernelImage(bytes: Int = 8247232) -> Data {
+        var d = Data(count: bytes)
+        let header: [(Int, [UInt8])] = [(0x1f1, [39]), (0x202, Array("HdrS".utf8)), (0x206, [0x0f, 0x02]),
+                                        (0x248, [0xcc, 0x02, 0, 0, 0xe4, 0xef, 0x7b, 0]), (0x52cc, [0xfd, 0x37]), (0x7c42ac, [0xb4, 0xa7, 0xed, 0x03])]
+        for (at, b) in header where at + b.count <= bytes { d.replaceSubrange(at..<(at + b.count), with: b) }
+        return d
+    }
+
+    @Test("the kernel module's place from dom0's kernel image, without the P2M; with it, both must agree")
+    func kernelImage() throws {
+        let d = try DumpFolder()
+        defer { d.remove() }
+        for name in ["serial.log", "dom0-dmesg.txt"] {
+            try FileManager.default.copyItem(atPath: realXenDefaultFixture + "/" + name, toPath: d.path + "/" + name)
+        }
+        _ = try d.write("notes.txt", "an extra file\n")
+        try Self.debianKernelImage().write(to: URL(fileURLWithPath: d.path + "/vmlinuz"))
+        let out = d.path + "/s.yaml"
+        #expect(refusal(["scenario", "from-capture", d.path, "--output", out]) == nil)
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+        let name = String(d.path.split(separator: "/").last ?? "")
+        #expect(text == Self.expected.replacingOccurrences(of: "real-xen-default", with: name))
+        // The P2M beside it agrees (0x7a7f7); an image of another size does not.
+        try FileManager.default.createSymbolicLink(atPath: d.path + "/dom0-p2m.txt.xz", withDestinationPath: realXenDefaultFixture + "/dom0-p2m.txt.xz")
+        #expect(refusal(["scenario", "from-capture", d.path, "--output", out]) == nil)
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == text)
+        try Self.debianKernelImage(bytes: 8247232 + 0x3000).write(to: URL(fileURLWithPath: d.path + "/vmlinuz"))
+        #expect(refusal(["scenario", "from-capture", d.path]) == "Error: \(d.path)/vmlinuz: places the kernel module at 0x7a7f4, \(d.path)/dom0-p2m.txt.xz at 0x7a7f7: not the kernel this host booted?")
+        try Self.debianKernelImage(bytes: 0x200).write(to: URL(fileURLWithPath: d.path + "/vmlinuz"))
+        #expect(refusal(["scenario", "from-capture", d.path]) == "Error: \(d.path)/vmlinuz: not a kernel image Xen 4.17 boots: shorter than a bzImage setup header (592 bytes)")
     }
 
     @Test("a malformed E820 line of Xen's log is refused with its file and line")
