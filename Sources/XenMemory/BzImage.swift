@@ -78,7 +78,7 @@ public struct BzImage: Sendable, Equatable {
     public func xenModuleFrames(belowInitrd initrd: Range<UInt64>, e820: E820Map) -> Range<UInt64>? {
         let pages = xenModulePages
         guard pages <= initrd.lowerBound,
-              e820.ramFrames.contains(where: { $0.lowerBound <= initrd.lowerBound - pages && initrd.lowerBound <= $0.upperBound })
+            e820.ramFrames.contains(where: { $0.lowerBound <= initrd.lowerBound - pages && initrd.lowerBound <= $0.upperBound })
         else { return nil }
         return (initrd.lowerBound - pages)..<initrd.lowerBound
     }

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import XenMemory
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Reads the few bytes of a kernel image file Xen sizes dom0's boot module from (``BzImage``):
 /// the setup header, and the payload's first two and last four bytes, never the whole file.
@@ -23,9 +24,10 @@ enum KernelImageFile {
             case .elf:
                 return BzImage(elfBytes: size)
             case .bzImage(let payload):
-                return try BzImage(fileBytes: size, payload: payload,
-                                   payloadHead: try bytes(fd, path, at: payload.lowerBound, count: 2),
-                                   payloadTail: try bytes(fd, path, at: payload.upperBound - 4, count: 4))
+                return try BzImage(
+                    fileBytes: size, payload: payload,
+                    payloadHead: try bytes(fd, path, at: payload.lowerBound, count: 2),
+                    payloadTail: try bytes(fd, path, at: payload.upperBound - 4, count: 4))
             }
         } catch let error as BzImageError {
             throw CLIError("\(path): \(error)")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import XenMemory
 
 /// How Xen 4.17 sizes dom0's kernel module from the kernel image (`bzimage_headroom`).
@@ -18,12 +19,12 @@ struct BzImageTests {
 
     @Test("Debian 6.1.192's xz bzImage: headroom 0x469a000, a 0x4e78-page module, as the default capture's P2M shows below its initrd")
     func debianKernel() throws {
-        let layout = try BzImage.layout(header: Self.debianHeader(), fileBytes: 8247232)
-        #expect(layout == .bzImage(payload: 0x52cc..<0x7c42b0))   // (39 + 1) * 512 + 0x2cc
-        let image = try BzImage(fileBytes: 8247232, payload: 0x52cc..<0x7c42b0, payloadHead: [0xfd, 0x37], payloadTail: [0xb4, 0xa7, 0xed, 0x03])
+        let layout = try BzImage.layout(header: Self.debianHeader(), fileBytes: 8_247_232)
+        #expect(layout == .bzImage(payload: 0x52cc..<0x7c42b0))  // (39 + 1) * 512 + 0x2cc
+        let image = try BzImage(fileBytes: 8_247_232, payload: 0x52cc..<0x7c42b0, payloadHead: [0xfd, 0x37], payloadTail: [0xb4, 0xa7, 0xed, 0x03])
         #expect(!image.isGzip)
         #expect(image.decompressedBytes == 0x3eda7b4)
-        #expect(image.xenHeadroomBytes == 0x469a000)              // 0x3eda7b4 + 0x7befe4, page-rounded
+        #expect(image.xenHeadroomBytes == 0x469a000)  // 0x3eda7b4 + 0x7befe4, page-rounded
         #expect(image.xenModulePages == 0x4e78)
         // fixtures/real-xen-default: the initrd at 0x7f66f, the module's first frame at 0x7a7f7.
         #expect(image.xenModuleFrames(belowInitrd: 0x7f66f..<0x7fa00, e820: .qemuPC(ramBytes: 2 << 30)) == 0x7a7f7..<0x7f66f)
@@ -34,7 +35,7 @@ struct BzImageTests {
     func gzipAndELF() throws {
         let gz = try BzImage(fileBytes: 0x300000, payload: 0x4000..<0x2f0000, payloadHead: [0x1f, 0x8b], payloadTail: [0, 0, 0, 0x01])
         #expect(gz.isGzip)
-        #expect(gz.xenHeadroomBytes == 0x1000000 + 0x1000 + 0x9000)   // 0x1000000 + 0x1000 + 0x8012, page-rounded
+        #expect(gz.xenHeadroomBytes == 0x1000000 + 0x1000 + 0x9000)  // 0x1000000 + 0x1000 + 0x8012, page-rounded
         #expect(try BzImage.layout(header: [0x7f, 0x45, 0x4c, 0x46, 2], fileBytes: 0x2000001) == .elf)
         #expect(BzImage(elfBytes: 0x2000001).xenModulePages == 0x2001)
     }
@@ -44,10 +45,10 @@ struct BzImageTests {
         #expect(throws: BzImageError.notAKernel("shorter than a bzImage setup header (592 bytes)")) { try BzImage.layout(header: [1, 2], fileBytes: 2) }
         var h = Self.debianHeader()
         h[0x202] = 0
-        #expect(throws: BzImageError.notAKernel("no 'HdrS' at 0x202 and no ELF header")) { try BzImage.layout(header: h, fileBytes: 8247232) }
+        #expect(throws: BzImageError.notAKernel("no 'HdrS' at 0x202 and no ELF header")) { try BzImage.layout(header: h, fileBytes: 8_247_232) }
         h = Self.debianHeader()
         h[0x206] = 0x07; h[0x207] = 0x02
-        #expect(throws: BzImageError.notAKernel("boot protocol 2.07: Xen needs 2.08 or later")) { try BzImage.layout(header: h, fileBytes: 8247232) }
+        #expect(throws: BzImageError.notAKernel("boot protocol 2.07: Xen needs 2.08 or later")) { try BzImage.layout(header: h, fileBytes: 8_247_232) }
         #expect(throws: BzImageError.notAKernel("its payload (8122340 bytes at 21196) does not lie within its 8000000 bytes")) {
             try BzImage.layout(header: Self.debianHeader(), fileBytes: 8_000_000)
         }
