@@ -30,18 +30,18 @@ public enum HostScenarioWriter {
             throw .unsupported("Linux \(kernelText) (the model has \(SwiotlbKernel.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         var out = ["# Written by `xenpv scenario` from the logs of a real host: no calibration.", "schema: 1",
-                   "name: \(quoted(name))", "host:", "  e820:"]
+                   "name: \(JSONValue.quote(name))", "host:", "  e820:"]
         for entry in e.e820 {
             out.append("    - {start: \(Hex.plain(entry.address)), size: \(Hex.plain(entry.size)), type: \(typeName(entry.type))}")
         }
         out += ["xen:", "  version: \"4.17\""]
         if let p = e.xenPackage, XenBuild.named(p) != nil {
-            out.append("  package: \(quoted(p))")
+            out.append("  package: \(JSONValue.quote(p))")
         } else {
-            out.append("  # Xen build \(quoted(e.xenPackage ?? "unknown")): its own boot allocations are not modelled, the heap holds all RAM")
+            out.append("  # Xen build \(JSONValue.quote(e.xenPackage ?? "unknown")): its own boot allocations are not modelled, the heap holds all RAM")
         }
         if e.xenDebug { out.append("  build: debug") }
-        if let d = e.dom0Mem { out.append("  dom0_mem: \(quoted(d))") }
+        if let d = e.dom0Mem { out.append("  dom0_mem: \(JSONValue.quote(d))") }
         if let rd = e.initrd {
             if let k = placement.kernelModuleStart, k < rd.lowerBound {
                 out.append("  kernel_module: {start: \(Hex.plain(k)), end: \(Hex.plain(rd.lowerBound))}")
@@ -50,12 +50,12 @@ public enum HostScenarioWriter {
         }
         if let m = e.initialMapping { out.append("  initial_mapping: \(Hex.plain(m))") }
         out += ["guest:", "  type: pv-dom0", "  kernel: \(kernel.rawValue)"]
-        if let c = e.kernelCommandLine { out.append("  cmdline: \(quoted(c))") }
+        if let c = e.kernelCommandLine { out.append("  cmdline: \(JSONValue.quote(c))") }
         if let n = e.dom0VCPUs { out.append("  cpus: \(n)") }
         if let end = e.swiotlbEnd { out.append("  swiotlb_end: \(Hex.plain(end))") }
         if !placement.devices.isEmpty {
             out.append("devices:")
-            for d in placement.devices { out.append("  - {name: \(quoted(d.name)), dma_bits: \(d.dmaBits)}") }
+            for d in placement.devices { out.append("  - {name: \(JSONValue.quote(d.name)), dma_bits: \(d.dmaBits)}") }
         }
         return out.joined(separator: "\n") + "\n"
     }
@@ -75,20 +75,6 @@ public enum HostScenarioWriter {
         case .nvs: return "nvs"
         case .unusable: return "unusable"
         }
-    }
-
-    /// A YAML double-quoted string.
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where c.value < 0x20 || c.value == 0x7f: out += "\\x" + (c.value < 0x10 ? "0" : "") + String(c.value, radix: 16)
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out + "\""
     }
 }
 

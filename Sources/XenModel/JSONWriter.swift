@@ -36,7 +36,8 @@ public indirect enum JSONValue: Sendable {
         }
     }
 
-    /// A JSON string literal.
+    /// A JSON string literal, which is also a YAML double-quoted scalar: besides JSON's own
+    /// escapes, DEL and the C1 controls (U+0080…U+009F), which YAML may not hold unescaped.
     static func quote(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
@@ -47,7 +48,7 @@ public indirect enum JSONValue: Sendable {
             case "\t": out += "\\t"
             case "\r": out += "\\r"
             default:
-                if u.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16) }
+                if u.value < 0x20 || (0x7f...0x9f).contains(u.value) { out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16) }
                 else { out.unicodeScalars.append(u) }
             }
         }

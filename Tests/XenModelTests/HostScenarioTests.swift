@@ -49,6 +49,18 @@ struct HostScenarioTests {
         #expect(!text.contains("package:"))
     }
 
+    @Test("strings from the host are written as JSON string literals, which read back as the same YAML strings")
+    func hostileStrings() throws {
+        var (e, _) = try liveEvidence()
+        let odd = "quote \" backslash \\ newline \n tab \t bell \u{7} del \u{7f} c1 \u{85} é"
+        e.kernelCommandLine = odd
+        let text = try HostScenarioWriter.yaml(name: odd, evidence: e, placement: .init())
+        #expect(text.contains("name: \"quote \\\" backslash \\\\ newline \\n tab \\t bell \\u0007 del \\u007f c1 \\u0085 é\"\n"))
+        let s = try ScenarioParser.parse(text, file: "host.yaml")
+        #expect(s.name == odd)
+        #expect(s.guest.cmdline == odd)
+    }
+
     @Test("what the logs lack or the model does not have is one line")
     func refusals() throws {
         var e = try HostLogEvidence(xenLog: [], kernelLog: [])
