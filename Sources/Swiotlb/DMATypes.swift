@@ -58,13 +58,17 @@ public struct DMADevice: Sendable, Hashable {
     public var isCoherent: Bool
     /// `dma_get_min_align_mask(dev)` (v5.12+; NVMe sets 4095).
     public var minAlignMask: UInt64 = 0
+    /// `dev_driver_string(dev)`: the bound driver's name (else the bus's), which the kernel's
+    /// `dev_*` messages print before ``name``; nil when not known (the name alone is printed).
+    public var driver: String?
 
     /// A device; the defaults are a 64-bit device without DMA parameters.
     public init(name: String? = nil, dmaMask: UInt64 = ~0, busDMALimit: UInt64 = 0, segmentBoundaryMask: UInt64 = ~0,
-                coherentDMAMask: UInt64 = 0, maxSegmentSize: UInt64 = 65536, isCoherent: Bool = true, minAlignMask: UInt64 = 0) {
+                coherentDMAMask: UInt64 = 0, maxSegmentSize: UInt64 = 65536, isCoherent: Bool = true, minAlignMask: UInt64 = 0,
+                driver: String? = nil) {
         self.name = name; self.dmaMask = dmaMask; self.busDMALimit = busDMALimit; self.segmentBoundaryMask = segmentBoundaryMask
         self.coherentDMAMask = coherentDMAMask; self.maxSegmentSize = maxSegmentSize; self.isCoherent = isCoherent
-        self.minAlignMask = minAlignMask
+        self.minAlignMask = minAlignMask; self.driver = driver
     }
 
     /// A PCI device with a `bits`-bit streaming and coherent mask (`dma_set_mask_and_coherent`),

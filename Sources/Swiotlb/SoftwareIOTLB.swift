@@ -4,10 +4,16 @@ import XenMemory
 public struct KernelMessage: Sendable, Hashable, CustomStringConvertible {
     /// The device name `dev_warn` puts first, if any.
     public var device: String?
+    /// The device's driver (`dev_driver_string`), which `dev_warn` puts before its name, when known.
+    public var driver: String? = nil
     /// The text, without the trailing newline.
     public var text: String
-    /// The line as it appears in the log.
-    public var description: String { device.map { "\($0): \(text)" } ?? text }
+    /// The line as it appears in the log: `dev_printk`'s `"%s %s: "` prefix, driver and device
+    /// name (the name alone when the driver is not known), then the text.
+    public var description: String {
+        guard let device else { return text }
+        return driver.map { "\($0) \(device): \(text)" } ?? "\(device): \(text)"
+    }
 }
 
 /// Why a map did not return a bounce buffer.
@@ -181,13 +187,13 @@ public struct SoftwareIOTLB: Sendable {
         if r.mappingSize > r.allocSize {
             if !warnedInvalidSize {
                 warnedInvalidSize = true
-                messages.append(KernelMessage(device: r.device.name, text: "Invalid sizes (mapping: \(r.mappingSize) bytes, alloc: \(r.allocSize) bytes)"))
+                messages.append(KernelMessage(device: r.device.name, driver: r.device.driver, text: "Invalid sizes (mapping: \(r.mappingSize) bytes, alloc: \(r.allocSize) bytes)"))
             }
             return .failure(.invalidSize)
         }
         guard !pools.isEmpty else {
             if !r.attributes.contains(.noWarn) {
-                messages.append(KernelMessage(device: r.device.name, text: "swiotlb buffer is full (sz: \(r.allocSize) bytes), total 0 (slots), used 0 (slots)"))
+                messages.append(KernelMessage(device: r.device.name, driver: r.device.driver, text: "swiotlb buffer is full (sz: \(r.allocSize) bytes), total 0 (slots), used 0 (slots)"))
             }
             return .failure(.full)
         }
@@ -204,7 +210,7 @@ public struct SoftwareIOTLB: Sendable {
     /// pool's name first), unless the map asked for no warning.
     mutating func reportFull(_ r: MapRequest, pool p: Int) {
         guard !r.attributes.contains(.noWarn) else { return }
-        messages.append(KernelMessage(device: r.device.name,
+        messages.append(KernelMessage(device: r.device.name, driver: r.device.driver,
             text: Self.namePrefix(pools[p]) + "swiotlb buffer is full (sz: \(r.allocSize) bytes), total \(pools[p].nslabs) (slots), used \(pools[p].used) (slots)"))
     }
 

@@ -35,12 +35,20 @@ struct TraceLine {
     var areas = 1
     /// `min_align=`: the device's `dma_get_min_align_mask()` (v6.1).
     var minAlign: UInt64 = 0
+    /// Whether the line gives `min_align=`.
+    var hasMinAlign = false
     /// `align=`: the `alloc_align_mask` argument (v6.1).
     var alignMask: UInt64 = 0
     /// `cpu=`: the processor the map runs on.
     var cpu = 0
+    /// Whether the line gives `cpu=`.
+    var hasCPU = false
     /// `dev=`: its bytes in the line (the device's name).
     var device: Range<Int>?
+    /// `kernel_tlb=`: the address a live kernel returned.
+    var kernelTLB: UInt64?
+    /// `driver=`: its bytes in the line (`dev_driver_string` of the device).
+    var driver: Range<Int>?
 
     /// Bytes `range` of `line` as text (an id, a name, a token for an error).
     static func text(_ range: Range<Int>, of line: UnsafeBufferPointer<UInt8>) -> String {
@@ -69,13 +77,13 @@ enum TraceLimits {
 }
 
 /// The keys, by bit: id orig size alloc dir attrs seg_mask dma_mask target nslabs start name,
-/// then format v2's areas min_align align cpu dev kernel_tlb kernel_used.
+/// then format v2's areas min_align align cpu dev kernel_tlb kernel_used driver.
 private enum Key {
     static let id: UInt32 = 1 << 0, orig: UInt32 = 1 << 1, size: UInt32 = 1 << 2, alloc: UInt32 = 1 << 3
     static let dir: UInt32 = 1 << 4, attrs: UInt32 = 1 << 5, segMask: UInt32 = 1 << 6, dmaMask: UInt32 = 1 << 7
     static let target: UInt32 = 1 << 8, nslabs: UInt32 = 1 << 9, start: UInt32 = 1 << 10, name: UInt32 = 1 << 11
     static let areas: UInt32 = 1 << 12, minAlign: UInt32 = 1 << 13, align: UInt32 = 1 << 14, cpu: UInt32 = 1 << 15
-    static let dev: UInt32 = 1 << 16, kernelTLB: UInt32 = 1 << 17, kernelUsed: UInt32 = 1 << 18
+    static let dev: UInt32 = 1 << 16, kernelTLB: UInt32 = 1 << 17, kernelUsed: UInt32 = 1 << 18, driver: UInt32 = 1 << 19
     /// Format v2's allocation fields, which a kernel honours or refuses.
     static let allocation: UInt32 = areas | minAlign | align
 }
@@ -192,7 +200,12 @@ struct TraceLineParser<Kernel: SwiotlbKernelModel> {
             case 0x73: return equals(k, "start") ? Key.start : 0
             default: return 0
             }
-        case 6: return equals(k, "target") ? Key.target : (equals(k, "nslabs") ? Key.nslabs : 0)
+        case 6:
+            switch first {
+            case 0x74: return equals(k, "target") ? Key.target : 0
+            case 0x6e: return equals(k, "nslabs") ? Key.nslabs : 0
+            default: return equals(k, "driver") ? Key.driver : 0
+            }
         case 8: return equals(k, "seg_mask") ? Key.segMask : (equals(k, "dma_mask") ? Key.dmaMask : 0)
         case 9: return equals(k, "min_align") ? Key.minAlign : 0
         case 10: return equals(k, "kernel_tlb") ? Key.kernelTLB : 0
@@ -282,7 +295,7 @@ struct TraceLineParser<Kernel: SwiotlbKernelModel> {
         if equals(opToken, "map") {
             l = TraceLine(kind: .map)
             allowed = Key.id | Key.orig | Key.size | Key.alloc | Key.dir | Key.attrs | Key.segMask | Key.dmaMask
-                | Key.minAlign | Key.align | Key.cpu | Key.dev | Key.kernelTLB | Key.kernelUsed
+                | Key.minAlign | Key.align | Key.cpu | Key.dev | Key.driver | Key.kernelTLB | Key.kernelUsed
         }
         else if equals(opToken, "unmap") { l = TraceLine(kind: .unmap); allowed = Key.id | Key.kernelUsed }
         else if equals(opToken, "sync") { l = TraceLine(kind: .sync); allowed = Key.id | Key.target }
@@ -337,14 +350,15 @@ struct TraceLineParser<Kernel: SwiotlbKernelModel> {
             case Key.nslabs: nslabs = try decimal(t, v)
             case Key.start: l.start = try hex(t, v); startToken = t
             case Key.areas: areas = try decimal(t, v)
-            case Key.minAlign: l.minAlign = try hex(t, v, max: UInt64(UInt32.max), "min_align")
+            case Key.minAlign: l.minAlign = try hex(t, v, max: UInt64(UInt32.max), "min_align"); l.hasMinAlign = true
             case Key.align: l.alignMask = try hex(t, v, max: UInt64(UInt32.max), "align")
             case Key.cpu:
                 let c = try decimal(t, v)
                 guard c <= UInt64(Self.maxCPU) else { throw fail(t, "cpu must be at most \(Self.maxCPU)") }
-                l.cpu = Int(c)
+                l.cpu = Int(c); l.hasCPU = true
             case Key.dev: l.device = try word(t, v, max: Self.maxDeviceBytes, "a device name")
-            case Key.kernelTLB: _ = try hex(t, v)
+            case Key.driver: l.driver = try word(t, v, max: Self.maxDeviceBytes, "a driver name")
+            case Key.kernelTLB: l.kernelTLB = try hex(t, v)
             case Key.kernelUsed: _ = try decimal(t, v)
             default: l.name = v
             }

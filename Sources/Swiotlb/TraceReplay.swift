@@ -66,11 +66,11 @@ public struct TraceError: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// One parsed line of a swiotlb trace (see `docs/trace-format.md`).
 public enum TraceOp: Sendable, Hashable {
-    /// `pool nslabs=<N> start=<0xHEX> [name=<word>]`.
-    case pool(nslabs: Int, start: UInt64, name: String?)
-    /// `map id=… orig=… size=… [alloc=…] dir=… [attrs=…] [seg_mask=…] [dma_mask=…]`.
-    case map(id: String, original: UInt64, size: Int, alloc: Int, direction: DMADirection,
-             attributes: DMAAttributes, segmentMask: UInt64, dmaMask: UInt64)
+    /// `pool nslabs=<N> start=<0xHEX> [areas=<A>] [name=<word>]` (`nslabs` and `areas` after
+    /// the kernel's set-up).
+    case pool(nslabs: Int, start: UInt64, areas: Int, name: String?)
+    /// `map …`: every field the line gives.
+    case map(TraceMap)
     /// `unmap id=…`.
     case unmap(id: String)
     /// `sync id=… target=cpu|device`.
@@ -80,13 +80,61 @@ public enum TraceOp: Sendable, Hashable {
     init(_ l: TraceLine, of b: UnsafeBufferPointer<UInt8>) {
         func text(_ r: Range<Int>) -> String { TraceLine.text(r, of: b) }
         switch l.kind {
-        case .pool: self = .pool(nslabs: l.nslabs, start: l.start, name: l.name.map(text))
+        case .pool: self = .pool(nslabs: l.nslabs, start: l.start, areas: l.areas, name: l.name.map(text))
         case .map:
-            self = .map(id: text(l.id), original: l.original, size: l.size, alloc: l.alloc, direction: l.direction,
-                        attributes: l.attributes, segmentMask: l.segmentMask, dmaMask: l.dmaMask)
+            self = .map(TraceMap(id: text(l.id), original: l.original, size: l.size, alloc: l.alloc, direction: l.direction,
+                                 attributes: l.attributes, segmentMask: l.segmentMask, dmaMask: l.dmaMask,
+                                 minAlign: l.hasMinAlign ? l.minAlign : nil, alignMask: l.alignMask,
+                                 cpu: l.hasCPU ? l.cpu : nil, device: l.device.map(text), driver: l.driver.map(text),
+                                 kernelTLB: l.kernelTLB))
         case .unmap: self = .unmap(id: text(l.id))
         case .sync: self = .sync(id: text(l.id), target: l.target)
         }
+    }
+}
+
+/// A trace's `map` line: `map id=… orig=… size=… [alloc=…] dir=… [attrs=…] [seg_mask=…]
+/// [dma_mask=…] [min_align=…] [align=…] [cpu=…] [dev=…] [driver=…] [kernel_tlb=…]` (docs/trace-format.md).
+/// The optional v2 fields are nil when the line does not give them, so a model run can tell
+/// "not given" (its stream's device and CPU decide) from a value.
+public struct TraceMap: Sendable, Hashable {
+    /// `id=`.
+    public var id: String
+    /// `orig=`.
+    public var original: UInt64
+    /// `size=`: the mapping size.
+    public var size: Int
+    /// `alloc=` (`size` when absent).
+    public var alloc: Int
+    /// `dir=`.
+    public var direction: DMADirection
+    /// `attrs=`.
+    public var attributes: DMAAttributes
+    /// `seg_mask=` (all ones when absent).
+    public var segmentMask: UInt64
+    /// `dma_mask=` (all ones when absent).
+    public var dmaMask: UInt64
+    /// `min_align=`: the device's `dma_get_min_align_mask()`.
+    public var minAlign: UInt64?
+    /// `align=`: the `alloc_align_mask` argument (0 when absent).
+    public var alignMask: UInt64
+    /// `cpu=`: the processor the map runs on.
+    public var cpu: Int?
+    /// `dev=`: the device's name.
+    public var device: String?
+    /// `driver=`: the device's driver (`dev_driver_string`).
+    public var driver: String?
+    /// `kernel_tlb=`: the address a live kernel returned.
+    public var kernelTLB: UInt64?
+
+    /// A map line's fields.
+    public init(id: String, original: UInt64, size: Int, alloc: Int? = nil, direction: DMADirection,
+                attributes: DMAAttributes = [], segmentMask: UInt64 = .max, dmaMask: UInt64 = .max,
+                minAlign: UInt64? = nil, alignMask: UInt64 = 0, cpu: Int? = nil, device: String? = nil, driver: String? = nil,
+                kernelTLB: UInt64? = nil) {
+        self.id = id; self.original = original; self.size = size; self.alloc = alloc ?? size; self.direction = direction
+        self.attributes = attributes; self.segmentMask = segmentMask; self.dmaMask = dmaMask; self.minAlign = minAlign
+        self.alignMask = alignMask; self.cpu = cpu; self.device = device; self.driver = driver; self.kernelTLB = kernelTLB
     }
 }
 
@@ -246,7 +294,9 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
         switch l.kind {
         case .pool:
             try addPool(l, name: l.name.map { TraceLine.text($0, of: bytes) }, line: line)
-        case .map: try map(l, id: id, device: l.device.map { TraceLine.text($0, of: bytes) }, line: line, into: &out)
+        case .map:
+            try map(l, id: id, device: l.device.map { TraceLine.text($0, of: bytes) }, driver: l.driver.map { TraceLine.text($0, of: bytes) },
+                    line: line, into: &out)
         case .unmap: try unmap(id, line: line, into: &out)
         case .sync: try sync(id, target: l.target, line: line, into: &out)
         }
@@ -286,10 +336,12 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
         return tlb != nil
     }
 
-    private mutating func map(_ l: TraceLine, id: TraceID, device name: String?, line: Int, into out: inout ReplayOutput) throws(TraceError) {
+    private mutating func map(_ l: TraceLine, id: TraceID, device name: String?, driver: String?, line: Int,
+                              into out: inout ReplayOutput) throws(TraceError) {
         guard ensureTLB() else { throw TraceError(line: line, token: "map", message: "a pool line must come first") }
         let slot = try rules.map(id, line: line)
-        let device = DMADevice(name: name, dmaMask: l.dmaMask, segmentBoundaryMask: l.segmentMask, minAlignMask: l.minAlign)
+        let device = DMADevice(name: name, dmaMask: l.dmaMask, segmentBoundaryMask: l.segmentMask, minAlignMask: l.minAlign,
+                               driver: driver)
         let request = MapRequest(device: device, original: l.original, mappingSize: l.size, allocSize: l.alloc,
                                  direction: l.direction, attributes: l.attributes, alignMask: l.alignMask, cpu: l.cpu)
         if recordsEvents {

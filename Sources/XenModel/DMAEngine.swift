@@ -40,15 +40,17 @@ public struct DMAEngine: Sendable {
 
     /// Maps one buffer of `size` bytes at pseudo-physical `phys` (`dma_map_page`): the address
     /// the device uses, the pool of its bounce buffer and the slots it took, or why it could not
-    /// be mapped; throws where the kernel would BUG.
-    public mutating func map(_ device: DMADevice, _ phys: UInt64, size: Int, direction: DMADirection, cpu: Int = 0) throws(SwiotlbBug) -> Result<MappedBuffer, XenMapError> {
+    /// be mapped; throws where the kernel would BUG. `cpu` is the processor the map runs on,
+    /// `alignMask` the allocator's `alloc_align_mask` (a trace's `align=`; 0 from the DMA API).
+    public mutating func map(_ device: DMADevice, _ phys: UInt64, size: Int, direction: DMADirection, cpu: Int = 0,
+                             alignMask: UInt64 = 0) throws(SwiotlbBug) -> Result<MappedBuffer, XenMapError> {
         let before = slotsInUse
         if xen != nil {
-            let r = try xen!.mapPage(device, PhysicalAddress(phys), size: size, direction: direction, cpu: cpu)
+            let r = try xen!.mapPage(device, PhysicalAddress(phys), size: size, direction: direction, cpu: cpu, alignMask: alignMask)
             let taken = slotsInUse - before
             return r.map { MappedBuffer(dma: $0.address.rawValue, size: size, pool: $0.pool, direction: direction, slots: taken) }
         }
-        let r = try native!.mapPage(device, phys, size: size, direction: direction)
+        let r = try native!.mapPage(device, phys, size: size, direction: direction, cpu: cpu, alignMask: alignMask)
         let taken = slotsInUse - before
         return r.map { m in
             MappedBuffer(dma: m.address, size: size, pool: m.bounced ? native!.tlb.pools.firstIndex { $0.contains(m.address) } : nil,
@@ -67,7 +69,7 @@ public struct DMAEngine: Sendable {
         return n
     }
 
-    /// Unmaps one buffer ``map(_:_:size:direction:cpu:)`` gave (`dma_unmap_page`); throws where
+    /// Unmaps one buffer ``map(_:_:size:direction:cpu:alignMask:)`` gave (`dma_unmap_page`); throws where
     /// the kernel would BUG.
     public mutating func unmap(_ device: DMADevice, _ b: MappedBuffer) throws(SwiotlbBug) {
         if xen != nil {

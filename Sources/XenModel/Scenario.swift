@@ -188,8 +188,8 @@ extension StreamSpec {
         case .coherent(_, let size, let count): return (UInt64(count), UInt64(count) * UInt64(size))
         case .trace(_, let ops, _):
             return ops.reduce((0, 0)) { acc, op in
-                guard case .map(_, _, let size, _, _, _, _, _) = op else { return acc }
-                return (acc.0 + 1, acc.1 + UInt64(size))
+                guard case .map(let m) = op else { return acc }
+                return (acc.0 + 1, acc.1 + UInt64(m.size))
             }
         }
     }

@@ -182,7 +182,7 @@ final class Reader {
             guard names.insert(dev.name).inserted else { throw fail(d, "two devices named '\(ErrorToken.clipped(dev.name))'") }
             devices.append(dev)
         }
-        let workload = try m["workload"].map { (x) throws(ScenarioError) in try self.workload(x, devices: names) }
+        let workload = try m["workload"].map { (x) throws(ScenarioError) in try self.workload(x, devices: names, kernel: guest.kernel) }
             ?? WorkloadSpec(seed: 1, streams: [])
         var scenario = Scenario(name: try m["name"].map { (x) throws(ScenarioError) in try string(x) } ?? "unnamed",
                                 host: host, xen: xen, guest: guest, devices: devices, workload: workload, warnings: warnings)
@@ -367,9 +367,14 @@ final class Reader {
     }
 
     func device(_ f: Field) throws(ScenarioError) -> DeviceSpec {
-        let m = try mapping(f, allowed: ["name", "dma_bits", "dma_mask", "coherent_bits", "coherent_mask", "bus_limit", "segment_boundary", "max_segment", "coherent", "min_align_mask"])
+        let m = try mapping(f, allowed: ["name", "driver", "dma_bits", "dma_mask", "coherent_bits", "coherent_mask", "bus_limit", "segment_boundary", "max_segment", "coherent", "min_align_mask"])
         let name = try string(try required(m, "name", in: f))
         guard !name.isEmpty, !name.contains(" ") else { throw fail(m["name"]!, "expected a name without spaces") }
+        let driver = try m["driver"].map { (x) throws(ScenarioError) in
+            let d = try string(x)
+            guard !d.isEmpty, !d.contains(" ") else { throw fail(x, "expected a name without spaces") }
+            return d
+        }
         func mask(_ bitsKey: String, _ maskKey: String) throws(ScenarioError) -> UInt64? {
             switch (m[bitsKey], m[maskKey]) {
             case (let b?, nil): return BitMath.dmaBitMask(Int(try integer(b, in: 12...64, what: "a bit count")))
@@ -398,7 +403,8 @@ final class Reader {
                 let v = try integer(x, in: 0...0xffff_ffff, what: "a mask")
                 guard (v &+ 1) & v == 0 else { throw fail(x, "expected 2^n-1, got \(Hex.plain(v))") }
                 return v
-            } ?? 0))
+            } ?? 0,
+            driver: driver))
     }
 
     /// The most buffers a workload maps in all its streams (each costs the model about a
@@ -407,12 +413,12 @@ final class Reader {
     /// The most bytes a workload maps in all (xen-swiotlb checks every page of a buffer).
     static let maxMappedBytes: UInt64 = 1 << 38
 
-    func workload(_ f: Field, devices: Set<String>) throws(ScenarioError) -> WorkloadSpec {
+    func workload(_ f: Field, devices: Set<String>, kernel: SwiotlbKernel) throws(ScenarioError) -> WorkloadSpec {
         let m = try mapping(f, allowed: ["seed", "streams"])
         var streams: [StreamSpec] = []
         var maps: UInt64 = 0, bytes: UInt64 = 0
         for s in try m["streams"].map({ (x) throws(ScenarioError) in try sequence(x) }) ?? [] {
-            let stream = try self.stream(s, devices: devices)
+            let stream = try self.stream(s, devices: devices, kernel: kernel)
             // Every count is at most 10^8 and every size at most 16 MiB, so no sum or product overflows.
             let (n, size) = stream.mapsAndBytes
             maps += n
@@ -428,7 +434,7 @@ final class Reader {
         return WorkloadSpec(seed: try m["seed"].map { (x) throws(ScenarioError) in try integer(x, what: "a seed") } ?? 1, streams: streams)
     }
 
-    func stream(_ f: Field, devices: Set<String>) throws(ScenarioError) -> StreamSpec {
+    func stream(_ f: Field, devices: Set<String>, kernel: SwiotlbKernel) throws(ScenarioError) -> StreamSpec {
         let outer = try mapping(f, allowed: ["fio", "network", "sg", "coherent", "trace"])
         guard outer.count == 1, let (kind, body) = outer.first else { throw fail(f, "expected exactly one of fio, network, sg, coherent, trace") }
         func dev(_ m: [String: Field]) throws(ScenarioError) -> String {
@@ -472,7 +478,7 @@ final class Reader {
             let lines: [String]
             do { lines = try load(path) } catch { throw fail(fileField, "\(error)") }
             var ops: [TraceOp] = []
-            var reader = TraceReader()
+            var reader = TraceReader(kernel: kernel)   // the rules and fields of the guest's kernel, as replay's
             for (i, l) in lines.enumerated() {
                 do throws(TraceError) {
                     // The pools are the scenario's: a trace's pool lines are checked, then dropped.

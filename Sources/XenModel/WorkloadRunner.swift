@@ -64,7 +64,9 @@ struct StreamState {
     var submitted = 0
     var inFlight: [[MappedBuffer]] = []
     var traceLine = 0
-    var traceLive: [String: MappedBuffer] = [:]
+    /// A trace's live ids: each buffer and the device it was mapped for (the stream's, with the
+    /// map line's `min_align=` and `dev=`), which its unmap and syncs use.
+    var traceLive: [String: (buffer: MappedBuffer, device: DMADevice)] = [:]
     /// The trace's line of each live id's map (its age, for the ones left mapped at the end).
     var traceMappedAt: [String: Int] = [:]
     var done = false
@@ -190,24 +192,33 @@ struct RunState {
             // TraceReader has checked the ids: a map's id is not live, an unmap's or a sync's was
             // mapped; it is not live here only when the model's map failed, and then the driver
             // has nothing to unmap or sync.
-            case .map(let id, let orig, let size, _, let dir, _, _, _):
-                if let b = try submit(&s, orig, size, dir, &engine, &r) { s.traceLive[id] = b; s.traceMappedAt[id] = s.traceLine }
+            case .map(let m):
+                let device = s.device.mapped(by: m)
+                if let b = try submit(&s, m.original, m.size, m.direction, &engine, &r, device: device, cpu: m.cpu ?? s.cpu, alignMask: m.alignMask) {
+                    s.traceLive[m.id] = (b, device); s.traceMappedAt[m.id] = s.traceLine
+                }
             case .unmap(let id):
-                if let b = s.traceLive.removeValue(forKey: id) { try engine.unmap(s.device, b); r.operations += 1; account(b, unmap: true, &s, &r) }
+                if let l = s.traceLive.removeValue(forKey: id) {
+                    try engine.unmap(l.device, l.buffer); r.operations += 1; account(l.buffer, unmap: true, &s, &r)
+                }
             case .sync(let id, let target):
-                if let b = s.traceLive[id] { try engine.sync(s.device, b, target: target); r.operations += 1 }
+                if let l = s.traceLive[id] { try engine.sync(l.device, l.buffer, target: target); r.operations += 1 }
             case .pool:
                 break   // dropped by the parser: the pools are the scenario's
             }
         }
     }
 
-    /// Maps one buffer and accounts for it.
+    /// Maps one buffer and accounts for it (to the stream's device). A trace's map gives the
+    /// device as its line describes it, the CPU and the `alloc_align_mask`; other streams map
+    /// for the stream's device on the stream's CPU.
     mutating func submit(_ s: inout StreamState, _ phys: UInt64, _ size: Int, _ dir: DMADirection,
-                         _ engine: inout DMAEngine, _ r: inout RunResult) throws(SwiotlbBug) -> MappedBuffer? {
+                         _ engine: inout DMAEngine, _ r: inout RunResult,
+                         device: DMADevice? = nil, cpu: Int? = nil, alignMask: UInt64 = 0) throws(SwiotlbBug) -> MappedBuffer? {
+        let device = device ?? s.device
         r.operations += 1
         r.devices[s.deviceIndex].maps += 1
-        switch try engine.map(s.device, phys, size: size, direction: dir, cpu: s.cpu) {
+        switch try engine.map(device, phys, size: size, direction: dir, cpu: cpu ?? s.cpu, alignMask: alignMask) {
         case .success(let b):
             if let p = b.pool {
                 r.devices[s.deviceIndex].bounced += 1
@@ -219,8 +230,8 @@ struct RunState {
             return b
         case .failure(let e):
             r.devices[s.deviceIndex].failed += 1
-            RunEvidence.recordFailure(e, device: s.device, deviceIndex: s.deviceIndex, original: phys, size: size, engine: engine, &r)
-            let pool = engine.tlb.pools.isEmpty ? nil : engine.tlb.poolIndex(for: s.device)
+            RunEvidence.recordFailure(e, device: device, deviceIndex: s.deviceIndex, original: phys, size: size, engine: engine, &r)
+            let pool = engine.tlb.pools.isEmpty ? nil : engine.tlb.poolIndex(for: device)
             r.timeline.failed(device: s.deviceIndex, pool: pool, at: r.operations)
             if e == .full, let pool {
                 r.pools[pool].fullFailures += 1
@@ -257,7 +268,7 @@ struct RunState {
             var s = streams[i]
             while !s.inFlight.isEmpty { try complete(&s, &engine, &r) }
             // What a trace left mapped stays mapped, and is reported (a leak, or a capture cut short).
-            RunEvidence.recordStillMapped(s.traceLive, mappedAt: s.traceMappedAt, device: r.devices[s.deviceIndex].name, stream: i, &r)
+            RunEvidence.recordStillMapped(s.traceLive.mapValues(\.buffer), mappedAt: s.traceMappedAt, device: r.devices[s.deviceIndex].name, stream: i, &r)
             streams[i] = s
         }
         for c in coherent {
@@ -278,5 +289,20 @@ struct SplitMix {
         z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
         z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
         return z ^ (z >> 31)
+    }
+}
+
+extension DMADevice {
+    /// The device a trace's map line describes: this one (the stream's) with the line's
+    /// `min_align=` as its `dma_get_min_align_mask()`, its `dev=` as its name and its `driver=`
+    /// as its driver, where the line gives them, as `swiotlb replay` reads them. The stream's
+    /// device keeps its DMA and segment masks (they choose the pool and direct DMA, which the
+    /// scenario declares).
+    func mapped(by line: TraceMap) -> DMADevice {
+        var d = self
+        if let m = line.minAlign { d.minAlignMask = m }
+        if let n = line.device { d.name = n }
+        if let n = line.driver { d.driver = n }
+        return d
     }
 }

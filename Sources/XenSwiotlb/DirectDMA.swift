@@ -58,9 +58,11 @@ public struct DirectDMA: Sendable {
 
     /// `dma_direct_map_page` (v5.11): FORCE always bounces; otherwise bounce only when the
     /// address is beyond the device's limit (NORMAL) or fail (NO_FORCE). A bounce buffer that
-    /// is itself beyond the limit is unmapped and reported once per device.
+    /// is itself beyond the limit is unmapped and reported once per device. `cpu` is the
+    /// processor the map runs on; `alignMask` the `alloc_align_mask` the allocator is given (0
+    /// from `dma_direct_map_page` itself; a trace's `align=` records another caller's).
     public mutating func mapPage(_ device: DMADevice, _ phys: UInt64, size: Int, direction: DMADirection,
-                                 attributes: DMAAttributes = []) throws(SwiotlbBug) -> Result<(address: UInt64, bounced: Bool), XenMapError> {
+                                 attributes: DMAAttributes = [], cpu: Int = 0, alignMask: UInt64 = 0) throws(SwiotlbBug) -> Result<(address: UInt64, bounced: Bool), XenMapError> {
         let capable = device.isCapable(phys, size: UInt64(size))
         if tlb.force != .force {
             if capable { return .success((phys, false)) }
@@ -69,7 +71,8 @@ public struct DirectDMA: Sendable {
                 return .failure(.bounceBufferNotCapable)
             }
         }
-        switch try tlb.map(device: device, original: phys, mappingSize: size, allocSize: size, direction: direction, attributes: attributes) {
+        switch try tlb.map(device: device, original: phys, mappingSize: size, allocSize: size, direction: direction, attributes: attributes,
+                           alignMask: alignMask, cpu: cpu) {
         case .failure(.full): return .failure(.full)
         case .failure(.invalidSize): return .failure(.invalidSize)
         case .success(let m):

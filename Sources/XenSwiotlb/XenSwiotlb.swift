@@ -69,9 +69,11 @@ public struct XenSwiotlb: Sendable {
 
     /// `xen_swiotlb_map_page`: direct when the machine range is within the device's limit,
     /// machine-contiguous and not forced; otherwise bounce through the pool the RFC rule picks
-    /// and check the bounce buffer's machine address again.
+    /// and check the bounce buffer's machine address again. `cpu` is the processor the map runs
+    /// on; `alignMask` the `alloc_align_mask` the allocator is given (0 from
+    /// `xen_swiotlb_map_page` itself; a trace's `align=` records another caller's).
     public mutating func mapPage(_ device: DMADevice, _ phys: PhysicalAddress, size: Int, direction: DMADirection,
-                                 attributes: DMAAttributes = [], cpu: Int = 0) throws(SwiotlbBug) -> Result<DMAHandle, XenMapError> {
+                                 attributes: DMAAttributes = [], cpu: Int = 0, alignMask: UInt64 = 0) throws(SwiotlbBug) -> Result<DMAHandle, XenMapError> {
         let dev = physToDMA(phys)
         if device.isCapable(dev.rawValue, size: UInt64(size))
             && dom0.p2m.isMachineContiguous(phys, size: UInt64(size))
@@ -79,7 +81,7 @@ public struct XenSwiotlb: Sendable {
             return .success(DMAHandle(address: dev, bounced: false, pool: nil))
         }
         switch try tlb.map(device: device, original: phys.rawValue, mappingSize: size, allocSize: size,
-                           direction: direction, attributes: attributes, cpu: cpu) {
+                           direction: direction, attributes: attributes, alignMask: alignMask, cpu: cpu) {
         case .failure(.full): return .failure(.full)
         case .failure(.invalidSize): return .failure(.invalidSize)
         case .success(let m):

@@ -56,7 +56,7 @@ struct ScenarioMeaningTests {
         (scenario(device: "{name: a, dma_bits: \(String(repeating: "7", count: 200))}"),
          "s.yaml:5: devices[0].dma_bits: expected a bit count in 12…64, got '\(String(repeating: "7", count: 80))…'"),
         (scenario(device: "{name: a, \(String(repeating: "k", count: 200)): 1}"),
-         "s.yaml:5: devices[0].\(String(repeating: "k", count: 80))…: unknown key (expected one of: name, dma_bits, dma_mask, coherent_bits, coherent_mask, bus_limit, segment_boundary, max_segment, coherent, min_align_mask)"),
+         "s.yaml:5: devices[0].\(String(repeating: "k", count: 80))…: unknown key (expected one of: name, driver, dma_bits, dma_mask, coherent_bits, coherent_mask, bus_limit, segment_boundary, max_segment, coherent, min_align_mask)"),
         (scenario(streams: "[{fio: {device: \(String(repeating: "é", count: 50)), ops: 1}}]"),
          "s.yaml:6: workload.streams[0].fio.device: no device named '\(String(repeating: "é", count: 40))…'"),
     ]
