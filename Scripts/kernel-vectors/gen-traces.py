@@ -436,6 +436,12 @@ WALKS = [
     ("walk-a3-tight", 4, 256, 0x1000000, 3, 2000, ["net", "small-ma", "odd", "page"], 6, 1.2, False),
     ("walk-a2-tight-nvme", 5, 512, 0x7f000000, 2, 2000, ["nvme", "net"], 4, 1.0, False),
     ("walk-a1-nvme-hang", 6, 1024, 0x1000000, None, 2000, ["nvme"], 1, 0.8, True),
+    # Added later (issue 20's last part): many CPUs over 4 areas with
+    # every mask mix; full areas beside free ones (large maps, a pool start with bits inside
+    # the segment masks); tight areas with align and min_align mixed.
+    ("walk-a4-cpus64-masks", 7, 2048, 0x1000000, 4, 2000, ["nvme", "xhci", "odd", "page", "small-ma"], 64, 0.9, False),
+    ("walk-a2-full-areas", 8, 512, 0x3fe03000, 2, 2000, ["ahci", "net", "page", "xhci"], 3, 1.5, False),
+    ("walk-a4-tight-align", 9, 512, 0x1000000, 4, 2000, ["odd", "small-ma", "page", "xhci"], 32, 1.3, False),
 ]
 
 BIG_WALKS = [
