@@ -15,6 +15,17 @@ enum CommandLineCheck {
         return IOTLB.alignToSegment((size + UInt64(IOTLB.slotSize) - 1) >> UInt64(IOTLB.shift))
     }
 
+    /// The RFC's `swiotlb=<low>,<high>` given to a kernel that reads its second number as an
+    /// area count (6.x, when it is at least 1024): the given value, the areas it became, the
+    /// RFC's high pool and its low pool's slots.
+    static func rfcFormOnAreas(_ e: Evidence) -> (given: String, areas: UInt64, high: UInt64, low: UInt64)? {
+        guard e.kernel.hasAreas, let given = e.commandLine.flatMap({ swiotlbValue(in: $0.text) }),
+              let areas = SwiotlbCommandLine(parsing: given, kernel: e.kernel.cmdlineRules).areas, areas >= 1024 else { return nil }
+        let rfc = SwiotlbCommandLine(parsing: given, kernel: .rfcV1)
+        guard let high = rfc.highNslabs else { return nil }
+        return (given, areas, high, rfc.effectiveNslabs)
+    }
+
     /// The verdict, when a pool was seen and the kernel's reading of the command line (or
     /// SEV/TDX's default) differs from it.
     static func verdict(_ e: Evidence, _ sizes: inout SizeChoice) -> Verdict? {
@@ -34,7 +45,6 @@ enum CommandLineCheck {
                            figures: [("expected_slots", Int(expected)), ("mapped_slots", pool.nslabs)])
         }
         let parsed = SwiotlbCommandLine(parsing: given, kernel: k.cmdlineRules)
-        let rfc = SwiotlbCommandLine(parsing: given, kernel: .rfcV1)
         let reading = k.poolSlots(parsed, possibleCPUs: e.possibleCPUs)
         if let reading, reading.slots == UInt64(pool.nslabs) {
             guard k.hasHighPool, let high = parsed.highNslabs, e.pools.count > 1, UInt64(e.pools[1].nslabs) != high else { return nil }
@@ -44,9 +54,9 @@ enum CommandLineCheck {
         }
         let expectedText = reading.map { "\($0.slots) slots (\(SizePolicy.megabytes($0.slots)) MB\(k.hasAreas ? " in \($0.areas) area\($0.areas == 1 ? "" : "s")" : ""))" } ?? "more than 2^25 slots"
         var why: [String] = []
-        if k.hasAreas, let areas = parsed.areas, let high = rfc.highNslabs, areas >= 1024 {
-            why.append("this kernel reads swiotlb=<slots>,<areas>: \(areas) is an area count here, not the RFC's high pool of \(high) slots")
-            sizes.proposeForm(low: rfc.effectiveNslabs, areas: nil, reason: "cmdline-not-applied: the RFC's low pool in \(k)'s form (it has one pool)")
+        if let form = rfcFormOnAreas(e) {
+            why.append("this kernel reads swiotlb=<slots>,<areas>: \(form.areas) is an area count here, not the RFC's high pool of \(form.high) slots")
+            sizes.proposeForm(low: form.low, areas: nil, reason: "cmdline-not-applied: the RFC's low pool in \(k)'s form (it has one pool)")
         }
         if e.allocationFailed { why.append("the allocation failed and the kernel halved the pool until one fitted") }
         if parsed.wrapped { why.append("a number does not fit and the kernel keeps its low bits") }

@@ -150,9 +150,16 @@ public enum Diagnoser {
 
     static func noPool(_ e: Evidence, _ sizes: inout SizeChoice) -> Verdict {
         let evidence = (e.noPool.isEmpty ? e.pools.map { "\($0.source): io_tlb_nslabs 0" } : e.noPool) + e.failures.prefix(3).map(\.source)
-        sizes.propose(pool: 0, slots: UInt64(IOTLB.defaultSlots), areas: nil, reason: "no-pool: the kernel's default pool (64 MB)")
-        return Verdict(.noPool, device: e.noPoolDevice ?? e.failures.first?.device, evidence: evidence,
-                       explanation: "there is no bounce pool: every device that needs bouncing (a DMA mask below its buffers, Xen PV, SEV/TDX) fails its maps; remove swiotlb=noforce or give the kernel memory below 4 GiB for one")
+        var explanation = "there is no bounce pool: every device that needs bouncing (a DMA mask below its buffers, Xen PV, SEV/TDX) fails its maps; "
+        if let form = CommandLineCheck.rfcFormOnAreas(e) {
+            // 6.x reads the RFC's <low>,<high> as <slots>,<areas>: 128 slots per area, halved until nothing fitted.
+            sizes.proposeForm(low: form.low, areas: nil, reason: "no-pool: the RFC's low pool in \(e.kernel)'s form (it has one pool)")
+            explanation += "\(e.kernel) reads swiotlb=\(form.given) as \(form.areas) areas (at least 128 slots each), not the RFC's high pool of \(form.high) slots: write the pool's size alone"
+        } else {
+            sizes.propose(pool: 0, slots: UInt64(IOTLB.defaultSlots), areas: nil, reason: "no-pool: the kernel's default pool (64 MB)")
+            explanation += "remove swiotlb=noforce or give the kernel memory below 4 GiB for one"
+        }
+        return Verdict(.noPool, device: e.noPoolDevice ?? e.failures.first?.device, evidence: evidence, explanation: explanation)
     }
 
     static func healthy(_ e: Evidence) -> Verdict {

@@ -31,11 +31,29 @@ public struct TraceEvidence {
     /// A replay of the trace called `name` with `kernel`'s allocator (6.x kernels replay with
     /// 6.1's, the only one with areas the model has).
     public init(name: String, kernel: DiagnosedKernel) {
+        self.init(name: name, kernel: kernel, replayer: TraceReplayer(kernel: kernel.cmdlineRules))
+    }
+
+    /// A replay of the trace called `name` on the registered kernel `model`'s own allocator.
+    public init(name: String, replaying model: SwiotlbKernel) {
+        self.init(name: name, kernel: DiagnosedKernel(model), replayer: TraceReplayer(kernel: model))
+    }
+
+    private init(name: String, kernel: DiagnosedKernel, replayer: TraceReplayer) {
         self.name = name
         self.kernel = kernel
-        replayer = TraceReplayer(kernel: kernel.cmdlineRules)
-        replayer.recordsEvents = true
+        self.replayer = replayer
+        self.replayer.recordsEvents = true
     }
+
+    /// Maps replayed so far.
+    public var mapCount: Int { maps }
+    /// Maps that found no bounce buffer (kept as evidence or not).
+    public var failedMapCount: Int { failures.count + droppedFailures }
+    /// Bytes the replayed bounces would move.
+    public var bytesCopied: UInt64 { replayer.bytesBounced }
+    /// The replay's allocator (nil before the trace's pool line).
+    public var tlb: SoftwareIOTLB? { replayer.tlb }
 
     /// Feeds line `line` (its bytes, no newline). A malformed line is the replay's error; a
     /// map the kernel would never return from ends the replay and is kept as evidence (the

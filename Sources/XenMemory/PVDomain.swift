@@ -10,7 +10,7 @@ public struct PVDomain: Sendable {
 
 /// Why `xen_create_contiguous_region` failed (it returns -ENOMEM for both).
 public enum ContiguousRegionError: Error, Equatable, Sendable {
-    /// `order > MAX_CONTIG_ORDER` (9 in v5.11).
+    /// `order` beyond the kernel's limit (`MAX_CONTIG_ORDER`, 9 in v5.11).
     case orderTooLarge(Int)
     /// `XENMEM_exchange` did not exchange every frame; the old frames were put back.
     case exchangeFailed(XenErrno)
@@ -22,16 +22,20 @@ public enum ContiguousRegionError: Error, Equatable, Sendable {
 }
 
 extension XenHost {
-    /// `MAX_CONTIG_ORDER` in v5.11 (2 MiB).
+    /// `MAX_CONTIG_ORDER` (2 MiB) of kernels before the Feb 2025 change "x86/xen: allow larger
+    /// contiguous memory regions in PV guests" (v5.11); later ones (6.18, and Debian's 6.1.192
+    /// as a backport) grow their frame list on demand (`alloc_discontig_frames`) and have no limit.
     public static let maxContiguousOrder = 9
 
     /// `xen_create_contiguous_region(pstart, order, address_bits, &dma_handle)` as v5.11 does it:
     /// record the old MFNs and set the P2M entries INVALID, exchange `2^order` order-0 frames for
     /// one order-`order` extent below `2^address_bits`, then point the P2M at the new frames (the
     /// M2P is set by the exchange) — or, on failure, put the old frames back. Returns the machine
-    /// address of the region.
-    public mutating func createContiguousRegion(_ guest: inout PVDomain, start: PFN, order: Int, addressBits: Int) -> Result<MachineAddress, ContiguousRegionError> {
-        guard order <= Self.maxContiguousOrder else { return .failure(.orderTooLarge(order)) }
+    /// address of the region. `maxOrder`: the kernel's largest order (``maxContiguousOrder``),
+    /// nil for none.
+    public mutating func createContiguousRegion(_ guest: inout PVDomain, start: PFN, order: Int, addressBits: Int,
+                                                maxOrder: Int?) -> Result<MachineAddress, ContiguousRegionError> {
+        if let maxOrder, order > maxOrder { return .failure(.orderTooLarge(order)) }
         let n: UInt64 = 1 << UInt64(order)
         var inFrames: [UInt64] = []
         inFrames.reserveCapacity(Int(n))
@@ -56,11 +60,11 @@ extension XenHost {
 
     /// `xen_destroy_contiguous_region(pstart, order)` (v5.11): exchange the order-`order` extent
     /// back for `2^order` unrestricted order-0 frames; on failure keep the contiguous frames.
-    /// Orders above `MAX_CONTIG_ORDER` are ignored, as in the kernel. A region reaching beyond
-    /// the P2M list is the kernel's BUG, returned.
+    /// Orders above `maxOrder` (the kernel's limit, nil for none) are ignored, as in the kernel.
+    /// A region reaching beyond the P2M list is the kernel's BUG, returned.
     @discardableResult
-    public mutating func destroyContiguousRegion(_ guest: inout PVDomain, start: PFN, order: Int) -> Result<Void, P2MError> {
-        guard order <= Self.maxContiguousOrder else { return .success(()) }
+    public mutating func destroyContiguousRegion(_ guest: inout PVDomain, start: PFN, order: Int, maxOrder: Int?) -> Result<Void, P2MError> {
+        if let maxOrder, order > maxOrder { return .success(()) }
         let n: UInt64 = 1 << UInt64(order)
         let inFrame = guest.p2m.pfnToMFN(start)
         guest.p2m.setRangeWithinList(start, count: n, to: .missing)

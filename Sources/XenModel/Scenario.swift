@@ -194,3 +194,25 @@ extension StreamSpec {
         }
     }
 }
+
+extension Scenario {
+    /// This scenario with its guest running `kernel` instead (`xenpv compare --kernel`): the
+    /// same host, command line and workload, the command line read as `kernel` reads it. Refused
+    /// as the parser refuses a guest the kernel is not modelled for.
+    public func running(on kernel: SwiotlbKernel) -> Result<Scenario, ScenarioError> {
+        var s = self
+        s.guest.kernel = kernel
+        if let refusal = s.guest.kernelRefusal {
+            return .failure(ScenarioError(file: file, line: fieldLines["guest.kernel"] ?? fieldLines["guest"], path: "guest.kernel", message: refusal))
+        }
+        return .success(s)
+    }
+}
+
+extension GuestSpec {
+    /// Why the model cannot run this guest's kind on its kernel (a kernel modelled for a PV
+    /// dom0 only), or nil.
+    var kernelRefusal: String? {
+        kernel.model.isModelledOnlyInPVDom0 && kind != .pvDom0 ? "\(kernel.rawValue) is modelled for a PV dom0 only" : nil
+    }
+}

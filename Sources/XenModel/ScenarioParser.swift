@@ -323,7 +323,7 @@ final class Reader {
     /// The guest; tokens its `swiotlb=` has that the kernel ignores become warnings.
     func guest(_ f: Field) throws(ScenarioError) -> GuestSpec {
         let m = try mapping(f, allowed: ["type", "kernel", "cmdline", "memory", "memory_encryption", "early_reserved", "swiotlb_end", "cpus"])
-        for key in ["early_reserved", "swiotlb_end"] { fieldLines[f.child(key)] = m[key]?.line }
+        for key in ["early_reserved", "swiotlb_end", "kernel"] { fieldLines[f.child(key)] = m[key]?.line }
         let kind = try choice(try required(m, "type", in: f), GuestKind.self)
         let kernel = try m["kernel"].map { (x) throws(ScenarioError) in try choice(x, SwiotlbKernel.self) } ?? .default
         let memory = try m["memory"].map { (x) throws(ScenarioError) in try size(x, min: 16 << 20, max: 1 << 46) }
@@ -342,9 +342,7 @@ final class Reader {
                              memory: memory, memoryEncryption: sev,
                              earlyReserved: try m["early_reserved"].map { (x) throws(ScenarioError) in try size(x) } ?? 0)
         spec.cpus = Int(try m["cpus"].map { (x) throws(ScenarioError) in try integer(x, in: 1...4096, what: "a CPU count") } ?? 1)
-        if spec.kernel.model.isModelledOnlyInPVDom0 && kind != .pvDom0, let k = m["kernel"] {
-            throw fail(k, "\(spec.kernel.rawValue) is modelled for a PV dom0 only")
-        }
+        if let refusal = spec.kernelRefusal, let k = m["kernel"] { throw fail(k, refusal) }
         if let p = spec.swiotlbParameter, let c = m["cmdline"] {
             // Read as the scenario's kernel reads it.
             let cmd = SwiotlbCommandLine(parsing: p, kernel: spec.kernel)

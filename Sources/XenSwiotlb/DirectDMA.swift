@@ -10,17 +10,10 @@ public struct DirectDMA: Sendable {
     public private(set) var log: [String]
     private var warnedOverflow = Set<String>()
 
-    /// `swiotlb_adjust_size` for SEV: clamp(6% of RAM, 64 MiB, 1 GiB) in slots, rounded as the
-    /// kernel does.
-    public static func sevSlots(ramBytes: UInt64) -> UInt64 {
-        let size = min(max(ramBytes * 6 / 100, 64 << 20), 1 << 30)
-        let aligned = (size + 2047) / 2048 * 2048
-        return IOTLB.alignToSegment(aligned >> 11)
-    }
-
     /// Boots the native swiotlb (x86, v5.11): it exists when bouncing is forced, memory is
     /// encrypted, `iommu=soft` is given or RAM reaches above 4 GiB; sizes come from `swiotlb=`
-    /// (or, with memory encryption and no size given, `swiotlb_adjust_size`); the low pool from
+    /// (or, with memory encryption, the kernel's `swiotlb_adjust_size`:
+    /// ``SwiotlbKernelModel/encryptedGuestSizing``); the low pool from
     /// `memblock_alloc_low` (below 4 GiB), any further pool the kernel has
     /// (``SwiotlbKernelModel/nativePools(lowSlots:commandLine:)``: the RFC's high pool) from
     /// `memblock_alloc` anywhere, skipped when it does not fit; memory encryption forces
@@ -33,12 +26,11 @@ public struct DirectDMA: Sendable {
         guard enabled else {
             return DirectDMA(tlb: SoftwareIOTLB(kernel: kernel, pools: [], force: commandLine.force), log: log)
         }
-        var lo = commandLine.nslabs
-        if memoryEncryption && lo == 0 {
-            lo = sevSlots(ramBytes: e820.ramPages << Page.shift)
-            log.append(SoftwareIOTLB.messagePrefix + "SWIOTLB bounce buffer size adjusted to \((lo << 11) >> 20)MB")
+        var lo = commandLine.effectiveNslabs
+        if memoryEncryption, let adjusted = kernel.model.encryptedGuestSizing.adjust(ramBytes: e820.ramPages << Page.shift, commandLine: commandLine) {
+            lo = adjusted.nslabs
+            log.append(SoftwareIOTLB.messagePrefix + adjusted.line)
         }
-        if lo == 0 { lo = UInt64(IOTLB.defaultSlots) }
         guard let requests = kernel.model.nativePools(lowSlots: lo, commandLine: commandLine) else { return nil }
         var pools: [SlotPool] = []
         for (i, r) in requests.enumerated() {

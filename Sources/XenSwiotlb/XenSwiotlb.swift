@@ -156,7 +156,8 @@ public struct XenSwiotlb: Sendable {
             tlb.memory.write([UInt8](repeating: 0, count: Int(bytes)), at: phys.rawValue)
             return (phys, dev)
         }
-        switch host.createContiguousRegion(&dom0, start: phys.pfn, order: order, addressBits: BitMath.fls64(mask)) {
+        switch host.createContiguousRegion(&dom0, start: phys.pfn, order: order, addressBits: BitMath.fls64(mask),
+                                           maxOrder: tlb.kernel.model.xenCoherentRules.maxContiguousOrder) {
         case .success(let m):
             coherent[pages.lowerBound] = (order, true)
             tlb.memory.write([UInt8](repeating: 0, count: Int(bytes)), at: phys.rawValue)
@@ -189,7 +190,7 @@ public struct XenSwiotlb: Sendable {
             && !requiresAlignment(phys, bytes: bytes)
         if !wellFormed && tlb.kernel.model.xenCoherentRules.keepsPagesOnWarning { return }
         if wellFormed && info.remapped {
-            host.destroyContiguousRegion(&dom0, start: phys.pfn, order: order)
+            host.destroyContiguousRegion(&dom0, start: phys.pfn, order: order, maxOrder: tlb.kernel.model.xenCoherentRules.maxContiguousOrder)
         }
         coherent[phys.pfn.rawValue] = nil
         memory.release(phys.pfn.rawValue..<(phys.pfn.rawValue + (1 << UInt64(order))))

@@ -76,7 +76,8 @@ extension XenSwiotlb {
             let pfn = start.advanced(by: UInt64(i * IOTLB.slotSize) >> Page.shift)
             let order = BitMath.pageOrder(bytes: UInt64(slabs * IOTLB.slotSize))
             while true {
-                let r = host.createContiguousRegion(&dom0, start: pfn, order: order, addressBits: bits)
+                // Order 6: within every kernel's limit.
+                let r = host.createContiguousRegion(&dom0, start: pfn, order: order, addressBits: bits, maxOrder: XenHost.maxContiguousOrder)
                 if case .success(let m) = r {
                     done.append(FixupExchange(pool: pool, slot: i, pfn: pfn, addressBits: bits, mfn: m.mfn))
                     break

@@ -27,23 +27,3 @@ struct SizeCommand: ParsableCommand {
         for line in DiagnosisText.render(RunEvidence.diagnose(WorkloadRunner.run(s))) { print(line) }
     }
 }
-
-/// `xenpv compare A B`: two scenarios side by side.
-struct CompareCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "compare",
-        abstract: "Run two scenarios and show bounces, peak slots, failures and bytes copied side by side."
-    )
-
-    @Argument(help: "The first scenario.", transform: FileArgument.name)
-    var a: String
-
-    @Argument(help: "The second scenario.", transform: FileArgument.name)
-    var b: String
-
-    func run() throws {
-        let ra = WorkloadRunner.run(try ScenarioLoader.load(a))
-        let rb = WorkloadRunner.run(try ScenarioLoader.load(b))
-        for line in Comparison.render(ra, rb) { print(line) }
-    }
-}

@@ -120,7 +120,7 @@ struct ExchangeTests {
             Extent(start: UInt64($0.offset), count: 1, value: .machine(base: $0.element.rawValue))
         }, nrPages: 64))
         #expect(!guest.p2m.isMachineContiguous(PhysicalAddress(0), size: 64 * 4096))
-        let ok = host.createContiguousRegion(&guest, start: PFN(0), order: 6, addressBits: 21)
+        let ok = host.createContiguousRegion(&guest, start: PFN(0), order: 6, addressBits: 21, maxOrder: XenHost.maxContiguousOrder)
         #expect(ok == .success(MachineAddress(0x1c0000)))
         #expect(guest.p2m.isMachineContiguous(PhysicalAddress(0), size: 64 * 4096))
         for i in UInt64(0)..<64 {
@@ -131,13 +131,13 @@ struct ExchangeTests {
         for m in mfns { #expect(host.m2p.entry(m) == HostM2P.invalidEntry && host.heap.isFree(m)) }
 
         // Nothing free below 2^20: ENOMEM and the frames are back where they were.
-        let fail = host.createContiguousRegion(&guest, start: PFN(0), order: 6, addressBits: 20)
+        let fail = host.createContiguousRegion(&guest, start: PFN(0), order: 6, addressBits: 20, maxOrder: XenHost.maxContiguousOrder)
         #expect(fail == .failure(.exchangeFailed(.enomem)))
         #expect(guest.p2m.pfnToMFN(PFN(5)) == 0x1c5 && host.m2p.entry(MFN(0x1c5)) == 5)
-        #expect(host.createContiguousRegion(&guest, start: PFN(0), order: 10, addressBits: 32) == .failure(.orderTooLarge(10)))
+        #expect(host.createContiguousRegion(&guest, start: PFN(0), order: 10, addressBits: 32, maxOrder: XenHost.maxContiguousOrder) == .failure(.orderTooLarge(10)))
 
         // Destroy: order-0 frames again, from the top of the heap.
-        host.destroyContiguousRegion(&guest, start: PFN(0), order: 6)
+        host.destroyContiguousRegion(&guest, start: PFN(0), order: 6, maxOrder: XenHost.maxContiguousOrder)
         #expect(guest.p2m.pfnToMFN(PFN(0)) == 0x7ff)
         #expect(host.m2p.entry(MFN(0x7ff)) == 0)
         #expect(host.heap.isFree(MFN(0x1c0)) && host.m2p.entry(MFN(0x1c0)) == HostM2P.invalidEntry)

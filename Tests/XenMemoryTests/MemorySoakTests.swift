@@ -36,7 +36,7 @@ struct MemorySoakTests {
                 if contiguous.contains(where: { $0.0.rawValue < end && start.rawValue < $0.0.rawValue + (1 << UInt64($0.1)) }) { break }
                 let all = (0..<(UInt64(1) << order)).allSatisfy { if case .machine = guest.p2m.pfnToMFNWord(start.advanced(by: $0)).decoded { return true }; return false }
                 guard all else { break }
-                if case .success(let m) = host.createContiguousRegion(&guest, start: start, order: order, addressBits: 24 + Int(rng.next() % 8)) {
+                if case .success(let m) = host.createContiguousRegion(&guest, start: start, order: order, addressBits: 24 + Int(rng.next() % 8), maxOrder: XenHost.maxContiguousOrder) {
                     #expect(m.mfn.rawValue % (1 << order) == 0)
                     #expect(guest.p2m.isMachineContiguous(start.address, size: Page.size << UInt64(order)))
                     contiguous.append((start, order))
@@ -44,7 +44,7 @@ struct MemorySoakTests {
             case 3:
                 if !contiguous.isEmpty {
                     let (s, o) = contiguous.remove(at: Int(rng.next() % UInt64(contiguous.count)))
-                    host.destroyContiguousRegion(&guest, start: s, order: o)
+                    host.destroyContiguousRegion(&guest, start: s, order: o, maxOrder: XenHost.maxContiguousOrder)
                 }
             default:
                 break

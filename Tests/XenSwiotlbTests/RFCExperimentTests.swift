@@ -105,7 +105,8 @@ struct RFCExperimentTests {
         let sized = try #require(adjusted)
         #expect(sized.log.first == "software IO TLB: SWIOTLB bounce buffer size adjusted to 1024MB")
         // 6% of 2 GiB = 128849018 bytes → 62915 slots → 62976 after ALIGN(…, 128); 512 MiB → 64 MiB floor.
-        #expect(DirectDMA.sevSlots(ramBytes: 2 << 30) == 62976)
-        #expect(DirectDMA.sevSlots(ramBytes: 512 << 20) == 32768)
+        let none = SwiotlbCommandLine()
+        #expect(EncryptedGuestSizing.unlessSizeGiven.adjust(ramBytes: 2 << 30, commandLine: none)?.nslabs == 62976)
+        #expect(EncryptedGuestSizing.unlessSizeGiven.adjust(ramBytes: 512 << 20, commandLine: none)?.nslabs == 32768)
     }
 }

@@ -22,6 +22,9 @@ public enum Linux5_11: SwiotlbKernelModel {
     }
 
     /// Modelled in every guest.
+    /// `sev_setup_arch` → `swiotlb_adjust_size`: only when `swiotlb=` gave no size.
+    public static let encryptedGuestSizing = EncryptedGuestSizing.unlessSizeGiven
+
     public static let isModelledOnlyInPVDom0 = false
 
     /// The low pool (`memblock_alloc_low`).
@@ -36,8 +39,8 @@ public enum Linux5_11: SwiotlbKernelModel {
                       early: early, platform: &platform)
     }
 
-    /// Neither the alignment test nor the early return on a WARN.
-    public static let xenCoherentRules = XenCoherentRules(checksAlignment: false, keepsPagesOnWarning: false)
+    /// Neither the alignment test nor the early return on a WARN; `MAX_CONTIG_ORDER` 9 (2 MiB).
+    public static let xenCoherentRules = XenCoherentRules(checksAlignment: false, keepsPagesOnWarning: false, maxContiguousOrder: 9)
 
     /// `swiotlb_tbl_map_single` of v5.11: slots for `alloc_size` in stride 2 from a page on, the
     /// search of ``SlotPool/allocate(nslots:stride:offsetSlots:maxSlots:original:)``, the copy to

@@ -28,8 +28,14 @@ public enum Linux6_1: SwiotlbKernelModel {
     /// Not modelled (``isModelledOnlyInPVDom0``).
     public static func nativePools(lowSlots: UInt64, commandLine: SwiotlbCommandLine) -> [PoolRequest]? { nil }
 
-    /// `range_requires_alignment` in alloc and free; a free that WARNs returns, keeping the pages.
-    public static let xenCoherentRules = XenCoherentRules(checksAlignment: true, keepsPagesOnWarning: true)
+    /// `mem_encrypt_setup_arch` (`mem_encrypt_amd.c` in 6.1) → `swiotlb_adjust_size`: while
+    /// `default_nslabs` is 32768.
+    public static let encryptedGuestSizing = EncryptedGuestSizing.whileDefaultSize
+
+    /// `range_requires_alignment` in alloc and free only (the Feb 2025 "relax alignment
+    /// requirements" backport: streaming maps do not check it); a free that WARNs returns, keeping
+    /// the pages; no contiguous-region order limit (the Feb 2025 `alloc_discontig_frames` backport).
+    public static let xenCoherentRules = XenCoherentRules(checksAlignment: true, keepsPagesOnWarning: true, maxContiguousOrder: nil)
 
     /// `swiotlb_tbl_map_single` of 6.1.192: the offset `orig & min_align & 2047` kept in the
     /// bounce address and counted in the slots and the page-stride test; the stride from

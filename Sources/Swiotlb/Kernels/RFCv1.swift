@@ -47,6 +47,9 @@ public enum RFCv1: SwiotlbKernelModel {
     }
 
     /// v5.11's.
+    public static var encryptedGuestSizing: EncryptedGuestSizing { Linux5_11.encryptedGuestSizing }
+
+    /// v5.11's.
     public static var xenCoherentRules: XenCoherentRules { Linux5_11.xenCoherentRules }
 
     /// v5.11's, in the pool the device's mask picks.

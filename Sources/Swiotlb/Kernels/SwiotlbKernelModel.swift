@@ -46,6 +46,9 @@ public protocol SwiotlbKernelModel: Sendable {
     /// What xen-swiotlb's coherent allocations check (`xen_swiotlb_alloc_coherent` / `_free_coherent`).
     static var xenCoherentRules: XenCoherentRules { get }
 
+    /// How `swiotlb_adjust_size` sizes an encrypted guest's (SEV, TDX) default pool.
+    static var encryptedGuestSizing: EncryptedGuestSizing { get }
+
     // MARK: Mapping
 
     /// `swiotlb_tbl_map_single`: the slots found by this kernel's search in `tlb`, their
@@ -136,8 +139,12 @@ public struct XenCoherentRules: Sendable, Hashable {
     /// Whether a free that WARNs returns without freeing the pages (6.1.192) instead of freeing
     /// them without giving the exchanged region back (v5.11).
     public var keepsPagesOnWarning: Bool
+    /// The largest order `xen_create_contiguous_region` exchanges (`MAX_CONTIG_ORDER`, 9 in
+    /// v5.11); nil: no limit (the frame list grows on demand, `alloc_discontig_frames`: 6.18, and
+    /// Debian's 6.1.192 as a backport of the Feb 2025 change).
+    public var maxContiguousOrder: Int?
     /// The rules.
-    public init(checksAlignment: Bool, keepsPagesOnWarning: Bool) {
-        self.checksAlignment = checksAlignment; self.keepsPagesOnWarning = keepsPagesOnWarning
+    public init(checksAlignment: Bool, keepsPagesOnWarning: Bool, maxContiguousOrder: Int?) {
+        self.checksAlignment = checksAlignment; self.keepsPagesOnWarning = keepsPagesOnWarning; self.maxContiguousOrder = maxContiguousOrder
     }
 }
