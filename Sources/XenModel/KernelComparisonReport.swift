@@ -85,21 +85,30 @@ public enum KernelComparisonReport {
             switch col.outcome {
             case .failure(let refusal): members.append(("refused", .string(refusal.line)))
             case .success(let r):
-                members += [
-                    ("boot_failure", r.bootFailure.map(JSONValue.string) ?? .null), ("maps", .int(Int64(r.maps))), ("failed", .int(Int64(r.failed))),
-                    ("pools", .array(r.pools.map { p in
-                        .object([("name", p.name.map(JSONValue.string) ?? .null), ("slots", .int(Int64(p.nslabs))), ("areas", .int(Int64(p.areas))),
-                                 ("bytes", .uint(p.bytes)), ("peak_used", .int(Int64(p.peakUsed)))])
-                    })),
-                    ("pool_bytes", .uint(r.poolBytes)), ("io_tlb_used_hiwater", r.highWater.map { .int(Int64($0)) } ?? .null),
-                    ("bytes_copied", .uint(r.bytesCopied)), ("maps_everything", .bool(r.mapsEverything)),
-                ] + DiagnosisJSON.members(r.diagnosis)
+                members +=
+                    [
+                        ("boot_failure", r.bootFailure.map(JSONValue.string) ?? .null), ("maps", .int(Int64(r.maps))), ("failed", .int(Int64(r.failed))),
+                        (
+                            "pools",
+                            .array(
+                                r.pools.map { p in
+                                    .object([
+                                        ("name", p.name.map(JSONValue.string) ?? .null), ("slots", .int(Int64(p.nslabs))), ("areas", .int(Int64(p.areas))),
+                                        ("bytes", .uint(p.bytes)), ("peak_used", .int(Int64(p.peakUsed))),
+                                    ])
+                                })
+                        ),
+                        ("pool_bytes", .uint(r.poolBytes)), ("io_tlb_used_hiwater", r.highWater.map { .int(Int64($0)) } ?? .null),
+                        ("bytes_copied", .uint(r.bytesCopied)), ("maps_everything", .bool(r.mapsEverything)),
+                    ] + DiagnosisJSON.members(r.diagnosis)
             }
             return .object(members)
         }
-        let top: [(String, JSONValue)] = [("schema", .int(JSONReport.schema)), ("workload", .string(c.workload)),
-                                          ("swiotlb", c.commandLine.map(JSONValue.string) ?? .null), ("kernels", .array(kernels)),
-                                          ("conclusion", .string(conclusion(c)))]
+        let top: [(String, JSONValue)] = [
+            ("schema", .int(JSONReport.schema)), ("workload", .string(c.workload)),
+            ("swiotlb", c.commandLine.map(JSONValue.string) ?? .null), ("kernels", .array(kernels)),
+            ("conclusion", .string(conclusion(c))),
+        ]
         return JSONValue.object(top).rendered() + "\n"
     }
 }

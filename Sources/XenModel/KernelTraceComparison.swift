@@ -50,12 +50,16 @@ public struct KernelTraceComparison {
             }
             var e = Evidence(kernel: DiagnosedKernel(k), kernelSource: "compare --kernel \(k.rawValue)")
             replay.add(to: &e)
-            let pools = replay.tlb.map { tlb in
-                tlb.pools.map { KernelComparison.Pool(name: tlb.pools.count > 1 ? $0.name : nil, nslabs: $0.nslabs, areas: $0.areas.count, peakUsed: $0.usedHighWater) }
-            } ?? []
+            let pools =
+                replay.tlb.map { tlb in
+                    tlb.pools.map {
+                        KernelComparison.Pool(name: tlb.pools.count > 1 ? $0.name : nil, nslabs: $0.nslabs, areas: $0.areas.count, peakUsed: $0.usedHighWater)
+                    }
+                } ?? []
             let highWater = replay.tlb.flatMap { tlb in k.model.debugfs(tlb).first { $0.file == KernelComparison.highWaterFile }?.value }
-            let run = KernelComparison.Run(bootFailure: nil, maps: replay.mapCount, failed: replay.failedMapCount, pools: pools, highWater: highWater,
-                                           bytesCopied: replay.bytesCopied, diagnosis: Diagnoser.diagnose(e))
+            let run = KernelComparison.Run(
+                bootFailure: nil, maps: replay.mapCount, failed: replay.failedMapCount, pools: pools, highWater: highWater,
+                bytesCopied: replay.bytesCopied, diagnosis: Diagnoser.diagnose(e))
             columns.append(.init(kernel: k, outcome: .success(run)))
         }
         return KernelComparison(workload: name, commandLine: nil, columns: columns)

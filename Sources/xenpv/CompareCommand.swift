@@ -9,21 +9,23 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Run two scenarios side by side, or one scenario or swiotlb trace on several kernels.",
         discussion: """
-        Two scenarios: bounces, peak slots, failures and bytes copied side by side, then each \
-        one's verdicts. With --kernel: one input on each kernel named — a scenario (.yaml, .yml, \
-        .json: its guest runs each kernel, its swiotlb= read as each kernel reads it) or a trace \
-        (any other file, docs/trace-format.md: replayed on each kernel's allocator; a kernel that \
-        refuses a line says why) — then failed maps, pools and their memory, peak and \
-        io_tlb_used_hiwater, bytes copied, verdicts, the swiotlb= to paste, and a conclusion line \
-        (docs/kernels.md).
-        """
+            Two scenarios: bounces, peak slots, failures and bytes copied side by side, then each \
+            one's verdicts. With --kernel: one input on each kernel named — a scenario (.yaml, .yml, \
+            .json: its guest runs each kernel, its swiotlb= read as each kernel reads it) or a trace \
+            (any other file, docs/trace-format.md: replayed on each kernel's allocator; a kernel that \
+            refuses a line says why) — then failed maps, pools and their memory, peak and \
+            io_tlb_used_hiwater, bytes copied, verdicts, the swiotlb= to paste, and a conclusion line \
+            (docs/kernels.md).
+            """
     )
 
     @Argument(help: "Two scenarios; with --kernel, one scenario or trace.", transform: FileArgument.name)
     var inputs: [String]
 
-    @Option(name: .customLong("kernel"), help: "Kernels to run the input on, comma-separated (\(SwiotlbKernel.allCases.map(\.rawValue).joined(separator: ", "))), or all.",
-            transform: CompareCommand.kernels)
+    @Option(
+        name: .customLong("kernel"),
+        help: "Kernels to run the input on, comma-separated (\(SwiotlbKernel.allCases.map(\.rawValue).joined(separator: ", "))), or all.",
+        transform: CompareCommand.kernels)
     var kernels: [SwiotlbKernel]?
 
     @Option(name: .customLong("json"), help: "With --kernel: also write the comparison as JSON to this file.", transform: FileArgument.name)
@@ -49,7 +51,8 @@ struct CompareCommand: ParsableCommand {
         let targets = OutputTarget.given([("--json", jsonPath)])
         try OutputFiles.check(targets)
         let input = inputs[0]
-        let comparison = Self.isScenario(input)
+        let comparison =
+            Self.isScenario(input)
             ? KernelComparison.scenario(try ScenarioLoader.load(input), kernels: kernels)
             : try Self.trace(input, kernels: kernels)
         var out = OutputBuffer()
@@ -87,7 +90,9 @@ struct CompareCommand: ParsableCommand {
         if text == "all" { return SwiotlbKernel.allCases }
         return try text.split(separator: ",", omittingEmptySubsequences: false).map { name in
             guard let k = SwiotlbKernel(rawValue: String(name)) else {
-                throw ValidationError("expected kernels among \(SwiotlbKernel.allCases.map(\.rawValue).joined(separator: ", ")) (comma-separated) or all, got \(RefusalLine.quoted(String(name)))")
+                throw ValidationError(
+                    "expected kernels among \(SwiotlbKernel.allCases.map(\.rawValue).joined(separator: ", ")) (comma-separated) or all, got \(RefusalLine.quoted(String(name)))"
+                )
             }
             return k
         }

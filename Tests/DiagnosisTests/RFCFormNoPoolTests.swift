@@ -1,6 +1,7 @@
-import Testing
-@testable import Diagnosis
 import Swiotlb
+import Testing
+
+@testable import Diagnosis
 
 /// The RFC's `swiotlb=65536,1048576,force` on a 6.x PV dom0: 1,048,576 areas, the pool rounded
 /// up to 262144 MB and halved until every remap failed — no pool. The line to paste is the RFC's
@@ -15,7 +16,10 @@ struct RFCFormNoPoolTests {
             e.noPool = ["boot log: software IO TLB: No low mem"]
             let d = Diagnoser.diagnose(e)
             #expect(d.verdicts.map(\.kind) == [.noPool])
-            #expect(d.verdicts.first?.explanation.hasSuffix("\(release) reads swiotlb=65536,1048576,force as 1048576 areas (at least 128 slots each), not the RFC's high pool of 1048576 slots: write the pool's size alone") == true)
+            #expect(
+                d.verdicts.first?.explanation.hasSuffix(
+                    "\(release) reads swiotlb=65536,1048576,force as 1048576 areas (at least 128 slots each), not the RFC's high pool of 1048576 slots: write the pool's size alone"
+                ) == true)
             #expect(d.recommendation?.cmdline == "swiotlb=65536,force")
         }
         var old = Evidence(kernel: try #require(DiagnosedKernel("v5.11")), kernelSource: "test")

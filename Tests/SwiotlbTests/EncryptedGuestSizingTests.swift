@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Swiotlb
 
 /// `swiotlb_adjust_size` for an encrypted guest (SEV, TDX): `mem_encrypt_setup_arch` asks for
@@ -26,8 +27,9 @@ struct EncryptedGuestSizingTests {
         #expect(five.adjust(ramBytes: 8 << 30, commandLine: SwiotlbCommandLine(parsing: "32768")) == nil)
         #expect(six.adjust(ramBytes: 8 << 30, commandLine: SwiotlbCommandLine(parsing: "65536", kernel: .v6_1)) == nil)
         // swiotlb=32768,4: default_nareas 4, so round_up_default_nslabs raises 251776 to 262144 and the message says so.
-        #expect(six.adjust(ramBytes: 8 << 30, commandLine: SwiotlbCommandLine(parsing: "32768,4", kernel: .v6_1))!
-            == (262144, "SWIOTLB bounce buffer size adjusted to 512MB"))
+        #expect(
+            six.adjust(ramBytes: 8 << 30, commandLine: SwiotlbCommandLine(parsing: "32768,4", kernel: .v6_1))!
+                == (262144, "SWIOTLB bounce buffer size adjusted to 512MB"))
         #expect(Linux6_1.encryptedGuestSizing == six && Linux5_11.encryptedGuestSizing == five && RFCv1.encryptedGuestSizing == five)
     }
 }

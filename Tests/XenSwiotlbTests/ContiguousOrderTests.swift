@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Swiotlb
 @testable import XenMemory
 @testable import XenSwiotlb

@@ -32,7 +32,8 @@ public enum EncryptedGuestSizing: Sendable, Hashable {
         var bytes = (Self.requestedBytes(ramBytes: ramBytes) + UInt64(IOTLB.slotSize - 1)) & ~UInt64(IOTLB.slotSize - 1)
         var nslabs = IOTLB.alignToSegment(bytes >> UInt64(IOTLB.shift))
         if self == .whileDefaultSize, let areas = commandLine.areas,
-           let setup = Linux61PoolSetup(requested: nslabs, areas: areas), setup.roundedUp {
+            let setup = Linux61PoolSetup(requested: nslabs, areas: areas), setup.roundedUp
+        {
             nslabs = setup.nslabs
             bytes = nslabs << UInt64(IOTLB.shift)
         }
