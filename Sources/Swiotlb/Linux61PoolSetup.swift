@@ -39,10 +39,91 @@ public struct Linux61PoolSetup: Sendable, Hashable {
     /// Slots per area (`area_nslabs`).
     public var areaSlots: UInt64 { nslabs / areas }
 
+    /// A trace's pool line set up this way (6.1 and 6.18 alike): any size from 1; refused when
+    /// `kernel` (its title, for the message) would set it up beyond what the model holds.
+    static func tracePool(nslabs: UInt64, areas: UInt64?, line: Int, kernel: String) throws(TraceError) -> TracePoolShape {
+        guard nslabs > 0, nslabs <= UInt64(IOTLB.maxModelSlots) else {
+            throw TraceError(line: line, token: "nslabs=\(nslabs)", message: "nslabs must be 1 to \(IOTLB.maxModelSlots)")
+        }
+        guard areas.map({ $0 <= UInt64(IOTLB.maxModelSlots / IOTLB.segmentSlots) }) ?? true,
+              let setup = Linux61PoolSetup(requested: nslabs, areas: areas) else {
+            throw TraceError(line: line, token: "areas=\(areas ?? 1)",
+                             message: "\(kernel) would set this pool up with more than \(IOTLB.maxModelSlots) slots (128 per area, rounded up to a power of two)")
+        }
+        return TracePoolShape(nslabs: Int(setup.nslabs), areas: Int(setup.areas))
+    }
+
     /// `roundup_pow_of_two(n)` for n ≥ 1; nil beyond 2^63.
     static func powerOfTwoAtLeast(_ n: UInt64) -> UInt64? {
         if n <= 1 { return 1 }
         let bits = 64 - (n - 1).leadingZeroBitCount
         return bits < 64 ? 1 << UInt64(bits) : nil
+    }
+}
+
+/// `swiotlb_init_remap(true, SWIOTLB_ANY, xen_swiotlb_fixup)` as 6.1.192 and 6.18 run it for a
+/// PV dom0 (`pci_xen_swiotlb_init`), then `pci_iommu_init`'s lines:
+/// - `area num %d.` and, when the size changed, `SWIOTLB bounce buffer size roundup to %luMB`
+///   (`swiotlb_adjust_nareas`; the size as ``Linux61PoolSetup`` gives it);
+/// - `swiotlb_memblock_alloc`: the buffer top-down anywhere, then the fixup per segment; a
+///   failure of either prints `swiotlb_memblock_alloc: Failed to allocate %zu bytes tlb
+///   structure` or `…: Failed to remap %zu bytes` (the buffer freed) and, while the size is
+///   above `IO_TLB_MIN_SLABS` (512 slots), the size is halved (`ALIGN(nslabs >> 1, 128)`)
+///   and tried again; at 512 or below the set-up gives up without a pool (no panic);
+/// - a pool of another size than the default prints `SWIOTLB bounce buffer size adjusted
+///   %lu -> %lu slabs`; its areas are `default_nareas` (6.1.192) or, with `limitsAreas`,
+///   `limit_nareas` of them for each size tried (6.18: at most one area per 128 slots);
+/// - `PCI-DMA: Using software bounce buffering for IO (SWIOTLB)`, then `swiotlb_print_info`:
+///   the `mapped` line, or `No low mem` without a pool.
+/// A size the model cannot hold (beyond 2^52 slots) fails every allocation, as memory that
+/// large would.
+enum RemapPoolSetup {
+    /// `IO_TLB_MIN_SLABS`: the size (1 MiB) at or below which `swiotlb_init_remap` stops halving.
+    static let minSlabs: UInt64 = (1 << 20) >> UInt64(IOTLB.shift)
+
+    /// `limit_nareas(nareas, nslots)` (6.18 swiotlb.c:177): at most `nslots / 128` areas, the
+    /// product `nareas * IO_TLB_SEGSIZE` in the kernel's `unsigned int`.
+    static func limitAreas(_ nareas: UInt64, slots: UInt64) -> UInt64 {
+        let product = UInt64(UInt32(truncatingIfNeeded: nareas) &* UInt32(IOTLB.segmentSlots))
+        return slots < product ? slots / UInt64(IOTLB.segmentSlots) : nareas
+    }
+
+    /// The set-up for `commandLine` on a dom0 with `cpus` possible CPUs.
+    static func run<Platform: XenPoolPlatform>(commandLine: SwiotlbCommandLine, cpus: Int, limitsAreas: Bool,
+                                               platform: inout Platform) -> XenPoolSetup {
+        let setup = Linux61PoolSetup(requested: commandLine.effectiveNslabs, areas: commandLine.areas,
+                                     possibleCPUs: UInt64(max(cpus, 1)), limit: 1 << 52)
+        let defaultAreas = setup?.areas ?? 1
+        let prefix = SoftwareIOTLB.messagePrefix
+        var log = [prefix + "area num \(defaultAreas)."]
+        let defaultNslabs = setup?.nslabs ?? commandLine.effectiveNslabs
+        if setup?.roundedUp == true {
+            log.append(prefix + "SWIOTLB bounce buffer size roundup to \((defaultNslabs &<< 11) >> 20)MB")
+        }
+        var nslabs = defaultNslabs
+        var nareas = limitsAreas ? limitAreas(defaultAreas, slots: nslabs) : defaultAreas
+        var pool: SlotPool?
+        while pool == nil {
+            let bytes = (nslabs &<< UInt64(IOTLB.shift) &+ 4095) & ~4095
+            if setup != nil, let start = platform.allocateEarly(bytes: bytes) {
+                if platform.remap(start: start, nslabs: Int(nslabs), pool: 0, firstBits: 18, maxBits: XenPoolType.maxDMABits) {
+                    pool = SlotPool(start: start, nslabs: Int(nslabs), areas: Int(nareas))
+                    break
+                }
+                platform.free(start: start, bytes: bytes)
+                log.append(prefix + "swiotlb_memblock_alloc: Failed to remap \(bytes) bytes")
+            } else {
+                log.append(prefix + "swiotlb_memblock_alloc: Failed to allocate \(bytes) bytes tlb structure")
+            }
+            if nslabs <= minSlabs { break }
+            nslabs = IOTLB.alignToSegment(nslabs >> 1)
+            if limitsAreas { nareas = limitAreas(nareas, slots: nslabs) }
+        }
+        if let pool, nslabs != defaultNslabs {
+            log.append(prefix + "SWIOTLB bounce buffer size adjusted \(defaultNslabs) -> \(pool.nslabs) slabs")
+        }
+        log.append("PCI-DMA: Using software bounce buffering for IO (SWIOTLB)")
+        log.append(pool.map(SoftwareIOTLB.mappedLine) ?? prefix + "No low mem")
+        return XenPoolSetup(pools: pool.map { [$0] } ?? [], log: log)
     }
 }

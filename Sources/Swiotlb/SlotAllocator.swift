@@ -24,6 +24,17 @@ public enum IOTLB {
     public static func alignToSegment(_ n: UInt64) -> UInt64 { (n &+ 127) & ~127 }
 }
 
+/// How a pool came to be (6.18's `CONFIG_SWIOTLB_DYNAMIC` adds pools after boot).
+public enum PoolOrigin: Sendable, Hashable {
+    /// Set up at boot (`swiotlb_init_remap`), or a trace's `pool` line.
+    case boot
+    /// Added by the background worker (`swiotlb_dyn_alloc`): searched before older pools, counted in the total.
+    case grown
+    /// Made for one map that found no slots (`pool->transient`): on the device's own list, not
+    /// searched by other maps, not in the total, freed at that map's unmap.
+    case transient
+}
+
 /// One area of a pool (Linux 6.0+): its own next-fit cursor and used count.
 public struct SlotArea: Sendable, Hashable {
     /// `area->index`, relative to the area's first slot.
@@ -38,20 +49,22 @@ public struct SlotArea: Sendable, Hashable {
 public struct SlotPool: Sendable {
     /// The RFC's buffer name (`Low Mem`, `High Mem`), nil for the single v5.11 pool.
     public var name: String?
+    /// How the pool came to be: set up at boot, or (6.18's `CONFIG_SWIOTLB_DYNAMIC`) added later.
+    public var origin = PoolOrigin.boot
     /// `io_tlb_start`: first byte (pseudo-physical).
     public let start: UInt64
     /// `io_tlb_nslabs`.
     public let nslabs: Int
     /// `io_tlb_index`: where the next search starts.
-    public private(set) var index = 0
+    public internal(set) var index = 0
     /// `io_tlb_used`: slots in use.
-    public private(set) var used = 0
+    public internal(set) var used = 0
     /// High-water mark of `used` (what v6.4's `io_tlb_used_hiwater` would show).
-    public private(set) var usedHighWater = 0
+    public internal(set) var usedHighWater = 0
     /// v6.1 areas: each with its own next-fit cursor and used count (one area on v5.11).
-    public private(set) var areas: [SlotArea]
+    public internal(set) var areas: [SlotArea]
     /// The per-slot tables, shared between copies until one of them changes.
-    private var tables: SlotTables
+    private(set) var tables: SlotTables
 
     /// A fresh pool: each segment's list reads 128, 127, …, 1; `areas` > 1 only for v6.1.
     public init(name: String? = nil, start: UInt64, nslabs: Int, areas: Int = 1) {
@@ -88,7 +101,7 @@ public struct SlotPool: Sendable {
 
     /// The tables, copied first if another pool value shares them.
     @inline(__always)
-    private mutating func uniqueTables() -> SlotTables {
+    mutating func uniqueTables() -> SlotTables {
         if !isKnownUniquelyReferenced(&tables) { tables = SlotTables(copying: tables) }
         return tables
     }
@@ -224,7 +237,7 @@ public struct SlotPool: Sendable {
 
     /// The slot 6.1's walk takes when it makes only `stride` steps (1 or 2): the first fit from
     /// `start` to the area's end, else from the area's start to `start`.
-    private mutating func firstFit(_ s: AreaSearch, from start: Int, areaStart: Int, areaEnd: Int) -> Int? {
+    mutating func firstFit(_ s: AreaSearch, from start: Int, areaStart: Int, areaEnd: Int) -> Int? {
         let fit = SlotSearch(nslots: s.nslots, stride: s.stride, offsetSlots: s.offsetSlots, maxSlots: s.maxSlots, nslabs: nslabs)
         let t = uniqueTables()
         if fit.fits(start, freeRun: t.freeRun(at: start)) { return start }

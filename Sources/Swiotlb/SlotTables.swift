@@ -1,5 +1,5 @@
 /// The per-slot tables of one pool — `io_tlb_orig_addr`, `io_tlb_list` in one of two forms,
-/// v6.1's per-slot `alloc_size` — in one allocation.
+/// v6.1's per-slot `alloc_size`, 6.18's `pad_slots` — in one allocation.
 ///
 /// `io_tlb_list` is kept as a bitmap of used slots while it is canonical: every free slot's
 /// entry is the distance to the next used slot or the segment's end, which the bitmap gives in
@@ -30,6 +30,8 @@ final class SlotTables: @unchecked Sendable {
     let allocSize: UnsafeMutablePointer<UInt32>
     /// Per segment, a number no smaller than its longest free run. Meaningful once ``listIsExact``.
     let longestRunBound: UnsafeMutablePointer<UInt32>
+    /// 6.18's per-slot `pad_slots`: the padding slots before a mapping's first slot, kept in that slot.
+    let padSlots: UnsafeMutablePointer<UInt16>
     private let block: UnsafeMutableRawPointer
     private let blockBytes: Int
 
@@ -44,6 +46,7 @@ final class SlotTables: @unchecked Sendable {
         origAddress.initialize(repeating: IOTLB.invalidAddress, count: nslabs)
         allocSize.initialize(repeating: 0, count: nslabs)
         longestRunBound.initialize(repeating: UInt32(IOTLB.segmentSlots), count: segments)
+        padSlots.initialize(repeating: 0, count: nslabs)
     }
 
     /// A copy of `other`'s tables.
@@ -58,13 +61,15 @@ final class SlotTables: @unchecked Sendable {
         segments = (nslabs &+ IOTLB.segmentSlots &- 1) >> IOTLB.segmentShift
         listIsExact = false
         let bitsOffset = nslabs &* 8, listOffset = bitsOffset &+ segments &* 16
-        blockBytes = listOffset &+ nslabs &* 8 &+ segments &* 4
+        let padOffset = listOffset &+ nslabs &* 8 &+ segments &* 4
+        blockBytes = padOffset &+ nslabs &* 2
         block = .allocate(byteCount: max(blockBytes, 1), alignment: MemoryLayout<UInt64>.alignment)
         origAddress = block.bindMemory(to: UInt64.self, capacity: nslabs)
         usedBits = (block + bitsOffset).bindMemory(to: UInt64.self, capacity: segments &* 2)
         list = (block + listOffset).bindMemory(to: UInt32.self, capacity: nslabs)
         allocSize = (block + (listOffset &+ nslabs &* 4)).bindMemory(to: UInt32.self, capacity: nslabs)
         longestRunBound = (block + (listOffset &+ nslabs &* 8)).bindMemory(to: UInt32.self, capacity: segments)
+        padSlots = (block + padOffset).bindMemory(to: UInt16.self, capacity: nslabs)
     }
 
     deinit { block.deallocate() }

@@ -51,6 +51,14 @@ public enum SwiotlbBug: Error, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// Why a write to a swiotlb debugfs file fails.
+public enum DebugfsWriteError: Error, Sendable, Hashable {
+    /// The kernel has no such file (`ENOENT`).
+    case noSuchFile
+    /// The kernel refuses the value (`EINVAL`).
+    case invalidValue
+}
+
 /// A successful bounce mapping.
 public struct BounceMapping: Sendable, Hashable {
     /// The bounce buffer's address (`tlb_addr`).
@@ -89,6 +97,11 @@ public struct SoftwareIOTLB: Sendable {
     public private(set) var messages: [KernelMessage] = []
     /// Whether `Invalid sizes` was printed (`dev_warn_once`: once per boot, whatever the device).
     private var warnedInvalidSize = false
+    /// The once-per-boot warnings already printed (``warnOnce(site:device:_:)``).
+    private var warnedSites: Set<String> = []
+    /// 6.18's `used_hiwater`: the most slots used at once over every pool (debugfs
+    /// `io_tlb_used_hiwater`), which a write of 0 resets (``resetUsedHighWater(to:)``).
+    public internal(set) var usedHighWater = 0
     /// `max_segment` (what `swiotlb_max_segment()` returns while memory exists).
     public var maxSegment: UInt64
 
@@ -135,8 +148,31 @@ public struct SoftwareIOTLB: Sendable {
 
     /// The pool the RFC rule picks: the high pool iff it exists and the device's
     /// `min_not_zero(dma_mask, bus_dma_limit)` is exactly `DMA_BIT_MASK(64)` (with one pool, it).
+    /// Pools added after boot (6.18's dynamic pools) are no high pool: with them, the first.
     public func poolIndex(for device: DMADevice) -> Int {
-        pools.count > 1 && device.effectiveLimit == ~0 ? 1 : 0
+        pools.count > 1 && pools[1].origin == .boot && device.effectiveLimit == ~0 ? 1 : 0
+    }
+
+    /// The boot pool whose counts an op on pool `p` reports: `p` itself, or the first pool for
+    /// a pool added after boot.
+    public func homePool(of p: Int) -> Int { p < pools.count && pools[p].origin == .boot ? p : 0 }
+
+    /// The used slots a kernel reports after an op on boot pool `p` (`io_tlb_used`, the "full"
+    /// message's `used`): that pool's, plus every pool added after boot (6.18's `mem_used`
+    /// counts grown and transient pools alike).
+    public func usedSlots(reportedFor p: Int) -> Int {
+        var n = pools[p].used
+        for q in pools where q.origin != .boot { n &+= q.used }
+        return n
+    }
+
+    /// The total slots a kernel reports for boot pool `p` (`io_tlb_nslabs`, the "full" message's
+    /// `total`): that pool's, plus the grown pools (6.18's `mem->nslabs`; transient pools are
+    /// not counted).
+    public func totalSlots(reportedFor p: Int) -> Int {
+        var n = pools[p].nslabs
+        for q in pools where q.origin == .grown { n &+= q.nslabs }
+        return n
     }
 
     /// `swiotlb_tbl_map_single(dev, orig, mapping_size, alloc_size, [alloc_align_mask,] dir, attrs)`
@@ -178,13 +214,15 @@ public struct SoftwareIOTLB: Sendable {
 
     // MARK: Steps the kernels share
 
-    /// The checks every kernel's `swiotlb_tbl_map_single` makes before its search: `Invalid
-    /// sizes` (warned once per boot), no pool at all (v5.11 x86 without RAM above 4 GiB: the
-    /// quick fail on 0 slots), then the pool the device picks and its segment boundary
-    /// (`iommu_is_span_boundary`'s power-of-two `BUG_ON`).
+    /// The frame of every kernel's `swiotlb_tbl_map_single` around its slot search, in the
+    /// kernels' order: `Invalid sizes` (when the kernel takes an `alloc_size`; warned once per
+    /// boot), no pool at all (``MapFrame/noPool``), a mapping of no slots (the kernel's BUG),
+    /// then `search`; a search that finds nothing prints the "buffer is full" line (its `sz`:
+    /// `fullSize`) and fails.
     @inline(__always)
-    mutating func beginMap(_ r: MapRequest) throws(SwiotlbBug) -> Result<MapWindow, SwiotlbMapError> {
-        if r.mappingSize > r.allocSize {
+    mutating func runMap(_ r: MapRequest, _ frame: MapFrame, nslots: Int, fullSize: Int,
+                         _ search: (inout SoftwareIOTLB) throws(SwiotlbBug) -> BounceMapping?) throws(SwiotlbBug) -> Result<BounceMapping, SwiotlbMapError> {
+        if frame.checksSizes && r.mappingSize > r.allocSize {
             if !warnedInvalidSize {
                 warnedInvalidSize = true
                 messages.append(KernelMessage(device: r.device.name, driver: r.device.driver, text: "Invalid sizes (mapping: \(r.mappingSize) bytes, alloc: \(r.allocSize) bytes)"))
@@ -192,30 +230,75 @@ public struct SoftwareIOTLB: Sendable {
             return .failure(.invalidSize)
         }
         guard !pools.isEmpty else {
-            if !r.attributes.contains(.noWarn) {
-                messages.append(KernelMessage(device: r.device.name, driver: r.device.driver, text: "swiotlb buffer is full (sz: \(r.allocSize) bytes), total 0 (slots), used 0 (slots)"))
+            switch frame.noPool {
+            case .fullMessage:
+                if !r.attributes.contains(.noWarn) {
+                    messages.append(KernelMessage(device: r.device.name, driver: r.device.driver, text: "swiotlb buffer is full (sz: \(r.allocSize) bytes), total 0 (slots), used 0 (slots)"))
+                }
+            case .cannotAllocate:
+                messages.append(KernelMessage(device: r.device.name, driver: r.device.driver,
+                    text: "Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer"))
             }
             return .failure(.full)
         }
-        let p = poolIndex(for: r.device)
+        guard nslots > 0 else { throw .zeroSize }
+        guard let mapping = try search(&self) else {
+            reportFull(r, size: fullSize, pool: poolIndex(for: r.device))
+            return .failure(.full)
+        }
+        return .success(mapping)
+    }
+
+    /// Where a map on pool `p` searches: the device's segment boundary counted from the pool's
+    /// DMA address (`tbl_dma_addr`, `offset_slots`, `max_slots`; `iommu_is_span_boundary`'s
+    /// power-of-two `BUG_ON`). `tableDMAAddress` is the address the device sees for the first
+    /// pool (nil: its pseudo-physical start); other pools are seen at their start.
+    @inline(__always)
+    func window(pool p: Int, for r: MapRequest) throws(SwiotlbBug) -> MapWindow {
         let mask = r.device.segmentBoundaryMask
-        let tblDMA = (r.tableDMAAddress ?? pools[p].start) & mask
+        let tblDMA = ((p == poolIndex(for: r.device) ? r.tableDMAAddress : nil) ?? pools[p].start) & mask
         let offsetSlots = (tblDMA &+ UInt64(IOTLB.slotSize - 1)) >> UInt64(IOTLB.shift)
         let maxSlots: UInt64 = mask &+ 1 != 0 ? ((mask &+ 1) &+ UInt64(IOTLB.slotSize - 1)) >> UInt64(IOTLB.shift) : 1 << UInt64(64 - IOTLB.shift)
         guard maxSlots & (maxSlots &- 1) == 0, maxSlots != 0 else { throw .boundaryNotPowerOfTwo(mask) }
-        return .success(MapWindow(pool: p, tableDMAAddress: tblDMA, offsetSlots: offsetSlots, maxSlots: maxSlots))
+        return MapWindow(pool: p, tableDMAAddress: tblDMA, offsetSlots: offsetSlots, maxSlots: maxSlots)
     }
 
-    /// `swiotlb buffer is full (sz: …), total … (slots), used … (slots)` for pool `p` (a named
-    /// pool's name first), unless the map asked for no warning.
-    mutating func reportFull(_ r: MapRequest, pool p: Int) {
+    /// `swiotlb buffer is full (sz: …), total … (slots), used … (slots)` with the counts of
+    /// boot pool `p` (``totalSlots(reportedFor:)``, ``usedSlots(reportedFor:)``; a named pool's
+    /// name first), unless the map asked for no warning.
+    mutating func reportFull(_ r: MapRequest, size: Int, pool p: Int) {
         guard !r.attributes.contains(.noWarn) else { return }
         messages.append(KernelMessage(device: r.device.name, driver: r.device.driver,
-            text: Self.namePrefix(pools[p]) + "swiotlb buffer is full (sz: \(r.allocSize) bytes), total \(pools[p].nslabs) (slots), used \(pools[p].used) (slots)"))
+            text: Self.namePrefix(pools[p]) + "swiotlb buffer is full (sz: \(size) bytes), total \(totalSlots(reportedFor: p)) (slots), used \(usedSlots(reportedFor: p)) (slots)"))
+    }
+
+    /// `inc_used_and_hiwater` (6.18): the high-water mark raised to the slots now used.
+    @inline(__always)
+    mutating func noteUsed() {
+        let now = usedSlots(reportedFor: 0)
+        if now > usedHighWater { usedHighWater = now }
+    }
+
+    /// A write of `value` to 6.18's debugfs `io_tlb_used_hiwater` (`io_tlb_hiwater_set`): only 0
+    /// is accepted (the mark is reset to it); anything else is the kernel's `-EINVAL`, and a
+    /// kernel without the file refuses the write too.
+    public mutating func writeUsedHighWater(_ value: UInt64) throws(DebugfsWriteError) {
+        guard debugfs.contains(where: { $0.file == "io_tlb_used_hiwater" }) else { throw .noSuchFile }
+        guard value == 0 else { throw .invalidValue }
+        usedHighWater = 0
     }
 
     /// Records a message the kernel prints without a device.
     mutating func warn(_ text: String) { messages.append(KernelMessage(device: nil, text: text)) }
+
+    /// Records a message the kernel prints once per boot from one place (`dev_WARN_ONCE`,
+    /// `pr_warn_once`): printed the first time `text`'s call site (`site`) is reached.
+    mutating func warnOnce(site: StaticString, device: String?, driver: String? = nil, _ text: String) {
+        let key = site.description
+        guard !warnedSites.contains(key) else { return }
+        warnedSites.insert(key)
+        messages.append(KernelMessage(device: device, driver: driver, text: text))
+    }
 
     /// A bounce copy of `count` bytes, counted, and made when ``copiesData`` is on.
     @inline(__always)

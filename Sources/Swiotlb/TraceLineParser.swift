@@ -165,7 +165,8 @@ struct TraceLineParser<Kernel: SwiotlbKernelModel> {
         let field: TraceFields = bit == Key.areas ? .areas : (bit == Key.minAlign ? .minAlign : .align)
         guard !Kernel.traceFields.contains(field) else { return }
         let readers = SwiotlbKernel.allCases.filter { $0.model.traceFields.contains(field) }.map(\.rawValue)
-        throw fail(t, "kernel \(Kernel.name) cannot honour this field (format v2; only \(readers.joined(separator: ", ")) reads it)")
+        let who = readers.count > 1 ? readers.dropLast().joined(separator: ", ") + " and " + readers[readers.count - 1] + " read" : readers.joined() + " reads"
+        throw fail(t, "kernel \(Kernel.name) cannot honour this field (format v2; only \(who) it)")
     }
 
     private func fail(_ r: Range<Int>, _ message: String) -> TraceError {

@@ -364,7 +364,7 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
         case .success(let m):
             rules.mapped(Live(address: m.address, size: Int32(l.size), alloc: Int32(l.alloc), minAlign: UInt32(l.minAlign),
                               direction: l.direction, attributes: l.attributes), id: id, at: slot)
-            let used = tlb!.pools[m.pool].used
+            let used = tlb!.usedSlots(reportedFor: tlb!.homePool(of: m.pool))
             out.appendLine(maxLength: id.bytes.count + 64) { w in
                 w.literal("map id="); w.bytes(id.bytes); w.literal(" tlb=0x"); w.hex(m.address)
                 w.literal(" used="); w.decimal(used)
@@ -372,7 +372,7 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
         case .failure(.full):
             rules.mapFailed(id)
             markLastMapFailed()
-            let used = tlb!.pools[tlb!.poolIndex(for: device)].used
+            let used = tlb!.usedSlots(reportedFor: tlb!.poolIndex(for: device))
             out.appendLine(maxLength: id.bytes.count + 64) { w in
                 w.literal("map id="); w.bytes(id.bytes); w.literal(" error=full used="); w.decimal(used)
             }
@@ -397,6 +397,7 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
         guard let pool = tlb!.pool(holding: m.address) else {
             throw TraceError.kernelBug(.notABounceBuffer(m.address), id: id, line: line)
         }
+        let home = tlb!.homePool(of: pool)
         do {
             try Kernel.unmapSingle(&tlb!, m.address, pool: pool,
                                    UnmapRequest(mappingSize: Int(m.size), allocSize: Int(m.alloc), direction: m.direction,
@@ -404,7 +405,7 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
         } catch {
             throw TraceError.kernelBug(error, id: id, line: line)
         }
-        let used = tlb!.pools[pool].used
+        let used = tlb!.usedSlots(reportedFor: home)
         out.appendLine(maxLength: id.bytes.count + 64) { w in
             w.literal("unmap id="); w.bytes(id.bytes); w.literal(" used="); w.decimal(used)
         }

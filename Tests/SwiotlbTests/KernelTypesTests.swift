@@ -5,7 +5,7 @@ import Testing
 struct KernelTypesTests {
     @Test("the registry maps each name to its type, in --help order; an unknown name is none")
     func registry() {
-        #expect(SwiotlbKernel.allCases.map(\.rawValue) == ["v5.11", "rfc-v1", "v6.1"])
+        #expect(SwiotlbKernel.allCases.map(\.rawValue) == ["v5.11", "rfc-v1", "v6.1", "v6.18"])
         #expect(SwiotlbKernel(rawValue: "v6.1") == .v6_1)
         #expect(SwiotlbKernel(rawValue: "v6.1")?.model.title == "Linux 6.1.192")
         #expect(SwiotlbKernel(rawValue: "v6.6") == nil)
@@ -39,7 +39,7 @@ struct KernelTypesTests {
     @Test("a format v2 allocation field a kernel cannot honour is refused naming the kernels that read it")
     func refusedField() {
         var r = TraceReplayer(kernel: .rfcV1)
-        #expect(throws: TraceError(line: 2, token: "min_align=0xfff", message: "kernel rfc-v1 cannot honour this field (format v2; only v6.1 reads it)")) {
+        #expect(throws: TraceError(line: 2, token: "min_align=0xfff", message: "kernel rfc-v1 cannot honour this field (format v2; only v6.1 and v6.18 read it)")) {
             _ = try r.feed("pool nslabs=128 start=0x100000", line: 1)
             _ = try r.feed("map id=a orig=0x1000 size=4096 dir=to_device min_align=0xfff", line: 2)
         }

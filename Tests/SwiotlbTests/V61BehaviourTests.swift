@@ -193,7 +193,7 @@ struct V61BehaviourTests {
         #expect(skip.lines == ["map id=a error=full used=0", "sync id=a skipped=map-failed", "unmap id=a skipped=map-failed"])
         #expect(skip.error?.report(file: "t") == "t:5: unknown id: 'id=a'")
         var v1 = TraceReplayer(kernel: .v5_11)
-        #expect(throws: TraceError(line: 1, token: "areas=2", message: "kernel v5.11 cannot honour this field (format v2; only v6.1 reads it)")) {
+        #expect(throws: TraceError(line: 1, token: "areas=2", message: "kernel v5.11 cannot honour this field (format v2; only v6.1 and v6.18 read it)")) {
             _ = try v1.feed("pool nslabs=128 start=0x1000000 areas=2", line: 1)
         }
         #expect(throws: TraceError(line: 1, token: "nslabs=100", message: "nslabs must be 1 or a multiple of 128 up to 33554432")) {

@@ -47,26 +47,23 @@ public enum Linux5_11: SwiotlbKernelModel {
     /// the bounce buffer for TO_DEVICE and BIDIRECTIONAL unless SKIP_CPU_SYNC.
     @inline(__always)
     public static func mapSingle(_ tlb: inout SoftwareIOTLB, _ r: MapRequest) throws(SwiotlbBug) -> Result<BounceMapping, SwiotlbMapError> {
-        let w: MapWindow
-        switch try tlb.beginMap(r) {
-        case .failure(let e): return .failure(e)
-        case .success(let window): w = window
-        }
-        let p = w.pool
         let nslots = (r.allocSize + IOTLB.slotSize - 1) >> IOTLB.shift
-        guard nslots > 0 else { throw .zeroSize }
-        let stride = r.allocSize >= 4096 ? 2 : 1
-        guard let slot = tlb.pools[p].allocate(nslots: nslots, stride: stride, offsetSlots: w.offsetSlots, maxSlots: w.maxSlots,
-                                               original: r.original) else {
-            tlb.reportFull(r, pool: p)
-            return .failure(.full)
+        return try tlb.runMap(r, frame, nslots: nslots, fullSize: r.allocSize) { tlb throws(SwiotlbBug) in
+            let w = try tlb.window(pool: tlb.poolIndex(for: r.device), for: r)
+            let p = w.pool
+            let stride = r.allocSize >= 4096 ? 2 : 1
+            guard let slot = tlb.pools[p].allocate(nslots: nslots, stride: stride, offsetSlots: w.offsetSlots, maxSlots: w.maxSlots,
+                                                   original: r.original) else { return nil }
+            let address = tlb.pools[p].start + UInt64(slot << IOTLB.shift)
+            if !r.attributes.contains(.skipCPUSync) && (r.direction == .toDevice || r.direction == .bidirectional) {
+                tlb.bounce(from: r.original, to: address, count: r.mappingSize)
+            }
+            return BounceMapping(address: address, pool: p, slot: slot, nslots: nslots)
         }
-        let address = tlb.pools[p].start + UInt64(slot << IOTLB.shift)
-        if !r.attributes.contains(.skipCPUSync) && (r.direction == .toDevice || r.direction == .bidirectional) {
-            tlb.bounce(from: r.original, to: address, count: r.mappingSize)
-        }
-        return .success(BounceMapping(address: address, pool: p, slot: slot, nslots: nslots))
     }
+
+    /// `Invalid sizes` for `mapping_size > alloc_size`; without a pool the "full" line.
+    static let frame = MapFrame(checksSizes: true, noPool: .fullMessage)
 
     /// Copy back for FROM_DEVICE/BIDIRECTIONAL unless SKIP_CPU_SYNC, then free `alloc_size`'s
     /// slots with merging.

@@ -45,31 +45,27 @@ public enum Linux6_1: SwiotlbKernelModel {
     /// the CVE-2022-0854 fix).
     @inline(__always)
     public static func mapSingle(_ tlb: inout SoftwareIOTLB, _ r: MapRequest) throws(SwiotlbBug) -> Result<BounceMapping, SwiotlbMapError> {
-        let w: MapWindow
-        switch try tlb.beginMap(r) {
-        case .failure(let e): return .failure(e)
-        case .success(let window): w = window
-        }
-        let p = w.pool
         let minAlign = r.device.minAlignMask & 0xffff_ffff
         let offset = Int(r.original & minAlign & UInt64(IOTLB.slotSize - 1))
         let allocWithOffset = r.allocSize &+ offset
         let nslots = (allocWithOffset &+ IOTLB.slotSize &- 1) >> IOTLB.shift
-        guard nslots > 0 else { throw .zeroSize }
-        let allocAlign = (r.alignMask & 0xffff_ffff) | UInt64(IOTLB.slotSize - 1)
-        let iotlbAlign = minAlign & ~allocAlign
-        var stride = Int(iotlbAlign >> UInt64(IOTLB.shift)) &+ 1
-        if allocWithOffset >= 4096 { stride = max(stride, stride << 1) }
-        stride = max(stride, Int(allocAlign >> UInt64(IOTLB.shift)) &+ 1)
-        let search = AreaSearch(nslots: nslots, stride: stride, alignMask: iotlbAlign, original: r.original,
-                                offsetSlots: w.offsetSlots, maxSlots: w.maxSlots, tableDMAAddress: w.tableDMAAddress)
-        guard let index = try findSlots(&tlb.pools[p], search, allocSize: r.allocSize, cpu: r.cpu, device: r.device.name) else {
-            tlb.reportFull(r, pool: p)
-            return .failure(.full)
+        return try tlb.runMap(r, Linux5_11.frame, nslots: nslots, fullSize: r.allocSize) { tlb throws(SwiotlbBug) in
+            let w = try tlb.window(pool: tlb.poolIndex(for: r.device), for: r)
+            let p = w.pool
+            let allocAlign = (r.alignMask & 0xffff_ffff) | UInt64(IOTLB.slotSize - 1)
+            let iotlbAlign = minAlign & ~allocAlign
+            var stride = Int(iotlbAlign >> UInt64(IOTLB.shift)) &+ 1
+            if allocWithOffset >= 4096 { stride = max(stride, stride << 1) }
+            stride = max(stride, Int(allocAlign >> UInt64(IOTLB.shift)) &+ 1)
+            let search = AreaSearch(nslots: nslots, stride: stride, alignMask: iotlbAlign, original: r.original,
+                                    offsetSlots: w.offsetSlots, maxSlots: w.maxSlots, tableDMAAddress: w.tableDMAAddress)
+            guard let index = try findSlots(&tlb.pools[p], search, allocSize: r.allocSize, cpu: r.cpu, device: r.device.name) else {
+                return nil
+            }
+            let address = tlb.pools[p].start + UInt64(index << IOTLB.shift) + UInt64(offset)
+            tlb.bounce(from: r.original, to: address, count: r.mappingSize)
+            return BounceMapping(address: address, pool: p, slot: index, nslots: nslots)
         }
-        let address = tlb.pools[p].start + UInt64(index << IOTLB.shift) + UInt64(offset)
-        tlb.bounce(from: r.original, to: address, count: r.mappingSize)
-        return .success(BounceMapping(address: address, pool: p, slot: index, nslots: nslots))
     }
 
     /// `swiotlb_find_slots`: the areas tried from `cpu & (nareas - 1)` round the ring, each by
@@ -107,10 +103,21 @@ public enum Linux6_1: SwiotlbKernelModel {
     /// By target and direction, through ``bounce(_:_:size:pool:toDevice:minAlignMask:)`` (the copy cut to the allocation).
     public static func syncSingle(_ tlb: inout SoftwareIOTLB, _ address: UInt64, pool p: Int, size: Int, direction: DMADirection,
                                   target: SyncTarget, minAlignMask: UInt64) throws(SwiotlbBug) {
+        try syncDirections(target: target, direction: direction) { toDevice in
+            bounce(&tlb, address, size: size, pool: p, toDevice: toDevice, minAlignMask: minAlignMask)
+        }
+    }
+
+    /// `swiotlb_sync_single_for_cpu` / `_for_device` (6.1 and later): for the CPU `copy(false)`
+    /// (back from the bounce buffer) for FROM_DEVICE/BIDIRECTIONAL, for the device `copy(true)`
+    /// for TO_DEVICE/BIDIRECTIONAL; nothing for the other valid pair; any other combination is
+    /// the kernel's `BUG_ON`.
+    @inline(__always)
+    static func syncDirections(target: SyncTarget, direction: DMADirection, _ copy: (_ toDevice: Bool) -> Void) throws(SwiotlbBug) {
         switch (target, direction) {
-        case (.cpu, .fromDevice), (.cpu, .bidirectional): bounce(&tlb, address, size: size, pool: p, toDevice: false, minAlignMask: minAlignMask)
+        case (.cpu, .fromDevice), (.cpu, .bidirectional): copy(false)
         case (.cpu, .toDevice), (.device, .fromDevice): break
-        case (.device, .toDevice), (.device, .bidirectional): bounce(&tlb, address, size: size, pool: p, toDevice: true, minAlignMask: minAlignMask)
+        case (.device, .toDevice), (.device, .bidirectional): copy(true)
         default: throw .syncDirection(direction, target)
         }
     }
@@ -170,15 +177,7 @@ public enum Linux6_1: SwiotlbKernelModel {
 
     /// Set up as 6.1 does for `swiotlb=<nslabs>,<areas>` (``Linux61PoolSetup``): any size from 1.
     public static func tracePool(nslabs: UInt64, areas: UInt64?, line: Int) throws(TraceError) -> TracePoolShape {
-        guard nslabs > 0, nslabs <= UInt64(IOTLB.maxModelSlots) else {
-            throw TraceError(line: line, token: "nslabs=\(nslabs)", message: "nslabs must be 1 to \(IOTLB.maxModelSlots)")
-        }
-        guard areas.map({ $0 <= UInt64(IOTLB.maxModelSlots / IOTLB.segmentSlots) }) ?? true,
-              let setup = Linux61PoolSetup(requested: nslabs, areas: areas) else {
-            throw TraceError(line: line, token: "areas=\(areas ?? 1)",
-                             message: "Linux 6.1 would set this pool up with more than \(IOTLB.maxModelSlots) slots (128 per area, rounded up to a power of two)")
-        }
-        return TracePoolShape(nslabs: Int(setup.nslabs), areas: Int(setup.areas))
+        try Linux61PoolSetup.tracePool(nslabs: nslabs, areas: areas, line: line, kernel: "Linux 6.1")
     }
 
     /// Skipped: a captured trace replayed on a smaller pool.
@@ -202,58 +201,11 @@ extension SwiotlbKernel {
 }
 
 extension Linux6_1 {
-    /// `IO_TLB_MIN_SLABS`: the size (1 MiB) at or below which `swiotlb_init_remap` stops halving.
-    static let minSlabs: UInt64 = (1 << 20) >> UInt64(IOTLB.shift)
-
     /// `pci_xen_swiotlb_init` → `swiotlb_init_remap(true, SWIOTLB_ANY, xen_swiotlb_fixup)` for a
-    /// PV dom0, then `pci_iommu_init`'s lines:
-    /// - `area num %d.` and, when the size changed, `SWIOTLB bounce buffer size roundup to %luMB`
-    ///   (`swiotlb_adjust_nareas`; the size as ``Linux61PoolSetup`` gives it);
-    /// - `swiotlb_memblock_alloc`: the buffer top-down anywhere, then the fixup per segment; a
-    ///   failure of either prints `swiotlb_memblock_alloc: Failed to allocate %zu bytes tlb
-    ///   structure` or `…: Failed to remap %zu bytes` (the buffer freed) and, while the size is
-    ///   above `IO_TLB_MIN_SLABS` (512 slots), the size is halved (`ALIGN(nslabs >> 1, 128)`)
-    ///   and tried again; at 512 or below the set-up gives up without a pool (no panic);
-    /// - a pool of another size than the default prints `SWIOTLB bounce buffer size adjusted
-    ///   %lu -> %lu slabs`; it keeps `default_nareas` areas, even when halving left fewer than
-    ///   128 slots per area;
-    /// - `PCI-DMA: Using software bounce buffering for IO (SWIOTLB)`, then `swiotlb_print_info`:
-    ///   the `mapped` line, or `No low mem` without a pool.
-    /// A size the model cannot hold (beyond 2^52 slots) fails every allocation, as memory that
-    /// large would.
+    /// PV dom0, then `pci_iommu_init`'s lines (``RemapPoolSetup``); the pool keeps
+    /// `default_nareas` areas, even when halving left fewer than 128 slots per area.
     public static func setUpXenPools<Platform: XenPoolPlatform>(commandLine: SwiotlbCommandLine, cpus: Int, early: Bool,
                                                                 platform: inout Platform) -> XenPoolSetup {
-        let setup = Linux61PoolSetup(requested: commandLine.effectiveNslabs, areas: commandLine.areas,
-                                     possibleCPUs: UInt64(max(cpus, 1)), limit: 1 << 52)
-        let nareas = Int(setup?.areas ?? 1)
-        let prefix = SoftwareIOTLB.messagePrefix
-        var log = [prefix + "area num \(nareas)."]
-        let defaultNslabs = setup?.nslabs ?? commandLine.effectiveNslabs
-        if setup?.roundedUp == true {
-            log.append(prefix + "SWIOTLB bounce buffer size roundup to \((defaultNslabs &<< 11) >> 20)MB")
-        }
-        var nslabs = defaultNslabs
-        var pool: SlotPool?
-        while pool == nil {
-            let bytes = (nslabs &<< UInt64(IOTLB.shift) &+ 4095) & ~4095
-            if setup != nil, let start = platform.allocateEarly(bytes: bytes) {
-                if platform.remap(start: start, nslabs: Int(nslabs), pool: 0, firstBits: 18, maxBits: XenPoolType.maxDMABits) {
-                    pool = SlotPool(start: start, nslabs: Int(nslabs), areas: nareas)
-                    break
-                }
-                platform.free(start: start, bytes: bytes)
-                log.append(prefix + "swiotlb_memblock_alloc: Failed to remap \(bytes) bytes")
-            } else {
-                log.append(prefix + "swiotlb_memblock_alloc: Failed to allocate \(bytes) bytes tlb structure")
-            }
-            if nslabs <= minSlabs { break }
-            nslabs = IOTLB.alignToSegment(nslabs >> 1)
-        }
-        if let pool, nslabs != defaultNslabs {
-            log.append(prefix + "SWIOTLB bounce buffer size adjusted \(defaultNslabs) -> \(pool.nslabs) slabs")
-        }
-        log.append("PCI-DMA: Using software bounce buffering for IO (SWIOTLB)")
-        log.append(pool.map(SoftwareIOTLB.mappedLine) ?? prefix + "No low mem")
-        return XenPoolSetup(pools: pool.map { [$0] } ?? [], log: log)
+        RemapPoolSetup.run(commandLine: commandLine, cpus: cpus, limitsAreas: false, platform: &platform)
     }
 }

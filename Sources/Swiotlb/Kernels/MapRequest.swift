@@ -60,3 +60,19 @@ struct MapWindow {
     /// `max_slots`, a power of two.
     let maxSlots: UInt64
 }
+
+/// What differs between the kernels in the frame of their map (``SoftwareIOTLB/runMap(_:_:nslots:fullSize:_:)``).
+struct MapFrame {
+    /// What a map prints when there is no pool at all.
+    enum NoPool {
+        /// v5.11 and 6.1: the "buffer is full" line with total and used 0.
+        case fullMessage
+        /// 6.18: `Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer`.
+        case cannotAllocate
+    }
+    /// Whether the map takes an `alloc_size` and refuses `mapping_size > alloc_size` with
+    /// `Invalid sizes` (v5.11, 6.1; 6.18's map has no `alloc_size`).
+    var checksSizes: Bool
+    /// What a map without a pool prints.
+    var noPool: NoPool
+}

@@ -4,7 +4,7 @@
 /// knows, in the order `--help` shows them.
 public struct SwiotlbKernel: Sendable, Hashable, RawRepresentable, CaseIterable, CustomStringConvertible {
     /// Every kernel the model knows. Adding a kernel: its type's file, and its name here.
-    public static let allCases: [SwiotlbKernel] = [Linux5_11.self, RFCv1.self, Linux6_1.self].map(SwiotlbKernel.init)
+    public static let allCases: [SwiotlbKernel] = [Linux5_11.self, RFCv1.self, Linux6_1.self, Linux6_18.self].map(SwiotlbKernel.init)
 
     /// The kernel used when none is named: Linux v5.11.
     public static let `default` = SwiotlbKernel(Linux5_11.self)
