@@ -34,7 +34,9 @@ struct SizeChoice {
     /// the slots chosen.
     @discardableResult
     mutating func propose(pool: Int, demand: Int, factor: Int, reason: String) -> UInt64 {
-        let slots = SizePolicy.slots(demand: demand, factor: factor, kernel: kernel, areas: areas ?? poolAreas)
+        // A changed form without areas (the RFC's line rewritten for 6.x) leaves the kernel's
+        // default areas, not the pool's: one per possible CPU, taken as 1.
+        let slots = SizePolicy.slots(demand: demand, factor: factor, kernel: kernel, areas: areas ?? (formChanged ? 1 : poolAreas))
         propose(pool: pool, slots: slots, areas: nil, reason: reason)
         return slots
     }
