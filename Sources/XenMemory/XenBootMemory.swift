@@ -186,12 +186,12 @@ extension XenHost {
         var held: [(MFN, Int)] = []
         for step in build.heapSteps {
             switch step {
-            case .allocate(let o):
-                _ = heap.allocate(order: o, noScrub: true)
-            case .allocateAndFree(let o):
-                if let m = heap.allocate(order: o, noScrub: true) { heap.free(m, order: o, dirty: true) }
-            case .hold(let o):
-                if let m = heap.allocate(order: o, noScrub: true) { held.append((m, o)) }
+            case .allocate(let o, let bits):
+                _ = heap.allocate(order: o, addressBits: bits, noScrub: true)
+            case .allocateAndFree(let o, let bits):
+                if let m = heap.allocate(order: o, addressBits: bits, noScrub: true) { heap.free(m, order: o, dirty: true) }
+            case .hold(let o, let bits):
+                if let m = heap.allocate(order: o, addressBits: bits, noScrub: true) { held.append((m, o)) }
             case .releaseHeld:
                 if !held.isEmpty { let (m, o) = held.removeFirst(); heap.free(m, order: o, dirty: true) }
             case .machineToPhys:

@@ -19,7 +19,8 @@ public struct XenBuild: Sendable, Hashable {
     /// fitted to the captured host, not derived.
     public var earlyBootPages: UInt64
     /// Xen's own heap allocations between `end_boot_allocator` and dom0's construction, in
-    /// order. The stack, the M2P and the unused BSS are derived; the rest is fitted.
+    /// order. The stack, the M2P and the unused BSS are derived; the rest is fitted (to the
+    /// default capture, and the address limit of two of them to the 6 GiB host).
     public var heapSteps: [XenHeapStep]
 
     /// Debian's `xen-hypervisor-4.17-amd64` 4.17.7+13-g2445b30a44-0+deb12u1 (release build,
@@ -35,7 +36,11 @@ public struct XenBuild: Sendable, Hashable {
         heapSteps: [
             .allocate(order: 3),   // cpu_alloc_stack(0): STACK_ORDER
             .allocate(order: 4), .allocate(order: 3), .allocate(order: 0), .allocate(order: 1),
-            .allocate(order: 2), .allocate(order: 8), .allocate(order: 8),
+            .allocate(order: 2),
+            // Two 1 MiB blocks below 4 GiB: on a host with RAM above 4 GiB the real boot left
+            // zone 21's order-10 block 0x1b7800 and order-12 block 0x1b6000 whole for the M2P
+            // and dom0 (real-dom0-layout.md §3); which allocations these are is not identified.
+            .allocate(order: 8, addressBits: 32), .allocate(order: 8, addressBits: 32),
             .allocateAndFree(order: 7), .allocate(order: 7),
             .machineToPhys,        // paging_init
             .freeUnusedBSS,        // free_ebmalloc_unused_mem
@@ -55,12 +60,13 @@ public struct XenBuild: Sendable, Hashable {
 
 /// One of Xen's own heap operations while it boots (``XenBuild/heapSteps``).
 public enum XenHeapStep: Sendable, Hashable {
-    /// `alloc_xenheap_pages(order)`: a block kept for good.
-    case allocate(order: Int)
+    /// `alloc_xenheap_pages(order)`: a block kept for good; `addressBits` limits it to frames
+    /// below 2^bits bytes (`MEMF_bits`).
+    case allocate(order: Int, addressBits: Int? = nil)
     /// A block allocated and freed again before dom0 is built (it goes to its list's tail).
-    case allocateAndFree(order: Int)
+    case allocateAndFree(order: Int, addressBits: Int? = nil)
     /// A block allocated now and freed at the next ``releaseHeld``.
-    case hold(order: Int)
+    case hold(order: Int, addressBits: Int? = nil)
     /// Frees the oldest held block.
     case releaseHeld
     /// `paging_init`: one order-9 block per 2 MiB of the M2P that covers RAM.
