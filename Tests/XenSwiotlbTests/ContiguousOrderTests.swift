@@ -11,22 +11,24 @@ import Testing
 /// coherent buffer (order 10) is exchanged there.
 @Suite("xen-swiotlb coherent buffers above 2 MiB")
 struct ContiguousOrderTests {
-    @Test("a 2.3 MB coherent buffer on a 30-bit device: v5.11 fails (order 10 > 9), 6.1.192 exchanges 4 MiB below 1 GiB")
+    @Test("a 2.3 MB coherent buffer on a 30-bit device: v5.11 fails (order 10 > 9), 6.1.192 and 6.18 exchange 4 MiB below 1 GiB")
     func orderTen() throws {
         #expect(Linux5_11.xenCoherentRules.maxContiguousOrder == 9 && RFCv1.xenCoherentRules.maxContiguousOrder == 9)
-        #expect(Linux6_1.xenCoherentRules.maxContiguousOrder == nil)
+        #expect(Linux6_1.xenCoherentRules.maxContiguousOrder == nil && Linux6_18.xenCoherentRules.maxContiguousOrder == nil)
         let device = DMADevice.pci("megaraid_sas", bits: 30)
         var old = try BootedDom0(ramBytes: 6 << 30, dom0Mem: "1G,max:1G").xenSwiotlb(kernel: .v5_11).get()
         let free = old.memory.free
         #expect(old.allocCoherent(device, size: 2_300_000) == nil)
         #expect(old.memory.free == free)
-        var new = try BootedDom0(ramBytes: 6 << 30, dom0Mem: "1G,max:1G").xenSwiotlb(kernel: .v6_1).get()
-        let buffer = new.allocCoherent(device, size: 2_300_000)
-        let (phys, dma) = try #require(buffer)
-        #expect(dma.rawValue % (4 << 20) == 0 && dma.rawValue + (4 << 20) <= 1 << 30)
-        #expect(new.dom0.p2m.isMachineContiguous(phys, size: 4 << 20))
-        new.freeCoherent(device, size: 2_300_000, dma: dma)
-        // Given back: order-0 frames again, from the top of the heap (above 4 GiB on this host).
-        #expect(new.physToDMA(phys).rawValue >= 1 << 32)
+        for kernel in [SwiotlbKernel.v6_1, .v6_18] {
+            var new = try BootedDom0(ramBytes: 6 << 30, dom0Mem: "1G,max:1G").xenSwiotlb(kernel: kernel).get()
+            let buffer = new.allocCoherent(device, size: 2_300_000)
+            let (phys, dma) = try #require(buffer)
+            #expect(dma.rawValue % (4 << 20) == 0 && dma.rawValue + (4 << 20) <= 1 << 30)
+            #expect(new.dom0.p2m.isMachineContiguous(phys, size: 4 << 20))
+            new.freeCoherent(device, size: 2_300_000, dma: dma)
+            // Given back: order-0 frames again, from the top of the heap (above 4 GiB on this host).
+            #expect(new.physToDMA(phys).rawValue >= 1 << 32)
+        }
     }
 }
