@@ -1,5 +1,6 @@
-@testable import Swiotlb
 import Testing
+
+@testable import Swiotlb
 
 /// The kernel's messages of a replay, as 6.1.192 prints them for the map's device: its
 /// `dev_warn_ratelimited` / `dev_warn_once` (kernel/dma/swiotlb.c 810–822) go through
@@ -19,20 +20,26 @@ struct ReplayMessageTests {
 
     @Test("a failing map with dev= and driver= prints the kernel's whole line")
     func fullWithDriver() throws {
-        #expect(try messages(full + ["map id=b orig=0x200000 size=2048 dir=from_device dev=0000:01:00.0 driver=nvme"])
+        #expect(
+            try messages(full + ["map id=b orig=0x200000 size=2048 dir=from_device dev=0000:01:00.0 driver=nvme"])
                 == ["nvme 0000:01:00.0: swiotlb buffer is full (sz: 2048 bytes), total 128 (slots), used 128 (slots)"])
-        #expect(try messages(full + ["map id=b orig=0x200000 size=2048 dir=from_device dev=0000:01:00.0"])
+        #expect(
+            try messages(full + ["map id=b orig=0x200000 size=2048 dir=from_device dev=0000:01:00.0"])
                 == ["0000:01:00.0: swiotlb buffer is full (sz: 2048 bytes), total 128 (slots), used 128 (slots)"])
-        #expect(try messages(full + ["map id=b orig=0x200000 size=2048 dir=from_device"])
+        #expect(
+            try messages(full + ["map id=b orig=0x200000 size=2048 dir=from_device"])
                 == ["swiotlb buffer is full (sz: 2048 bytes), total 128 (slots), used 128 (slots)"])
         #expect(try messages(full + ["map id=b orig=0x200000 size=2048 dir=from_device attrs=no_warn dev=0000:01:00.0 driver=nvme"]) == [])
     }
 
     @Test("Invalid sizes carries the same prefix, once per run")
     func invalidSizes() throws {
-        #expect(try messages(["pool nslabs=128 start=0x1000000",
-                              "map id=a orig=0x100000 size=4096 alloc=2048 dir=to_device dev=0000:01:00.0 driver=nvme",
-                              "map id=b orig=0x100000 size=4096 alloc=2048 dir=to_device dev=0000:02:00.0 driver=xhci_hcd"])
+        #expect(
+            try messages([
+                "pool nslabs=128 start=0x1000000",
+                "map id=a orig=0x100000 size=4096 alloc=2048 dir=to_device dev=0000:01:00.0 driver=nvme",
+                "map id=b orig=0x100000 size=4096 alloc=2048 dir=to_device dev=0000:02:00.0 driver=xhci_hcd",
+            ])
                 == ["nvme 0000:01:00.0: Invalid sizes (mapping: 4096 bytes, alloc: 2048 bytes)"])
     }
 

@@ -31,7 +31,7 @@ struct TraceStreamFieldsTests {
     /// - e: 512 slots: more than 512 − used in either area → "full" (fast fail in both), which
     ///   `dev_warn_ratelimited` prints after `"%s %s: "` of the driver and the device (819–822).
     static let trace = [
-        "pool nslabs=1024 start=0x0 areas=2",   // checked, then the scenario's pool is used
+        "pool nslabs=1024 start=0x0 areas=2",  // checked, then the scenario's pool is used
         "map id=a orig=0x100000 size=4096 dir=to_device cpu=1",
         "map id=b orig=0x200a00 size=512 dir=to_device min_align=0xfff cpu=1 kernel_tlb=0x1",
         "map id=c orig=0x300000 size=2048 dir=to_device align=0x3fff cpu=3",
@@ -49,8 +49,11 @@ struct TraceStreamFieldsTests {
         let snapshot = try #require(r.timeline.firstFullFailure)
         // Free runs in slot order, cut at the 128-slot segments: area 0 holds d (0–1); area 1
         // holds a (512–513), b (515) and c (520).
-        #expect(snapshot.freeRuns == [2..<128, 128..<256, 256..<384, 384..<512,
-                                      514..<515, 516..<520, 521..<640, 640..<768, 768..<896, 896..<1024])
+        #expect(
+            snapshot.freeRuns == [
+                2..<128, 128..<256, 256..<384, 384..<512,
+                514..<515, 516..<520, 521..<640, 640..<768, 768..<896, 896..<1024,
+            ])
         #expect(r.messages == ["nvme 0000:00:04.0: swiotlb buffer is full (sz: 1048576 bytes), total 1024 (slots), used 6 (slots)"])
     }
 
@@ -63,24 +66,32 @@ struct TraceStreamFieldsTests {
         let lines = ["pool nslabs=1024 start=0x\(String(start, radix: 16)) areas=2"] + Self.trace.dropFirst()
         for (i, l) in lines.enumerated() { out += try replayer.feed(Substring(l), line: i + 1) }
         func tlb(_ offset: UInt64) -> String { "0x" + String(start + offset, radix: 16) }
-        #expect(out == ["map id=a tlb=\(tlb(512 * 2048)) used=2",
-                        "map id=b tlb=\(tlb(515 * 2048 + 0x200)) used=3",
-                        "map id=c tlb=\(tlb(520 * 2048)) used=4",
-                        "map id=d tlb=\(tlb(0)) used=6",
-                        "map id=e error=full used=6"])
-        #expect(replayer.takeMessages().map(\.description)
+        #expect(
+            out == [
+                "map id=a tlb=\(tlb(512 * 2048)) used=2",
+                "map id=b tlb=\(tlb(515 * 2048 + 0x200)) used=3",
+                "map id=c tlb=\(tlb(520 * 2048)) used=4",
+                "map id=d tlb=\(tlb(0)) used=6",
+                "map id=e error=full used=6",
+            ])
+        #expect(
+            replayer.takeMessages().map(\.description)
                 == ["nvme 0000:00:04.0: swiotlb buffer is full (sz: 1048576 bytes), total 1024 (slots), used 6 (slots)"])
     }
 
     @Test("a v5.11 scenario refuses min_align in its trace, as replay under v5.11 does")
     func v511Refuses() {
-        let text = Self.scenario.replacingOccurrences(of: "kernel: v6.1, cpus: 2, cmdline: \"swiotlb=1024,2,force iommu=soft\"",
-                                                      with: "cmdline: \"swiotlb=1024,force iommu=soft\"")
+        let text = Self.scenario.replacingOccurrences(
+            of: "kernel: v6.1, cpus: 2, cmdline: \"swiotlb=1024,2,force iommu=soft\"",
+            with: "cmdline: \"swiotlb=1024,force iommu=soft\"")
         do {
             _ = try ScenarioParser.parse(text, file: "s.yaml") { _ in ["map id=a orig=0x0 size=1 dir=none min_align=0xfff"] }
             Issue.record("parsed")
         } catch {
-            #expect(error.description == "t.trace:1: kernel v5.11 cannot honour this field (format v2; only v6.1 reads it): 'min_align=0xfff' (trace of s.yaml workload.streams[0].trace.file)")
+            #expect(
+                error.description
+                    == "t.trace:1: kernel v5.11 cannot honour this field (format v2; only v6.1 reads it): 'min_align=0xfff' (trace of s.yaml workload.streams[0].trace.file)"
+            )
         }
     }
 }

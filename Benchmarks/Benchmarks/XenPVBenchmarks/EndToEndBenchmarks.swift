@@ -7,12 +7,15 @@ import XenMemory
 /// Whole jobs: the release xenpv on its inputs (process start included), and the 16 TiB host
 /// built and analysed in-process.
 func endToEndBenchmarks() {
-    let config = Benchmark.Configuration(metrics: [.wallClock, .peakMemoryResident], timeUnits: .milliseconds,
-                                         warmupIterations: 1, maxDuration: .seconds(30), maxIterations: 10)
+    let config = Benchmark.Configuration(
+        metrics: [.wallClock, .peakMemoryResident], timeUnits: .milliseconds,
+        warmupIterations: 1, maxDuration: .seconds(30), maxIterations: 10)
 
     Benchmark("xenpv swiotlb replay, 1M-op trace", configuration: config) { (_: Benchmark, trace: String) in
         Inputs.run(["swiotlb", "replay", trace])
-    } setup: { () -> String in Inputs.trace1M }
+    } setup: { () -> String in
+        Inputs.trace1M
+    }
 
     // The yardstick for replay: a plain fgets/strtok parser over the same allocator, run
     // as its own process like xenpv. It must write exactly what xenpv writes.
@@ -27,9 +30,31 @@ func endToEndBenchmarks() {
         return trace
     }
 
+    // Linux 6.1 beside it: the same workload over 2 areas, and the kernel's own allocator
+    // (6.1.192's swiotlb.c compiled unmodified, Scripts/kernel-vectors) replaying the same
+    // trace, which must print exactly what xenpv prints.
+    Benchmark("xenpv swiotlb replay --kernel v6.1, 1M-op 2-area trace", configuration: config) { (_: Benchmark, trace: String) in
+        Inputs.run(["swiotlb", "replay", "--kernel", "v6.1", trace])
+    } setup: { () -> String in
+        Inputs.trace1MTwoAreas
+    }
+
+    Benchmark("replay 1M-op 2-area trace, Linux 6.1.192 allocator (kv-replay61)", configuration: config) { (_: Benchmark, trace: String) in
+        Inputs.run([trace], executable: Inputs.kernelReplay61)
+    } setup: { () -> String in
+        let trace = Inputs.trace1MTwoAreas
+        let ours = Inputs.scratch + "/replay-xenpv-v61.txt", kernel = Inputs.scratch + "/replay-kernel-v61.txt"
+        Inputs.run(["swiotlb", "replay", "--kernel", "v6.1", trace], output: ours)
+        Inputs.run([trace], executable: Inputs.kernelReplay61, output: kernel)
+        precondition(FileManager.default.contentsEqual(atPath: ours, andPath: kernel), "kv-replay61's output differs from xenpv's")
+        return trace
+    }
+
     Benchmark("xenpv import, 64 GiB dom0 dump-p2m (737 MB)", configuration: config) { (_: Benchmark, dump: String) in
         Inputs.run(["import", dump])
-    } setup: { () -> String in Inputs.dumpP2M64G }
+    } setup: { () -> String in
+        Inputs.dumpP2M64G
+    }
 
     Benchmark("xenpv simulate, default scenario", configuration: config) { _ in
         Inputs.run(["simulate"])

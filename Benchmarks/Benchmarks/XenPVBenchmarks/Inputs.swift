@@ -25,6 +25,16 @@ enum Inputs {
         return path
     }
 
+    /// `kv-replay61`: Linux 6.1.192's own `kernel/dma/swiotlb.c`, compiled unmodified by
+    /// Scripts/kernel-vectors/build, which Scripts/benchmarks runs first.
+    static var kernelReplay61: String {
+        let path = root + "/.build/kernel-vectors/kv-replay61"
+        precondition(
+            FileManager.default.isExecutableFile(atPath: path),
+            "\(path) is missing: run ./Scripts/benchmarks, which builds it first (it needs Debian's linux-source-6.1)")
+        return path
+    }
+
     /// A scratch folder for generated inputs.
     static let scratch: String = {
         let dir = NSTemporaryDirectory() + "xenpv-benchmarks"
@@ -65,13 +75,38 @@ enum Inputs {
         file("dump-p2m-64g.txt") { f in
             let (host, d) = dom0(ramGiB: 66, option: "64G,max:64G")
             let (p2m, _) = try! ModelBackend(host: host, guests: [d]).p2m(domain: 0)
-            P2MDump.write(p2m) { fputs($0, f); fputc(10, f) }
+            P2MDump.write(p2m) {
+                fputs($0, f); fputc(10, f)
+            }
         }
     }
 
     /// The issue-10 million-operation trace.
     static var trace1M: String {
         file("trace-1m.txt") { f in fputs(AllocatorWorkload.trace(ops: 1_000_000, seed: 0x5107_2026), f) }
+    }
+
+    /// The issue-10 million-operation trace for Linux 6.1 over 2 areas: the ``trace1M`` file
+    /// with `areas=2` on its pool line and `cpu=` 0–7 on each map (SplitMix64 from a fixed seed).
+    /// Its maps fail where 6.1's areas fail, so their unmaps are `skipped=map-failed`.
+    static var trace1MTwoAreas: String {
+        file("trace-1m-v61-2areas.txt") { f in
+            var state: UInt64 = 0x6_1192
+            let base = try! String(contentsOfFile: trace1M, encoding: .utf8)
+            for line in base.split(separator: "\n") {
+                if line.hasPrefix("pool ") {
+                    fputs(String(line) + " areas=2\n", f)
+                } else if line.hasPrefix("map ") {
+                    state &+= 0x9e37_79b9_7f4a_7c15
+                    var z = state
+                    z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+                    z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+                    fputs(String(line) + " cpu=\((z ^ (z >> 31)) % 8)\n", f)
+                } else {
+                    fputs(String(line) + "\n", f)
+                }
+            }
+        }
     }
 
     /// Runs `executable` (the xenpv binary by default) with `arguments`, its output written to
