@@ -87,7 +87,7 @@ struct TraceRulesTests {
                 == .map(TraceMap(id: "m", original: 0x1000, size: 1, direction: .none)))
         // The v5.11 reader refuses what v5.11 cannot honour, as replay does.
         var v511 = TraceReader(kernel: .v5_11)
-        #expect(throws: TraceError(line: 1, token: "min_align=0xfff", message: "kernel v5.11 cannot honour this field (format v2; only v6.1 reads it)")) {
+        #expect(throws: TraceError(line: 1, token: "min_align=0xfff", message: "kernel v5.11 cannot honour this field (format v2; only v6.1 and v6.18 read it)")) {
             try v511.read("map id=a orig=0x0 size=1 dir=none min_align=0xfff", line: 1)
         }
     }

@@ -90,7 +90,7 @@ struct TraceStreamFieldsTests {
         } catch {
             #expect(
                 error.description
-                    == "t.trace:1: kernel v5.11 cannot honour this field (format v2; only v6.1 reads it): 'min_align=0xfff' (trace of s.yaml workload.streams[0].trace.file)"
+                    == "t.trace:1: kernel v5.11 cannot honour this field (format v2; only v6.1 and v6.18 read it): 'min_align=0xfff' (trace of s.yaml workload.streams[0].trace.file)"
             )
         }
     }
