@@ -77,9 +77,7 @@ struct HostScenarioTests {
 
     @Test("xen.package: an unknown build, a debug build, or taken_below_4g beside it is refused with its line")
     func packageField() {
-        func refusal(_ text: String) -> String? {
-            do { _ = try ScenarioParser.parse(text, file: "s.yaml"); return nil } catch { return error.description }
-        }
+        func refusal(_ text: String) -> String? { errorMessage { try ScenarioParser.parse(text, file: "s.yaml") } }
         let head = "schema: 1\nhost:\n  ram: 2G\n"
         let guest = "guest:\n  type: pv-dom0\n"
         #expect(refusal(head + "xen:\n  package: \"4.17.5\"\n" + guest)

@@ -1,6 +1,7 @@
 import Testing
 import Swiotlb
 import XenMemory
+import XenPVTestSupport
 @testable import XenModel
 
 @Suite("scenario files")
@@ -83,20 +84,18 @@ struct ScenarioParserTests {
         }
     }
 
+    /// A dom0 whose one device replays the trace `t.trace` (line 6).
+    static let traceScenario = "schema: 1\nhost: {ram: 2G}\nxen: {dom0_mem: 768M}\nguest: {type: pv-dom0, cmdline: swiotlb=force}\ndevices: [{name: a, dma_bits: 64}]\nworkload: {streams: [{trace: {device: a, file: t.trace}}]}"
+
     @Test("trace streams are parsed up front; a bad trace line names the trace file and line")
     func traces() throws {
-        let text = "schema: 1\nhost: {ram: 2G}\nxen: {dom0_mem: 768M}\nguest: {type: pv-dom0, cmdline: swiotlb=force}\ndevices: [{name: a, dma_bits: 64}]\nworkload: {streams: [{trace: {device: a, file: t.trace}}]}"
-        let ok = try ScenarioParser.parse(text, file: "s.yaml") { _ in
+        let ok = try ScenarioParser.parse(Self.traceScenario, file: "s.yaml") { _ in
             ["pool nslabs=128 start=0x0", "map id=1 orig=0x2000000 size=4096 dir=to_device", "sync id=1 target=device", "unmap id=1"]
         }
         let r = WorkloadRunner.run(ok)
         #expect(r.devices[0].bounced == 1 && r.pools[0].finalUsed == 0)
-        do {
-            _ = try ScenarioParser.parse(text, file: "s.yaml") { _ in ["map id=1 orig=zz size=1 dir=none"] }
-            Issue.record("parsed")
-        } catch {
-            #expect(error.description == "t.trace:1: expected 0x-prefixed hex that fits in 64 bits: 'orig=zz' (trace of s.yaml workload.streams[0].trace.file)")
-        }
+        #expect(errorMessage { try ScenarioParser.parse(Self.traceScenario, file: "s.yaml") { _ in ["map id=1 orig=zz size=1 dir=none"] } }
+                == "t.trace:1: expected 0x-prefixed hex that fits in 64 bits: 'orig=zz' (trace of s.yaml workload.streams[0].trace.file)")
     }
 
     static let badTraces: [([String], String)] = [
@@ -115,13 +114,7 @@ struct ScenarioParserTests {
 
     @Test("a scenario's trace follows swiotlb replay's rules; the error names the trace file and line", arguments: badTraces)
     func traceRules(lines: [String], message: String) {
-        let text = "schema: 1\nhost: {ram: 2G}\nxen: {dom0_mem: 768M}\nguest: {type: pv-dom0, cmdline: swiotlb=force}\ndevices: [{name: a, dma_bits: 64}]\nworkload: {streams: [{trace: {device: a, file: t.trace}}]}"
-        do {
-            _ = try ScenarioParser.parse(text, file: "s.yaml") { _ in lines }
-            Issue.record("parsed")
-        } catch {
-            #expect(error.description == message)
-        }
+        #expect(errorMessage { try ScenarioParser.parse(Self.traceScenario, file: "s.yaml") { _ in lines } } == message)
     }
 
     @Test("sizing finds the smallest pool without failures, and it is exact")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XenPVTestSupport
 @testable import xenpv
 
 @Suite("decompression")

@@ -3,17 +3,8 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
+import XenPVTestSupport
 @testable import xenpv
-
-/// The message of the error `body` throws, or nil when it throws none.
-func errorMessage<T>(_ body: () throws -> T) -> String? {
-    do {
-        _ = try body()
-        return nil
-    } catch {
-        return "\(error)"
-    }
-}
 
 @Suite("input bounds")
 struct InputBoundsTests {
@@ -62,35 +53,14 @@ struct InputBoundsTests {
         #expect(errorMessage { try DumpFile.read("/dev/zero") } == "/dev/zero:1: line longer than 1 MiB")
         let folder = try TestFolder("bounds")
         defer { folder.remove() }
-        let scenario = try folder.write("trace.yaml", Array("""
-            schema: 1
-            name: trace from /dev/zero
-            host: {ram: 4G}
-            guest: {type: native, memory: 4G}
-            devices:
-              - {name: nvme0, dma_bits: 32}
-            workload:
-              streams:
-                - trace: {device: nvme0, file: /dev/zero}
-
-            """.utf8))
+        let scenario = try folder.writeScenario("trace.yaml", ram: "4G", dmaBits: 32, stream: "trace: {device: nvme0, file: /dev/zero}")
         #expect(errorMessage { try ScenarioLoader.load(scenario) }
             == "\(scenario):9: workload.streams[0].trace.file: /dev/zero:1: line longer than 1 MiB")
         // A trace that cannot be opened is named once, as it was opened.
-        let missing = try folder.write("missing.yaml", Array("""
-            schema: 1
-            host: {ram: 4G}
-            guest: {type: native, memory: 4G}
-            devices:
-              - {name: nvme0, dma_bits: 32}
-            workload:
-              streams:
-                - trace: {device: nvme0, file: gone.trace}
-
-            """.utf8))
+        let missing = try folder.writeScenario("missing.yaml", ram: "4G", dmaBits: 32, stream: "trace: {device: nvme0, file: gone.trace}")
         let folderPath = String(missing[..<(missing.lastIndex(of: "/") ?? missing.startIndex)])
         #expect(errorMessage { try ScenarioLoader.load(missing) }
-            == "\(missing):8: workload.streams[0].trace.file: \(folderPath)/gone.trace: No such file or directory")
+            == "\(missing):9: workload.streams[0].trace.file: \(folderPath)/gone.trace: No such file or directory")
     }
 
     @Test("a streamed line over the bound ends the reading after the lines before it, in bounded memory")

@@ -3,6 +3,7 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
+import XenPVTestSupport
 @testable import xenpv
 
 /// One suite, run in order: the signal test forks the process, and the child would otherwise
@@ -88,18 +89,7 @@ struct OutputFilesTests {
         #expect(errorMessage { try OutputFiles.write(outputs) } == "--plot /dev/null: not a regular file (a character device): xenpv only replaces regular files")
         #expect(try folder.names() == [])
         // A model failure after the run (no Xen host to dump) also leaves nothing.
-        let scenario = try folder.write("native.yaml", Array("""
-            schema: 1
-            name: native
-            host: {ram: 1G}
-            guest: {type: native, memory: 1G}
-            devices:
-              - {name: nvme0, dma_bits: 64}
-            workload:
-              streams:
-                - {fio: {device: nvme0, ops: 10}}
-
-            """.utf8))
+        let scenario = try folder.writeScenario("native.yaml", ram: "1G", dmaBits: 64, stream: "{fio: {device: nvme0, ops: 10}}")
         let json = folder.file("report.json"), plot = folder.file("plot.svg"), m2p = folder.file("m2p.txt")
         #expect(errorMessage { try SimulateCommand.parse([scenario, "--json", json, "--plot", plot, "--dump-m2p", m2p]).run() }
                 == "--dump-m2p: there is no Xen host in this scenario")

@@ -24,6 +24,24 @@ struct TestFolder {
         return file(name)
     }
 
+    /// Writes `name`: a scenario whose native guest has all of `ram`, one device `nvme0` of
+    /// `dmaBits` bits and one workload stream, `stream` (YAML flow text), which stands on line 9.
+    /// Returns its path.
+    func writeScenario(_ name: String, ram: String, dmaBits: Int, stream: String) throws -> String {
+        try write(name, Array("""
+            schema: 1
+            name: \(name)
+            host: {ram: \(ram)}
+            guest: {type: native, memory: \(ram)}
+            devices:
+              - {name: nvme0, dma_bits: \(dmaBits)}
+            workload:
+              streams:
+                - \(stream)
+
+            """.utf8))
+    }
+
     /// The names in the folder, sorted.
     func names() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: path).sorted() }
 
