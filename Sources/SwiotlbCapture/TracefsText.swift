@@ -24,16 +24,21 @@ public struct TracefsText: Sendable {
         lineCount += 1
         let n = lineCount
         guard line.utf8.count <= Self.maxLineBytes else { throw CaptureError(line: n, "longer than \(Self.maxLineBytes) bytes: not tracefs event text") }
-        let trimmed = line.drop { $0 == " " }
-        if trimmed.isEmpty || trimmed.hasPrefix("#") { return }
-        if trimmed.hasPrefix("CPU:"), let lost = trimmed.firstRange(of: " [LOST "), let end = trimmed[lost.upperBound...].firstRange(of: " EVENTS]") {
-            guard let k = UInt64(trimmed[lost.upperBound..<end.lowerBound]) else { throw CaptureError(line: n, "expected 'CPU:<n> [LOST <count> EVENTS]', got '\(Self.clip(line))'") }
-            lostEvents = lostEvents.addingReportingOverflow(k).partialValue
-            return
+        var bytes = line
+        // The line is read as bytes: a Character-wise parse cost about 50 µs a line, a capture's
+        // largest cost inside an emulated guest.
+        let parsed = bytes.withUTF8 { b in Result { () throws(CaptureError) -> Line in try Self.line(Bytes(b), line: n) } }
+        switch try parsed.get() {
+        case .skipped: return
+        case .lost(let k): lostEvents = lostEvents.addingReportingOverflow(k).partialValue
+        case .event(let e):
+            guard events.count < Self.maxEvents else { throw CaptureError(line: n, "more than \(Self.maxEvents) events: record a shorter capture (--seconds)") }
+            events.append(e)
         }
-        guard events.count < Self.maxEvents else { throw CaptureError(line: n, "more than \(Self.maxEvents) events: record a shorter capture (--seconds)") }
-        events.append(try Self.event(line, line: n))
     }
+
+    /// What one line holds.
+    private enum Line { case skipped, lost(UInt64), event(CapturedEvent) }
 
     /// `line` shortened to 80 characters for a message.
     static func clip(_ line: Substring) -> String {
@@ -41,11 +46,78 @@ public struct TracefsText: Sendable {
         return line.unicodeScalars.count > 80 ? s + "…" : s
     }
 
-    /// One event line. The task name (at most 15 bytes, any bytes) comes first, so the
-    /// `[<cpu>]` field is found by trying each `[` until the rest parses.
-    static func event(_ line: Substring, line n: Int) throws(CaptureError) -> CapturedEvent {
-        if let h = header(line) { return try capture(h, line: n) }
-        throw CaptureError(line: n, "expected '<task>-<pid> [<cpu>] <flags> <counter>: <event>: …', got '\(clip(line))'")
+    /// A line's UTF-8 bytes, read by byte offset.
+    struct Bytes {
+        let b: UnsafeBufferPointer<UInt8>
+        init(_ b: UnsafeBufferPointer<UInt8>) { self.b = b }
+        var count: Int { b.count }
+        subscript(i: Int) -> UInt8 { b[i] }
+        /// The first offset from `i` on that holds `c` (`count` when none).
+        func first(_ c: UInt8, from i: Int) -> Int { var j = i; while j < b.count, b[j] != c { j += 1 }; return j }
+        /// The first offset from `i` on that holds neither `c` nor `d`.
+        func end(from i: Int, stopAt c: UInt8, _ d: UInt8) -> Int { var j = i; while j < b.count, b[j] != c, b[j] != d { j += 1 }; return j }
+        /// The first offset from `i` on that is not a space.
+        func skipSpaces(_ i: Int) -> Int { var j = i; while j < b.count, b[j] == 0x20 { j += 1 }; return j }
+        /// Whether the bytes at `i` are `s`.
+        func has(_ s: StaticString, at i: Int) -> Bool {
+            let n = s.utf8CodeUnitCount
+            guard i >= 0, i + n <= b.count else { return false }
+            return UnsafeBufferPointer(start: s.utf8Start, count: n).elementsEqual(b[i..<(i + n)])
+        }
+        /// The bytes of `r` as text.
+        func text(_ r: Range<Int>) -> String { String(decoding: b[r], as: UTF8.self) }
+        /// The digits of `r` as a number (nil: empty, another byte, or too large).
+        func decimal(_ r: Range<Int>) -> UInt64? {
+            guard !r.isEmpty else { return nil }
+            var v: UInt64 = 0
+            for i in r {
+                let d = b[i] &- 0x30
+                guard d < 10 else { return nil }
+                let (m, o1) = v.multipliedReportingOverflow(by: 10), (a, o2) = m.addingReportingOverflow(UInt64(d))
+                guard !o1, !o2 else { return nil }
+                v = a
+            }
+            return v
+        }
+        /// The hex digits of `r` as a number (nil: empty, another byte, or more than 16 digits).
+        func hex(_ r: Range<Int>) -> UInt64? {
+            guard !r.isEmpty, r.count <= 16 else { return nil }
+            var v: UInt64 = 0
+            for i in r {
+                let c = b[i]
+                let d: UInt8
+                switch c {
+                case 0x30...0x39: d = c - 0x30
+                case 0x61...0x66: d = c - 0x61 + 10
+                case 0x41...0x46: d = c - 0x41 + 10
+                default: return nil
+                }
+                v = v << 4 | UInt64(d)
+            }
+            return v
+        }
+    }
+
+    /// One line's meaning: skipped (blank, `#`), a `LOST` count, or an event.
+    private static func line(_ b: Bytes, line n: Int) throws(CaptureError) -> Line {
+        let start = b.skipSpaces(0)
+        if start == b.count || b[start] == 0x23 { return .skipped }
+        if b.has("CPU:", at: start) {
+            var lost = start
+            while lost < b.count, !b.has(" [LOST ", at: lost) { lost += 1 }
+            if lost < b.count {
+                var end = lost + 7
+                while end < b.count, !b.has(" EVENTS]", at: end) { end += 1 }
+                if end < b.count {
+                    guard let k = b.decimal((lost + 7)..<end) else { throw CaptureError(line: n, "expected 'CPU:<n> [LOST <count> EVENTS]', got '\(clip(Substring(b.text(0..<b.count))))'") }
+                    return .lost(k)
+                }
+            }
+        }
+        guard let h = header(b) else {
+            throw CaptureError(line: n, "expected '<task>-<pid> [<cpu>] <flags> <counter>: <event>: …', got '\(clip(Substring(b.text(0..<b.count))))'")
+        }
+        return .event(try capture(b, h, line: n))
     }
 
     /// The fields every tracefs and `trace-cmd report` event line starts with.
@@ -54,52 +126,69 @@ public struct TracefsText: Sendable {
         var cpu: Int, stamp: Substring, event: Substring, rest: Substring
     }
 
+    /// Where a line's header fields are, as byte offsets.
+    struct HeaderOffsets {
+        var cpu: Int, stamp: Range<Int>, event: Range<Int>, rest: Int
+    }
+
     /// The header of `line`, trying each `[` of the first 64 bytes as the CPU field (the task
     /// name before it may hold anything); nil when none fits.
     static func header(_ line: Substring) -> Header? {
-        var search = line.startIndex
-        while let open = line[search...].firstIndex(of: "["), line.distance(from: line.startIndex, to: open) < 64 {
-            search = line.index(after: open)
-            if let h = afterCPU(line[search...]) { return h }
-        }
-        return nil
+        var copy = line
+        guard let h = copy.withUTF8({ header(Bytes($0)) }) else { return nil }
+        let u = line.utf8
+        func at(_ i: Int) -> String.Index { u.index(u.startIndex, offsetBy: i) }
+        return Header(cpu: h.cpu, stamp: line[at(h.stamp.lowerBound)..<at(h.stamp.upperBound)],
+                      event: line[at(h.event.lowerBound)..<at(h.event.upperBound)], rest: line[at(h.rest)...])
     }
 
-    /// What follows a `[`: `<cpu>] [<flags>] <timestamp>: <event>: `, or nil.
-    private static func afterCPU(_ s: Substring) -> Header? {
-        guard let close = s.firstIndex(of: "]"), let cpu = Int(s[..<close]), cpu >= 0, cpu < 1 << 20 else { return nil }
-        var rest = s[s.index(after: close)...]
-        guard rest.first == " " else { return nil }
-        rest = rest.drop { $0 == " " }
-        func isStamp(_ t: Substring) -> Bool { !t.isEmpty && t.allSatisfy { $0 == "." || $0.isASCII && $0.isNumber } }
-        var stamp = rest.prefix { $0 != ":" && $0 != " " }
-        if !(isStamp(stamp) && rest[stamp.endIndex...].hasPrefix(": ")) {
-            let flags = rest.prefix { $0 != " " }     // irqs-off, need-resched, … (tracefs; not trace-cmd)
-            guard (4...6).contains(flags.count) else { return nil }
-            rest = rest[flags.endIndex...].drop { $0 == " " }
-            stamp = rest.prefix { $0 != ":" && $0 != " " }
+    /// The header's offsets in `b` (see ``header(_:)-(Substring)``).
+    static func header(_ b: Bytes) -> HeaderOffsets? {
+        var search = 0
+        while true {
+            let open = b.first(0x5b, from: search)   // [
+            guard open < b.count, open < 64 else { return nil }
+            search = open + 1
+            if let h = afterCPU(b, search) { return h }
+        }
+    }
+
+    /// What follows a `[` at `s`: `<cpu>] [<flags>] <timestamp>: <event>: `, or nil.
+    private static func afterCPU(_ b: Bytes, _ s: Int) -> HeaderOffsets? {
+        let close = b.first(0x5d, from: s)   // ]
+        guard close < b.count, close - s <= 7, let cpu = b.decimal(s..<close), cpu < 1 << 20 else { return nil }
+        var rest = close + 1
+        guard rest < b.count, b[rest] == 0x20 else { return nil }
+        rest = b.skipSpaces(rest)
+        func isStamp(_ r: Range<Int>) -> Bool { !r.isEmpty && r.allSatisfy { b[$0] == 0x2e || (b[$0] &- 0x30) < 10 } }
+        var stamp = rest..<b.end(from: rest, stopAt: 0x3a, 0x20)
+        if !(isStamp(stamp) && b.has(": ", at: stamp.upperBound)) {
+            let flags = b.first(0x20, from: rest)     // irqs-off, need-resched, … (tracefs; not trace-cmd)
+            guard (4...6).contains(flags - rest) else { return nil }
+            rest = b.skipSpaces(flags)
+            stamp = rest..<b.end(from: rest, stopAt: 0x3a, 0x20)
             guard isStamp(stamp) else { return nil }
         }
-        rest = rest[stamp.endIndex...]
-        guard rest.hasPrefix(": ") else { return nil }
-        rest = rest.dropFirst(2)
-        let name = rest.prefix { $0 != ":" && $0 != " " }
-        guard !name.isEmpty, rest[name.endIndex...].hasPrefix(":") else { return nil }
-        return Header(cpu: cpu, stamp: stamp, event: name, rest: rest[name.endIndex...].dropFirst())
+        guard b.has(": ", at: stamp.upperBound) else { return nil }
+        let name = (stamp.upperBound + 2)..<b.end(from: stamp.upperBound + 2, stopAt: 0x3a, 0x20)
+        guard !name.isEmpty, name.upperBound < b.count, b[name.upperBound] == 0x3a else { return nil }
+        return HeaderOffsets(cpu: Int(cpu), stamp: stamp, event: name, rest: name.upperBound + 1)
     }
 
     /// A capture event from its header.
-    private static func capture(_ h: Header, line n: Int) throws(CaptureError) -> CapturedEvent {
-        guard let counter = UInt64(h.stamp) else {
-            throw CaptureError(line: n, "timestamp '\(h.stamp.prefix(24))' is not the counter clock's integer (the capture sets trace_clock to counter)")
+    private static func capture(_ b: Bytes, _ h: HeaderOffsets, line n: Int) throws(CaptureError) -> CapturedEvent {
+        guard let counter = b.decimal(h.stamp) else {
+            throw CaptureError(line: n, "timestamp '\(b.text(h.stamp).prefix(24))' is not the counter clock's integer (the capture sets trace_clock to counter)")
         }
-        let name = h.event
-        var rest = h.rest.drop { $0 == " " }
-        let cpu = h.cpu
-        guard let kind = kind(of: name) else { throw CaptureError(line: n, "'\(name.prefix(40))' is not an event of the capture") }
-        if rest.first == "(", let end = rest.firstIndex(of: ")") { rest = rest[rest.index(after: end)...] }
-        var e = CapturedEvent(counter: counter, cpu: cpu, kind: kind)
-        try fields(rest, into: &e, line: n)
+        let name = b.text(h.event)
+        guard let kind = kind(of: Substring(name)) else { throw CaptureError(line: n, "'\(name.prefix(40))' is not an event of the capture") }
+        var rest = b.skipSpaces(h.rest)
+        if rest < b.count, b[rest] == 0x28 {   // (<site>)
+            let end = b.first(0x29, from: rest)
+            if end < b.count { rest = end + 1 }
+        }
+        var e = CapturedEvent(counter: counter, cpu: h.cpu, kind: kind)
+        try fields(b, from: rest, into: &e, line: n)
         return e
     }
 
@@ -118,32 +207,35 @@ public struct TracefsText: Sendable {
         }
     }
 
-    /// The `key=value` fields; `name="…"` runs to the line's last quote.
-    private static func fields(_ text: Substring, into e: inout CapturedEvent, line n: Int) throws(CaptureError) {
-        var rest = text.drop { $0 == " " }
-        while !rest.isEmpty {
-            guard let eq = rest.firstIndex(of: "=") else { throw CaptureError(line: n, "expected key=value, got '\(clip(rest))'") }
-            let key = rest[..<eq]
-            var after = rest[rest.index(after: eq)...]
+    /// The `key=value` fields from byte `from` on; `name="…"` runs to the line's last quote.
+    private static func fields(_ b: Bytes, from: Int, into e: inout CapturedEvent, line n: Int) throws(CaptureError) {
+        var rest = b.skipSpaces(from)
+        while rest < b.count {
+            let eq = b.first(0x3d, from: rest)   // =
+            guard eq < b.count else { throw CaptureError(line: n, "expected key=value, got '\(clip(Substring(b.text(rest..<b.count))))'") }
+            let key = b.text(rest..<eq)
+            let after = eq + 1
             if key == "name" {
-                if after.hasPrefix("\""), after.count >= 2, after.hasSuffix("\"") {
-                    e.deviceName = String(after.dropFirst().dropLast())
-                    guard e.deviceName!.utf8.count <= 64, !e.deviceName!.isEmpty else { throw CaptureError(line: n, "a device name is 1 to 64 bytes, got '\(clip(after))'") }
-                } else if after == "(fault)" {
+                let quoted = after..<b.count
+                if quoted.count >= 2, b[after] == 0x22, b[b.count - 1] == 0x22 {
+                    let name = b.text((after + 1)..<(b.count - 1))
+                    guard name.utf8.count <= 64, !name.isEmpty else { throw CaptureError(line: n, "a device name is 1 to 64 bytes, got '\(clip(Substring(b.text(quoted))))'") }
+                    e.deviceName = name
+                } else if b.text(quoted) == "(fault)" {
                     e.deviceName = nil
                 } else {
-                    throw CaptureError(line: n, "name: expected a quoted device name, got '\(clip(after))'")
+                    throw CaptureError(line: n, "name: expected a quoted device name, got '\(clip(Substring(b.text(quoted))))'")
                 }
                 return
             }
-            let value = after.prefix { $0 != " " }
-            after = after[value.endIndex...].drop { $0 == " " }
+            let value = after..<b.first(0x20, from: after)
+            rest = b.skipSpaces(value.upperBound)
             let v: UInt64
-            if value.hasPrefix("0x") {
-                guard value.count > 2, value.count <= 18, let x = UInt64(value.dropFirst(2), radix: 16) else { throw CaptureError(line: n, "\(key): expected 0x and at most 16 hex digits, got '\(value.prefix(40))'") }
+            if b.has("0x", at: value.lowerBound) {
+                guard let x = b.hex((value.lowerBound + 2)..<value.upperBound) else { throw CaptureError(line: n, "\(key): expected 0x and at most 16 hex digits, got '\(b.text(value).prefix(40))'") }
                 v = x
             } else {
-                guard let x = UInt64(value) else { throw CaptureError(line: n, "\(key): expected a decimal or 0x-hex number, got '\(value.prefix(40))'") }
+                guard let x = b.decimal(value) else { throw CaptureError(line: n, "\(key): expected a decimal or 0x-hex number, got '\(b.text(value).prefix(40))'") }
                 v = x
             }
             switch key {
@@ -166,7 +258,6 @@ public struct TracefsText: Sendable {
             case "tlb": e.tlb = v
             default: throw CaptureError(line: n, "unknown field '\(key.prefix(40))'")
             }
-            rest = after
         }
     }
 }
