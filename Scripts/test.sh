@@ -59,8 +59,10 @@ phase "release build (XenCtrl, static Swift runtime)" \
   && built=1 || true
 
 # Real Xen in the loop: Debian's Xen 4.17 and a PV dom0 under QEMU, xenpv checked inside it,
-# installed from the Debian package (Scripts/package: that release build, packaged).
-xen_shapes=(default bigmem)
+# installed from the Debian package (Scripts/package: that release build, packaged); then
+# `xenpv swiotlb capture` against a live 6.1 kernel in a Xen dom0 and natively, each capture
+# replayed (Scripts/xen-e2e-capture). One QEMU thread at a time, one shape after the other.
+xen_shapes=(default bigmem capture-dom0 capture-native)
 xen_log=.build-e2e/real-xen.log
 xen_pid=
 if [ $built -eq 1 ]; then
