@@ -102,6 +102,8 @@ public struct SoftwareIOTLB: Sendable {
     /// 6.18's `used_hiwater`: the most slots used at once over every pool (debugfs
     /// `io_tlb_used_hiwater`), which a write of 0 resets (``resetUsedHighWater(to:)``).
     public internal(set) var usedHighWater = 0
+    /// 6.18's `CONFIG_SWIOTLB_DYNAMIC` state (nil: a kernel without it, whose pools never grow).
+    public var growth: PoolGrowth?
     /// `max_segment` (what `swiotlb_max_segment()` returns while memory exists).
     public var maxSegment: UInt64
 

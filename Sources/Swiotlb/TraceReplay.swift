@@ -194,6 +194,15 @@ public struct TraceReplayer: Sendable {
         try engine.feed(bytes, line, &out)
     }
 
+    /// Turns on dynamic pools (6.18's `CONFIG_SWIOTLB_DYNAMIC`, `can_grow`) before the first
+    /// line: new pools — the worker's, of at most 2048 slots under `limit` (its `phys_limit`),
+    /// and transient ones under the device's mask — come from `memory` as ``DynamicPoolMemory``
+    /// hands it out, which must not overlap the trace's pools. Refused (nothing changes) by a
+    /// kernel without them or once the pools are built.
+    public mutating func growPools(from memory: Range<UInt64>, limit: UInt64) throws(TraceError) {
+        try engine.state.growPools(from: memory, limit: limit)
+    }
+
     /// Bytes the replayed bounces would move (they move only with `movesBytes`).
     public var bytesBounced: UInt64 { engine.state.tlb?.bytesBounced ?? 0 }
 
@@ -245,6 +254,7 @@ protocol TraceReplayState: AnyObject, Sendable {
     var lastEvent: ReplayEvent? { get }
     func finish() throws(TraceError) -> [String]
     func takeMessages() -> [KernelMessage]
+    func growPools(from memory: Range<UInt64>, limit: UInt64) throws(TraceError)
 }
 
 /// A kernel's replayer, held by reference so the engine's closure and the once-per-run calls
@@ -260,6 +270,9 @@ final class KernelTraceReplayBox<Kernel: SwiotlbKernelModel>: TraceReplayState, 
     var lastEvent: ReplayEvent? { replayer.lastEvent }
     func finish() throws(TraceError) -> [String] { try replayer.finish() }
     func takeMessages() -> [KernelMessage] { replayer.takeMessages() }
+    func growPools(from memory: Range<UInt64>, limit: UInt64) throws(TraceError) {
+        try replayer.growPools(from: memory, limit: limit)
+    }
 }
 
 /// The replay of a trace under `Kernel`: its parser, rules and operations called directly.
@@ -277,6 +290,8 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
     private var pendingPools: [(name: String?, start: UInt64, nslabs: Int, areas: Int)] = []
     private var rules = TraceRules<Kernel, Live>()
     private let movesBytes: Bool
+    /// The memory dynamic pools come from and the worker's limit (nil: no dynamic pools).
+    private var growthMemory: (Range<UInt64>, UInt64)?
     /// See ``TraceReplayer/recordsEvents``.
     var recordsEvents = false
     /// See ``TraceReplayer/lastEvent``.
@@ -318,7 +333,23 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
 
     private mutating func addPool(_ l: TraceLine, name: String?, line: Int) throws(TraceError) {
         try rules.pool(nslabs: l.nslabs, start: l.start, line: line)
+        if let (memory, _) = growthMemory, l.start < memory.upperBound, memory.lowerBound < l.start &+ UInt64(l.nslabs) << UInt64(IOTLB.shift) {
+            throw TraceError(line: line, token: "start=0x\(String(l.start, radix: 16))", message: "pool overlaps the memory of dynamic pools")
+        }
         pendingPools.append((name, l.start, l.nslabs, l.areas))
+    }
+
+    /// See ``TraceReplayer/growPools(from:limit:)``.
+    mutating func growPools(from memory: Range<UInt64>, limit: UInt64) throws(TraceError) {
+        let token = "0x\(String(memory.lowerBound, radix: 16))-0x\(String(memory.upperBound, radix: 16))"
+        guard Kernel.traceFields.contains(.dynamicPools) else {
+            throw TraceError(line: nil, token: token, message: "kernel \(Kernel.name) has no dynamic pools (only Linux 6.18's CONFIG_SWIOTLB_DYNAMIC is modelled)")
+        }
+        guard tlb == nil else { throw TraceError(line: nil, token: token, message: "dynamic pools are turned on before the first op") }
+        guard !memory.isEmpty, memory.lowerBound % 4096 == 0, memory.upperBound % 4096 == 0 else {
+            throw TraceError(line: nil, token: token, message: "the memory of dynamic pools must be a non-empty page-aligned range")
+        }
+        growthMemory = (memory, limit)
     }
 
     /// Builds the TLB from the pool lines at the first other op, naming them as the kernel
@@ -331,6 +362,10 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
             }
             var t = SoftwareIOTLB(kernel: SwiotlbKernel(Kernel.self), pools: pools)
             t.copiesData = movesBytes
+            if let (memory, limit) = growthMemory {
+                t.growth = PoolGrowth(canGrow: true, physLimit: limit, defaultNslabs: pools[0].nslabs,
+                                      defaultAreas: pools[0].areas.count, memory: DynamicPoolMemory(memory))
+            }
             tlb = t
         }
         return tlb != nil

@@ -36,10 +36,24 @@ struct SwiotlbReplayCommand: ParsableCommand {
     @Flag(help: "Compare with the live kernel's kernel_tlb= and kernel_used= (a capture): print '<N> maps, <S>/<N> … identical' and the first difference.")
     var check = false
 
+    @Option(help: "v6.18: dynamic pools (CONFIG_SWIOTLB_DYNAMIC), new pools taken from this memory, lowest aligned block first (docs/trace-format.md).",
+            transform: NumberArgument.addressRange)
+    var growMemory: Range<UInt64>?
+
+    @Option(help: "With --grow-memory: the highest byte of the pools the worker adds (phys_limit; default 0xffffffff).",
+            transform: NumberArgument.address)
+    var growLimit: UInt64 = 0xffff_ffff
+
     func run() throws {
         if check { return try runCheck() }
         let reader = try LineReader(path: trace)
         var replayer = TraceReplayer(kernel: kernel, movesBytes: moveBytes)
+        if let growMemory {
+            do throws(TraceError) { try replayer.growPools(from: growMemory, limit: growLimit) } catch {
+                StandardError.write(["xenpv: --grow-memory: \(error.message): '\(error.token)'"])
+                throw ExitCode(1)
+            }
+        }
         var results = ReplayOutput()
         var number = 0
         var messages = KernelMessageLimit(unlimited: allMessages)

@@ -180,3 +180,102 @@ struct V618Tests {
         #expect(Linux6_18.maxMappingSize(minAlignMask: mask) == expected)
     }
 }
+
+/// Replays `trace` under Linux 6.18 with dynamic pools taken from `memory` (the worker's limit
+/// `limit`).
+func replay618Dynamic(_ trace: [String], memory: Range<UInt64>, limit: UInt64 = 0xffff_ffff) -> (lines: [String], messages: [String], debugfs: [String]) {
+    var r = TraceReplayer(kernel: .v6_18)
+    var out = ReplayOutput()
+    var messages: [String] = []
+    do throws(TraceError) {
+        try r.growPools(from: memory, limit: limit)
+        for (i, line) in trace.enumerated() {
+            try TraceLine.withBytes(of: Substring(line)) { b throws(TraceError) in try r.feed(bytes: b, line: i + 1, into: &out) }
+            messages += r.takeMessages().map(\.description)
+        }
+        let debugfs = r.tlb.map { $0.debugfs.map { "\($0.file)=\($0.value)" } } ?? []
+        return (out.lines + (try r.finish()), messages, debugfs)
+    } catch {
+        return (out.lines + ["error: \(error)"], messages, [])
+    }
+}
+
+/// 6.18's `CONFIG_SWIOTLB_DYNAMIC` (kernel/dma/swiotlb.c 683-747, 1134-1227, 1510-1550), pool
+/// memory as ``DynamicPoolMemory`` hands it out (the lowest free block of the order, aligned).
+@Suite("Linux 6.18 dynamic pools: transient pools, the worker's pools, the counts")
+struct V618DynamicPoolTests {
+    // a fills the 128-slot pool. b misses: the worker is scheduled and a transient pool of
+    // nr_slots(4096) = 2 slots (one 4 KiB block: the lowest, 0x1000000) is searched (1204-1227);
+    // io_tlb_used counts its slots (130). The worker then adds min(128, 2048) slots (a 256 KiB
+    // block aligned to its size: 0x1040000), the newest pool, searched first: c goes there.
+    // io_tlb_nslabs counts the grown pool, not the transient one. b's unmap frees its pool.
+    // d's transient pool would need 256 KiB below its 16 MiB mask: the lowest such block is
+    // 0x1000000, above it: full, and the message's total/used are mem->nslabs and mem_used; the
+    // worker it scheduled takes that block for a second grown pool.
+    @Test("a miss makes a transient pool under the device's mask and grows the pools; counts and unmap")
+    func transientAndGrown() {
+        let r = replay618Dynamic([
+            "pool nslabs=128 start=0x100000",
+            "map id=a orig=0x200000 size=262144 dir=to_device",
+            "map id=b orig=0x300000 size=4096 dir=to_device",
+            "map id=c orig=0x400000 size=2048 dir=to_device",
+        ], memory: 0x100_0000..<0x200_0000)
+        #expect(r.lines.prefix(3) == ["map id=a tlb=0x100000 used=128", "map id=b tlb=0x1000000 used=130", "map id=c tlb=0x1040000 used=131"])
+        #expect(r.debugfs == ["io_tlb_nslabs=256", "io_tlb_used=131", "io_tlb_used_hiwater=131", "io_tlb_transient_nslabs=2"])
+        let zeros = String(TraceReplayer.checksum([UInt32](repeating: 0, count: 128)), radix: 16)
+        #expect(Array(r.lines.dropFirst(3)) == ["final used=131", "area 0 used=128 index=0", "grown start=0x1040000 nslabs=128 areas=1 used=1",
+                                                "transient nslabs=2", "checksum list=0x\(zeros)"])
+        let more = replay618Dynamic([
+            "pool nslabs=128 start=0x100000",
+            "map id=a orig=0x200000 size=262144 dir=to_device",
+            "map id=b orig=0x300000 size=4096 dir=to_device",
+            "map id=c orig=0x400000 size=2048 dir=to_device",
+            "unmap id=b",
+            "map id=d orig=0x500000 size=262144 dir=to_device dma_mask=0xffffff dev=nic",
+        ], memory: 0x100_0000..<0x200_0000)
+        #expect(Array(more.lines.prefix(5).suffix(2)) == ["unmap id=b used=129", "map id=d error=full used=129"])
+        #expect(more.messages == ["nic: swiotlb buffer is full (sz: 262144 bytes), total 256 (slots), used 129 (slots)"])
+        #expect(more.debugfs == ["io_tlb_nslabs=384", "io_tlb_used=129", "io_tlb_used_hiwater=131", "io_tlb_transient_nslabs=0"])
+        #expect(more.lines.contains("grown start=0x1000000 nslabs=128 areas=1 used=0"))
+    }
+
+    // The worker asks for default_nslabs = 4096, capped at 2048 with limit_nareas(32, 2048) = 16
+    // areas (704-707); 4 MiB and 2 MiB find no block in the 2 MiB of memory (the transient pool
+    // took its first page), 1 MiB does at 0x1100000, with limit_nareas(8, 512) = 4 areas (717-721).
+    @Test("the worker halves 2048 → 1024 → 512 slots with limit_nareas; below 512 it gives up: 'Failed to allocate new pool'")
+    func workerHalving() {
+        let fill = (0..<32).map { "map id=f\($0) orig=0x\(String(0x1000_0000 + $0 * 0x40000, radix: 16)) size=262144 dir=to_device cpu=\($0)" }
+        let r = replay618Dynamic(["pool nslabs=4096 start=0x100000 areas=32"] + fill + ["map id=x orig=0x200000 size=2048 dir=to_device"],
+                                 memory: 0x100_0000..<0x120_0000)
+        #expect(r.lines[32] == "map id=x tlb=0x1000000 used=4097")
+        #expect(r.lines.contains("grown start=0x1100000 nslabs=512 areas=4 used=0"))
+        #expect(r.messages.isEmpty)
+        let none = replay618Dynamic(["pool nslabs=128 start=0x100000", "map id=a orig=0x200000 size=262144 dir=to_device",
+                                     "map id=b orig=0x300000 size=4096 dir=to_device"], memory: 0x100_0000..<0x100_1000)
+        #expect(none.lines.prefix(2) == ["map id=a tlb=0x100000 used=128", "map id=b tlb=0x1000000 used=130"])
+        #expect(none.messages == ["software IO TLB: Failed to allocate new pool"])
+    }
+
+    @Test("dynamic pools are 6.18's: another kernel refuses them; the memory must not overlap a pool")
+    func refusals() {
+        var r61 = TraceReplayer(kernel: .v6_1)
+        #expect(throws: TraceError(line: nil, token: "0x1000000-0x2000000", message: "kernel v6.1 has no dynamic pools (only Linux 6.18's CONFIG_SWIOTLB_DYNAMIC is modelled)")) {
+            try r61.growPools(from: 0x100_0000..<0x200_0000, limit: 0xffff_ffff)
+        }
+        let overlap = replay618Dynamic(["pool nslabs=128 start=0x1000000"], memory: 0x100_0000..<0x200_0000)
+        #expect(overlap.lines == ["error: line 1: pool overlaps the memory of dynamic pools: 'start=0x1000000'"])
+    }
+
+    @Test("DynamicPoolMemory: get_order blocks aligned to their size, lowest first, under the limit; freed blocks merge")
+    func memory() {
+        var m = DynamicPoolMemory(0x1000..<0x10_0000)
+        #expect(DynamicPoolMemory.blockBytes(6144) == 8192 && DynamicPoolMemory.blockBytes(1) == 4096 && DynamicPoolMemory.blockBytes(1 << 20) == 1 << 20)
+        #expect(m.allocate(bytes: 6144, limit: ~0) == 0x2000)
+        #expect(m.allocate(bytes: 4096, limit: ~0) == 0x1000)
+        #expect(m.allocate(bytes: 0x40000, limit: 0x3ffff) == nil)
+        #expect(m.allocate(bytes: 0x40000, limit: ~0) == 0x40000)
+        m.release(start: 0x2000, bytes: 6144)
+        m.release(start: 0x1000, bytes: 4096)
+        #expect(m.free == [0x1000..<0x40000, 0x80000..<0x10_0000])
+    }
+}

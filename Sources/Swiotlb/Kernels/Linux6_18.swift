@@ -53,14 +53,15 @@ public enum Linux6_18: SwiotlbKernelModel {
     /// `swiotlb_tbl_map_single` of 6.18 (1369-1439): the offset under `min_align_mask` and
     /// `alloc_align_mask | 2047`, the padded size, ``findSlots(_:_:size:padSlots:)``, the padding
     /// slots recorded, the returned address `slot_addr(start, index + pad_slots) + (offset &
-    /// 2047)`, and the bounce buffer always filled with `mapping_size` bytes (1437).
+    /// 2047)`, and the bounce buffer always filled with `mapping_size` bytes (1437); then the
+    /// pool-growth worker a miss scheduled (``growPools(_:)``), after the map's messages.
     @inline(__always)
     public static func mapSingle(_ tlb: inout SoftwareIOTLB, _ r: MapRequest) throws(SwiotlbBug) -> Result<BounceMapping, SwiotlbMapError> {
         let alignMask = r.alignMask & 0xffff_ffff
         let offset = alignOffset(r.original, minAlignMask: r.device.minAlignMask, allocAlignMask: alignMask)
         let size = paddedSize(mappingSize: r.mappingSize, offset: offset, allocAlignMask: alignMask)
         let nslots = (size &+ IOTLB.slotSize &- 1) >> IOTLB.shift
-        return try tlb.runMap(r, frame, nslots: nslots, fullSize: size) { tlb throws(SwiotlbBug) in
+        let result = try tlb.runMap(r, frame, nslots: nslots, fullSize: size) { tlb throws(SwiotlbBug) in
             if alignMask > 4095 {
                 tlb.warnOnce(site: #function, device: r.device.name, driver: r.device.driver,
                              "Alloc alignment may prevent fulfilling requests with max mapping_size")
@@ -72,6 +73,8 @@ public enum Linux6_18: SwiotlbKernelModel {
             bounce(&tlb, address, size: r.mappingSize, pool: p, toDevice: true, minAlignMask: r.device.minAlignMask)
             return BounceMapping(address: address, pool: p, slot: slot, nslots: nslots)
         }
+        growPools(&tlb)
+        return result
     }
 
     /// `swiotlb_align_offset(dev, align_mask, addr)` (849-853): `addr & min_align_mask &
@@ -88,35 +91,111 @@ public enum Linux6_18: SwiotlbKernelModel {
         return Int(truncatingIfNeeded: (UInt64(truncatingIfNeeded: mappingSize &+ offset) &+ mask) & ~mask)
     }
 
-    /// `swiotlb_find_slots` without `CONFIG_SWIOTLB_DYNAMIC` (1257-1275): the default pool's
-    /// areas from `cpu & (nareas - 1)` round the ring, each by
-    /// ``SlotPool/allocate(inArea:_:allocSize:)``. The pool and first slot (padding included),
-    /// or nil. Every slot found counts in the high-water mark (`inc_used_and_hiwater`).
+    /// `swiotlb_find_slots` (1181-1275): the pool and first slot (padding included), or nil.
+    /// Every slot found counts in the high-water mark (`inc_used_and_hiwater`).
+    /// - Without `CONFIG_SWIOTLB_DYNAMIC` (``SoftwareIOTLB/growth`` nil): the default pool's
+    ///   areas from `cpu & (nareas - 1)` round the ring.
+    /// - With it: nothing above 256 KiB (1193); for `i` in 0..<`default_nareas`, every pool
+    ///   newest first with more than `i` areas, in its area `(cpu + i) & (nareas - 1)`
+    ///   (1134-1163, 1197-1202); then, when the pools may grow, the worker is scheduled
+    ///   (``growPools(_:)`` runs after the map) and a transient pool of the request's slots is
+    ///   made under the device's `min_not_zero(dma_mask, bus_dma_limit)` and searched; a search
+    ///   that fails there frees it (1204-1227).
     static func findSlots(_ tlb: inout SoftwareIOTLB, _ r: MapRequest, size: Int, lowOffset: Int) throws(SwiotlbBug) -> (pool: Int, slot: Int)? {
-        let w = try tlb.window(pool: 0, for: r)
-        let search = PoolAreaSearch(size: size, original: r.original, minAlignMask: r.device.minAlignMask,
-                                    allocAlignMask: r.alignMask, window: w)
-        let nareas = tlb.pools[0].areas.count
-        let first = r.cpu & (nareas &- 1)
-        var a = first
-        repeat {
-            if let slot = tlb.pools[0].allocate(inArea: a, search, allocSize: size &- lowOffset) {
-                tlb.noteUsed()
-                return (0, slot)
+        guard let growth = tlb.growth else {
+            let nareas = tlb.pools[0].areas.count
+            let first = r.cpu & (nareas &- 1)
+            var a = first
+            repeat {
+                if let slot = try search(&tlb, r, pool: 0, area: a, size: size, lowOffset: lowOffset) { return (0, slot) }
+                a = a &+ 1 >= nareas ? 0 : a &+ 1
+            } while a != first
+            return nil
+        }
+        if size > IOTLB.maxMappingSize { return nil }
+        for i in 0..<growth.defaultAreas {
+            var p = tlb.pools.count &- 1
+            while p >= 0 {
+                let nareas = tlb.pools[p].areas.count
+                if tlb.pools[p].origin != .transient && i < nareas,
+                   let slot = try search(&tlb, r, pool: p, area: (r.cpu &+ i) & (nareas &- 1), size: size, lowOffset: lowOffset) {
+                    return (p, slot)
+                }
+                p &-= 1
             }
-            a = a &+ 1 >= nareas ? 0 : a &+ 1
-        } while a != first
+        }
+        guard growth.canGrow else { return nil }
+        tlb.growth?.workScheduled = true
+        let nslabs = (size &+ IOTLB.slotSize &- 1) >> IOTLB.shift
+        let bytes = UInt64(nslabs) << UInt64(IOTLB.shift)
+        guard let start = tlb.growth?.memory.allocate(bytes: bytes, limit: r.device.effectiveLimit) else { return nil }
+        var pool = SlotPool(start: start, nslabs: nslabs, areas: 1)
+        pool.origin = .transient
+        tlb.pools.append(pool)
+        let p = tlb.pools.count &- 1
+        if let slot = try search(&tlb, r, pool: p, area: 0, size: size, lowOffset: lowOffset) { return (p, slot) }
+        tlb.pools.removeLast()
+        tlb.growth?.memory.release(start: start, bytes: bytes)
         return nil
+    }
+
+    /// `swiotlb_search_pool_area` in area `a` of pool `p` (``SlotPool/allocate(inArea:_:allocSize:)``),
+    /// the high-water mark raised on success.
+    @inline(__always)
+    static func search(_ tlb: inout SoftwareIOTLB, _ r: MapRequest, pool p: Int, area a: Int, size: Int, lowOffset: Int) throws(SwiotlbBug) -> Int? {
+        let w = try tlb.window(pool: p, for: r)
+        let s = PoolAreaSearch(size: size, original: r.original, minAlignMask: r.device.minAlignMask, allocAlignMask: r.alignMask, window: w)
+        guard let slot = tlb.pools[p].allocate(inArea: a, s, allocSize: size &- lowOffset) else { return nil }
+        tlb.noteUsed()
+        return slot
+    }
+
+    /// `swiotlb_dyn_alloc`, the worker a miss scheduled, run once the map is done (the model's
+    /// moment for it: before the trace's next op): `swiotlb_alloc_pool(NULL, IO_TLB_MIN_SLABS,
+    /// default_nslabs, default_nareas, phys_limit)` (683-731, 734-747) — at most 2048 slots
+    /// with `limit_nareas`, halved down to 512 while ``DynamicPoolMemory`` has no block under
+    /// the limit — added as the newest pool and counted in the total; else `Failed to allocate
+    /// new pool`.
+    static func growPools(_ tlb: inout SoftwareIOTLB) {
+        guard var g = tlb.growth, g.workScheduled else { return }
+        g.workScheduled = false
+        var nslabs = UInt64(g.defaultNslabs)
+        var nareas = UInt64(g.defaultAreas)
+        if nslabs > UInt64(PoolGrowth.maxPoolSlots) {
+            nslabs = UInt64(PoolGrowth.maxPoolSlots)
+            nareas = RemapPoolSetup.limitAreas(nareas, slots: nslabs)
+        }
+        while true {
+            if let start = g.memory.allocate(bytes: nslabs << UInt64(IOTLB.shift), limit: g.physLimit) {
+                var pool = SlotPool(start: start, nslabs: Int(nslabs), areas: Int(nareas))
+                pool.origin = .grown
+                tlb.pools.append(pool)
+                break
+            }
+            if nslabs <= UInt64(PoolGrowth.minPoolSlots) {
+                tlb.warn(SoftwareIOTLB.messagePrefix + "Failed to allocate new pool")
+                break
+            }
+            nslabs = IOTLB.alignToSegment(nslabs >> 1)
+            nareas = RemapPoolSetup.limitAreas(nareas, slots: nslabs)
+        }
+        tlb.growth = g
     }
 
     /// The copy back for FROM_DEVICE/BIDIRECTIONAL unless SKIP_CPU_SYNC, then
     /// `swiotlb_release_slots` (1443-1492): the offset from the address under
     /// `min_align_mask & 2047`, back over the padding slots, the slot count from that slot's
-    /// `alloc_size` (1535-1550).
+    /// `alloc_size` (1535-1550); a transient pool is freed whole instead (`swiotlb_del_transient`,
+    /// 1510-1520: its slots leave `io_tlb_used` and `io_tlb_transient_nslabs`).
     @inline(__always)
     public static func unmapSingle(_ tlb: inout SoftwareIOTLB, _ address: UInt64, pool p: Int, _ r: UnmapRequest) throws(SwiotlbBug) {
         if !r.attributes.contains(.skipCPUSync) && (r.direction == .fromDevice || r.direction == .bidirectional) {
             bounce(&tlb, address, size: r.mappingSize, pool: p, toDevice: false, minAlignMask: r.minAlignMask)
+        }
+        if tlb.pools[p].origin == .transient {
+            let pool = tlb.pools.remove(at: p)
+            tlb.growth?.memory.release(start: pool.start, bytes: pool.bytes)
+            return
         }
         let offset = alignOffset(address, minAlignMask: r.minAlignMask, allocAlignMask: 0)
         let slot = Int((address &- UInt64(offset) &- tlb.pools[p].start) >> UInt64(IOTLB.shift))
@@ -161,16 +240,23 @@ public enum Linux6_18: SwiotlbKernelModel {
     public static func maxMappingSize(minAlignMask: UInt64) -> Int { Linux6_1.maxMappingSize(minAlignMask: minAlignMask) }
 
     /// `io_tlb_nslabs` (the pools' total, transient pools not counted), `io_tlb_used` (every
-    /// pool's slots, transient ones too), `io_tlb_used_hiwater` (1680-1726); no files without a
-    /// pool (1716-1717).
+    /// pool's slots, transient ones too), `io_tlb_used_hiwater`, and with `CONFIG_SWIOTLB_DYNAMIC`
+    /// `io_tlb_transient_nslabs` (1680-1726); no files without a pool (1716-1717).
     public static func debugfs(_ tlb: SoftwareIOTLB) -> [(file: String, value: Int)] {
         guard !tlb.pools.isEmpty else { return [] }
-        return [("io_tlb_nslabs", tlb.totalSlots(reportedFor: 0)), ("io_tlb_used", tlb.usedSlots(reportedFor: 0)),
-                ("io_tlb_used_hiwater", tlb.usedHighWater)]
+        let files = [("io_tlb_nslabs", tlb.totalSlots(reportedFor: 0)), ("io_tlb_used", tlb.usedSlots(reportedFor: 0)),
+                     ("io_tlb_used_hiwater", tlb.usedHighWater)]
+        guard tlb.growth != nil else { return files }
+        return files + [("io_tlb_transient_nslabs", transientSlots(tlb))]
     }
 
-    /// `areas=`, `min_align=` and `align=`.
-    public static let traceFields: TraceFields = [.areas, .minAlign, .align]
+    /// `io_tlb_transient_nslabs`: the slots of the transient pools.
+    static func transientSlots(_ tlb: SoftwareIOTLB) -> Int {
+        tlb.pools.reduce(0) { $0 &+ ($1.origin == .transient ? $1.nslabs : 0) }
+    }
+
+    /// `areas=`, `min_align=` and `align=`, and dynamic pools.
+    public static let traceFields: TraceFields = [.areas, .minAlign, .align, .dynamicPools]
     /// The one default pool.
     public static let maxTracePools = 1
     /// A second pool.
@@ -188,11 +274,19 @@ public enum Linux6_18: SwiotlbKernelModel {
     public static func traceReplayEngine(movesBytes: Bool) -> TraceReplayEngine { .make(Linux6_18.self, movesBytes: movesBytes) }
 
     /// `final used=<N>` (`io_tlb_used`), then `area <i> used=<U> index=<I>` per area of the
-    /// default pool, as 6.1.
+    /// default pool, as 6.1; with dynamic pools (a `memory` line), one line per grown pool,
+    /// oldest first, `grown start=<0xHEX> nslabs=<N> areas=<A> used=<U>`, then
+    /// `transient nslabs=<N>` (debugfs `io_tlb_transient_nslabs`).
     public static func closingLines(_ tlb: SoftwareIOTLB) -> [String] {
         let p = tlb.pools[0]
-        return ["final used=\(tlb.usedSlots(reportedFor: 0))"]
+        var lines = ["final used=\(tlb.usedSlots(reportedFor: 0))"]
             + p.areas.enumerated().map { "area \($0.offset) used=\($0.element.used) index=\($0.element.index)" }
+        guard tlb.growth != nil else { return lines }
+        for g in tlb.pools where g.origin == .grown {
+            lines.append("grown start=0x\(String(g.start, radix: 16)) nslabs=\(g.nslabs) areas=\(g.areas.count) used=\(g.used)")
+        }
+        lines.append("transient nslabs=\(transientSlots(tlb))")
+        return lines
     }
 }
 

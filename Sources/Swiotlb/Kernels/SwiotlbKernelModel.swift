@@ -129,6 +129,9 @@ public struct TraceFields: OptionSet, Sendable, Hashable {
     public static let minAlign = TraceFields(rawValue: 1 << 1)
     /// `map … align=`.
     public static let align = TraceFields(rawValue: 1 << 2)
+    /// Dynamic pools (6.18's `CONFIG_SWIOTLB_DYNAMIC`) with the memory they come from
+    /// (``TraceReplayer/growPools(from:limit:)``, `swiotlb replay --grow-memory`).
+    public static let dynamicPools = TraceFields(rawValue: 1 << 3)
 }
 
 /// What xen-swiotlb's coherent allocations check beyond the device's mask and machine contiguity.
