@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "Swiotlb", dependencies: ["XenMemory"]),
         .target(name: "XenSwiotlb", dependencies: ["XenMemory", "Swiotlb"]),
         .target(name: "XenBoot", dependencies: ["XenMemory", "Swiotlb", "XenSwiotlb"]),
-        .target(name: "SwiotlbCapture", dependencies: ["Swiotlb"]),
+        .target(name: "SwiotlbCapture", dependencies: ["Swiotlb", "XenMemory"]),
         .target(
             name: "CXenCtrl",
             cSettings: [.define("CXEN_ENABLED", .when(traits: ["XenCtrl"]))],
@@ -39,7 +39,7 @@ let package = Package(
             ]
         ),
         .target(name: "XenDumps", dependencies: ["XenMemory"]),
-        .target(name: "Diagnosis", dependencies: ["Swiotlb", "XenDumps"]),
+        .target(name: "Diagnosis", dependencies: ["Swiotlb", "XenDumps", "XenMemory"]),
         .target(name: "XenLive", dependencies: ["XenMemory", "XenDumps", "CXenCtrl"]),
         .target(name: "XenModel", dependencies: ["XenMemory", "Swiotlb", "XenSwiotlb", "XenBoot", "XenDumps", "Diagnosis", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
@@ -59,7 +59,7 @@ let package = Package(
         ),
         .target(name: "XenPVTestSupport", dependencies: ["Swiotlb"], path: "Tests/Support"),
         .testTarget(name: "XenMemoryTests", dependencies: ["XenMemory", "XenPVTestSupport"]),
-        .testTarget(name: "SwiotlbTests", dependencies: ["Swiotlb", "XenPVTestSupport"], exclude: ["Vectors"]),
+        .testTarget(name: "SwiotlbTests", dependencies: ["Swiotlb", "XenMemory", "XenPVTestSupport"], exclude: ["Vectors"]),
         .testTarget(name: "XenLiveTests", dependencies: ["XenPVTestSupport", "XenBoot", "XenLive", "XenDumps", "XenMemory", "XenModel", "XenSwiotlb", "Swiotlb"]),
         .testTarget(name: "XenModelTests", dependencies: ["XenPVTestSupport", "XenModel", "XenSwiotlb", "XenMemory", "Swiotlb", "XenDumps"]),
         .testTarget(name: "SwiotlbCaptureTests", dependencies: ["SwiotlbCapture", "Swiotlb", "XenPVTestSupport"], exclude: ["Fixtures"]),

@@ -1,4 +1,5 @@
 import Swiotlb
+import XenMemory
 
 /// Turns evidence into verdicts and a recommendation (the rules are in docs/diagnose.md).
 ///
@@ -51,7 +52,7 @@ public enum Diagnoser {
 
     static func overMax(_ e: Evidence, _ f: Evidence.Failure, count: Int) -> Verdict {
         let max = e.kernel.maxMappingSize(minAlignMask: f.minAlignMask)
-        let mask = f.minAlignMask != 0 ? " with min_align_mask 0x\(String(f.minAlignMask, radix: 16))" : ""
+        let mask = f.minAlignMask != 0 ? " with min_align_mask \(Hex.plain(f.minAlignMask))" : ""
         return Verdict(.overMaxMappingSize, device: f.device,
                        evidence: [f.source, "\(f.size) bytes asked (\(f.neededSlots) slots); \(e.kernel)'s max mapping size\(mask) is \(max) bytes (\(IOTLB.segmentSlots) slots of 2 KiB\(max < IOTLB.maxMappingSize ? " less the min_align round-up" : ""))"]
                         + (count > 1 ? ["\(count) such maps"] : []),

@@ -1,4 +1,5 @@
 import XenDumps
+import XenMemory
 
 /// Evidence from a system's own records: its kernel log, its swiotlb debugfs values and its
 /// command line (files, or the running system).
@@ -58,11 +59,12 @@ public enum SystemEvidence {
     /// `-highmem` pair.
     static func addDebugfs(_ values: [(file: String, value: Int)], name: String, to e: inout Evidence) {
         func value(_ file: String) -> Int? { values.last { $0.file == file }?.value }
-        for (i, suffix) in ["", "-highmem"].enumerated() {
-            guard let nslabs = value("io_tlb_nslabs" + suffix) else { continue }
-            let hw = suffix.isEmpty ? value("io_tlb_used_hiwater") : nil
-            let used = value("io_tlb_used" + suffix)
-            let figures = "io_tlb_nslabs\(suffix) \(nslabs)" + (used.map { ", io_tlb_used\(suffix) \($0)" } ?? "") + (hw.map { ", io_tlb_used_hiwater \($0)" } ?? "")
+        for (i, suffix) in ["", SwiotlbKernelText.highPoolSuffix].enumerated() {
+            let nslabsFile = SwiotlbKernelText.nslabsFile + suffix, usedFile = SwiotlbKernelText.usedFile + suffix
+            guard let nslabs = value(nslabsFile) else { continue }
+            let hw = suffix.isEmpty ? value(SwiotlbKernelText.highWaterFile) : nil
+            let used = value(usedFile)
+            let figures = "\(nslabsFile) \(nslabs)" + (used.map { ", \(usedFile) \($0)" } ?? "") + (hw.map { ", \(SwiotlbKernelText.highWaterFile) \($0)" } ?? "")
             if i < e.pools.count {
                 e.pools[i].highWater = hw
                 e.pools[i].used = used

@@ -1,3 +1,5 @@
+import XenMemory
+
 /// What an error message quotes of an offending token: at most ``maxBytes`` bytes of it, cut on
 /// a character boundary and ended with `…` when cut, with control and line-breaking characters
 /// written as `\u{…}`, so a megabyte of random bytes makes one short line.
@@ -13,7 +15,7 @@ public enum ErrorToken {
             let shown: String
             switch scalar.properties.generalCategory {
             case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .unassigned, .privateUse:
-                shown = "\\u{\(String(scalar.value, radix: 16))}"
+                shown = "\\u{\(Hex.digits(scalar.value))}"
             default:
                 shown = String(scalar)
             }

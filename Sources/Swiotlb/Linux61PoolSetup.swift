@@ -1,3 +1,5 @@
+import XenMemory
+
 /// How Linux 6.1 sizes its default pool for `swiotlb=<N>[,<A>]`: N aligned up to 128 slots;
 /// the area count (A, or the possible CPUs when A is not given) 0 → 1 and rounded up to a power
 /// of two; the slots then raised to 128 per area and rounded up to a power of two — with one
@@ -94,8 +96,8 @@ enum RemapPoolSetup {
         let setup = Linux61PoolSetup(requested: commandLine.effectiveNslabs, areas: commandLine.areas,
                                      possibleCPUs: UInt64(max(cpus, 1)), limit: 1 << 52)
         let defaultAreas = setup?.areas ?? 1
-        let prefix = SoftwareIOTLB.messagePrefix
-        var log = [prefix + "area num \(defaultAreas)."]
+        let prefix = SwiotlbKernelText.messagePrefix
+        var log = [prefix + SwiotlbKernelText.areaCount + "\(defaultAreas)."]
         let defaultNslabs = setup?.nslabs ?? commandLine.effectiveNslabs
         if setup?.roundedUp == true {
             log.append(prefix + "SWIOTLB bounce buffer size roundup to \((defaultNslabs &<< 11) >> 20)MB")

@@ -45,8 +45,8 @@ public enum SwiotlbBug: Error, Sendable, Hashable, CustomStringConvertible {
             return "kernel hang: Linux 6.1.192 would never return from a map\(device.map { " on \($0)" } ?? "") (its slot search loops in area \(area) with the area lock held)"
         case .syncDirection(let d, let t): return "kernel BUG: sync for \(t.rawValue) with direction \(d.rawValue)"
         case .zeroSize: return "kernel BUG: mapping of 0 slots"
-        case .notABounceBuffer(let a): return "kernel BUG: 0x\(String(a, radix: 16)) is not in any swiotlb pool"
-        case .boundaryNotPowerOfTwo(let m): return "kernel BUG: segment boundary mask 0x\(String(m, radix: 16)) is not 2^n-1"
+        case .notABounceBuffer(let a): return "kernel BUG: \(Hex.plain(a)) is not in any swiotlb pool"
+        case .boundaryNotPowerOfTwo(let m): return "kernel BUG: segment boundary mask \(Hex.plain(m)) is not 2^n-1"
         }
     }
 }
@@ -78,9 +78,6 @@ public struct BounceMapping: Sendable, Hashable {
 /// v5.11 and 6.1 have one pool; rfc-v1 has a low pool and optionally a high (64-bit) pool,
 /// chosen per mapping by the device's `min_not_zero(dma_mask, bus_dma_limit)`.
 public struct SoftwareIOTLB: Sendable {
-    /// `pr_fmt` of kernel/dma/swiotlb.c: what the kernel's own lines start with.
-    public static let messagePrefix = "software IO TLB: "
-
     /// The kernel whose behaviour is modelled.
     public let kernel: SwiotlbKernel
     /// The pools: the low (or only) pool first.
@@ -122,7 +119,7 @@ public struct SoftwareIOTLB: Sendable {
 
     /// `swiotlb_print_info` for `pool`.
     public static func mappedLine(_ pool: SlotPool) -> String {
-        messagePrefix + namePrefix(pool) + "mapped [mem 0x\(Hex.padded(pool.start, 16))-0x\(Hex.padded(pool.end, 16))] (\(pool.bytes >> 20)MB)"
+        SwiotlbKernelText.messagePrefix + namePrefix(pool) + SwiotlbKernelText.mappedMemory + "0x\(Hex.padded(pool.start, 16))-0x\(Hex.padded(pool.end, 16))] (\(pool.bytes >> 20)MB)"
     }
 
     /// `<name> ` for a named pool (the RFC's messages put it first), else nothing.

@@ -1,3 +1,5 @@
+import XenMemory
+
 /// A malformed or impossible trace: where, and what.
 public struct TraceError: Error, Sendable, Hashable, CustomStringConvertible {
     /// 1-based line number; nil when the trace as a whole is at fault (no pool line).
@@ -321,7 +323,7 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
         guard ensureTLB(), let t = tlb else {
             throw TraceError(line: nil, token: "", message: "no pool line (a trace starts with at least one)")
         }
-        return Kernel.closingLines(t) + ["checksum list=0x\(String(TraceReplayer.checksum(t.pools[0].list), radix: 16))"]
+        return Kernel.closingLines(t) + ["checksum list=\(Hex.plain(TraceReplayer.checksum(t.pools[0].list)))"]
     }
 
     mutating func takeMessages() -> [KernelMessage] {

@@ -1,3 +1,5 @@
+import XenMemory
+
 /// The rules a trace obeys beyond each line's own (see `docs/trace-format.md`), kept in one
 /// place for `swiotlb replay` and a scenario's `trace` stream: `pool` lines come before every
 /// other op, at most two of them (the RFC's low and high pool), not overlapping and holding at
@@ -37,7 +39,7 @@ struct TraceRules<Kernel: SwiotlbKernelModel, Value> {
         }
         let end = start &+ UInt64(nslabs) << UInt64(IOTLB.shift)
         for p in pools where start < p.upperBound && p.lowerBound < end {
-            throw TraceError(line: line, token: "start=0x\(String(start, radix: 16))", message: "pool overlaps an earlier pool")
+            throw TraceError(line: line, token: "start=\(Hex.plain(start))", message: "pool overlaps an earlier pool")
         }
         guard totalSlots + nslabs <= IOTLB.maxModelSlots else {
             throw TraceError(line: line, token: "nslabs=\(nslabs)",

@@ -1,4 +1,5 @@
 import Swiotlb
+import XenMemory
 
 /// What a capture records about where it ran, for the trace's header comments.
 public struct CaptureContext: Sendable, Equatable {
@@ -58,7 +59,7 @@ public struct CaptureTraceWriter: Sendable {
             let p = Pool(start: e.poolStart, nslabs: e.poolNslabs, areas: e.poolAreas)
             if let f = found {
                 guard f.address == e.pool, f.pool == p else {
-                    throw CaptureError("maps used two bounce pools (io_tlb_mem 0x\(hex(f.address)) and 0x\(hex(e.pool))): one pool per trace is supported; keep one device with --device")
+                    throw CaptureError("maps used two bounce pools (io_tlb_mem \(Hex.plain(f.address)) and \(Hex.plain(e.pool))): one pool per trace is supported; keep one device with --device")
                 }
             } else {
                 found = (e.pool, p)
@@ -66,7 +67,7 @@ public struct CaptureTraceWriter: Sendable {
         }
         guard let f = found else { throw CaptureError("no map was recorded\(device.map { " for device \($0)" } ?? ""): nothing bounced while the capture ran") }
         guard f.pool.nslabs > 0, f.pool.nslabs <= 1 << 25, f.pool.areas > 0, f.pool.areas <= 1 << 18, f.pool.start & 0xfff == 0 else {
-            throw CaptureError("the pool read from the kernel (start 0x\(hex(f.pool.start)), nslabs \(f.pool.nslabs), areas \(f.pool.areas)) is not one a trace can hold")
+            throw CaptureError("the pool read from the kernel (start \(Hex.plain(f.pool.start)), nslabs \(f.pool.nslabs), areas \(f.pool.areas)) is not one a trace can hold")
         }
         return f.pool
     }
@@ -110,7 +111,7 @@ public struct CaptureTraceWriter: Sendable {
         }
         if let device { emit("# device: \(device) only (kernel_used left out: the pool's count includes the other devices)") }
         for l in context.kernelLines { emit("# kernel: \(l)") }
-        emit("pool nslabs=\(pool.nslabs) start=0x\(hex(pool.start)) areas=\(pool.areas)")
+        emit("pool nslabs=\(pool.nslabs) start=\(Hex.plain(pool.start)) areas=\(pool.areas)")
         var counts = Counts()
         var live: [UInt64: Int] = [:]
         var next = 0
@@ -122,7 +123,7 @@ public struct CaptureTraceWriter: Sendable {
                 next += 1
                 counts.maps += 1
                 let e = op.entry
-                var line = "map id=m\(next) orig=0x\(hex(e.original)) size=\(e.size)"
+                var line = "map id=m\(next) orig=\(Hex.plain(e.original)) size=\(e.size)"
                 if e.alloc != e.size { line += " alloc=\(e.alloc)" }
                 line += " dir=\(DMADirection.allCases[Int(e.direction)].rawValue)"
                 var attrs: [String] = []
@@ -130,13 +131,13 @@ public struct CaptureTraceWriter: Sendable {
                 if e.attributes & UInt64(DMAAttributes.noWarn.rawValue) != 0 { attrs.append("no_warn") }
                 if !attrs.isEmpty { line += " attrs=" + attrs.joined(separator: ",") }
                 if e.dmaParms != 0 {
-                    if e.segmentBoundary != 0 && e.segmentBoundary != ~0 { line += " seg_mask=0x\(hex(e.segmentBoundary))" }
-                    if e.minAlign != 0 { line += " min_align=0x\(hex(e.minAlign & 0xffff_ffff))" }
+                    if e.segmentBoundary != 0 && e.segmentBoundary != ~0 { line += " seg_mask=\(Hex.plain(e.segmentBoundary))" }
+                    if e.minAlign != 0 { line += " min_align=\(Hex.plain(e.minAlign & 0xffff_ffff))" }
                 }
-                if e.align != 0 { line += " align=0x\(hex(e.align & 0xffff_ffff))" }
+                if e.align != 0 { line += " align=\(Hex.plain(e.align & 0xffff_ffff))" }
                 line += " cpu=\(e.cpu)"
                 if let name = e.deviceName, Self.isTraceWord(name) { line += " dev=\(name)" }
-                if failed { counts.failedMaps += 1 } else { line += " kernel_tlb=0x\(hex(op.tlb))"; live[op.tlb] = next }
+                if failed { counts.failedMaps += 1 } else { line += " kernel_tlb=\(Hex.plain(op.tlb))"; live[op.tlb] = next }
                 emit(line + used)
             case .unmap:
                 guard let id = live.removeValue(forKey: op.tlb) else { counts.beforeStart += 1; continue }
@@ -156,6 +157,4 @@ public struct CaptureTraceWriter: Sendable {
         !name.isEmpty && name.utf8.count <= 64 && name.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f && $0 != 0x23 }
     }
 
-    private static func hex(_ v: UInt64) -> String { String(v, radix: 16) }
-    private func hex(_ v: UInt64) -> String { Self.hex(v) }
 }

@@ -1,5 +1,6 @@
 #if os(Linux)
 import Glibc
+import XenMemory
 
 /// Where the kernel's functions are (`/proc/kallsyms`) and their live machine code
 /// (`/proc/kcore`), read-only, for the probe points inside the allocator's area lock.
@@ -76,7 +77,7 @@ struct KernelCode {
             guard let code = pread(Int(symbol.size), at: offset &+ (symbol.address - vaddr)) else { break }
             return code
         }
-        throw CaptureError("symbol \(name) is not probeable: its code at 0x\(String(symbol.address, radix: 16)) is not readable in \(kcore)")
+        throw CaptureError("symbol \(name) is not probeable: its code at \(Hex.plain(symbol.address)) is not readable in \(kcore)")
     }
 }
 #endif

@@ -1,5 +1,6 @@
 #if os(Linux)
 import Glibc
+import XenMemory
 
 /// Records a running Linux 6.1 kernel's swiotlb traffic through kprobe events in tracefs (as
 /// root, reading the kernel's data only) and hands back the operations in the allocator's order.
@@ -197,8 +198,8 @@ public struct LiveCapture {
 
     /// `io_tlb_nslabs=… io_tlb_used=…` from swiotlb's debugfs folder (or why not).
     static func debugfs() -> String {
-        let dir = "/sys/kernel/debug/swiotlb/"
-        let values = ["io_tlb_nslabs", "io_tlb_used"].compactMap { f -> String? in
+        let dir = SwiotlbKernelText.debugfsFolder
+        let values = [SwiotlbKernelText.nslabsFile, SwiotlbKernelText.usedFile].compactMap { f -> String? in
             guard let t = (try? KernelFiles.text(dir + f, limit: 4096)) ?? nil else { return nil }
             return "\(f)=\(t.trimmingNewlines())"
         }
@@ -219,7 +220,7 @@ public struct LiveCapture {
             let text = String(decoding: record[0..<n], as: UTF8.self)
             guard let semi = text.firstIndex(of: ";") else { continue }
             let message = text[text.index(after: semi)...].prefix { $0 != "\n" }
-            if message.hasPrefix("software IO TLB: ") && out.count < 16 { out.append(String(message.prefix(200))) }
+            if message.hasPrefix(SwiotlbKernelText.messagePrefix) && out.count < 16 { out.append(String(message.prefix(200))) }
         }
         return out
     }

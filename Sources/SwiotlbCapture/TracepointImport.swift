@@ -1,4 +1,5 @@
 import Swiotlb
+import XenMemory
 
 /// Turns the text of the kernel's own DMA tracepoints (tracefs `trace` or `trace-cmd report`)
 /// into a v2 trace: Linux 6.12+'s `dma:dma_map_page`/`dma_unmap_page` and
@@ -85,7 +86,7 @@ public struct TracepointImport: Sendable {
             let (dev, f) = try fields(body.dropFirst(10), line: n)
             next += 1
             counts.maps += 1; counts.bouncedOnly += 1
-            lines.append("map id=b\(next) orig=0x\(String(try hex(f, "dev_addr", n), radix: 16)) size=\(try decimal(f, "size", n)) dir=bidirectional cpu=\(h.cpu)\(Self.device(dev))")
+            lines.append("map id=b\(next) orig=\(Hex.plain(try hex(f, "dev_addr", n))) size=\(try decimal(f, "size", n)) dir=bidirectional cpu=\(h.cpu)\(Self.device(dev))")
         default:
             counts.otherEvents += 1
         }
@@ -99,7 +100,7 @@ public struct TracepointImport: Sendable {
         var a: [String] = []
         if attrs.contains("SKIP_CPU_SYNC") { a.append("skip_cpu_sync") }
         if attrs.contains("NO_WARN") { a.append("no_warn") }
-        lines.append("map id=m\(next) orig=0x\(String(phys, radix: 16)) size=\(size) dir=\(dir.rawValue)\(a.isEmpty ? "" : " attrs=" + a.joined(separator: ",")) cpu=\(cpu)\(Self.device(device)) kernel_tlb=0x\(String(dma, radix: 16))")
+        lines.append("map id=m\(next) orig=\(Hex.plain(phys)) size=\(size) dir=\(dir.rawValue)\(a.isEmpty ? "" : " attrs=" + a.joined(separator: ",")) cpu=\(cpu)\(Self.device(device)) kernel_tlb=\(Hex.plain(dma))")
         live[sgKey ?? "\(device) \(dma)"] = next
     }
 
@@ -170,7 +171,7 @@ public struct TracepointImport: Sendable {
         emit("# xenpv swiotlb import of \(source), trace format v2: replay with --kernel v6.1 (no --check: no used counts)")
         emit("# order: the tracepoints' timestamps, not the allocator's area locks; min_align, seg_mask and failed maps are not in the tracepoints")
         if counts.bouncedOnly > 0 { emit("# \(counts.bouncedOnly) maps from swiotlb_bounced: original address and size only (no bounce address, no unmap, no direction)") }
-        emit("pool nslabs=\(pool.nslabs) start=0x\(String(pool.start, radix: 16)) areas=\(pool.areas)")
+        emit("pool nslabs=\(pool.nslabs) start=\(Hex.plain(pool.start)) areas=\(pool.areas)")
         lines.forEach(emit)
     }
 }

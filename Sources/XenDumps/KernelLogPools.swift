@@ -1,3 +1,5 @@
+import XenMemory
+
 /// A bounce pool's place in pseudo-physical memory, as the kernel reports it.
 public struct SwiotlbPoolLocation: Sendable, Hashable {
     /// First byte (`software IO TLB: mapped [mem <start>-…]`).
@@ -17,19 +19,22 @@ public struct SwiotlbPoolLocation: Sendable, Hashable {
     /// (the kernel prints `end` as `start` plus the pool's bytes). A `mapped [mem` line whose
     /// range is malformed, empty, reversed, not page aligned or beyond 2^52 is an error naming
     /// its line.
+    /// The start of the line that places a pool, as refusals quote it.
+    static let mappedLine = SwiotlbKernelText.messagePrefix + SwiotlbKernelText.mappedMemory
+
     public static func parse(kernelLog lines: [Substring]) throws(DumpError) -> [SwiotlbPoolLocation] {
         var out: [SwiotlbPoolLocation] = []
         for (index, line) in lines.enumerated() {
-            guard let r = line.firstRange(of: "software IO TLB: "), let m = line[r.upperBound...].firstRange(of: "mapped [mem ") else { continue }
+            guard let r = line.firstRange(of: SwiotlbKernelText.messagePrefix), let m = line[r.upperBound...].firstRange(of: SwiotlbKernelText.mappedMemory) else { continue }
             let number = index + 1
             let rest = line[m.upperBound...]
             let shown = String(rest.prefix(80))
             guard let dash = rest.firstIndex(of: "-"), let close = rest.firstIndex(of: "]"), dash < close,
                   let start = hex(rest[..<dash]), let end = hex(rest[rest.index(after: dash)..<close]) else {
-                throw DumpError(line: number, message: "software IO TLB: mapped [mem …]: expected '0x<start>-0x<end>]' (up to 16 hex digits each), got '\(shown)'")
+                throw DumpError(line: number, message: "\(Self.mappedLine)…]: expected '0x<start>-0x<end>]' (up to 16 hex digits each), got '\(shown)'")
             }
             func refuse(_ why: String) -> DumpError {
-                DumpError(line: number, message: "software IO TLB: mapped [mem 0x\(String(start, radix: 16))-0x\(String(end, radix: 16))]: \(why)")
+                DumpError(line: number, message: "\(Self.mappedLine)\(Hex.plain(start))-\(Hex.plain(end))]: \(why)")
             }
             guard end > start else { throw refuse("the end is not above the start") }
             guard end <= PhysicalLimits.bytes else { throw refuse("beyond the 52-bit physical address space") }
@@ -52,7 +57,7 @@ public struct SwiotlbPoolLocation: Sendable, Hashable {
     /// another domain or host): the error names the log line.
     public func check(p2mSize size: UInt64) throws(DumpError) {
         guard firstPfn < size, pages <= size - firstPfn else {
-            throw DumpError(line: line, message: "software IO TLB: mapped [mem 0x\(String(start, radix: 16))-…]: pfns 0x\(String(firstPfn, radix: 16))-0x\(String(firstPfn + max(pages, 1) - 1, radix: 16)) reach beyond the P2M (\(size) entries): a log of another domain?")
+            throw DumpError(line: line, message: "\(Self.mappedLine)\(Hex.plain(start))-…]: pfns \(Hex.plain(firstPfn))-\(Hex.plain(firstPfn + max(pages, 1) - 1)) reach beyond the P2M (\(size) entries): a log of another domain?")
         }
     }
 }

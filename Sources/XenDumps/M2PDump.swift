@@ -15,12 +15,12 @@ public enum M2PDump {
         var mfn: UInt64 = 0
         for run in m2p.runs.extents + [Extent(start: m2p.maxPage, count: 0, value: .invalid)] {
             while mfn < min(run.start, m2p.maxPage) {
-                emit("  mfn=0x\(String(mfn, radix: 16)) ==> pfn=0xffffffffffffffff")
+                emit("  mfn=\(Hex.plain(mfn)) ==> pfn=0xffffffffffffffff")
                 mfn += 1
             }
             var k: UInt64 = 0
             while k < run.count && mfn < m2p.maxPage {
-                emit("  mfn=0x\(String(mfn, radix: 16)) ==> pfn=0x\(String(run.value.advanced(by: k).rawEntry, radix: 16))")
+                emit("  mfn=\(Hex.plain(mfn)) ==> pfn=\(Hex.plain(run.value.advanced(by: k).rawEntry))")
                 mfn += 1; k += 1
             }
         }
@@ -60,8 +60,8 @@ public enum M2PDump {
                 }
                 throw .unexpected(n, "'  mfn=0x<hex> ==> pfn=0x<hex>'", b)
             }
-            guard mfn == expect else { throw DumpError(line: n, message: "mfn 0x\(String(mfn, radix: 16)) out of order (expected 0x\(String(expect, radix: 16)))") }
-            guard mfn < maxPage else { throw DumpError(line: n, message: "mfn 0x\(String(mfn, radix: 16)) is not below Max MFN \(maxPage)") }
+            guard mfn == expect else { throw DumpError(line: n, message: "mfn \(Hex.plain(mfn)) out of order (expected \(Hex.plain(expect)))") }
+            guard mfn < maxPage else { throw DumpError(line: n, message: "mfn \(Hex.plain(mfn)) is not below Max MFN \(maxPage)") }
             if pfn != HostM2P.invalidEntry {
                 runs.add(mfn, pfn == HostM2P.sharedEntry ? .shared : .pfn(base: pfn))
             }

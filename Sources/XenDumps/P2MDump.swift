@@ -113,7 +113,7 @@ public enum P2MDump {
                 while let t = typeRuns.first, t.end <= pfn { typeRuns = typeRuns.dropFirst() }
                 let type = typeRuns.first.map { $0.start <= pfn ? $0.value.type : 15 } ?? 15
                 let word = run.value.advanced(by: k).word(at: pfn).rawValue
-                emit("  pfn=0x\(String(pfn, radix: 16)) ==> mfn=0x\(String(word, radix: 16)) (type 0x\(String(type, radix: 16)))\(PageTypeRun(type).suffix)")
+                emit("  pfn=\(Hex.plain(pfn)) ==> mfn=\(Hex.plain(word)) (type \(Hex.plain(type)))\(PageTypeRun(type).suffix)")
             }
         }
         emit(footer(d.domid))
@@ -165,10 +165,10 @@ public enum P2MDump {
                 throw .unexpected(n, "'  pfn=0x<hex> ==> mfn=0x<hex> (type 0x<T>)[ suffix]'", b)
             }
             guard UnsafeBufferPointer(rebasing: b[i...]).elementsEqual(suffixes[Int(type)]) else {
-                throw DumpError(line: n, message: "the type suffix does not match type 0x\(String(type, radix: 16))")
+                throw DumpError(line: n, message: "the type suffix does not match type \(Hex.plain(type))")
             }
-            guard pfn == expect else { throw DumpError(line: n, message: "pfn 0x\(String(pfn, radix: 16)) out of order (expected 0x\(String(expect, radix: 16)))") }
-            guard pfn < size else { throw DumpError(line: n, message: "pfn 0x\(String(pfn, radix: 16)) is beyond the P2M size \(size)") }
+            guard pfn == expect else { throw DumpError(line: n, message: "pfn \(Hex.plain(pfn)) out of order (expected \(Hex.plain(expect)))") }
+            guard pfn < size else { throw DumpError(line: n, message: "pfn \(Hex.plain(pfn)) is beyond the P2M size \(size)") }
             entries.add(pfn, P2MRun(word: P2MWord(rawValue: mfn), at: pfn))
             types.add(pfn, PageTypeRun(UInt8(type)))
             expect += 1
@@ -197,7 +197,7 @@ public enum PFNListDump {
             guard let pfn = Bytes.hex(b, &i), Bytes.literal(b, &i, " "), let word = Bytes.hex(b, &i), i == b.count else {
                 throw .unexpected(n, "'<pfn hex> <raw entry hex>'", b)
             }
-            guard pfn == expect else { throw DumpError(line: n, message: "pfn 0x\(String(pfn, radix: 16)) out of order (expected 0x\(String(expect, radix: 16)))") }
+            guard pfn == expect else { throw DumpError(line: n, message: "pfn \(Hex.plain(pfn)) out of order (expected \(Hex.plain(expect)))") }
             entries.add(pfn, P2MRun(word: P2MWord(rawValue: word), at: pfn))
             expect += 1
         }

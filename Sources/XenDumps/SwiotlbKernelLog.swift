@@ -1,3 +1,5 @@
+import XenMemory
+
 /// What a kernel log says about swiotlb, read line by line from the kernel's own message
 /// formats: the `Linux version` and command line, the pools mapped, the set-up lines (`area num
 /// %d.`, `SWIOTLB bounce buffer size roundup to %luMB`, `… adjusted to %luMB`), allocation
@@ -71,8 +73,6 @@ public struct SwiotlbKernelLog: Sendable {
 
     /// The full message's fixed text.
     static let fullText = "swiotlb buffer is full (sz: "
-    /// The prefix of the pool lines.
-    static let ioTLB = "software IO TLB: "
 
     /// Reads `lines`. A `mapped [mem …]` line or a `buffer is full` line whose figures do not
     /// parse is an error naming its line.
@@ -93,14 +93,14 @@ public struct SwiotlbKernelLog: Sendable {
             }
             if next < located.count, located[next].line == number {
                 var name: String?
-                if let r = raw.firstRange(of: Self.ioTLB), let m = raw[r.upperBound...].firstRange(of: "mapped [mem ") {
+                if let r = raw.firstRange(of: SwiotlbKernelText.messagePrefix), let m = raw[r.upperBound...].firstRange(of: SwiotlbKernelText.mappedMemory) {
                     let word = raw[r.upperBound..<m.lowerBound].trimmed(" ")
                     name = word.isEmpty ? nil : word
                 }
                 pools.append(MappedPool(location: located[next], name: name, line: line))
                 next += 1
             }
-            if let n = Self.number(after: "software IO TLB: area num ", in: raw) { areas = (n, line) }
+            if let n = Self.number(after: SwiotlbKernelText.messagePrefix + SwiotlbKernelText.areaCount, in: raw) { areas = (n, line) }
             if let n = Self.number(after: "SWIOTLB bounce buffer size roundup to ", in: raw) { roundedUpMB = (n, line) }
             if let n = Self.number(after: "SWIOTLB bounce buffer size adjusted to ", in: raw) { adjustedMB = (n, line) }
             if raw.contains("Memory Encryption Features active:") { memoryEncryption = line }
@@ -108,11 +108,11 @@ public struct SwiotlbKernelLog: Sendable {
                let n = Self.number(after: "/", in: raw[slash...]), raw[slash...].dropFirst().drop(while: \.isNumber).hasPrefix("K available") {
                 totalMemoryKiB = (n, line)
             }
-            if raw.contains(Self.ioTLB) || raw.contains("swiotlb"),
+            if raw.contains(SwiotlbKernelText.messagePrefix) || raw.contains("swiotlb"),
                raw.contains("Failed to allocate") || raw.contains("Failed to remap") || raw.contains("only able to allocate") {
                 allocationFailures.append(line)
             }
-            if raw.contains("\(Self.ioTLB)No low mem") {
+            if raw.contains(SwiotlbKernelText.messagePrefix + "No low mem") {
                 noPool.append(line)
             } else if let r = raw.firstRange(of: "Can not allocate SWIOTLB buffer earlier") {
                 noPool.append(line)

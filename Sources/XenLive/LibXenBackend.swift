@@ -59,7 +59,7 @@ public final class LibXenBackend: XenBackend {
         var n = 0
         try check(cxen_build_id(handle, &id, id.count, &n), "version(build_id)")
         func text(_ c: [CChar]) -> String { String(decoding: c.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-        return HypervisorIdentity(version: "\(major).\(minor)\(text(extra))", buildID: id.prefix(n).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(),
+        return HypervisorIdentity(version: "\(major).\(minor)\(text(extra))", buildID: id.prefix(n).map { Hex.padded($0, 2) }.joined(),
                                   commandLine: text(line))
     }
 

@@ -21,3 +21,41 @@ public enum ByteText {
         return "\(bytes) B"
     }
 }
+
+/// Why a text is not a byte size (``ByteText/size(_:)``).
+public enum ByteSizeTextError: Error, Sendable, Equatable {
+    /// Not digits with an optional K/M/G/T suffix, nor `0x` hex digits.
+    case malformed
+    /// A size over 2^64 - 1 bytes.
+    case tooLarge
+}
+
+extension ByteText {
+    /// Reads a byte size as the command line and scenarios write it: decimal digits with an
+    /// optional binary unit `K`, `M`, `G` or `T` (either case: `2G`, `768m`, `4096`), or `0x`
+    /// and hex digits for plain bytes (`0x1000`). A sign, a fraction, spaces or another unit are
+    /// ``ByteSizeTextError/malformed``; a size over 2^64 - 1 bytes is ``ByteSizeTextError/tooLarge``.
+    public static func size(_ text: Substring) throws(ByteSizeTextError) -> UInt64 {
+        func isDigit(_ c: Character, radix: Int) -> Bool { c.isASCII && c.hexDigitValue.map { $0 < radix } == true }
+        if text.hasPrefix("0x") || text.hasPrefix("0X") {
+            let digits = text.dropFirst(2)
+            guard !digits.isEmpty, digits.allSatisfy({ isDigit($0, radix: 16) }) else { throw .malformed }
+            guard let v = UInt64(digits, radix: 16) else { throw .tooLarge }
+            return v
+        }
+        var digits = text, shift: UInt64 = 0
+        switch text.last {
+        case "K", "k": shift = 10
+        case "M", "m": shift = 20
+        case "G", "g": shift = 30
+        case "T", "t": shift = 40
+        default: break
+        }
+        if shift > 0 { digits = digits.dropLast() }
+        guard !digits.isEmpty, digits.allSatisfy({ isDigit($0, radix: 10) }) else { throw .malformed }
+        guard let n = UInt64(digits) else { throw .tooLarge }
+        let (v, overflow) = n.multipliedReportingOverflow(by: 1 << shift)
+        guard !overflow else { throw .tooLarge }
+        return v
+    }
+}

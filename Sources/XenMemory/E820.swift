@@ -157,14 +157,3 @@ public struct E820Map: Sendable, Hashable {
         return E820Map(out)
     }
 }
-
-/// Fixed-width lowercase hex helpers.
-public enum Hex {
-    /// `%0<width>llx`.
-    public static func padded(_ v: UInt64, _ width: Int) -> String {
-        let s = String(v, radix: 16)
-        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-    }
-    /// `0x%llx`: `0x` and unpadded lowercase hex.
-    public static func plain(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
-}

@@ -23,7 +23,7 @@ public struct PFN: RawRepresentable, Hashable, Comparable, Sendable, CustomStrin
     /// The pseudo-physical address of the first byte of this frame.
     public var address: PhysicalAddress { PhysicalAddress(rawValue << Page.shift) }
     /// `0x` + lowercase hex, unpadded.
-    public var description: String { "0x" + String(rawValue, radix: 16) }
+    public var description: String { Hex.plain(rawValue) }
 }
 
 /// A machine frame number (Xen `mfn`; on x86 PV the bus frame number `bfn` is the same number).
@@ -43,7 +43,7 @@ public struct MFN: RawRepresentable, Hashable, Comparable, Sendable, CustomStrin
     /// Bit length of the frame number (`flsl(mfn)`): Xen's heap zone of this frame, minimum 1.
     public var zone: Int { max(1, 64 - rawValue.leadingZeroBitCount) }
     /// `0x` + lowercase hex, unpadded.
-    public var description: String { "0x" + String(rawValue, radix: 16) }
+    public var description: String { Hex.plain(rawValue) }
 }
 
 /// A guest pseudo-physical address (Linux `phys_addr_t` in a PV guest).
@@ -61,7 +61,7 @@ public struct PhysicalAddress: RawRepresentable, Hashable, Comparable, Sendable,
     /// The offset of this address inside its page.
     public var pageOffset: UInt64 { rawValue & Page.offsetMask }
     /// `0x` + lowercase hex, unpadded.
-    public var description: String { "0x" + String(rawValue, radix: 16) }
+    public var description: String { Hex.plain(rawValue) }
 }
 
 /// A machine (host physical) address; on x86 PV it is also the bus/DMA address a device sees.
@@ -79,7 +79,7 @@ public struct MachineAddress: RawRepresentable, Hashable, Comparable, Sendable, 
     /// The offset of this address inside its page.
     public var pageOffset: UInt64 { rawValue & Page.offsetMask }
     /// `0x` + lowercase hex, unpadded.
-    public var description: String { "0x" + String(rawValue, radix: 16) }
+    public var description: String { Hex.plain(rawValue) }
 }
 
 /// Integer helpers with the kernel's names and meanings.

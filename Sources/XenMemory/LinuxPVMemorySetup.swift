@@ -92,7 +92,7 @@ public enum LinuxPVMemorySetup {
 
         // xen_pagetable_init: the virtually mapped P2M, then the remap.
         let area = domain.p2m.rebuild(hotplugLimitPages: hotplugLimitPages)
-        log.append("p2m virtual area at (____ptrval____), size is \(String(area, radix: 16))")
+        log.append("p2m virtual area at (____ptrval____), size is \(Hex.digits(area))")
         var remapped: UInt64 = 0
         for r in records {
             // Page by page in the kernel; here a stretch of machine-consecutive frames at a time,

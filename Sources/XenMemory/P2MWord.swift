@@ -38,7 +38,7 @@ public struct P2MWord: RawRepresentable, Hashable, Sendable, CustomStringConvert
     }
 
     /// `0x` + lowercase hex, unpadded (the xen-mfndump spelling).
-    public var description: String { "0x" + String(rawValue, radix: 16) }
+    public var description: String { Hex.plain(rawValue) }
 }
 
 /// What a P2M word means.

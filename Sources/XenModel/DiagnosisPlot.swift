@@ -1,4 +1,5 @@
 import Diagnosis
+import XenMemory
 
 /// `diagnose --plot`: the pictures that explain the verdicts. A model run gets the run's own
 /// figures (docs/pictures.md) chosen by verdict; evidence from a system (log, debugfs, trace)
@@ -36,7 +37,7 @@ public enum DiagnosisPlot {
             let recommended = d.recommendation.flatMap { i < $0.pools.count ? Double($0.pools[i].slots) : nil }
             let scale = max(Double(max(p.nslabs, 1)), recommended ?? 0)
             func x(_ slots: Double) -> Double { left + (right - left) * min(slots, scale) / scale }
-            svg.text(left - 8, y + 17, p.name ?? "swiotlb", size: 13, anchor: "end", weight: "bold")
+            svg.text(left - 8, y + 17, p.name ?? SwiotlbKernelText.unnamedPool, size: 13, anchor: "end", weight: "bold")
             svg.rect(left, y, x(Double(p.nslabs)) - left, barHeight, color: "#e8e8e8")
             if let used = p.used { svg.rect(left, y, x(Double(used)) - left, barHeight, color: "#7f7f7f") }
             if let hw = p.highWater { svg.line(x(Double(hw)), y - 4, x(Double(hw)), y + barHeight + 4, color: "#ff7f0e", width: 3) }

@@ -1,3 +1,5 @@
+import XenMemory
+
 /// A JSON value written with keys in the order given, so equal runs give equal bytes.
 public indirect enum JSONValue: Sendable {
     /// An object with ordered keys.
@@ -48,7 +50,7 @@ public indirect enum JSONValue: Sendable {
             case "\t": out += "\\t"
             case "\r": out += "\\r"
             default:
-                if u.value < 0x20 || (0x7f...0x9f).contains(u.value) { out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16) }
+                if u.value < 0x20 || (0x7f...0x9f).contains(u.value) { out += "\\u" + Hex.padded(u.value, 4) }
                 else { out.unicodeScalars.append(u) }
             }
         }

@@ -1,5 +1,6 @@
 import Diagnosis
 import Swiotlb
+import XenMemory
 
 /// One workload — a scenario, or a swiotlb trace — run on several kernels side by side
 /// (`xenpv compare --kernel`): what each kernel made of it, and which of them fixes the problem.
@@ -79,14 +80,11 @@ public struct KernelComparison: Sendable {
                 let pools = r.pools.map { Pool(name: r.pools.count > 1 ? $0.name : nil, nslabs: $0.nslabs, areas: $0.areas, peakUsed: $0.peakUsed) }
                 let run = Run(
                     bootFailure: r.boot.failure ?? r.bug, maps: r.devices.reduce(0) { $0 + $1.maps }, failed: r.devices.reduce(0) { $0 + $1.failed },
-                    pools: pools, highWater: r.debugfs.first { $0.file == highWaterFile }?.value,
+                    pools: pools, highWater: r.debugfs.first { $0.file == SwiotlbKernelText.highWaterFile }?.value,
                     bytesCopied: r.devices.reduce(0) { $0 + $1.bytesCopied }, diagnosis: RunEvidence.diagnose(r))
                 return Column(kernel: k, outcome: .success(run))
             }
         }
         return KernelComparison(workload: s.name, commandLine: s.guest.swiotlbParameter.map { "swiotlb=" + $0 } ?? "", columns: columns)
     }
-
-    /// The debugfs file of the high-water mark.
-    static let highWaterFile = "io_tlb_used_hiwater"
 }

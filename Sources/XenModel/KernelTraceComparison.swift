@@ -1,5 +1,6 @@
 import Diagnosis
 import Swiotlb
+import XenMemory
 
 /// A swiotlb trace (docs/trace-format.md) replayed on several kernels at once, line by line: a
 /// line one kernel refuses (a field it does not honour, a second pool) ends that kernel's
@@ -56,7 +57,7 @@ public struct KernelTraceComparison {
                         KernelComparison.Pool(name: tlb.pools.count > 1 ? $0.name : nil, nslabs: $0.nslabs, areas: $0.areas.count, peakUsed: $0.usedHighWater)
                     }
                 } ?? []
-            let highWater = replay.tlb.flatMap { tlb in k.model.debugfs(tlb).first { $0.file == KernelComparison.highWaterFile }?.value }
+            let highWater = replay.tlb.flatMap { tlb in k.model.debugfs(tlb).first { $0.file == SwiotlbKernelText.highWaterFile }?.value }
             let run = KernelComparison.Run(
                 bootFailure: nil, maps: replay.mapCount, failed: replay.failedMapCount, pools: pools, highWater: highWater,
                 bytesCopied: replay.bytesCopied, diagnosis: Diagnoser.diagnose(e))

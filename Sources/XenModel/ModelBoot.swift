@@ -59,7 +59,7 @@ public enum ModelBoot {
         if s.guest.memoryEncryption { log.append("AMD Memory Encryption Features active: SEV") }
         guard var d = guest.swiotlb(commandLine: cmd, kernel: s.guest.kernel, memoryEncryption: s.guest.memoryEncryption,
                                     iommuSoft: s.guest.iommuSoft) else {
-            return BootResult(xenLog: [], kernelLog: log + [SoftwareIOTLB.messagePrefix + "Cannot allocate buffer"], engine: nil, memory: guest.memory,
+            return BootResult(xenLog: [], kernelLog: log + [SwiotlbKernelText.messagePrefix + "Cannot allocate buffer"], engine: nil, memory: guest.memory,
                               bufferRanges: [], host: nil, p2m: nil, exchanges: [], failure: "no memory below 4 GiB for the swiotlb pool")
         }
         log += d.log

@@ -150,7 +150,7 @@ public enum RealComparison {
         var lines: [(String, String?, String?)] = []
         func firstReal(_ lines: [String], _ needle: String) -> String? { lines.first { $0.contains(needle) } }
         lines.append(("Dom0 alloc.", firstReal(xen, "Dom0 alloc.:"), run.boot.xenLog.first { $0.contains("Dom0 alloc.:") }))
-        for key in ["Released ", "Remapped ", "software IO TLB: mapped", "software IO TLB: area num"] {
+        for key in ["Released ", "Remapped ", SwiotlbKernelText.messagePrefix + "mapped", SwiotlbKernelText.messagePrefix + "area num"] {
             let r = firstReal(kernel, key), m = run.boot.kernelLog.first { $0.contains(key) }
             if r == nil && m == nil { continue }
             lines.append((key.trimmingSpaces, r, m))

@@ -125,23 +125,14 @@ final class Reader {
         return n
     }
 
-    /// A byte size: a number with an optional K/M/G/T suffix (binary), or `0x` hex bytes.
+    /// A byte size (``ByteText/size(_:)``): a number with an optional K/M/G/T suffix (binary),
+    /// or `0x` hex bytes, between `min` and `max`.
     func size(_ f: Field, min: UInt64 = 0, max: UInt64 = 1 << 50) throws(ScenarioError) -> UInt64 {
         let s = try scalar(f)
-        if s.hasPrefix("0x") { return try integer(f, in: min...max, what: "a size in bytes") }
-        var digits = Substring(s), shift: UInt64 = 0
-        switch s.last {
-        case "K", "k": shift = 10
-        case "M", "m": shift = 20
-        case "G", "g": shift = 30
-        case "T", "t": shift = 40
-        default: break
-        }
-        if shift > 0 { digits = digits.dropLast() }
-        guard let n = UInt64(digits), n <= max >> shift, (n << shift) >= min else {
+        guard let n = try? ByteText.size(Substring(s)), (min...max).contains(n) else {
             throw fail(f, "expected a size like 4K, 768M or 20G between \(min) and \(max) bytes, got '\(ErrorToken.clipped(s))'")
         }
-        return n << shift
+        return n
     }
 
     func bool(_ f: Field) throws(ScenarioError) -> Bool {

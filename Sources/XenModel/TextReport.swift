@@ -29,7 +29,7 @@ public enum TextReport {
         if let bug = r.bug { out.append("stopped: \(bug)") }
         out.append("")
         out.append("== debugfs after the run")
-        out += r.debugfs.map { "/sys/kernel/debug/swiotlb/\($0.file): \($0.value)" }
+        out += r.debugfs.map { "\(SwiotlbKernelText.debugfsFolder)\($0.file): \($0.value)" }
         out.append("")
         out.append("== pools")
         out += table(["pool", "slots", "MB", "peak used", "peak %", "full failures", "final used"],

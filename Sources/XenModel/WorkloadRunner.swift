@@ -14,7 +14,7 @@ public enum WorkloadRunner {
         guard var engine = result.boot.engine else { return result }
         result.boot.engine = nil   // one owner of the slot arrays: no copy on the first write
         result.pools = engine.tlb.pools.map {
-            PoolStats(name: $0.name ?? "swiotlb", nslabs: $0.nslabs, start: $0.start, areas: $0.areas.count)
+            PoolStats(name: $0.name ?? SwiotlbKernelText.unnamedPool, nslabs: $0.nslabs, start: $0.start, areas: $0.areas.count)
         }
         for (d, device) in scenario.devices.enumerated() where !result.pools.isEmpty {
             result.pools[engine.tlb.poolIndex(for: device.dma)].devices.append(d)
@@ -77,7 +77,7 @@ struct StreamState {
 /// The mutable part of a run.
 struct RunState {
     var streams: [StreamState]
-    var rng: SplitMix
+    var rng: SplitMix64
     let ranges: [Range<UInt64>]
     let totalPages: UInt64
     var memory: PseudoPhysicalAllocator
@@ -87,7 +87,7 @@ struct RunState {
         self.ranges = ranges
         self.memory = memory
         totalPages = ranges.reduce(0) { $0 + UInt64($1.count) }
-        rng = SplitMix(seed: scenario.workload.seed)
+        rng = SplitMix64(seed: scenario.workload.seed)
         // The parser has checked that every stream names a device.
         let deviceIndex = Dictionary(scenario.devices.enumerated().map { ($1.name, $0) }) { first, _ in first }
         streams = scenario.workload.streams.enumerated().map { (n, s) in
@@ -276,19 +276,6 @@ struct RunState {
             r.operations += 1
         }
         coherent = []
-    }
-}
-
-/// SplitMix64: the workload's deterministic random numbers.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }
 

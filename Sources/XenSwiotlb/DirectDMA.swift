@@ -29,7 +29,7 @@ public struct DirectDMA: Sendable {
         var lo = commandLine.effectiveNslabs
         if memoryEncryption, let adjusted = kernel.model.encryptedGuestSizing.adjust(ramBytes: e820.ramPages << Page.shift, commandLine: commandLine) {
             lo = adjusted.nslabs
-            log.append(SoftwareIOTLB.messagePrefix + adjusted.line)
+            log.append(SwiotlbKernelText.messagePrefix + adjusted.line)
         }
         guard let requests = kernel.model.nativePools(lowSlots: lo, commandLine: commandLine) else { return nil }
         var pools: [SlotPool] = []
@@ -59,7 +59,7 @@ public struct DirectDMA: Sendable {
         if tlb.force != .force {
             if capable { return .success((phys, false)) }
             if tlb.force == .noForce {
-                warnOnce(device, "DMA addr 0x\(Hex.padded(phys, 16))+\(size) overflow (mask \(String(device.dmaMask, radix: 16)), bus limit \(String(device.busDMALimit, radix: 16))).")
+                warnOnce(device, "DMA addr 0x\(Hex.padded(phys, 16))+\(size) overflow (mask \(Hex.digits(device.dmaMask)), bus limit \(Hex.digits(device.busDMALimit))).")
                 return .failure(.bounceBufferNotCapable)
             }
         }
@@ -71,7 +71,7 @@ public struct DirectDMA: Sendable {
             guard device.isCapable(m.address, size: UInt64(size)) else {
                 try tlb.unmap(m.address, mappingSize: size, allocSize: size, direction: direction, attributes: attributes.union(.skipCPUSync),
                               minAlignMask: device.minAlignMask)
-                warnOnce(device, "swiotlb addr 0x\(Hex.padded(m.address, 16))+\(size) overflow (mask \(String(device.dmaMask, radix: 16)), bus limit \(String(device.busDMALimit, radix: 16))).")
+                warnOnce(device, "swiotlb addr 0x\(Hex.padded(m.address, 16))+\(size) overflow (mask \(Hex.digits(device.dmaMask)), bus limit \(Hex.digits(device.busDMALimit))).")
                 return .failure(.bounceBufferNotCapable)
             }
             return .success((m.address, true))

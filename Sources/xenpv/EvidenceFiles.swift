@@ -2,6 +2,7 @@ import Diagnosis
 import Swiotlb
 import XenDumps
 import XenLive
+import XenMemory
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,9 +12,9 @@ import Glibc
 /// is not there becomes a note saying so.
 enum EvidenceFiles {
     /// The swiotlb debugfs folder.
-    static let debugfsFolder = "/sys/kernel/debug/swiotlb"
+    static let debugfsFolder = String(SwiotlbKernelText.debugfsFolder.dropLast())
     /// The files of that folder diagnosis reads (the RFC's `-highmem` pair included).
-    static let debugfsFiles = ["io_tlb_nslabs", "io_tlb_used", "io_tlb_used_hiwater", "io_tlb_nslabs-highmem", "io_tlb_used-highmem"]
+    static let debugfsFiles = [SwiotlbKernelText.nslabsFile, SwiotlbKernelText.usedFile, SwiotlbKernelText.highWaterFile, SwiotlbKernelText.nslabsFile + SwiotlbKernelText.highPoolSuffix, SwiotlbKernelText.usedFile + SwiotlbKernelText.highPoolSuffix]
 
     /// A kernel log file (`-`: standard input).
     static func log(_ path: String) throws -> SystemEvidence.Log {
@@ -49,7 +50,7 @@ enum EvidenceFiles {
         let text = try TextFile.read(path, limit: .debugfs)
         do {
             let values = try SwiotlbDebugfs.read(lines: text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline))
-            guard !values.isEmpty else { throw CLIError("\(path): no '\(SwiotlbDebugfs.directory)<file>: <count>' line") }
+            guard !values.isEmpty else { throw CLIError("\(path): no '\(SwiotlbKernelText.debugfsFolder)<file>: <count>' line") }
             return (values, path)
         } catch let error as DumpError {
             throw CLIError("\(path):\(error.line): \(error.message)")

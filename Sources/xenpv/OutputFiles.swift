@@ -1,3 +1,5 @@
+import XenMemory
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -120,7 +122,7 @@ enum OutputFiles {
         let replaces = lstat(t.path, &existing) == 0
         for _ in 0..<8 {
             var random = SystemRandomNumberGenerator()
-            let tag = String(random.next() as UInt64, radix: 16)
+            let tag = Hex.digits(random.next() as UInt64)
             // Short enough for any file system: the name's first 100 bytes at most.
             let path = folder + "/." + String(decoding: name.utf8.prefix(100), as: UTF8.self) + ".xenpv-" + tag
             let fd = TemporaryFiles.create(path, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)

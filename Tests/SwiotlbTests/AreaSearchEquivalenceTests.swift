@@ -1,4 +1,5 @@
 import Testing
+import XenMemory
 import XenPVTestSupport
 @testable import Swiotlb
 

@@ -1,4 +1,5 @@
 import Testing
+import XenMemory
 @testable import Swiotlb
 
 @Suite("trace id table")
@@ -27,14 +28,8 @@ struct TraceIDTableTests {
     func matchesDictionary() {
         var t = TraceIDTable<Int>()
         var model: [[UInt8]: Int] = [:]
-        var state: UInt64 = 0x1d_2026
-        func next() -> UInt64 {
-            state &+= 0x9e37_79b9_7f4a_7c15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-            return z ^ (z >> 31)
-        }
+        var rng = SplitMix64(seed: 0x1d_2026)
+        func next() -> UInt64 { rng.next() }
         // Few distinct ids of every length from 1 to 24, bytes from a small alphabet with NUL.
         let lengths = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23, 24]
         for step in 0..<200_000 {

@@ -1,5 +1,6 @@
 import Swiotlb
 import SwiotlbReference
+import XenMemory
 
 /// The issue-10 allocator workload on xenpv's `SoftwareIOTLB`, operation for operation the one
 /// the C reference (`swiotlb_ref_run`) runs: a 32768-slot pool at 0x7bfdb000, maps with
@@ -219,7 +220,7 @@ struct Draws {
     private var rng: SplitMix64
     private let sizes = AllocatorWorkload.sizes
 
-    init(seed: UInt64) { rng = SplitMix64(state: seed) }
+    init(seed: UInt64) { rng = SplitMix64(seed: seed) }
 
     /// Whether the next operation maps: with probability 0.75 while fewer than half the slots are
     /// used, else 0.25; always when nothing is live.
@@ -242,18 +243,6 @@ struct Draws {
     /// The index of the live mapping to unmap, of `liveCount`.
     @inline(__always)
     mutating func victim(liveCount: Int) -> Int { Int(rng.next() % UInt64(liveCount)) }
-}
-
-/// SplitMix64, as the C reference steps it.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
 }
 
 /// A bare slot allocator the workload can run on.

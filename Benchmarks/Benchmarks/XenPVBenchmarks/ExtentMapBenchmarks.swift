@@ -20,7 +20,7 @@ func extentMapBenchmarks() {
             precondition(m2p.runs.extentCount == n, "the runs merged")
             blackHole(m2p)
         } setup: { () -> [UInt64] in
-            var rng = SplitMix64(state: UInt64(n))
+            var rng = SplitMix64(seed: UInt64(n))
             var keys = (0..<UInt64(n)).map { $0 }
             for i in stride(from: n - 1, to: 0, by: -1) { keys.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
             return keys
@@ -68,7 +68,7 @@ struct MapLookups {
         for k in 0..<UInt64(runs) { m2p.set(MFN(2 * k), count: 1, to: PFN(1 << 40 - k)) }
         self.m2p = m2p
         array = m2p.runs.extents
-        var rng = SplitMix64(state: 3)
+        var rng = SplitMix64(seed: 3)
         keys = (0..<1_000_000).map { _ in rng.next() % (2 * UInt64(runs)) }
     }
 }

@@ -17,7 +17,7 @@ func translationBenchmarks() {
     } setup: { () -> Lookups in
         let boot = Inputs.boot(example: "real-xen-default.yaml")
         let p2m = boot.p2m!
-        var rng = SplitMix64(state: 1)
+        var rng = SplitMix64(seed: 1)
         let limit = p2m.lastPfnHint
         return Lookups(snapshot: TranslationSnapshot(p2m: p2m, m2p: boot.host!.m2p), keys: (0..<lookups).map { _ in rng.next() % limit })
     }
@@ -50,7 +50,7 @@ func translationBenchmarks() {
         let boot = Inputs.boot(example: "real-xen-default.yaml")
         let p2m = boot.p2m!
         let snapshot = TranslationSnapshot(p2m: p2m, m2p: boot.host!.m2p)
-        var rng = SplitMix64(state: 2)
+        var rng = SplitMix64(seed: 2)
         // The dom0's own frames: what a DMA completion hands back to translate.
         let ram = p2m.runs().compactMap { r -> (UInt64, UInt64)? in
             if case .machine(let base) = r.value { return (base, r.count) }

@@ -105,7 +105,7 @@ public enum Linux5_11: SwiotlbKernelModel {
 
     /// `io_tlb_nslabs` and `io_tlb_used` of the pool.
     public static func debugfs(_ tlb: SoftwareIOTLB) -> [(file: String, value: Int)] {
-        tlb.pools.first.map { [("io_tlb_nslabs", $0.nslabs), ("io_tlb_used", $0.used)] } ?? []
+        tlb.pools.first.map { [(SwiotlbKernelText.nslabsFile, $0.nslabs), (SwiotlbKernelText.usedFile, $0.used)] } ?? []
     }
 
     /// None of format v2's allocation fields.

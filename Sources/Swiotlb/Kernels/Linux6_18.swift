@@ -1,3 +1,5 @@
+import XenMemory
+
 /// Linux 6.18's swiotlb (6.18.2: kernel/dma/swiotlb.c, include/linux/swiotlb.h,
 /// drivers/xen/swiotlb-xen.c, arch/x86/kernel/pci-dma.c; line numbers below are of that
 /// swiotlb.c). Against 6.1.192:
@@ -173,7 +175,7 @@ public enum Linux6_18: SwiotlbKernelModel {
                 break
             }
             if nslabs <= UInt64(PoolGrowth.minPoolSlots) {
-                tlb.warn(SoftwareIOTLB.messagePrefix + "Failed to allocate new pool")
+                tlb.warn(SwiotlbKernelText.messagePrefix + "Failed to allocate new pool")
                 break
             }
             nslabs = IOTLB.alignToSegment(nslabs >> 1)

@@ -1,3 +1,5 @@
+import XenMemory
+
 /// Dongli Zhang's RFC v1 on v5.11-rc6 ("swiotlb: 64-bit DMA buffer"): v5.11's allocator with a
 /// second, 64-bit pool. `swiotlb=<lo>,<hi>` sizes both; a device whose
 /// `min_not_zero(dma_mask, bus_dma_limit)` is all ones maps from the high pool; every message
@@ -81,7 +83,7 @@ public enum RFCv1: SwiotlbKernelModel {
     /// v5.11's files, and `io_tlb_nslabs-highmem`, `io_tlb_used-highmem` for the high pool.
     public static func debugfs(_ tlb: SoftwareIOTLB) -> [(file: String, value: Int)] {
         var out = Linux5_11.debugfs(tlb)
-        if tlb.pools.count > 1 { out += [("io_tlb_nslabs-highmem", tlb.pools[1].nslabs), ("io_tlb_used-highmem", tlb.pools[1].used)] }
+        if tlb.pools.count > 1 { out += [(SwiotlbKernelText.nslabsFile + SwiotlbKernelText.highPoolSuffix, tlb.pools[1].nslabs), (SwiotlbKernelText.usedFile + SwiotlbKernelText.highPoolSuffix, tlb.pools[1].used)] }
         return out
     }
 
