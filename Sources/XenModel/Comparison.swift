@@ -7,7 +7,7 @@ public enum Comparison {
         var rows: [[String]] = [["", "A", "B"]]
         rows.append(["scenario", a.scenario.name, b.scenario.name])
         rows.append(["kernel", "\(a.scenario.guest.kind.rawValue) \(a.scenario.guest.kernel.rawValue)", "\(b.scenario.guest.kind.rawValue) \(b.scenario.guest.kernel.rawValue)"])
-        rows.append(["boot", a.boot.failure ?? "ok", b.boot.failure ?? "ok"])
+        rows.append(["boot", a.boot.failure?.description ?? "ok", b.boot.failure?.description ?? "ok"])
         rows.append(["operations", "\(a.operations)", "\(b.operations)"])
         let poolCount = max(a.pools.count, b.pools.count)
         for i in 0..<poolCount {

@@ -16,7 +16,7 @@ public enum JSONReport {
                                ("cmdline", .string(s.guest.cmdline))])),
             ("seed", .uint(s.workload.seed)),
             ("boot", .object([("ok", .bool(r.boot.failure == nil)),
-                              ("failure", r.boot.failure.map(JSONValue.string) ?? .null),
+                              ("failure", r.boot.failure.map { .string($0.description) } ?? .null),
                               ("xen_log", .array(r.boot.xenLog.map(JSONValue.string))),
                               ("kernel_log", .array(r.boot.kernelLog.map(JSONValue.string))),
                               ("fixup_exchanges", .int(Int64(r.boot.exchanges.count)))])),
@@ -38,7 +38,7 @@ public enum JSONReport {
         })))
         top.append(("debugfs", .object(r.debugfs.map { ($0.file, JSONValue.int(Int64($0.value))) })))
         top.append(("kernel_messages", .object([("count", .int(Int64(r.messageCount))), ("first", .array(r.messages.map(JSONValue.string)))])))
-        top.append(("bug", r.bug.map(JSONValue.string) ?? .null))
+        top.append(("bug", r.kernelBug.map { .string($0.description) } ?? .null))
         top.append(("still_mapped", .array(r.stillMapped.map { m in
             .object([("device", .string(m.device)), ("count", .int(Int64(m.count))), ("bytes", .uint(m.bytes)),
                      ("first_ids", .array(m.firstIDs.map(JSONValue.string))), ("stream", .string(m.source))])

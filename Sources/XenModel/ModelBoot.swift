@@ -22,12 +22,10 @@ public struct BootResult: Sendable {
     public var p2m: GuestP2M?
     /// xen-swiotlb's fixup exchanges (PV guests).
     public var exchanges: [FixupExchange]
-    /// Why the guest did not come up, in the kernel's or Xen's words.
-    public var failure: String?
-    /// The scenario field the failure comes from, when the scenario asked for a guest that
-    /// cannot be (see ``Scenario/refusal(for:)``); nil when the guest failed as it would on a
-    /// real machine.
-    public var fault: FieldFault?
+    /// Why the guest did not come up; nil when it did. Its ``BootFailure/fault`` names the
+    /// scenario field when the scenario asked for a guest that cannot be (see
+    /// ``Scenario/refusal(for:)``).
+    public var failure: BootFailure?
 }
 
 /// A scenario value the boot found impossible: the field's path and what is wrong with it.
@@ -53,14 +51,14 @@ public enum ModelBoot {
         var guest = NativeGuestBoot(e820: E820Map.qemuPC(ramBytes: s.guest.memory ?? 1 << 30))
         if let fault = reserveEarly(&guest.memory, s.guest.earlyReserved) {
             return BootResult(xenLog: [], kernelLog: [], engine: nil, memory: guest.memory, bufferRanges: [], host: nil, p2m: nil,
-                              exchanges: [], failure: "\(fault.path): \(fault.message)", fault: fault)
+                              exchanges: [], failure: .impossibleField(fault))
         }
         var log = guest.e820Lines
         if s.guest.memoryEncryption { log.append("AMD Memory Encryption Features active: SEV") }
         guard var d = guest.swiotlb(commandLine: cmd, kernel: s.guest.kernel, memoryEncryption: s.guest.memoryEncryption,
                                     iommuSoft: s.guest.iommuSoft) else {
             return BootResult(xenLog: [], kernelLog: log + [SwiotlbKernelText.messagePrefix + "Cannot allocate buffer"], engine: nil, memory: guest.memory,
-                              bufferRanges: [], host: nil, p2m: nil, exchanges: [], failure: "no memory below 4 GiB for the swiotlb pool")
+                              bufferRanges: [], host: nil, p2m: nil, exchanges: [], failure: .noPoolBelow4GiB)
         }
         log += d.log
         d.tlb.copiesData = false
@@ -72,7 +70,7 @@ public enum ModelBoot {
         let taken: [Range<UInt64>] = s.host.takenBelow4G > 0 ? [0x100..<(0x100 + s.host.takenBelow4G)] : []
         let modules = [s.xen.kernelModule, s.xen.initrd].compactMap { $0 }
         var host: XenHost
-        do {
+        do throws(XenHostError) {
             if let regions = s.host.bootRegions {
                 host = try XenHost(e820: s.host.e820, dmaBits: s.host.dmaBits, bootRegions: regions, inventory: s.host.inventory)
             } else if let build = s.xen.package {
@@ -82,7 +80,7 @@ public enum ModelBoot {
             }
         } catch {
             return BootResult(xenLog: [], kernelLog: [], engine: nil, memory: PseudoPhysicalAllocator(e820: E820Map([])),
-                              bufferRanges: [], host: nil, p2m: nil, exchanges: [], failure: "the host cannot be set up: \(error)")
+                              bufferRanges: [], host: nil, p2m: nil, exchanges: [], failure: .hostSetUp(error))
         }
         host.memopMaxOrder = s.xen.memopMaxOrder
         var guest: PVGuestBoot
@@ -97,7 +95,7 @@ public enum ModelBoot {
                 guest = try PVGuestBoot.dom0(on: host, cfg)
             } else {
                 guard s.guest.iommuSoft || cmd.force == .force else {
-                    return failed(PVGuestBoot.e820Lines(of: host), [], host, "a PV domU uses xen-swiotlb only with iommu=soft or swiotlb=force")
+                    return failed(PVGuestBoot.e820Lines(of: host), [], host, .domUWithoutSoftIOMMU)
                 }
                 guest = try PVGuestBoot.domU(on: host, pages: (s.guest.memory ?? 1 << 30) >> Page.shift)
             }
@@ -114,9 +112,7 @@ public enum ModelBoot {
             }
         }
         if let fault {
-            var r = failed(guest.xenLog, guest.setup.log, guest.host, "\(fault.path): \(fault.message)")
-            r.fault = fault
-            return r
+            return failed(guest.xenLog, guest.setup.log, guest.host, .impossibleField(fault))
         }
         let config = XenSwiotlbConfig(kernel: s.guest.kernel, commandLine: cmd, early: true, cpus: s.guest.cpus)
         switch guest.xenSwiotlb(config) {
@@ -127,31 +123,22 @@ public enum ModelBoot {
                               bufferRanges: bufferRanges(memory: guest.usableFrames, pools: x.tlb.pools),
                               host: x.host, p2m: x.dom0.p2m, exchanges: x.exchanges, failure: nil)
         case .failure(let e):
-            var r = failed(guest.xenLog, guest.setup.log + e.log, guest.host, "xen-swiotlb set-up failed (rc:\(e.rc))")
+            var r = failed(guest.xenLog, guest.setup.log + e.log, guest.host, .xenSwiotlbSetUp(rc: e.rc))
             r.exchanges = e.exchanges
             r.p2m = guest.domain.p2m
             return r
         }
     }
 
-    /// A guest Xen could not build: dom0's failures that come from a scenario field name it.
+    /// A guest Xen could not build.
     static func failed(_ error: PVGuestBootError) -> BootResult {
         switch error.reason {
-        case .dom0(let e):
-            var r = failed(error.xenLog, [], error.host, "Xen could not build dom0 (\(e))")
-            switch e {
-            case .tooSmallForKernel: r.fault = FieldFault(path: "xen.dom0_mem", message: e.description)
-            case .moduleOutsideRAM(let m, _), .moduleInUse(let m, _):
-                r.fault = FieldFault(path: m == .kernel ? "xen.kernel_module" : "xen.initrd", message: e.description)
-            case .initialBlock, .notEnoughRAM: break
-            }
-            return r
-        case .domU(let e):
-            return failed(error.xenLog, [], error.host, "Xen could not populate the domU (\(e))")
+        case .dom0(let e): return failed(error.xenLog, [], error.host, .dom0Build(e))
+        case .domU(let e): return failed(error.xenLog, [], error.host, .domUPopulate(e))
         }
     }
 
-    static func failed(_ xen: [String], _ kernel: [String], _ host: XenHost, _ why: String) -> BootResult {
+    static func failed(_ xen: [String], _ kernel: [String], _ host: XenHost, _ why: BootFailure) -> BootResult {
         BootResult(xenLog: xen, kernelLog: kernel, engine: nil, memory: PseudoPhysicalAllocator(e820: E820Map([])),
                    bufferRanges: [], host: host, p2m: nil, exchanges: [], failure: why)
     }

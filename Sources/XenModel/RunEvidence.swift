@@ -53,7 +53,7 @@ public enum RunEvidence {
         e.failures = r.failures
         e.mappingsKnown = true
         e.stillMapped = r.stillMapped
-        if case .searchNeverEnds(_, let device)? = r.kernelBug { e.hang = (device, r.bug ?? "kernel hang") }
+        if case .searchNeverEnds(_, let device)? = r.kernelBug { e.hang = (device, r.kernelBug?.description ?? "kernel hang") }
         if r.boot.failure == nil && r.pools.isEmpty && r.devices.contains(where: { $0.failed > 0 }) {
             e.noPool = ["no bounce pool was set up, and \(r.devices.filter { $0.failed > 0 }.map(\.name).joined(separator: ", ")) had failed maps"]
         }

@@ -74,11 +74,10 @@ public struct RunResult: Sendable {
     public var messageCount = 0
     /// debugfs after the run, in the kernel's order.
     public var debugfs: [(file: String, value: Int)] = []
-    /// A kernel BUG the workload hit, if any (the run stops there).
-    public var bug: String?
     /// Per-device slots over the run, failures, the first "buffer is full" (for the pictures).
     public var timeline = RunTimeline(interval: 1, devices: 0, pools: 0)
-    /// The same BUG (or hang) as the model raised it.
+    /// A kernel BUG (or hang) the workload hit, if any: the run stops there. Its description is
+    /// the line reports print.
     public var kernelBug: SwiotlbBug?
     /// Maps that failed, as diagnosis evidence (at most ``RunEvidence/keptFailures``; the free
     /// runs measured for the first few per device).

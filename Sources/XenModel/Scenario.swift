@@ -35,7 +35,7 @@ public struct Scenario: Sendable {
     /// The boot's fault as a refusal of the scenario (`<file>:<line>: <field>: …`), when the
     /// guest failed because of a field rather than as it would on a real machine.
     public func refusal(for boot: BootResult) -> ScenarioError? {
-        boot.fault.map { ScenarioError(file: file, line: fieldLines[$0.path], path: $0.path, message: $0.message) }
+        boot.failure?.fault.map { ScenarioError(file: file, line: fieldLines[$0.path], path: $0.path, message: $0.message) }
     }
 }
 

@@ -42,7 +42,7 @@ public enum PoolSizer {
                 progress?("\(pool.name): trying \(slots) slots")
                 let r = WorkloadRunner.run(scenario.withPoolSlots(i, slots))
                 guard r.boot.failure == nil, r.pools.count > i else { return (false, 0) }
-                return (r.pools[i].fullFailures == 0 && r.bug == nil, r.pools[i].peakUsed)
+                return (r.pools[i].fullFailures == 0 && r.kernelBug == nil, r.pools[i].peakUsed)
             }
             var hi = max(128, pool.nslabs / 128 * 128)
             var hiResult = pool.fullFailures == 0 ? (true, pool.peakUsed) : probe(hi)

@@ -26,7 +26,7 @@ public enum TextReport {
             out += r.messages
             if r.messageCount > r.messages.count { out.append("… \(r.messageCount - r.messages.count) more kernel messages") }
         }
-        if let bug = r.bug { out.append("stopped: \(bug)") }
+        if let bug = r.kernelBug { out.append("stopped: \(bug)") }
         out.append("")
         out.append("== debugfs after the run")
         out += r.debugfs.map { "\(SwiotlbKernelText.debugfsFolder)\($0.file): \($0.value)" }

@@ -36,7 +36,6 @@ public enum WorkloadRunner {
             }
             try state.drain(&engine, &result)
         } catch {
-            result.bug = error.description
             result.kernelBug = error
         }
         sample(engine, &result)

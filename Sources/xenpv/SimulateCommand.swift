@@ -58,7 +58,7 @@ struct SimulateCommand: ParsableCommand {
             }
         }
         try OutputFiles.write(outputs)
-        if result.boot.failure != nil || result.bug != nil { throw ExitCode(2) }
+        if result.boot.failure != nil || result.kernelBug != nil { throw ExitCode(2) }
     }
 }
 

@@ -39,7 +39,7 @@ struct ExampleScenarioTests {
     @Test("RFC Xen PV dom0: 128 MB low and 2048 MB high pool; NVMe in the high pool, the 32-bit NIC in the low one")
     func rfcXenDom0() throws {
         let r = WorkloadRunner.run(try example("rfc-xen-dom0.yaml"))
-        #expect(r.boot.failure == nil && r.bug == nil)
+        #expect(r.boot.failure == nil && r.kernelBug == nil)
         let tlb = r.boot.kernelLog.filter { $0.hasPrefix("software IO TLB:") }
         #expect(tlb.count == 2)
         #expect(tlb[0].hasPrefix("software IO TLB: Low Mem mapped [mem 0x") && tlb[0].hasSuffix("] (128MB)"))
@@ -78,7 +78,7 @@ struct ExampleScenarioTests {
     @Test("31 MiB free below 4 GiB: halving does not help an early boot; v5.11 panics")
     func lowMemoryExhausted() throws {
         let r = WorkloadRunner.run(try example("low-memory-dom0-exhausted.yaml"))
-        #expect(r.boot.failure == "xen-swiotlb set-up failed (rc:-12)")
+        #expect(r.boot.failure == .xenSwiotlbSetUp(rc: -12))
         #expect(r.boot.kernelLog.filter { $0.hasPrefix("xen:swiotlb_xen: Lowering") } ==
                 ["xen:swiotlb_xen: Lowering to 32MB", "xen:swiotlb_xen: Lowering to 16MB", "xen:swiotlb_xen: Lowering to 8MB"])
         #expect(r.boot.kernelLog.last == "You either: don't have the permissions, do not have enough free memory under 4GB, or the hypervisor memory is too fragmented! (rc:-12)")

@@ -122,7 +122,7 @@ struct ScenarioMeaningTests {
     func bootFailures(text: String, failure: String, refusal: String) throws {
         let s = try ScenarioParser.parse(text, file: "s.yaml")
         let boot = ModelBoot.boot(s)
-        #expect(boot.failure == failure)
+        #expect(boot.failure?.description == failure)
         #expect(boot.engine == nil)
         #expect(s.refusal(for: boot)?.description == refusal)
         if failure.contains("Domain 0") { #expect(boot.xenLog.last == "Panic on CPU 0: Domain 0 allocation is too small for kernel image") }
@@ -132,7 +132,7 @@ struct ScenarioMeaningTests {
     func kernelFailure() throws {
         let s = try ScenarioParser.parse(Self.scenario(guest: "{type: pv-dom0, cmdline: \"swiotlb=1048576,force\"}"), file: "s.yaml")
         let boot = ModelBoot.boot(s)
-        #expect(boot.failure == "xen-swiotlb set-up failed (rc:-12)")
+        #expect(boot.failure == .xenSwiotlbSetUp(rc: -12))
         #expect(s.refusal(for: boot) == nil)
     }
 }

@@ -42,7 +42,7 @@ struct ScenarioParserTests {
         let j = try ScenarioParser.parse(json, file: "t.json")
         #expect(j.guest.kind == .native && j.guest.memory == 1 << 30)
         let r = WorkloadRunner.run(s)
-        #expect(r.boot.failure == nil && r.bug == nil)
+        #expect(r.boot.failure == nil && r.kernelBug == nil)
         #expect(r.devices[1].coherentAllocations == 2)
     }
 

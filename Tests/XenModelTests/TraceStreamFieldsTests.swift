@@ -43,7 +43,7 @@ struct TraceStreamFieldsTests {
     func slotsAndMessage() throws {
         let s = try ScenarioParser.parse(Self.scenario, file: "s.yaml") { _ in Self.trace }
         let r = WorkloadRunner.run(s)
-        #expect(r.bug == nil)
+        #expect(r.kernelBug == nil)
         #expect(r.pools.count == 1 && r.pools[0].nslabs == 1024 && r.pools[0].areas == 2)
         #expect(r.devices[0].maps == 5 && r.devices[0].bounced == 4 && r.devices[0].failed == 1)
         let snapshot = try #require(r.timeline.firstFullFailure)
