@@ -29,7 +29,7 @@ public struct PageTypeRun: ExtentValue, Hashable {
 /// A domain's P2M as `xen-mfndump dump-p2m` shows it.
 public struct P2MDumpContents: Sendable {
     /// The domain.
-    public var domid: UInt32
+    public var domid: DomID
     /// Bytes per P2M entry (8 for 64-bit PV).
     public var guestWidth: UInt32
     /// Page-table levels (4).
@@ -42,7 +42,7 @@ public struct P2MDumpContents: Sendable {
     public var types: ExtentMap<PageTypeRun>
 
     /// Creates the contents.
-    public init(domid: UInt32, guestWidth: UInt32 = 8, ptLevels: UInt32 = 4, size: UInt64, entries: ExtentMap<P2MRun>, types: ExtentMap<PageTypeRun>) {
+    public init(domid: DomID, guestWidth: UInt32 = 8, ptLevels: UInt32 = 4, size: UInt64, entries: ExtentMap<P2MRun>, types: ExtentMap<PageTypeRun>) {
         self.domid = domid; self.guestWidth = guestWidth; self.ptLevels = ptLevels; self.size = size; self.entries = entries; self.types = types
     }
 
@@ -91,16 +91,16 @@ public struct P2MDumpContents: Sendable {
             pfn = stretchEnd
         }
         if pfn < size { emit(pfn, size - pfn, .missing) }
-        self.init(domid: UInt32(domain.id.rawValue), size: size, entries: entries, types: types)
+        self.init(domid: domain.id, size: size, entries: entries, types: types)
     }
 }
 
 /// `xen-mfndump dump-p2m <domid>` text.
 public enum P2MDump {
     /// ` --- Dumping P2M for domain <domid> ---`.
-    public static func header(_ domid: UInt32) -> String { " --- Dumping P2M for domain \(domid) ---" }
+    public static func header(_ domid: DomID) -> String { " --- Dumping P2M for domain \(domid.rawValue) ---" }
     /// ` --- End of P2M for domain <domid> ---`.
-    public static func footer(_ domid: UInt32) -> String { " --- End of P2M for domain \(domid) ---" }
+    public static func footer(_ domid: DomID) -> String { " --- End of P2M for domain \(domid.rawValue) ---" }
 
     /// Writes the dump line by line (without newlines) to `emit`.
     public static func write(_ d: P2MDumpContents, to emit: (String) -> Void) {
@@ -128,11 +128,11 @@ public enum P2MDump {
     public static func read(lines next: DumpLineSource) throws(DumpError) -> P2MDumpContents {
         guard let h = next() else { throw DumpError(line: 0, message: "empty file") }
         var i = 0
-        guard Bytes.literal(h, &i, " --- Dumping P2M for domain "), let d = Bytes.decimal(h, &i), d <= UInt64(UInt32.max),
+        guard Bytes.literal(h, &i, " --- Dumping P2M for domain "), let d = Bytes.decimal(h, &i), d <= UInt64(UInt16.max),
               Bytes.literal(h, &i, " ---"), i == h.count else {
             throw DumpError(line: 1, message: "expected ' --- Dumping P2M for domain <domid> ---' (an xen-mfndump dump-p2m header)")
         }
-        let domid = UInt32(d)
+        let domid = DomID(UInt16(d))
         guard let g = next() else { throw DumpError(line: 2, message: "truncated: missing the Guest Width line") }
         i = 0
         guard Bytes.literal(g, &i, " Guest Width: "), let width = Bytes.decimal(g, &i),

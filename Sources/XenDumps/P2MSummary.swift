@@ -3,7 +3,7 @@ import XenMemory
 /// What a domain's P2M says, summarised.
 public struct P2MSummary: Sendable {
     /// The domain.
-    public var domid: UInt32
+    public var domid: DomID
     /// Entries examined.
     public var size: UInt64
     /// How the P2M was obtained.
@@ -131,7 +131,7 @@ public struct P2MSummary: Sendable {
 
     /// The report lines.
     public var lines: [String] {
-        var out = ["P2M of domain \(domid): \(size) entries, \(source.note)",
+        var out = ["P2M of domain \(domid.rawValue): \(size) entries, \(source.note)",
                    "  RAM \(ram), identity \(identity), missing \(missing), foreign \(foreign)",
                    "  RAM below 4 GiB of machine memory: \(below4G) pages",
                    "  identity ranges: " + (identityRanges.isEmpty ? "none" : identityRanges.prefix(6).map { "\(Hex.plain($0.lowerBound))-\(Hex.plain($0.upperBound - 1))" }.joined(separator: ", ") + (identityRanges.count > 6 ? ", …" : "")),

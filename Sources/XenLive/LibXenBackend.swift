@@ -78,7 +78,7 @@ public final class LibXenBackend: XenBackend {
         var info = [cxen_dominfo](repeating: cxen_dominfo(), count: 1024)
         var n: UInt32 = 0
         try check(cxen_domain_list(handle, &info, 1024, &n), "getdomaininfolist")
-        return info.prefix(Int(n)).map { LiveDomain(id: $0.domid, isHVM: $0.hvm != 0, totPages: $0.tot_pages, maxPages: $0.max_pages) }
+        return info.prefix(Int(n)).map { LiveDomain(id: DomID(UInt16(truncatingIfNeeded: $0.domid)), isHVM: $0.hvm != 0, totPages: $0.tot_pages, maxPages: $0.max_pages) }
     }
 
     /// `xc_map_m2p` read-only, scanned into runs, unmapped with the right size.
@@ -100,12 +100,12 @@ public final class LibXenBackend: XenBackend {
 
     /// The guest's P2M through its page tables (DOMID_SELF for dom0, whose own foreign
     /// mappings Xen refuses); for dom0 falls back to rebuilding it from the M2P.
-    public func p2m(domain: UInt32) throws(XenLiveError) -> (P2MDumpContents, P2MSource) {
+    public func p2m(domain: DomID) throws(XenLiveError) -> (P2MDumpContents, P2MSource) {
         let doms = try domains()
         guard let d = doms.first(where: { $0.id == domain }) else { throw .domainNotFound(domain) }
         guard !d.isHVM else { throw .notPV(domain) }
         var p = cxen_p2m()
-        let rc = cxen_read_p2m(handle, domain, domain == 0 ? 1 : 0, &p)
+        let rc = cxen_read_p2m(handle, UInt32(domain.rawValue), domain == .dom0 ? 1 : 0, &p)
         if rc == 0 {
             defer { cxen_free_p2m(&p) }
             var entries = ExtentMap<P2MRun>(), types = ExtentMap<PageTypeRun>()
@@ -118,19 +118,19 @@ public final class LibXenBackend: XenBackend {
         }
         if rc == Int32(CXEN_NO_DOMAIN) { throw .domainNotFound(domain) }
         if rc == 95 { throw .notPV(domain) }
-        guard domain == 0 else { throw XenLiveError.from(rc, operation: "reading the P2M of domain \(domain)") }
+        guard domain == .dom0 else { throw XenLiveError.from(rc, operation: "reading the P2M of domain \(domain.rawValue)") }
         return (try invertM2P(domain: 0), .m2pInversion)
     }
 
     /// Dom0's P2M rebuilt from the M2P: every RAM frame whose page type says dom0 owns it
     /// (getpageframeinfo3, 1024 frames a call) gives `P2M[m2p[mfn]] = mfn`.
-    func invertM2P(domain: UInt32) throws(XenLiveError) -> P2MDumpContents {
+    func invertM2P(domain: DomID) throws(XenLiveError) -> P2MDumpContents {
         let m2p = try m2p()
         var pairs: [(UInt64, UInt64)] = []
         for run in m2p.runs.extents {
             guard case .pfn(let base) = run.value else { continue }
             var frames = (0..<run.count).map { run.start + $0 }
-            try check(cxen_pfn_types(handle, domain, &frames, UInt64(frames.count)), "getpageframeinfo3")
+            try check(cxen_pfn_types(handle, UInt32(domain.rawValue), &frames, UInt64(frames.count)), "getpageframeinfo3")
             for (k, t) in frames.enumerated() where t != 0xf { pairs.append((base + UInt64(k), run.start + UInt64(k))) }
         }
         pairs.sort { $0.0 < $1.0 }

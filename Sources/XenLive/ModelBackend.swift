@@ -30,14 +30,14 @@ public struct ModelBackend: XenBackend {
     /// The domains (all PV).
     public func domains() throws(XenLiveError) -> [LiveDomain] {
         host.domains.values.sorted { $0.id < $1.id }.map {
-            LiveDomain(id: UInt32($0.id.rawValue), isHVM: false, totPages: $0.totPages, maxPages: $0.maxPages)
+            LiveDomain(id: $0.id, isHVM: false, totPages: $0.totPages, maxPages: $0.maxPages)
         }
     }
     /// The M2P.
     public func m2p() throws(XenLiveError) -> HostM2P { host.m2p }
     /// A guest's P2M up to its `max_pfn` hint, as a tool reads it.
-    public func p2m(domain: UInt32) throws(XenLiveError) -> (P2MDumpContents, P2MSource) {
-        guard let g = guests.first(where: { UInt32($0.id.rawValue) == domain }) else { throw .domainNotFound(domain) }
+    public func p2m(domain: DomID) throws(XenLiveError) -> (P2MDumpContents, P2MSource) {
+        guard let g = guests.first(where: { $0.id == domain }) else { throw .domainNotFound(domain) }
         return (P2MDumpContents(domain: g, host: host, size: g.p2m.lastPfnHint), .model)
     }
     /// The identity it was given.

@@ -24,7 +24,7 @@ public struct PhysInfo: Sendable, Hashable {
 /// One domain in Xen's list.
 public struct LiveDomain: Sendable, Hashable {
     /// The id.
-    public var id: UInt32
+    public var id: DomID
     /// HVM or PVH (translated).
     public var isHVM: Bool
     /// `tot_pages`.
@@ -32,7 +32,7 @@ public struct LiveDomain: Sendable, Hashable {
     /// `max_pages`.
     public var maxPages: UInt64
     /// Creates a record.
-    public init(id: UInt32, isHVM: Bool, totPages: UInt64, maxPages: UInt64) {
+    public init(id: DomID, isHVM: Bool, totPages: UInt64, maxPages: UInt64) {
         self.id = id; self.isHVM = isHVM; self.totPages = totPages; self.maxPages = maxPages
     }
 }
@@ -67,7 +67,7 @@ public protocol XenBackend {
     /// The M2P, as runs.
     func m2p() throws(XenLiveError) -> HostM2P
     /// A PV domain's P2M and page types, and how they were obtained.
-    func p2m(domain: UInt32) throws(XenLiveError) -> (P2MDumpContents, P2MSource)
+    func p2m(domain: DomID) throws(XenLiveError) -> (P2MDumpContents, P2MSource)
     /// The hypervisor's version, build id and command line.
     func hypervisorIdentity() throws(XenLiveError) -> HypervisorIdentity
 }

@@ -13,9 +13,9 @@ public enum XenLiveError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A sysctl/domctl refused with EACCES: the tools and the hypervisor are different versions.
     case versionMismatch(operation: String)
     /// No domain with that id.
-    case domainNotFound(UInt32)
+    case domainNotFound(DomID)
     /// An HVM or PVH guest: Xen translates its memory; there is no guest P2M to read.
-    case notPV(UInt32)
+    case notPV(DomID)
     /// A foreign mapping of the caller's own domain was refused (ESRCH).
     case selfMappingRefused(operation: String)
     /// Anything else: the operation and the errno.
@@ -35,9 +35,9 @@ public enum XenLiveError: Error, Sendable, Equatable, CustomStringConvertible {
         case .versionMismatch(let op):
             return "Xen refused \(op) (EACCES): the Xen tools libraries and the hypervisor are different versions; use the tools of the running Xen (4.17)"
         case .domainNotFound(let d):
-            return "no domain \(d) on this host (see `xl list`)"
+            return "no domain \(d.rawValue) on this host (see `xl list`)"
         case .notPV(let d):
-            return "domain \(d) is an HVM or PVH guest: Xen translates its memory, there is no guest P2M to read"
+            return "domain \(d.rawValue) is an HVM or PVH guest: Xen translates its memory, there is no guest P2M to read"
         case .selfMappingRefused(let op):
             return "Xen refused to map the caller's own memory for \(op) (ESRCH)"
         case .failed(let op, let e):

@@ -8,78 +8,70 @@ public enum Page {
     public static let offsetMask: UInt64 = size - 1
 }
 
+/// A frame number or byte address with one meaning: the wrapper code the four memory number
+/// types (``PFN``, ``MFN``, ``PhysicalAddress``, ``MachineAddress``) share, so that one kind
+/// cannot be passed where another is meant.
+public protocol MemoryNumber: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible where RawValue == UInt64 {
+    /// Wraps a number.
+    init(rawValue: UInt64)
+}
+
+extension MemoryNumber {
+    /// Wraps a number.
+    @inlinable public init(_ value: UInt64) { self.init(rawValue: value) }
+    /// Orders by number.
+    @inlinable public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+    /// The number `count` later (frames for a frame number, bytes for an address; traps on
+    /// overflow: frame arithmetic on model data is bounded).
+    @inlinable public func advanced(by count: UInt64) -> Self { Self(rawValue: rawValue + count) }
+    /// `0x` + lowercase hex, unpadded.
+    public var description: String { Hex.plain(rawValue) }
+}
+
 /// A guest pseudo-physical frame number (Linux `pfn`): an index into the guest's P2M.
-public struct PFN: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct PFN: MemoryNumber {
     /// The frame number.
     public var rawValue: UInt64
     /// Wraps a frame number.
-    public init(rawValue: UInt64) { self.rawValue = rawValue }
-    /// Wraps a frame number.
-    public init(_ value: UInt64) { self.rawValue = value }
-    /// Orders frames by number.
-    public static func < (a: PFN, b: PFN) -> Bool { a.rawValue < b.rawValue }
-    /// The frame `count` frames later (traps on overflow: frame arithmetic on model data is bounded).
-    public func advanced(by count: UInt64) -> PFN { PFN(rawValue + count) }
+    @inlinable public init(rawValue: UInt64) { self.rawValue = rawValue }
     /// The pseudo-physical address of the first byte of this frame.
-    public var address: PhysicalAddress { PhysicalAddress(rawValue << Page.shift) }
-    /// `0x` + lowercase hex, unpadded.
-    public var description: String { Hex.plain(rawValue) }
+    @inlinable public var address: PhysicalAddress { PhysicalAddress(rawValue << Page.shift) }
 }
 
 /// A machine frame number (Xen `mfn`; on x86 PV the bus frame number `bfn` is the same number).
-public struct MFN: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct MFN: MemoryNumber {
     /// The frame number.
     public var rawValue: UInt64
     /// Wraps a frame number.
-    public init(rawValue: UInt64) { self.rawValue = rawValue }
-    /// Wraps a frame number.
-    public init(_ value: UInt64) { self.rawValue = value }
-    /// Orders frames by number.
-    public static func < (a: MFN, b: MFN) -> Bool { a.rawValue < b.rawValue }
-    /// The frame `count` frames later.
-    public func advanced(by count: UInt64) -> MFN { MFN(rawValue + count) }
+    @inlinable public init(rawValue: UInt64) { self.rawValue = rawValue }
     /// The machine address of the first byte of this frame.
-    public var address: MachineAddress { MachineAddress(rawValue << Page.shift) }
+    @inlinable public var address: MachineAddress { MachineAddress(rawValue << Page.shift) }
     /// Bit length of the frame number (`flsl(mfn)`): Xen's heap zone of this frame, minimum 1.
     public var zone: Int { max(1, 64 - rawValue.leadingZeroBitCount) }
-    /// `0x` + lowercase hex, unpadded.
-    public var description: String { Hex.plain(rawValue) }
 }
 
 /// A guest pseudo-physical address (Linux `phys_addr_t` in a PV guest).
-public struct PhysicalAddress: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct PhysicalAddress: MemoryNumber {
     /// The byte address.
     public var rawValue: UInt64
     /// Wraps an address.
-    public init(rawValue: UInt64) { self.rawValue = rawValue }
-    /// Wraps an address.
-    public init(_ value: UInt64) { self.rawValue = value }
-    /// Orders addresses.
-    public static func < (a: PhysicalAddress, b: PhysicalAddress) -> Bool { a.rawValue < b.rawValue }
+    @inlinable public init(rawValue: UInt64) { self.rawValue = rawValue }
     /// The frame holding this address.
-    public var pfn: PFN { PFN(rawValue >> Page.shift) }
+    @inlinable public var pfn: PFN { PFN(rawValue >> Page.shift) }
     /// The offset of this address inside its page.
-    public var pageOffset: UInt64 { rawValue & Page.offsetMask }
-    /// `0x` + lowercase hex, unpadded.
-    public var description: String { Hex.plain(rawValue) }
+    @inlinable public var pageOffset: UInt64 { rawValue & Page.offsetMask }
 }
 
 /// A machine (host physical) address; on x86 PV it is also the bus/DMA address a device sees.
-public struct MachineAddress: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct MachineAddress: MemoryNumber {
     /// The byte address.
     public var rawValue: UInt64
     /// Wraps an address.
-    public init(rawValue: UInt64) { self.rawValue = rawValue }
-    /// Wraps an address.
-    public init(_ value: UInt64) { self.rawValue = value }
-    /// Orders addresses.
-    public static func < (a: MachineAddress, b: MachineAddress) -> Bool { a.rawValue < b.rawValue }
+    @inlinable public init(rawValue: UInt64) { self.rawValue = rawValue }
     /// The frame holding this address.
-    public var mfn: MFN { MFN(rawValue >> Page.shift) }
+    @inlinable public var mfn: MFN { MFN(rawValue >> Page.shift) }
     /// The offset of this address inside its page.
-    public var pageOffset: UInt64 { rawValue & Page.offsetMask }
-    /// `0x` + lowercase hex, unpadded.
-    public var description: String { Hex.plain(rawValue) }
+    @inlinable public var pageOffset: UInt64 { rawValue & Page.offsetMask }
 }
 
 /// Integer helpers with the kernel's names and meanings.

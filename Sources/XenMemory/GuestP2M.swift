@@ -1,7 +1,7 @@
 /// Errors where the Linux P2M code would `BUG()`.
 public enum P2MError: Error, Equatable, Sendable {
     /// `__set_phys_to_machine` above `xen_p2m_size` with a value other than INVALID (v5.11 BUG_ON).
-    case setBeyondP2MSize(pfn: UInt64, word: P2MWord)
+    case setBeyondP2MSize(pfn: PFN, word: P2MWord)
 }
 
 /// The backing of one 512-entry P2M leaf page of the linear list after `xen_rebuild_p2m_list`.
@@ -67,19 +67,20 @@ public struct GuestP2M: Sendable, Equatable {
     // MARK: Lookups
 
     /// `xen_chk_extra_mem(pfn)`: INVALID inside a ballooned extra region, else IDENTITY_FRAME(pfn).
-    public func checkExtraMemory(_ pfn: UInt64) -> P2MWord {
-        for r in extraMemory where r.contains(pfn) { return .invalid }
-        return P2MWord(rawValue: pfn | P2MWord.identityBit)
+    public func checkExtraMemory(_ pfn: PFN) -> P2MWord {
+        for r in extraMemory where r.contains(pfn.rawValue) { return .invalid }
+        return P2MWord(rawValue: pfn.rawValue | P2MWord.identityBit)
     }
 
     /// `get_phys_to_machine(pfn)`: the entry with shared identity leaves and the region beyond the
     /// list resolved.
-    public func getPhysToMachine(_ pfn: UInt64) -> P2MWord {
-        if pfn >= p2mSize {
-            return pfn < maxP2MPfn ? checkExtraMemory(pfn) : P2MWord(rawValue: pfn | P2MWord.identityBit)
+    public func getPhysToMachine(_ pfn: PFN) -> P2MWord {
+        let p = pfn.rawValue
+        if p >= p2mSize {
+            return p < maxP2MPfn ? checkExtraMemory(pfn) : P2MWord(rawValue: p | P2MWord.identityBit)
         }
         // Stored entries of a shared identity leaf are IDENTITY_FRAME(pfn) by construction.
-        return storedWord(pfn)
+        return storedWord(p)
     }
 
     /// The stored word for a pfn below ``p2mSize``.
@@ -94,9 +95,9 @@ public struct GuestP2M: Sendable, Equatable {
         let p = pfn.rawValue
         if p < p2mSize {
             let w = storedWord(p)
-            return w == .invalid ? getPhysToMachine(p) : w
+            return w == .invalid ? getPhysToMachine(pfn) : w
         }
-        if p < maxP2MPfn { return getPhysToMachine(p) }
+        if p < maxP2MPfn { return getPhysToMachine(pfn) }
         return P2MWord(rawValue: p | P2MWord.identityBit)
     }
 
@@ -163,7 +164,7 @@ public struct GuestP2M: Sendable, Equatable {
     public mutating func setPhysToMachineFast(_ pfn: PFN, _ word: P2MWord) throws(P2MError) -> Bool {
         let p = pfn.rawValue
         if word == .invalid { return invalidateFast(pfn) }
-        if p >= p2mSize { throw .setBeyondP2MSize(pfn: p, word: word) }
+        if p >= p2mSize { throw .setBeyondP2MSize(pfn: pfn, word: word) }
         switch sharedLeaves.value(at: p / Self.entriesPerLeaf) {
         case .sharedMissing?: return false
         case .sharedIdentity?: return word == P2MWord(rawValue: p | P2MWord.identityBit)
@@ -234,7 +235,7 @@ public struct GuestP2M: Sendable, Equatable {
         let s = start.rawValue, e = s + count
         if e > p2mSize {
             if case .missing = value {} else {
-                throw .setBeyondP2MSize(pfn: max(s, p2mSize), word: value.advanced(by: max(s, p2mSize) - s).word(at: max(s, p2mSize)))
+                throw .setBeyondP2MSize(pfn: PFN(max(s, p2mSize)), word: value.advanced(by: max(s, p2mSize) - s).word(at: max(s, p2mSize)))
             }
         }
         setRangeWithinList(start, count: count, to: value)

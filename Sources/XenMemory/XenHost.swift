@@ -1,11 +1,13 @@
-/// A Xen domain id.
-public struct DomID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+/// A Xen domain id (`domid_t`, 16 bits): the one domain id type of every module.
+public struct DomID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible, ExpressibleByIntegerLiteral {
     /// The id.
     public var rawValue: UInt16
     /// Wraps an id.
     public init(rawValue: UInt16) { self.rawValue = rawValue }
     /// Wraps an id.
     public init(_ v: UInt16) { rawValue = v }
+    /// An id written as a number (`0` is dom0).
+    public init(integerLiteral v: UInt16) { rawValue = v }
     /// Domain 0.
     public static let dom0 = DomID(0)
     /// `DOMID_IO`: owner of the first MiB of machine memory.

@@ -7,7 +7,7 @@ extension P2MSummary {
     /// mismatches (null when no M2P was given) and each pool's segments.
     public var json: JSONValue {
         .object([
-            ("schema", .int(1)), ("domain", .int(Int64(domid))), ("entries", .uint(size)), ("source", .string(source.note)),
+            ("schema", .int(1)), ("domain", .int(Int64(domid.rawValue))), ("entries", .uint(size)), ("source", .string(source.note)),
             ("ram", .uint(ram)), ("identity", .uint(identity)), ("missing", .uint(missing)), ("foreign", .uint(foreign)),
             ("ram_below_4g", .uint(below4G)), ("contiguous_runs", .uint(contiguousRuns)),
             ("longest_run", .object([("pfn", .uint(longestRun.pfn)), ("mfn", .uint(longestRun.mfn)), ("pages", .uint(longestRun.pages))])),
@@ -26,6 +26,6 @@ extension P2MSummary {
             guard let first = segments.first else { return nil }
             return ("swiotlb \(i)", SwiotlbPoolLocation(start: first.pfn << Page.shift, nslabs: 2 * segments.reduce(0) { $0 + $1.pages }))
         }
-        return SVGPlot.renderLayout(title: "P2M of domain \(domid)", p2m: p2m, maxPage: maxPage, pools: pools)
+        return SVGPlot.renderLayout(title: "P2M of domain \(domid.rawValue)", p2m: p2m, maxPage: maxPage, pools: pools)
     }
 }

@@ -60,7 +60,7 @@ struct P2MCommand: ParsableCommand {
     )
 
     @Argument(help: "The domain id (0…32751).", transform: NumberArgument.domain)
-    var domid: UInt32
+    var domid: DomID
 
     @OptionGroup var output: ReportOptions
 
@@ -69,7 +69,7 @@ struct P2MCommand: ParsableCommand {
         let b = try liveBackend()
         let (p2m, source) = try live { () throws(XenLiveError) in try b.p2m(domain: domid) }
         let m2p = try live { () throws(XenLiveError) in try b.m2p() }
-        let log = try KernelLogPools(dmesg: output.dmesg, dom0: domid == 0)
+        let log = try KernelLogPools(dmesg: output.dmesg, dom0: domid == .dom0)
         try report(P2MSummary(p2m, source: source, m2p: m2p, pools: log.placed(in: p2m.size)), p2m: p2m, maxPage: m2p.maxPage, json: output.jsonPath, plot: output.plotPath)
     }
 }
@@ -139,7 +139,7 @@ struct DumpCommand: ParsableCommand {
 
     struct DumpP2M: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "p2m", abstract: "Like `xen-mfndump dump-p2m <domid>` (which cannot read dom0 itself; this can).")
-        @Argument(help: "The domain id (0…32751).", transform: NumberArgument.domain) var domid: UInt32
+        @Argument(help: "The domain id (0…32751).", transform: NumberArgument.domain) var domid: DomID
         func run() throws {
             let b = try liveBackend()
             let (p2m, _) = try live { () throws(XenLiveError) in try b.p2m(domain: domid) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import XenMemory
 
 /// Whole numbers on the command line, each refused with what is expected.
 enum NumberArgument {
@@ -28,11 +29,11 @@ enum NumberArgument {
     }
 
     /// A Xen domain id: 0 up to the last one Xen hands out (`DOMID_FIRST_RESERVED - 1`).
-    static func domain(_ text: String) throws -> UInt32 {
+    static func domain(_ text: String) throws -> DomID {
         guard let v = digits(text), v < UInt64(firstReservedDomain) else {
             throw ValidationError("expected a domain id 0…\(firstReservedDomain - 1), got \(RefusalLine.quoted(text))")
         }
-        return UInt32(v)
+        return DomID(UInt16(v))
     }
 
     /// `0x<START>-0x<END>`: a range of addresses, start below end (`--grow-memory`).

@@ -169,7 +169,7 @@ struct ExchangeTests {
             _ = try host.balloonIn(&guest, pfns: [PFN(5000)])
             Issue.record("a pfn beyond the P2M list was set")
         } catch {
-            guard case .setBeyondP2MSize(pfn: 5000, _) = error else { Issue.record("\(error)"); return }
+            guard case .setBeyondP2MSize(pfn: PFN(5000), _) = error else { Issue.record("\(error)"); return }
         }
     }
 }

@@ -140,7 +140,7 @@ struct P2MEncodingTests {
     @Test("above xen_p2m_size only INVALID is accepted; anything else is the kernel's BUG")
     func setBeyondSize() {
         var p2m = GuestP2M(initialList: [], nrPages: 512)
-        #expect(throws: P2MError.setBeyondP2MSize(pfn: 600, word: .machine(MFN(1)))) {
+        #expect(throws: P2MError.setBeyondP2MSize(pfn: PFN(600), word: .machine(MFN(1)))) {
             try p2m.setPhysToMachineFast(PFN(600), .machine(MFN(1)))
         }
         #expect((try? p2m.setPhysToMachineFast(PFN(600), .invalid)) == true)
