@@ -289,109 +289,140 @@ struct TraceLineParser<Kernel: SwiotlbKernelModel> {
     /// leaves `l` as it was.
     mutating func parse(into l: inout TraceLine) throws(TraceError) -> Bool {
         guard skipSpaces() else { return false }
-        let opStart = i
-        while i < b.count && !Self.endsToken(b[i]) { i += 1 }
-        let opToken = opStart..<i
-        let allowed: UInt32
-        if equals(opToken, "map") {
-            l = TraceLine(kind: .map)
-            allowed = Key.id | Key.orig | Key.size | Key.alloc | Key.dir | Key.attrs | Key.segMask | Key.dmaMask
-                | Key.minAlign | Key.align | Key.cpu | Key.dev | Key.driver | Key.kernelTLB | Key.kernelUsed
+        let allowed = try operation(into: &l)
+        var figures = LineFigures()
+        while skipSpaces() {
+            let (t, eq) = nextToken()
+            guard eq > t.lowerBound else { throw fail(t, "expected key=value") }
+            let bit = key(t.lowerBound..<eq)
+            guard allowed & bit != 0 else { throw fail(t, "unknown key") }
+            guard figures.seen & bit == 0 else { throw fail(t, "repeated key") }
+            if bit & Key.allocation != 0 { try honoured(bit, t) }
+            figures.seen |= bit
+            try read(bit, t, (eq + 1)..<t.upperBound, into: &l, &figures)
         }
-        else if equals(opToken, "unmap") { l = TraceLine(kind: .unmap); allowed = Key.id | Key.kernelUsed }
-        else if equals(opToken, "sync") { l = TraceLine(kind: .sync); allowed = Key.id | Key.target }
-        else if equals(opToken, "pool") { l = TraceLine(kind: .pool); allowed = Key.nslabs | Key.start | Key.name | Key.areas }
-        else { throw fail(opToken, "unknown op (expected pool, map, unmap or sync)") }
+        try complete(&l, figures)
+        return true
+    }
+
+    /// What a line's keys gave that is checked only once the whole line is read.
+    private struct LineFigures {
+        /// The keys read so far (``Key`` bits).
         var seen: UInt32 = 0
         var size: UInt64 = 0, alloc: UInt64? = nil, nslabs: UInt64 = 0, areas: UInt64? = nil
         var hasDirection = false, hasTarget = false
+        /// The `start=` token, to name in a refusal.
         var startToken = 0..<0
-        while skipSpaces() {
-            let s = i
-            var eq = -1
-            var j = i
-            while true {
-                // Eight bytes at a time while none of them is a separator, `#` or `=`.
-                if j + 8 <= b.count {
-                    let flags = Self.specialBytes(UnsafeRawBufferPointer(b).loadUnaligned(fromByteOffset: j, as: UInt64.self))
-                    if flags == 0 { j += 8; continue }
-                    j += flags.trailingZeroBitCount >> 3
-                }
-                guard j < b.count else { break }
-                let c = b[j]
-                if Self.endsToken(c) { break }
-                if c == 0x3d && eq < 0 { eq = j }
-                j += 1
-            }
-            i = j
-            let t = s..<i
-            guard eq > s else { throw fail(t, "expected key=value") }
-            let v = (eq + 1)..<i
-            let bit = key(s..<eq)
-            guard allowed & bit != 0 else { throw fail(t, "unknown key") }
-            guard seen & bit == 0 else { throw fail(t, "repeated key") }
-            if bit & Key.allocation != 0 { try honoured(bit, t) }
-            seen |= bit
-            switch bit {
-            case Key.id:
-                guard !v.isEmpty else { throw fail(t, "empty value") }
-                guard v.count <= Self.maxIDBytes else { throw fail(t, "an id is at most \(Self.maxIDBytes) bytes") }
-                l.id = v
-            case Key.orig: l.original = try hex(t, v)
-            case Key.size: size = try decimal(t, v)
-            case Key.alloc: alloc = try decimal(t, v)
-            case Key.dir: l.direction = try direction(t, v); hasDirection = true
-            case Key.attrs: l.attributes = try attributes(t, v)
-            case Key.segMask: l.segmentMask = try hex(t, v)
-            case Key.dmaMask: l.dmaMask = try hex(t, v)
-            case Key.target:
-                if equals(v, "cpu") { l.target = .cpu } else if equals(v, "device") { l.target = .device }
-                else { throw fail(t, "target must be cpu or device") }
-                hasTarget = true
-            case Key.nslabs: nslabs = try decimal(t, v)
-            case Key.start: l.start = try hex(t, v); startToken = t
-            case Key.areas: areas = try decimal(t, v)
-            case Key.minAlign: l.minAlign = try hex(t, v, max: UInt64(UInt32.max), "min_align"); l.hasMinAlign = true
-            case Key.align: l.alignMask = try hex(t, v, max: UInt64(UInt32.max), "align")
-            case Key.cpu:
-                let c = try decimal(t, v)
-                guard c <= UInt64(Self.maxCPU) else { throw fail(t, "cpu must be at most \(Self.maxCPU)") }
-                l.cpu = Int(c); l.hasCPU = true
-            case Key.dev: l.device = try word(t, v, max: Self.maxDeviceBytes, "a device name")
-            case Key.driver: l.driver = try word(t, v, max: Self.maxDeviceBytes, "a driver name")
-            case Key.kernelTLB: l.kernelTLB = try hex(t, v)
-            case Key.kernelUsed: _ = try decimal(t, v)
-            default: l.name = v
-            }
+    }
+
+    /// The line's first word: starts `l` as that operation; the keys the operation takes.
+    @inline(__always)
+    private mutating func operation(into l: inout TraceLine) throws(TraceError) -> UInt32 {
+        let opStart = i
+        while i < b.count && !Self.endsToken(b[i]) { i += 1 }
+        let opToken = opStart..<i
+        if equals(opToken, "map") {
+            l = TraceLine(kind: .map)
+            return Key.id | Key.orig | Key.size | Key.alloc | Key.dir | Key.attrs | Key.segMask | Key.dmaMask
+                | Key.minAlign | Key.align | Key.cpu | Key.dev | Key.driver | Key.kernelTLB | Key.kernelUsed
         }
+        if equals(opToken, "unmap") { l = TraceLine(kind: .unmap); return Key.id | Key.kernelUsed }
+        if equals(opToken, "sync") { l = TraceLine(kind: .sync); return Key.id | Key.target }
+        if equals(opToken, "pool") { l = TraceLine(kind: .pool); return Key.nslabs | Key.start | Key.name | Key.areas }
+        throw fail(opToken, "unknown op (expected pool, map, unmap or sync)")
+    }
+
+    /// The next `key=value` token from the cursor and the index of its first `=` (-1 for none).
+    @inline(__always)
+    private mutating func nextToken() -> (token: Range<Int>, equals: Int) {
+        let s = i
+        var eq = -1
+        var j = i
+        while true {
+            // Eight bytes at a time while none of them is a separator, `#` or `=`.
+            if j + 8 <= b.count {
+                let flags = Self.specialBytes(UnsafeRawBufferPointer(b).loadUnaligned(fromByteOffset: j, as: UInt64.self))
+                if flags == 0 { j += 8; continue }
+                j += flags.trailingZeroBitCount >> 3
+            }
+            guard j < b.count else { break }
+            let c = b[j]
+            if Self.endsToken(c) { break }
+            if c == 0x3d && eq < 0 { eq = j }
+            j += 1
+        }
+        i = j
+        return (s..<i, eq)
+    }
+
+    /// One key's value `v` (of token `t`), into the line or the figures checked at its end.
+    @inline(__always)
+    private func read(_ bit: UInt32, _ t: Range<Int>, _ v: Range<Int>, into l: inout TraceLine,
+                      _ f: inout LineFigures) throws(TraceError) {
+        switch bit {
+        case Key.id:
+            guard !v.isEmpty else { throw fail(t, "empty value") }
+            guard v.count <= Self.maxIDBytes else { throw fail(t, "an id is at most \(Self.maxIDBytes) bytes") }
+            l.id = v
+        case Key.orig: l.original = try hex(t, v)
+        case Key.size: f.size = try decimal(t, v)
+        case Key.alloc: f.alloc = try decimal(t, v)
+        case Key.dir: l.direction = try direction(t, v); f.hasDirection = true
+        case Key.attrs: l.attributes = try attributes(t, v)
+        case Key.segMask: l.segmentMask = try hex(t, v)
+        case Key.dmaMask: l.dmaMask = try hex(t, v)
+        case Key.target:
+            if equals(v, "cpu") { l.target = .cpu } else if equals(v, "device") { l.target = .device }
+            else { throw fail(t, "target must be cpu or device") }
+            f.hasTarget = true
+        case Key.nslabs: f.nslabs = try decimal(t, v)
+        case Key.start: l.start = try hex(t, v); f.startToken = t
+        case Key.areas: f.areas = try decimal(t, v)
+        case Key.minAlign: l.minAlign = try hex(t, v, max: UInt64(UInt32.max), "min_align"); l.hasMinAlign = true
+        case Key.align: l.alignMask = try hex(t, v, max: UInt64(UInt32.max), "align")
+        case Key.cpu:
+            let c = try decimal(t, v)
+            guard c <= UInt64(Self.maxCPU) else { throw fail(t, "cpu must be at most \(Self.maxCPU)") }
+            l.cpu = Int(c); l.hasCPU = true
+        case Key.dev: l.device = try word(t, v, max: Self.maxDeviceBytes, "a device name")
+        case Key.driver: l.driver = try word(t, v, max: Self.maxDeviceBytes, "a driver name")
+        case Key.kernelTLB: l.kernelTLB = try hex(t, v)
+        case Key.kernelUsed: _ = try decimal(t, v)
+        default: l.name = v
+        }
+    }
+
+    /// The checks a whole line needs: the operation's required keys, a pool's shape under the
+    /// kernel's rules and its place below 2^64, a map's sizes.
+    @inline(__always)
+    private func complete(_ l: inout TraceLine, _ f: LineFigures) throws(TraceError) {
         func missing(_ key: String) -> TraceError { TraceError(line: line, token: key, message: "missing key '\(key)'") }
         switch l.kind {
         case .pool:
-            guard seen & Key.nslabs != 0 else { throw missing("nslabs") }
-            let shape = try Kernel.tracePool(nslabs: nslabs, areas: areas, line: line)
+            guard f.seen & Key.nslabs != 0 else { throw missing("nslabs") }
+            let shape = try Kernel.tracePool(nslabs: f.nslabs, areas: f.areas, line: line)
             l.areas = shape.areas
-            nslabs = UInt64(shape.nslabs)
-            guard seen & Key.start != 0 else { throw missing("start") }
+            let nslabs = UInt64(shape.nslabs)
+            guard f.seen & Key.start != 0 else { throw missing("start") }
             let (_, overflow) = l.start.addingReportingOverflow(nslabs << UInt64(IOTLB.shift))
-            guard !overflow, l.start % 4096 == 0 else { throw fail(startToken, "start must be page aligned and the pool must fit below 2^64") }
+            guard !overflow, l.start % 4096 == 0 else { throw fail(f.startToken, "start must be page aligned and the pool must fit below 2^64") }
             l.nslabs = Int(nslabs)
         case .map:
-            guard seen & Key.id != 0 else { throw missing("id") }
-            guard seen & Key.orig != 0 else { throw missing("orig") }
-            guard seen & Key.size != 0 else { throw missing("size") }
-            let a = alloc ?? size
-            guard size <= UInt64(Int32.max), a <= UInt64(Int32.max) else {
-                throw TraceError(line: line, token: "size=\(size)", message: "size too large")
+            guard f.seen & Key.id != 0 else { throw missing("id") }
+            guard f.seen & Key.orig != 0 else { throw missing("orig") }
+            guard f.seen & Key.size != 0 else { throw missing("size") }
+            let a = f.alloc ?? f.size
+            guard f.size <= UInt64(Int32.max), a <= UInt64(Int32.max) else {
+                throw TraceError(line: line, token: "size=\(f.size)", message: "size too large")
             }
-            guard hasDirection else { throw missing("dir") }
-            l.size = Int(size)
+            guard f.hasDirection else { throw missing("dir") }
+            l.size = Int(f.size)
             l.alloc = Int(a)
         case .unmap:
-            guard seen & Key.id != 0 else { throw missing("id") }
+            guard f.seen & Key.id != 0 else { throw missing("id") }
         case .sync:
-            guard seen & Key.id != 0 else { throw missing("id") }
-            guard hasTarget else { throw TraceError(line: line, token: "sync", message: "missing key 'target'") }
+            guard f.seen & Key.id != 0 else { throw missing("id") }
+            guard f.hasTarget else { throw TraceError(line: line, token: "sync", message: "missing key 'target'") }
         }
-        return true
     }
 }

@@ -112,16 +112,44 @@ extension XenHost {
         try checkModules(config)
         let avail = (heap.freePages + config.bootModulePages) &- config.vcpuReservePages
         let nrPages = config.memory.dom0Pages(available: avail)
-        let maxPages = config.memory.dom0MaxPages(available: avail)
-        addDomain(DomainState(id: .dom0, isControl: true, isHardware: true, maxPages: max(maxPages, nrPages)))
+        let maxPages = max(config.memory.dom0MaxPages(available: avail), nrPages)
+        addDomain(DomainState(id: .dom0, isControl: true, isHardware: true, maxPages: maxPages))
 
-        // The P2M writes in Xen's order, each a run or consecutive runs of one allocation.
-        var writes: [[Extent<P2MRun>]] = []
-        func map(_ pfn: UInt64, _ mfn: UInt64, _ count: UInt64) {
-            writes.append([Extent(start: pfn, count: count, value: .machine(base: mfn))])
-        }
-
+        var writes = Dom0P2MWrites()
         // 1. The initial block, which with the initrd must fit in dom0's pages.
+        let block = try allocateInitialBlock(config, nrPages: nrPages, &writes)
+        // 2. The initrd, in place.
+        if let rd = config.initrd, !rd.isEmpty {
+            assign(MFN(rd.lowerBound), count: UInt64(rd.count), to: .dom0)
+            writes.map(rd.lowerBound, UInt64(rd.count))
+        }
+        // The kernel module goes back to the heap (dirty, after every boot block).
+        if let k = config.kernelModule, !k.isEmpty { heap.insert(k, dirty: true) }
+        let toAllocate = nrPages > writes.nextPfn ? nrPages - writes.nextPfn : 0
+        var log = ["PHYSICAL MEMORY ARRANGEMENT:",
+                   " Dom0 alloc.:   \(Hex.padded(block.lowerBound << Page.shift, 16))->\(Hex.padded(block.upperBound << Page.shift, 16))"
+                   + (toAllocate > 0 ? " (\(toAllocate) pages to be allocated)" : "")]
+        if let rd = config.initrd, !rd.isEmpty {
+            log.append(" Init. ramdisk: \(Hex.padded(rd.lowerBound << Page.shift, 16))->\(Hex.padded(rd.upperBound << Page.shift, 16))")
+        }
+        // 3. The physmap (`setup_pv_physmap`).
+        let physmap = config.separatePhysmap ? try allocatePhysmap(nrPages: nrPages, &writes) : []
+        // 4. The chunks.
+        let chunks = try allocateChunks(nrPages: nrPages, maxPages: maxPages, blockPages: UInt64(block.count),
+                                        debugBuild: config.debugBuild, &writes)
+        let p2mList = writes.p2m().extents
+        setM2P(from: p2mList)
+        let p2m = GuestP2M(initialList: p2mList, nrPages: nrPages)
+        return Dom0Layout(domain: PVDomain(id: .dom0, p2m: p2m), nrPages: nrPages, maxPages: maxPages,
+                          allocStart: MFN(block.lowerBound), allocEnd: MFN(block.upperBound), physmapFrames: physmap,
+                          chunks: chunks, log: log)
+    }
+
+    /// Step 1 of `dom0_construct_pv`: the initial power-of-two block for the kernel's initial
+    /// mapping (highest zone first), mapped from pfn 0 (a debug build maps the part above the
+    /// initial mapping in reverse). Its machine frames.
+    private mutating func allocateInitialBlock(_ config: Dom0BuildConfig, nrPages: UInt64,
+                                               _ writes: inout Dom0P2MWrites) throws(Dom0BuildError) -> Range<UInt64> {
         let order = BitMath.pageOrder(bytes: config.initialMappingBytes)
         let needed = (UInt64(1) << UInt64(order)) + UInt64(config.initrd?.count ?? 0)
         guard needed <= nrPages else { throw .tooSmallForKernel(pages: nrPages, needed: needed) }
@@ -132,69 +160,63 @@ extension XenHost {
         let allocStart = block.rawValue, allocEnd = allocStart + blockPages
         let reverseStart = config.initialMappingBytes >> Page.shift
         if config.debugBuild && reverseStart + 1 < blockPages {
-            map(0, allocStart, reverseStart + 1)
+            writes.map(allocStart, reverseStart + 1)
             writes.append(((reverseStart + 1)..<blockPages).map { Extent(start: $0, count: 1, value: .machine(base: allocEnd - ($0 - reverseStart))) })
+            writes.nextPfn = blockPages
         } else {
-            map(0, allocStart, blockPages)
+            writes.map(allocStart, blockPages)
         }
-        var pfn = blockPages
-        // 2. The initrd, in place.
-        if let rd = config.initrd, !rd.isEmpty {
-            assign(MFN(rd.lowerBound), count: UInt64(rd.count), to: .dom0)
-            map(pfn, rd.lowerBound, UInt64(rd.count))
-            pfn += UInt64(rd.count)
-        }
-        // The kernel module goes back to the heap (dirty, after every boot block).
-        if let k = config.kernelModule, !k.isEmpty { heap.insert(k, dirty: true) }
-        let toAllocate = nrPages > pfn ? nrPages - pfn : 0
-        var log = ["PHYSICAL MEMORY ARRANGEMENT:",
-                   " Dom0 alloc.:   \(Hex.padded(allocStart << Page.shift, 16))->\(Hex.padded(allocEnd << Page.shift, 16))"
-                   + (toAllocate > 0 ? " (\(toAllocate) pages to be allocated)" : "")]
-        if let rd = config.initrd, !rd.isEmpty {
-            log.append(" Init. ramdisk: \(Hex.padded(rd.lowerBound << Page.shift, 16))->\(Hex.padded(rd.upperBound << Page.shift, 16))")
-        }
-        // 3. The physmap (`setup_pv_physmap`): L3, L2, L1 tables then data pages.
+        return allocStart..<allocEnd
+    }
+
+    /// Step 3, `setup_pv_physmap`: the L3, L2 and L1 tables, then the data pages of the P2M list.
+    private mutating func allocatePhysmap(nrPages: UInt64, _ writes: inout Dom0P2MWrites) throws(Dom0BuildError) -> [Extent<P2MRun>] {
+        let listPages = (nrPages * 8 + Page.offsetMask) >> Page.shift
+        let superpages = listPages / 512
+        let smallPages = listPages - superpages * 512
+        let l1Tables = (smallPages + 511) / 512
+        var plan: [Int] = [0, 0] + Array(repeating: 0, count: Int(l1Tables))
+        plan += Array(repeating: 9, count: Int(superpages)) + Array(repeating: 0, count: Int(smallPages))
         var physmap: [Extent<P2MRun>] = []
-        if config.separatePhysmap {
-            let listPages = (nrPages * 8 + Page.offsetMask) >> Page.shift
-            let superpages = listPages / 512
-            let smallPages = listPages - superpages * 512
-            let l1Tables = (smallPages + 511) / 512
-            var plan: [Int] = [0, 0] + Array(repeating: 0, count: Int(l1Tables))
-            plan += Array(repeating: 9, count: Int(superpages)) + Array(repeating: 0, count: Int(smallPages))
-            for o in plan {
-                guard let m = allocateAssigned(.dom0, order: o, addressBits: nil, noScrub: true) else { throw .notEnoughRAM }
-                let n: UInt64 = 1 << UInt64(o)
-                physmap.append(Extent(start: pfn, count: n, value: .machine(base: m.rawValue)))
-                map(pfn, m.rawValue, n)
-                pfn += n
-            }
+        for o in plan {
+            guard let m = allocateAssigned(.dom0, order: o, addressBits: nil, noScrub: true) else { throw .notEnoughRAM }
+            let n: UInt64 = 1 << UInt64(o)
+            physmap.append(Extent(start: writes.nextPfn, count: n, value: .machine(base: m.rawValue)))
+            writes.map(m.rawValue, n)
         }
-        // 4. The chunks.
+        return physmap
+    }
+
+    /// Step 4: the rest of dom0's pages with ``allocChunk(left:lastOrder:noDMA:maxPages:)``; a
+    /// debug build numbers them from the top down (`pfn = nr_pages - 1 - (pfn - (alloc_epfn -
+    /// alloc_spfn))`), one run per page.
+    private mutating func allocateChunks(nrPages: UInt64, maxPages: UInt64, blockPages: UInt64, debugBuild: Bool,
+                                         _ writes: inout Dom0P2MWrites) throws(Dom0BuildError) -> [Dom0Chunk] {
         var chunks: [Dom0Chunk] = []
         var lastOrder = XenHeap.maxOrder
         var noDMA = true
-        while pfn < nrPages {
-            let left = nrPages - pfn
-            guard let (m, o) = allocChunk(left: left, lastOrder: &lastOrder, noDMA: &noDMA, maxPages: max(maxPages, nrPages)) else {
+        while writes.nextPfn < nrPages {
+            let pfn = writes.nextPfn, left = nrPages - pfn
+            guard let (m, o) = allocChunk(left: left, lastOrder: &lastOrder, noDMA: &noDMA, maxPages: maxPages) else {
                 throw .notEnoughRAM
             }
             let n = min(UInt64(1) << UInt64(o), left)
             chunks.append(Dom0Chunk(pfn: PFN(pfn), mfn: m, order: o))
-            if config.debugBuild {
-                // `pfn = nr_pages - 1 - (pfn - (alloc_epfn - alloc_spfn))`: numbered from the top down,
-                // one run per page (written here lowest pfn first, the chunk's last frame).
+            if debugBuild {
+                // Written here lowest pfn first, the chunk's last frame.
                 let low = nrPages - 1 - (pfn + n - 1 - blockPages)
                 writes.append((0..<n).map { Extent(start: low + $0, count: 1, value: .machine(base: m.rawValue + n - 1 - $0)) })
+                writes.nextPfn += n
             } else {
-                map(pfn, m.rawValue, n)
+                writes.map(m.rawValue, n)
             }
-            pfn += n
         }
-        var p2mRuns = ExtentMap<P2MRun>()
-        for w in writes { p2mRuns.set(contiguous: w) }
-        let p2mList = p2mRuns.extents
-        // The M2P in machine-frame order (a debug build's frames go down as its pfns go up).
+        return chunks
+    }
+
+    /// Sets the M2P of every frame the P2M maps, in machine-frame order (a debug build's frames
+    /// go down as its pfns go up): one contiguous write per run of adjacent frames.
+    private mutating func setM2P(from p2mList: [Extent<P2MRun>]) {
         var m2pRuns = p2mList.compactMap { r -> (mfn: UInt64, count: UInt64, pfn: UInt64)? in
             if case .machine(let b) = r.value { return (b, r.count, r.start) }
             return nil
@@ -206,10 +228,6 @@ extension XenHost {
             stretch.append(Extent(start: r.mfn, count: r.count, value: .pfn(base: r.pfn)))
         }
         m2p.set(contiguous: stretch)
-        let p2m = GuestP2M(initialList: p2mList, nrPages: nrPages)
-        return Dom0Layout(domain: PVDomain(id: .dom0, p2m: p2m), nrPages: nrPages, maxPages: max(maxPages, nrPages),
-                          allocStart: MFN(allocStart), allocEnd: MFN(allocEnd), physmapFrames: physmap,
-                          chunks: chunks, log: log)
     }
 
     /// The kernel module and the initrd must be E820 RAM that neither the heap, nor the other
@@ -262,5 +280,30 @@ extension XenHost {
         }
         assign(found, count: 1 << UInt64(freeOrder), to: .dom0)
         return (found, freeOrder)
+    }
+}
+
+/// Dom0's P2M writes in Xen's order, each a run or consecutive runs of one allocation, and the
+/// next pfn to map.
+private struct Dom0P2MWrites {
+    /// The writes so far.
+    var runs: [[Extent<P2MRun>]] = []
+    /// The first pfn no write has mapped yet.
+    var nextPfn: UInt64 = 0
+
+    /// Maps the next `count` pfns to the machine frames from `mfn`.
+    mutating func map(_ mfn: UInt64, _ count: UInt64) {
+        runs.append([Extent(start: nextPfn, count: count, value: .machine(base: mfn))])
+        nextPfn += count
+    }
+
+    /// Records runs written out of pfn order (a debug build's reversed pages); `nextPfn` is the caller's.
+    mutating func append(_ extents: [Extent<P2MRun>]) { runs.append(extents) }
+
+    /// The P2M the writes make, later writes over earlier ones.
+    func p2m() -> ExtentMap<P2MRun> {
+        var map = ExtentMap<P2MRun>()
+        for w in runs { map.set(contiguous: w) }
+        return map
     }
 }
