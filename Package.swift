@@ -16,7 +16,7 @@ let package = Package(
         .executable(name: "xenpv", targets: ["xenpv"]),
     ],
     traits: [
-        .trait(name: "XenCtrl", description: "Build the libxenctrl shim for the live dom0 commands (needs Debian's libxen-dev)."),
+        .trait(name: "XenCtrl", description: "Build the libxenctrl shim for the live dom0 commands (needs Debian's libxen-dev).")
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,7 +41,8 @@ let package = Package(
         .target(name: "XenDumps", dependencies: ["XenMemory"]),
         .target(name: "Diagnosis", dependencies: ["Swiotlb", "XenDumps", "XenMemory"]),
         .target(name: "XenLive", dependencies: ["XenMemory", "XenDumps", "CXenCtrl"]),
-        .target(name: "XenModel", dependencies: ["XenMemory", "Swiotlb", "XenSwiotlb", "XenBoot", "XenDumps", "Diagnosis", .product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "XenModel", dependencies: ["XenMemory", "Swiotlb", "XenSwiotlb", "XenBoot", "XenDumps", "Diagnosis", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "xenpv",
             dependencies: [
@@ -60,7 +61,8 @@ let package = Package(
         .target(name: "XenPVTestSupport", dependencies: ["Swiotlb"], path: "Tests/Support"),
         .testTarget(name: "XenMemoryTests", dependencies: ["XenMemory", "XenPVTestSupport"]),
         .testTarget(name: "SwiotlbTests", dependencies: ["Swiotlb", "XenMemory", "XenPVTestSupport"], exclude: ["Vectors"]),
-        .testTarget(name: "XenLiveTests", dependencies: ["XenPVTestSupport", "XenBoot", "XenLive", "XenDumps", "XenMemory", "XenModel", "XenSwiotlb", "Swiotlb"]),
+        .testTarget(
+            name: "XenLiveTests", dependencies: ["XenPVTestSupport", "XenBoot", "XenLive", "XenDumps", "XenMemory", "XenModel", "XenSwiotlb", "Swiotlb"]),
         .testTarget(name: "XenModelTests", dependencies: ["XenPVTestSupport", "XenModel", "XenSwiotlb", "XenMemory", "Swiotlb", "XenDumps"]),
         .testTarget(name: "SwiotlbCaptureTests", dependencies: ["SwiotlbCapture", "Swiotlb", "XenPVTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "XenSwiotlbTests", dependencies: ["XenSwiotlb", "XenBoot", "XenMemory", "Swiotlb", "XenPVTestSupport"]),

@@ -85,6 +85,9 @@ if [ $built -eq 1 ]; then
   phase "README usage lines" python3 Scripts/readme-usage.py "$release/release/xenpv" || true
 fi
 
+# The sources against the project's .swift-format (swift format lint --strict; seconds).
+phase "swift format lint" ./Scripts/format-check || true
+
 # Every test, under AddressSanitizer with the XenCtrl shim; then ThreadSanitizer.
 phase "every test under ASan" ./Scripts/sanitize address || true
 

@@ -30,7 +30,8 @@ public struct DiagnosedKernel: Sendable, Hashable, CustomStringConvertible {
         guard parts.count >= 2, let major = Int(parts[0]), (2...99).contains(major) else { return nil }
         let minorDigits = parts[1].prefix { $0.isASCII && $0.isNumber }
         guard !minorDigits.isEmpty, minorDigits.count <= 3, let minor = Int(minorDigits),
-              parts.count > 2 || minorDigits.count == parts[1].count else { return nil }
+            parts.count > 2 || minorDigits.count == parts[1].count
+        else { return nil }
         self.init(major: major, minor: minor)
     }
 
@@ -77,8 +78,11 @@ public struct DiagnosedKernel: Sendable, Hashable, CustomStringConvertible {
     public func poolSlots(_ parsed: SwiotlbCommandLine, possibleCPUs: Int?) -> (slots: UInt64, areas: UInt64)? {
         guard hasAreas else { return (parsed.effectiveNslabs, 1) }
         if parsed.force == .noForce { return (0, 0) }
-        guard let setup = Linux61PoolSetup(requested: parsed.effectiveNslabs, areas: parsed.areas,
-                                           possibleCPUs: UInt64(max(possibleCPUs ?? 1, 1))) else { return nil }
+        guard
+            let setup = Linux61PoolSetup(
+                requested: parsed.effectiveNslabs, areas: parsed.areas,
+                possibleCPUs: UInt64(max(possibleCPUs ?? 1, 1)))
+        else { return nil }
         return (setup.nslabs, setup.areas)
     }
 }

@@ -15,11 +15,16 @@ public enum Diagnoser {
         var verdicts: [Verdict] = []
         var sizes = SizeChoice(e)
         if let hang = e.hang {
-            verdicts.append(Verdict(.kernelHang, device: hang.device, evidence: [hang.source],
-                                    explanation: "Linux 6.1.192's slot search never ends for this map (it loops with the area lock held); upstream bounded it in 6.3 (7c3940bf81e5): a newer kernel, or a driver without min_align_mask for such sizes"))
+            verdicts.append(
+                Verdict(
+                    .kernelHang, device: hang.device, evidence: [hang.source],
+                    explanation:
+                        "Linux 6.1.192's slot search never ends for this map (it loops with the area lock held); upstream bounded it in 6.3 (7c3940bf81e5): a newer kernel, or a driver without min_align_mask for such sizes"
+                ))
         }
         let poolless = !e.noPool.isEmpty || (!e.pools.isEmpty && e.pools.allSatisfy { $0.nslabs == 0 })
-        let noPoolWanted = sizes.current?.force == .noForce && e.failures.isEmpty
+        let noPoolWanted =
+            sizes.current?.force == .noForce && e.failures.isEmpty
             && !e.noPool.contains { $0.contains("Can not allocate SWIOTLB buffer") }
         if poolless && !noPoolWanted { verdicts.append(noPool(e, &sizes)) }
         if let v = CommandLineCheck.verdict(e, &sizes) { verdicts.append(v) }
@@ -53,11 +58,16 @@ public enum Diagnoser {
     static func overMax(_ e: Evidence, _ f: Evidence.Failure, count: Int) -> Verdict {
         let max = e.kernel.maxMappingSize(minAlignMask: f.minAlignMask)
         let mask = f.minAlignMask != 0 ? " with min_align_mask \(Hex.plain(f.minAlignMask))" : ""
-        return Verdict(.overMaxMappingSize, device: f.device,
-                       evidence: [f.source, "\(f.size) bytes asked (\(f.neededSlots) slots); \(e.kernel)'s max mapping size\(mask) is \(max) bytes (\(IOTLB.segmentSlots) slots of 2 KiB\(max < IOTLB.maxMappingSize ? " less the min_align round-up" : ""))"]
-                        + (count > 1 ? ["\(count) such maps"] : []),
-                       explanation: "no pool size helps: one bounce buffer is at most one 128-slot segment; the driver must map at most \(max) bytes at a time (for block devices lower max_sectors_kb to \(max >> 10) or less)",
-                       figures: [("size_bytes", f.size), ("max_mapping_size", max), ("maps", count)])
+        return Verdict(
+            .overMaxMappingSize, device: f.device,
+            evidence: [
+                f.source,
+                "\(f.size) bytes asked (\(f.neededSlots) slots); \(e.kernel)'s max mapping size\(mask) is \(max) bytes (\(IOTLB.segmentSlots) slots of 2 KiB\(max < IOTLB.maxMappingSize ? " less the min_align round-up" : ""))",
+            ]
+                + (count > 1 ? ["\(count) such maps"] : []),
+            explanation:
+                "no pool size helps: one bounce buffer is at most one 128-slot segment; the driver must map at most \(max) bytes at a time (for block devices lower max_sectors_kb to \(max >> 10) or less)",
+            figures: [("size_bytes", f.size), ("max_mapping_size", max), ("maps", count)])
     }
 
     /// A leak: buffers still mapped at the end, or, in a log (which does not show the
@@ -65,18 +75,24 @@ public enum Diagnoser {
     /// rising by at least max(128, total/64) slots).
     static func leak(_ e: Evidence, _ device: String, _ failures: [Evidence.Failure]) -> Verdict? {
         if let left = e.stillMapped.first(where: { $0.device == device }) {
-            return Verdict(.leak, device: device,
-                           evidence: ["\(left.source): \(left.count) mapping\(left.count == 1 ? "" : "s") still mapped at the end (\(left.bytes) bytes), first ids \(left.firstIDs.joined(separator: ", "))"]
-                            + failures.prefix(2).map(\.source),
-                           explanation: "the device maps buffers and does not unmap them; a bigger pool only delays the failures: fix the driver's missing dma_unmap",
-                           figures: [("still_mapped", left.count), ("still_mapped_bytes", Int(clamping: left.bytes))])
+            return Verdict(
+                .leak, device: device,
+                evidence: [
+                    "\(left.source): \(left.count) mapping\(left.count == 1 ? "" : "s") still mapped at the end (\(left.bytes) bytes), first ids \(left.firstIDs.joined(separator: ", "))"
+                ]
+                    + failures.prefix(2).map(\.source),
+                explanation: "the device maps buffers and does not unmap them; a bigger pool only delays the failures: fix the driver's missing dma_unmap",
+                figures: [("still_mapped", left.count), ("still_mapped_bytes", Int(clamping: left.bytes))])
         }
         guard !e.mappingsKnown, failures.count >= 2, let first = failures.first, let last = failures.last else { return nil }
         let neverFalls = zip(failures, failures.dropFirst()).allSatisfy { $0.used <= $1.used }
         guard neverFalls, last.used - first.used >= max(IOTLB.segmentSlots, first.total / 64) else { return nil }
-        return Verdict(.leak, device: device, evidence: [first.source, last.source, "used \(first.used) → \(last.used) of \(last.total) slots over \(failures.count) failures, never falling"],
-                       explanation: "used keeps growing between failures: mappings are not given back; whatever the pool size it fills (fix the driver's missing dma_unmap)",
-                       figures: [("used_first", first.used), ("used_last", last.used), ("total", last.total)])
+        return Verdict(
+            .leak, device: device,
+            evidence: [first.source, last.source, "used \(first.used) → \(last.used) of \(last.total) slots over \(failures.count) failures, never falling"],
+            explanation:
+                "used keeps growing between failures: mappings are not given back; whatever the pool size it fills (fix the driver's missing dma_unmap)",
+            figures: [("used_first", first.used), ("used_last", last.used), ("total", last.total)])
     }
 
     /// Fragmentation: the pool had the slots but no run of them long enough. With the slot map
@@ -98,21 +114,25 @@ public enum Diagnoser {
         }
         if count > 1 { evidence.append("\(count) failed maps") }
         let choice = sizes.propose(pool: f.pool, demand: f.total, factor: 2, reason: "fragmentation: twice the pool, for twice the free runs of each length")
-        return Verdict(.fragmentation, device: f.device, evidence: evidence,
-                       explanation: "the pool is fragmented: enough slots were free but no run of \(f.neededSlots); mixed buffer sizes cut it up. A bigger pool (\(SizePolicy.megabytes(choice)) MB) gives more long runs; mapping smaller buffers avoids it",
-                       figures: [("needed_slots", f.neededSlots), ("free_slots", free)] + (f.largestFreeRun.map { [("largest_free_run", $0)] } ?? []))
+        return Verdict(
+            .fragmentation, device: f.device, evidence: evidence,
+            explanation:
+                "the pool is fragmented: enough slots were free but no run of \(f.neededSlots); mixed buffer sizes cut it up. A bigger pool (\(SizePolicy.megabytes(choice)) MB) gives more long runs; mapping smaller buffers avoids it",
+            figures: [("needed_slots", f.neededSlots), ("free_slots", free)] + (f.largestFreeRun.map { [("largest_free_run", $0)] } ?? []))
     }
 
     static func undersized(_ e: Evidence, _ failures: [Evidence.Failure], _ sizes: inout SizeChoice) -> Verdict {
         let worst = failures.max { $0.used + $0.neededSlots < $1.used + $1.neededSlots } ?? failures[0]
         let demand = worst.used + worst.neededSlots
-        let choice = sizes.propose(pool: worst.pool, demand: demand, factor: SizePolicy.fullFactor,
-                                   reason: "undersized: \(SizePolicy.fullFactor) × the \(demand) slots seen in demand (a lower bound: failed maps show only what they asked)")
-        return Verdict(.undersized, device: worst.device,
-                       evidence: [worst.source, "demand at least \(demand) slots (\(worst.used) used + \(worst.neededSlots) needed) of \(worst.total)"]
-                        + (failures.count > 1 ? ["\(failures.count) failed maps"] : []),
-                       explanation: "the pool is too small for the peak demand (no leak seen): use \(choice) slots (\(SizePolicy.megabytes(choice)) MB)",
-                       figures: [("demand_slots", demand), ("total", worst.total), ("recommended_slots", Int(choice))])
+        let choice = sizes.propose(
+            pool: worst.pool, demand: demand, factor: SizePolicy.fullFactor,
+            reason: "undersized: \(SizePolicy.fullFactor) × the \(demand) slots seen in demand (a lower bound: failed maps show only what they asked)")
+        return Verdict(
+            .undersized, device: worst.device,
+            evidence: [worst.source, "demand at least \(demand) slots (\(worst.used) used + \(worst.neededSlots) needed) of \(worst.total)"]
+                + (failures.count > 1 ? ["\(failures.count) failed maps"] : []),
+            explanation: "the pool is too small for the peak demand (no leak seen): use \(choice) slots (\(SizePolicy.megabytes(choice)) MB)",
+            figures: [("demand_slots", demand), ("total", worst.total), ("recommended_slots", Int(choice))])
     }
 
     /// `oversized`: a pool whose known high-water mark would fit, with headroom, in a quarter
@@ -126,16 +146,22 @@ public enum Diagnoser {
             let areas = fewerAreas(p, hw: hw, kernel: e.kernel)
             let want = SizePolicy.slots(demand: hw, factor: SizePolicy.peakFactor, kernel: e.kernel, areas: areas)
             guard want * 4 <= UInt64(p.nslabs) else { continue }
-            sizes.propose(pool: i, slots: want, areas: areas < UInt64(p.areas) ? areas : nil,
-                          reason: "oversized: \(SizePolicy.peakFactor) × the high-water mark of \(hw) slots")
+            sizes.propose(
+                pool: i, slots: want, areas: areas < UInt64(p.areas) ? areas : nil,
+                reason: "oversized: \(SizePolicy.peakFactor) × the high-water mark of \(hw) slots")
             var evidence = [p.source, "high-water \(hw) of \(p.nslabs) slots"]
             if e.kernel.hasAreas && p.areas > 1 {
-                evidence.append("\(p.areas) areas (one per CPU unless swiotlb= gives a count) need at least \(IOTLB.segmentSlots * p.areas) slots (\(SizePolicy.megabytes(UInt64(IOTLB.segmentSlots * p.areas))) MB)")
+                evidence.append(
+                    "\(p.areas) areas (one per CPU unless swiotlb= gives a count) need at least \(IOTLB.segmentSlots * p.areas) slots (\(SizePolicy.megabytes(UInt64(IOTLB.segmentSlots * p.areas))) MB)"
+                )
             }
             let back = (UInt64(p.nslabs) - want) << 11
-            out.append(Verdict(.oversized, device: nil, evidence: evidence,
-                               explanation: "\(p.name.map { "the \($0) pool" } ?? "the pool") is far bigger than its use: \(SizePolicy.megabytes(want)) MB would do, giving back \(back >> 20) MiB",
-                               figures: [("high_water", hw), ("nslabs", p.nslabs), ("recommended_slots", Int(want)), ("bytes_back", Int(clamping: back))]))
+            out.append(
+                Verdict(
+                    .oversized, device: nil, evidence: evidence,
+                    explanation:
+                        "\(p.name.map { "the \($0) pool" } ?? "the pool") is far bigger than its use: \(SizePolicy.megabytes(want)) MB would do, giving back \(back >> 20) MiB",
+                    figures: [("high_water", hw), ("nslabs", p.nslabs), ("recommended_slots", Int(want)), ("bytes_back", Int(clamping: back))]))
         }
         return out
     }
@@ -155,7 +181,8 @@ public enum Diagnoser {
         if let form = CommandLineCheck.rfcFormOnAreas(e) {
             // 6.x reads the RFC's <low>,<high> as <slots>,<areas>: 128 slots per area, halved until nothing fitted.
             sizes.proposeForm(low: form.low, areas: nil, reason: "no-pool: the RFC's low pool in \(e.kernel)'s form (it has one pool)")
-            explanation += "\(e.kernel) reads swiotlb=\(form.given) as \(form.areas) areas (at least 128 slots each), not the RFC's high pool of \(form.high) slots: write the pool's size alone"
+            explanation +=
+                "\(e.kernel) reads swiotlb=\(form.given) as \(form.areas) areas (at least 128 slots each), not the RFC's high pool of \(form.high) slots: write the pool's size alone"
         } else {
             sizes.propose(pool: 0, slots: UInt64(IOTLB.defaultSlots), areas: nil, reason: "no-pool: the kernel's default pool (64 MB)")
             explanation += "remove swiotlb=noforce or give the kernel memory below 4 GiB for one"

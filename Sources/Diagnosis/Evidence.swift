@@ -46,8 +46,10 @@ public struct Evidence: Sendable {
         /// The text it rests on (the kernel's line, or the trace's line).
         public var source: String
         /// Creates a failure.
-        public init(device: String, size: Int, minAlignMask: UInt64 = 0, neededSlots: Int, pool: Int = 0, used: Int, total: Int,
-                    largestFreeRun: Int? = nil, areaLargestRuns: [Int]? = nil, source: String) {
+        public init(
+            device: String, size: Int, minAlignMask: UInt64 = 0, neededSlots: Int, pool: Int = 0, used: Int, total: Int,
+            largestFreeRun: Int? = nil, areaLargestRuns: [Int]? = nil, source: String
+        ) {
             self.device = device; self.size = size; self.minAlignMask = minAlignMask; self.neededSlots = neededSlots; self.pool = pool
             self.used = used; self.total = total; self.largestFreeRun = largestFreeRun; self.areaLargestRuns = areaLargestRuns; self.source = source
         }

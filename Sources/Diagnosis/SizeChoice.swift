@@ -65,7 +65,8 @@ struct SizeChoice {
         let sizes = zip(now, proposed).map { $1 ?? $0 }
         let names: [String?] = sizes.count == 2 ? ["Low Mem", "High Mem"] : [nil]
         let line = SizePolicy.cmdline(kernel: kernel, low: sizes[0], high: sizes.count > 1 ? sizes[1] : nil, areas: areas, current: current)
-        return Recommendation(cmdline: line, pools: zip(names, sizes).map { Recommendation.Pool(name: $0, slots: $1) },
-                              reason: reasons.joined(separator: "; "))
+        return Recommendation(
+            cmdline: line, pools: zip(names, sizes).map { Recommendation.Pool(name: $0, slots: $1) },
+            reason: reasons.joined(separator: "; "))
     }
 }

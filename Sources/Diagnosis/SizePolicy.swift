@@ -40,7 +40,7 @@ public enum SizePolicy {
         var rest = slots & 511
         guard rest != 0 else { return "\(whole)" }
         var digits = ""
-        while rest != 0 {   // 512 = 2^9: at most nine decimals
+        while rest != 0 {  // 512 = 2^9: at most nine decimals
             rest *= 10
             digits += String(rest >> 9)
             rest &= 511

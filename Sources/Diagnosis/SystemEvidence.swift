@@ -33,8 +33,10 @@ public enum SystemEvidence {
             e.noPoolDevice = l.noPoolDevice
             for m in l.fullMessages {
                 let pool = m.pool == "High Mem" ? 1 : 0
-                e.failures.append(Evidence.Failure(device: m.device ?? "(unnamed)", size: m.size, neededSlots: (m.size + 2047) >> 11,
-                                                   pool: pool, used: m.used, total: m.total, source: cite(m.line)))
+                e.failures.append(
+                    Evidence.Failure(
+                        device: m.device ?? "(unnamed)", size: m.size, neededSlots: (m.size + 2047) >> 11,
+                        pool: pool, used: m.used, total: m.total, source: cite(m.line)))
             }
         }
         if let cmdline { e.commandLine = cmdline }
@@ -64,14 +66,17 @@ public enum SystemEvidence {
             guard let nslabs = value(nslabsFile) else { continue }
             let hw = suffix.isEmpty ? value(SwiotlbKernelText.highWaterFile) : nil
             let used = value(usedFile)
-            let figures = "\(nslabsFile) \(nslabs)" + (used.map { ", \(usedFile) \($0)" } ?? "") + (hw.map { ", \(SwiotlbKernelText.highWaterFile) \($0)" } ?? "")
+            let figures =
+                "\(nslabsFile) \(nslabs)" + (used.map { ", \(usedFile) \($0)" } ?? "") + (hw.map { ", \(SwiotlbKernelText.highWaterFile) \($0)" } ?? "")
             if i < e.pools.count {
                 e.pools[i].highWater = hw
                 e.pools[i].used = used
                 e.pools[i].source += "; \(name): \(figures)"
             } else if i == e.pools.count {
-                e.pools.append(Evidence.Pool(name: suffix.isEmpty ? (e.kernel.hasHighPool ? "Low Mem" : nil) : "High Mem", nslabs: nslabs,
-                                             areas: e.possibleCPUs ?? 1, highWater: hw, used: used, source: "\(name): \(figures)"))
+                e.pools.append(
+                    Evidence.Pool(
+                        name: suffix.isEmpty ? (e.kernel.hasHighPool ? "Low Mem" : nil) : "High Mem", nslabs: nslabs,
+                        areas: e.possibleCPUs ?? 1, highWater: hw, used: used, source: "\(name): \(figures)"))
             }
         }
     }

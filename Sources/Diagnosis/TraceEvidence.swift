@@ -62,13 +62,15 @@ public struct TraceEvidence {
         output.removeAll()
         do throws(TraceError) {
             try replayer.feed(bytes: bytes, line: line, into: &output)
-        } catch where error.isKernelHang {
+        } catch  where error.isKernelHang {
             var device: String?
             if case .map(_, let d, _, _, _, _, _) = replayer.lastEvent { device = d }
             if kernel.searchCanHang {
                 hang = (device, "\(name):\(line): \(error.message)")
             } else {
-                notes.append("\(name):\(line): 6.1.192's slot search would loop here; \(kernel) bounds it, but the model has no later allocator: the rest of the trace is not replayed")
+                notes.append(
+                    "\(name):\(line): 6.1.192's slot search would loop here; \(kernel) bounds it, but the model has no later allocator: the rest of the trace is not replayed"
+                )
             }
             return false
         }
@@ -98,9 +100,11 @@ public struct TraceEvidence {
             measures += 1
             (run, areaRuns) = FreeRuns.longest(in: p)
         }
-        failures.append(Evidence.Failure(device: device, size: size, minAlignMask: mask, neededSlots: needed, pool: pool, used: p.used,
-                                         total: p.nslabs, largestFreeRun: run, areaLargestRuns: areaRuns,
-                                         source: "\(name):\(line): map id=\(id) size=\(size) failed, used \(p.used) of \(p.nslabs) slots"))
+        failures.append(
+            Evidence.Failure(
+                device: device, size: size, minAlignMask: mask, neededSlots: needed, pool: pool, used: p.used,
+                total: p.nslabs, largestFreeRun: run, areaLargestRuns: areaRuns,
+                source: "\(name):\(line): map id=\(id) size=\(size) failed, used \(p.used) of \(p.nslabs) slots"))
     }
 
     /// Ends a replay that was not stopped by a hang: a trace without a pool line is an error.
@@ -114,8 +118,10 @@ public struct TraceEvidence {
     public func add(to e: inout Evidence) {
         if let tlb = replayer.tlb, e.pools.isEmpty {
             for p in tlb.pools {
-                e.pools.append(Evidence.Pool(name: p.name, nslabs: p.nslabs, areas: p.areas.count, highWater: p.usedHighWater, used: p.used,
-                                             source: "\(name): pool \(p.name.map { "\($0) " } ?? "")of \(p.nslabs) slots"))
+                e.pools.append(
+                    Evidence.Pool(
+                        name: p.name, nslabs: p.nslabs, areas: p.areas.count, highWater: p.usedHighWater, used: p.used,
+                        source: "\(name): pool \(p.name.map { "\($0) " } ?? "")of \(p.nslabs) slots"))
             }
         }
         e.failures += failures
@@ -129,8 +135,10 @@ public struct TraceEvidence {
         for (id, m) in live { byDevice[m.device, default: []].append((id, m.size, m.order)) }
         for (device, list) in byDevice.sorted(by: { ($0.value.map(\.order).min() ?? 0) < ($1.value.map(\.order).min() ?? 0) }) {
             let oldest = list.sorted { $0.order < $1.order }
-            e.stillMapped.append(Evidence.StillMapped(device: device, count: list.count, bytes: list.reduce(0) { $0 + UInt64($1.size) },
-                                                      firstIDs: oldest.prefix(5).map(\.id), source: name))
+            e.stillMapped.append(
+                Evidence.StillMapped(
+                    device: device, count: list.count, bytes: list.reduce(0) { $0 + UInt64($1.size) },
+                    firstIDs: oldest.prefix(5).map(\.id), source: name))
         }
     }
 }

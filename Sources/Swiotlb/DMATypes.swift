@@ -63,9 +63,11 @@ public struct DMADevice: Sendable, Hashable {
     public var driver: String?
 
     /// A device; the defaults are a 64-bit device without DMA parameters.
-    public init(name: String? = nil, dmaMask: UInt64 = ~0, busDMALimit: UInt64 = 0, segmentBoundaryMask: UInt64 = ~0,
-                coherentDMAMask: UInt64 = 0, maxSegmentSize: UInt64 = 65536, isCoherent: Bool = true, minAlignMask: UInt64 = 0,
-                driver: String? = nil) {
+    public init(
+        name: String? = nil, dmaMask: UInt64 = ~0, busDMALimit: UInt64 = 0, segmentBoundaryMask: UInt64 = ~0,
+        coherentDMAMask: UInt64 = 0, maxSegmentSize: UInt64 = 65536, isCoherent: Bool = true, minAlignMask: UInt64 = 0,
+        driver: String? = nil
+    ) {
         self.name = name; self.dmaMask = dmaMask; self.busDMALimit = busDMALimit; self.segmentBoundaryMask = segmentBoundaryMask
         self.coherentDMAMask = coherentDMAMask; self.maxSegmentSize = maxSegmentSize; self.isCoherent = isCoherent
         self.minAlignMask = minAlignMask; self.driver = driver

@@ -48,9 +48,11 @@ public struct Linux61PoolSetup: Sendable, Hashable {
             throw TraceError(line: line, token: "nslabs=\(nslabs)", message: "nslabs must be 1 to \(IOTLB.maxModelSlots)")
         }
         guard areas.map({ $0 <= UInt64(IOTLB.maxModelSlots / IOTLB.segmentSlots) }) ?? true,
-              let setup = Linux61PoolSetup(requested: nslabs, areas: areas) else {
-            throw TraceError(line: line, token: "areas=\(areas ?? 1)",
-                             message: "\(kernel) would set this pool up with more than \(IOTLB.maxModelSlots) slots (128 per area, rounded up to a power of two)")
+            let setup = Linux61PoolSetup(requested: nslabs, areas: areas)
+        else {
+            throw TraceError(
+                line: line, token: "areas=\(areas ?? 1)",
+                message: "\(kernel) would set this pool up with more than \(IOTLB.maxModelSlots) slots (128 per area, rounded up to a power of two)")
         }
         return TracePoolShape(nslabs: Int(setup.nslabs), areas: Int(setup.areas))
     }
@@ -91,10 +93,13 @@ enum RemapPoolSetup {
     }
 
     /// The set-up for `commandLine` on a dom0 with `cpus` possible CPUs.
-    static func run<Platform: XenPoolPlatform>(commandLine: SwiotlbCommandLine, cpus: Int, limitsAreas: Bool,
-                                               platform: inout Platform) -> XenPoolSetup {
-        let setup = Linux61PoolSetup(requested: commandLine.effectiveNslabs, areas: commandLine.areas,
-                                     possibleCPUs: UInt64(max(cpus, 1)), limit: 1 << 52)
+    static func run<Platform: XenPoolPlatform>(
+        commandLine: SwiotlbCommandLine, cpus: Int, limitsAreas: Bool,
+        platform: inout Platform
+    ) -> XenPoolSetup {
+        let setup = Linux61PoolSetup(
+            requested: commandLine.effectiveNslabs, areas: commandLine.areas,
+            possibleCPUs: UInt64(max(cpus, 1)), limit: 1 << 52)
         let defaultAreas = setup?.areas ?? 1
         let prefix = SwiotlbKernelText.messagePrefix
         var log = [prefix + SwiotlbKernelText.areaCount + "\(defaultAreas)."]

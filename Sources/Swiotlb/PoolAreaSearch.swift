@@ -86,8 +86,9 @@ extension SlotPool {
         if s.walksStrideAlignedSlots(areaStart: base, areaSlots: an) {
             var start = (index &+ s.stride &- 1) & ~(s.stride &- 1)
             if start >= an { start = 0 }
-            let search = AreaSearch(nslots: nslots, stride: s.stride, alignMask: 0, original: 0,
-                                    offsetSlots: s.offsetSlots, maxSlots: s.maxSlots, tableDMAAddress: s.tableDMAAddress)
+            let search = AreaSearch(
+                nslots: nslots, stride: s.stride, alignMask: 0, original: 0,
+                offsetSlots: s.offsetSlots, maxSlots: s.maxSlots, tableDMAAddress: s.tableDMAAddress)
             guard let found = firstFit(search, from: base &+ start, areaStart: base, areaEnd: base &+ an) else { return nil }
             slot = found
             index = found &- base

@@ -148,7 +148,8 @@ public struct SlotPool: Sendable {
         if fit.fits(wrap, freeRun: t.freeRun(at: wrap)) {
             found = wrap
         } else if t.listIsExact {
-            found = fit.first(in: wrap..<n, list: t.list, bound: t.longestRunBound)
+            found =
+                fit.first(in: wrap..<n, list: t.list, bound: t.longestRunBound)
                 ?? fit.first(in: 0..<wrap, list: t.list, bound: t.longestRunBound)
         } else {
             found = t.bitmapFirst(in: wrap..<n, fit: fit) ?? t.bitmapFirst(in: 0..<wrap, fit: fit)

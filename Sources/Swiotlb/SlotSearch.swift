@@ -36,8 +36,10 @@ struct SlotSearch {
     /// The first slot of `range` (its lower bound `stride`-aligned) the kernel would take,
     /// refreshing the bound of every whole segment it scans in vain.
     @inline(__always)
-    func first(in range: Range<Int>, list l: UnsafeMutablePointer<UInt32>,
-               bound: UnsafeMutablePointer<UInt32>) -> Int? {
+    func first(
+        in range: Range<Int>, list l: UnsafeMutablePointer<UInt32>,
+        bound: UnsafeMutablePointer<UInt32>
+    ) -> Int? {
         let need = UInt32(truncatingIfNeeded: nslots)
         let boundaryMask = maxSlots &- 1
         let alignMask = ~(stride &- 1)
@@ -58,7 +60,8 @@ struct SlotSearch {
                 if v > longestSeen { longestSeen = v }
                 if v >= need {
                     if ((offsetSlots &+ UInt64(truncatingIfNeeded: p)) & boundaryMask) &+ UInt64(truncatingIfNeeded: nslots) <= maxSlots
-                        && p &+ nslots <= nslabs {
+                        && p &+ nslots <= nslabs
+                    {
                         return p
                     }
                     p &+= stride

@@ -75,7 +75,7 @@ extension SlotTables {
     private func releaseInList(slot: Int, nslots: Int) {
         makeListExact()
         let seg = IOTLB.segmentSlots
-        let segmentEnd = (slot &+ seg) & ~(seg &- 1)        // ALIGN(index + 1, 128)
+        let segmentEnd = (slot &+ seg) & ~(seg &- 1)  // ALIGN(index + 1, 128)
         let l = list
         // Past the pool's last slot the kernel reads the zeroed rest of the list's page: 0.
         var count: UInt32 = slot &+ nslots < segmentEnd && slot &+ nslots < nslabs ? l[slot &+ nslots] : 0

@@ -42,7 +42,8 @@ public enum SwiotlbBug: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .searchNeverEnds(let area, let device):
-            return "kernel hang: Linux 6.1.192 would never return from a map\(device.map { " on \($0)" } ?? "") (its slot search loops in area \(area) with the area lock held)"
+            return
+                "kernel hang: Linux 6.1.192 would never return from a map\(device.map { " on \($0)" } ?? "") (its slot search loops in area \(area) with the area lock held)"
         case .syncDirection(let d, let t): return "kernel BUG: sync for \(t.rawValue) with direction \(d.rawValue)"
         case .zeroSize: return "kernel BUG: mapping of 0 slots"
         case .notABounceBuffer(let a): return "kernel BUG: \(Hex.plain(a)) is not in any swiotlb pool"
@@ -119,7 +120,8 @@ public struct SoftwareIOTLB: Sendable {
 
     /// `swiotlb_print_info` for `pool`.
     public static func mappedLine(_ pool: SlotPool) -> String {
-        SwiotlbKernelText.messagePrefix + namePrefix(pool) + SwiotlbKernelText.mappedMemory + "0x\(Hex.padded(pool.start, 16))-0x\(Hex.padded(pool.end, 16))] (\(pool.bytes >> 20)MB)"
+        SwiotlbKernelText.messagePrefix + namePrefix(pool) + SwiotlbKernelText.mappedMemory
+            + "0x\(Hex.padded(pool.start, 16))-0x\(Hex.padded(pool.end, 16))] (\(pool.bytes >> 20)MB)"
     }
 
     /// `<name> ` for a named pool (the RFC's messages put it first), else nothing.
@@ -178,23 +180,29 @@ public struct SoftwareIOTLB: Sendable {
     /// of the TLB's kernel (`alignMask` is 6.1's `alloc_align_mask`, `cpu` the processor the map
     /// runs on). Throws where the kernel would BUG, and
     /// ``SwiotlbBug/searchNeverEnds(area:device:)`` where its search would loop forever.
-    public mutating func map(device: DMADevice, original: UInt64, mappingSize: Int, allocSize: Int,
-                             direction: DMADirection, attributes: DMAAttributes = [],
-                             tableDMAAddress: UInt64? = nil, alignMask: UInt64 = 0, cpu: Int = 0) throws(SwiotlbBug) -> Result<BounceMapping, SwiotlbMapError> {
-        let request = MapRequest(device: device, original: original, mappingSize: mappingSize, allocSize: allocSize,
-                                 direction: direction, attributes: attributes, tableDMAAddress: tableDMAAddress,
-                                 alignMask: alignMask, cpu: cpu)
+    public mutating func map(
+        device: DMADevice, original: UInt64, mappingSize: Int, allocSize: Int,
+        direction: DMADirection, attributes: DMAAttributes = [],
+        tableDMAAddress: UInt64? = nil, alignMask: UInt64 = 0, cpu: Int = 0
+    ) throws(SwiotlbBug) -> Result<BounceMapping, SwiotlbMapError> {
+        let request = MapRequest(
+            device: device, original: original, mappingSize: mappingSize, allocSize: allocSize,
+            direction: direction, attributes: attributes, tableDMAAddress: tableDMAAddress,
+            alignMask: alignMask, cpu: cpu)
         return try kernel.model.mapSingle(&self, request)
     }
 
     /// `swiotlb_tbl_unmap_single(dev, tlb, mapping_size, alloc_size, dir, attrs)` of the TLB's
     /// kernel: the copy back, then the release. Returns the pool it freed from.
     @discardableResult
-    public mutating func unmap(_ tlb: UInt64, mappingSize: Int, allocSize: Int, direction: DMADirection,
-                               attributes: DMAAttributes = [], minAlignMask: UInt64 = 0) throws(SwiotlbBug) -> Int {
+    public mutating func unmap(
+        _ tlb: UInt64, mappingSize: Int, allocSize: Int, direction: DMADirection,
+        attributes: DMAAttributes = [], minAlignMask: UInt64 = 0
+    ) throws(SwiotlbBug) -> Int {
         guard let p = pool(holding: tlb) else { throw .notABounceBuffer(tlb) }
-        let request = UnmapRequest(mappingSize: mappingSize, allocSize: allocSize, direction: direction,
-                                   attributes: attributes, minAlignMask: minAlignMask)
+        let request = UnmapRequest(
+            mappingSize: mappingSize, allocSize: allocSize, direction: direction,
+            attributes: attributes, minAlignMask: minAlignMask)
         try kernel.model.unmapSingle(&self, tlb, pool: p, request)
         return p
     }
@@ -202,8 +210,10 @@ public struct SoftwareIOTLB: Sendable {
     /// `swiotlb_tbl_sync_single(dev, tlb, size, dir, target)` of the TLB's kernel: for the CPU
     /// copy back (FROM_DEVICE/BIDIRECTIONAL), for the device copy out (TO_DEVICE/BIDIRECTIONAL);
     /// any other combination but the no-op one is the kernel's BUG.
-    public mutating func sync(_ tlb: UInt64, size: Int, direction: DMADirection, target: SyncTarget,
-                              minAlignMask: UInt64 = 0) throws(SwiotlbBug) {
+    public mutating func sync(
+        _ tlb: UInt64, size: Int, direction: DMADirection, target: SyncTarget,
+        minAlignMask: UInt64 = 0
+    ) throws(SwiotlbBug) {
         guard let p = pool(holding: tlb) else { throw .notABounceBuffer(tlb) }
         try kernel.model.syncSingle(&self, tlb, pool: p, size: size, direction: direction, target: target, minAlignMask: minAlignMask)
     }
@@ -219,12 +229,16 @@ public struct SoftwareIOTLB: Sendable {
     /// then `search`; a search that finds nothing prints the "buffer is full" line (its `sz`:
     /// `fullSize`) and fails.
     @inline(__always)
-    mutating func runMap(_ r: MapRequest, _ frame: MapFrame, nslots: Int, fullSize: Int,
-                         _ search: (inout SoftwareIOTLB) throws(SwiotlbBug) -> BounceMapping?) throws(SwiotlbBug) -> Result<BounceMapping, SwiotlbMapError> {
+    mutating func runMap(
+        _ r: MapRequest, _ frame: MapFrame, nslots: Int, fullSize: Int,
+        _ search: (inout SoftwareIOTLB) throws(SwiotlbBug) -> BounceMapping?
+    ) throws(SwiotlbBug) -> Result<BounceMapping, SwiotlbMapError> {
         if frame.checksSizes && r.mappingSize > r.allocSize {
             if !warnedInvalidSize {
                 warnedInvalidSize = true
-                messages.append(KernelMessage(device: r.device.name, driver: r.device.driver, text: "Invalid sizes (mapping: \(r.mappingSize) bytes, alloc: \(r.allocSize) bytes)"))
+                messages.append(
+                    KernelMessage(
+                        device: r.device.name, driver: r.device.driver, text: "Invalid sizes (mapping: \(r.mappingSize) bytes, alloc: \(r.allocSize) bytes)"))
             }
             return .failure(.invalidSize)
         }
@@ -232,11 +246,16 @@ public struct SoftwareIOTLB: Sendable {
             switch frame.noPool {
             case .fullMessage:
                 if !r.attributes.contains(.noWarn) {
-                    messages.append(KernelMessage(device: r.device.name, driver: r.device.driver, text: "swiotlb buffer is full (sz: \(r.allocSize) bytes), total 0 (slots), used 0 (slots)"))
+                    messages.append(
+                        KernelMessage(
+                            device: r.device.name, driver: r.device.driver,
+                            text: "swiotlb buffer is full (sz: \(r.allocSize) bytes), total 0 (slots), used 0 (slots)"))
                 }
             case .cannotAllocate:
-                messages.append(KernelMessage(device: r.device.name, driver: r.device.driver,
-                    text: "Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer"))
+                messages.append(
+                    KernelMessage(
+                        device: r.device.name, driver: r.device.driver,
+                        text: "Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer"))
             }
             return .failure(.full)
         }
@@ -267,8 +286,11 @@ public struct SoftwareIOTLB: Sendable {
     /// name first), unless the map asked for no warning.
     mutating func reportFull(_ r: MapRequest, size: Int, pool p: Int) {
         guard !r.attributes.contains(.noWarn) else { return }
-        messages.append(KernelMessage(device: r.device.name, driver: r.device.driver,
-            text: Self.namePrefix(pools[p]) + "swiotlb buffer is full (sz: \(size) bytes), total \(totalSlots(reportedFor: p)) (slots), used \(usedSlots(reportedFor: p)) (slots)"))
+        messages.append(
+            KernelMessage(
+                device: r.device.name, driver: r.device.driver,
+                text: Self.namePrefix(pools[p])
+                    + "swiotlb buffer is full (sz: \(size) bytes), total \(totalSlots(reportedFor: p)) (slots), used \(usedSlots(reportedFor: p)) (slots)"))
     }
 
     /// `inc_used_and_hiwater` (6.18): the high-water mark raised to the slots now used.

@@ -69,7 +69,7 @@ public struct SwiotlbCommandLine: Sendable, Hashable {
         guard let c = s.first, c.isASCII, c.isNumber else { return nil }
         var radix: UInt64 = 10
         var rest = s
-        if (rest.hasPrefix("0x") || rest.hasPrefix("0X")), rest.dropFirst(2).first?.isHexDigit == true {
+        if rest.hasPrefix("0x") || rest.hasPrefix("0X"), rest.dropFirst(2).first?.isHexDigit == true {
             radix = 16; rest = rest.dropFirst(2)
         } else if rest.hasPrefix("0") {
             radix = 8

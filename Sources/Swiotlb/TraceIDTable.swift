@@ -150,8 +150,11 @@ struct TraceIDTable<Value> {
         var entry = Entry(low: id.low, high: id.high, length: id.bytes.count, value: value)
         if !id.isShort {
             let bytes = Array(id.bytes)
-            if let free = freeLongIDs.popLast() { longIDs[free] = bytes; entry.low = UInt64(free) }
-            else { entry.low = UInt64(longIDs.count); longIDs.append(bytes) }
+            if let free = freeLongIDs.popLast() {
+                longIDs[free] = bytes; entry.low = UInt64(free)
+            } else {
+                entry.low = UInt64(longIDs.count); longIDs.append(bytes)
+            }
         }
         tags[i] = Self.tag(id)
         entries[i] = entry

@@ -110,7 +110,6 @@ struct TraceLineParser<Kernel: SwiotlbKernelModel> {
         self.line = line
     }
 
-
     /// Space, tab, CR or `#`: one shift of a constant, the test the token loop makes per byte.
     @inline(__always)
     private static func endsToken(_ c: UInt8) -> Bool {
@@ -268,9 +267,13 @@ struct TraceLineParser<Kernel: SwiotlbKernelModel> {
         while true {
             var e = s
             while e < v.upperBound && b[e] != 0x2c { e += 1 }
-            if equals(s..<e, "skip_cpu_sync") { attrs.insert(.skipCPUSync) }
-            else if equals(s..<e, "no_warn") { attrs.insert(.noWarn) }
-            else { throw fail(token, "attrs must be skip_cpu_sync and/or no_warn") }
+            if equals(s..<e, "skip_cpu_sync") {
+                attrs.insert(.skipCPUSync)
+            } else if equals(s..<e, "no_warn") {
+                attrs.insert(.noWarn)
+            } else {
+                throw fail(token, "attrs must be skip_cpu_sync and/or no_warn")
+            }
             if e == v.upperBound { return attrs }
             s = e + 1
         }
@@ -357,8 +360,10 @@ struct TraceLineParser<Kernel: SwiotlbKernelModel> {
 
     /// One key's value `v` (of token `t`), into the line or the figures checked at its end.
     @inline(__always)
-    private func read(_ bit: UInt32, _ t: Range<Int>, _ v: Range<Int>, into l: inout TraceLine,
-                      _ f: inout LineFigures) throws(TraceError) {
+    private func read(
+        _ bit: UInt32, _ t: Range<Int>, _ v: Range<Int>, into l: inout TraceLine,
+        _ f: inout LineFigures
+    ) throws(TraceError) {
         switch bit {
         case Key.id:
             guard !v.isEmpty else { throw fail(t, "empty value") }
@@ -372,8 +377,7 @@ struct TraceLineParser<Kernel: SwiotlbKernelModel> {
         case Key.segMask: l.segmentMask = try hex(t, v)
         case Key.dmaMask: l.dmaMask = try hex(t, v)
         case Key.target:
-            if equals(v, "cpu") { l.target = .cpu } else if equals(v, "device") { l.target = .device }
-            else { throw fail(t, "target must be cpu or device") }
+            if equals(v, "cpu") { l.target = .cpu } else if equals(v, "device") { l.target = .device } else { throw fail(t, "target must be cpu or device") }
             f.hasTarget = true
         case Key.nslabs: f.nslabs = try decimal(t, v)
         case Key.start: l.start = try hex(t, v); f.startToken = t

@@ -84,11 +84,13 @@ public enum TraceOp: Sendable, Hashable {
         switch l.kind {
         case .pool: self = .pool(nslabs: l.nslabs, start: l.start, areas: l.areas, name: l.name.map(text))
         case .map:
-            self = .map(TraceMap(id: text(l.id), original: l.original, size: l.size, alloc: l.alloc, direction: l.direction,
-                                 attributes: l.attributes, segmentMask: l.segmentMask, dmaMask: l.dmaMask,
-                                 minAlign: l.hasMinAlign ? l.minAlign : nil, alignMask: l.alignMask,
-                                 cpu: l.hasCPU ? l.cpu : nil, device: l.device.map(text), driver: l.driver.map(text),
-                                 kernelTLB: l.kernelTLB))
+            self = .map(
+                TraceMap(
+                    id: text(l.id), original: l.original, size: l.size, alloc: l.alloc, direction: l.direction,
+                    attributes: l.attributes, segmentMask: l.segmentMask, dmaMask: l.dmaMask,
+                    minAlign: l.hasMinAlign ? l.minAlign : nil, alignMask: l.alignMask,
+                    cpu: l.hasCPU ? l.cpu : nil, device: l.device.map(text), driver: l.driver.map(text),
+                    kernelTLB: l.kernelTLB))
         case .unmap: self = .unmap(id: text(l.id))
         case .sync: self = .sync(id: text(l.id), target: l.target)
         }
@@ -130,10 +132,12 @@ public struct TraceMap: Sendable, Hashable {
     public var kernelTLB: UInt64?
 
     /// A map line's fields.
-    public init(id: String, original: UInt64, size: Int, alloc: Int? = nil, direction: DMADirection,
-                attributes: DMAAttributes = [], segmentMask: UInt64 = .max, dmaMask: UInt64 = .max,
-                minAlign: UInt64? = nil, alignMask: UInt64 = 0, cpu: Int? = nil, device: String? = nil, driver: String? = nil,
-                kernelTLB: UInt64? = nil) {
+    public init(
+        id: String, original: UInt64, size: Int, alloc: Int? = nil, direction: DMADirection,
+        attributes: DMAAttributes = [], segmentMask: UInt64 = .max, dmaMask: UInt64 = .max,
+        minAlign: UInt64? = nil, alignMask: UInt64 = 0, cpu: Int? = nil, device: String? = nil, driver: String? = nil,
+        kernelTLB: UInt64? = nil
+    ) {
         self.id = id; self.original = original; self.size = size; self.alloc = alloc ?? size; self.direction = direction
         self.attributes = attributes; self.segmentMask = segmentMask; self.dmaMask = dmaMask; self.minAlign = minAlign
         self.alignMask = alignMask; self.cpu = cpu; self.device = device; self.driver = driver; self.kernelTLB = kernelTLB
@@ -243,9 +247,11 @@ public struct TraceReplayEngine: Sendable {
     /// specialised for it).
     public static func make<Kernel: SwiotlbKernelModel>(_: Kernel.Type, movesBytes: Bool) -> TraceReplayEngine {
         let box = KernelTraceReplayBox(KernelTraceReplayer<Kernel>(movesBytes: movesBytes))
-        return TraceReplayEngine(state: box, feed: { b, line, out throws(TraceError) in
-            try box.replayer.feed(bytes: b, line: line, into: &out)
-        })
+        return TraceReplayEngine(
+            state: box,
+            feed: { b, line, out throws(TraceError) in
+                try box.replayer.feed(bytes: b, line: line, into: &out)
+            })
     }
 }
 
@@ -312,8 +318,9 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
         case .pool:
             try addPool(l, name: l.name.map { TraceLine.text($0, of: bytes) }, line: line)
         case .map:
-            try map(l, id: id, device: l.device.map { TraceLine.text($0, of: bytes) }, driver: l.driver.map { TraceLine.text($0, of: bytes) },
-                    line: line, into: &out)
+            try map(
+                l, id: id, device: l.device.map { TraceLine.text($0, of: bytes) }, driver: l.driver.map { TraceLine.text($0, of: bytes) },
+                line: line, into: &out)
         case .unmap: try unmap(id, line: line, into: &out)
         case .sync: try sync(id, target: l.target, line: line, into: &out)
         }
@@ -345,7 +352,8 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
     mutating func growPools(from memory: Range<UInt64>, limit: UInt64) throws(TraceError) {
         let token = "0x\(String(memory.lowerBound, radix: 16))-0x\(String(memory.upperBound, radix: 16))"
         guard Kernel.traceFields.contains(.dynamicPools) else {
-            throw TraceError(line: nil, token: token, message: "kernel \(Kernel.name) has no dynamic pools (only Linux 6.18's CONFIG_SWIOTLB_DYNAMIC is modelled)")
+            throw TraceError(
+                line: nil, token: token, message: "kernel \(Kernel.name) has no dynamic pools (only Linux 6.18's CONFIG_SWIOTLB_DYNAMIC is modelled)")
         }
         guard tlb == nil else { throw TraceError(line: nil, token: token, message: "dynamic pools are turned on before the first op") }
         guard !memory.isEmpty, memory.lowerBound % 4096 == 0, memory.upperBound % 4096 == 0 else {
@@ -365,26 +373,32 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
             var t = SoftwareIOTLB(kernel: SwiotlbKernel(Kernel.self), pools: pools)
             t.copiesData = movesBytes
             if let (memory, limit) = growthMemory {
-                t.growth = PoolGrowth(canGrow: true, physLimit: limit, defaultNslabs: pools[0].nslabs,
-                                      defaultAreas: pools[0].areas.count, memory: DynamicPoolMemory(memory))
+                t.growth = PoolGrowth(
+                    canGrow: true, physLimit: limit, defaultNslabs: pools[0].nslabs,
+                    defaultAreas: pools[0].areas.count, memory: DynamicPoolMemory(memory))
             }
             tlb = t
         }
         return tlb != nil
     }
 
-    private mutating func map(_ l: TraceLine, id: TraceID, device name: String?, driver: String?, line: Int,
-                              into out: inout ReplayOutput) throws(TraceError) {
+    private mutating func map(
+        _ l: TraceLine, id: TraceID, device name: String?, driver: String?, line: Int,
+        into out: inout ReplayOutput
+    ) throws(TraceError) {
         guard ensureTLB() else { throw TraceError(line: line, token: "map", message: "a pool line must come first") }
         let slot = try rules.map(id, line: line)
-        let device = DMADevice(name: name, dmaMask: l.dmaMask, segmentBoundaryMask: l.segmentMask, minAlignMask: l.minAlign,
-                               driver: driver)
-        let request = MapRequest(device: device, original: l.original, mappingSize: l.size, allocSize: l.alloc,
-                                 direction: l.direction, attributes: l.attributes, alignMask: l.alignMask, cpu: l.cpu)
+        let device = DMADevice(
+            name: name, dmaMask: l.dmaMask, segmentBoundaryMask: l.segmentMask, minAlignMask: l.minAlign,
+            driver: driver)
+        let request = MapRequest(
+            device: device, original: l.original, mappingSize: l.size, allocSize: l.alloc,
+            direction: l.direction, attributes: l.attributes, alignMask: l.alignMask, cpu: l.cpu)
         if recordsEvents {
-            lastEvent = .map(id: String(decoding: id.bytes, as: UTF8.self), device: name, size: l.size, minAlignMask: l.minAlign,
-                             pool: tlb!.poolIndex(for: device),
-                             neededSlots: Kernel.slotsNeeded(allocSize: l.alloc, original: l.original, minAlignMask: l.minAlign), failed: false)
+            lastEvent = .map(
+                id: String(decoding: id.bytes, as: UTF8.self), device: name, size: l.size, minAlignMask: l.minAlign,
+                pool: tlb!.poolIndex(for: device),
+                neededSlots: Kernel.slotsNeeded(allocSize: l.alloc, original: l.original, minAlignMask: l.minAlign), failed: false)
         }
         let result: Result<BounceMapping, SwiotlbMapError>
         do {
@@ -399,8 +413,10 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
         }
         switch result {
         case .success(let m):
-            rules.mapped(Live(address: m.address, size: Int32(l.size), alloc: Int32(l.alloc), minAlign: UInt32(l.minAlign),
-                              direction: l.direction, attributes: l.attributes), id: id, at: slot)
+            rules.mapped(
+                Live(
+                    address: m.address, size: Int32(l.size), alloc: Int32(l.alloc), minAlign: UInt32(l.minAlign),
+                    direction: l.direction, attributes: l.attributes), id: id, at: slot)
             let used = tlb!.usedSlots(reportedFor: tlb!.homePool(of: m.pool))
             out.appendLine(maxLength: id.bytes.count + 64) { w in
                 w.literal("map id="); w.bytes(id.bytes); w.literal(" tlb=0x"); w.hex(m.address)
@@ -436,9 +452,11 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
         }
         let home = tlb!.homePool(of: pool)
         do {
-            try Kernel.unmapSingle(&tlb!, m.address, pool: pool,
-                                   UnmapRequest(mappingSize: Int(m.size), allocSize: Int(m.alloc), direction: m.direction,
-                                                attributes: m.attributes, minAlignMask: UInt64(m.minAlign)))
+            try Kernel.unmapSingle(
+                &tlb!, m.address, pool: pool,
+                UnmapRequest(
+                    mappingSize: Int(m.size), allocSize: Int(m.alloc), direction: m.direction,
+                    attributes: m.attributes, minAlignMask: UInt64(m.minAlign)))
         } catch {
             throw TraceError.kernelBug(error, id: id, line: line)
         }
@@ -454,8 +472,9 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
             throw TraceError.kernelBug(.notABounceBuffer(m.address), id: id, line: line)
         }
         do {
-            try Kernel.syncSingle(&tlb!, m.address, pool: pool, size: Int(m.size), direction: m.direction, target: target,
-                                  minAlignMask: UInt64(m.minAlign))
+            try Kernel.syncSingle(
+                &tlb!, m.address, pool: pool, size: Int(m.size), direction: m.direction, target: target,
+                minAlignMask: UInt64(m.minAlign))
         } catch {
             throw TraceError.kernelBug(error, id: id, line: line)
         }

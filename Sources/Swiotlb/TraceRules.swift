@@ -42,8 +42,9 @@ struct TraceRules<Kernel: SwiotlbKernelModel, Value> {
             throw TraceError(line: line, token: "start=\(Hex.plain(start))", message: "pool overlaps an earlier pool")
         }
         guard totalSlots + nslabs <= IOTLB.maxModelSlots else {
-            throw TraceError(line: line, token: "nslabs=\(nslabs)",
-                             message: "the pools would hold \(totalSlots + nslabs) slots; at most \(IOTLB.maxModelSlots) in all (64 GiB)")
+            throw TraceError(
+                line: line, token: "nslabs=\(nslabs)",
+                message: "the pools would hold \(totalSlots + nslabs) slots; at most \(IOTLB.maxModelSlots) in all (64 GiB)")
         }
         pools.append(start..<end)
         totalSlots += nslabs

@@ -48,10 +48,10 @@ public struct BTFLayout: Sendable {
             at += 12
             let extra: Int
             switch kind {
-            case 1, 14, 17: extra = 4                 // INT, VAR, DECL_TAG
-            case 3: extra = 12                        // ARRAY
-            case 4, 5, 15, 19: extra = 12 * vlen      // STRUCT, UNION, DATASEC, ENUM64
-            case 6, 13: extra = 8 * vlen              // ENUM, FUNC_PROTO
+            case 1, 14, 17: extra = 4  // INT, VAR, DECL_TAG
+            case 3: extra = 12  // ARRAY
+            case 4, 5, 15, 19: extra = 12 * vlen  // STRUCT, UNION, DATASEC, ENUM64
+            case 6, 13: extra = 8 * vlen  // ENUM, FUNC_PROTO
             case 2, 7, 8, 9, 10, 11, 12, 16, 18: extra = 0
             default: throw Failure(message: "unknown BTF kind \(kind) at byte \(at - 12)")
             }

@@ -59,7 +59,9 @@ public struct CaptureTraceWriter: Sendable {
             let p = Pool(start: e.poolStart, nslabs: e.poolNslabs, areas: e.poolAreas)
             if let f = found {
                 guard f.address == e.pool, f.pool == p else {
-                    throw CaptureError("maps used two bounce pools (io_tlb_mem \(Hex.plain(f.address)) and \(Hex.plain(e.pool))): one pool per trace is supported; keep one device with --device")
+                    throw CaptureError(
+                        "maps used two bounce pools (io_tlb_mem \(Hex.plain(f.address)) and \(Hex.plain(e.pool))): one pool per trace is supported; keep one device with --device"
+                    )
                 }
             } else {
                 found = (e.pool, p)
@@ -67,7 +69,8 @@ public struct CaptureTraceWriter: Sendable {
         }
         guard let f = found else { throw CaptureError("no map was recorded\(device.map { " for device \($0)" } ?? ""): nothing bounced while the capture ran") }
         guard f.pool.nslabs > 0, f.pool.nslabs <= 1 << 25, f.pool.areas > 0, f.pool.areas <= 1 << 18, f.pool.start & 0xfff == 0 else {
-            throw CaptureError("the pool read from the kernel (start \(Hex.plain(f.pool.start)), nslabs \(f.pool.nslabs), areas \(f.pool.areas)) is not one a trace can hold")
+            throw CaptureError(
+                "the pool read from the kernel (start \(Hex.plain(f.pool.start)), nslabs \(f.pool.nslabs), areas \(f.pool.areas)) is not one a trace can hold")
         }
         return f.pool
     }
@@ -107,7 +110,9 @@ public struct CaptureTraceWriter: Sendable {
         emit("# debugfs at start: \(context.debugfsStart)")
         emit("# debugfs at end: \(context.debugfsEnd)")
         if pairing.unpaired > 0 || pairing.openAtEnd > 0 {
-            emit("# cut at the edges: \(pairing.unpaired) probe hits of operations begun before the start, \(pairing.openAtEnd) operations open at the end (left out)")
+            emit(
+                "# cut at the edges: \(pairing.unpaired) probe hits of operations begun before the start, \(pairing.openAtEnd) operations open at the end (left out)"
+            )
         }
         if let device { emit("# device: \(device) only (kernel_used left out: the pool's count includes the other devices)") }
         for l in context.kernelLines { emit("# kernel: \(l)") }

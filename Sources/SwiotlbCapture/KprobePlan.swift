@@ -92,7 +92,7 @@ public struct KprobePlan: Sendable, Equatable {
             "p:\(g)/map \(Self.mapFunction)+\(Self.pastEntry) dev=%di:x64 orig=%si:x64 size=%dx:u64 alloc=%cx:u64 align=%r8:x32 dir=%r9:u32 attrs=$stack1:x64"
                 + " parms=\(parms):x64 min_align=\(Self.deref(Int64(o.minAlignMask), parms)):x32 seg=\(Self.deref(Int64(o.segmentBoundaryMask), parms)):x64"
                 + " pool=\(mem):x64 start=\(Self.deref(Int64(o.memStart), mem)):x64 nslabs=\(Self.deref(Int64(o.memNslabs), mem)):u64"
-                + " nareas=\(Self.deref(Int64(o.memNareas), mem)):u32 name=\(name):string",
+                + " nareas=\(Self.deref(Int64(o.memNareas), mem)):u32 name=\(name):string"
         ]
         for (i, s) in sites.mapUnlocks.enumerated() {
             lines.append("p:\(g)/map_unlock\(i) \(Self.mapFunction)+\(s) lock=%di:x64 used=\(used):u64")

@@ -42,7 +42,9 @@ public struct ReplayCheck: Sendable {
             maps += 1
             let modelTLB = value("tlb=")
             if let k = kernelTLB {
-                if modelTLB.flatMap(Self.number) != Self.number(Substring(k)) { mismatches.append("kernel tlb=\(k), model \(modelTLB.map { "tlb=\($0)" } ?? String(fields.dropFirst(2).first ?? ""))") }
+                if modelTLB.flatMap(Self.number) != Self.number(Substring(k)) {
+                    mismatches.append("kernel tlb=\(k), model \(modelTLB.map { "tlb=\($0)" } ?? String(fields.dropFirst(2).first ?? ""))")
+                }
             } else if modelTLB != nil {
                 mismatches.append("kernel failed (no kernel_tlb=), model tlb=\(modelTLB!)")
             }

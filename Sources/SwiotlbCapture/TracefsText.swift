@@ -38,7 +38,11 @@ public struct TracefsText: Sendable {
     }
 
     /// What one line holds.
-    private enum Line { case skipped, lost(UInt64), event(CapturedEvent) }
+    private enum Line {
+        case skipped
+        case lost(UInt64)
+        case event(CapturedEvent)
+    }
 
     /// `line` shortened to 80 characters for a message.
     static func clip(_ line: Substring) -> String {
@@ -109,7 +113,9 @@ public struct TracefsText: Sendable {
                 var end = lost + 7
                 while end < b.count, !b.has(" EVENTS]", at: end) { end += 1 }
                 if end < b.count {
-                    guard let k = b.decimal((lost + 7)..<end) else { throw CaptureError(line: n, "expected 'CPU:<n> [LOST <count> EVENTS]', got '\(clip(Substring(b.text(0..<b.count))))'") }
+                    guard let k = b.decimal((lost + 7)..<end) else {
+                        throw CaptureError(line: n, "expected 'CPU:<n> [LOST <count> EVENTS]', got '\(clip(Substring(b.text(0..<b.count))))'")
+                    }
                     return .lost(k)
                 }
             }
@@ -138,15 +144,16 @@ public struct TracefsText: Sendable {
         guard let h = copy.withUTF8({ header(Bytes($0)) }) else { return nil }
         let u = line.utf8
         func at(_ i: Int) -> String.Index { u.index(u.startIndex, offsetBy: i) }
-        return Header(cpu: h.cpu, stamp: line[at(h.stamp.lowerBound)..<at(h.stamp.upperBound)],
-                      event: line[at(h.event.lowerBound)..<at(h.event.upperBound)], rest: line[at(h.rest)...])
+        return Header(
+            cpu: h.cpu, stamp: line[at(h.stamp.lowerBound)..<at(h.stamp.upperBound)],
+            event: line[at(h.event.lowerBound)..<at(h.event.upperBound)], rest: line[at(h.rest)...])
     }
 
     /// The header's offsets in `b` (see ``header(_:)-(Substring)``).
     static func header(_ b: Bytes) -> HeaderOffsets? {
         var search = 0
         while true {
-            let open = b.first(0x5b, from: search)   // [
+            let open = b.first(0x5b, from: search)  // [
             guard open < b.count, open < 64 else { return nil }
             search = open + 1
             if let h = afterCPU(b, search) { return h }
@@ -155,7 +162,7 @@ public struct TracefsText: Sendable {
 
     /// What follows a `[` at `s`: `<cpu>] [<flags>] <timestamp>: <event>: `, or nil.
     private static func afterCPU(_ b: Bytes, _ s: Int) -> HeaderOffsets? {
-        let close = b.first(0x5d, from: s)   // ]
+        let close = b.first(0x5d, from: s)  // ]
         guard close < b.count, close - s <= 7, let cpu = b.decimal(s..<close), cpu < 1 << 20 else { return nil }
         var rest = close + 1
         guard rest < b.count, b[rest] == 0x20 else { return nil }
@@ -163,7 +170,7 @@ public struct TracefsText: Sendable {
         func isStamp(_ r: Range<Int>) -> Bool { !r.isEmpty && r.allSatisfy { b[$0] == 0x2e || (b[$0] &- 0x30) < 10 } }
         var stamp = rest..<b.end(from: rest, stopAt: 0x3a, 0x20)
         if !(isStamp(stamp) && b.has(": ", at: stamp.upperBound)) {
-            let flags = b.first(0x20, from: rest)     // irqs-off, need-resched, … (tracefs; not trace-cmd)
+            let flags = b.first(0x20, from: rest)  // irqs-off, need-resched, … (tracefs; not trace-cmd)
             guard (4...6).contains(flags - rest) else { return nil }
             rest = b.skipSpaces(flags)
             stamp = rest..<b.end(from: rest, stopAt: 0x3a, 0x20)
@@ -178,12 +185,13 @@ public struct TracefsText: Sendable {
     /// A capture event from its header.
     private static func capture(_ b: Bytes, _ h: HeaderOffsets, line n: Int) throws(CaptureError) -> CapturedEvent {
         guard let counter = b.decimal(h.stamp) else {
-            throw CaptureError(line: n, "timestamp '\(b.text(h.stamp).prefix(24))' is not the counter clock's integer (the capture sets trace_clock to counter)")
+            throw CaptureError(
+                line: n, "timestamp '\(b.text(h.stamp).prefix(24))' is not the counter clock's integer (the capture sets trace_clock to counter)")
         }
         let name = b.text(h.event)
         guard let kind = kind(of: Substring(name)) else { throw CaptureError(line: n, "'\(name.prefix(40))' is not an event of the capture") }
         var rest = b.skipSpaces(h.rest)
-        if rest < b.count, b[rest] == 0x28 {   // (<site>)
+        if rest < b.count, b[rest] == 0x28 {  // (<site>)
             let end = b.first(0x29, from: rest)
             if end < b.count { rest = end + 1 }
         }
@@ -211,7 +219,7 @@ public struct TracefsText: Sendable {
     private static func fields(_ b: Bytes, from: Int, into e: inout CapturedEvent, line n: Int) throws(CaptureError) {
         var rest = b.skipSpaces(from)
         while rest < b.count {
-            let eq = b.first(0x3d, from: rest)   // =
+            let eq = b.first(0x3d, from: rest)  // =
             guard eq < b.count else { throw CaptureError(line: n, "expected key=value, got '\(clip(Substring(b.text(rest..<b.count))))'") }
             let key = b.text(rest..<eq)
             let after = eq + 1
@@ -219,7 +227,9 @@ public struct TracefsText: Sendable {
                 let quoted = after..<b.count
                 if quoted.count >= 2, b[after] == 0x22, b[b.count - 1] == 0x22 {
                     let name = b.text((after + 1)..<(b.count - 1))
-                    guard name.utf8.count <= 64, !name.isEmpty else { throw CaptureError(line: n, "a device name is 1 to 64 bytes, got '\(clip(Substring(b.text(quoted))))'") }
+                    guard name.utf8.count <= 64, !name.isEmpty else {
+                        throw CaptureError(line: n, "a device name is 1 to 64 bytes, got '\(clip(Substring(b.text(quoted))))'")
+                    }
                     e.deviceName = name
                 } else if b.text(quoted) == "(fault)" {
                     e.deviceName = nil
@@ -232,10 +242,14 @@ public struct TracefsText: Sendable {
             rest = b.skipSpaces(value.upperBound)
             let v: UInt64
             if b.has("0x", at: value.lowerBound) {
-                guard let x = b.hex((value.lowerBound + 2)..<value.upperBound) else { throw CaptureError(line: n, "\(key): expected 0x and at most 16 hex digits, got '\(b.text(value).prefix(40))'") }
+                guard let x = b.hex((value.lowerBound + 2)..<value.upperBound) else {
+                    throw CaptureError(line: n, "\(key): expected 0x and at most 16 hex digits, got '\(b.text(value).prefix(40))'")
+                }
                 v = x
             } else {
-                guard let x = b.decimal(value) else { throw CaptureError(line: n, "\(key): expected a decimal or 0x-hex number, got '\(b.text(value).prefix(40))'") }
+                guard let x = b.decimal(value) else {
+                    throw CaptureError(line: n, "\(key): expected a decimal or 0x-hex number, got '\(b.text(value).prefix(40))'")
+                }
                 v = x
             }
             switch key {

@@ -42,7 +42,7 @@ public struct TracepointImport: Sendable {
 
     private let pool: Pool
     private var lines: [String] = []
-    private var live: [String: Int] = [:]    // "<device> <dma or phys address>" → map id
+    private var live: [String: Int] = [:]  // "<device> <dma or phys address>" → map id
     private var next = 0
     private var lineNumber = 0
     /// What was read so far.
@@ -65,18 +65,23 @@ public struct TracepointImport: Sendable {
         switch h.event {
         case "dma_map_page", "dma_map_phys":
             let (dev, f) = try fields(body, line: n)
-            try map(device: dev, dma: hex(f, "dma_addr", n), phys: hex(f, "phys_addr", n), size: decimal(f, "size", n),
-                    dir: direction(f, n), attrs: f["attrs"] ?? "", cpu: h.cpu)
+            try map(
+                device: dev, dma: hex(f, "dma_addr", n), phys: hex(f, "phys_addr", n), size: decimal(f, "size", n),
+                dir: direction(f, n), attrs: f["attrs"] ?? "", cpu: h.cpu)
         case "dma_unmap_page", "dma_unmap_phys":
             let (dev, f) = try fields(body, line: n)
             unmap(key: "\(dev) \(try hex(f, "dma_addr", n))")
         case "dma_map_sg":
             let (dev, f) = try fields(body, line: n)
-            guard !(f["truncated"] != nil) else { throw CaptureError(line: n, "a truncated dma_map_sg event (more than its 128 entries): the map is not whole") }
+            guard !(f["truncated"] != nil) else {
+                throw CaptureError(line: n, "a truncated dma_map_sg event (more than its 128 entries): the map is not whole")
+            }
             let dmas = try array(f, "dma_addrs", n), sizes = try array(f, "sizes", n), phys = try array(f, "phys_addrs", n)
             guard dmas.count == sizes.count, dmas.count <= phys.count else { throw CaptureError(line: n, "dma_addrs, sizes and phys_addrs do not pair up") }
             for i in dmas.indices {
-                try map(device: dev, dma: dmas[i], phys: phys[i], size: sizes[i], dir: direction(f, n), attrs: f["attrs"] ?? "", cpu: h.cpu, sgKey: "\(dev) p\(phys[i])")
+                try map(
+                    device: dev, dma: dmas[i], phys: phys[i], size: sizes[i], dir: direction(f, n), attrs: f["attrs"] ?? "", cpu: h.cpu,
+                    sgKey: "\(dev) p\(phys[i])")
             }
         case "dma_unmap_sg":
             let (dev, f) = try fields(body, line: n)
@@ -86,13 +91,17 @@ public struct TracepointImport: Sendable {
             let (dev, f) = try fields(body.dropFirst(10), line: n)
             next += 1
             counts.maps += 1; counts.bouncedOnly += 1
-            lines.append("map id=b\(next) orig=\(Hex.plain(try hex(f, "dev_addr", n))) size=\(try decimal(f, "size", n)) dir=bidirectional cpu=\(h.cpu)\(Self.device(dev))")
+            lines.append(
+                "map id=b\(next) orig=\(Hex.plain(try hex(f, "dev_addr", n))) size=\(try decimal(f, "size", n)) dir=bidirectional cpu=\(h.cpu)\(Self.device(dev))"
+            )
         default:
             counts.otherEvents += 1
         }
     }
 
-    private mutating func map(device: String, dma: UInt64, phys: UInt64, size: UInt64, dir: DMADirection, attrs: Substring, cpu: Int, sgKey: String? = nil) throws(CaptureError) {
+    private mutating func map(device: String, dma: UInt64, phys: UInt64, size: UInt64, dir: DMADirection, attrs: Substring, cpu: Int, sgKey: String? = nil)
+        throws(CaptureError)
+    {
         guard pool.contains(dma) else { counts.direct += 1; return }
         guard size > 0 else { throw CaptureError(line: lineNumber, "a map of size 0") }
         next += 1
@@ -100,7 +109,9 @@ public struct TracepointImport: Sendable {
         var a: [String] = []
         if attrs.contains("SKIP_CPU_SYNC") { a.append("skip_cpu_sync") }
         if attrs.contains("NO_WARN") { a.append("no_warn") }
-        lines.append("map id=m\(next) orig=\(Hex.plain(phys)) size=\(size) dir=\(dir.rawValue)\(a.isEmpty ? "" : " attrs=" + a.joined(separator: ",")) cpu=\(cpu)\(Self.device(device)) kernel_tlb=\(Hex.plain(dma))")
+        lines.append(
+            "map id=m\(next) orig=\(Hex.plain(phys)) size=\(size) dir=\(dir.rawValue)\(a.isEmpty ? "" : " attrs=" + a.joined(separator: ",")) cpu=\(cpu)\(Self.device(device)) kernel_tlb=\(Hex.plain(dma))"
+        )
         live[sgKey ?? "\(device) \(dma)"] = next
     }
 
@@ -119,7 +130,9 @@ public struct TracepointImport: Sendable {
     /// `[TRUNCATED]` becomes `truncated`).
     private func fields(_ body: Substring, line n: Int) throws(CaptureError) -> (String, [Substring: Substring]) {
         let words = body.split(separator: " ")
-        guard let first = words.first, !first.contains("=") else { throw CaptureError(line: n, "expected the device's name first, got '\(TracefsText.clip(body))'") }
+        guard let first = words.first, !first.contains("=") else {
+            throw CaptureError(line: n, "expected the device's name first, got '\(TracefsText.clip(body))'")
+        }
         var f: [Substring: Substring] = [:]
         for w in words.dropFirst() {
             if w == "[TRUNCATED]" { f["truncated"] = "1"; continue }
@@ -132,12 +145,16 @@ public struct TracepointImport: Sendable {
     private func hex(_ f: [Substring: Substring], _ key: Substring, _ n: Int) throws(CaptureError) -> UInt64 {
         guard let v = f[key] else { throw CaptureError(line: n, "missing \(key)=") }
         let digits = v.hasPrefix("0x") ? v.dropFirst(2) : v
-        guard !digits.isEmpty, digits.count <= 16, let x = UInt64(digits, radix: 16) else { throw CaptureError(line: n, "\(key): expected at most 16 hex digits, got '\(v.prefix(40))'") }
+        guard !digits.isEmpty, digits.count <= 16, let x = UInt64(digits, radix: 16) else {
+            throw CaptureError(line: n, "\(key): expected at most 16 hex digits, got '\(v.prefix(40))'")
+        }
         return x
     }
 
     private func decimal(_ f: [Substring: Substring], _ key: Substring, _ n: Int) throws(CaptureError) -> UInt64 {
-        guard let v = f[key], let x = UInt64(v), x <= UInt64(Int32.max) else { throw CaptureError(line: n, "\(key): expected a size in bytes, got '\((f[key] ?? "").prefix(40))'") }
+        guard let v = f[key], let x = UInt64(v), x <= UInt64(Int32.max) else {
+            throw CaptureError(line: n, "\(key): expected a size in bytes, got '\((f[key] ?? "").prefix(40))'")
+        }
         return x
     }
 
@@ -170,7 +187,9 @@ public struct TracepointImport: Sendable {
     public func write(source: String, emit: (String) -> Void) {
         emit("# xenpv swiotlb import of \(source), trace format v2: replay with --kernel v6.1 (no --check: no used counts)")
         emit("# order: the tracepoints' timestamps, not the allocator's area locks; min_align, seg_mask and failed maps are not in the tracepoints")
-        if counts.bouncedOnly > 0 { emit("# \(counts.bouncedOnly) maps from swiotlb_bounced: original address and size only (no bounce address, no unmap, no direction)") }
+        if counts.bouncedOnly > 0 {
+            emit("# \(counts.bouncedOnly) maps from swiotlb_bounced: original address and size only (no bounce address, no unmap, no direction)")
+        }
         emit("pool nslabs=\(pool.nslabs) start=\(Hex.plain(pool.start)) areas=\(pool.areas)")
         lines.forEach(emit)
     }

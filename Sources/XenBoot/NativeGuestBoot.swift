@@ -34,9 +34,12 @@ public struct NativeGuestBoot: Sendable {
     /// Sets up dma-direct and swiotlb from the guest's free memory
     /// (``DirectDMA/boot(e820:commandLine:kernel:memoryEncryption:iommuSoft:memory:)``); nil when
     /// the pool finds no memory below 4 GiB.
-    public mutating func swiotlb(commandLine: SwiotlbCommandLine, kernel: SwiotlbKernel = .v5_11,
-                                 memoryEncryption: Bool, iommuSoft: Bool = false) -> DirectDMA? {
-        DirectDMA.boot(e820: e820, commandLine: commandLine, kernel: kernel, memoryEncryption: memoryEncryption,
-                       iommuSoft: iommuSoft, memory: &memory)
+    public mutating func swiotlb(
+        commandLine: SwiotlbCommandLine, kernel: SwiotlbKernel = .v5_11,
+        memoryEncryption: Bool, iommuSoft: Bool = false
+    ) -> DirectDMA? {
+        DirectDMA.boot(
+            e820: e820, commandLine: commandLine, kernel: kernel, memoryEncryption: memoryEncryption,
+            iommuSoft: iommuSoft, memory: &memory)
     }
 }

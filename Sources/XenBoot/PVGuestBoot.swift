@@ -54,8 +54,9 @@ public struct PVGuestBoot: Sendable {
         }
         log += layout.log
         var domain = layout.domain
-        let setup = LinuxPVMemorySetup.run(host: &host, domain: &domain, nrPages: layout.nrPages,
-                                           maxReservation: layout.maxPages, map: host.machineMemoryMap)
+        let setup = LinuxPVMemorySetup.run(
+            host: &host, domain: &domain, nrPages: layout.nrPages,
+            maxReservation: layout.maxPages, map: host.machineMemoryMap)
         return PVGuestBoot(host: host, domain: domain, xenLog: log, setup: setup)
     }
 
@@ -70,8 +71,9 @@ public struct PVGuestBoot: Sendable {
             throw PVGuestBootError(reason: .domU(error), xenLog: log, host: host)
         }
         let map = E820Map([E820Entry(address: 0, size: pages << Page.shift, type: .ram)])
-        let setup = LinuxPVMemorySetup.run(host: &host, domain: &domain, nrPages: pages, maxReservation: pages,
-                                           map: map, isInitialDomain: false)
+        let setup = LinuxPVMemorySetup.run(
+            host: &host, domain: &domain, nrPages: pages, maxReservation: pages,
+            map: map, isInitialDomain: false)
         return PVGuestBoot(host: host, domain: domain, xenLog: log, setup: setup)
     }
 

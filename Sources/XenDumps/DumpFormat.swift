@@ -11,10 +11,15 @@ public enum DumpFormat: Sendable, Equatable, CaseIterable {
 
     /// The format whose first line is `head`, or nil when no format starts so.
     public init?(firstLine head: String) {
-        if head == M2PDump.header { self = .m2p }
-        else if head.hasPrefix(" --- Dumping P2M for domain") { self = .p2m }
-        else if head.hasPrefix("# pfn") || head.first?.isHexDigit == true { self = .pfnList }
-        else { return nil }
+        if head == M2PDump.header {
+            self = .m2p
+        } else if head.hasPrefix(" --- Dumping P2M for domain") {
+            self = .p2m
+        } else if head.hasPrefix("# pfn") || head.first?.isHexDigit == true {
+            self = .pfnList
+        } else {
+            return nil
+        }
     }
 
     /// Reads a whole dump of this format from `lines` (its first line included).

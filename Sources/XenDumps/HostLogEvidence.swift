@@ -36,8 +36,10 @@ public struct HostLogEvidence: Sendable, Equatable {
     /// P2M, where the initrd (`RAMDISK: [mem …]`, given in place right after the initial block)
     /// shows its frames and the initial block's size. Throws what the kernel log lacks or has
     /// malformed, as ``init(xenLog:kernelLog:)`` does.
-    public init(machineMemoryMap: E820Map, xenVersion: String, buildID: String, xenCommandLine: String,
-                kernelLog: [Substring], p2m: ExtentMap<P2MRun>) throws(HostLogError) {
+    public init(
+        machineMemoryMap: E820Map, xenVersion: String, buildID: String, xenCommandLine: String,
+        kernelLog: [Substring], p2m: ExtentMap<P2MRun>
+    ) throws(HostLogError) {
         try self.init(xenLog: [], kernelLog: kernelLog)
         e820 = machineMemoryMap.entries
         self.xenVersion = xenVersion
@@ -45,7 +47,8 @@ public struct HostLogEvidence: Sendable, Equatable {
         dom0Mem = xenCommandLine.split(separator: " ").last { $0.hasPrefix("dom0_mem=") }.map { String($0.dropFirst(9)) }
         dom0VCPUs = kernelCPUs
         if let pfns = ramdiskPfns, !pfns.isEmpty, case .machine(let first)? = p2m.run(from: pfns.lowerBound)?.value,
-           let run = p2m.run(from: pfns.lowerBound), run.count >= UInt64(pfns.count) {
+            let run = p2m.run(from: pfns.lowerBound), run.count >= UInt64(pfns.count)
+        {
             initrd = first..<(first + UInt64(pfns.count))
             initialMapping = pfns.lowerBound << 12
         }
@@ -84,7 +87,9 @@ public struct HostLogEvidence: Sendable, Equatable {
                 }
                 initrd = (s >> 12)..<((e + 0xfff) >> 12)
             } else if let r = line.firstRange(of: "TOTAL: ") {
-                guard let (s, e) = Self.arrow(line[r.upperBound...]), s < e else { throw fail("TOTAL: expected '<start>-><end>' in hex, got '\(line.prefix(80))'") }
+                guard let (s, e) = Self.arrow(line[r.upperBound...]), s < e else {
+                    throw fail("TOTAL: expected '<start>-><end>' in hex, got '\(line.prefix(80))'")
+                }
                 initialMapping = e - s
             } else if let r = line.firstRange(of: "Dom0 has maximum "), let n = Int(line[r.upperBound...].prefix { $0.isNumber }) {
                 dom0VCPUs = n
@@ -97,7 +102,8 @@ public struct HostLogEvidence: Sendable, Equatable {
                 let release = rest.split(separator: " ").first.map { $0.prefix { $0.isNumber || $0 == "." } }
                 // Debian prints the upstream version after its last "Debian ": `… Debian 6.1.192-2 (date)`.
                 if let d = rest.ranges(of: "Debian ").last, let v = rest[d.upperBound...].split(separator: " ").first?.split(separator: "-").first,
-                   v.split(separator: ".").count == 3, v.allSatisfy({ $0.isNumber || $0 == "." }) {
+                    v.split(separator: ".").count == 3, v.allSatisfy({ $0.isNumber || $0 == "." })
+                {
                     kernelVersion = String(v)
                 } else if let release, !release.isEmpty {
                     kernelVersion = String(release)

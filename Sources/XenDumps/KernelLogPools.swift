@@ -15,22 +15,24 @@ public struct SwiotlbPoolLocation: Sendable, Hashable {
     /// Creates a location.
     public init(start: UInt64, nslabs: UInt64, line: Int = 0) { self.start = start; self.nslabs = nslabs; self.line = line }
 
+    /// The start of the line that places a pool, as refusals quote it.
+    static let mappedLine = SwiotlbKernelText.messagePrefix + SwiotlbKernelText.mappedMemory
+
     /// Reads the kernel's `software IO TLB: [<name> ]mapped [mem 0x<start>-0x<end>] (NMB)` lines
     /// (the kernel prints `end` as `start` plus the pool's bytes). A `mapped [mem` line whose
     /// range is malformed, empty, reversed, not page aligned or beyond 2^52 is an error naming
     /// its line.
-    /// The start of the line that places a pool, as refusals quote it.
-    static let mappedLine = SwiotlbKernelText.messagePrefix + SwiotlbKernelText.mappedMemory
-
     public static func parse(kernelLog lines: [Substring]) throws(DumpError) -> [SwiotlbPoolLocation] {
         var out: [SwiotlbPoolLocation] = []
         for (index, line) in lines.enumerated() {
-            guard let r = line.firstRange(of: SwiotlbKernelText.messagePrefix), let m = line[r.upperBound...].firstRange(of: SwiotlbKernelText.mappedMemory) else { continue }
+            guard let r = line.firstRange(of: SwiotlbKernelText.messagePrefix), let m = line[r.upperBound...].firstRange(of: SwiotlbKernelText.mappedMemory)
+            else { continue }
             let number = index + 1
             let rest = line[m.upperBound...]
             let shown = String(rest.prefix(80))
             guard let dash = rest.firstIndex(of: "-"), let close = rest.firstIndex(of: "]"), dash < close,
-                  let start = hex(rest[..<dash]), let end = hex(rest[rest.index(after: dash)..<close]) else {
+                let start = hex(rest[..<dash]), let end = hex(rest[rest.index(after: dash)..<close])
+            else {
                 throw DumpError(line: number, message: "\(Self.mappedLine)…]: expected '0x<start>-0x<end>]' (up to 16 hex digits each), got '\(shown)'")
             }
             func refuse(_ why: String) -> DumpError {
@@ -57,7 +59,11 @@ public struct SwiotlbPoolLocation: Sendable, Hashable {
     /// another domain or host): the error names the log line.
     public func check(p2mSize size: UInt64) throws(DumpError) {
         guard firstPfn < size, pages <= size - firstPfn else {
-            throw DumpError(line: line, message: "\(Self.mappedLine)\(Hex.plain(start))-…]: pfns \(Hex.plain(firstPfn))-\(Hex.plain(firstPfn + max(pages, 1) - 1)) reach beyond the P2M (\(size) entries): a log of another domain?")
+            throw DumpError(
+                line: line,
+                message:
+                    "\(Self.mappedLine)\(Hex.plain(start))-…]: pfns \(Hex.plain(firstPfn))-\(Hex.plain(firstPfn + max(pages, 1) - 1)) reach beyond the P2M (\(size) entries): a log of another domain?"
+            )
         }
     }
 }

@@ -52,7 +52,8 @@ public enum M2PDump {
             n += 1
             var i = 0
             guard Bytes.literal(b, &i, "  mfn=0x"), let mfn = Bytes.hex(b, &i),
-                  Bytes.literal(b, &i, " ==> pfn=0x"), let pfn = Bytes.hex(b, &i), i == b.count else {
+                Bytes.literal(b, &i, " ==> pfn=0x"), let pfn = Bytes.hex(b, &i), i == b.count
+            else {
                 if b.elementsEqual(footer.utf8) {
                     guard expect == maxPage else { throw DumpError(line: n, message: "truncated: \(expect) of \(maxPage) entries before the footer") }
                     m2p.replaceRuns(runs.finish())
@@ -83,7 +84,8 @@ public enum M2PDump {
             let here = m2p.runs.extents(start: c * chunkEntries, count: chunkEntries)
             let prev = m2p.runs.extents(start: (c - 1) * chunkEntries, count: chunkEntries)
             if !here.isEmpty && here.count == prev.count
-                && zip(here, prev).allSatisfy({ $0.start == $1.start + chunkEntries && $0.count == $1.count && $0.value == $1.value }) {
+                && zip(here, prev).allSatisfy({ $0.start == $1.start + chunkEntries && $0.count == $1.count && $0.value == $1.value })
+            {
                 out.append((c * chunkEntries)..<((c + 1) * chunkEntries))
             }
             c += 1

@@ -129,17 +129,23 @@ public enum P2MDump {
         guard let h = next() else { throw DumpError(line: 0, message: "empty file") }
         var i = 0
         guard Bytes.literal(h, &i, " --- Dumping P2M for domain "), let d = Bytes.decimal(h, &i), d <= UInt64(UInt16.max),
-              Bytes.literal(h, &i, " ---"), i == h.count else {
+            Bytes.literal(h, &i, " ---"), i == h.count
+        else {
             throw DumpError(line: 1, message: "expected ' --- Dumping P2M for domain <domid> ---' (an xen-mfndump dump-p2m header)")
         }
         let domid = DomID(UInt16(d))
         guard let g = next() else { throw DumpError(line: 2, message: "truncated: missing the Guest Width line") }
         i = 0
         guard Bytes.literal(g, &i, " Guest Width: "), let width = Bytes.decimal(g, &i),
-              Bytes.literal(g, &i, ", PT Levels: "), let levels = Bytes.decimal(g, &i),
-              Bytes.literal(g, &i, " P2M size: = "), let size = Bytes.decimal(g, &i), i == g.count,
-              width <= UInt64(UInt32.max), levels <= UInt64(UInt32.max) else {
-            throw DumpError(line: 2, message: "expected ' Guest Width: <n>, PT Levels: <n> P2M size: = <n>', got '\(String(decoding: UnsafeBufferPointer(rebasing: g.prefix(80)), as: UTF8.self))'")
+            Bytes.literal(g, &i, ", PT Levels: "), let levels = Bytes.decimal(g, &i),
+            Bytes.literal(g, &i, " P2M size: = "), let size = Bytes.decimal(g, &i), i == g.count,
+            width <= UInt64(UInt32.max), levels <= UInt64(UInt32.max)
+        else {
+            throw DumpError(
+                line: 2,
+                message:
+                    "expected ' Guest Width: <n>, PT Levels: <n> P2M size: = <n>', got '\(String(decoding: UnsafeBufferPointer(rebasing: g.prefix(80)), as: UTF8.self))'"
+            )
         }
         guard size <= PhysicalLimits.frames else {
             throw DumpError(line: 2, message: "P2M size \(size) is beyond x86-64's 2^40 page frames (52-bit physical addresses)")
@@ -153,14 +159,16 @@ public enum P2MDump {
             n += 1
             var i = 0
             guard Bytes.literal(b, &i, "  pfn=0x"), let pfn = Bytes.hex(b, &i),
-                  Bytes.literal(b, &i, " ==> mfn=0x"), let mfn = Bytes.hex(b, &i),
-                  Bytes.literal(b, &i, " (type 0x"), let type = Bytes.hex(b, &i), type < 16,
-                  Bytes.literal(b, &i, ")") else {
+                Bytes.literal(b, &i, " ==> mfn=0x"), let mfn = Bytes.hex(b, &i),
+                Bytes.literal(b, &i, " (type 0x"), let type = Bytes.hex(b, &i), type < 16,
+                Bytes.literal(b, &i, ")")
+            else {
                 if b.count > 1 && b[0] == 0x20 && b[1] == 0x2d {
                     guard b.elementsEqual(foot.utf8) else { throw DumpError(line: n, message: "expected '\(foot)'") }
                     guard expect == size else { throw DumpError(line: n, message: "truncated: \(expect) of \(size) entries before the footer") }
-                    return P2MDumpContents(domid: domid, guestWidth: UInt32(width), ptLevels: UInt32(levels), size: size,
-                                           entries: entries.finish(), types: types.finish())
+                    return P2MDumpContents(
+                        domid: domid, guestWidth: UInt32(width), ptLevels: UInt32(levels), size: size,
+                        entries: entries.finish(), types: types.finish())
                 }
                 throw .unexpected(n, "'  pfn=0x<hex> ==> mfn=0x<hex> (type 0x<T>)[ suffix]'", b)
             }
@@ -205,8 +213,11 @@ public enum PFNListDump {
         let map = entries.finish()
         var types = ExtentMap<PageTypeRun>()
         for r in map.extents {
-            if case .machine = r.value { types.append(start: r.start, count: r.count, value: PageTypeRun(0)) }
-            else { types.append(start: r.start, count: r.count, value: PageTypeRun(15)) }
+            if case .machine = r.value {
+                types.append(start: r.start, count: r.count, value: PageTypeRun(0))
+            } else {
+                types.append(start: r.start, count: r.count, value: PageTypeRun(15))
+            }
         }
         return P2MDumpContents(domid: 0, size: expect, entries: map, types: types)
     }

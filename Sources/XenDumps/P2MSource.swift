@@ -13,8 +13,10 @@ public enum P2MSource: Sendable, Hashable {
     /// A sentence for reports.
     public var note: String {
         switch self {
-        case .pageTableWalk(let a): return "read from the guest's P2M list through its page tables (\(a) cop\(a == 1 ? "y" : "ies") until p2m_generation was stable)"
-        case .m2pInversion: return "rebuilt from the M2P and an ownership test (getpageframeinfo3): identity, foreign and missing entries are not visible this way"
+        case .pageTableWalk(let a):
+            return "read from the guest's P2M list through its page tables (\(a) cop\(a == 1 ? "y" : "ies") until p2m_generation was stable)"
+        case .m2pInversion:
+            return "rebuilt from the M2P and an ownership test (getpageframeinfo3): identity, foreign and missing entries are not visible this way"
         case .dump: return "read from an xen-mfndump dump"
         case .model: return "from the model"
         }

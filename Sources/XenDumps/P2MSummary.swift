@@ -103,8 +103,8 @@ public struct P2MSummary: Sendable {
     /// Counts maximal runs whose consecutive raw words differ by +1 or by −1.
     static func countLinearRuns(_ p2m: P2MDumpContents) -> UInt64 {
         var runs: UInt64 = 0
-        var last: UInt64? = nil      // last word of the current run
-        var step: Int64? = nil       // the current run's step, once it has two words
+        var last: UInt64? = nil  // last word of the current run
+        var step: Int64? = nil  // the current run's step, once it has two words
         func feed(_ w: UInt64) {
             if let l = last {
                 let d = Int64(bitPattern: w &- l)
@@ -131,11 +131,17 @@ public struct P2MSummary: Sendable {
 
     /// The report lines.
     public var lines: [String] {
-        var out = ["P2M of domain \(domid.rawValue): \(size) entries, \(source.note)",
-                   "  RAM \(ram), identity \(identity), missing \(missing), foreign \(foreign)",
-                   "  RAM below 4 GiB of machine memory: \(below4G) pages",
-                   "  identity ranges: " + (identityRanges.isEmpty ? "none" : identityRanges.prefix(6).map { "\(Hex.plain($0.lowerBound))-\(Hex.plain($0.upperBound - 1))" }.joined(separator: ", ") + (identityRanges.count > 6 ? ", …" : "")),
-                   "  machine-contiguous runs: \(contiguousRuns), longest \(longestRun.pages) pages (pfn \(Hex.plain(longestRun.pfn)) → mfn \(Hex.plain(longestRun.mfn)))"]
+        var out = [
+            "P2M of domain \(domid.rawValue): \(size) entries, \(source.note)",
+            "  RAM \(ram), identity \(identity), missing \(missing), foreign \(foreign)",
+            "  RAM below 4 GiB of machine memory: \(below4G) pages",
+            "  identity ranges: "
+                + (identityRanges.isEmpty
+                    ? "none"
+                    : identityRanges.prefix(6).map { "\(Hex.plain($0.lowerBound))-\(Hex.plain($0.upperBound - 1))" }.joined(separator: ", ")
+                        + (identityRanges.count > 6 ? ", …" : "")),
+            "  machine-contiguous runs: \(contiguousRuns), longest \(longestRun.pages) pages (pfn \(Hex.plain(longestRun.pfn)) → mfn \(Hex.plain(longestRun.mfn)))",
+        ]
         let hist = runLengthHistogram.enumerated().filter { $0.element > 0 }.map { "\(1 << $0.offset)+: \($0.element)" }
         out.append("  run lengths (pages): " + hist.joined(separator: ", "))
         out.append("  linear runs (frames stepping by +1 or -1, any entry kind): \(linearRuns)")

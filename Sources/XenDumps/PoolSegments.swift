@@ -54,8 +54,9 @@ extension SwiotlbPoolLocation {
             let count = min(SegmentPlacement.fullPages, pages - offset)
             let runs = p2m.entries.extents(start: pfn, count: count)
             let head = runs.first.flatMap { $0.start == pfn ? $0.value : nil }
-            return SegmentPlacement(pfn: pfn, pages: count, firstEntry: head,
-                                    uniform: runs.count == 1 && runs[0].start == pfn && runs[0].count == count)
+            return SegmentPlacement(
+                pfn: pfn, pages: count, firstEntry: head,
+                uniform: runs.count == 1 && runs[0].start == pfn && runs[0].count == count)
         }
     }
 }

@@ -105,11 +105,13 @@ public struct SwiotlbKernelLog: Sendable {
             if let n = Self.number(after: "SWIOTLB bounce buffer size adjusted to ", in: raw) { adjustedMB = (n, line) }
             if raw.contains("Memory Encryption Features active:") { memoryEncryption = line }
             if let r = raw.firstRange(of: "Memory: "), let slash = raw[r.upperBound...].firstIndex(of: "/"),
-               let n = Self.number(after: "/", in: raw[slash...]), raw[slash...].dropFirst().drop(while: \.isNumber).hasPrefix("K available") {
+                let n = Self.number(after: "/", in: raw[slash...]), raw[slash...].dropFirst().drop(while: \.isNumber).hasPrefix("K available")
+            {
                 totalMemoryKiB = (n, line)
             }
             if raw.contains(SwiotlbKernelText.messagePrefix) || raw.contains("swiotlb"),
-               raw.contains("Failed to allocate") || raw.contains("Failed to remap") || raw.contains("only able to allocate") {
+                raw.contains("Failed to allocate") || raw.contains("Failed to remap") || raw.contains("only able to allocate")
+            {
                 allocationFailures.append(line)
             }
             if raw.contains(SwiotlbKernelText.messagePrefix + "No low mem") {
@@ -146,7 +148,11 @@ public struct SwiotlbKernelLog: Sendable {
             return v
         }
         guard let size = take(" bytes), total "), let total = take(" (slots), used "), let used = take(" (slots)") else {
-            throw DumpError(line: line.number, message: "swiotlb buffer is full: expected '(sz: <bytes> bytes), total <slots> (slots), used <slots> (slots)', got '\(raw[r.lowerBound...].prefix(120))'")
+            throw DumpError(
+                line: line.number,
+                message:
+                    "swiotlb buffer is full: expected '(sz: <bytes> bytes), total <slots> (slots), used <slots> (slots)', got '\(raw[r.lowerBound...].prefix(120))'"
+            )
         }
         let (device, pool) = device(before: raw[..<r.lowerBound])
         return FullMessage(device: device, pool: pool, size: size, total: total, used: used, line: line)

@@ -14,7 +14,7 @@ public final class LibXenBackend: XenBackend {
         switch rc {
         case 0: break
         case XenErrno.enoent.rawValue: throw .notOnXen
-        case XenErrno.eacces.rawValue, XenErrno.eperm.rawValue: throw .notRoot     // on open
+        case XenErrno.eacces.rawValue, XenErrno.eperm.rawValue: throw .notRoot  // on open
         default: throw .failed(operation: "opening the Xen control interface", errno: rc)
         }
         handle = h!
@@ -30,8 +30,9 @@ public final class LibXenBackend: XenBackend {
     public func physInfo() throws(XenLiveError) -> PhysInfo {
         var p = cxen_physinfo()
         try check(cxen_get_physinfo(handle, &p), "physinfo")
-        return PhysInfo(cpus: Int(p.nr_cpus), nodes: Int(p.nr_nodes), cpuKHz: Int(p.cpu_khz),
-                        totalPages: p.total_pages, freePages: p.free_pages, maxMFN: p.max_mfn)
+        return PhysInfo(
+            cpus: Int(p.nr_cpus), nodes: Int(p.nr_nodes), cpuKHz: Int(p.cpu_khz),
+            totalPages: p.total_pages, freePages: p.free_pages, maxMFN: p.max_mfn)
     }
 
     /// `xc_maximum_ram_page`.
@@ -59,8 +60,9 @@ public final class LibXenBackend: XenBackend {
         var n = 0
         try check(cxen_build_id(handle, &id, id.count, &n), "version(build_id)")
         func text(_ c: [CChar]) -> String { String(decoding: c.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-        return HypervisorIdentity(version: "\(major).\(minor)\(text(extra))", buildID: id.prefix(n).map { Hex.padded($0, 2) }.joined(),
-                                  commandLine: text(line))
+        return HypervisorIdentity(
+            version: "\(major).\(minor)\(text(extra))", buildID: id.prefix(n).map { Hex.padded($0, 2) }.joined(),
+            commandLine: text(line))
     }
 
     /// `xc_get_machine_memory_map`.
@@ -68,9 +70,10 @@ public final class LibXenBackend: XenBackend {
         var entries = [cxen_e820](repeating: cxen_e820(), count: 128)
         var n: UInt32 = 0
         try check(cxen_machine_memory_map(handle, &entries, 128, &n), "machine_memory_map")
-        return E820Map(entries.prefix(Int(n)).compactMap { e in
-            E820Type(rawValue: e.type).map { E820Entry(address: e.addr, size: e.size, type: $0) }
-        })
+        return E820Map(
+            entries.prefix(Int(n)).compactMap { e in
+                E820Type(rawValue: e.type).map { E820Entry(address: e.addr, size: e.size, type: $0) }
+            })
     }
 
     /// `xc_domain_getinfolist`.
@@ -78,7 +81,9 @@ public final class LibXenBackend: XenBackend {
         var info = [cxen_dominfo](repeating: cxen_dominfo(), count: 1024)
         var n: UInt32 = 0
         try check(cxen_domain_list(handle, &info, 1024, &n), "getdomaininfolist")
-        return info.prefix(Int(n)).map { LiveDomain(id: DomID(UInt16(truncatingIfNeeded: $0.domid)), isHVM: $0.hvm != 0, totPages: $0.tot_pages, maxPages: $0.max_pages) }
+        return info.prefix(Int(n)).map {
+            LiveDomain(id: DomID(UInt16(truncatingIfNeeded: $0.domid)), isHVM: $0.hvm != 0, totPages: $0.tot_pages, maxPages: $0.max_pages)
+        }
     }
 
     /// `xc_map_m2p` read-only, scanned into runs, unmapped with the right size.
@@ -113,8 +118,10 @@ public final class LibXenBackend: XenBackend {
                 entries.append(start: i, count: 1, value: P2MRun(word: P2MWord(rawValue: p.p2m[Int(i)]), at: i))
                 types.append(start: i, count: 1, value: PageTypeRun(UInt8(p.types[Int(i)] & 0xf)))
             }
-            return (P2MDumpContents(domid: domain, guestWidth: p.guest_width, ptLevels: p.pt_levels, size: p.size, entries: entries, types: types),
-                    .pageTableWalk(attempts: Int(p.attempts)))
+            return (
+                P2MDumpContents(domid: domain, guestWidth: p.guest_width, ptLevels: p.pt_levels, size: p.size, entries: entries, types: types),
+                .pageTableWalk(attempts: Int(p.attempts))
+            )
         }
         if rc == Int32(CXEN_NO_DOMAIN) { throw .domainNotFound(domain) }
         if rc == 95 { throw .notPV(domain) }

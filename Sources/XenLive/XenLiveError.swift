@@ -51,7 +51,7 @@ public enum XenLiveError: Error, Sendable, Equatable, CustomStringConvertible {
         case XenErrno.eperm.rawValue: return .notControlDomain
         case XenErrno.eacces.rawValue: return .versionMismatch(operation: operation)
         case XenErrno.esrch.rawValue: return .selfMappingRefused(operation: operation)
-        case XenErrno.enosys.rawValue: return .builtWithoutXen          // from the stub shim
+        case XenErrno.enosys.rawValue: return .builtWithoutXen  // from the stub shim
         default: return .failed(operation: operation, errno: errno)
         }
     }

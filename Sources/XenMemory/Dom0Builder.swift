@@ -86,7 +86,8 @@ public enum Dom0BuildError: Error, Equatable, Sendable, CustomStringConvertible 
         case .moduleOutsideRAM(let m, let r):
             return "the \(m.rawValue) (frames \(Hex.plain(r.lowerBound))–\(Hex.plain(r.upperBound))) is not inside the E820 RAM"
         case .moduleInUse(let m, let r):
-            return "the \(m.rawValue) (frames \(Hex.plain(r.lowerBound))–\(Hex.plain(r.upperBound))) overlaps the heap's frames, the other module or frames a domain holds"
+            return
+                "the \(m.rawValue) (frames \(Hex.plain(r.lowerBound))–\(Hex.plain(r.upperBound))) overlaps the heap's frames, the other module or frames a domain holds"
         }
     }
 
@@ -126,30 +127,36 @@ extension XenHost {
         // The kernel module goes back to the heap (dirty, after every boot block).
         if let k = config.kernelModule, !k.isEmpty { heap.insert(k, dirty: true) }
         let toAllocate = nrPages > writes.nextPfn ? nrPages - writes.nextPfn : 0
-        var log = ["PHYSICAL MEMORY ARRANGEMENT:",
-                   " Dom0 alloc.:   \(Hex.padded(block.lowerBound << Page.shift, 16))->\(Hex.padded(block.upperBound << Page.shift, 16))"
-                   + (toAllocate > 0 ? " (\(toAllocate) pages to be allocated)" : "")]
+        var log = [
+            "PHYSICAL MEMORY ARRANGEMENT:",
+            " Dom0 alloc.:   \(Hex.padded(block.lowerBound << Page.shift, 16))->\(Hex.padded(block.upperBound << Page.shift, 16))"
+                + (toAllocate > 0 ? " (\(toAllocate) pages to be allocated)" : ""),
+        ]
         if let rd = config.initrd, !rd.isEmpty {
             log.append(" Init. ramdisk: \(Hex.padded(rd.lowerBound << Page.shift, 16))->\(Hex.padded(rd.upperBound << Page.shift, 16))")
         }
         // 3. The physmap (`setup_pv_physmap`).
         let physmap = config.separatePhysmap ? try allocatePhysmap(nrPages: nrPages, &writes) : []
         // 4. The chunks.
-        let chunks = try allocateChunks(nrPages: nrPages, maxPages: maxPages, blockPages: UInt64(block.count),
-                                        debugBuild: config.debugBuild, &writes)
+        let chunks = try allocateChunks(
+            nrPages: nrPages, maxPages: maxPages, blockPages: UInt64(block.count),
+            debugBuild: config.debugBuild, &writes)
         let p2mList = writes.p2m().extents
         setM2P(from: p2mList)
         let p2m = GuestP2M(initialList: p2mList, nrPages: nrPages)
-        return Dom0Layout(domain: PVDomain(id: .dom0, p2m: p2m), nrPages: nrPages, maxPages: maxPages,
-                          allocStart: MFN(block.lowerBound), allocEnd: MFN(block.upperBound), physmapFrames: physmap,
-                          chunks: chunks, log: log)
+        return Dom0Layout(
+            domain: PVDomain(id: .dom0, p2m: p2m), nrPages: nrPages, maxPages: maxPages,
+            allocStart: MFN(block.lowerBound), allocEnd: MFN(block.upperBound), physmapFrames: physmap,
+            chunks: chunks, log: log)
     }
 
     /// Step 1 of `dom0_construct_pv`: the initial power-of-two block for the kernel's initial
     /// mapping (highest zone first), mapped from pfn 0 (a debug build maps the part above the
     /// initial mapping in reverse). Its machine frames.
-    private mutating func allocateInitialBlock(_ config: Dom0BuildConfig, nrPages: UInt64,
-                                               _ writes: inout Dom0P2MWrites) throws(Dom0BuildError) -> Range<UInt64> {
+    private mutating func allocateInitialBlock(
+        _ config: Dom0BuildConfig, nrPages: UInt64,
+        _ writes: inout Dom0P2MWrites
+    ) throws(Dom0BuildError) -> Range<UInt64> {
         let order = BitMath.pageOrder(bytes: config.initialMappingBytes)
         let needed = (UInt64(1) << UInt64(order)) + UInt64(config.initrd?.count ?? 0)
         guard needed <= nrPages else { throw .tooSmallForKernel(pages: nrPages, needed: needed) }
@@ -190,8 +197,10 @@ extension XenHost {
     /// Step 4: the rest of dom0's pages with ``allocChunk(left:lastOrder:noDMA:maxPages:)``; a
     /// debug build numbers them from the top down (`pfn = nr_pages - 1 - (pfn - (alloc_epfn -
     /// alloc_spfn))`), one run per page.
-    private mutating func allocateChunks(nrPages: UInt64, maxPages: UInt64, blockPages: UInt64, debugBuild: Bool,
-                                         _ writes: inout Dom0P2MWrites) throws(Dom0BuildError) -> [Dom0Chunk] {
+    private mutating func allocateChunks(
+        nrPages: UInt64, maxPages: UInt64, blockPages: UInt64, debugBuild: Bool,
+        _ writes: inout Dom0P2MWrites
+    ) throws(Dom0BuildError) -> [Dom0Chunk] {
         var chunks: [Dom0Chunk] = []
         var lastOrder = XenHeap.maxOrder
         var noDMA = true

@@ -52,9 +52,13 @@ public struct Dom0MemoryOption: Sendable, Hashable {
     public init(parsing text: String) throws(Dom0MemoryOptionError) {
         guard !text.isEmpty else { throw Dom0MemoryOptionError(text: text, reason: "empty value") }
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
-            if item.hasPrefix("min:") { min = try Self.parseAmount(item.dropFirst(4), whole: text) }
-            else if item.hasPrefix("max:") { max = try Self.parseAmount(item.dropFirst(4), whole: text) }
-            else { size = try Self.parseAmount(item, whole: text) }
+            if item.hasPrefix("min:") {
+                min = try Self.parseAmount(item.dropFirst(4), whole: text)
+            } else if item.hasPrefix("max:") {
+                max = try Self.parseAmount(item.dropFirst(4), whole: text)
+            } else {
+                size = try Self.parseAmount(item, whole: text)
+            }
         }
     }
 

@@ -88,12 +88,12 @@ public struct E820Map: Sendable, Hashable {
             E820Entry(address: 0xf0000, size: 0x10000, type: .reserved),
             E820Entry(address: 0x100000, size: low - 0x100000 - 0x23000, type: .ram),
             E820Entry(address: low - 0x23000, size: 0x23000, type: .reserved),
-            E820Entry(address: 0xfffc0000, size: 0x40000, type: .reserved),
+            E820Entry(address: 0xfffc_0000, size: 0x40000, type: .reserved),
         ]
         if ramBytes > low {
             e.append(E820Entry(address: 1 << 32, size: ramBytes - low, type: .ram))
         }
-        e.append(E820Entry(address: 0xfd00000000, size: 0x300000000, type: .reserved))
+        e.append(E820Entry(address: 0xfd_0000_0000, size: 0x3_0000_0000, type: .reserved))
         return E820Map(e)
     }
 

@@ -152,8 +152,9 @@ public struct ExtentMap<Value: ExtentValue>: Sendable, Equatable {
     /// each starting where the one before ends (e.g. a builder's pages of one allocation).
     public mutating func set(contiguous runs: [Extent<Value>]) {
         guard let first = runs.first, let last = runs.last else { return }
-        precondition(zip(runs, runs.dropFirst()).allSatisfy { $0.end == $1.start && $1.count > 0 } && first.count > 0,
-                     "ExtentMap.set(contiguous:): runs must follow one another")
+        precondition(
+            zip(runs, runs.dropFirst()).allSatisfy { $0.end == $1.start && $1.count > 0 } && first.count > 0,
+            "ExtentMap.set(contiguous:): runs must follow one another")
         replace(start: first.start, end: last.end, with: runs)
     }
 

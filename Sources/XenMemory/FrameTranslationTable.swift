@@ -92,7 +92,8 @@ public final class FrameTranslationTable: @unchecked Sendable {
                 while starts[j + 1] <= first + (1 << shift) - 1 { j += 1 }
             }
             let r = runs[i]
-            directory[Int(b)] = i == j
+            directory[Int(b)] =
+                i == j
                 ? Bucket(delta: r.delta, mask: r.mask, fill: r.fill, firstRun: .max, lastRun: UInt32(j))
                 : Bucket(delta: 0, mask: 0, fill: 0, firstRun: UInt32(i), lastRun: UInt32(j))
         }

@@ -234,7 +234,8 @@ public struct GuestP2M: Sendable, Equatable {
         guard count > 0 else { return }
         let s = start.rawValue, e = s + count
         if e > p2mSize {
-            if case .missing = value {} else {
+            if case .missing = value {
+            } else {
                 throw .setBeyondP2MSize(pfn: PFN(max(s, p2mSize)), word: value.advanced(by: max(s, p2mSize) - s).word(at: max(s, p2mSize)))
             }
         }
@@ -250,8 +251,10 @@ public struct GuestP2M: Sendable, Equatable {
         guard s < end else { return }
         // Any shared leaf in the range whose value would change becomes private, allocated for
         // the first pfn written in it (the pfn that raises the last-pfn hint).
-        for leafRun in sharedLeaves.extents(start: s / Self.entriesPerLeaf,
-                                             count: (end - 1) / Self.entriesPerLeaf - s / Self.entriesPerLeaf + 1) {
+        for leafRun in sharedLeaves.extents(
+            start: s / Self.entriesPerLeaf,
+            count: (end - 1) / Self.entriesPerLeaf - s / Self.entriesPerLeaf + 1)
+        {
             for leaf in leafRun.start..<leafRun.end {
                 let ls = max(leaf * Self.entriesPerLeaf, s), le = min((leaf + 1) * Self.entriesPerLeaf, end)
                 if !leafAlreadyHolds(value.advanced(by: ls - s), from: ls, to: le, backing: leafRun.value) {

@@ -77,7 +77,9 @@ public struct HostM2P: Sendable, Equatable {
 
     /// Number of valid (pfn-holding) entries.
     public var validCount: UInt64 {
-        runs.extents.reduce(0) { acc, r in if case .pfn = r.value { return acc + r.count }; return acc }
+        runs.extents.reduce(0) { acc, r in
+            if case .pfn = r.value { return acc + r.count }; return acc
+        }
     }
 }
 

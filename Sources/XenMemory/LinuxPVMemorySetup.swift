@@ -29,14 +29,19 @@ public enum LinuxPVMemorySetup {
 
     /// Runs the set-up for `domain` (`nrPages` = `start_info.nr_pages`, `maxReservation` =
     /// `XENMEM_maximum_reservation`), with `map` the E820 the domain gets (the host map for dom0).
-    public static func run(host: inout XenHost, domain: inout PVDomain, nrPages: UInt64, maxReservation: UInt64,
-                           map: E820Map, isInitialDomain: Bool = true,
-                           hotplugLimitPages: UInt64 = GuestP2M.defaultHotplugLimitPages) -> PVMemorySetupResult {
+    public static func run(
+        host: inout XenHost, domain: inout PVDomain, nrPages: UInt64, maxReservation: UInt64,
+        map: E820Map, isInitialDomain: Bool = true,
+        hotplugLimitPages: UInt64 = GuestP2M.defaultHotplugLimitPages
+    ) -> PVMemorySetupResult {
         let maxPFN = min(maxMemPages, nrPages)
         let memEnd = maxPFN << Page.shift
         var xenE820 = map
         if isInitialDomain {
-            xenE820 = E820Map(xenE820.entries.map { var e = $0; if e.type == .unusable { e.type = .ram }; return e })
+            xenE820 = E820Map(
+                xenE820.entries.map {
+                    var e = $0; if e.type == .unusable { e.type = .ram }; return e
+                })
         }
         xenE820 = xenE820.sanitized()
 
@@ -85,8 +90,9 @@ public enum LinuxPVMemorySetup {
         var released: UInt64 = 0
         var remapPFN: UInt64 = 0
         for area in remapAreas(xenE820) {
-            remapPFN = identityAndRemap(area, nrPages: maxPFN, remapPFN: remapPFN, e820: xenE820,
-                                        host: &host, domain: &domain, records: &records, released: &released)
+            remapPFN = identityAndRemap(
+                area, nrPages: maxPFN, remapPFN: remapPFN, e820: xenE820,
+                host: &host, domain: &domain, records: &records, released: &released)
         }
         var log = ["Released \(released) page(s)", "BIOS-provided physical RAM map:"] + linuxE820.linuxLines
 
@@ -141,9 +147,11 @@ public enum LinuxPVMemorySetup {
     }
 
     /// `xen_set_identity_and_remap_chunk`.
-    static func identityAndRemap(_ area: Range<UInt64>, nrPages: UInt64, remapPFN start: UInt64, e820: E820Map,
-                                 host: inout XenHost, domain: inout PVDomain,
-                                 records: inout [RemapRecord], released: inout UInt64) -> UInt64 {
+    static func identityAndRemap(
+        _ area: Range<UInt64>, nrPages: UInt64, remapPFN start: UInt64, e820: E820Map,
+        host: inout XenHost, domain: inout PVDomain,
+        records: inout [RemapRecord], released: inout UInt64
+    ) -> UInt64 {
         var remapPFN = start == 0 ? nrPages : start
         let n = UInt64(area.count)
         var i: UInt64 = 0

@@ -33,8 +33,10 @@ extension XenHost {
     /// M2P is set by the exchange) — or, on failure, put the old frames back. Returns the machine
     /// address of the region. `maxOrder`: the kernel's largest order (``maxContiguousOrder``),
     /// nil for none.
-    public mutating func createContiguousRegion(_ guest: inout PVDomain, start: PFN, order: Int, addressBits: Int,
-                                                maxOrder: Int?) -> Result<MachineAddress, ContiguousRegionError> {
+    public mutating func createContiguousRegion(
+        _ guest: inout PVDomain, start: PFN, order: Int, addressBits: Int,
+        maxOrder: Int?
+    ) -> Result<MachineAddress, ContiguousRegionError> {
         if let maxOrder, order > maxOrder { return .failure(.orderTooLarge(order)) }
         let n: UInt64 = 1 << UInt64(order)
         var inFrames: [UInt64] = []

@@ -105,7 +105,8 @@ enum ValidatedM2P {
             let last = i + 1 < starts.count ? starts[i + 1] &- 1 : ~0
             let kind = outcome(lo, p2m: p2m, m2p: m2p)
             guard outcome(last, p2m: p2m, m2p: m2p) == kind,
-                  outcome(lo &+ (last &- lo) / 2, p2m: p2m, m2p: m2p) == kind else { return nil }
+                outcome(lo &+ (last &- lo) / 2, p2m: p2m, m2p: m2p) == kind
+            else { return nil }
             switch kind {
             case .m2p:
                 let r = m2pRuns[m2p.runIndex(lo)]

@@ -22,7 +22,9 @@ public struct XenBootMemory: Sendable {
 
     /// Boots `build` on a host with this E820 and these boot modules (machine frames, Xen's
     /// placement): the host with its heap as dom0's builder finds it.
-    public static func boot(e820: E820Map, modules: [Range<UInt64>], build: XenBuild, dmaBits: Int? = nil) throws(XenHostError) -> (host: XenHost, memory: XenBootMemory) {
+    public static func boot(e820: E820Map, modules: [Range<UInt64>], build: XenBuild, dmaBits: Int? = nil) throws(XenHostError) -> (
+        host: XenHost, memory: XenBootMemory
+    ) {
         try XenHost.validate(e820: e820, bootRegions: [], inventory: [])
         let ram = e820.ramFrames
         let xenStart = try relocation(ram: ram, build: build)

@@ -23,10 +23,10 @@ public struct XenBuild: Sendable, Hashable {
     /// default capture, and the address limit of two of them to the 6 GiB host).
     public var heapSteps: [XenHeapStep]
 
-    /// Debian's `xen-hypervisor-4.17-amd64` 4.17.7+13-g2445b30a44-0+deb12u1 (release build,
-    /// build-id 151b373f…), as captured in `fixtures/real-xen-default`.
     // swift-format-ignore: AlwaysUseLowerCamelCase
     // (named after the Xen release it models: 4.17.7)
+    /// Debian's `xen-hypervisor-4.17-amd64` 4.17.7+13-g2445b30a44-0+deb12u1 (release build,
+    /// build-id 151b373f…), as captured in `fixtures/real-xen-default`.
     public static let debian4_17_7 = XenBuild(
         name: "4.17.7+13-g2445b30a44-0+deb12u1",
         buildID: "151b373fd64b321593bf987fd923cd10dabadac4",
@@ -34,7 +34,7 @@ public struct XenBuild: Sendable, Hashable {
         unusedBSSPages: 0x440..<0x540,
         earlyBootPages: 29,
         heapSteps: [
-            .allocate(order: 3),   // cpu_alloc_stack(0): STACK_ORDER
+            .allocate(order: 3),  // cpu_alloc_stack(0): STACK_ORDER
             .allocate(order: 4), .allocate(order: 3), .allocate(order: 0), .allocate(order: 1),
             .allocate(order: 2),
             // Two 1 MiB blocks below 4 GiB: on a host with RAM above 4 GiB the real boot left
@@ -42,8 +42,8 @@ public struct XenBuild: Sendable, Hashable {
             // and dom0 (real-dom0-layout.md §3); which allocations these are is not identified.
             .allocate(order: 8, addressBits: 32), .allocate(order: 8, addressBits: 32),
             .allocateAndFree(order: 7), .allocate(order: 7),
-            .machineToPhys,        // paging_init
-            .freeUnusedBSS,        // free_ebmalloc_unused_mem
+            .machineToPhys,  // paging_init
+            .freeUnusedBSS,  // free_ebmalloc_unused_mem
             .allocateAndFree(order: 6), .allocateAndFree(order: 6), .hold(order: 6), .allocate(order: 6),
             .allocateAndFree(order: 6), .releaseHeld,
         ])

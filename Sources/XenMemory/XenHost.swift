@@ -269,7 +269,8 @@ public struct XenHost: Sendable {
         var out: [MFN] = []
         for g in gpfns {
             guard let d = domains[dom], d.totPages + (1 << UInt64(order)) <= d.maxPages,
-                  let m = allocateAssigned(dom, order: order, addressBits: bits) else { break }
+                let m = allocateAssigned(dom, order: order, addressBits: bits)
+            else { break }
             m2p.set(m, count: 1 << UInt64(order), to: g)
             out.append(m)
         }
@@ -283,7 +284,8 @@ public struct XenHost: Sendable {
         var out: [MFN] = []
         for _ in 0..<count {
             guard let d = domains[dom], d.totPages + (1 << UInt64(order)) <= d.maxPages,
-                  let m = allocateAssigned(dom, order: order, addressBits: bits) else { break }
+                let m = allocateAssigned(dom, order: order, addressBits: bits)
+            else { break }
             out.append(m)
         }
         return out

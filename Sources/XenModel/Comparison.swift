@@ -6,7 +6,10 @@ public enum Comparison {
     public static func render(_ a: RunResult, _ b: RunResult) -> [String] {
         var rows: [[String]] = [["", "A", "B"]]
         rows.append(["scenario", a.scenario.name, b.scenario.name])
-        rows.append(["kernel", "\(a.scenario.guest.kind.rawValue) \(a.scenario.guest.kernel.rawValue)", "\(b.scenario.guest.kind.rawValue) \(b.scenario.guest.kernel.rawValue)"])
+        rows.append([
+            "kernel", "\(a.scenario.guest.kind.rawValue) \(a.scenario.guest.kernel.rawValue)",
+            "\(b.scenario.guest.kind.rawValue) \(b.scenario.guest.kernel.rawValue)",
+        ])
         rows.append(["boot", a.boot.failure?.description ?? "ok", b.boot.failure?.description ?? "ok"])
         rows.append(["operations", "\(a.operations)", "\(b.operations)"])
         let poolCount = max(a.pools.count, b.pools.count)
@@ -15,8 +18,10 @@ public enum Comparison {
             let names = [a, b].compactMap { i < $0.pools.count ? $0.pools[i].name : nil }
             let name = names.count == 2 && names[0] != names[1] ? "\(names[0]) / \(names[1])" : names[0]
             rows.append(["\(name): slots", cell(a) { "\($0.nslabs)" }, cell(b) { "\($0.nslabs)" }])
-            rows.append(["\(name): peak used", cell(a) { "\($0.peakUsed) (\(TextReport.percent($0.peakUsed, $0.nslabs)))" },
-                         cell(b) { "\($0.peakUsed) (\(TextReport.percent($0.peakUsed, $0.nslabs)))" }])
+            rows.append([
+                "\(name): peak used", cell(a) { "\($0.peakUsed) (\(TextReport.percent($0.peakUsed, $0.nslabs)))" },
+                cell(b) { "\($0.peakUsed) (\(TextReport.percent($0.peakUsed, $0.nslabs)))" },
+            ])
             rows.append(["\(name): full failures", cell(a) { "\($0.fullFailures)" }, cell(b) { "\($0.fullFailures)" }])
         }
         func total(_ r: RunResult, _ f: (DeviceStats) -> UInt64) -> String { String(r.devices.reduce(0) { $0 + f($1) }) }

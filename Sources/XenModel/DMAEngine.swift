@@ -42,8 +42,10 @@ public struct DMAEngine: Sendable {
     /// the device uses, the pool of its bounce buffer and the slots it took, or why it could not
     /// be mapped; throws where the kernel would BUG. `cpu` is the processor the map runs on,
     /// `alignMask` the allocator's `alloc_align_mask` (a trace's `align=`; 0 from the DMA API).
-    public mutating func map(_ device: DMADevice, _ phys: UInt64, size: Int, direction: DMADirection, cpu: Int = 0,
-                             alignMask: UInt64 = 0) throws(SwiotlbBug) -> Result<MappedBuffer, XenMapError> {
+    public mutating func map(
+        _ device: DMADevice, _ phys: UInt64, size: Int, direction: DMADirection, cpu: Int = 0,
+        alignMask: UInt64 = 0
+    ) throws(SwiotlbBug) -> Result<MappedBuffer, XenMapError> {
         let before = slotsInUse
         if xen != nil {
             let r = try xen!.mapPage(device, PhysicalAddress(phys), size: size, direction: direction, cpu: cpu, alignMask: alignMask)
@@ -53,8 +55,9 @@ public struct DMAEngine: Sendable {
         let r = try native!.mapPage(device, phys, size: size, direction: direction, cpu: cpu, alignMask: alignMask)
         let taken = slotsInUse - before
         return r.map { m in
-            MappedBuffer(dma: m.address, size: size, pool: m.bounced ? native!.tlb.pools.firstIndex { $0.contains(m.address) } : nil,
-                         direction: direction, slots: taken)
+            MappedBuffer(
+                dma: m.address, size: size, pool: m.bounced ? native!.tlb.pools.firstIndex { $0.contains(m.address) } : nil,
+                direction: direction, slots: taken)
         }
     }
 

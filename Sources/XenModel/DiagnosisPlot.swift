@@ -30,7 +30,9 @@ public enum DiagnosisPlot {
         let height = 60 + rowHeight * Double(max(e.pools.count, 1)) + 20 + 18 * Double(verdictLines.count) + 30
         var svg = SVGCanvas(width: width, height: height)
         svg.text(width / 2, 24, "xenpv diagnose: \(d.kernel)", size: 16, anchor: "middle", weight: "bold")
-        svg.legend(left, 34, [("used at the end", "#7f7f7f"), ("high-water", "#ff7f0e"), ("failed map (used then)", "#d62728"), ("recommended", "#2ca02c")], maxX: right)
+        svg.legend(
+            left, 34, [("used at the end", "#7f7f7f"), ("high-water", "#ff7f0e"), ("failed map (used then)", "#d62728"), ("recommended", "#2ca02c")],
+            maxX: right)
         var y = 70.0
         if e.pools.isEmpty { svg.text(left, y + 18, "no pool in the evidence", size: 13, anchor: "start") }
         for (i, p) in e.pools.enumerated() {
@@ -46,9 +48,11 @@ public enum DiagnosisPlot {
             }
             if let recommended { svg.line(x(recommended), y - 8, x(recommended), y + barHeight + 8, color: "#2ca02c", width: 2, dash: "6,3") }
             let failed = e.failures.filter { $0.pool == i }.count
-            svg.text(left, y + barHeight + 16, "\(p.nslabs) slots (\(SizePolicy.megabytes(UInt64(p.nslabs))) MB)"
-                     + (p.highWater.map { ", high-water \($0)" } ?? "") + (failed > 0 ? ", \(failed) failed map\(failed == 1 ? "" : "s")" : "")
-                     + (recommended.map { ", recommended \(Int($0)) slots" } ?? ""), size: 11, anchor: "start")
+            svg.text(
+                left, y + barHeight + 16,
+                "\(p.nslabs) slots (\(SizePolicy.megabytes(UInt64(p.nslabs))) MB)"
+                    + (p.highWater.map { ", high-water \($0)" } ?? "") + (failed > 0 ? ", \(failed) failed map\(failed == 1 ? "" : "s")" : "")
+                    + (recommended.map { ", recommended \(Int($0)) slots" } ?? ""), size: 11, anchor: "start")
             svg.text(right, y + barHeight + 16, "\(Int(scale)) slots", size: 11, anchor: "end")
             y += rowHeight
         }

@@ -29,8 +29,10 @@ public enum HostScenarioWriter {
         guard let kernel = kernel(kernelText) else {
             throw .unsupported("Linux \(kernelText) (the model has \(SwiotlbKernel.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        var out = ["# Written by `xenpv scenario` from the logs of a real host: no calibration.", "schema: 1",
-                   "name: \(JSONValue.quote(name))", "host:", "  e820:"]
+        var out = [
+            "# Written by `xenpv scenario` from the logs of a real host: no calibration.", "schema: 1",
+            "name: \(JSONValue.quote(name))", "host:", "  e820:",
+        ]
         for entry in e.e820 {
             out.append("    - {start: \(Hex.plain(entry.address)), size: \(Hex.plain(entry.size)), type: \(typeName(entry.type))}")
         }

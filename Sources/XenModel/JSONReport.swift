@@ -12,37 +12,68 @@ public enum JSONReport {
         var top: [(String, JSONValue)] = [
             ("schema", .int(schema)),
             ("scenario", .string(s.name)),
-            ("guest", .object([("type", .string(s.guest.kind.rawValue)), ("kernel", .string(s.guest.kernel.rawValue)),
-                               ("cmdline", .string(s.guest.cmdline))])),
+            (
+                "guest",
+                .object([
+                    ("type", .string(s.guest.kind.rawValue)), ("kernel", .string(s.guest.kernel.rawValue)),
+                    ("cmdline", .string(s.guest.cmdline)),
+                ])
+            ),
             ("seed", .uint(s.workload.seed)),
-            ("boot", .object([("ok", .bool(r.boot.failure == nil)),
-                              ("failure", r.boot.failure.map { .string($0.description) } ?? .null),
-                              ("xen_log", .array(r.boot.xenLog.map(JSONValue.string))),
-                              ("kernel_log", .array(r.boot.kernelLog.map(JSONValue.string))),
-                              ("fixup_exchanges", .int(Int64(r.boot.exchanges.count)))])),
+            (
+                "boot",
+                .object([
+                    ("ok", .bool(r.boot.failure == nil)),
+                    ("failure", r.boot.failure.map { .string($0.description) } ?? .null),
+                    ("xen_log", .array(r.boot.xenLog.map(JSONValue.string))),
+                    ("kernel_log", .array(r.boot.kernelLog.map(JSONValue.string))),
+                    ("fixup_exchanges", .int(Int64(r.boot.exchanges.count))),
+                ])
+            ),
             ("operations", .int(Int64(r.operations))),
         ]
         let placements = PoolMachinePlacement.of(r)
-        top.append(("pools", .array(zip(r.pools, placements).map { p, m in
-            .object([("name", .string(p.name)), ("nslabs", .int(Int64(p.nslabs))), ("start", .uint(p.start)),
-                     ("peak_used", .int(Int64(p.peakUsed))), ("full_failures", .int(Int64(p.fullFailures))),
-                     ("final_used", .int(Int64(p.finalUsed))),
-                     ("occupancy", .array(p.occupancy.map { .array([.int(Int64($0.op)), .int(Int64($0.used))]) })),
-                     ("placement", placement(m))])
-        })))
-        top.append(("devices", .array(r.devices.map { d in
-            .object([("name", .string(d.name)), ("maps", .int(Int64(d.maps))), ("direct", .int(Int64(d.direct))),
-                     ("bounced", .int(Int64(d.bounced))), ("failed", .int(Int64(d.failed))),
-                     ("bytes_copied", .uint(d.bytesCopied)), ("coherent_allocations", .int(Int64(d.coherentAllocations))),
-                     ("coherent_exchanged", .int(Int64(d.coherentExchanged))), ("coherent_failed", .int(Int64(d.coherentFailed)))])
-        })))
+        top.append(
+            (
+                "pools",
+                .array(
+                    zip(r.pools, placements).map { p, m in
+                        .object([
+                            ("name", .string(p.name)), ("nslabs", .int(Int64(p.nslabs))), ("start", .uint(p.start)),
+                            ("peak_used", .int(Int64(p.peakUsed))), ("full_failures", .int(Int64(p.fullFailures))),
+                            ("final_used", .int(Int64(p.finalUsed))),
+                            ("occupancy", .array(p.occupancy.map { .array([.int(Int64($0.op)), .int(Int64($0.used))]) })),
+                            ("placement", placement(m)),
+                        ])
+                    })
+            ))
+        top.append(
+            (
+                "devices",
+                .array(
+                    r.devices.map { d in
+                        .object([
+                            ("name", .string(d.name)), ("maps", .int(Int64(d.maps))), ("direct", .int(Int64(d.direct))),
+                            ("bounced", .int(Int64(d.bounced))), ("failed", .int(Int64(d.failed))),
+                            ("bytes_copied", .uint(d.bytesCopied)), ("coherent_allocations", .int(Int64(d.coherentAllocations))),
+                            ("coherent_exchanged", .int(Int64(d.coherentExchanged))), ("coherent_failed", .int(Int64(d.coherentFailed))),
+                        ])
+                    })
+            ))
         top.append(("debugfs", .object(r.debugfs.map { ($0.file, JSONValue.int(Int64($0.value))) })))
         top.append(("kernel_messages", .object([("count", .int(Int64(r.messageCount))), ("first", .array(r.messages.map(JSONValue.string)))])))
         top.append(("bug", r.kernelBug.map { .string($0.description) } ?? .null))
-        top.append(("still_mapped", .array(r.stillMapped.map { m in
-            .object([("device", .string(m.device)), ("count", .int(Int64(m.count))), ("bytes", .uint(m.bytes)),
-                     ("first_ids", .array(m.firstIDs.map(JSONValue.string))), ("stream", .string(m.source))])
-        })))
+        top.append(
+            (
+                "still_mapped",
+                .array(
+                    r.stillMapped.map { m in
+                        .object([
+                            ("device", .string(m.device)), ("count", .int(Int64(m.count))), ("bytes", .uint(m.bytes)),
+                            ("first_ids", .array(m.firstIDs.map(JSONValue.string))), ("stream", .string(m.source)),
+                        ])
+                    })
+            ))
         top += DiagnosisJSON.members(RunEvidence.diagnose(r))
         return JSONValue.object(top).rendered() + "\n"
     }

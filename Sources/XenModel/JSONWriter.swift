@@ -26,7 +26,9 @@ public indirect enum JSONValue: Sendable {
             return "{\n" + kv.map { "\(pad)\(Self.quote($0.0)): \($0.1.rendered(indent: indent + 1))" }.joined(separator: ",\n") + "\n\(end)}"
         case .array(let a):
             if a.isEmpty { return "[]" }
-            if a.allSatisfy({ if case .object = $0 { return false }; if case .array = $0 { return false }; return true }) {
+            if a.allSatisfy({
+                if case .object = $0 { return false }; if case .array = $0 { return false }; return true
+            }) {
                 return "[" + a.map { $0.rendered() }.joined(separator: ", ") + "]"
             }
             return "[\n" + a.map { pad + $0.rendered(indent: indent + 1) }.joined(separator: ",\n") + "\n\(end)]"
@@ -50,8 +52,7 @@ public indirect enum JSONValue: Sendable {
             case "\t": out += "\\t"
             case "\r": out += "\\r"
             default:
-                if u.value < 0x20 || (0x7f...0x9f).contains(u.value) { out += "\\u" + Hex.padded(u.value, 4) }
-                else { out.unicodeScalars.append(u) }
+                if u.value < 0x20 || (0x7f...0x9f).contains(u.value) { out += "\\u" + Hex.padded(u.value, 4) } else { out.unicodeScalars.append(u) }
             }
         }
         return out + "\""

@@ -79,7 +79,8 @@ public struct KernelComparison: Sendable {
                 if let refusal = sk.refusal(for: r.boot) { return Column(kernel: k, outcome: .failure(Refusal(refusal.description))) }
                 let pools = r.pools.map { Pool(name: r.pools.count > 1 ? $0.name : nil, nslabs: $0.nslabs, areas: $0.areas, peakUsed: $0.peakUsed) }
                 let run = Run(
-                    bootFailure: r.boot.failure?.description ?? r.kernelBug?.description, maps: r.devices.reduce(0) { $0 + $1.maps }, failed: r.devices.reduce(0) { $0 + $1.failed },
+                    bootFailure: r.boot.failure?.description ?? r.kernelBug?.description, maps: r.devices.reduce(0) { $0 + $1.maps },
+                    failed: r.devices.reduce(0) { $0 + $1.failed },
                     pools: pools, highWater: r.debugfs.first { $0.file == SwiotlbKernelText.highWaterFile }?.value,
                     bytesCopied: r.devices.reduce(0) { $0 + $1.bytesCopied }, diagnosis: RunEvidence.diagnose(r))
                 return Column(kernel: k, outcome: .success(run))

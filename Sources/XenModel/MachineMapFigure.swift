@@ -51,7 +51,8 @@ enum MachineMapFigure {
                 svg.rect(span.0, laneTop, span.1 - span.0, laneHeight, color: color, stroke: "#333", cls: "pool-piece")
             }
             if let low = p.lowestFrame, let end = p.frameEnd {
-                let label = "\(ByteText.text(p.pages << Page.shift)) at \(Hex.plain(low << Page.shift))-\(Hex.plain((end << Page.shift) - 1))"
+                let label =
+                    "\(ByteText.text(p.pages << Page.shift)) at \(Hex.plain(low << Page.shift))-\(Hex.plain((end << Page.shift) - 1))"
                     + (p.pieces.count == 1 ? "" : " (\(p.pieces.count) pieces)")
                     + ", \(p.contiguousSegments)/\(p.segmentCount) segments contiguous, "
                     + (p.allBelow4G ? "below 4 GiB" : "\(ByteText.text(p.pagesAbove4G << Page.shift)) above 4 GiB")

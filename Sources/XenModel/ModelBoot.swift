@@ -50,20 +50,26 @@ public enum ModelBoot {
     static func bootNative(_ s: Scenario, _ cmd: SwiotlbCommandLine) -> BootResult {
         var guest = NativeGuestBoot(e820: E820Map.qemuPC(ramBytes: s.guest.memory ?? 1 << 30))
         if let fault = reserveEarly(&guest.memory, s.guest.earlyReserved) {
-            return BootResult(xenLog: [], kernelLog: [], engine: nil, memory: guest.memory, bufferRanges: [], host: nil, p2m: nil,
-                              exchanges: [], failure: .impossibleField(fault))
+            return BootResult(
+                xenLog: [], kernelLog: [], engine: nil, memory: guest.memory, bufferRanges: [], host: nil, p2m: nil,
+                exchanges: [], failure: .impossibleField(fault))
         }
         var log = guest.e820Lines
         if s.guest.memoryEncryption { log.append("AMD Memory Encryption Features active: SEV") }
-        guard var d = guest.swiotlb(commandLine: cmd, kernel: s.guest.kernel, memoryEncryption: s.guest.memoryEncryption,
-                                    iommuSoft: s.guest.iommuSoft) else {
-            return BootResult(xenLog: [], kernelLog: log + [SwiotlbKernelText.messagePrefix + "Cannot allocate buffer"], engine: nil, memory: guest.memory,
-                              bufferRanges: [], host: nil, p2m: nil, exchanges: [], failure: .noPoolBelow4GiB)
+        guard
+            var d = guest.swiotlb(
+                commandLine: cmd, kernel: s.guest.kernel, memoryEncryption: s.guest.memoryEncryption,
+                iommuSoft: s.guest.iommuSoft)
+        else {
+            return BootResult(
+                xenLog: [], kernelLog: log + [SwiotlbKernelText.messagePrefix + "Cannot allocate buffer"], engine: nil, memory: guest.memory,
+                bufferRanges: [], host: nil, p2m: nil, exchanges: [], failure: .noPoolBelow4GiB)
         }
         log += d.log
         d.tlb.copiesData = false
-        return BootResult(xenLog: [], kernelLog: log, engine: DMAEngine(native: d), memory: guest.memory,
-                          bufferRanges: bufferRanges(memory: guest.usableFrames, pools: d.tlb.pools), host: nil, p2m: nil, exchanges: [], failure: nil)
+        return BootResult(
+            xenLog: [], kernelLog: log, engine: DMAEngine(native: d), memory: guest.memory,
+            bufferRanges: bufferRanges(memory: guest.usableFrames, pools: d.tlb.pools), host: nil, p2m: nil, exchanges: [], failure: nil)
     }
 
     static func bootPV(_ s: Scenario, _ cmd: SwiotlbCommandLine) -> BootResult {
@@ -79,8 +85,9 @@ public enum ModelBoot {
                 host = try XenHost(e820: s.host.e820, dmaBits: s.host.dmaBits, reserved: taken + modules)
             }
         } catch {
-            return BootResult(xenLog: [], kernelLog: [], engine: nil, memory: PseudoPhysicalAllocator(e820: E820Map([])),
-                              bufferRanges: [], host: nil, p2m: nil, exchanges: [], failure: .hostSetUp(error))
+            return BootResult(
+                xenLog: [], kernelLog: [], engine: nil, memory: PseudoPhysicalAllocator(e820: E820Map([])),
+                bufferRanges: [], host: nil, p2m: nil, exchanges: [], failure: .hostSetUp(error))
         }
         host.memopMaxOrder = s.xen.memopMaxOrder
         var guest: PVGuestBoot
@@ -106,7 +113,8 @@ public enum ModelBoot {
         if fault == nil, let end = s.guest.swiotlbEnd {
             let top = guest.setup.e820.maxRAMFrame
             if end >> Page.shift > top {
-                fault = FieldFault(path: "guest.swiotlb_end", message: "\(Hex.plain(end)) is beyond the guest's memory (its RAM ends at \(Hex.plain(top << Page.shift)))")
+                fault = FieldFault(
+                    path: "guest.swiotlb_end", message: "\(Hex.plain(end)) is beyond the guest's memory (its RAM ends at \(Hex.plain(top << Page.shift)))")
             } else {
                 guest.memory.reserve((end >> Page.shift)..<top)
             }
@@ -119,9 +127,10 @@ public enum ModelBoot {
         case .success(var x):
             // A model run carries no data: count the copies, do not make them.
             x.tlb.copiesData = false
-            return BootResult(xenLog: guest.xenLog, kernelLog: guest.setup.log + x.log, engine: DMAEngine(xen: x), memory: x.memory,
-                              bufferRanges: bufferRanges(memory: guest.usableFrames, pools: x.tlb.pools),
-                              host: x.host, p2m: x.dom0.p2m, exchanges: x.exchanges, failure: nil)
+            return BootResult(
+                xenLog: guest.xenLog, kernelLog: guest.setup.log + x.log, engine: DMAEngine(xen: x), memory: x.memory,
+                bufferRanges: bufferRanges(memory: guest.usableFrames, pools: x.tlb.pools),
+                host: x.host, p2m: x.dom0.p2m, exchanges: x.exchanges, failure: nil)
         case .failure(let e):
             var r = failed(guest.xenLog, guest.setup.log + e.log, guest.host, .xenSwiotlbSetUp(rc: e.rc))
             r.exchanges = e.exchanges
@@ -139,8 +148,9 @@ public enum ModelBoot {
     }
 
     static func failed(_ xen: [String], _ kernel: [String], _ host: XenHost, _ why: BootFailure) -> BootResult {
-        BootResult(xenLog: xen, kernelLog: kernel, engine: nil, memory: PseudoPhysicalAllocator(e820: E820Map([])),
-                   bufferRanges: [], host: host, p2m: nil, exchanges: [], failure: why)
+        BootResult(
+            xenLog: xen, kernelLog: kernel, engine: nil, memory: PseudoPhysicalAllocator(e820: E820Map([])),
+            bufferRanges: [], host: host, p2m: nil, exchanges: [], failure: why)
     }
 
     /// Keeps `bytes` at the top of free memory away from later allocations (`guest.early_reserved`);
@@ -150,8 +160,9 @@ public enum ModelBoot {
         // At most 2^50 bytes (the schema's bound): no overflow.
         guard memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift) == nil else { return nil }
         let largest = memory.free.map { UInt64($0.count) }.max() ?? 0
-        return FieldFault(path: "guest.early_reserved",
-                          message: "\(bytes >> 20) MiB does not fit in the guest's free memory (its largest free range is \((largest << Page.shift) >> 20) MiB)")
+        return FieldFault(
+            path: "guest.early_reserved",
+            message: "\(bytes >> 20) MiB does not fit in the guest's free memory (its largest free range is \((largest << Page.shift) >> 20) MiB)")
     }
 
     /// RAM pfns minus the pools.

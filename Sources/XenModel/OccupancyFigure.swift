@@ -45,8 +45,10 @@ enum OccupancyFigure {
         let poolBytes = UInt64(pool.nslabs) << UInt64(IOTLB.shift)
         let failures = t.failures.filter { ($0.pool ?? 0) == p }
         let failed = failures.reduce(0) { $0 + $1.count }
-        SVGPlot.title(&svg, "\(pool.name): \(ByteText.text(poolBytes)) (\(pool.nslabs) slots), peak \(pool.peakUsed) used"
-                      + (failed > 0 ? ", \(failed) failed maps" : ""), top: top)
+        SVGPlot.title(
+            &svg,
+            "\(pool.name): \(ByteText.text(poolBytes)) (\(pool.nslabs) slots), peak \(pool.peakUsed) used"
+                + (failed > 0 ? ", \(failed) failed maps" : ""), top: top)
         let xTicks = AxisTicks.counts(covering: UInt64(max(r.operations, 0)))
         func x(_ op: Int) -> Double { Self.x(op, axisEnd: AxisTicks.end(xTicks), left: left, right: right) }
         func y(_ slots: Int) -> Double { bottom - (bottom - ptop) * Double(slots) / Double(max(pool.nslabs, 1)) }
@@ -64,8 +66,9 @@ enum OccupancyFigure {
             let upper = t.sampleOps.indices.map { (x(t.sampleOps[$0]), y(topLine[$0])) }
             let lower = t.sampleOps.indices.reversed().map { (x(t.sampleOps[$0]), y(base[$0])) }
             let name = r.devices[s.device].name
-            svg.polygon(upper + lower, color: SVGPlot.deviceColor(s.device), cls: "device-area",
-                        title: "\(name): peak \(s.slots.max() ?? 0) slots")
+            svg.polygon(
+                upper + lower, color: SVGPlot.deviceColor(s.device), cls: "device-area",
+                title: "\(name): peak \(s.slots.max() ?? 0) slots")
             legend.append((name, SVGPlot.deviceColor(s.device)))
             base = topLine
         }

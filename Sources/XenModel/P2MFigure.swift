@@ -21,8 +21,10 @@ enum P2MFigure {
     }
 
     /// Draws `runs` over `maxPfn` pfns and `maxPage` machine frames at `top`; returns the height used.
-    static func draw(_ svg: inout SVGCanvas, runs: [Extent<P2MRun>], maxPfn pfnLimit: UInt64, maxPage: UInt64,
-                     pools: [(name: String, placement: PoolPlacement)], top: Double) -> Double {
+    static func draw(
+        _ svg: inout SVGCanvas, runs: [Extent<P2MRun>], maxPfn pfnLimit: UInt64, maxPage: UInt64,
+        pools: [(name: String, placement: PoolPlacement)], top: Double
+    ) -> Double {
         let left = SVGPlot.left, right = SVGPlot.right, ptop = top + 46, bottom = top + height - 44
         SVGPlot.title(&svg, "P2M: pseudo-physical → machine address", top: top)
         let xTicks = AxisTicks.bytes(covering: pfnLimit << Page.shift), yTicks = AxisTicks.bytes(covering: maxPage << Page.shift)
@@ -61,15 +63,17 @@ enum P2MFigure {
                 var x0 = x(piece.pfn), x1 = x(piece.pfn + piece.pages), y0 = y(piece.mfn + piece.pages), y1 = y(piece.mfn)
                 if x1 - x0 < minimumBox { let c = (x0 + x1) / 2; x0 = c - minimumBox / 2; x1 = c + minimumBox / 2 }
                 if y1 - y0 < minimumBox { let c = (y0 + y1) / 2; y0 = c - minimumBox / 2; y1 = c + minimumBox / 2 }
-                svg.rect(x0, y0, x1 - x0, y1 - y0, color: color, opacity: 0.6, cls: "pool",
-                         title: "\(pool.name): pfn \(Hex.plain(piece.pfn))+\(piece.pages) at machine \(Hex.plain(piece.mfn << Page.shift))")
+                svg.rect(
+                    x0, y0, x1 - x0, y1 - y0, color: color, opacity: 0.6, cls: "pool",
+                    title: "\(pool.name): pfn \(Hex.plain(piece.pfn))+\(piece.pages) at machine \(Hex.plain(piece.mfn << Page.shift))")
                 if labelAt == nil || y0 < labelAt!.y { labelAt = (x0, x1, y0) }
             }
             guard let at = labelAt else { continue }
             let label = "\(pool.name) (\(ByteText.text(p.pages << Page.shift)))"
             let onRight = at.x1 + 8 + Double(label.count) * 6.6 < right
-            svg.text(onRight ? at.x1 + 6 : at.x0 - 6, max(at.y - 4, ptop + 10), label, size: 11,
-                     anchor: onRight ? "start" : "end", weight: "bold", color: color, halo: true, cls: "pool-label")
+            svg.text(
+                onRight ? at.x1 + 6 : at.x0 - 6, max(at.y - 4, ptop + 10), label, size: 11,
+                anchor: onRight ? "start" : "end", weight: "bold", color: color, halo: true, cls: "pool-label")
         }
         var legend: [(String, String)] = [("RAM", SVGPlot.ramColor), ("identity", SVGPlot.identityColor), ("missing", SVGPlot.missingColor)]
         for (i, p) in pools.enumerated() { legend.append(("\(p.name) pool", SVGPlot.poolColor(i))) }

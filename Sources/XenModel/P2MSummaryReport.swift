@@ -13,9 +13,19 @@ extension P2MSummary {
             ("longest_run", .object([("pfn", .uint(longestRun.pfn)), ("mfn", .uint(longestRun.mfn)), ("pages", .uint(longestRun.pages))])),
             ("run_length_histogram", .array(runLengthHistogram.map { .uint($0) })),
             ("m2p_mismatches", m2pChecked ? .uint(m2pMismatches) : .null),
-            ("pools", .array(poolSegments.map { segments in .array(segments.map { segment in
-                .object([("pfn", .uint(segment.pfn)), ("mfn", segment.mfn.map { .uint($0) } ?? .null), ("pages", .uint(segment.pages)),
-                         ("contiguous", .bool(segment.contiguous)), ("below_4g", .bool(segment.below4G))]) }) })),
+            (
+                "pools",
+                .array(
+                    poolSegments.map { segments in
+                        .array(
+                            segments.map { segment in
+                                .object([
+                                    ("pfn", .uint(segment.pfn)), ("mfn", segment.mfn.map { .uint($0) } ?? .null), ("pages", .uint(segment.pages)),
+                                    ("contiguous", .bool(segment.contiguous)), ("below_4g", .bool(segment.below4G)),
+                                ])
+                            })
+                    })
+            ),
         ])
     }
 

@@ -55,8 +55,10 @@ public struct PoolMachinePlacement: Sendable {
     public func line(name: String) -> String {
         let p = placement
         guard let low = p.lowestFrame, let end = p.frameEnd else { return "\(name): no RAM behind the pool" }
-        var parts = ["\(name): \(native ? "bus = physical" : "machine") \(Hex.plain(low << Page.shift))-\(Hex.plain((end << Page.shift) - 1))"
-                     + (p.pieces.count == 1 ? "" : " in \(p.pieces.count) pieces")]
+        var parts = [
+            "\(name): \(native ? "bus = physical" : "machine") \(Hex.plain(low << Page.shift))-\(Hex.plain((end << Page.shift) - 1))"
+                + (p.pieces.count == 1 ? "" : " in \(p.pieces.count) pieces")
+        ]
         parts.append("\(p.contiguousSegments) of \(p.segmentCount) segments machine-contiguous")
         if p.notRAMPages > 0 { parts.append("\(p.notRAMPages) pages not RAM") }
         parts.append(p.allBelow4G ? "all below 4 GiB" : "\(ByteText.text(p.pagesAbove4G << Page.shift)) above 4 GiB")

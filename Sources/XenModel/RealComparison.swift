@@ -20,8 +20,10 @@ public struct RealCapture: Sendable {
     /// Creates a capture. A `mapped` line of the kernel log that is malformed
     /// (``SwiotlbPoolLocation/parse(kernelLog:)``) or places a pool beyond the P2M is an error
     /// naming its line.
-    public init(p2m: P2MDumpContents?, m2p: HostM2P?, xenLog: [Substring], kernelLog: [Substring],
-                debugfs: [(file: String, value: Int)] = []) throws(DumpError) {
+    public init(
+        p2m: P2MDumpContents?, m2p: HostM2P?, xenLog: [Substring], kernelLog: [Substring],
+        debugfs: [(file: String, value: Int)] = []
+    ) throws(DumpError) {
         self.p2m = p2m; self.m2p = m2p; self.xenLog = xenLog; self.kernelLog = kernelLog; self.debugfs = debugfs
         pools = try SwiotlbPoolLocation.parse(kernelLog: kernelLog)
         if let p2m { for pool in pools { try pool.check(p2mSize: p2m.size) } }
@@ -116,9 +118,10 @@ public enum RealComparison {
     static func p2mRunAgreement(real rp: P2MDumpContents, model mp: P2MDumpContents) -> Agreement {
         let realRuns = rp.entries.extents, modelRuns = Set(mp.entries.extents.map { "\($0.start) \($0.count) \($0.value)" })
         let sameRuns = realRuns.filter { modelRuns.contains("\($0.start) \($0.count) \($0.value)") }.count
-        return Agreement(name: "P2M runs", identical: sameRuns, total: realRuns.count,
-                         differences: realRuns.filter { !modelRuns.contains("\($0.start) \($0.count) \($0.value)") }.prefix(5)
-                            .map { "real run pfn \(Hex.plain($0.start)) ×\($0.count) → \($0.value) is not in the model" })
+        return Agreement(
+            name: "P2M runs", identical: sameRuns, total: realRuns.count,
+            differences: realRuns.filter { !modelRuns.contains("\($0.start) \($0.count) \($0.value)") }.prefix(5)
+                .map { "real run pfn \(Hex.plain($0.start)) ×\($0.count) → \($0.value) is not in the model" })
     }
 
     /// Every M2P entry that is valid on either side, segment by segment between run edges (the
@@ -135,8 +138,12 @@ public enum RealComparison {
             let x = rm.runs.value(at: a), y = mm.runs.value(at: a)
             guard x != nil || y != nil else { continue }
             total += Int(b - a)
-            if x == y { same += Int(b - a) } else if diffs.count < 10 {
-                diffs.append("mfn \(Hex.plain(a)) ×\(b - a): real \(x.map { Hex.plain($0.rawEntry) } ?? "INVALID"), model \(y.map { Hex.plain($0.rawEntry) } ?? "INVALID")")
+            if x == y {
+                same += Int(b - a)
+            } else if diffs.count < 10 {
+                diffs.append(
+                    "mfn \(Hex.plain(a)) ×\(b - a): real \(x.map { Hex.plain($0.rawEntry) } ?? "INVALID"), model \(y.map { Hex.plain($0.rawEntry) } ?? "INVALID")"
+                )
             }
         }
         return Agreement(name: "M2P entries of domain frames", identical: same, total: total, differences: diffs)
@@ -160,12 +167,18 @@ public enum RealComparison {
         let modelTable = run.boot.kernelLog.filter { $0.hasPrefix("Xen: [mem ") }
         var same = 0, diffs: [String] = []
         for (i, l) in lines.enumerated() {
-            if let r = l.1, let m = l.2, r.hasSuffix(m) || m.hasSuffix(r) { same += 1 }
-            else if diffs.count < 10 { diffs.append("\(lines[i].0): real '\(l.1 ?? "none")', model '\(l.2 ?? "none")'") }
+            if let r = l.1, let m = l.2, r.hasSuffix(m) || m.hasSuffix(r) {
+                same += 1
+            } else if diffs.count < 10 {
+                diffs.append("\(lines[i].0): real '\(l.1 ?? "none")', model '\(l.2 ?? "none")'")
+            }
         }
         for (i, m) in modelTable.enumerated() {
-            if i < realTable.count && realTable[i] == m { same += 1 }
-            else if diffs.count < 10 { diffs.append("E820 line \(i + 1): real '\(i < realTable.count ? realTable[i] : "none")', model '\(m)'") }
+            if i < realTable.count && realTable[i] == m {
+                same += 1
+            } else if diffs.count < 10 {
+                diffs.append("E820 line \(i + 1): real '\(i < realTable.count ? realTable[i] : "none")', model '\(m)'")
+            }
         }
         let lineTotal = lines.count + max(modelTable.count, realTable.count)
         return Agreement(name: "log lines", identical: same, total: lineTotal, differences: diffs)
@@ -174,10 +187,19 @@ public enum RealComparison {
     /// The agreements as `compare-real --json` writes them (schema 1): per category its name,
     /// the items identical and compared, and the first differences.
     public static func json(scenario: String, _ agreements: [Agreement]) -> JSONValue {
-        .object([("schema", .int(1)), ("scenario", .string(scenario)),
-                 ("categories", .array(agreements.map { a in
-                     .object([("name", .string(a.name)), ("identical", .int(Int64(a.identical))), ("total", .int(Int64(a.total))),
-                              ("first_differences", .array(a.differences.map(JSONValue.string)))]) }))])
+        .object([
+            ("schema", .int(1)), ("scenario", .string(scenario)),
+            (
+                "categories",
+                .array(
+                    agreements.map { a in
+                        .object([
+                            ("name", .string(a.name)), ("identical", .int(Int64(a.identical))), ("total", .int(Int64(a.total))),
+                            ("first_differences", .array(a.differences.map(JSONValue.string))),
+                        ])
+                    })
+            ),
+        ])
     }
 
     /// The bounce pool's segments, located by the real kernel's line: alike when one P2M run
@@ -186,8 +208,11 @@ public enum RealComparison {
         var same = 0, diffs: [String] = []
         for (i, r) in real.enumerated() {
             let m = i < model.count ? model[i] : nil
-            if let m, r.placesAlike(m) { same += 1 } else if diffs.count < 5 {
-                diffs.append("segment at pfn \(Hex.plain(r.pfn)): real \(r.firstEntry.map { "\($0)" } ?? "none"), model \(m?.firstEntry.map { "\($0)" } ?? "none")")
+            if let m, r.placesAlike(m) {
+                same += 1
+            } else if diffs.count < 5 {
+                diffs.append(
+                    "segment at pfn \(Hex.plain(r.pfn)): real \(r.firstEntry.map { "\($0)" } ?? "none"), model \(m?.firstEntry.map { "\($0)" } ?? "none")")
             }
         }
         return Agreement(name: "swiotlb segments", identical: same, total: real.count, differences: diffs)
@@ -198,7 +223,9 @@ public enum RealComparison {
         var same = 0, diffs: [String] = []
         for r in real {
             let m = model.first { $0.file == r.file }?.value
-            if m == r.value { same += 1 } else if diffs.count < 10 {
+            if m == r.value {
+                same += 1
+            } else if diffs.count < 10 {
                 diffs.append("\(r.file): real \(r.value), model \(m.map(String.init) ?? "none")")
             }
         }

@@ -12,8 +12,10 @@ public enum RunEvidence {
     static let measuredPerDevice = 4
 
     /// Records a failed "buffer is full" map of `size` bytes at `original` by `device`.
-    static func recordFailure(_ error: XenMapError, device: DMADevice, deviceIndex: Int, original: UInt64, size: Int,
-                              engine: DMAEngine, _ r: inout RunResult) {
+    static func recordFailure(
+        _ error: XenMapError, device: DMADevice, deviceIndex: Int, original: UInt64, size: Int,
+        engine: DMAEngine, _ r: inout RunResult
+    ) {
         let deviceName = r.devices[deviceIndex].name
         guard error == .full, r.failures.count < keptFailures, !engine.tlb.pools.isEmpty else { return }
         let index = engine.tlb.poolIndex(for: device)
@@ -21,20 +23,26 @@ public enum RunEvidence {
         let needed = engine.tlb.kernel.model.slotsNeeded(allocSize: size, original: original, minAlignMask: device.minAlignMask)
         var run: Int?, areaRuns: [Int]?
         if r.devices[deviceIndex].failed <= measuredPerDevice && r.failures.filter({ $0.largestFreeRun != nil }).count < FreeRuns.measuresPerRun,
-           needed <= IOTLB.segmentSlots {
+            needed <= IOTLB.segmentSlots
+        {
             (run, areaRuns) = FreeRuns.longest(in: pool)
         }
-        r.failures.append(Evidence.Failure(device: deviceName, size: size, minAlignMask: device.minAlignMask, neededSlots: needed, pool: index,
-                                           used: pool.used, total: pool.nslabs, largestFreeRun: run, areaLargestRuns: areaRuns,
-                                           source: "operation \(r.operations): map of \(size) bytes failed, used \(pool.used) of \(pool.nslabs) slots\(pool.name.map { " (\($0))" } ?? "")"))
+        r.failures.append(
+            Evidence.Failure(
+                device: deviceName, size: size, minAlignMask: device.minAlignMask, neededSlots: needed, pool: index,
+                used: pool.used, total: pool.nslabs, largestFreeRun: run, areaLargestRuns: areaRuns,
+                source: "operation \(r.operations): map of \(size) bytes failed, used \(pool.used) of \(pool.nslabs) slots\(pool.name.map { " (\($0))" } ?? "")"
+            ))
     }
 
     /// Records what a trace stream (`stream`, of `device`) left mapped at its end.
     static func recordStillMapped(_ live: [String: MappedBuffer], mappedAt: [String: Int], device: String, stream: Int, _ r: inout RunResult) {
         guard !live.isEmpty else { return }
         let oldest = live.keys.sorted { (mappedAt[$0] ?? 0, $0) < (mappedAt[$1] ?? 0, $1) }
-        r.stillMapped.append(Evidence.StillMapped(device: device, count: live.count, bytes: live.values.reduce(0) { $0 + UInt64($1.size) },
-                                                  firstIDs: oldest.prefix(5).map { $0 }, source: "workload.streams[\(stream)] (trace)"))
+        r.stillMapped.append(
+            Evidence.StillMapped(
+                device: device, count: live.count, bytes: live.values.reduce(0) { $0 + UInt64($1.size) },
+                firstIDs: oldest.prefix(5).map { $0 }, source: "workload.streams[\(stream)] (trace)"))
     }
 
     /// The evidence of run `r`: its kernel and command line, pools (the run's peak as their
@@ -47,8 +55,10 @@ public enum RunEvidence {
             SystemEvidence.addSetup(log, name: "boot log", to: &e)
         }
         for p in r.pools {
-            e.pools.append(Evidence.Pool(name: r.pools.count > 1 ? p.name : nil, nslabs: p.nslabs, areas: p.areas, highWater: p.peakUsed,
-                                         used: p.finalUsed, source: "\(p.name) pool"))
+            e.pools.append(
+                Evidence.Pool(
+                    name: r.pools.count > 1 ? p.name : nil, nslabs: p.nslabs, areas: p.areas, highWater: p.peakUsed,
+                    used: p.finalUsed, source: "\(p.name) pool"))
         }
         e.failures = r.failures
         e.mappingsKnown = true

@@ -2,6 +2,7 @@ import Diagnosis
 import Swiotlb
 import XenDumps
 import XenMemory
+
 /// What happened to one device during a run.
 public struct DeviceStats: Sendable, Hashable {
     /// The device's name.

@@ -30,11 +30,15 @@ struct SVGCanvas {
     }
 
     mutating func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, color: String, width: Double, dash: String? = nil, cls: String? = nil) {
-        body.append("<line\(Self.cls(cls)) x1=\"\(Self.f(x1))\" y1=\"\(Self.f(y1))\" x2=\"\(Self.f(x2))\" y2=\"\(Self.f(y2))\" stroke=\"\(color)\" stroke-width=\"\(Self.f(width))\"\(dash.map { " stroke-dasharray=\"\($0)\"" } ?? "")/>")
+        body.append(
+            "<line\(Self.cls(cls)) x1=\"\(Self.f(x1))\" y1=\"\(Self.f(y1))\" x2=\"\(Self.f(x2))\" y2=\"\(Self.f(y2))\" stroke=\"\(color)\" stroke-width=\"\(Self.f(width))\"\(dash.map { " stroke-dasharray=\"\($0)\"" } ?? "")/>"
+        )
     }
 
-    mutating func rect(_ x: Double, _ y: Double, _ w: Double, _ h: Double, color: String, opacity: Double = 1,
-                       stroke: String? = nil, cls: String? = nil, title: String? = nil) {
+    mutating func rect(
+        _ x: Double, _ y: Double, _ w: Double, _ h: Double, color: String, opacity: Double = 1,
+        stroke: String? = nil, cls: String? = nil, title: String? = nil
+    ) {
         let o = opacity < 1 ? " fill-opacity=\"\(Self.f(opacity))\"" : ""
         let s = stroke.map { " stroke=\"\($0)\" stroke-width=\"1\"" } ?? ""
         let open = "<rect\(Self.cls(cls)) x=\"\(Self.f(x))\" y=\"\(Self.f(y))\" width=\"\(Self.f(w))\" height=\"\(Self.f(h))\" fill=\"\(color)\"\(o)\(s)"
@@ -43,21 +47,28 @@ struct SVGCanvas {
 
     mutating func polyline(_ pts: [(Double, Double)], color: String, width: Double = 1.5, cls: String? = nil) {
         guard !pts.isEmpty else { return }
-        body.append("<polyline\(Self.cls(cls)) fill=\"none\" stroke=\"\(color)\" stroke-width=\"\(Self.f(width))\" points=\"\(pts.map { "\(Self.f($0.0)),\(Self.f($0.1))" }.joined(separator: " "))\"/>")
+        body.append(
+            "<polyline\(Self.cls(cls)) fill=\"none\" stroke=\"\(color)\" stroke-width=\"\(Self.f(width))\" points=\"\(pts.map { "\(Self.f($0.0)),\(Self.f($0.1))" }.joined(separator: " "))\"/>"
+        )
     }
 
     mutating func polygon(_ pts: [(Double, Double)], color: String, cls: String? = nil, title: String? = nil) {
         guard !pts.isEmpty else { return }
-        let open = "<polygon\(Self.cls(cls)) fill=\"\(color)\" stroke=\"none\" points=\"\(pts.map { "\(Self.f($0.0)),\(Self.f($0.1))" }.joined(separator: " "))\""
+        let open =
+            "<polygon\(Self.cls(cls)) fill=\"\(color)\" stroke=\"none\" points=\"\(pts.map { "\(Self.f($0.0)),\(Self.f($0.1))" }.joined(separator: " "))\""
         body.append(title.map { open + "><title>\(Self.escaped($0))</title></polygon>" } ?? open + "/>")
     }
 
     /// Text; a `halo` (a white outline under the glyphs) keeps it readable over lines.
-    mutating func text(_ x: Double, _ y: Double, _ s: String, size: Double, anchor: String, weight: String = "normal",
-                       rotate: Bool = false, color: String? = nil, halo: Bool = false, cls: String? = nil) {
+    mutating func text(
+        _ x: Double, _ y: Double, _ s: String, size: Double, anchor: String, weight: String = "normal",
+        rotate: Bool = false, color: String? = nil, halo: Bool = false, cls: String? = nil
+    ) {
         let tr = rotate ? " transform=\"rotate(-90 \(Self.f(x)) \(Self.f(y)))\"" : ""
         let fill = (color.map { " fill=\"\($0)\"" } ?? "") + (halo ? " stroke=\"white\" stroke-width=\"3\" paint-order=\"stroke\"" : "")
-        body.append("<text\(Self.cls(cls)) x=\"\(Self.f(x))\" y=\"\(Self.f(y))\" font-size=\"\(Self.f(size))\" text-anchor=\"\(anchor)\" font-weight=\"\(weight)\"\(fill)\(tr)>\(Self.escaped(s))</text>")
+        body.append(
+            "<text\(Self.cls(cls)) x=\"\(Self.f(x))\" y=\"\(Self.f(y))\" font-size=\"\(Self.f(size))\" text-anchor=\"\(anchor)\" font-weight=\"\(weight)\"\(fill)\(tr)>\(Self.escaped(s))</text>"
+        )
     }
 
     mutating func axes(left: Double, right: Double, top: Double, bottom: Double) {

@@ -41,8 +41,10 @@ public enum SVGPlot {
 
     /// A standalone picture of a P2M (e.g. imported from dumps): pseudo-physical address against
     /// machine address over `maxPage` machine frames, with the named pools and the 4 GiB line.
-    public static func renderLayout(title: String, p2m: P2MDumpContents, maxPage: UInt64,
-                                    pools: [(name: String, location: SwiotlbPoolLocation)]) -> String {
+    public static func renderLayout(
+        title: String, p2m: P2MDumpContents, maxPage: UInt64,
+        pools: [(name: String, location: SwiotlbPoolLocation)]
+    ) -> String {
         var svg = SVGCanvas(width: width, height: 0)
         svg.text(width / 2, 24, title, size: 16, anchor: "middle", weight: "bold")
         let placements = pools.map { (name: $0.name, placement: PoolPlacement($0.location, in: p2m)) }

@@ -26,8 +26,10 @@ public struct Scenario: Sendable {
 
     /// Creates a scenario (``ScenarioParser`` reads one from YAML or JSON and also fills
     /// `warnings`, `file` and `fieldLines`).
-    public init(name: String, host: HostSpec, xen: XenSpec, guest: GuestSpec, devices: [DeviceSpec], workload: WorkloadSpec,
-                warnings: [String] = [], file: String = "", fieldLines: [String: Int] = [:]) {
+    public init(
+        name: String, host: HostSpec, xen: XenSpec, guest: GuestSpec, devices: [DeviceSpec], workload: WorkloadSpec,
+        warnings: [String] = [], file: String = "", fieldLines: [String: Int] = [:]
+    ) {
         self.name = name; self.host = host; self.xen = xen; self.guest = guest; self.devices = devices; self.workload = workload
         self.warnings = warnings; self.file = file; self.fieldLines = fieldLines
     }
@@ -80,9 +82,11 @@ public struct XenSpec: Sendable {
     public var package: XenBuild? = nil
 
     /// Creates the hypervisor's options (defaults: Xen 4.17's, a release build).
-    public init(dom0Memory: Dom0MemoryOption = Dom0MemoryOption(), dom0MemoryText: String? = nil, debugBuild: Bool = false,
-                memopMaxOrder: MemopMaxOrder = MemopMaxOrder(), kernelModule: Range<UInt64>? = nil, initrd: Range<UInt64>? = nil,
-                initialMapping: UInt64? = nil, package: XenBuild? = nil) {
+    public init(
+        dom0Memory: Dom0MemoryOption = Dom0MemoryOption(), dom0MemoryText: String? = nil, debugBuild: Bool = false,
+        memopMaxOrder: MemopMaxOrder = MemopMaxOrder(), kernelModule: Range<UInt64>? = nil, initrd: Range<UInt64>? = nil,
+        initialMapping: UInt64? = nil, package: XenBuild? = nil
+    ) {
         self.dom0Memory = dom0Memory; self.dom0MemoryText = dom0MemoryText; self.debugBuild = debugBuild
         self.memopMaxOrder = memopMaxOrder; self.kernelModule = kernelModule; self.initrd = initrd; self.initialMapping = initialMapping
         self.package = package
@@ -119,8 +123,10 @@ public struct GuestSpec: Sendable {
     public var cpus: Int = 1
 
     /// Creates a guest description.
-    public init(kind: GuestKind, kernel: SwiotlbKernel = .v5_11, cmdline: String = "", memory: UInt64? = nil,
-                memoryEncryption: Bool = false, earlyReserved: UInt64 = 0, swiotlbEnd: UInt64? = nil, cpus: Int = 1) {
+    public init(
+        kind: GuestKind, kernel: SwiotlbKernel = .v5_11, cmdline: String = "", memory: UInt64? = nil,
+        memoryEncryption: Bool = false, earlyReserved: UInt64 = 0, swiotlbEnd: UInt64? = nil, cpus: Int = 1
+    ) {
         self.kind = kind; self.kernel = kernel; self.cmdline = cmdline; self.memory = memory
         self.memoryEncryption = memoryEncryption; self.earlyReserved = earlyReserved; self.swiotlbEnd = swiotlbEnd; self.cpus = cpus
     }
@@ -171,7 +177,8 @@ public enum StreamSpec: Sendable {
     public var device: String {
         switch self {
         case .fio(let d, _, _, _, _), .network(let d, _, _, _), .scatterGather(let d, _, _, _, _),
-             .coherent(let d, _, _), .trace(let d, _, _): return d
+            .coherent(let d, _, _), .trace(let d, _, _):
+            return d
         }
     }
 }

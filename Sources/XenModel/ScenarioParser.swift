@@ -36,7 +36,7 @@ public enum ScenarioParser {
         }
         switch e {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
+            .composer(let context, let problem, let mark, _):
             return located(mark.line, problem, context)
         case .reader(let problem, let offset, _, let yaml):
             // `offset` counts characters from the start of the text.
@@ -89,7 +89,8 @@ final class Reader {
             let key = ks.string
             let field = Field(node: v, path: f.child(ErrorToken.clipped(key)))
             guard allowed.contains(key) else {
-                throw ScenarioError(file: file, line: k.mark?.line, path: field.path, message: "unknown key (expected one of: \(allowed.joined(separator: ", ")))")
+                throw ScenarioError(
+                    file: file, line: k.mark?.line, path: field.path, message: "unknown key (expected one of: \(allowed.joined(separator: ", ")))")
             }
             guard out[key] == nil else { throw ScenarioError(file: file, line: k.mark?.line, path: field.path, message: "repeated key") }
             out[key] = field
@@ -159,10 +160,12 @@ final class Reader {
         let schema = try integer(schemaField, what: "the schema version")
         guard schema == 1 else { throw fail(schemaField, "this xenpv reads schema 1, got \(schema)") }
         let host = try self.host(try required(m, "host", in: f))
-        let xen = try m["xen"].map { (x) throws(ScenarioError) in try self.xen(x) }
+        let xen =
+            try m["xen"].map { (x) throws(ScenarioError) in try self.xen(x) }
             ?? XenSpec(dom0Memory: Dom0MemoryOption(), dom0MemoryText: nil, debugBuild: false, memopMaxOrder: MemopMaxOrder())
         if xen.package != nil, host.takenBelow4G > 0, let h = m["host"],
-           let t = try mapping(h, allowed: ["ram", "e820", "dma_bits", "taken_below_4g", "boot_regions", "heap_inventory"])["taken_below_4g"] {
+            let t = try mapping(h, allowed: ["ram", "e820", "dma_bits", "taken_below_4g", "boot_regions", "heap_inventory"])["taken_below_4g"]
+        {
             throw fail(t, "give taken_below_4g or xen.package, not both (the build's own boot allocations say what Xen took)")
         }
         let guest = try self.guest(try required(m, "guest", in: f))
@@ -173,10 +176,12 @@ final class Reader {
             guard names.insert(dev.name).inserted else { throw fail(d, "two devices named '\(ErrorToken.clipped(dev.name))'") }
             devices.append(dev)
         }
-        let workload = try m["workload"].map { (x) throws(ScenarioError) in try self.workload(x, devices: names, kernel: guest.kernel) }
+        let workload =
+            try m["workload"].map { (x) throws(ScenarioError) in try self.workload(x, devices: names, kernel: guest.kernel) }
             ?? WorkloadSpec(seed: 1, streams: [])
-        var scenario = Scenario(name: try m["name"].map { (x) throws(ScenarioError) in try string(x) } ?? "unnamed",
-                                host: host, xen: xen, guest: guest, devices: devices, workload: workload, warnings: warnings)
+        var scenario = Scenario(
+            name: try m["name"].map { (x) throws(ScenarioError) in try string(x) } ?? "unnamed",
+            host: host, xen: xen, guest: guest, devices: devices, workload: workload, warnings: warnings)
         scenario.file = file
         // dom0_mem's default is blamed on the xen section, or the top.
         scenario.fieldLines = fieldLines
@@ -243,7 +248,7 @@ final class Reader {
             switch error {
             case .badEntry(let i, _, _), .ramBeyondHeap(let i, _): at = i < entryFields.count ? entryFields[i] : m["ram"] ?? f
             case .outsideRAM(let p), .badOrder(let p), .misaligned(let p), .overlap(_, let p): at = pieces[pieceIndex(p, regions: spec.bootRegions?.count ?? 0)]
-            case .noRoomForXen, .bootMemoryExhausted: at = f   // not thrown by validate
+            case .noRoomForXen, .bootMemoryExhausted: at = f  // not thrown by validate
             }
             throw fail(at, error.description)
         }
@@ -302,7 +307,10 @@ final class Reader {
         if let p = m["package"] {
             let name = try string(p)
             guard let known = XenBuild.named(name) else {
-                throw fail(p, "the model knows the boot allocations of \(XenBuild.known.map { "'\($0.name)'" }.joined(separator: ", ")), got '\(ErrorToken.clipped(name))'")
+                throw fail(
+                    p,
+                    "the model knows the boot allocations of \(XenBuild.known.map { "'\($0.name)'" }.joined(separator: ", ")), got '\(ErrorToken.clipped(name))'"
+                )
             }
             if debug { throw fail(p, "\(known.name) is a release build (build: debug contradicts it)") }
             spec.package = known
@@ -318,7 +326,9 @@ final class Reader {
         let kind = try choice(try required(m, "type", in: f), GuestKind.self)
         let kernel = try m["kernel"].map { (x) throws(ScenarioError) in try choice(x, SwiotlbKernel.self) } ?? .default
         let memory = try m["memory"].map { (x) throws(ScenarioError) in try size(x, min: 16 << 20, max: 1 << 46) }
-        if kind != .pvDom0 && memory == nil { throw ScenarioError(file: file, line: f.line, path: f.child("memory"), message: "missing (a \(kind.rawValue) guest needs its RAM size)") }
+        if kind != .pvDom0 && memory == nil {
+            throw ScenarioError(file: file, line: f.line, path: f.child("memory"), message: "missing (a \(kind.rawValue) guest needs its RAM size)")
+        }
         if kind == .pvDom0, let mm = m["memory"] { throw fail(mm, "dom0's memory comes from xen.dom0_mem") }
         var sev = false
         if let e = m["memory_encryption"] {
@@ -329,9 +339,10 @@ final class Reader {
             }
             if sev && kind != .native { throw fail(e, "SEV applies to a native guest") }
         }
-        var spec = GuestSpec(kind: kind, kernel: kernel, cmdline: try m["cmdline"].map { (x) throws(ScenarioError) in try string(x) } ?? "",
-                             memory: memory, memoryEncryption: sev,
-                             earlyReserved: try m["early_reserved"].map { (x) throws(ScenarioError) in try size(x) } ?? 0)
+        var spec = GuestSpec(
+            kind: kind, kernel: kernel, cmdline: try m["cmdline"].map { (x) throws(ScenarioError) in try string(x) } ?? "",
+            memory: memory, memoryEncryption: sev,
+            earlyReserved: try m["early_reserved"].map { (x) throws(ScenarioError) in try size(x) } ?? 0)
         spec.cpus = Int(try m["cpus"].map { (x) throws(ScenarioError) in try integer(x, in: 1...4096, what: "a CPU count") } ?? 1)
         if let refusal = spec.kernelRefusal, let k = m["kernel"] { throw fail(k, refusal) }
         if let p = spec.swiotlbParameter, let c = m["cmdline"] {
@@ -343,7 +354,8 @@ final class Reader {
                 throw fail(c, "swiotlb=\(ErrorToken.clipped(p)) asks for \(total) slots; the model holds at most \(IOTLB.maxModelSlots) in all (64 GiB)")
             }
             if !cmd.ignored.isEmpty {
-                warnings.append(fail(c, "swiotlb=\(ErrorToken.clipped(p)): ignored='\(ErrorToken.clipped(cmd.ignored))' (the kernel accepts and ignores it)").description)
+                warnings.append(
+                    fail(c, "swiotlb=\(ErrorToken.clipped(p)): ignored='\(ErrorToken.clipped(cmd.ignored))' (the kernel accepts and ignores it)").description)
             }
         }
         spec.swiotlbEnd = try m["swiotlb_end"].map { (x) throws(ScenarioError) in
@@ -356,7 +368,12 @@ final class Reader {
     }
 
     func device(_ f: Field) throws(ScenarioError) -> DeviceSpec {
-        let m = try mapping(f, allowed: ["name", "driver", "dma_bits", "dma_mask", "coherent_bits", "coherent_mask", "bus_limit", "segment_boundary", "max_segment", "coherent", "min_align_mask"])
+        let m = try mapping(
+            f,
+            allowed: [
+                "name", "driver", "dma_bits", "dma_mask", "coherent_bits", "coherent_mask", "bus_limit", "segment_boundary", "max_segment", "coherent",
+                "min_align_mask",
+            ])
         let name = try string(try required(m, "name", in: f))
         guard !name.isEmpty, !name.contains(" ") else { throw fail(m["name"]!, "expected a name without spaces") }
         let driver = try m["driver"].map { (x) throws(ScenarioError) in
@@ -377,23 +394,25 @@ final class Reader {
         }
         let dmaMask = try mask("dma_bits", "dma_mask") ?? BitMath.dmaBitMask(32)
         let coherentMask = try mask("coherent_bits", "coherent_mask") ?? dmaMask
-        return DeviceSpec(name: name, dma: DMADevice(
-            name: name, dmaMask: dmaMask,
-            busDMALimit: try m["bus_limit"].map { (x) throws(ScenarioError) in try integer(x, what: "an address limit") } ?? 0,
-            segmentBoundaryMask: try m["segment_boundary"].map { (x) throws(ScenarioError) in
-                let v = try integer(x, what: "a mask")
-                guard v == .max || (v &+ 1) & v == 0 else { throw fail(x, "expected 2^n-1, got \(Hex.plain(v))") }
-                return v
-            } ?? 0xffff_ffff,
-            coherentDMAMask: coherentMask,
-            maxSegmentSize: try m["max_segment"].map { (x) throws(ScenarioError) in try size(x, min: 512) } ?? 65536,
-            isCoherent: try m["coherent"].map { (x) throws(ScenarioError) in try bool(x) } ?? true,
-            minAlignMask: try m["min_align_mask"].map { (x) throws(ScenarioError) in
-                let v = try integer(x, in: 0...0xffff_ffff, what: "a mask")
-                guard (v &+ 1) & v == 0 else { throw fail(x, "expected 2^n-1, got \(Hex.plain(v))") }
-                return v
-            } ?? 0,
-            driver: driver))
+        return DeviceSpec(
+            name: name,
+            dma: DMADevice(
+                name: name, dmaMask: dmaMask,
+                busDMALimit: try m["bus_limit"].map { (x) throws(ScenarioError) in try integer(x, what: "an address limit") } ?? 0,
+                segmentBoundaryMask: try m["segment_boundary"].map { (x) throws(ScenarioError) in
+                    let v = try integer(x, what: "a mask")
+                    guard v == .max || (v &+ 1) & v == 0 else { throw fail(x, "expected 2^n-1, got \(Hex.plain(v))") }
+                    return v
+                } ?? 0xffff_ffff,
+                coherentDMAMask: coherentMask,
+                maxSegmentSize: try m["max_segment"].map { (x) throws(ScenarioError) in try size(x, min: 512) } ?? 65536,
+                isCoherent: try m["coherent"].map { (x) throws(ScenarioError) in try bool(x) } ?? true,
+                minAlignMask: try m["min_align_mask"].map { (x) throws(ScenarioError) in
+                    let v = try integer(x, in: 0...0xffff_ffff, what: "a mask")
+                    guard (v &+ 1) & v == 0 else { throw fail(x, "expected 2^n-1, got \(Hex.plain(v))") }
+                    return v
+                } ?? 0,
+                driver: driver))
     }
 
     /// The most buffers a workload maps in all its streams (each costs the model about a
@@ -440,24 +459,28 @@ final class Reader {
         switch kind {
         case "fio":
             let m = try mapping(body, allowed: ["device", "block_size", "queue_depth", "read_percent", "ops"])
-            return .fio(device: try dev(m),
-                        blockSize: Int(try m["block_size"].map { (x) throws(ScenarioError) in try size(x, min: 512, max: 16 << 20) } ?? 4096),
-                        queueDepth: try count(m, "queue_depth", 1...65536, default: 32),
-                        readPercent: try count(m, "read_percent", 0...100, default: 100),
-                        ops: try count(m, "ops", 1...100_000_000))
+            return .fio(
+                device: try dev(m),
+                blockSize: Int(try m["block_size"].map { (x) throws(ScenarioError) in try size(x, min: 512, max: 16 << 20) } ?? 4096),
+                queueDepth: try count(m, "queue_depth", 1...65536, default: 32),
+                readPercent: try count(m, "read_percent", 0...100, default: 100),
+                ops: try count(m, "ops", 1...100_000_000))
         case "network":
             let m = try mapping(body, allowed: ["device", "mtu", "in_flight", "ops"])
-            return .network(device: try dev(m), mtu: try count(m, "mtu", 68...65535, default: 1500),
-                            inFlight: try count(m, "in_flight", 1...65536, default: 256), ops: try count(m, "ops", 1...100_000_000))
+            return .network(
+                device: try dev(m), mtu: try count(m, "mtu", 68...65535, default: 1500),
+                inFlight: try count(m, "in_flight", 1...65536, default: 256), ops: try count(m, "ops", 1...100_000_000))
         case "sg":
             let m = try mapping(body, allowed: ["device", "segments", "segment_size", "queue_depth", "ops"])
-            return .scatterGather(device: try dev(m), segments: try count(m, "segments", 1...4096, default: 16),
-                                  segmentSize: Int(try m["segment_size"].map { (x) throws(ScenarioError) in try size(x, min: 1, max: 1 << 20) } ?? 4096),
-                                  queueDepth: try count(m, "queue_depth", 1...65536, default: 8), ops: try count(m, "ops", 1...100_000_000))
+            return .scatterGather(
+                device: try dev(m), segments: try count(m, "segments", 1...4096, default: 16),
+                segmentSize: Int(try m["segment_size"].map { (x) throws(ScenarioError) in try size(x, min: 1, max: 1 << 20) } ?? 4096),
+                queueDepth: try count(m, "queue_depth", 1...65536, default: 8), ops: try count(m, "ops", 1...100_000_000))
         case "coherent":
             let m = try mapping(body, allowed: ["device", "size", "count"])
-            return .coherent(device: try dev(m), size: Int(try m["size"].map { (x) throws(ScenarioError) in try size(x, min: 1, max: 4 << 20) } ?? 4096),
-                             count: try count(m, "count", 1...1_000_000, default: 1))
+            return .coherent(
+                device: try dev(m), size: Int(try m["size"].map { (x) throws(ScenarioError) in try size(x, min: 1, max: 4 << 20) } ?? 4096),
+                count: try count(m, "count", 1...1_000_000, default: 1))
         default:
             let m = try mapping(body, allowed: ["device", "file"])
             let fileField = try required(m, "file", in: body)
@@ -467,13 +490,14 @@ final class Reader {
             let lines: [String]
             do { lines = try load(path) } catch { throw fail(fileField, "\(error)") }
             var ops: [TraceOp] = []
-            var reader = TraceReader(kernel: kernel)   // the rules and fields of the guest's kernel, as replay's
+            var reader = TraceReader(kernel: kernel)  // the rules and fields of the guest's kernel, as replay's
             for (i, l) in lines.enumerated() {
                 do throws(TraceError) {
                     // The pools are the scenario's: a trace's pool lines are checked, then dropped.
                     if let op = try reader.read(Substring(l), line: i + 1) { if case .pool = op {} else { ops.append(op) } }
                 } catch {
-                    throw ScenarioError(file: path, line: error.line, path: "", message: "\(error.message): '\(error.token)' (trace of \(file) \(fileField.path))")
+                    throw ScenarioError(
+                        file: path, line: error.line, path: "", message: "\(error.message): '\(error.token)' (trace of \(file) \(fileField.path))")
                 }
             }
             return .trace(device: device, ops: ops, file: path)

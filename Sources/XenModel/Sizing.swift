@@ -54,7 +54,7 @@ public enum PoolSizer {
                 out.append(PoolSizing(pool: pool.name, configuredSlots: pool.nslabs, slots: nil, peakUsed: nil, runs: runs))
                 continue
             }
-            var lo = 0   // in segments: lo fails (or is zero), hi passes
+            var lo = 0  // in segments: lo fails (or is zero), hi passes
             var hiSeg = hi / 128, best = hiResult
             while hiSeg - lo > 1 {
                 let mid = (lo + hiSeg) / 2

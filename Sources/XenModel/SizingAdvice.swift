@@ -32,8 +32,9 @@ public struct SizingAdvice: Sendable {
             return Pool(name: a.pool, sizing: a, recommended: max(fromPeak, floor))
         }
         guard !pools.isEmpty, pools.allSatisfy({ $0.sizing.slots != nil }) else { cmdline = nil; return }
-        cmdline = SizePolicy.cmdline(kernel: kernel, low: pools[0].recommended, high: pools.count > 1 ? pools[1].recommended : nil,
-                                     areas: current.areas.map { max($0, 1) }, current: current)
+        cmdline = SizePolicy.cmdline(
+            kernel: kernel, low: pools[0].recommended, high: pools.count > 1 ? pools[1].recommended : nil,
+            areas: current.areas.map { max($0, 1) }, current: current)
     }
 
     /// The lines `size` prints after the scenario's name.
@@ -45,8 +46,12 @@ public struct SizingAdvice: Sendable {
                 out.append("\(p.name): no size up to \(PoolSizer.maxSlots) slots avoids failures; configured \(a.configuredSlots) slots; \(a.runs) runs")
                 continue
             }
-            out.append("\(p.name): smallest without failures \(slots) slots = \(UInt64(slots) << 11) bytes (\(SizePolicy.megabytes(UInt64(slots))) MB), peak \(peak) used (margin \(slots - peak) slots); configured \(a.configuredSlots) slots; \(a.runs) runs")
-            out.append("\(p.name): recommended \(p.recommended) slots = \(p.recommended << 11) bytes (\(SizePolicy.megabytes(p.recommended)) MB): \(SizePolicy.peakFactor) × the peak, as the kernel rounds it")
+            out.append(
+                "\(p.name): smallest without failures \(slots) slots = \(UInt64(slots) << 11) bytes (\(SizePolicy.megabytes(UInt64(slots))) MB), peak \(peak) used (margin \(slots - peak) slots); configured \(a.configuredSlots) slots; \(a.runs) runs"
+            )
+            out.append(
+                "\(p.name): recommended \(p.recommended) slots = \(p.recommended << 11) bytes (\(SizePolicy.megabytes(p.recommended)) MB): \(SizePolicy.peakFactor) × the peak, as the kernel rounds it"
+            )
         }
         if let cmdline { out.append("paste: \(cmdline)") }
         return out

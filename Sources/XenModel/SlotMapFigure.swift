@@ -33,14 +33,20 @@ enum SlotMapFigure {
     /// Draws `snap` at `top`; returns the height used.
     static func draw(_ svg: inout SVGCanvas, _ snap: SlotMapSnapshot, poolName: String, device: String, top: Double) -> Double {
         let left = SVGPlot.left, right = SVGPlot.right
-        SVGPlot.title(&svg, "\(poolName) at the first \"buffer is full\": operation \(snap.operation), \(device) mapping \(snap.requestBytes) bytes (\(slots(snap.requestSlots)))", top: top)
+        SVGPlot.title(
+            &svg,
+            "\(poolName) at the first \"buffer is full\": operation \(snap.operation), \(device) mapping \(snap.requestBytes) bytes (\(slots(snap.requestSlots)))",
+            top: top)
         let longest = snap.freeRuns.max { $0.count < $1.count }
-        svg.text(left, top + 30, (snap.freeSlots == 0 ? "no slot free of \(snap.nslabs)"
-                                  : "\(snap.freeSlots) of \(snap.nslabs) slots free; longest free run \(slots(snap.longestFreeRun))"
-                                    + (snap.longestFreeRun < snap.requestSlots ? " < \(snap.requestSlots) needed" : ""))
-                 + "; a run ends at a used slot or a 128-slot segment boundary"
-                 + (snap.nslabs / snap.areaSlots > 1 ? "; \(snap.nslabs / snap.areaSlots) areas of \(snap.areaSlots) slots" : ""),
-                 size: 11, anchor: "start", cls: "slot-summary")
+        svg.text(
+            left, top + 30,
+            (snap.freeSlots == 0
+                ? "no slot free of \(snap.nslabs)"
+                : "\(snap.freeSlots) of \(snap.nslabs) slots free; longest free run \(slots(snap.longestFreeRun))"
+                    + (snap.longestFreeRun < snap.requestSlots ? " < \(snap.requestSlots) needed" : ""))
+                + "; a run ends at a used slot or a 128-slot segment boundary"
+                + (snap.nslabs / snap.areaSlots > 1 ? "; \(snap.nslabs / snap.areaSlots) areas of \(snap.areaSlots) slots" : ""),
+            size: 11, anchor: "start", cls: "slot-summary")
         let perRow = rowSlots(snap.nslabs)
         let rows = (snap.nslabs + perRow - 1) / perRow
         let scale = (right - left) / Double(perRow)
@@ -57,8 +63,9 @@ enum SlotMapFigure {
             while s < run.upperBound {
                 let row = s / perRow, e = min(run.upperBound, (row + 1) * perRow)
                 let x0 = left + Double(s - row * perRow) * scale
-                svg.rect(x0, rowY(row), max(Double(e - s) * scale, 1), rowHeight,
-                         color: run.count >= snap.requestSlots ? fitColor : shortColor, cls: "free-run")
+                svg.rect(
+                    x0, rowY(row), max(Double(e - s) * scale, 1), rowHeight,
+                    color: run.count >= snap.requestSlots ? fitColor : shortColor, cls: "free-run")
                 s = e
             }
         }
@@ -80,8 +87,9 @@ enum SlotMapFigure {
         if let longest, !longest.isEmpty {
             let row = longest.lowerBound / perRow
             let x0 = left + Double(longest.lowerBound - row * perRow) * scale
-            svg.rect(x0 - 1, rowY(row) - 1, max(Double(longest.count) * scale, 1) + 2, rowHeight + 2, color: "none", stroke: "#000", cls: "longest-run",
-                     title: "longest free run: \(longest.count) slots from slot \(longest.lowerBound)")
+            svg.rect(
+                x0 - 1, rowY(row) - 1, max(Double(longest.count) * scale, 1) + 2, rowHeight + 2, color: "none", stroke: "#000", cls: "longest-run",
+                title: "longest free run: \(longest.count) slots from slot \(longest.lowerBound)")
         }
         let legendTop = rowY(rows) + 6
         var legend = [("used", usedColor), ("free run < \(slots(snap.requestSlots))", shortColor), ("free run ≥ \(slots(snap.requestSlots))", fitColor)]

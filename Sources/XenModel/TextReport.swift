@@ -32,26 +32,33 @@ public enum TextReport {
         out += r.debugfs.map { "\(SwiotlbKernelText.debugfsFolder)\($0.file): \($0.value)" }
         out.append("")
         out.append("== pools")
-        out += table(["pool", "slots", "MB", "peak used", "peak %", "full failures", "final used"],
-                     r.pools.map { p in
-                         [p.name, "\(p.nslabs)", "\((p.nslabs << 11) >> 20)", "\(p.peakUsed)",
-                          percent(p.peakUsed, p.nslabs), "\(p.fullFailures)", "\(p.finalUsed)"]
-                     })
+        out += table(
+            ["pool", "slots", "MB", "peak used", "peak %", "full failures", "final used"],
+            r.pools.map { p in
+                [
+                    p.name, "\(p.nslabs)", "\((p.nslabs << 11) >> 20)", "\(p.peakUsed)",
+                    percent(p.peakUsed, p.nslabs), "\(p.fullFailures)", "\(p.finalUsed)",
+                ]
+            })
         out.append("")
         out.append("== pool placement")
         out += PoolMachinePlacement.of(r).map { $0.line(name: r.pools[$0.pool].name) }
         out.append("")
         out.append("== devices")
-        out += table(["device", "maps", "direct", "bounced", "failed", "bytes copied", "coherent (exchanged)"],
-                     r.devices.map { d in
-                         [d.name, "\(d.maps)", "\(d.direct)", "\(d.bounced)", "\(d.failed)", "\(d.bytesCopied)",
-                          "\(d.coherentAllocations) (\(d.coherentExchanged))"]
-                     })
+        out += table(
+            ["device", "maps", "direct", "bounced", "failed", "bytes copied", "coherent (exchanged)"],
+            r.devices.map { d in
+                [
+                    d.name, "\(d.maps)", "\(d.direct)", "\(d.bounced)", "\(d.failed)", "\(d.bytesCopied)",
+                    "\(d.coherentAllocations) (\(d.coherentExchanged))",
+                ]
+            })
         if !r.stillMapped.isEmpty {
             out.append("")
             out.append("== still mapped at the end (trace streams)")
-            out += table(["device", "stream", "mappings", "bytes", "first ids"],
-                         r.stillMapped.map { ["\($0.device)", $0.source, "\($0.count)", "\($0.bytes)", $0.firstIDs.joined(separator: " ")] })
+            out += table(
+                ["device", "stream", "mappings", "bytes", "first ids"],
+                r.stillMapped.map { ["\($0.device)", $0.source, "\($0.count)", "\($0.bytes)", $0.firstIDs.joined(separator: " ")] })
         }
         out.append("")
         out.append("== verdicts")

@@ -12,7 +12,7 @@ public enum WorkloadRunner {
         var result = RunResult(scenario: scenario, boot: ModelBoot.boot(scenario))
         result.devices = scenario.devices.map { DeviceStats(name: $0.name) }
         guard var engine = result.boot.engine else { return result }
-        result.boot.engine = nil   // one owner of the slot arrays: no copy on the first write
+        result.boot.engine = nil  // one owner of the slot arrays: no copy on the first write
         result.pools = engine.tlb.pools.map {
             PoolStats(name: $0.name ?? SwiotlbKernelText.unnamedPool, nslabs: $0.nslabs, start: $0.start, areas: $0.areas.count)
         }
@@ -42,7 +42,9 @@ public enum WorkloadRunner {
         let messages = engine.takeMessages()
         result.messageCount += messages.count
         result.messages += messages.prefix(max(0, 20 - result.messages.count)).map(\.description)
-        for (i, p) in engine.tlb.pools.enumerated() { result.pools[i].finalUsed = p.used; result.pools[i].peakUsed = max(result.pools[i].peakUsed, p.usedHighWater) }
+        for (i, p) in engine.tlb.pools.enumerated() {
+            result.pools[i].finalUsed = p.used; result.pools[i].peakUsed = max(result.pools[i].peakUsed, p.usedHighWater)
+        }
         result.debugfs = engine.tlb.debugfs
         return result
     }
@@ -203,7 +205,7 @@ struct RunState {
             case .sync(let id, let target):
                 if let l = s.traceLive[id] { try engine.sync(l.device, l.buffer, target: target); r.operations += 1 }
             case .pool:
-                break   // dropped by the parser: the pools are the scenario's
+                break  // dropped by the parser: the pools are the scenario's
             }
         }
     }
@@ -211,9 +213,11 @@ struct RunState {
     /// Maps one buffer and accounts for it (to the stream's device). A trace's map gives the
     /// device as its line describes it, the CPU and the `alloc_align_mask`; other streams map
     /// for the stream's device on the stream's CPU.
-    mutating func submit(_ s: inout StreamState, _ phys: UInt64, _ size: Int, _ dir: DMADirection,
-                         _ engine: inout DMAEngine, _ r: inout RunResult,
-                         device: DMADevice? = nil, cpu: Int? = nil, alignMask: UInt64 = 0) throws(SwiotlbBug) -> MappedBuffer? {
+    mutating func submit(
+        _ s: inout StreamState, _ phys: UInt64, _ size: Int, _ dir: DMADirection,
+        _ engine: inout DMAEngine, _ r: inout RunResult,
+        device: DMADevice? = nil, cpu: Int? = nil, alignMask: UInt64 = 0
+    ) throws(SwiotlbBug) -> MappedBuffer? {
         let device = device ?? s.device
         r.operations += 1
         r.devices[s.deviceIndex].maps += 1
@@ -247,8 +251,10 @@ struct RunState {
     func account(_ b: MappedBuffer, unmap: Bool, _ s: inout StreamState, _ r: inout RunResult) {
         guard b.pool != nil else { return }
         unmap ? r.timeline.release(b, device: s.deviceIndex) : r.timeline.hold(b, device: s.deviceIndex)
-        let copies = unmap ? (b.direction == .fromDevice || b.direction == .bidirectional)
-                           : (b.direction == .toDevice || b.direction == .bidirectional)
+        let copies =
+            unmap
+            ? (b.direction == .fromDevice || b.direction == .bidirectional)
+            : (b.direction == .toDevice || b.direction == .bidirectional)
         if copies { r.devices[s.deviceIndex].bytesCopied += UInt64(b.size) }
     }
 

@@ -19,8 +19,10 @@ public struct DirectDMA: Sendable {
     /// `memblock_alloc` anywhere, skipped when it does not fit; memory encryption forces
     /// bouncing. Without a pool, bounce attempts report "full" with 0 slots, as v5.11 does.
     /// Nil when the low pool does not fit, or the kernel is not modelled in a native guest.
-    public static func boot(e820: E820Map, commandLine: SwiotlbCommandLine, kernel: SwiotlbKernel = .default,
-                            memoryEncryption: Bool, iommuSoft: Bool = false, memory: inout PseudoPhysicalAllocator) -> DirectDMA? {
+    public static func boot(
+        e820: E820Map, commandLine: SwiotlbCommandLine, kernel: SwiotlbKernel = .default,
+        memoryEncryption: Bool, iommuSoft: Bool = false, memory: inout PseudoPhysicalAllocator
+    ) -> DirectDMA? {
         var log: [String] = []
         let enabled = memoryEncryption || iommuSoft || commandLine.force == .force || e820.maxRAMFrame > (1 << 32) >> Page.shift
         guard enabled else {
@@ -53,25 +55,35 @@ public struct DirectDMA: Sendable {
     /// is itself beyond the limit is unmapped and reported once per device. `cpu` is the
     /// processor the map runs on; `alignMask` the `alloc_align_mask` the allocator is given (0
     /// from `dma_direct_map_page` itself; a trace's `align=` records another caller's).
-    public mutating func mapPage(_ device: DMADevice, _ phys: UInt64, size: Int, direction: DMADirection,
-                                 attributes: DMAAttributes = [], cpu: Int = 0, alignMask: UInt64 = 0) throws(SwiotlbBug) -> Result<(address: UInt64, bounced: Bool), XenMapError> {
+    public mutating func mapPage(
+        _ device: DMADevice, _ phys: UInt64, size: Int, direction: DMADirection,
+        attributes: DMAAttributes = [], cpu: Int = 0, alignMask: UInt64 = 0
+    ) throws(SwiotlbBug) -> Result<(address: UInt64, bounced: Bool), XenMapError> {
         let capable = device.isCapable(phys, size: UInt64(size))
         if tlb.force != .force {
             if capable { return .success((phys, false)) }
             if tlb.force == .noForce {
-                warnOnce(device, "DMA addr 0x\(Hex.padded(phys, 16))+\(size) overflow (mask \(Hex.digits(device.dmaMask)), bus limit \(Hex.digits(device.busDMALimit))).")
+                warnOnce(
+                    device,
+                    "DMA addr 0x\(Hex.padded(phys, 16))+\(size) overflow (mask \(Hex.digits(device.dmaMask)), bus limit \(Hex.digits(device.busDMALimit))).")
                 return .failure(.bounceBufferNotCapable)
             }
         }
-        switch try tlb.map(device: device, original: phys, mappingSize: size, allocSize: size, direction: direction, attributes: attributes,
-                           alignMask: alignMask, cpu: cpu) {
+        switch try tlb.map(
+            device: device, original: phys, mappingSize: size, allocSize: size, direction: direction, attributes: attributes,
+            alignMask: alignMask, cpu: cpu)
+        {
         case .failure(.full): return .failure(.full)
         case .failure(.invalidSize): return .failure(.invalidSize)
         case .success(let m):
             guard device.isCapable(m.address, size: UInt64(size)) else {
-                try tlb.unmap(m.address, mappingSize: size, allocSize: size, direction: direction, attributes: attributes.union(.skipCPUSync),
-                              minAlignMask: device.minAlignMask)
-                warnOnce(device, "swiotlb addr 0x\(Hex.padded(m.address, 16))+\(size) overflow (mask \(Hex.digits(device.dmaMask)), bus limit \(Hex.digits(device.busDMALimit))).")
+                try tlb.unmap(
+                    m.address, mappingSize: size, allocSize: size, direction: direction, attributes: attributes.union(.skipCPUSync),
+                    minAlignMask: device.minAlignMask)
+                warnOnce(
+                    device,
+                    "swiotlb addr 0x\(Hex.padded(m.address, 16))+\(size) overflow (mask \(Hex.digits(device.dmaMask)), bus limit \(Hex.digits(device.busDMALimit)))."
+                )
                 return .failure(.bounceBufferNotCapable)
             }
             return .success((m.address, true))
@@ -79,11 +91,14 @@ public struct DirectDMA: Sendable {
     }
 
     /// `dma_direct_unmap_page`: bounce buffers are copied back and freed.
-    public mutating func unmapPage(_ device: DMADevice, _ address: UInt64, size: Int, direction: DMADirection,
-                                   attributes: DMAAttributes = []) throws(SwiotlbBug) {
+    public mutating func unmapPage(
+        _ device: DMADevice, _ address: UInt64, size: Int, direction: DMADirection,
+        attributes: DMAAttributes = []
+    ) throws(SwiotlbBug) {
         guard tlb.isBounceBuffer(address) else { return }
-        try tlb.unmap(address, mappingSize: size, allocSize: size, direction: direction, attributes: attributes,
-                      minAlignMask: device.minAlignMask)
+        try tlb.unmap(
+            address, mappingSize: size, allocSize: size, direction: direction, attributes: attributes,
+            minAlignMask: device.minAlignMask)
     }
 
     private mutating func warnOnce(_ device: DMADevice, _ text: String) {

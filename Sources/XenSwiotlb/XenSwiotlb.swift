@@ -72,23 +72,29 @@ public struct XenSwiotlb: Sendable {
     /// and check the bounce buffer's machine address again. `cpu` is the processor the map runs
     /// on; `alignMask` the `alloc_align_mask` the allocator is given (0 from
     /// `xen_swiotlb_map_page` itself; a trace's `align=` records another caller's).
-    public mutating func mapPage(_ device: DMADevice, _ phys: PhysicalAddress, size: Int, direction: DMADirection,
-                                 attributes: DMAAttributes = [], cpu: Int = 0, alignMask: UInt64 = 0) throws(SwiotlbBug) -> Result<DMAHandle, XenMapError> {
+    public mutating func mapPage(
+        _ device: DMADevice, _ phys: PhysicalAddress, size: Int, direction: DMADirection,
+        attributes: DMAAttributes = [], cpu: Int = 0, alignMask: UInt64 = 0
+    ) throws(SwiotlbBug) -> Result<DMAHandle, XenMapError> {
         let dev = physToDMA(phys)
         if device.isCapable(dev.rawValue, size: UInt64(size))
             && dom0.p2m.isMachineContiguous(phys, size: UInt64(size))
-            && tlb.force != .force {
+            && tlb.force != .force
+        {
             return .success(DMAHandle(address: dev, bounced: false, pool: nil))
         }
-        switch try tlb.map(device: device, original: phys.rawValue, mappingSize: size, allocSize: size,
-                           direction: direction, attributes: attributes, alignMask: alignMask, cpu: cpu) {
+        switch try tlb.map(
+            device: device, original: phys.rawValue, mappingSize: size, allocSize: size,
+            direction: direction, attributes: attributes, alignMask: alignMask, cpu: cpu)
+        {
         case .failure(.full): return .failure(.full)
         case .failure(.invalidSize): return .failure(.invalidSize)
         case .success(let m):
             let bus = physToDMA(PhysicalAddress(m.address))
             guard device.isCapable(bus.rawValue, size: UInt64(size)) else {
-                try tlb.unmap(m.address, mappingSize: size, allocSize: size, direction: direction,
-                              attributes: attributes.union(.skipCPUSync), minAlignMask: device.minAlignMask)
+                try tlb.unmap(
+                    m.address, mappingSize: size, allocSize: size, direction: direction,
+                    attributes: attributes.union(.skipCPUSync), minAlignMask: device.minAlignMask)
                 return .failure(.bounceBufferNotCapable)
             }
             return .success(DMAHandle(address: bus, bounced: true, pool: m.pool))
@@ -97,16 +103,21 @@ public struct XenSwiotlb: Sendable {
 
     /// `xen_swiotlb_unmap_page`: back to the pseudo-physical address through the M2P; a bounce
     /// buffer is copied back (FROM_DEVICE/BIDIRECTIONAL) and freed.
-    public mutating func unmapPage(_ device: DMADevice, _ dma: MachineAddress, size: Int, direction: DMADirection,
-                                   attributes: DMAAttributes = []) throws(SwiotlbBug) {
+    public mutating func unmapPage(
+        _ device: DMADevice, _ dma: MachineAddress, size: Int, direction: DMADirection,
+        attributes: DMAAttributes = []
+    ) throws(SwiotlbBug) {
         guard isXenBounceBuffer(dma) else { return }
-        try tlb.unmap(dmaToPhys(dma).rawValue, mappingSize: size, allocSize: size, direction: direction, attributes: attributes,
-                      minAlignMask: device.minAlignMask)
+        try tlb.unmap(
+            dmaToPhys(dma).rawValue, mappingSize: size, allocSize: size, direction: direction, attributes: attributes,
+            minAlignMask: device.minAlignMask)
     }
 
     /// `xen_swiotlb_sync_single_for_cpu` / `_for_device`.
-    public mutating func sync(_ device: DMADevice, _ dma: MachineAddress, size: Int, direction: DMADirection,
-                              target: SyncTarget) throws(SwiotlbBug) {
+    public mutating func sync(
+        _ device: DMADevice, _ dma: MachineAddress, size: Int, direction: DMADirection,
+        target: SyncTarget
+    ) throws(SwiotlbBug) {
         guard isXenBounceBuffer(dma) else { return }
         try tlb.sync(dmaToPhys(dma).rawValue, size: size, direction: direction, target: target, minAlignMask: device.minAlignMask)
     }
@@ -114,8 +125,10 @@ public struct XenSwiotlb: Sendable {
     /// `xen_swiotlb_map_sg`: each element mapped in turn; on a failure the elements done so far
     /// are unmapped with SKIP_CPU_SYNC and nil is returned (the kernel returns 0 and sets the
     /// first element's length to 0).
-    public mutating func mapSG(_ device: DMADevice, _ list: [(PhysicalAddress, Int)], direction: DMADirection,
-                               attributes: DMAAttributes = []) throws(SwiotlbBug) -> [DMAHandle]? {
+    public mutating func mapSG(
+        _ device: DMADevice, _ list: [(PhysicalAddress, Int)], direction: DMADirection,
+        attributes: DMAAttributes = []
+    ) throws(SwiotlbBug) -> [DMAHandle]? {
         var done: [(DMAHandle, Int)] = []
         for (p, len) in list {
             switch try mapPage(device, p, size: len, direction: direction, attributes: attributes) {
@@ -131,8 +144,10 @@ public struct XenSwiotlb: Sendable {
     }
 
     /// `xen_swiotlb_unmap_sg`.
-    public mutating func unmapSG(_ device: DMADevice, _ handles: [(DMAHandle, Int)], direction: DMADirection,
-                                 attributes: DMAAttributes = []) throws(SwiotlbBug) {
+    public mutating func unmapSG(
+        _ device: DMADevice, _ handles: [(DMAHandle, Int)], direction: DMADirection,
+        attributes: DMAAttributes = []
+    ) throws(SwiotlbBug) {
         for (h, len) in handles { try unmapPage(device, h.address, size: len, direction: direction, attributes: attributes) }
     }
 
@@ -151,13 +166,16 @@ public struct XenSwiotlb: Sendable {
         let phys = PFN(pages.lowerBound).address
         let dev = physToDMA(phys)
         if dev.rawValue &+ bytes &- 1 <= mask && dom0.p2m.isMachineContiguous(phys, size: bytes)
-            && !requiresAlignment(phys, bytes: bytes) {
+            && !requiresAlignment(phys, bytes: bytes)
+        {
             coherent[pages.lowerBound] = (order, false)
             tlb.memory.write([UInt8](repeating: 0, count: Int(bytes)), at: phys.rawValue)
             return (phys, dev)
         }
-        switch host.createContiguousRegion(&dom0, start: phys.pfn, order: order, addressBits: BitMath.fls64(mask),
-                                           maxOrder: tlb.kernel.model.xenCoherentRules.maxContiguousOrder) {
+        switch host.createContiguousRegion(
+            &dom0, start: phys.pfn, order: order, addressBits: BitMath.fls64(mask),
+            maxOrder: tlb.kernel.model.xenCoherentRules.maxContiguousOrder)
+        {
         case .success(let m):
             coherent[pages.lowerBound] = (order, true)
             tlb.memory.write([UInt8](repeating: 0, count: Int(bytes)), at: phys.rawValue)
@@ -186,7 +204,8 @@ public struct XenSwiotlb: Sendable {
         let bytes = Page.size << UInt64(order)
         let phys = dmaToPhys(dma)
         guard let info = coherent[phys.pfn.rawValue] else { return }
-        let wellFormed = dma.rawValue &+ bytes &- 1 <= mask && dom0.p2m.isMachineContiguous(phys, size: bytes)
+        let wellFormed =
+            dma.rawValue &+ bytes &- 1 <= mask && dom0.p2m.isMachineContiguous(phys, size: bytes)
             && !requiresAlignment(phys, bytes: bytes)
         if !wellFormed && tlb.kernel.model.xenCoherentRules.keepsPagesOnWarning { return }
         if wellFormed && info.remapped {

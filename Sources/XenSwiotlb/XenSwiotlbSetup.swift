@@ -51,23 +51,30 @@ extension XenSwiotlb {
     /// messages (``SwiotlbKernelModel/setUpXenPools(commandLine:cpus:early:platform:)``); the
     /// memory comes from dom0's pseudo-physical allocator and each 128-slot segment is made
     /// machine-contiguous by ``fixup(host:dom0:start:nslabs:pool:firstBits:maxBits:)``.
-    public static func initialize(host: XenHost, dom0: PVDomain, memory: PseudoPhysicalAllocator,
-                                  config: XenSwiotlbConfig) -> Result<XenSwiotlb, XenSwiotlbInitError> {
+    public static func initialize(
+        host: XenHost, dom0: PVDomain, memory: PseudoPhysicalAllocator,
+        config: XenSwiotlbConfig
+    ) -> Result<XenSwiotlb, XenSwiotlbInitError> {
         var platform = Dom0PoolPlatform(host: host, dom0: dom0, memory: memory)
-        let setup = config.kernel.model.setUpXenPools(commandLine: config.commandLine, cpus: config.cpus, early: config.early,
-                                                      platform: &platform)
+        let setup = config.kernel.model.setUpXenPools(
+            commandLine: config.commandLine, cpus: config.cpus, early: config.early,
+            platform: &platform)
         if let failure = setup.failure {
             return .failure(XenSwiotlbInitError(rc: failure.rc, panicked: failure.panicked, log: setup.log, exchanges: platform.exchanges))
         }
         var tlb = SoftwareIOTLB(kernel: config.kernel, pools: setup.pools, force: config.commandLine.force)
         tlb.maxSegment = Page.size
-        return .success(XenSwiotlb(host: platform.host, dom0: platform.dom0, memory: platform.memory, tlb: tlb,
-                                   log: setup.log, exchanges: platform.exchanges))
+        return .success(
+            XenSwiotlb(
+                host: platform.host, dom0: platform.dom0, memory: platform.memory, tlb: tlb,
+                log: setup.log, exchanges: platform.exchanges))
     }
 
     /// `xen_swiotlb_fixup`: one exchange per 128-slot segment, widening `dma_bits` on failure.
-    static func fixup(host: inout XenHost, dom0: inout PVDomain, start: PFN, nslabs: Int, pool: Int,
-                      firstBits: Int, maxBits: Int) -> (ok: Bool, exchanges: [FixupExchange]) {
+    static func fixup(
+        host: inout XenHost, dom0: inout PVDomain, start: PFN, nslabs: Int, pool: Int,
+        firstBits: Int, maxBits: Int
+    ) -> (ok: Bool, exchanges: [FixupExchange]) {
         var bits = firstBits
         var done: [FixupExchange] = []
         var i = 0
@@ -119,8 +126,9 @@ struct Dom0PoolPlatform: XenPoolPlatform {
     }
 
     mutating func remap(start: UInt64, nslabs: Int, pool: Int, firstBits: Int, maxBits: Int) -> Bool {
-        let fix = XenSwiotlb.fixup(host: &host, dom0: &dom0, start: PFN(start >> Page.shift), nslabs: nslabs, pool: pool,
-                                   firstBits: firstBits, maxBits: maxBits)
+        let fix = XenSwiotlb.fixup(
+            host: &host, dom0: &dom0, start: PFN(start >> Page.shift), nslabs: nslabs, pool: pool,
+            firstBits: firstBits, maxBits: maxBits)
         exchanges += fix.exchanges
         return fix.ok
     }

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import XenModel
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The capture files of the paths given to `compare-real`: folders are searched for the
 /// recognised names (other files are ignored), files given one by one must have one.

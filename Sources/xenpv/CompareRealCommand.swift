@@ -1,10 +1,11 @@
 import ArgumentParser
-#if canImport(Glibc)
-import Glibc
-#endif
 import XenDumps
 import XenMemory
 import XenModel
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `xenpv compare-real <scenario> <capture>...`.
 struct CompareRealCommand: ParsableCommand {
@@ -12,14 +13,14 @@ struct CompareRealCommand: ParsableCommand {
         commandName: "compare-real",
         abstract: "Set a model run against a real capture: P2M entries and runs, swiotlb segments, M2P, log lines.",
         discussion: """
-        The capture is a folder (as shared/fixtures/real-xen-default) or its files given one by \
-        one. Files are recognised by their exact names: dom0-p2m.txt or dump-p2m.txt (dom0's P2M, \
-        also .xz or .gz), dump-m2p.txt (also .xz or .gz), serial.log or xl-dmesg.txt (Xen's log; \
-        serial.log when both are there), dom0-dmesg.txt, swiotlb-debugfs-after.txt or \
-        swiotlb-debugfs.txt (the one after the run when both are there). Other files in a folder \
-        are ignored; a folder with none of these, a missing path, or two files of one kind is an \
-        error. The exit status is 0 when the comparison ran, whatever it found.
-        """
+            The capture is a folder (as shared/fixtures/real-xen-default) or its files given one by \
+            one. Files are recognised by their exact names: dom0-p2m.txt or dump-p2m.txt (dom0's P2M, \
+            also .xz or .gz), dump-m2p.txt (also .xz or .gz), serial.log or xl-dmesg.txt (Xen's log; \
+            serial.log when both are there), dom0-dmesg.txt, swiotlb-debugfs-after.txt or \
+            swiotlb-debugfs.txt (the one after the run when both are there). Other files in a folder \
+            are ignored; a folder with none of these, a missing path, or two files of one kind is an \
+            error. The exit status is 0 when the comparison ran, whatever it found.
+            """
     )
 
     @Argument(help: "The scenario of the captured host.", transform: FileArgument.name)

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `gzip -dc` or `xz -dc` run on an opened compressed file: its standard input is the file, its
@@ -70,8 +70,10 @@ final class Decompressor {
     /// never blocks on a full error pipe): the count, 0 at the end, or -1 with `errno` set.
     func read(_ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
         while errors >= 0 {
-            var fds = [pollfd(fd: output, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: errors, events: Int16(POLLIN), revents: 0)]
+            var fds = [
+                pollfd(fd: output, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: errors, events: Int16(POLLIN), revents: 0),
+            ]
             if poll(&fds, 2, -1) < 0 {
                 if errno == EINTR { continue }
                 return -1

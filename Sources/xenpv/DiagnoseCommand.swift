@@ -2,8 +2,9 @@ import ArgumentParser
 import Diagnosis
 import XenDumps
 import XenModel
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `xenpv diagnose`: verdicts about a system's bounce buffers, from its evidence.
@@ -12,13 +13,13 @@ struct DiagnoseCommand: ParsableCommand {
         commandName: "diagnose",
         abstract: "Say what is wrong with the (xen-)swiotlb bounce buffers, from a kernel log, debugfs, a trace or a scenario.",
         discussion: """
-        Without --dmesg, --debugfs, --trace or --scenario it reads the running system: the kernel \
-        log (/dev/kmsg), /sys/kernel/debug/swiotlb and /proc/cmdline (root for the first two). \
-        It prints verdicts (over-max-mapping-size, leak, undersized, fragmentation, oversized, \
-        cmdline-not-applied, no-pool, kernel-hang, healthy), each with its evidence, and a \
-        swiotlb= to paste when a size should change (docs/diagnose.md). Exit status 0: healthy; \
-        1: something is wrong; 2: the evidence could not be read.
-        """
+            Without --dmesg, --debugfs, --trace or --scenario it reads the running system: the kernel \
+            log (/dev/kmsg), /sys/kernel/debug/swiotlb and /proc/cmdline (root for the first two). \
+            It prints verdicts (over-max-mapping-size, leak, undersized, fragmentation, oversized, \
+            cmdline-not-applied, no-pool, kernel-hang, healthy), each with its evidence, and a \
+            swiotlb= to paste when a size should change (docs/diagnose.md). Exit status 0: healthy; \
+            1: something is wrong; 2: the evidence could not be read.
+            """
     )
 
     @Option(name: .customLong("dmesg"), help: "A kernel log (dmesg, journalctl -k, a serial log), or - for standard input.", transform: FileArgument.name)
@@ -27,7 +28,8 @@ struct DiagnoseCommand: ParsableCommand {
     @Option(name: .customLong("debugfs"), help: "A copy of /sys/kernel/debug/swiotlb (a folder), or its 'grep -H .' capture.", transform: FileArgument.name)
     var debugfsPath: String?
 
-    @Option(name: .customLong("trace"), help: "A swiotlb trace (docs/trace-format.md) to replay for leaks, fragmentation and hangs.", transform: FileArgument.name)
+    @Option(
+        name: .customLong("trace"), help: "A swiotlb trace (docs/trace-format.md) to replay for leaks, fragmentation and hangs.", transform: FileArgument.name)
     var tracePath: String?
 
     @Option(name: .customLong("scenario"), help: "Diagnose a model run of this scenario instead (given alone).", transform: FileArgument.name)
@@ -96,7 +98,9 @@ struct DiagnoseCommand: ParsableCommand {
         let debugfs = try debugfsPath.map { try EvidenceFiles.debugfs($0) } ?? (live ? EvidenceFiles.runningDebugfs(&notes) : nil)
         let cmdline = live ? EvidenceFiles.runningCmdline(&notes) : nil
         guard let (k, source) = SystemEvidence.kernel(override: override, log: log) ?? (live ? EvidenceFiles.runningKernel() : nil) else {
-            throw CLIError("no kernel version: \(log == nil ? "no kernel log was given" : "the log has no 'Linux version' line"); give --kernel (v5.11, rfc-v1, v6.1, 6.6, …)")
+            throw CLIError(
+                "no kernel version: \(log == nil ? "no kernel log was given" : "the log has no 'Linux version' line"); give --kernel (v5.11, rfc-v1, v6.1, 6.6, …)"
+            )
         }
         var e = Evidence(kernel: k, kernelSource: source)
         e.notes = notes

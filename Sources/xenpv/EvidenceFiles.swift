@@ -3,8 +3,9 @@ import Swiotlb
 import XenDumps
 import XenLive
 import XenMemory
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads `diagnose`'s evidence, bounded, from files or from the running system. A file that
@@ -14,7 +15,10 @@ enum EvidenceFiles {
     /// The swiotlb debugfs folder.
     static let debugfsFolder = String(SwiotlbKernelText.debugfsFolder.dropLast())
     /// The files of that folder diagnosis reads (the RFC's `-highmem` pair included).
-    static let debugfsFiles = [SwiotlbKernelText.nslabsFile, SwiotlbKernelText.usedFile, SwiotlbKernelText.highWaterFile, SwiotlbKernelText.nslabsFile + SwiotlbKernelText.highPoolSuffix, SwiotlbKernelText.usedFile + SwiotlbKernelText.highPoolSuffix]
+    static let debugfsFiles = [
+        SwiotlbKernelText.nslabsFile, SwiotlbKernelText.usedFile, SwiotlbKernelText.highWaterFile,
+        SwiotlbKernelText.nslabsFile + SwiotlbKernelText.highPoolSuffix, SwiotlbKernelText.usedFile + SwiotlbKernelText.highPoolSuffix,
+    ]
 
     /// A kernel log file (`-`: standard input).
     static func log(_ path: String) throws -> SystemEvidence.Log {
@@ -97,7 +101,8 @@ enum EvidenceFiles {
     /// The running kernel from /proc/sys/kernel/osrelease (when its log has no `Linux version`).
     static func runningKernel() -> (DiagnosedKernel, String)? {
         guard let text = try? TextFile.read("/proc/sys/kernel/osrelease", limit: .debugfs),
-              let release = text.split(whereSeparator: \.isNewline).first, let k = DiagnosedKernel(String(release)) else { return nil }
+            let release = text.split(whereSeparator: \.isNewline).first, let k = DiagnosedKernel(String(release))
+        else { return nil }
         return (k, "/proc/sys/kernel/osrelease: \(release)")
     }
 

@@ -25,7 +25,8 @@ struct KernelMessageLimit {
 
     /// The closing line that says how many messages were held back, if any were.
     var summary: String? {
-        suppressed == 0 ? nil
+        suppressed == 0
+            ? nil
             : "xenpv: \(suppressed) more kernel messages not shown (the first \(KernelMessageLimit.shown) were; --all-messages shows every one)"
     }
 

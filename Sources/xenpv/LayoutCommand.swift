@@ -8,43 +8,47 @@ struct LayoutCommand: ParsableCommand {
         commandName: "layout",
         abstract: "Build a QEMU-like host and a PV dom0; print the boot lines and the P2M runs.",
         discussion: """
-        The defaults are the machine and dom0_mem of the captured real host \
-        (shared/fixtures/real-xen-default): qemu -m 2048, whose E820 has RAM up to 0x7ffdcfff as \
-        there, and dom0_mem=768M,max:768M. There are no boot modules and the heap holds all RAM: \
-        the real log's 162927 pages to be allocated leave out its 913-page initrd, given to dom0 \
-        in place; here all 163840 are. For that host frame for frame: `xenpv compare-real \
-        docs/examples/real-xen-default.yaml`, or the scenario `xenpv scenario from-capture` writes.
-        """
+            The defaults are the machine and dom0_mem of the captured real host \
+            (shared/fixtures/real-xen-default): qemu -m 2048, whose E820 has RAM up to 0x7ffdcfff as \
+            there, and dom0_mem=768M,max:768M. There are no boot modules and the heap holds all RAM: \
+            the real log's 162927 pages to be allocated leave out its 913-page initrd, given to dom0 \
+            in place; here all 163840 are. For that host frame for frame: `xenpv compare-real \
+            docs/examples/real-xen-default.yaml`, or the scenario `xenpv scenario from-capture` writes.
+            """
     )
 
-    @Option(name: .long, parsing: .unconditional, help: "Host RAM (QEMU -m), e.g. 2G, 20G, 4096M: 64M to 64T (default: 2G).",
-            transform: { text in
-                let bytes = try SizeArgument.parse(text)
-                guard E820Map.qemuPCRAMBytes.contains(bytes) else {
-                    throw ValidationError("expected \(E820Map.qemuPCRAMExpectation), got \(RefusalLine.quoted(text))")
-                }
-                return bytes
-            })
+    @Option(
+        name: .long, parsing: .unconditional, help: "Host RAM (QEMU -m), e.g. 2G, 20G, 4096M: 64M to 64T (default: 2G).",
+        transform: { text in
+            let bytes = try SizeArgument.parse(text)
+            guard E820Map.qemuPCRAMBytes.contains(bytes) else {
+                throw ValidationError("expected \(E820Map.qemuPCRAMExpectation), got \(RefusalLine.quoted(text))")
+            }
+            return bytes
+        })
     var ram: UInt64 = 2 << 30
 
-    @Option(name: .customLong("dom0-mem"), parsing: .unconditional, help: "Xen's dom0_mem= value (default: \(defaultDom0Mem)).",
-            transform: { text in
-                do { return try Dom0MemoryOption(parsing: text) } catch { throw ValidationError("\(error)") }
-            })
+    @Option(
+        name: .customLong("dom0-mem"), parsing: .unconditional, help: "Xen's dom0_mem= value (default: \(defaultDom0Mem)).",
+        transform: { text in
+            do { return try Dom0MemoryOption(parsing: text) } catch { throw ValidationError("\(error)") }
+        })
     var dom0Mem: Dom0MemoryOption?
 
     /// The captured host's `dom0_mem=`.
     static let defaultDom0Mem = "768M,max:768M"
 
-    @Option(name: .customLong("dma-bits"), parsing: .unconditional, help: "Xen's dma_bits= (a DMA zone, as on NUMA hosts): 13…52.",
-            transform: { try NumberArgument.integer($0, in: 13...52) })
+    @Option(
+        name: .customLong("dma-bits"), parsing: .unconditional, help: "Xen's dma_bits= (a DMA zone, as on NUMA hosts): 13…52.",
+        transform: { try NumberArgument.integer($0, in: 13...52) })
     var dmaBits: Int?
 
     @Flag(name: .customLong("debug-build"), help: "Model a debug (CONFIG_DEBUG) hypervisor's scrambled layout.")
     var debugBuild = false
 
-    @Option(name: .customLong("max-runs"), parsing: .unconditional, help: "Print at most this many P2M runs (default: 40).",
-            transform: NumberArgument.positiveCount)
+    @Option(
+        name: .customLong("max-runs"), parsing: .unconditional, help: "Print at most this many P2M runs (default: 40).",
+        transform: NumberArgument.positiveCount)
     var maxRuns: Int = 40
 
     func run() throws {

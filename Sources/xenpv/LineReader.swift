@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads a text file (or standard input for `-`) line by line in bounded memory: reads of up to

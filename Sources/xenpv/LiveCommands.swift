@@ -70,7 +70,9 @@ struct P2MCommand: ParsableCommand {
         let (p2m, source) = try live { () throws(XenLiveError) in try b.p2m(domain: domid) }
         let m2p = try live { () throws(XenLiveError) in try b.m2p() }
         let log = try KernelLogPools(dmesg: output.dmesg, dom0: domid == .dom0)
-        try report(P2MSummary(p2m, source: source, m2p: m2p, pools: log.placed(in: p2m.size)), p2m: p2m, maxPage: m2p.maxPage, json: output.jsonPath, plot: output.plotPath)
+        try report(
+            P2MSummary(p2m, source: source, m2p: m2p, pools: log.placed(in: p2m.size)), p2m: p2m, maxPage: m2p.maxPage, json: output.jsonPath,
+            plot: output.plotPath)
     }
 }
 
@@ -138,7 +140,8 @@ struct DumpCommand: ParsableCommand {
     )
 
     struct DumpP2M: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "p2m", abstract: "Like `xen-mfndump dump-p2m <domid>` (which cannot read dom0 itself; this can).")
+        static let configuration = CommandConfiguration(
+            commandName: "p2m", abstract: "Like `xen-mfndump dump-p2m <domid>` (which cannot read dom0 itself; this can).")
         @Argument(help: "The domain id (0…32751).", transform: NumberArgument.domain) var domid: DomID
         func run() throws {
             let b = try liveBackend()
@@ -167,9 +170,9 @@ struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Read xen-mfndump dumps (dump-p2m, dump-m2p; gzip or xz too) and run the P2M analyses offline.",
         discussion: """
-        The kind of each file is detected from its first line. Give one dump-m2p with a P2M for \
-        the M2P round trip. --json and --plot report one domain: give them with one P2M dump.
-        """
+            The kind of each file is detected from its first line. Give one dump-m2p with a P2M for \
+            the M2P round trip. --json and --plot report one domain: give them with one P2M dump.
+            """
     )
 
     @Argument(help: "Dump files.", transform: FileArgument.name)
@@ -194,31 +197,40 @@ struct ImportCommand: ParsableCommand {
         }
         // One JSON report and one picture hold one domain.
         if p2ms.count > 1, let option = output.jsonPath != nil ? "--json" : output.plotPath != nil ? "--plot" : nil {
-            throw CLIError("\(option): \(p2ms.count) P2M dumps given (\(p2ms[0].path), \(p2ms[1].path)), but one report holds one domain: import them one at a time")
+            throw CLIError(
+                "\(option): \(p2ms.count) P2M dumps given (\(p2ms[0].path), \(p2ms[1].path)), but one report holds one domain: import them one at a time")
         }
         // Every check before the first line of the report.
         let placed = try p2ms.map { try log.placed(in: $0.p2m.size) }
         for p in p2ms {
             if let frame = p.p2m.firstFrame(notBelow: PhysicalLimits.frames) {
-                throw CLIError("\(p.path): pfn \(Hex.plain(frame.pfn)) → mfn \(Hex.plain(frame.mfn)) is beyond x86-64's 2^40 machine frames (52-bit physical addresses)")
+                throw CLIError(
+                    "\(p.path): pfn \(Hex.plain(frame.pfn)) → mfn \(Hex.plain(frame.mfn)) is beyond x86-64's 2^40 machine frames (52-bit physical addresses)")
             }
         }
         if let m2p {
             for p in p2ms {
                 if let frame = p.p2m.firstFrame(notBelow: m2p.m2p.maxPage) {
-                    throw CLIError("\(p.path): pfn \(Hex.plain(frame.pfn)) → mfn \(Hex.plain(frame.mfn)) is not below the M2P's Max MFN \(m2p.m2p.maxPage) (\(m2p.path)): the dumps are not of one host")
+                    throw CLIError(
+                        "\(p.path): pfn \(Hex.plain(frame.pfn)) → mfn \(Hex.plain(frame.mfn)) is not below the M2P's Max MFN \(m2p.m2p.maxPage) (\(m2p.path)): the dumps are not of one host"
+                    )
                 }
             }
             let m = m2p.m2p
             let repeated = M2PDump.repeatedChunks(m)
-            print("M2P: \(m.maxPage) entries (max_page), \(m.validCount - repeated.reduce(0) { acc, r in acc + m.runs.extents(start: r.lowerBound, count: UInt64(r.count)).reduce(0) { $0 + $1.count } }) valid")
+            print(
+                "M2P: \(m.maxPage) entries (max_page), \(m.validCount - repeated.reduce(0) { acc, r in acc + m.runs.extents(start: r.lowerBound, count: UInt64(r.count)).reduce(0) { $0 + $1.count } }) valid"
+            )
             for r in repeated {
-                print("  mfn \(Hex.plain(r.lowerBound))-\(Hex.plain(r.upperBound - 1)): repeated chunk (not RAM): a copy of the previous 262144 entries, as Xen reports a hole in its M2P")
+                print(
+                    "  mfn \(Hex.plain(r.lowerBound))-\(Hex.plain(r.upperBound - 1)): repeated chunk (not RAM): a copy of the previous 262144 entries, as Xen reports a hole in its M2P"
+                )
             }
         }
         for (p, pools) in zip(p2ms, placed) {
-            try report(P2MSummary(p.p2m, source: .dump, m2p: m2p?.m2p, pools: pools), p2m: p.p2m, maxPage: m2p?.m2p.maxPage ?? 0x100001,
-                       json: output.jsonPath, plot: output.plotPath)
+            try report(
+                P2MSummary(p.p2m, source: .dump, m2p: m2p?.m2p, pools: pools), p2m: p.p2m, maxPage: m2p?.m2p.maxPage ?? 0x100001,
+                json: output.jsonPath, plot: output.plotPath)
         }
     }
 }
@@ -251,7 +263,9 @@ enum DumpFile {
         }
         guard let format = DumpFormat(firstLine: head) else {
             try checkRead()
-            throw CLIError("\(path):1: not an xen-mfndump dump-p2m or dump-m2p (first line '\(String(head.prefix(60).map { $0.isASCII && !$0.isNewline && ($0.asciiValue ?? 0) >= 0x20 ? $0 : "?" }))')")
+            throw CLIError(
+                "\(path):1: not an xen-mfndump dump-p2m or dump-m2p (first line '\(String(head.prefix(60).map { $0.isASCII && !$0.isNewline && ($0.asciiValue ?? 0) >= 0x20 ? $0 : "?" }))')"
+            )
         }
         let contents: DumpContents
         do { contents = try format.read(lines: next) } catch {

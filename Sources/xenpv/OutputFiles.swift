@@ -1,7 +1,7 @@
 import XenMemory
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An output file a command was asked to write: the option that named it and its path.

@@ -1,11 +1,12 @@
 import ArgumentParser
-import XenLive
-#if canImport(Glibc)
-import Glibc
-#endif
 import XenDumps
+import XenLive
 import XenMemory
 import XenModel
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `xenpv scenario …`: scenarios written from real hosts.
 struct ScenarioCommand: ParsableCommand {
@@ -22,15 +23,15 @@ struct ScenarioFromCaptureCommand: ParsableCommand {
         commandName: "from-capture",
         abstract: "Write the scenario of the host a capture folder was taken on.",
         discussion: """
-        The folder is laid out as shared/fixtures/real-xen-default: serial.log (or xl-dmesg.txt) \
-        for Xen's boot log, dom0-dmesg.txt for dom0's kernel log, and for the kernel module's \
-        place dom0's kernel image (vmlinuz or bzImage: Xen 4.17 moves it, with room for its \
-        decompressed kernel, directly below the initrd) or dom0-p2m.txt or dump-p2m.txt (also \
-        .xz or .gz), whose page right after the initrd is the module's first frame (Xen gives the \
-        module back just before it takes that page); with both, they must agree. Other files are \
-        ignored. The scenario names the Xen build, whose own boot allocations the \
-        model derives: it holds no boot_regions or heap_inventory.
-        """
+            The folder is laid out as shared/fixtures/real-xen-default: serial.log (or xl-dmesg.txt) \
+            for Xen's boot log, dom0-dmesg.txt for dom0's kernel log, and for the kernel module's \
+            place dom0's kernel image (vmlinuz or bzImage: Xen 4.17 moves it, with room for its \
+            decompressed kernel, directly below the initrd) or dom0-p2m.txt or dump-p2m.txt (also \
+            .xz or .gz), whose page right after the initrd is the module's first frame (Xen gives the \
+            module back just before it takes that page); with both, they must agree. Other files are \
+            ignored. The scenario names the Xen build, whose own boot allocations the \
+            model derives: it holds no boot_regions or heap_inventory.
+            """
     )
 
     @Argument(help: "The capture folder.", transform: FileArgument.name)
@@ -70,10 +71,14 @@ struct ScenarioFromCaptureCommand: ParsableCommand {
             let fromP2M = try evidence.initialMapping == nil ? nil : moduleStartFromP2M(found, evidence, required: image == nil)
             if let (path, bz) = image {
                 guard let frames = bz.xenModuleFrames(belowInitrd: rd, e820: E820Map(evidence.e820)) else {
-                    throw CLIError("\(path): its \(bz.xenModulePages)-page boot module does not fit below the initrd (\(Hex.plain(rd.lowerBound))) in one RAM entry: not this host's kernel?")
+                    throw CLIError(
+                        "\(path): its \(bz.xenModulePages)-page boot module does not fit below the initrd (\(Hex.plain(rd.lowerBound))) in one RAM entry: not this host's kernel?"
+                    )
                 }
                 if let (p2mFile, start) = fromP2M, start != frames.lowerBound {
-                    throw CLIError("\(path): places the kernel module at \(Hex.plain(frames.lowerBound)), \(p2mFile) at \(Hex.plain(start)): not the kernel this host booted?")
+                    throw CLIError(
+                        "\(path): places the kernel module at \(Hex.plain(frames.lowerBound)), \(p2mFile) at \(Hex.plain(start)): not the kernel this host booted?"
+                    )
                 }
                 placement.kernelModuleStart = frames.lowerBound
             } else {
@@ -103,7 +108,9 @@ struct ScenarioFromCaptureCommand: ParsableCommand {
         guard let rd = evidence.initrd else { return nil }
         guard let f = found[.p2m] else {
             guard required else { return nil }
-            throw CLIError("\(folder): no \(KernelImageFile.names.joined(separator: " or ")), dom0-p2m.txt or dump-p2m.txt (dom0's kernel image or P2M, which place the kernel module)")
+            throw CLIError(
+                "\(folder): no \(KernelImageFile.names.joined(separator: " or ")), dom0-p2m.txt or dump-p2m.txt (dom0's kernel image or P2M, which place the kernel module)"
+            )
         }
         guard case .p2m(let p) = try DumpFile.read(f) else { throw CLIError("\(f): a dump-m2p, where its name says dom0's P2M") }
         guard let start = evidence.kernelModuleStart(p2m: p.entries) else {
@@ -123,12 +130,12 @@ struct ScenarioFromHostCommand: ParsableCommand {
         commandName: "from-host",
         abstract: "Write the scenario of the host this dom0 runs on (root; built with the XenCtrl trait).",
         discussion: """
-        Reads the machine E820 (XENMEM_machine_memory_map), Xen's version, build id and command \
-        line (xc_version), dom0's own P2M, the kernel log (/dev/kmsg: Linux version, Command line, \
-        RAMDISK, smpboot, software IO TLB lines) and the PCI devices' dma_mask_bits in sysfs. The \
-        initrd's frames are dom0's P2M at its RAMDISK pfns; the kernel module starts at the frame \
-        right after them. Anywhere but a Xen dom0 it stops with one line saying so.
-        """
+            Reads the machine E820 (XENMEM_machine_memory_map), Xen's version, build id and command \
+            line (xc_version), dom0's own P2M, the kernel log (/dev/kmsg: Linux version, Command line, \
+            RAMDISK, smpboot, software IO TLB lines) and the PCI devices' dma_mask_bits in sysfs. The \
+            initrd's frames are dom0's P2M at its RAMDISK pfns; the kernel module starts at the frame \
+            right after them. Anywhere but a Xen dom0 it stops with one line saying so.
+            """
     )
 
     @Option(name: .customLong("output"), help: "Write the scenario to this file instead of standard output.", transform: FileArgument.name)
@@ -146,13 +153,15 @@ struct ScenarioFromHostCommand: ParsableCommand {
         let kernelLog = text.split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline })
         let evidence: HostLogEvidence
         do throws(HostLogError) {
-            evidence = try HostLogEvidence(machineMemoryMap: map, xenVersion: identity.version, buildID: identity.buildID,
-                                           xenCommandLine: identity.commandLine, kernelLog: kernelLog, p2m: p2m.entries)
+            evidence = try HostLogEvidence(
+                machineMemoryMap: map, xenVersion: identity.version, buildID: identity.buildID,
+                xenCommandLine: identity.commandLine, kernelLog: kernelLog, p2m: p2m.entries)
         } catch {
             throw CLIError("\(KernelMessages.path):\(error.line): \(error.message)")
         }
-        let placement = HostScenarioWriter.Placement(kernelModuleStart: evidence.kernelModuleStart(p2m: p2m.entries),
-                                                     devices: try PCIDevices.dmaWidths())
+        let placement = HostScenarioWriter.Placement(
+            kernelModuleStart: evidence.kernelModuleStart(p2m: p2m.entries),
+            devices: try PCIDevices.dmaWidths())
         let scenario: String
         do { scenario = try HostScenarioWriter.yaml(name: "this host (xen \(identity.version))", evidence: evidence, placement: placement) } catch {
             throw CLIError("this host: \(error.description)")

@@ -8,10 +8,10 @@ struct SimulateCommand: ParsableCommand {
         commandName: "simulate",
         abstract: "Boot a modelled host and guest, run the scenario's DMA workload, and report.",
         discussion: """
-        Without SCENARIO it runs the embedded default: the RFC's Xen PV dom0 (qemu -m 20G, an NVMe \
-        with 16 queues, swiotlb=65536,1048576,force). Scenarios are YAML or JSON (docs/scenarios.md); \
-        examples are in docs/examples/.
-        """
+            Without SCENARIO it runs the embedded default: the RFC's Xen PV dom0 (qemu -m 20G, an NVMe \
+            with 16 queues, swiotlb=65536,1048576,force). Scenarios are YAML or JSON (docs/scenarios.md); \
+            examples are in docs/examples/.
+            """
     )
 
     @Argument(help: "A scenario file (YAML or JSON).", transform: FileArgument.name)

@@ -1,7 +1,8 @@
 import ArgumentParser
 import SwiotlbCapture
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `xenpv swiotlb capture`: records a live kernel's bounce-buffer traffic as a v2 trace.
@@ -9,7 +10,8 @@ struct SwiotlbCaptureCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "capture",
         abstract: "Record this machine's swiotlb maps, unmaps and syncs (Linux 6.1, root) as a trace to replay.",
-        discussion: "Defines kprobe events (group xenpv) and a tracefs instance, records until --seconds pass or SIGINT/SIGTERM, writes the trace, then removes every probe. See docs/capture.md."
+        discussion:
+            "Defines kprobe events (group xenpv) and a tracefs instance, records until --seconds pass or SIGINT/SIGTERM, writes the trace, then removes every probe. See docs/capture.md."
     )
 
     @Option(help: "Stop after this many seconds (default: at Ctrl-C or SIGTERM).")
@@ -35,68 +37,73 @@ struct SwiotlbCaptureCommand: ParsableCommand {
 
     func run() throws {
         #if os(Linux)
-        let targets = OutputTarget.given([("--output", output), ("--raw", raw)])
-        try OutputFiles.check(targets)
-        let bar = CaptureProgressLine()
-        var failure: String? = nil
-        var rawLines: [String] = []
-        do {
-            try LiveCapture.run(LiveCapture.Options(seconds: seconds, bufferKB: bufferKB), progress: bar.update,
-                                raw: raw == nil ? nil : { rawLines.append(String($0)) }) { recording in
+            let targets = OutputTarget.given([("--output", output), ("--raw", raw)])
+            try OutputFiles.check(targets)
+            let bar = CaptureProgressLine()
+            var failure: String? = nil
+            var rawLines: [String] = []
+            do {
+                try LiveCapture.run(
+                    LiveCapture.Options(seconds: seconds, bufferKB: bufferKB), progress: bar.update,
+                    raw: raw == nil ? nil : { rawLines.append(String($0)) }
+                ) { recording in
+                    bar.finish()
+                    let writer = try CaptureTraceWriter(recording.pairing, context: recording.context, device: device)
+                    var counts = CaptureTraceWriter.Counts()
+                    var outputs: [(OutputTarget, OutputContent)] = []
+                    if let raw {
+                        let text = recording.definitions.map { "# kprobe_events: \($0)" } + rawLines
+                        outputs.append((OutputTarget(option: "--raw", path: raw), .lines({ emit in text.forEach(emit) })))
+                    }
+                    if let output {
+                        outputs.append((OutputTarget(option: "--output", path: output), .lines({ emit in counts = writer.write(emit: emit) })))
+                        try OutputFiles.write(outputs)
+                    } else {
+                        try OutputFiles.write(outputs)
+                        var out = OutputBuffer()
+                        counts = writer.write { out.append($0) }
+                        out.flush()
+                    }
+                    StandardError.write([
+                        "xenpv swiotlb capture: \(counts.maps) maps (\(counts.failedMaps) failed), \(counts.unmaps) unmaps, \(counts.syncs) syncs from \(recording.events) probe hits; stopped \(recording.stoppedBy)"
+                    ])
+                    let missed = recording.missed.reduce(0) { $0 + $1.count }
+                    if missed > 0 {
+                        failure =
+                            "\(missed) probe hits missed (\(recording.missed.map { "\($0.event) \($0.count)" }.joined(separator: ", "))): the trace is incomplete"
+                    } else if recording.lostEvents > 0 {
+                        failure = "\(recording.lostEvents) events lost by the ring buffer: the trace is incomplete; give a larger --buffer-kb (now \(bufferKB))"
+                    }
+                }
+            } catch let e as CaptureError {
                 bar.finish()
-                let writer = try CaptureTraceWriter(recording.pairing, context: recording.context, device: device)
-                var counts = CaptureTraceWriter.Counts()
-                var outputs: [(OutputTarget, OutputContent)] = []
-                if let raw {
-                    let text = recording.definitions.map { "# kprobe_events: \($0)" } + rawLines
-                    outputs.append((OutputTarget(option: "--raw", path: raw), .lines({ emit in text.forEach(emit) })))
-                }
-                if let output {
-                    outputs.append((OutputTarget(option: "--output", path: output), .lines({ emit in counts = writer.write(emit: emit) })))
-                    try OutputFiles.write(outputs)
-                } else {
-                    try OutputFiles.write(outputs)
-                    var out = OutputBuffer()
-                    counts = writer.write { out.append($0) }
-                    out.flush()
-                }
-                StandardError.write(["xenpv swiotlb capture: \(counts.maps) maps (\(counts.failedMaps) failed), \(counts.unmaps) unmaps, \(counts.syncs) syncs from \(recording.events) probe hits; stopped \(recording.stoppedBy)"])
-                let missed = recording.missed.reduce(0) { $0 + $1.count }
-                if missed > 0 {
-                    failure = "\(missed) probe hits missed (\(recording.missed.map { "\($0.event) \($0.count)" }.joined(separator: ", "))): the trace is incomplete"
-                } else if recording.lostEvents > 0 {
-                    failure = "\(recording.lostEvents) events lost by the ring buffer: the trace is incomplete; give a larger --buffer-kb (now \(bufferKB))"
-                }
+                throw CLIError("swiotlb capture: \(e.message)")
             }
-        } catch let e as CaptureError {
-            bar.finish()
-            throw CLIError("swiotlb capture: \(e.message)")
-        }
-        if let failure { throw CLIError("swiotlb capture: \(failure)") }
+            if let failure { throw CLIError("swiotlb capture: \(failure)") }
         #else
-        throw CLIError("swiotlb capture: runs on Linux only (tracefs and kprobe events)")
+            throw CLIError("swiotlb capture: runs on Linux only (tracefs and kprobe events)")
         #endif
     }
 }
 
 #if os(Linux)
-/// `capture: <events> events, <live> maps live, <rate>/s, <missed> missed` on standard error,
-/// on a terminal only.
-final class CaptureProgressLine {
-    private var shown = false
-    private let enabled = isatty(2) != 0
+    /// `capture: <events> events, <live> maps live, <rate>/s, <missed> missed` on standard error,
+    /// on a terminal only.
+    final class CaptureProgressLine {
+        private var shown = false
+        private let enabled = isatty(2) != 0
 
-    /// Shows `p`.
-    func update(_ p: LiveCapture.Progress) {
-        guard enabled else { return }
-        shown = true
-        let rate = p.seconds > 0 ? Int(Double(p.events) / p.seconds) : 0
-        writeAll(fd: 2, "\rcapture: \(p.events) events, \(p.mapsLive) maps live, \(rate)/s, \(p.missed) missed   ")
-    }
+        /// Shows `p`.
+        func update(_ p: LiveCapture.Progress) {
+            guard enabled else { return }
+            shown = true
+            let rate = p.seconds > 0 ? Int(Double(p.events) / p.seconds) : 0
+            writeAll(fd: 2, "\rcapture: \(p.events) events, \(p.mapsLive) maps live, \(rate)/s, \(p.missed) missed   ")
+        }
 
-    /// Clears the line.
-    func finish() {
-        if shown { writeAll(fd: 2, "\r" + String(repeating: " ", count: 72) + "\r"); shown = false }
+        /// Clears the line.
+        func finish() {
+            if shown { writeAll(fd: 2, "\r" + String(repeating: " ", count: 72) + "\r"); shown = false }
+        }
     }
-}
 #endif

@@ -15,7 +15,8 @@ struct SwiotlbReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Replay a DMA trace against a kernel's slot allocator; one result line per map/unmap.",
-        discussion: "The format is documented in docs/trace-format.md. Kernel messages go to stderr. Exit status 1: a malformed trace; 3: a map Linux 6.1.192 would never return from; 4: where the kernel would BUG()."
+        discussion:
+            "The format is documented in docs/trace-format.md. Kernel messages go to stderr. Exit status 1: a malformed trace; 3: a map Linux 6.1.192 would never return from; 4: where the kernel would BUG()."
     )
 
     @Argument(help: "The trace file, or - for standard input.", transform: FileArgument.name)
@@ -36,12 +37,14 @@ struct SwiotlbReplayCommand: ParsableCommand {
     @Flag(help: "Compare with the live kernel's kernel_tlb= and kernel_used= (a capture): print '<N> maps, <S>/<N> … identical' and the first difference.")
     var check = false
 
-    @Option(help: "v6.18: dynamic pools (CONFIG_SWIOTLB_DYNAMIC), new pools taken from this memory, lowest aligned block first (docs/trace-format.md).",
-            transform: NumberArgument.addressRange)
+    @Option(
+        help: "v6.18: dynamic pools (CONFIG_SWIOTLB_DYNAMIC), new pools taken from this memory, lowest aligned block first (docs/trace-format.md).",
+        transform: NumberArgument.addressRange)
     var growMemory: Range<UInt64>?
 
-    @Option(help: "With --grow-memory: the highest byte of the pools the worker adds (phys_limit; default 0xffffffff).",
-            transform: NumberArgument.address)
+    @Option(
+        help: "With --grow-memory: the highest byte of the pools the worker adds (phys_limit; default 0xffffffff).",
+        transform: NumberArgument.address)
     var growLimit: UInt64 = 0xffff_ffff
 
     func run() throws {
@@ -110,7 +113,9 @@ struct SwiotlbCmdlineCommand: ParsableCommand {
         let c = SwiotlbCommandLine(parsing: value, kernel: kernel)
         let lo = c.effectiveNslabs
         var notes: [String] = []
-        if c.wrapped { notes.append("a number does not fit (64 bits; 32 for areas) or wraps when rounded up to 128 slots: the kernel keeps the low bits (shown here)") }
+        if c.wrapped {
+            notes.append("a number does not fit (64 bits; 32 for areas) or wraps when rounded up to 128 slots: the kernel keeps the low bits (shown here)")
+        }
         print("nslabs=\(lo) (\(Self.megabytes(lo, &notes)))\(c.nslabs == 0 ? " default" : "")")
         if let hi = c.highNslabs { print("nslabs-highmem=\(hi) (\(Self.megabytes(hi, &notes)))") }
         if let areas = c.areas { print("areas=\(areas)") }

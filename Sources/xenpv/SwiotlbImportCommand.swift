@@ -6,7 +6,8 @@ struct SwiotlbImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Turn dma:dma_map_page/dma_unmap_page/dma_map_sg/dma_unmap_sg (Linux 6.12+) and swiotlb:swiotlb_bounced tracepoint text into a trace.",
-        discussion: "Reads tracefs 'trace' text or 'trace-cmd report' output. A map is a bounce when its DMA address lies in the pool given (the kernel's 'software IO TLB: mapped [mem <start>-…]' line and io_tlb_nslabs). What tracepoints cannot tell (the allocator's order, min_align, used counts, failed maps) is said in the trace's header; see docs/capture.md."
+        discussion:
+            "Reads tracefs 'trace' text or 'trace-cmd report' output. A map is a bounce when its DMA address lies in the pool given (the kernel's 'software IO TLB: mapped [mem <start>-…]' line and io_tlb_nslabs). What tracepoints cannot tell (the allocator's order, min_align, used counts, failed maps) is said in the trace's header; see docs/capture.md."
     )
 
     @Argument(help: "The tracepoint text, or - for standard input.", transform: FileArgument.name)
@@ -52,6 +53,8 @@ struct SwiotlbImportCommand: ParsableCommand {
             out.flush()
         }
         let c = importer.counts
-        StandardError.write(["xenpv swiotlb import: \(c.maps) maps (\(c.bouncedOnly) from swiotlb_bounced), \(c.unmaps) unmaps; left out: \(c.direct) not bounced, \(c.unmatched) unmaps of no map seen, \(c.otherEvents) other events"])
+        StandardError.write([
+            "xenpv swiotlb import: \(c.maps) maps (\(c.bouncedOnly) from swiotlb_bounced), \(c.unmaps) unmaps; left out: \(c.direct) not bounced, \(c.unmatched) unmaps of no map seen, \(c.otherEvents) other events"
+        ])
     }
 }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The temporary files being written, removed if SIGINT, SIGTERM or SIGHUP ends the process.

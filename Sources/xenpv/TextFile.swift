@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Whole-file reads of small text inputs (scenarios, logs, captures), bounded by an ``InputLimit``.

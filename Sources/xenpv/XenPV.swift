@@ -1,6 +1,7 @@
 import ArgumentParser
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The `xenpv` command: Xen PV machine-address translation and xen-swiotlb, modelled.
@@ -10,13 +11,15 @@ struct XenPV: ParsableCommand {
         commandName: "xenpv",
         abstract: "Model Xen PV P2M/M2P translation and the Linux (xen-)swiotlb bounce buffer.",
         discussion: """
-        Model runs need no Xen: they build a host, a PV dom0 and its P2M the way Xen 4.17 and \
-        Linux do, and replay DMA against a swiotlb that is faithful to Linux v5.11 slot for slot.
-        """,
+            Model runs need no Xen: they build a host, a PV dom0 and its P2M the way Xen 4.17 and \
+            Linux do, and replay DMA against a swiotlb that is faithful to Linux v5.11 slot for slot.
+            """,
         version: XenPVVersion.current,
-        subcommands: [SimulateCommand.self, SizeCommand.self, CompareCommand.self, DiagnoseCommand.self, LayoutCommand.self, SwiotlbCommand.self,
-                      HostCommand.self, P2MCommand.self, DumpCommand.self, ImportCommand.self, CompareRealCommand.self,
-                      ScenarioCommand.self]
+        subcommands: [
+            SimulateCommand.self, SizeCommand.self, CompareCommand.self, DiagnoseCommand.self, LayoutCommand.self, SwiotlbCommand.self,
+            HostCommand.self, P2MCommand.self, DumpCommand.self, ImportCommand.self, CompareRealCommand.self,
+            ScenarioCommand.self,
+        ]
     )
 
     /// Parses the command line and runs the command. A refusal is one line on standard error
@@ -50,11 +53,11 @@ struct XenPV: ParsableCommand {
             // Not an option's value (`--ram -1G` is the option's to refuse).
             let end = arguments.firstIndex(of: "--") ?? arguments.endIndex
             guard exitCode(for: error) != .success,
-                  let i = arguments[..<end].indices.first(where: { k in
-                      let a = arguments[k]
-                      return a.count > 1 && a.hasPrefix("-") && a.dropFirst().first.map { $0.isASCII && $0.isNumber } == true
-                          && (k == 0 || !arguments[k - 1].hasPrefix("-"))
-                  })
+                let i = arguments[..<end].indices.first(where: { k in
+                    let a = arguments[k]
+                    return a.count > 1 && a.hasPrefix("-") && a.dropFirst().first.map { $0.isASCII && $0.isNumber } == true
+                        && (k == 0 || !arguments[k - 1].hasPrefix("-"))
+                })
             else { throw error }
             var moved = arguments
             let value = moved.remove(at: i)
@@ -78,8 +81,9 @@ enum RefusalLine {
     /// screen (usage errors), else nothing.
     static func helpHint(_ fullMessage: String) -> String {
         guard let line = fullMessage.split(whereSeparator: \.isNewline).first(where: { $0.contains("See '") }),
-              let open = line.firstIndex(of: "'"),
-              let close = line[line.index(after: open)...].firstIndex(of: "'") else { return "" }
+            let open = line.firstIndex(of: "'"),
+            let close = line[line.index(after: open)...].firstIndex(of: "'")
+        else { return "" }
         return " (see \(line[open...close]))"
     }
 }

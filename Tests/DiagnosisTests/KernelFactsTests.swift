@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Diagnosis
 
 /// The per-kernel facts the verdicts rest on, against the kernels' sources.

@@ -1,5 +1,6 @@
 import Swiotlb
 import Testing
+
 @testable import Diagnosis
 
 /// Verdicts from swiotlb traces replayed against the kernel's allocator.
@@ -32,7 +33,8 @@ import Testing
         let (d, e) = try diagnose(lines, kernel: "v6.1")
         #expect(d.verdicts.map(\.kind) == [.leak])
         #expect(d.verdicts[0].device == "wifi")
-        #expect(e.stillMapped == [Evidence.StillMapped(device: "wifi", count: 100, bytes: 204800, firstIDs: ["r0", "r3", "r6", "r9", "r12"], source: "trace.txt")])
+        #expect(
+            e.stillMapped == [Evidence.StillMapped(device: "wifi", count: 100, bytes: 204800, firstIDs: ["r0", "r3", "r6", "r9", "r12"], source: "trace.txt")])
         #expect(d.verdicts[0].evidence[0] == "trace.txt: 100 mappings still mapped at the end (204800 bytes), first ids r0, r3, r6, r9, r12")
         #expect(e.pools.map(\.used) == [100])
     }
@@ -50,16 +52,21 @@ import Testing
         #expect(d.verdicts[0].device == "nic")
         #expect(e.failures.count == 1)
         #expect(e.failures[0].largestFreeRun == 2 && e.failures[0].used == 128 && e.failures[0].neededSlots == 4)
-        #expect(d.verdicts[0].evidence == ["trace.txt:194: map id=big size=8192 failed, used 128 of 256 slots",
-                                           "128 of 256 slots free, the map needed a run of 4",
-                                           "largest free run 2 slots (runs never cross a 128-slot segment)"])
+        #expect(
+            d.verdicts[0].evidence == [
+                "trace.txt:194: map id=big size=8192 failed, used 128 of 256 slots",
+                "128 of 256 slots free, the map needed a run of 4",
+                "largest free run 2 slots (runs never cross a 128-slot segment)",
+            ])
         #expect(d.recommendation?.cmdline == "swiotlb=512")
     }
 
     /// docs/trace-format.md's minimal hang: 6.1.192 never returns from the second map.
     @Test func kernelHang() throws {
-        let lines = ["pool nslabs=128 start=0x10000000", "map id=1 orig=0x100000 size=4096 dir=to_device dev=nvme0",
-                     "map id=2 orig=0x200800 size=258048 min_align=0xfff dir=to_device dev=nvme0", "unmap id=1"]
+        let lines = [
+            "pool nslabs=128 start=0x10000000", "map id=1 orig=0x100000 size=4096 dir=to_device dev=nvme0",
+            "map id=2 orig=0x200800 size=258048 min_align=0xfff dir=to_device dev=nvme0", "unmap id=1",
+        ]
         let (d, _) = try diagnose(lines, kernel: "v6.1")
         #expect(d.verdicts.map(\.kind) == [.kernelHang])
         #expect(d.verdicts[0].device == "nvme0")
@@ -67,7 +74,10 @@ import Testing
         // 6.6 bounds the search: no hang verdict, a note instead.
         let (later, _) = try diagnose(lines, kernel: "v6.6")
         #expect(!later.verdicts.contains { $0.kind == .kernelHang })
-        #expect(later.notes == ["trace.txt:3: 6.1.192's slot search would loop here; v6.6 bounds it, but the model has no later allocator: the rest of the trace is not replayed"])
+        #expect(
+            later.notes == [
+                "trace.txt:3: 6.1.192's slot search would loop here; v6.6 bounds it, but the model has no later allocator: the rest of the trace is not replayed"
+            ])
     }
 
     /// A map over the max mapping size in a trace names its device.

@@ -1,11 +1,11 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `shared/fixtures/real-xen-default`, which sits beside the repository (as in CI).
 public let realXenDefaultFixture: String = {
     var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(3)   // Tests/Support/Fixtures.swift
+    parts.removeLast(3)  // Tests/Support/Fixtures.swift
     return parts.joined(separator: "/") + "/../shared/fixtures/real-xen-default"
 }()
 

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The positive count in environment variable `name` (a soak run's size), or `fallback` when the

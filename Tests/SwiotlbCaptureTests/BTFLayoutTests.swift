@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import SwiotlbCapture
 
 final class BTFLayoutTests: XCTestCase {
@@ -23,11 +24,11 @@ final class BTFLayoutTests: XCTestCase {
         func name(_ s: String) -> UInt32 { let o = UInt32(strings.count); strings += Array(s.utf8) + [0]; return o }
         var types: [UInt8] = []
         func u32(_ v: UInt32) { types += withUnsafeBytes(of: v.littleEndian) { Array($0) } }
-        u32(name("int")); u32(1 << 24); u32(4); u32(0x20)                       // INT, 4 bytes
+        u32(name("int")); u32(1 << 24); u32(4); u32(0x20)  // INT, 4 bytes
         let a = name("io_tlb_area"), used = name("used"), bits = name("flags"), lock = name("lock")
-        u32(a); u32(1 << 31 | 4 << 24 | 3); u32(16)                            // STRUCT, kind_flag, 3 members
+        u32(a); u32(1 << 31 | 4 << 24 | 3); u32(16)  // STRUCT, kind_flag, 3 members
         u32(used); u32(1); u32(0)
-        u32(bits); u32(1); u32(3 << 24 | 64)                                    // a 3-bit field at bit 64: left out
+        u32(bits); u32(1); u32(3 << 24 | 64)  // a 3-bit field at bit 64: left out
         u32(lock); u32(1); u32(96)
         u32(name("other")); u32(4 << 24 | 1); u32(8); u32(used); u32(1); u32(32)
         var blob: [UInt8] = [0x9f, 0xeb, 1, 0]
@@ -47,7 +48,7 @@ final class BTFLayoutTests: XCTestCase {
             XCTAssertEqual("\($0)", "no BTF magic 0xeb9f (little-endian) at the start")
         }
         var unknown = blob
-        unknown[24 + 7] = 30   // the INT's kind byte
+        unknown[24 + 7] = 30  // the INT's kind byte
         XCTAssertThrowsError(try BTFLayout(bytes: unknown, structs: [])) { XCTAssertEqual("\($0)", "unknown BTF kind 30 at byte 24") }
         var unterminated = blob
         unterminated[unterminated.count - 1] = 0x41

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import SwiotlbCapture
 
 /// Two CPUs, a 2-area pool (area locks at A0 and A1): an unmap from an interrupt in the middle of
@@ -33,10 +34,10 @@ enum TwoCPUScenario {
         unlock(2, cpu: 0, .mapUnlock, lock: a0, used: 2),
         at(3, cpu: 0, .mapDone, tlb: 0x2ac0_0000),
         map(4, cpu: 0, orig: 0x0659_6200, size: 512),
-        at(5, cpu: 0, .unmap, tlb: 0x2ac0_0000),           // from an interrupt, inside the map above
+        at(5, cpu: 0, .unmap, tlb: 0x2ac0_0000),  // from an interrupt, inside the map above
         unlock(6, cpu: 0, .unmapUnlock, lock: a0, used: 0),
         map(7, cpu: 1, orig: 0x0700_0000, size: 4096),
-        unlock(8, cpu: 1, .mapUnlock, lock: a1, used: 0),   // area 1: not found
+        unlock(8, cpu: 1, .mapUnlock, lock: a1, used: 0),  // area 1: not found
         unlock(9, cpu: 0, .mapUnlock, lock: a0, used: 1),
         unlock(10, cpu: 1, .mapUnlock, lock: a0, used: 3),  // spilt to area 0
         at(11, cpu: 1, .mapDone, tlb: 0x2ac0_1000),
@@ -57,14 +58,16 @@ final class CapturePairingTests: XCTestCase {
         let summary = p.ops.map { op -> String in
             "\(op.kind) @\(op.order) cpu\(op.entry.cpu) tlb=0x\(String(op.tlb, radix: 16)) used=\(op.kernelUsed.map(String.init) ?? "-")"
         }
-        XCTAssertEqual(summary, [
-            "map(failed: false) @2 cpu0 tlb=0x2ac00000 used=2",
-            "unmap @6 cpu0 tlb=0x2ac00000 used=0",
-            "map(failed: false) @9 cpu0 tlb=0x2ac00200 used=1",
-            "map(failed: false) @10 cpu1 tlb=0x2ac01000 used=3",
-            "map(failed: true) @15 cpu1 tlb=0x0 used=3",
-            "sync(forDevice: false) @16 cpu0 tlb=0x2ac00200 used=-",
-        ])
+        XCTAssertEqual(
+            summary,
+            [
+                "map(failed: false) @2 cpu0 tlb=0x2ac00000 used=2",
+                "unmap @6 cpu0 tlb=0x2ac00000 used=0",
+                "map(failed: false) @9 cpu0 tlb=0x2ac00200 used=1",
+                "map(failed: false) @10 cpu1 tlb=0x2ac01000 used=3",
+                "map(failed: true) @15 cpu1 tlb=0x0 used=3",
+                "sync(forDevice: false) @16 cpu0 tlb=0x2ac00200 used=-",
+            ])
         XCTAssertEqual(p.ops[2].entry.original, 0x0659_6200)
     }
 

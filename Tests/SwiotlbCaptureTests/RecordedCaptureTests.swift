@@ -1,5 +1,6 @@
-import XCTest
 import Swiotlb
+import XCTest
+
 @testable import SwiotlbCapture
 
 /// The first 600 probe hits `xenpv swiotlb capture --raw` recorded in a real Xen 4.17 PV dom0

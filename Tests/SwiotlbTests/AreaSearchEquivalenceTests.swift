@@ -1,13 +1,16 @@
 import Testing
 import XenMemory
 import XenPVTestSupport
+
 @testable import Swiotlb
 
 /// Linux 6.1.192's `swiotlb_find_slots` → `swiotlb_do_find_slots` as written, on the pool's
 /// `io_tlb_list`: the slot it takes, or the area whose loop never ends (a search still going
 /// after 4 × area_nslabs steps is in a cycle: one that ends does so within area_nslabs).
-func kernelFindSlots61(_ p: SlotPool, minAlign: UInt64, align: UInt64, orig: UInt64, alloc: Int, seg: UInt64,
-                       cpu: Int) -> (slot: Int?, hangArea: Int?) {
+func kernelFindSlots61(
+    _ p: SlotPool, minAlign: UInt64, align: UInt64, orig: UInt64, alloc: Int, seg: UInt64,
+    cpu: Int
+) -> (slot: Int?, hangArea: Int?) {
     let offset = Int(orig & minAlign & 2047)
     let allocSize = alloc + offset
     let nslots = (allocSize + 2047) >> 11
@@ -48,8 +51,9 @@ func kernelFindSlots61(_ p: SlotPool, minAlign: UInt64, align: UInt64, orig: UIn
 
 @Suite("6.1 slot search: the model picks the kernel's slot, and hangs where it hangs")
 struct AreaSearchEquivalenceTests {
-    @Test("random maps and unmaps over 1, 2 and 4 areas: min_align, align, boundaries, CPUs, orig 0",
-          arguments: [(1024, 1, UInt64(0x100_0000)), (2048, 2, 0x7bfd_b000), (4096, 4, 0x1003_000)])
+    @Test(
+        "random maps and unmaps over 1, 2 and 4 areas: min_align, align, boundaries, CPUs, orig 0",
+        arguments: [(1024, 1, UInt64(0x100_0000)), (2048, 2, 0x7bfd_b000), (4096, 4, 0x1003_000)])
     func sameAsTheKernel(nslabs: Int, areas: Int, start: UInt64) throws {
         var t = SoftwareIOTLB(kernel: .v6_1, pools: [SlotPool(start: start, nslabs: nslabs, areas: areas)])
         t.copiesData = false
@@ -70,8 +74,9 @@ struct AreaSearchEquivalenceTests {
                 let device = DMADevice(segmentBoundaryMask: seg, minAlignMask: minAlign)
                 let what = "step \(step): size \(size) min_align 0x\(String(minAlign, radix: 16)) align 0x\(String(align, radix: 16)) cpu \(cpu)"
                 do {
-                    let r = try t.map(device: device, original: orig, mappingSize: size, allocSize: size, direction: .none,
-                                      attributes: .noWarn, alignMask: align, cpu: cpu)
+                    let r = try t.map(
+                        device: device, original: orig, mappingSize: size, allocSize: size, direction: .none,
+                        attributes: .noWarn, alignMask: align, cpu: cpu)
                     #expect(expected.hangArea == nil, "\(what): the kernel hangs")
                     switch r {
                     case .success(let m):

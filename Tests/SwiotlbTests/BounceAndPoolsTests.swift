@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Swiotlb
 
 @Suite("swiotlb= parsing, bounce data, the RFC's two pools")
@@ -74,7 +75,7 @@ struct BounceAndPoolsTests {
         #expect(filler.slot == 2 && t.pools[0].index == 0)
         let b = try t.map(device: DMADevice(), original: 0x300_0000, mappingSize: 4096, allocSize: 4096, direction: .fromDevice).get()
         #expect(b.address == a.address)
-        t.memory.write([UInt8](repeating: 0x11, count: 100), at: b.address)   // the device writes 100 bytes
+        t.memory.write([UInt8](repeating: 0x11, count: 100), at: b.address)  // the device writes 100 bytes
         try t.unmap(b.address, mappingSize: 4096, allocSize: 4096, direction: .fromDevice)
         let got = t.memory.read(0x300_0000, count: 4096)
         #expect(Array(got[0..<100]) == [UInt8](repeating: 0x11, count: 100))
@@ -104,30 +105,33 @@ struct BounceAndPoolsTests {
     }
 
     func rfcTLB() -> SoftwareIOTLB {
-        SoftwareIOTLB(kernel: .rfcV1, pools: [
-            SlotPool(name: "Low Mem", start: 0x2_34e0_0000, nslabs: 65536),
-            SlotPool(name: "High Mem", start: 0x1_66f3_3000, nslabs: 1_048_576),
-        ], force: .force)
+        SoftwareIOTLB(
+            kernel: .rfcV1,
+            pools: [
+                SlotPool(name: "Low Mem", start: 0x2_34e0_0000, nslabs: 65536),
+                SlotPool(name: "High Mem", start: 0x1_66f3_3000, nslabs: 1_048_576),
+            ], force: .force)
     }
 
     @Test("the RFC's info lines and debugfs values")
     func rfcInfo() {
         let t = rfcTLB()
-        #expect(t.infoLines == [
-            "software IO TLB: Low Mem mapped [mem 0x0000000234e00000-0x000000023ce00000] (128MB)",
-            "software IO TLB: High Mem mapped [mem 0x0000000166f33000-0x00000001e6f33000] (2048MB)",
-        ])
+        #expect(
+            t.infoLines == [
+                "software IO TLB: Low Mem mapped [mem 0x0000000234e00000-0x000000023ce00000] (128MB)",
+                "software IO TLB: High Mem mapped [mem 0x0000000166f33000-0x00000001e6f33000] (2048MB)",
+            ])
         #expect(t.debugfs.map(\.file) == ["io_tlb_nslabs", "io_tlb_used", "io_tlb_nslabs-highmem", "io_tlb_used-highmem"])
         #expect(t.debugfs.map(\.value) == [65536, 0, 1_048_576, 0])
     }
 
     static let maskCases: [(UInt64, UInt64, Int)] = [
-        (0xffff_ffff, 0, 0),                    // 32-bit device
-        (0xff_ffff_ffff, 0, 0),                 // 40-bit device
-        (~0, 0, 1),                             // 64-bit device
-        (~0, 0xffff_ffff, 0),                   // 64-bit mask behind a 32-bit bus limit
-        (0, ~0, 1),                             // no mask, a 64-bit bus limit
-        (0, 0, 0),                              // nothing at all
+        (0xffff_ffff, 0, 0),  // 32-bit device
+        (0xff_ffff_ffff, 0, 0),  // 40-bit device
+        (~0, 0, 1),  // 64-bit device
+        (~0, 0xffff_ffff, 0),  // 64-bit mask behind a 32-bit bus limit
+        (0, ~0, 1),  // no mask, a 64-bit bus limit
+        (0, 0, 0),  // nothing at all
     ]
 
     @Test("the RFC picks the high pool only for exactly DMA_BIT_MASK(64)", arguments: maskCases)
@@ -144,8 +148,12 @@ struct BounceAndPoolsTests {
 
     @Test("per-pool full messages name the pool")
     func rfcFull() throws {
-        var t = SoftwareIOTLB(kernel: .rfcV1, pools: [SlotPool(name: "Low Mem", start: 0, nslabs: 128),
-                                                     SlotPool(name: "High Mem", start: 1 << 32, nslabs: 128)])
+        var t = SoftwareIOTLB(
+            kernel: .rfcV1,
+            pools: [
+                SlotPool(name: "Low Mem", start: 0, nslabs: 128),
+                SlotPool(name: "High Mem", start: 1 << 32, nslabs: 128),
+            ])
         _ = try t.map(device: DMADevice(), original: 0, mappingSize: 262_144, allocSize: 262_144, direction: .none).get()
         #expect(try t.map(device: DMADevice(), original: 0, mappingSize: 2048, allocSize: 2048, direction: .none) == .failure(.full))
         #expect(t.messages.last?.text == "High Mem swiotlb buffer is full (sz: 2048 bytes), total 128 (slots), used 128 (slots)")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Swiotlb
 
 @Suite("swiotlb= numbers beyond 64 bits")

@@ -1,6 +1,7 @@
 import Testing
 import XenMemory
 import XenPVTestSupport
+
 @testable import Swiotlb
 
 /// v5.11's `io_tlb_list` and `io_tlb_orig_addr` kept literally, entry by entry, with the
@@ -25,7 +26,8 @@ struct LiteralKernelList {
         let wrap = i
         repeat {
             if ((offsetSlots + UInt64(i)) & (maxSlots - 1)) + UInt64(nslots) <= maxSlots
-                && list[i] >= nslots && i + nslots <= n {
+                && list[i] >= nslots && i + nslots <= n
+            {
                 for k in i..<(i + nslots) { list[k] = 0; orig[k] = original &+ UInt64(k - i) * 2048 }
                 var count: UInt32 = 0
                 var k = i - 1
@@ -67,8 +69,10 @@ struct FreeRunFormsTests {
     /// Random maps and unmaps on a pool and on the literal tables, compared entry by entry.
     /// `bogusEvery` > 0 makes every so many unmaps give back other slots than the mapping's,
     /// as a wrong trace would.
-    func compare(nslabs: Int, steps: Int, bogusEvery: Int, bogus kind: BogusRelease = .anySize,
-                 seed: UInt64) -> (pool: SlotPool, bogus: Int) {
+    func compare(
+        nslabs: Int, steps: Int, bogusEvery: Int, bogus kind: BogusRelease = .anySize,
+        seed: UInt64
+    ) -> (pool: SlotPool, bogus: Int) {
         var pool = SlotPool(start: 0x7bfd_b000, nslabs: nslabs)
         var literal = LiteralKernelList(nslabs: nslabs)
         var rng = SplitMix64(seed: seed)
@@ -84,10 +88,12 @@ struct FreeRunFormsTests {
                 let maxSlots: UInt64 = [UInt64(1) << 21, 32, 64][Int(rng.next() % 3)]
                 let offsetSlots = (0x7bfd_b000 as UInt64 + 2047) >> 11
                 let original = 0x1_0000_0000 + UInt64(step) << 17 + rng.next() % 2048
-                let expected = literal.allocate(nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots,
-                                                original: original)
-                let got = pool.allocate(nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots,
-                                        original: original)
+                let expected = literal.allocate(
+                    nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots,
+                    original: original)
+                let got = pool.allocate(
+                    nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots,
+                    original: original)
                 #expect(got == expected, "step \(step): \(nslots) slots")
                 if got != expected { return (pool, bogus) }
                 if let got { live.append((got, nslots)) }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Swiotlb
 
 @Suite("Kernel types: the registry and the operations callers ask of each kernel")
@@ -14,11 +15,13 @@ struct KernelTypesTests {
 
     // 6.1.192 kernel/dma/swiotlb.c swiotlb_max_mapping_size: IO_TLB_SIZE * IO_TLB_SEGSIZE less
     // roundup(min_align_mask, IO_TLB_SIZE) when the device has a mask; v5.11: 256 KiB always.
-    @Test("swiotlb_max_mapping_size per kernel and min_align_mask", arguments: [
-        (SwiotlbKernel.v5_11, UInt64(0), 262_144), (.v5_11, 0xfff, 262_144), (.rfcV1, 0xfff, 262_144),
-        (.v6_1, 0, 262_144), (.v6_1, 0x7ff, 260_096), (.v6_1, 0xfff, 258_048), (.v6_1, 0x1fff, 253_952),
-        (.v6_1, 0x3ffff, 0),
-    ])
+    @Test(
+        "swiotlb_max_mapping_size per kernel and min_align_mask",
+        arguments: [
+            (SwiotlbKernel.v5_11, UInt64(0), 262_144), (.v5_11, 0xfff, 262_144), (.rfcV1, 0xfff, 262_144),
+            (.v6_1, 0, 262_144), (.v6_1, 0x7ff, 260_096), (.v6_1, 0xfff, 258_048), (.v6_1, 0x1fff, 253_952),
+            (.v6_1, 0x3ffff, 0),
+        ])
     func maxMappingSize(kernel: SwiotlbKernel, minAlign: UInt64, expected: Int) {
         let tlb = SoftwareIOTLB(kernel: kernel, pools: [SlotPool(start: 0x100000, nslabs: 128)])
         #expect(tlb.maxMappingSize(for: DMADevice(minAlignMask: minAlign)) == expected)
@@ -39,7 +42,9 @@ struct KernelTypesTests {
     @Test("a format v2 allocation field a kernel cannot honour is refused naming the kernels that read it")
     func refusedField() {
         var r = TraceReplayer(kernel: .rfcV1)
-        #expect(throws: TraceError(line: 2, token: "min_align=0xfff", message: "kernel rfc-v1 cannot honour this field (format v2; only v6.1 and v6.18 read it)")) {
+        #expect(
+            throws: TraceError(line: 2, token: "min_align=0xfff", message: "kernel rfc-v1 cannot honour this field (format v2; only v6.1 and v6.18 read it)")
+        ) {
             _ = try r.feed("pool nslabs=128 start=0x100000", line: 1)
             _ = try r.feed("map id=a orig=0x1000 size=4096 dir=to_device min_align=0xfff", line: 2)
         }
@@ -66,14 +71,24 @@ struct KernelTypesTests {
     // BUG_ON fires (here swiotlb_tbl_sync_single's BUG_ON for a sync against DMA_NONE).
     @Test("exit statuses: 1 malformed, 3 the 6.1 hang, 4 a kernel BUG")
     func exitStatuses() throws {
-        let bug = try #require(Self.stop(.v5_11, ["pool nslabs=128 start=0x100000", "map id=a orig=0x1000 size=512 dir=none",
-                                                  "sync id=a target=cpu"]))
+        let bug = try #require(
+            Self.stop(
+                .v5_11,
+                [
+                    "pool nslabs=128 start=0x100000", "map id=a orig=0x1000 size=512 dir=none",
+                    "sync id=a target=cpu",
+                ]))
         #expect(bug.exitStatus == 4 && bug.isKernelBug && !bug.isKernelHang)
         #expect(bug.report(file: "t") == "t:3: kernel BUG: sync for cpu with direction none: 'id=a'")
         let malformed = try #require(Self.stop(.v6_1, ["pool nslabs=128 start=0x100000", "map id=a orig=0xZZ size=512 dir=none"]))
         #expect(malformed.exitStatus == 1 && !malformed.isKernelBug)
-        let hang = try #require(Self.stop(.v6_1, ["pool nslabs=128 start=0x1000000", "map id=a orig=0x100000 size=4096 dir=to_device",
-                                                  "map id=b orig=0x200800 size=258048 dir=to_device min_align=0xfff"]))
+        let hang = try #require(
+            Self.stop(
+                .v6_1,
+                [
+                    "pool nslabs=128 start=0x1000000", "map id=a orig=0x100000 size=4096 dir=to_device",
+                    "map id=b orig=0x200800 size=258048 dir=to_device min_align=0xfff",
+                ]))
         #expect(hang.exitStatus == 3 && hang.isKernelHang)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Swiotlb
 
 /// One golden vector made by the kernel's own allocator (Scripts/kernel-vectors): a trace, the
@@ -27,8 +28,9 @@ struct KernelVector: CustomStringConvertible {
             for f in fields.dropFirst() {
                 if let eq = f.firstIndex(of: "=") { meta[f[..<eq]] = f[f.index(after: eq)...] }
             }
-            return KernelVector(kernel: kernel, name: String(name), status: Int32(meta["status"] ?? "") ?? -1,
-                                countsBytes: meta["options"] == "--count-bytes")
+            return KernelVector(
+                kernel: kernel, name: String(name), status: Int32(meta["status"] ?? "") ?? -1,
+                countsBytes: meta["options"] == "--count-bytes")
         }
     }
 
@@ -68,8 +70,9 @@ struct KernelVectorTests {
         #expect(KernelVector.all(.v5_11).count == 40)
     }
 
-    @Test("stdout, exit status, warnings and the hang line as the kernel's harness gives them",
-          arguments: KernelVector.all(.v6_1) + KernelVector.all(.v5_11))
+    @Test(
+        "stdout, exit status, warnings and the hang line as the kernel's harness gives them",
+        arguments: KernelVector.all(.v6_1) + KernelVector.all(.v5_11))
     func vector(_ v: KernelVector) throws {
         let got = try v.replay()
         let want = try v.text("out").split(separator: "\n").map(String.init)

@@ -1,6 +1,7 @@
 import Testing
 import XenMemory
 import XenPVTestSupport
+
 @testable import Swiotlb
 
 @Suite("v5.11 slot allocator")
@@ -11,7 +12,8 @@ struct SlotAllocatorTests {
         SoftwareIOTLB(pools: [SlotPool(start: start, nslabs: nslabs)])
     }
 
-    func map(_ t: inout SoftwareIOTLB, _ alloc: Int, device: DMADevice = DMADevice(), orig: UInt64 = 0x10_0000) throws -> Result<BounceMapping, SwiotlbMapError> {
+    func map(_ t: inout SoftwareIOTLB, _ alloc: Int, device: DMADevice = DMADevice(), orig: UInt64 = 0x10_0000) throws -> Result<BounceMapping, SwiotlbMapError>
+    {
         try t.map(device: device, original: orig, mappingSize: alloc, allocSize: alloc, direction: .toDevice)
     }
 
@@ -25,11 +27,11 @@ struct SlotAllocatorTests {
     @Test("the reference's worked map/unmap example (section 1.7)")
     func workedExample() throws {
         var t = tlb()
-        let a = try map(&t, 5000).get()           // 3 slots, stride 2, from the cursor at 0
+        let a = try map(&t, 5000).get()  // 3 slots, stride 2, from the cursor at 0
         #expect(a.slot == 0 && a.nslots == 3)
         #expect(Array(t.pools[0].list[0...3]) == [0, 0, 0, 125])
         #expect(t.pools[0].index == 3)
-        let b = try map(&t, 4000).get()           // 2 slots, stride 1: slot 3
+        let b = try map(&t, 4000).get()  // 2 slots, stride 1: slot 3
         #expect(b.slot == 3 && t.pools[0].index == 5 && t.pools[0].used == 5)
         try t.unmap(a.address, mappingSize: 5000, allocSize: 5000, direction: .toDevice)
         #expect(Array(t.pools[0].list[0...5]) == [3, 2, 1, 0, 0, 123])

@@ -1,6 +1,7 @@
 import Testing
 import XenMemory
 import XenPVTestSupport
+
 @testable import Swiotlb
 
 /// The v5.11 search exactly as `swiotlb_tbl_map_single` writes it: every stride-aligned slot
@@ -25,8 +26,9 @@ func kernelSearch(_ p: SlotPool, nslots: Int, stride: Int, offsetSlots: UInt64, 
 
 @Suite("slot search: the skipping search picks the kernel's slot")
 struct SlotSearchEquivalenceTests {
-    @Test("random maps and unmaps at every occupancy, strides 1 and 2, boundaries, partial pools",
-          arguments: [(32768, UInt64(0x7bfd_b000)), (4096, 0x4000_0000), (1000, 0x1000_0000), (300, 0xffff_f000)])
+    @Test(
+        "random maps and unmaps at every occupancy, strides 1 and 2, boundaries, partial pools",
+        arguments: [(32768, UInt64(0x7bfd_b000)), (4096, 0x4000_0000), (1000, 0x1000_0000), (300, 0xffff_f000)])
     func sameSlotAsTheKernel(nslabs: Int, start: UInt64) {
         var pool = SlotPool(start: start, nslabs: nslabs)
         var rng = SplitMix64(seed: UInt64(nslabs) &* 7919)
@@ -50,8 +52,9 @@ struct SlotSearchEquivalenceTests {
                 let offsetSlots = (tbl + 2047) >> 11
                 let maxSlots = (boundary + 1 + 2047) >> 11
                 let expected = kernelSearch(pool, nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots)
-                let got = pool.allocate(nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots,
-                                        original: 0x1_0000_0000 + UInt64(step) << 16)
+                let got = pool.allocate(
+                    nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots,
+                    original: 0x1_0000_0000 + UInt64(step) << 16)
                 #expect(got == expected, "step \(step): \(nslots) slots, stride \(stride), boundary 0x\(String(boundary, radix: 16))")
                 if got != expected { return }
                 if let got { live.append((got, nslots)); taken += 1 } else { full += 1 }

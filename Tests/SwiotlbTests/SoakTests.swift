@@ -1,6 +1,7 @@
 import Testing
 import XenMemory
 import XenPVTestSupport
+
 @testable import Swiotlb
 
 /// Operations of the soak runs: `XENPV_SOAK_OPS` (default small enough for CI).
@@ -8,14 +9,18 @@ let soakOps = soakCount("XENPV_SOAK_OPS", default: 20_000)
 
 @Suite("soak: long random runs, every invariant after every step")
 struct SoakTests {
-    @Test("one pool (v5.11), two pools (rfc-v1) and areas (v6.1): lists, counts, no overlap, bytes round trip",
-          arguments: [SwiotlbKernel.v5_11, .rfcV1, .v6_1])
+    @Test(
+        "one pool (v5.11), two pools (rfc-v1) and areas (v6.1): lists, counts, no overlap, bytes round trip",
+        arguments: [SwiotlbKernel.v5_11, .rfcV1, .v6_1])
     func swiotlbSoak(kernel: SwiotlbKernel) throws {
         var pools = [SlotPool(name: kernel == .rfcV1 ? "Low Mem" : nil, start: 0x4000_0000, nslabs: 4096, areas: kernel == .v6_1 ? 4 : 1)]
         if kernel == .rfcV1 { pools.append(SlotPool(name: "High Mem", start: 0x1_0000_0000, nslabs: 8192)) }
         var t = SoftwareIOTLB(kernel: kernel, pools: pools)
         var rng = SplitMix64(seed: 0x50a4 + UInt64(kernel.rawValue.count))
-        struct Live { var tlb: UInt64; var orig: UInt64; var size: Int; var dir: DMADirection; var device: DMADevice; var pool: Int; var slot: Int; var nslots: Int; var fill: UInt8; var withData: Bool }
+        struct Live {
+            var tlb: UInt64; var orig: UInt64; var size: Int; var dir: DMADirection; var device: DMADevice; var pool: Int; var slot: Int; var nslots: Int;
+            var fill: UInt8; var withData: Bool
+        }
         var live: [Live] = []
         var occupied = [Set<Int>](repeating: [], count: pools.count)
         var hangs = 0
@@ -45,7 +50,10 @@ struct SoakTests {
                 #expect(m.slot / 128 == (m.slot + m.nslots - 1) / 128)
                 if withData && dir != .fromDevice { #expect(t.memory.read(m.address, count: size) == [UInt8](repeating: fill, count: size)) }
                 #expect(t.pools[m.pool].segmentListHolds(containing: m.slot))
-                live.append(Live(tlb: m.address, orig: orig, size: size, dir: dir, device: dev, pool: m.pool, slot: m.slot, nslots: m.nslots, fill: fill, withData: withData))
+                live.append(
+                    Live(
+                        tlb: m.address, orig: orig, size: size, dir: dir, device: dev, pool: m.pool, slot: m.slot, nslots: m.nslots, fill: fill,
+                        withData: withData))
             } else {
                 let l = live.remove(at: Int(rng.next() % UInt64(live.count)))
                 let deviceByte = l.fill &+ 1

@@ -1,5 +1,6 @@
 import Testing
 import XenMemory
+
 @testable import Swiotlb
 
 @Suite("trace id table")
@@ -12,9 +13,11 @@ struct TraceIDTableTests {
     @Test("ids that differ only in length or past byte 16 are different keys")
     func packedKeysKeepLengthAndLongBytes() {
         var t = TraceIDTable<Int>()
-        let ids: [[UInt8]] = [[0x61], [0x61, 0], [0x61, 0, 0, 0], Array(repeating: 0x79, count: 16),
-                              Array(repeating: 0x79, count: 17), Array(repeating: 0x79, count: 16) + [0x7a],
-                              Array(repeating: 0x79, count: 40), Array(repeating: 0x79, count: 39) + [0x7a]]
+        let ids: [[UInt8]] = [
+            [0x61], [0x61, 0], [0x61, 0, 0, 0], Array(repeating: 0x79, count: 16),
+            Array(repeating: 0x79, count: 17), Array(repeating: 0x79, count: 16) + [0x7a],
+            Array(repeating: 0x79, count: 40), Array(repeating: 0x79, count: 39) + [0x7a],
+        ]
         for (i, id) in ids.enumerated() { withID(id) { t.set(i, for: $0) } }
         #expect(t.count == ids.count)
         for (i, id) in ids.enumerated() { #expect(withID(id) { t.value(for: $0) } == i) }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Swiotlb
 
 /// Replays `trace` (lines) under Linux 6.18: the output lines (closing lines included when the
@@ -54,17 +55,20 @@ struct V618Tests {
         let p = "software IO TLB: "
         let failures = (16...27).reversed().map { p + "swiotlb_memblock_alloc: Failed to allocate \(UInt64(1) << UInt64($0 + 11)) bytes tlb structure" }
         let head: [String] = [p + "area num 1048576.", p + "SWIOTLB bounce buffer size roundup to 262144MB"]
-        let tail: [String] = [p + "SWIOTLB bounce buffer size adjusted 134217728 -> 32768 slabs",
-                              "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)",
-                              p + "mapped [mem 0x00000000fc000000-0x0000000100000000] (64MB)"]
+        let tail: [String] = [
+            p + "SWIOTLB bounce buffer size adjusted 134217728 -> 32768 slabs",
+            "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)",
+            p + "mapped [mem 0x00000000fc000000-0x0000000100000000] (64MB)",
+        ]
         #expect(setup.log == head + failures + tail)
         #expect(setup.pools.map(\.nslabs) == [32768])
         #expect(setup.pools.map(\.areas.count) == [256])
         #expect(memory.tried.first == 274_877_906_944)
         // 6.1.192 keeps default_nareas: 1048576 areas of 0 slots.
         var memory61 = BoundedMemory(largest: 64 << 20)
-        let setup61 = Linux6_1.setUpXenPools(commandLine: SwiotlbCommandLine(parsing: "65536,1048576,force", kernel: .v6_1),
-                                             cpus: 4, early: true, platform: &memory61)
+        let setup61 = Linux6_1.setUpXenPools(
+            commandLine: SwiotlbCommandLine(parsing: "65536,1048576,force", kernel: .v6_1),
+            cpus: 4, early: true, platform: &memory61)
         #expect(setup61.pools.map(\.areas.count) == [1_048_576])
     }
 
@@ -99,11 +103,14 @@ struct V618Tests {
     @Test("page alignment only without min_align_mask: after a 1-slot map, 4096 bytes go to slot 2, or slot 1 with min_align 0x7ff")
     func pageStride() {
         let head = ["pool nslabs=128 start=0x100000", "map id=a orig=0x5000 size=2048 dir=to_device"]
-        #expect(replay618(head + ["map id=b orig=0x10000 size=4096 dir=to_device"]).lines.prefix(2)
+        #expect(
+            replay618(head + ["map id=b orig=0x10000 size=4096 dir=to_device"]).lines.prefix(2)
                 == ["map id=a tlb=0x100000 used=1", "map id=b tlb=0x101000 used=3"])
-        #expect(replay618(head + ["map id=b orig=0x10000 size=4096 dir=to_device min_align=0x7ff"]).lines.prefix(2)
+        #expect(
+            replay618(head + ["map id=b orig=0x10000 size=4096 dir=to_device min_align=0x7ff"]).lines.prefix(2)
                 == ["map id=a tlb=0x100000 used=1", "map id=b tlb=0x100800 used=3"])
-        #expect(replay61(head + ["map id=b orig=0x10000 size=4096 dir=to_device min_align=0x7ff"]).lines.prefix(2)
+        #expect(
+            replay61(head + ["map id=b orig=0x10000 size=4096 dir=to_device min_align=0x7ff"]).lines.prefix(2)
                 == ["map id=a tlb=0x100000 used=1", "map id=b tlb=0x101000 used=3"])
     }
 
@@ -113,13 +120,18 @@ struct V618Tests {
     // through pad_slots and frees nr_slots(alloc_size + 0x145) = 4 (1452-1455).
     @Test("padding slots: align 0xfff, orig 0x12945: one padding slot, tlb = start + 0x800 + 0x145, 4 slots freed at unmap")
     func padding() {
-        let r = replay618(["pool nslabs=128 start=0x100000",
-                           "map id=a orig=0x12945 size=4096 dir=to_device min_align=0xfff align=0xfff",
-                           "map id=b orig=0x3000 size=2048 dir=to_device",
-                           "unmap id=a", "unmap id=b"])
+        let r = replay618([
+            "pool nslabs=128 start=0x100000",
+            "map id=a orig=0x12945 size=4096 dir=to_device min_align=0xfff align=0xfff",
+            "map id=b orig=0x3000 size=2048 dir=to_device",
+            "unmap id=a", "unmap id=b",
+        ])
         #expect(r.error == nil)
-        #expect(r.lines == ["map id=a tlb=0x100945 used=4", "map id=b tlb=0x102000 used=5", "unmap id=a used=1", "unmap id=b used=0",
-                            "final used=0", "area 0 used=0 index=5", "checksum list=0x\(String(TraceReplayer.checksum(SlotPool(start: 0, nslabs: 128).list), radix: 16))"])
+        #expect(
+            r.lines == [
+                "map id=a tlb=0x100945 used=4", "map id=b tlb=0x102000 used=5", "unmap id=a used=1", "unmap id=b used=0",
+                "final used=0", "area 0 used=0 index=5", "checksum list=0x\(String(TraceReplayer.checksum(SlotPool(start: 0, nslabs: 128).list), radix: 16))",
+            ])
     }
 
     // The 6.1.192 hang (docs/trace-format.md): 6.18's loop stops after area_nslabs checked slots
@@ -127,22 +139,29 @@ struct V618Tests {
     // the message gives the padded size, mem->nslabs and mem_used (1405-1408).
     @Test("the 6.1 hang case ends: full, with the kernel's message")
     func boundedSearch() {
-        let r = replay618(["pool nslabs=128 start=0x100000", "map id=a orig=0x100000 size=4096 dir=to_device",
-                           "map id=b orig=0x200800 size=258048 dir=to_device min_align=0xfff dev=nvme0"])
+        let r = replay618([
+            "pool nslabs=128 start=0x100000", "map id=a orig=0x100000 size=4096 dir=to_device",
+            "map id=b orig=0x200800 size=258048 dir=to_device min_align=0xfff dev=nvme0",
+        ])
         #expect(r.error == nil)
         #expect(r.lines.prefix(2) == ["map id=a tlb=0x100000 used=2", "map id=b error=full used=2"])
         #expect(r.messages == ["nvme0: swiotlb buffer is full (sz: 258048 bytes), total 128 (slots), used 2 (slots)"])
-        #expect(replay61(["pool nslabs=128 start=0x100000", "map id=a orig=0x100000 size=4096 dir=to_device",
-                          "map id=b orig=0x200800 size=258048 dir=to_device min_align=0xfff"]).error?.exitStatus == TraceError.kernelHangExitStatus)
+        #expect(
+            replay61([
+                "pool nslabs=128 start=0x100000", "map id=a orig=0x100000 size=4096 dir=to_device",
+                "map id=b orig=0x200800 size=258048 dir=to_device min_align=0xfff",
+            ]).error?.exitStatus == TraceError.kernelHangExitStatus)
     }
 
     // sz is the padded size: 262144 + (0x100 & 0xfff & 0x7ff) = 262400 (1403, 1407); 6.1.192
     // printed alloc_size. 6.18's map has no alloc_size: `alloc=` chooses nothing, no Invalid sizes.
     @Test("the full message's sz is the padded size; alloc= is no alloc_size on 6.18")
     func fullSize() {
-        let r = replay618(["pool nslabs=128 start=0x100000",
-                           "map id=a orig=0x100 size=262144 dir=to_device min_align=0xfff",
-                           "map id=b orig=0x2000 size=4096 alloc=2048 dir=to_device"])
+        let r = replay618([
+            "pool nslabs=128 start=0x100000",
+            "map id=a orig=0x100 size=262144 dir=to_device min_align=0xfff",
+            "map id=b orig=0x2000 size=4096 alloc=2048 dir=to_device",
+        ])
         #expect(r.lines.prefix(2) == ["map id=a error=full used=0", "map id=b tlb=0x100000 used=2"])
         #expect(r.messages == ["swiotlb buffer is full (sz: 262400 bytes), total 128 (slots), used 0 (slots)"])
     }
@@ -150,9 +169,11 @@ struct V618Tests {
     // dev_WARN_ONCE (1396-1397) for alloc_align_mask > ~PAGE_MASK, once.
     @Test("an alloc alignment above a page warns once")
     func allocAlignmentWarning() {
-        let r = replay618(["pool nslabs=256 start=0x100000",
-                           "map id=a orig=0x2000 size=4096 dir=to_device align=0x1fff",
-                           "map id=b orig=0x4000 size=4096 dir=to_device align=0x1fff"])
+        let r = replay618([
+            "pool nslabs=256 start=0x100000",
+            "map id=a orig=0x2000 size=4096 dir=to_device align=0x1fff",
+            "map id=b orig=0x4000 size=4096 dir=to_device align=0x1fff",
+        ])
         #expect(r.lines.prefix(2) == ["map id=a tlb=0x100000 used=4", "map id=b tlb=0x102000 used=8"])
         #expect(r.messages == ["Alloc alignment may prevent fulfilling requests with max mapping_size"])
     }
@@ -214,25 +235,30 @@ struct V618DynamicPoolTests {
     // worker it scheduled takes that block for a second grown pool.
     @Test("a miss makes a transient pool under the device's mask and grows the pools; counts and unmap")
     func transientAndGrown() {
-        let r = replay618Dynamic([
-            "pool nslabs=128 start=0x100000",
-            "map id=a orig=0x200000 size=262144 dir=to_device",
-            "map id=b orig=0x300000 size=4096 dir=to_device",
-            "map id=c orig=0x400000 size=2048 dir=to_device",
-        ], memory: 0x100_0000..<0x200_0000)
+        let r = replay618Dynamic(
+            [
+                "pool nslabs=128 start=0x100000",
+                "map id=a orig=0x200000 size=262144 dir=to_device",
+                "map id=b orig=0x300000 size=4096 dir=to_device",
+                "map id=c orig=0x400000 size=2048 dir=to_device",
+            ], memory: 0x100_0000..<0x200_0000)
         #expect(r.lines.prefix(3) == ["map id=a tlb=0x100000 used=128", "map id=b tlb=0x1000000 used=130", "map id=c tlb=0x1040000 used=131"])
         #expect(r.debugfs == ["io_tlb_nslabs=256", "io_tlb_used=131", "io_tlb_used_hiwater=131", "io_tlb_transient_nslabs=2"])
         let zeros = String(TraceReplayer.checksum([UInt32](repeating: 0, count: 128)), radix: 16)
-        #expect(Array(r.lines.dropFirst(3)) == ["final used=131", "area 0 used=128 index=0", "grown start=0x1040000 nslabs=128 areas=1 used=1",
-                                                "transient nslabs=2", "checksum list=0x\(zeros)"])
-        let more = replay618Dynamic([
-            "pool nslabs=128 start=0x100000",
-            "map id=a orig=0x200000 size=262144 dir=to_device",
-            "map id=b orig=0x300000 size=4096 dir=to_device",
-            "map id=c orig=0x400000 size=2048 dir=to_device",
-            "unmap id=b",
-            "map id=d orig=0x500000 size=262144 dir=to_device dma_mask=0xffffff dev=nic",
-        ], memory: 0x100_0000..<0x200_0000)
+        #expect(
+            Array(r.lines.dropFirst(3)) == [
+                "final used=131", "area 0 used=128 index=0", "grown start=0x1040000 nslabs=128 areas=1 used=1",
+                "transient nslabs=2", "checksum list=0x\(zeros)",
+            ])
+        let more = replay618Dynamic(
+            [
+                "pool nslabs=128 start=0x100000",
+                "map id=a orig=0x200000 size=262144 dir=to_device",
+                "map id=b orig=0x300000 size=4096 dir=to_device",
+                "map id=c orig=0x400000 size=2048 dir=to_device",
+                "unmap id=b",
+                "map id=d orig=0x500000 size=262144 dir=to_device dma_mask=0xffffff dev=nic",
+            ], memory: 0x100_0000..<0x200_0000)
         #expect(Array(more.lines.prefix(5).suffix(2)) == ["unmap id=b used=129", "map id=d error=full used=129"])
         #expect(more.messages == ["nic: swiotlb buffer is full (sz: 262144 bytes), total 256 (slots), used 129 (slots)"])
         #expect(more.debugfs == ["io_tlb_nslabs=384", "io_tlb_used=129", "io_tlb_used_hiwater=131", "io_tlb_transient_nslabs=0"])
@@ -245,13 +271,17 @@ struct V618DynamicPoolTests {
     @Test("the worker halves 2048 → 1024 → 512 slots with limit_nareas; below 512 it gives up: 'Failed to allocate new pool'")
     func workerHalving() {
         let fill = (0..<32).map { "map id=f\($0) orig=0x\(String(0x1000_0000 + $0 * 0x40000, radix: 16)) size=262144 dir=to_device cpu=\($0)" }
-        let r = replay618Dynamic(["pool nslabs=4096 start=0x100000 areas=32"] + fill + ["map id=x orig=0x200000 size=2048 dir=to_device"],
-                                 memory: 0x100_0000..<0x120_0000)
+        let r = replay618Dynamic(
+            ["pool nslabs=4096 start=0x100000 areas=32"] + fill + ["map id=x orig=0x200000 size=2048 dir=to_device"],
+            memory: 0x100_0000..<0x120_0000)
         #expect(r.lines[32] == "map id=x tlb=0x1000000 used=4097")
         #expect(r.lines.contains("grown start=0x1100000 nslabs=512 areas=4 used=0"))
         #expect(r.messages.isEmpty)
-        let none = replay618Dynamic(["pool nslabs=128 start=0x100000", "map id=a orig=0x200000 size=262144 dir=to_device",
-                                     "map id=b orig=0x300000 size=4096 dir=to_device"], memory: 0x100_0000..<0x100_1000)
+        let none = replay618Dynamic(
+            [
+                "pool nslabs=128 start=0x100000", "map id=a orig=0x200000 size=262144 dir=to_device",
+                "map id=b orig=0x300000 size=4096 dir=to_device",
+            ], memory: 0x100_0000..<0x100_1000)
         #expect(none.lines.prefix(2) == ["map id=a tlb=0x100000 used=128", "map id=b tlb=0x1000000 used=130"])
         #expect(none.messages == ["software IO TLB: Failed to allocate new pool"])
     }
@@ -259,7 +289,10 @@ struct V618DynamicPoolTests {
     @Test("dynamic pools are 6.18's: another kernel refuses them; the memory must not overlap a pool")
     func refusals() {
         var r61 = TraceReplayer(kernel: .v6_1)
-        #expect(throws: TraceError(line: nil, token: "0x1000000-0x2000000", message: "kernel v6.1 has no dynamic pools (only Linux 6.18's CONFIG_SWIOTLB_DYNAMIC is modelled)")) {
+        #expect(
+            throws: TraceError(
+                line: nil, token: "0x1000000-0x2000000", message: "kernel v6.1 has no dynamic pools (only Linux 6.18's CONFIG_SWIOTLB_DYNAMIC is modelled)")
+        ) {
             try r61.growPools(from: 0x100_0000..<0x200_0000, limit: 0xffff_ffff)
         }
         let overlap = replay618Dynamic(["pool nslabs=128 start=0x1000000"], memory: 0x100_0000..<0x200_0000)

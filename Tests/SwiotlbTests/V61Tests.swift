@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Swiotlb
 
 @Suite("Linux 6.1 semantics (areas, min_align_mask)")

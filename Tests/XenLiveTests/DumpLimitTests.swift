@@ -1,4 +1,5 @@
 import Testing
+
 @testable import XenDumps
 
 @Suite("dump headers beyond what x86-64 can address")

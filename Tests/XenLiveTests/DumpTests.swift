@@ -4,8 +4,9 @@ import XenDumps
 import XenLive
 import XenMemory
 import XenPVTestSupport
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Lines of a string, as a dump reader takes them.
@@ -57,14 +58,19 @@ struct DumpTests {
 
     @Test("page type suffixes as xen-mfndump prints them")
     func suffixes() {
-        #expect((0...15).map { PageTypeRun(UInt8($0)).suffix } == [
-            "", " L1", " L2", " L3", " L4", " <invalid type>", " <invalid type>", " <invalid type>", " <invalid type>",
-            " pinned L1", " pinned L2", " pinned L3", " pinned L4", " broken", " xalloc", " invalid"])
+        #expect(
+            (0...15).map { PageTypeRun(UInt8($0)).suffix } == [
+                "", " L1", " L2", " L3", " L4", " <invalid type>", " <invalid type>", " <invalid type>", " <invalid type>",
+                " pinned L1", " pinned L2", " pinned L3", " pinned L4", " broken", " xalloc", " invalid",
+            ])
     }
 
     static let badM2P: [(String, String)] = [
         (" --- Dumping M2P ---\n Max MFN: 3\n  mfn=0x0 ==> pfn=0x5\n  mfn=0x1 ==> pfn=0x6", "line 4: truncated: no ' --- End of M2P ---' after 2 of 3 entries"),
-        (" --- Dumping M2P ---\n Max MFN: 2\n  mfn=0x0 ==> pfn=0xZ5\n --- End of M2P ---", "line 3: expected '  mfn=0x<hex> ==> pfn=0x<hex>', got '  mfn=0x0 ==> pfn=0xZ5'"),
+        (
+            " --- Dumping M2P ---\n Max MFN: 2\n  mfn=0x0 ==> pfn=0xZ5\n --- End of M2P ---",
+            "line 3: expected '  mfn=0x<hex> ==> pfn=0x<hex>', got '  mfn=0x0 ==> pfn=0xZ5'"
+        ),
         (" --- Dumping P2M ---\n", "line 1: expected ' --- Dumping M2P ---' (an xen-mfndump dump-m2p header)"),
         (" --- Dumping M2P ---\n Max MFN: 2\n  mfn=0x1 ==> pfn=0x5\n  mfn=0x0 ==> pfn=0x6\n --- End of M2P ---", "line 3: mfn 0x1 out of order (expected 0x0)"),
         (" --- Dumping M2P ---\n Max MFN: 2\n  mfn=0x0 ==> pfn=0x5\n --- End of M2P ---", "line 4: truncated: 1 of 2 entries before the footer"),
@@ -77,15 +83,26 @@ struct DumpTests {
     }
 
     static let badP2M: [(String, String)] = [
-        (" --- Dumping P2M for domain 3 ---\n Guest Width: 8, PT Levels: 4 P2M size: = 2\n  pfn=0x0 ==> mfn=0x10 (type 0x0)\n  pfn=0x2 ==> mfn=0x11 (type 0x0)",
-         "line 4: pfn 0x2 out of order (expected 0x1)"),
-        (" --- Dumping P2M for domain 3 ---\n Guest Width: 8 PT Levels: 4 P2M size: = 2", "line 2: expected ' Guest Width: <n>, PT Levels: <n> P2M size: = <n>', got ' Guest Width: 8 PT Levels: 4 P2M size: = 2'"),
-        (" --- Dumping P2M for domain 3 ---\n Guest Width: 8, PT Levels: 4 P2M size: = 2\n  pfn=0x0 ==> mfn=0x10 (type 0x1)\n",
-         "line 3: the type suffix does not match type 0x1"),
-        (" --- Dumping P2M for domain 3 ---\n Guest Width: 8, PT Levels: 4 P2M size: = 1\n  pfn=0x0 ==> mfn=0x10 (type 0x0)\n --- End of P2M for domain 4 ---",
-         "line 4: expected ' --- End of P2M for domain 3 ---'"),
-        (" --- Dumping P2M for domain 3 ---\n Guest Width: 8, PT Levels: 4 P2M size: = 1\n  pfn=0x0 ==> mfn=0x10000000000000000 (type 0x0)",
-         "line 3: expected '  pfn=0x<hex> ==> mfn=0x<hex> (type 0x<T>)[ suffix]', got '  pfn=0x0 ==> mfn=0x10000000000000000 (type 0x0)'"),
+        (
+            " --- Dumping P2M for domain 3 ---\n Guest Width: 8, PT Levels: 4 P2M size: = 2\n  pfn=0x0 ==> mfn=0x10 (type 0x0)\n  pfn=0x2 ==> mfn=0x11 (type 0x0)",
+            "line 4: pfn 0x2 out of order (expected 0x1)"
+        ),
+        (
+            " --- Dumping P2M for domain 3 ---\n Guest Width: 8 PT Levels: 4 P2M size: = 2",
+            "line 2: expected ' Guest Width: <n>, PT Levels: <n> P2M size: = <n>', got ' Guest Width: 8 PT Levels: 4 P2M size: = 2'"
+        ),
+        (
+            " --- Dumping P2M for domain 3 ---\n Guest Width: 8, PT Levels: 4 P2M size: = 2\n  pfn=0x0 ==> mfn=0x10 (type 0x1)\n",
+            "line 3: the type suffix does not match type 0x1"
+        ),
+        (
+            " --- Dumping P2M for domain 3 ---\n Guest Width: 8, PT Levels: 4 P2M size: = 1\n  pfn=0x0 ==> mfn=0x10 (type 0x0)\n --- End of P2M for domain 4 ---",
+            "line 4: expected ' --- End of P2M for domain 3 ---'"
+        ),
+        (
+            " --- Dumping P2M for domain 3 ---\n Guest Width: 8, PT Levels: 4 P2M size: = 1\n  pfn=0x0 ==> mfn=0x10000000000000000 (type 0x0)",
+            "line 3: expected '  pfn=0x<hex> ==> mfn=0x<hex> (type 0x<T>)[ suffix]', got '  pfn=0x0 ==> mfn=0x10000000000000000 (type 0x0)'"
+        ),
     ]
 
     @Test("malformed P2M dumps name the line", arguments: badP2M)
@@ -113,7 +130,9 @@ struct DumpTests {
 @Suite("the real capture imports with the figures its notes state")
 struct FixtureImportTests {
     func reader(_ file: String) -> () -> Substring? {
-        if !isReadable("\(realXenDefaultFixture)/\(file)") { Issue.record("fixture \(realXenDefaultFixture)/\(file) not found (shared/ must sit beside the repository)") }
+        if !isReadable("\(realXenDefaultFixture)/\(file)") {
+            Issue.record("fixture \(realXenDefaultFixture)/\(file) not found (shared/ must sit beside the repository)")
+        }
         var it = commandOutputLines("xz -dc '\(realXenDefaultFixture)/\(file)'").makeIterator()
         return { it.next() }
     }
@@ -126,7 +145,7 @@ struct FixtureImportTests {
         #expect(p2m.size == 196705)
         let dmesg = commandOutputLines("cat '\(realXenDefaultFixture)/dom0-dmesg.txt'")
         let pools = try SwiotlbPoolLocation.parse(kernelLog: dmesg)
-        #expect(pools == [SwiotlbPoolLocation(start: 0x2ac00000, nslabs: 32768, line: 325)])
+        #expect(pools == [SwiotlbPoolLocation(start: 0x2ac0_0000, nslabs: 32768, line: 325)])
         let s = P2MSummary(p2m, source: .dump, m2p: m2p, pools: pools)
         #expect(s.ram == 196608 && s.identity == 97 && s.missing == 0)
         #expect(s.linearRuns == 282)

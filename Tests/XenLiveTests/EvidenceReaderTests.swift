@@ -57,52 +57,54 @@ struct EvidenceReaderTests {
         entries.append(start: 64, count: 1, value: .identity)
         let p2m = P2MDumpContents(domid: 0, size: 65, entries: entries, types: ExtentMap<PageTypeRun>())
         let s = P2MSummary(p2m, source: .dump, m2p: nil, pools: [SwiotlbPoolLocation(start: 0, nslabs: 128)])
-        #expect(s.json.rendered() == """
-            {
-              "schema": 1,
-              "domain": 0,
-              "entries": 65,
-              "source": "read from an xen-mfndump dump",
-              "ram": 64,
-              "identity": 1,
-              "missing": 0,
-              "foreign": 0,
-              "ram_below_4g": 64,
-              "contiguous_runs": 1,
-              "longest_run": {
-                "pfn": 0,
-                "mfn": 448,
-                "pages": 64
-              },
-              "run_length_histogram": [\((0..<41).map { $0 == 6 ? "1" : "0" }.joined(separator: ", "))],
-              "m2p_mismatches": null,
-              "pools": [
-                [
-                  {
+        #expect(
+            s.json.rendered() == """
+                {
+                  "schema": 1,
+                  "domain": 0,
+                  "entries": 65,
+                  "source": "read from an xen-mfndump dump",
+                  "ram": 64,
+                  "identity": 1,
+                  "missing": 0,
+                  "foreign": 0,
+                  "ram_below_4g": 64,
+                  "contiguous_runs": 1,
+                  "longest_run": {
                     "pfn": 0,
                     "mfn": 448,
-                    "pages": 64,
-                    "contiguous": true,
-                    "below_4g": true
-                  }
-                ]
-              ]
-            }
-            """)
-        let a = Agreement(name: "log lines", identical: 12, total: 13, differences: ["E820 line 1: real 'a', model 'b'"])
-        #expect(RealComparison.json(scenario: "s", [a]).rendered() == """
-            {
-              "schema": 1,
-              "scenario": "s",
-              "categories": [
-                {
-                  "name": "log lines",
-                  "identical": 12,
-                  "total": 13,
-                  "first_differences": ["E820 line 1: real 'a', model 'b'"]
+                    "pages": 64
+                  },
+                  "run_length_histogram": [\((0..<41).map { $0 == 6 ? "1" : "0" }.joined(separator: ", "))],
+                  "m2p_mismatches": null,
+                  "pools": [
+                    [
+                      {
+                        "pfn": 0,
+                        "mfn": 448,
+                        "pages": 64,
+                        "contiguous": true,
+                        "below_4g": true
+                      }
+                    ]
+                  ]
                 }
-              ]
-            }
-            """)
+                """)
+        let a = Agreement(name: "log lines", identical: 12, total: 13, differences: ["E820 line 1: real 'a', model 'b'"])
+        #expect(
+            RealComparison.json(scenario: "s", [a]).rendered() == """
+                {
+                  "schema": 1,
+                  "scenario": "s",
+                  "categories": [
+                    {
+                      "name": "log lines",
+                      "identical": 12,
+                      "total": 13,
+                      "first_differences": ["E820 line 1: real 'a', model 'b'"]
+                    }
+                  ]
+                }
+                """)
     }
 }

@@ -1,6 +1,7 @@
 import Testing
 import XenDumps
 import XenLive
+
 @testable import XenMemory
 
 @Suite("the live logic on a model backend")

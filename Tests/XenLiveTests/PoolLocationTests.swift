@@ -1,7 +1,8 @@
 import Testing
-@testable import XenDumps
 import XenLive
 import XenMemory
+
+@testable import XenDumps
 
 @Suite("swiotlb pool lines: validated, and placed in linear time")
 struct PoolLocationTests {
@@ -11,16 +12,25 @@ struct PoolLocationTests {
 
     @Test("a mapped line whose range is reversed, too wide, unaligned, empty or malformed is an error naming its line")
     func refused() {
-        #expect(parse("software IO TLB: mapped [mem 0x0000000000000000-0xffffffffffffffff] (0MB)")
+        #expect(
+            parse("software IO TLB: mapped [mem 0x0000000000000000-0xffffffffffffffff] (0MB)")
                 == DumpError(line: 2, message: "software IO TLB: mapped [mem 0x0-0xffffffffffffffff]: beyond the 52-bit physical address space"))
-        #expect(parse("software IO TLB: mapped [mem 0x000000002ec00000-0x000000002ac00000] (64MB)")
+        #expect(
+            parse("software IO TLB: mapped [mem 0x000000002ec00000-0x000000002ac00000] (64MB)")
                 == DumpError(line: 2, message: "software IO TLB: mapped [mem 0x2ec00000-0x2ac00000]: the end is not above the start"))
-        #expect(parse("software IO TLB: mapped [mem 0x000000002ac00800-0x000000002ec00000] (64MB)")
+        #expect(
+            parse("software IO TLB: mapped [mem 0x000000002ac00800-0x000000002ec00000] (64MB)")
                 == DumpError(line: 2, message: "software IO TLB: mapped [mem 0x2ac00800-0x2ec00000]: the start is not page aligned (4 KiB)"))
-        #expect(parse("software IO TLB: mapped [mem 0x2ac00000-0x2ac00800] (0MB)")
+        #expect(
+            parse("software IO TLB: mapped [mem 0x2ac00000-0x2ac00800] (0MB)")
                 == DumpError(line: 2, message: "software IO TLB: mapped [mem 0x2ac00000-0x2ac00800]: smaller than one page (two 2 KiB slots)"))
-        #expect(parse("software IO TLB: mapped [mem 0x2ac00000-0x12345678901234567] (64MB)")
-                == DumpError(line: 2, message: "software IO TLB: mapped [mem …]: expected '0x<start>-0x<end>]' (up to 16 hex digits each), got '0x2ac00000-0x12345678901234567] (64MB)'"))
+        #expect(
+            parse("software IO TLB: mapped [mem 0x2ac00000-0x12345678901234567] (64MB)")
+                == DumpError(
+                    line: 2,
+                    message:
+                        "software IO TLB: mapped [mem …]: expected '0x<start>-0x<end>]' (up to 16 hex digits each), got '0x2ac00000-0x12345678901234567] (64MB)'"
+                ))
         #expect(parse("software IO TLB: mapped [mem 0x000000002ac00000-0x000000002ec00000] (64MB)") == nil)
     }
 
@@ -37,7 +47,11 @@ struct PoolLocationTests {
             try pool.check(p2mSize: p2m.size)
             Issue.record("a pool of 2^40 pages fits a P2M of 1024 entries")
         } catch {
-            #expect(error == DumpError(line: 1, message: "software IO TLB: mapped [mem 0x0-…]: pfns 0x0-0xffffffffff reach beyond the P2M (1024 entries): a log of another domain?"))
+            #expect(
+                error
+                    == DumpError(
+                        line: 1,
+                        message: "software IO TLB: mapped [mem 0x0-…]: pfns 0x0-0xffffffffff reach beyond the P2M (1024 entries): a log of another domain?"))
         }
         let s = P2MSummary(p2m, source: .dump, m2p: nil, pools: [pool])
         #expect(s.poolSegments.map(\.count) == [16])

@@ -20,11 +20,12 @@ struct PoolSegmentTests {
     func placements() {
         let pool = SwiotlbPoolLocation(start: 0x100000, nslabs: 0xc0 * 2)
         let segments = pool.segments(in: p2m())
-        #expect(segments == [
-            SegmentPlacement(pfn: 0x100, pages: 64, firstEntry: .machine(base: 0x2000), uniform: true),
-            SegmentPlacement(pfn: 0x140, pages: 64, firstEntry: .machine(base: 0x3000), uniform: false),
-            SegmentPlacement(pfn: 0x180, pages: 0x30, firstEntry: .identity, uniform: true),
-        ])
+        #expect(
+            segments == [
+                SegmentPlacement(pfn: 0x100, pages: 64, firstEntry: .machine(base: 0x2000), uniform: true),
+                SegmentPlacement(pfn: 0x140, pages: 64, firstEntry: .machine(base: 0x3000), uniform: false),
+                SegmentPlacement(pfn: 0x180, pages: 0x30, firstEntry: .identity, uniform: true),
+            ])
         #expect(segments.map(\.contiguous) == [true, false, false])
         #expect(segments.map(\.mfn) == [0x2000, 0x3000, nil])
         #expect(segments.map(\.below4G) == [true, true, false])

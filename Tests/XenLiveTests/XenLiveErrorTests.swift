@@ -1,6 +1,7 @@
 import Testing
-@testable import XenLive
 import XenMemory
+
+@testable import XenLive
 
 @Suite("live errors classified by Xen's errno names")
 struct XenLiveErrorTests {

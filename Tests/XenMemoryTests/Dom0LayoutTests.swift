@@ -1,5 +1,6 @@
 import Testing
 import XenPVTestSupport
+
 @testable import XenMemory
 
 @Suite("Dom0 builder and Linux PV memory setup")
@@ -15,7 +16,7 @@ struct Dom0LayoutTests {
         ("min:2G,max:3G", 786432),
         ("2G,max:1G", 262144),
         ("0x40000K", 65536),
-        ("8G", 1048576),
+        ("8G", 1_048_576),
     ]
 
     @Test("dom0_mem= parsing and sizing", arguments: dom0MemCases)
@@ -48,54 +49,60 @@ struct Dom0LayoutTests {
     @Test("a 2 GiB QEMU host: Dom0 alloc., chunks, Released/Remapped and the E820 lines")
     func qemuTwoGiB() throws {
         var (host, layout) = try qemuDefault()
-        #expect(host.e820.xenLines == [
-            " [0000000000000000, 000000000009fbff] (usable)",
-            " [000000000009fc00, 000000000009ffff] (reserved)",
-            " [00000000000f0000, 00000000000fffff] (reserved)",
-            " [0000000000100000, 000000007ffdcfff] (usable)",
-            " [000000007ffdd000, 000000007fffffff] (reserved)",
-            " [00000000fffc0000, 00000000ffffffff] (reserved)",
-            " [000000fd00000000, 000000ffffffffff] (reserved)",
-        ])
-        #expect(layout.log == [
-            "PHYSICAL MEMORY ARRANGEMENT:",
-            " Dom0 alloc.:   0000000070000000->0000000078000000 (162927 pages to be allocated)",
-            " Init. ramdisk: 000000007f66f000->000000007fa00000",
-        ])
+        #expect(
+            host.e820.xenLines == [
+                " [0000000000000000, 000000000009fbff] (usable)",
+                " [000000000009fc00, 000000000009ffff] (reserved)",
+                " [00000000000f0000, 00000000000fffff] (reserved)",
+                " [0000000000100000, 000000007ffdcfff] (usable)",
+                " [000000007ffdd000, 000000007fffffff] (reserved)",
+                " [00000000fffc0000, 00000000ffffffff] (reserved)",
+                " [000000fd00000000, 000000ffffffffff] (reserved)",
+            ])
+        #expect(
+            layout.log == [
+                "PHYSICAL MEMORY ARRANGEMENT:",
+                " Dom0 alloc.:   0000000070000000->0000000078000000 (162927 pages to be allocated)",
+                " Init. ramdisk: 000000007f66f000->000000007fa00000",
+            ])
         #expect(layout.nrPages == 196608)
         // 196608 pages × 8 bytes = 1.5 MiB of physmap: L3, L2, one L1 and 384 data pages.
         #expect(layout.physmapFrames.count == 387)
         #expect(layout.chunks.first == Dom0Chunk(pfn: PFN(0x8514), mfn: MFN(0x40000), order: 17))
-        #expect(Array(layout.chunks.prefix(5)).map { [$0.pfn.rawValue, $0.mfn.rawValue, UInt64($0.order)] } == [
-            [0x8514, 0x40000, 17], [0x28514, 0x78000, 14], [0x2c514, 0x7c000, 13], [0x2e514, 0x7e000, 12], [0x2f514, 0x6f800, 11],
-        ])
+        #expect(
+            Array(layout.chunks.prefix(5)).map { [$0.pfn.rawValue, $0.mfn.rawValue, UInt64($0.order)] } == [
+                [0x8514, 0x40000, 17], [0x28514, 0x78000, 14], [0x2c514, 0x7c000, 13], [0x2e514, 0x7e000, 12], [0x2f514, 0x6f800, 11],
+            ])
         #expect(layout.chunks.map(\.order) == [17, 14, 13, 12, 11, 9, 7, 6, 5, 3, 2])
 
         var dom0 = layout.domain
-        let setup = LinuxPVMemorySetup.run(host: &host, domain: &dom0, nrPages: layout.nrPages,
-                                           maxReservation: layout.maxPages, map: host.machineMemoryMap)
+        let setup = LinuxPVMemorySetup.run(
+            host: &host, domain: &dom0, nrPages: layout.nrPages,
+            maxReservation: layout.maxPages, map: host.machineMemoryMap)
         #expect(setup.released == 0 && setup.remapped == 97)
-        #expect(setup.log == [
-            "Released 0 page(s)",
-            "BIOS-provided physical RAM map:",
-            "Xen: [mem 0x0000000000000000-0x000000000009efff] usable",
-            "Xen: [mem 0x000000000009fc00-0x00000000000fffff] reserved",
-            "Xen: [mem 0x0000000000100000-0x0000000030060fff] usable",
-            "Xen: [mem 0x000000007ffdd000-0x000000007fffffff] reserved",
-            "Xen: [mem 0x00000000fec00000-0x00000000fec00fff] reserved",
-            "Xen: [mem 0x00000000fee00000-0x00000000feefffff] reserved",
-            "Xen: [mem 0x00000000fffc0000-0x00000000ffffffff] reserved",
-            "Xen: [mem 0x000000fd00000000-0x000000ffffffffff] reserved",
-            "p2m virtual area at (____ptrval____), size is 40000000",
-            "Remapped 97 page(s)",
-        ])
+        #expect(
+            setup.log == [
+                "Released 0 page(s)",
+                "BIOS-provided physical RAM map:",
+                "Xen: [mem 0x0000000000000000-0x000000000009efff] usable",
+                "Xen: [mem 0x000000000009fc00-0x00000000000fffff] reserved",
+                "Xen: [mem 0x0000000000100000-0x0000000030060fff] usable",
+                "Xen: [mem 0x000000007ffdd000-0x000000007fffffff] reserved",
+                "Xen: [mem 0x00000000fec00000-0x00000000fec00fff] reserved",
+                "Xen: [mem 0x00000000fee00000-0x00000000feefffff] reserved",
+                "Xen: [mem 0x00000000fffc0000-0x00000000ffffffff] reserved",
+                "Xen: [mem 0x000000fd00000000-0x000000ffffffffff] reserved",
+                "p2m virtual area at (____ptrval____), size is 40000000",
+                "Remapped 97 page(s)",
+            ])
         // The captured dom0's first runs: pfn 0 (159 pages) → 0x70000, 0x9f–0xff identity,
         // 0x100 (32512) → 0x70100, and the hole's frames moved to 0x30000 → 0x7009f.
-        #expect(Array(dom0.p2m.runs().prefix(3)) == [
-            Extent(start: 0, count: 159, value: .machine(base: 0x70000)),
-            Extent(start: 159, count: 97, value: .identity),
-            Extent(start: 256, count: 32512, value: .machine(base: 0x70100)),
-        ])
+        #expect(
+            Array(dom0.p2m.runs().prefix(3)) == [
+                Extent(start: 0, count: 159, value: .machine(base: 0x70000)),
+                Extent(start: 159, count: 97, value: .identity),
+                Extent(start: 256, count: 32512, value: .machine(base: 0x70100)),
+            ])
         #expect(dom0.p2m.pfnToMFN(PFN(0x30000)) == 0x7009f && dom0.p2m.pfnToMFN(PFN(0x30060)) == 0x700ff)
         #expect(host.m2p.entry(MFN(0x7009f)) == 0x30000)
         #expect(dom0.p2m.lastPfnHint == 0x30061)
@@ -140,8 +147,9 @@ struct Dom0LayoutTests {
             }
             guard let layout = try? host.buildDom0(cfg) else { continue }
             var dom0 = layout.domain
-            let setup = LinuxPVMemorySetup.run(host: &host, domain: &dom0, nrPages: layout.nrPages,
-                                               maxReservation: layout.maxPages, map: host.machineMemoryMap)
+            let setup = LinuxPVMemorySetup.run(
+                host: &host, domain: &dom0, nrPages: layout.nrPages,
+                maxReservation: layout.maxPages, map: host.machineMemoryMap)
             assertRoundTrip(host: host, dom0: dom0, nrRAM: layout.nrPages - setup.released)
         }
     }
@@ -161,8 +169,9 @@ struct Dom0LayoutTests {
         let layout = try host.buildDom0(cfg)
         #expect(layout.nrPages == 1 << 28)
         var dom0 = layout.domain
-        let setup = LinuxPVMemorySetup.run(host: &host, domain: &dom0, nrPages: layout.nrPages,
-                                           maxReservation: layout.maxPages, map: host.machineMemoryMap)
+        let setup = LinuxPVMemorySetup.run(
+            host: &host, domain: &dom0, nrPages: layout.nrPages,
+            maxReservation: layout.maxPages, map: host.machineMemoryMap)
         // 2^28 pfns plus the 262241 hole pages remapped beyond them: a 3 GiB virtual area.
         #expect(setup.p2mAreaBytes == 3 << 30)
         #expect(dom0.p2m.runs().count < 2000)
@@ -180,8 +189,9 @@ func assertRoundTrip(host: XenHost, dom0: PVDomain, nrRAM: UInt64) {
         ram += run.count
         #expect(host.ownsAll(.dom0, MFN(base), count: run.count))
         let m2pRuns = host.m2p.runs.extents(start: base, count: run.count)
-        #expect(m2pRuns.count == 1 && m2pRuns[0].count == run.count && m2pRuns[0].value == .pfn(base: run.start),
-                "pfn \(Hex.plain(run.start)) → mfn \(Hex.plain(base)) ×\(run.count) has M2P \(m2pRuns)")
+        #expect(
+            m2pRuns.count == 1 && m2pRuns[0].count == run.count && m2pRuns[0].value == .pfn(base: run.start),
+            "pfn \(Hex.plain(run.start)) → mfn \(Hex.plain(base)) ×\(run.count) has M2P \(m2pRuns)")
     }
     #expect(ram == nrRAM)
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import XenMemory
 
 @Suite("XENMEM ops and XENMEM_exchange")
@@ -40,9 +41,10 @@ struct ExchangeTests {
     @Test("a complete exchange: new extents below address_bits, old frames freed and INVALID")
     func success() {
         var (host, mfns) = tinyHost(domU: 16)
-        let r = host.exchange(caller: DomID(1),
-                              input: ExchangeSide(extents: mfns.map(\.rawValue), order: 0, domain: DomID(1)),
-                              output: ExchangeSide(extents: [0, 8], order: 3, addressBits: 22, domain: DomID(1)))
+        let r = host.exchange(
+            caller: DomID(1),
+            input: ExchangeSide(extents: mfns.map(\.rawValue), order: 0, domain: DomID(1)),
+            output: ExchangeSide(extents: [0, 8], order: 3, addressBits: 22, domain: DomID(1)))
         #expect(r.error == nil && r.rc == 0)
         #expect(r.exchanged == 16)
         #expect(r.outputFrames == [MFN(0x3f8), MFN(0x3f0)])
@@ -60,9 +62,10 @@ struct ExchangeTests {
     @Test("partial progress: nr_exchanged counts the chunks done before ENOMEM")
     func partial() {
         var (host, mfns) = tinyHost(domU: 384)
-        let r = host.exchange(caller: DomID(1),
-                              input: ExchangeSide(extents: mfns.map(\.rawValue), order: 0, domain: DomID(1)),
-                              output: ExchangeSide(extents: [0, 128, 256], order: 7, addressBits: 21, domain: DomID(1)))
+        let r = host.exchange(
+            caller: DomID(1),
+            input: ExchangeSide(extents: mfns.map(\.rawValue), order: 0, domain: DomID(1)),
+            output: ExchangeSide(extents: [0, 128, 256], order: 7, addressBits: 21, domain: DomID(1)))
         #expect(r.error == .enomem && r.rc == -12)
         #expect(r.exchanged == 256)
         #expect(r.outputFrames == [MFN(0x180), MFN(0x100)])
@@ -77,24 +80,38 @@ struct ExchangeTests {
         var (host, mfns) = tinyHost(domU: 16)
         let input = ExchangeSide(extents: mfns.map(\.rawValue), order: 0, domain: DomID(1))
         // Above max_order for a domU (9).
-        #expect(host.exchange(caller: DomID(1), input: ExchangeSide(extents: Array(repeating: 0, count: 1024).enumerated().map { _ in 0 }, order: 0, domain: DomID(1)),
-                              output: ExchangeSide(extents: [0], order: 10, domain: DomID(1))).error == .eperm)
+        #expect(
+            host.exchange(
+                caller: DomID(1), input: ExchangeSide(extents: Array(repeating: 0, count: 1024).enumerated().map { _ in 0 }, order: 0, domain: DomID(1)),
+                output: ExchangeSide(extents: [0], order: 10, domain: DomID(1))
+            ).error == .eperm)
         // Sizes that do not match.
-        #expect(host.exchange(caller: DomID(1), input: input,
-                              output: ExchangeSide(extents: [0], order: 3, domain: DomID(1))).error == .einval)
+        #expect(
+            host.exchange(
+                caller: DomID(1), input: input,
+                output: ExchangeSide(extents: [0], order: 3, domain: DomID(1))
+            ).error == .einval)
         // Different domids.
-        #expect(host.exchange(caller: DomID(1), input: input,
-                              output: ExchangeSide(extents: [0], order: 4, domain: DomID(2))).error == .einval)
+        #expect(
+            host.exchange(
+                caller: DomID(1), input: input,
+                output: ExchangeSide(extents: [0], order: 4, domain: DomID(2))
+            ).error == .einval)
         // Unknown domain.
-        #expect(host.exchange(caller: DomID(1), input: ExchangeSide(extents: [0x7ff], order: 0, domain: DomID(7)),
-                              output: ExchangeSide(extents: [0], order: 0, domain: DomID(7))).error == .esrch)
+        #expect(
+            host.exchange(
+                caller: DomID(1), input: ExchangeSide(extents: [0x7ff], order: 0, domain: DomID(7)),
+                output: ExchangeSide(extents: [0], order: 0, domain: DomID(7))
+            ).error == .esrch)
         // A frame the domain does not own (free in the heap).
-        let notOwned = host.exchange(caller: DomID(1), input: ExchangeSide(extents: [0x150], order: 0, domain: DomID(1)),
-                                     output: ExchangeSide(extents: [0], order: 0, domain: DomID(1)))
+        let notOwned = host.exchange(
+            caller: DomID(1), input: ExchangeSide(extents: [0x150], order: 0, domain: DomID(1)),
+            output: ExchangeSide(extents: [0], order: 0, domain: DomID(1)))
         #expect(notOwned.error == .einval && notOwned.exchanged == 0)
         // Nothing free below 2^20 bytes.
-        let noMem = host.exchange(caller: DomID(1), input: input,
-                                  output: ExchangeSide(extents: [0], order: 4, addressBits: 20, domain: DomID(1)))
+        let noMem = host.exchange(
+            caller: DomID(1), input: input,
+            output: ExchangeSide(extents: [0], order: 4, addressBits: 20, domain: DomID(1)))
         #expect(noMem.error == .enomem && noMem.exchanged == 0)
         #expect(host.owner(of: mfns[0]) == DomID(1) && host.m2p.entry(mfns[0]) == 0)
     }
@@ -108,17 +125,21 @@ struct ExchangeTests {
         host.addDomain(DomainState(id: DomID(5), hasPassthrough: true, maxPages: 1))
         host.addDomain(DomainState(id: DomID(6), maxPages: 1))
         #expect([0, 3, 4, 5, 6].map { host.maxOrder(of: DomID($0)) } == [18, 12, 18, 12, 9])
-        let hw = host.exchange(caller: DomID(3), input: ExchangeSide(extents: [0x200], order: 13, domain: DomID(3)),
-                               output: ExchangeSide(extents: [0], order: 13, domain: DomID(3)))
+        let hw = host.exchange(
+            caller: DomID(3), input: ExchangeSide(extents: [0x200], order: 13, domain: DomID(3)),
+            output: ExchangeSide(extents: [0], order: 13, domain: DomID(3)))
         #expect(hw.error == .eperm)
     }
 
     @Test("create_contiguous_region: one aligned machine extent below 2^address_bits, restored on failure")
     func contiguousRegion() {
         var (host, mfns) = tinyHost(domU: 64)
-        var guest = PVDomain(id: DomID(1), p2m: GuestP2M(initialList: mfns.enumerated().map {
-            Extent(start: UInt64($0.offset), count: 1, value: .machine(base: $0.element.rawValue))
-        }, nrPages: 64))
+        var guest = PVDomain(
+            id: DomID(1),
+            p2m: GuestP2M(
+                initialList: mfns.enumerated().map {
+                    Extent(start: UInt64($0.offset), count: 1, value: .machine(base: $0.element.rawValue))
+                }, nrPages: 64))
         #expect(!guest.p2m.isMachineContiguous(PhysicalAddress(0), size: 64 * 4096))
         let ok = host.createContiguousRegion(&guest, start: PFN(0), order: 6, addressBits: 21, maxOrder: XenHost.maxContiguousOrder)
         #expect(ok == .success(MachineAddress(0x1c0000)))
@@ -134,7 +155,9 @@ struct ExchangeTests {
         let fail = host.createContiguousRegion(&guest, start: PFN(0), order: 6, addressBits: 20, maxOrder: XenHost.maxContiguousOrder)
         #expect(fail == .failure(.exchangeFailed(.enomem)))
         #expect(guest.p2m.pfnToMFN(PFN(5)) == 0x1c5 && host.m2p.entry(MFN(0x1c5)) == 5)
-        #expect(host.createContiguousRegion(&guest, start: PFN(0), order: 10, addressBits: 32, maxOrder: XenHost.maxContiguousOrder) == .failure(.orderTooLarge(10)))
+        #expect(
+            host.createContiguousRegion(&guest, start: PFN(0), order: 10, addressBits: 32, maxOrder: XenHost.maxContiguousOrder) == .failure(.orderTooLarge(10))
+        )
 
         // Destroy: order-0 frames again, from the top of the heap.
         host.destroyContiguousRegion(&guest, start: PFN(0), order: 6, maxOrder: XenHost.maxContiguousOrder)

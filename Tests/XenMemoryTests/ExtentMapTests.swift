@@ -1,5 +1,6 @@
 import Testing
 import XenPVTestSupport
+
 @testable import XenMemory
 
 @Suite("ExtentMap: chunked runs against a key-by-key model")
@@ -40,12 +41,13 @@ struct ExtentMapTests {
             let start = rng.next() % UInt64(keys - Int(count))
             switch kind {
             case 0...5:
-                let value: P2MRun = switch rng.next() % 4 {
-                case 0: .identity
-                case 1: .missing
-                case 2: .foreign(base: rng.next() % 1_000_000)
-                default: .machine(base: rng.next() % 1_000_000)
-                }
+                let value: P2MRun =
+                    switch rng.next() % 4 {
+                    case 0: .identity
+                    case 1: .missing
+                    case 2: .foreign(base: rng.next() % 1_000_000)
+                    default: .machine(base: rng.next() % 1_000_000)
+                    }
                 map.set(start: start, count: count, to: value)
                 for i in 0..<count { table[Int(start + i)] = value.advanced(by: i) }
             case 6...8:
@@ -83,14 +85,20 @@ struct ExtentMapTests {
         map.set(start: 90, count: 10, to: .machine(base: 990))
         #expect(map.extents == [Extent(start: 90, count: 25, value: .machine(base: 990))])
         map.set(start: 100, count: 2, to: .identity)
-        #expect(map.extents == [Extent(start: 90, count: 10, value: .machine(base: 990)),
-                                Extent(start: 100, count: 2, value: .identity),
-                                Extent(start: 102, count: 13, value: .machine(base: 1002))])
+        #expect(
+            map.extents == [
+                Extent(start: 90, count: 10, value: .machine(base: 990)),
+                Extent(start: 100, count: 2, value: .identity),
+                Extent(start: 102, count: 13, value: .machine(base: 1002)),
+            ])
         map.set(start: 100, count: 2, to: .machine(base: 1000))
         #expect(map.extents == [Extent(start: 90, count: 25, value: .machine(base: 990))])
         map.remove(start: 95, count: 10)
-        #expect(map.extents == [Extent(start: 90, count: 5, value: .machine(base: 990)),
-                                Extent(start: 105, count: 10, value: .machine(base: 1005))])
+        #expect(
+            map.extents == [
+                Extent(start: 90, count: 5, value: .machine(base: 990)),
+                Extent(start: 105, count: 10, value: .machine(base: 1005)),
+            ])
         #expect(map.value(at: 94) == .machine(base: 994) && map.value(at: 95) == nil && map.value(at: 104) == nil)
         #expect(map.run(from: 107) == Extent(start: 107, count: 8, value: .machine(base: 1007)))
         #expect(map.extent(containing: 107) == Extent(start: 105, count: 10, value: .machine(base: 1005)))
@@ -112,9 +120,12 @@ struct ExtentMapTests {
         map.set(start: 10, count: 2_980, to: .identity)
         #expect(map.extentCount == 10 + 1 + 10)
         #expect(map.chunkSizes == [21])
-        #expect(map.extents(start: 8, count: 4) == [Extent(start: 8, count: 1, value: .machine(base: 9_992)),
-                                                     Extent(start: 9, count: 1, value: .machine(base: 9_991)),
-                                                     Extent(start: 10, count: 2, value: .identity)])
+        #expect(
+            map.extents(start: 8, count: 4) == [
+                Extent(start: 8, count: 1, value: .machine(base: 9_992)),
+                Extent(start: 9, count: 1, value: .machine(base: 9_991)),
+                Extent(start: 10, count: 2, value: .identity),
+            ])
     }
 
     @Test("consecutive runs set in one edit give what setting each in turn gives")
@@ -131,10 +142,13 @@ struct ExtentMapTests {
             for _ in 0..<(1 + rng.next() % 700) {
                 let count = 1 + rng.next() % 3
                 // Frames going down (no merging) or on (merging with the run before).
-                let base = rng.next() % 2 == 0 ? 100_000 - start : (runs.last.map { r -> UInt64 in
-                    if case .machine(let b) = r.value { return b + r.count }
-                    return 0
-                } ?? 5)
+                let base =
+                    rng.next() % 2 == 0
+                    ? 100_000 - start
+                    : (runs.last.map { r -> UInt64 in
+                        if case .machine(let b) = r.value { return b + r.count }
+                        return 0
+                    } ?? 5)
                 runs.append(Extent(start: start, count: count, value: .machine(base: base)))
                 start += count
             }
@@ -195,10 +209,11 @@ struct LargeDomUTests {
         #expect(runs.reduce(0) { $0 + $1.count } == pages)
         // Superpages come from the top of their blocks downwards: no two continue each other.
         #expect(runs.count == 32768)
-        #expect(runs.allSatisfy { r in
-            guard case .machine(let b) = r.value else { return false }
-            return r.start % 512 == 0 && r.count % 512 == 0 && b % 512 == 0
-        })
+        #expect(
+            runs.allSatisfy { r in
+                guard case .machine(let b) = r.value else { return false }
+                return r.start % 512 == 0 && r.count % 512 == 0 && b % 512 == 0
+            })
         // Zone 25's blocks are dirty: the clean pass rotates its first (0x1000000) to the tail,
         // the second pass takes 0x1040000 and hands out its top 2 MiB.
         #expect(guest.p2m.pfnToMFN(PFN(0)) == 0x107_fe00)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import XenMemory
 
 @Suite("M2P and the P2M round trip")
@@ -27,7 +28,7 @@ struct HostM2PTests {
         m2p.set(MFN(0x40000), count: 1024, to: PFN(0))
         #expect(p2m.mfnToPFN(MFN(0x40010), m2p: m2p) == 0x10)
         #expect(p2m.localPFN(ofBusFrame: MFN(0x40010), m2p: m2p) == PFN(0x10))
-        #expect(p2m.machineToPhys(MachineAddress(0x40010abc), m2p: m2p) == PhysicalAddress(0x10abc))
+        #expect(p2m.machineToPhys(MachineAddress(0x4001_0abc), m2p: m2p) == PhysicalAddress(0x10abc))
         // A stale M2P entry (another guest's claim) does not round-trip...
         m2p.set(MFN(0x300), count: 1, to: PFN(0x20))
         #expect(p2m.mfnToPFN(MFN(0x300), m2p: m2p) == ~0)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import XenMemory
 
 @Suite("host descriptions Xen could not hold are refused, not trapped on")
@@ -13,8 +14,10 @@ struct HostValidationTests {
 
     @Test("RAM at 2^52 reaches past the heap's 41 zones")
     func ramBeyondZones() {
-        let e820 = E820Map([E820Entry(address: 0, size: 0x9fc00, type: .ram),
-                            E820Entry(address: 1 << 52, size: 1 << 30, type: .ram)])
+        let e820 = E820Map([
+            E820Entry(address: 0, size: 0x9fc00, type: .ram),
+            E820Entry(address: 1 << 52, size: 1 << 30, type: .ram),
+        ])
         let error = refusal(e820: e820)
         #expect(error == .ramBeyondHeap(index: 1, endFrame: 0x100_0004_0000))
         #expect(error?.description == "E820 RAM entry 1 reaches frame 0x10000040000, past frame 0x10000000000 (2^52 bytes), the end of Xen's heap zones")
@@ -24,8 +27,10 @@ struct HostValidationTests {
 
     @Test("an entry ending past 2^64, or empty, is refused")
     func badEntries() {
-        let wraps = E820Map([E820Entry(address: 0, size: 0x9fc00, type: .ram),
-                             E820Entry(address: .max - 0xfff, size: 0x2000, type: .reserved)])
+        let wraps = E820Map([
+            E820Entry(address: 0, size: 0x9fc00, type: .ram),
+            E820Entry(address: .max - 0xfff, size: 0x2000, type: .reserved),
+        ])
         #expect(refusal(e820: wraps) == .badEntry(index: 1, address: .max - 0xfff, size: 0x2000))
         #expect(refusal(e820: wraps)?.description == "E820 entry 1 at 0xfffffffffffff000 of 0x2000 bytes ends past 2^64")
         let empty = E820Map([E820Entry(address: 0, size: 0, type: .ram)])
@@ -36,26 +41,32 @@ struct HostValidationTests {
     func repeatedBootRegion() {
         let error = refusal(e820: twoGiB, regions: [0x100..<0x1000, 0x2000..<0x3000, 0x100..<0x1000])
         #expect(error == .overlap(.bootRegion(index: 0, frames: 0x100..<0x1000), .bootRegion(index: 2, frames: 0x100..<0x1000)))
-        #expect(error?.description == "boot region 2 (frames 0x100–0x1000) overlaps boot region 0 (frames 0x100–0x1000): the heap would get the same frames twice")
+        #expect(
+            error?.description == "boot region 2 (frames 0x100–0x1000) overlaps boot region 0 (frames 0x100–0x1000): the heap would get the same frames twice")
     }
 
     @Test("inventory blocks overlapping a boot region or each other")
     func overlappingInventory() {
-        #expect(refusal(e820: twoGiB, regions: [0x100..<0x79200], inventory: [(MFN(0x79100), 8)])
+        #expect(
+            refusal(e820: twoGiB, regions: [0x100..<0x79200], inventory: [(MFN(0x79100), 8)])
                 == .overlap(.bootRegion(index: 0, frames: 0x100..<0x79200), .inventoryBlock(index: 0, mfn: 0x79100, order: 8)))
         let error = refusal(e820: twoGiB, inventory: [(MFN(0x7fc00), 8), (MFN(0x7fc80), 7)])
         #expect(error == .overlap(.inventoryBlock(index: 0, mfn: 0x7fc00, order: 8), .inventoryBlock(index: 1, mfn: 0x7fc80, order: 7)))
-        #expect(error?.description == "inventory block 1 (mfn 0x7fc80, order 7) overlaps inventory block 0 (mfn 0x7fc00, order 8): the heap would get the same frames twice")
+        #expect(
+            error?.description
+                == "inventory block 1 (mfn 0x7fc80, order 7) overlaps inventory block 0 (mfn 0x7fc00, order 8): the heap would get the same frames twice")
     }
 
     @Test("blocks outside RAM, of no buddy order, or misaligned; regions outside RAM")
     func badBlocks() {
         // RAM ends at frame 0x7ffdd: a block of order 6 at 0x7ffc0 reaches 0x80000.
         #expect(refusal(e820: twoGiB, inventory: [(MFN(0x7ffc0), 6)]) == .outsideRAM(.inventoryBlock(index: 0, mfn: 0x7ffc0, order: 6)))
-        #expect(refusal(e820: twoGiB, inventory: [(MFN(0x7ffc0), 6)])?.description
+        #expect(
+            refusal(e820: twoGiB, inventory: [(MFN(0x7ffc0), 6)])?.description
                 == "inventory block 0 (mfn 0x7ffc0, order 6) is not inside the E820 RAM")
         #expect(refusal(e820: twoGiB, inventory: [(MFN(0x40000), 19)])?.description == "inventory block 0 (mfn 0x40000, order 19): the order must be 0…18")
-        #expect(refusal(e820: twoGiB, inventory: [(MFN(0x7fc01), 8)])?.description
+        #expect(
+            refusal(e820: twoGiB, inventory: [(MFN(0x7fc01), 8)])?.description
                 == "inventory block 0 (mfn 0x7fc01, order 8) does not start on a multiple of its 256 frames")
         // The 640 KiB hole (frames 0x9f … 0x100) is not RAM.
         #expect(refusal(e820: twoGiB, regions: [0x90..<0x200]) == .outsideRAM(.bootRegion(index: 0, frames: 0x90..<0x200)))
@@ -63,8 +74,10 @@ struct HostValidationTests {
 
     @Test("the captured host's regions and inventory pass; the heap's frames come back merged")
     func capturedHostPasses() throws {
-        let inventory: [(MFN, Int)] = [(MFN(0x7fc00), 8), (MFN(0x7ff00), 7), (MFN(0x7ff80), 6), (MFN(0x7fdc0), 6),
-                                       (MFN(0x7fd00), 6), (MFN(0x7a780), 6), (MFN(0x7a7c0), 5), (MFN(0x7a7e0), 3)]
+        let inventory: [(MFN, Int)] = [
+            (MFN(0x7fc00), 8), (MFN(0x7ff00), 7), (MFN(0x7ff80), 6), (MFN(0x7fdc0), 6),
+            (MFN(0x7fd00), 6), (MFN(0x7a780), 6), (MFN(0x7a7c0), 5), (MFN(0x7a7e0), 3),
+        ]
         let frames = try XenHost.validate(e820: twoGiB, bootRegions: [0x100..<0x79200], inventory: inventory)
         #expect(frames == [0x100..<0x79200, 0x7a780..<0x7a7e8, 0x7fc00..<0x7fd40, 0x7fdc0..<0x7fe00, 0x7ff00..<0x7ffc0])
         let host = try XenHost(e820: twoGiB, bootRegions: [0x100..<0x79200], inventory: inventory)
@@ -89,7 +102,8 @@ struct HostValidationTests {
         config = Dom0BuildConfig()
         config.kernelModule = 0x7ff00..<0x80100
         #expect(throws: Dom0BuildError.moduleOutsideRAM(.kernel, frames: 0x7ff00..<0x80100)) { try host.buildDom0(config) }
-        #expect(Dom0BuildError.moduleOutsideRAM(.kernel, frames: 0x7ff00..<0x80100).description
+        #expect(
+            Dom0BuildError.moduleOutsideRAM(.kernel, frames: 0x7ff00..<0x80100).description
                 == "the kernel module (frames 0x7ff00–0x80100) is not inside the E820 RAM")
 
         // Without `reserved`, every RAM frame from 0x100 is the heap's: a module there would be

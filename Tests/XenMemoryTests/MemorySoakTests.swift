@@ -1,5 +1,6 @@
 import Testing
 import XenPVTestSupport
+
 @testable import XenMemory
 
 @Suite("soak: random XENMEM operations on the memory model")
@@ -26,7 +27,9 @@ struct MemorySoakTests {
                 let out = host.balloonOut(&guest, count: n)
                 #expect(out.allSatisfy { guest.p2m.pfnToMFNWord($0) == .invalid })
             case 1:
-                let holes = guest.p2m.runs().filter { if case .missing = $0.value { return true }; return false }
+                let holes = guest.p2m.runs().filter {
+                    if case .missing = $0.value { return true }; return false
+                }
                 if let h = holes.first { try host.balloonIn(&guest, pfns: (0..<min(h.count, 8)).map { PFN(h.start + $0) }) }
             case 2:
                 let order = Int(rng.next() % 7)
@@ -34,9 +37,13 @@ struct MemorySoakTests {
                 let start = PFN((rng.next() % (2048 >> order)) << order)
                 let end = start.rawValue + (1 << UInt64(order))
                 if contiguous.contains(where: { $0.0.rawValue < end && start.rawValue < $0.0.rawValue + (1 << UInt64($0.1)) }) { break }
-                let all = (0..<(UInt64(1) << order)).allSatisfy { if case .machine = guest.p2m.pfnToMFNWord(start.advanced(by: $0)).decoded { return true }; return false }
+                let all = (0..<(UInt64(1) << order)).allSatisfy {
+                    if case .machine = guest.p2m.pfnToMFNWord(start.advanced(by: $0)).decoded { return true }; return false
+                }
                 guard all else { break }
-                if case .success(let m) = host.createContiguousRegion(&guest, start: start, order: order, addressBits: 24 + Int(rng.next() % 8), maxOrder: XenHost.maxContiguousOrder) {
+                if case .success(let m) = host.createContiguousRegion(
+                    &guest, start: start, order: order, addressBits: 24 + Int(rng.next() % 8), maxOrder: XenHost.maxContiguousOrder)
+                {
                     #expect(m.mfn.rawValue % (1 << order) == 0)
                     #expect(guest.p2m.isMachineContiguous(start.address, size: Page.size << UInt64(order)))
                     contiguous.append((start, order))

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import XenMemory
 
 @Suite("P2M words and guest P2M semantics")
@@ -30,10 +31,11 @@ struct P2MEncodingTests {
 
     /// A list of 4 leaves: leaf 0 RAM, leaf 1 missing, leaf 2 identity, leaf 3 mixed.
     func fourLeafP2M() -> GuestP2M {
-        var p2m = GuestP2M(initialList: [
-            Extent(start: 0, count: 512, value: .machine(base: 0x80000)),
-            Extent(start: 1536, count: 100, value: .machine(base: 0x90000)),
-        ], nrPages: 2048)
+        var p2m = GuestP2M(
+            initialList: [
+                Extent(start: 0, count: 512, value: .machine(base: 0x80000)),
+                Extent(start: 1536, count: 100, value: .machine(base: 0x90000)),
+            ], nrPages: 2048)
         p2m.setPhysRangeIdentity(1024, 1536)
         p2m.setPhysRangeIdentity(1636, 1700)
         return p2m
@@ -163,11 +165,12 @@ struct P2MEncodingTests {
 
     @Test("machine contiguity follows range_straddles_page_boundary")
     func contiguity() {
-        let p2m = GuestP2M(initialList: [
-            Extent(start: 0, count: 4, value: .machine(base: 0x100)),
-            Extent(start: 4, count: 4, value: .machine(base: 0x104)), // continues: merged
-            Extent(start: 8, count: 4, value: .machine(base: 0x300)),
-        ], nrPages: 12)
+        let p2m = GuestP2M(
+            initialList: [
+                Extent(start: 0, count: 4, value: .machine(base: 0x100)),
+                Extent(start: 4, count: 4, value: .machine(base: 0x104)),  // continues: merged
+                Extent(start: 8, count: 4, value: .machine(base: 0x300)),
+            ], nrPages: 12)
         // Two machine runs (the first two merged) and the INVALID padding up to 512 entries.
         #expect(p2m.runs().map(\.count) == [8, 4, 500])
         #expect(p2m.isMachineContiguous(PhysicalAddress(0), size: 8 * 4096))

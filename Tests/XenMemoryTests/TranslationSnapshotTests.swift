@@ -1,5 +1,6 @@
 import Testing
 import XenPVTestSupport
+
 @testable import XenMemory
 
 @Suite("translation snapshot: lookup tables agree with the P2M and M2P they freeze")
@@ -11,8 +12,9 @@ struct TranslationSnapshotTests {
         cfg.memory = try Dom0MemoryOption(parsing: option)
         guard let layout = try? host.buildDom0(cfg) else { return nil }
         var d = layout.domain
-        _ = LinuxPVMemorySetup.run(host: &host, domain: &d, nrPages: layout.nrPages,
-                                   maxReservation: layout.maxPages, map: host.machineMemoryMap)
+        _ = LinuxPVMemorySetup.run(
+            host: &host, domain: &d, nrPages: layout.nrPages,
+            maxReservation: layout.maxPages, map: host.machineMemoryMap)
         return (host, d)
     }
 
@@ -24,8 +26,9 @@ struct TranslationSnapshotTests {
         return out
     }
 
-    @Test("every run edge and random pfns and mfns, with and without ballooned extra memory",
-          arguments: [(2048, "768M,max:768M"), (2048, "512M,max:1G"), (6144, "4G,max:4G"), (20480, "8G"), (3000, "-1G")])
+    @Test(
+        "every run edge and random pfns and mfns, with and without ballooned extra memory",
+        arguments: [(2048, "768M,max:768M"), (2048, "512M,max:1G"), (6144, "4G,max:4G"), (20480, "8G"), (3000, "-1G")])
     func agrees(ramMiB: UInt64, option: String) throws {
         guard let (host, d) = try dom0(ramMiB: ramMiB, option: option) else {
             Issue.record("dom0 did not build"); return

@@ -1,5 +1,6 @@
 import Testing
 import XenPVTestSupport
+
 @testable import XenMemory
 
 @Suite("validated M2P: one table gives what the two-step mfn_to_pfn gives, key for key")
@@ -27,28 +28,33 @@ struct ValidatedM2PTests {
     @Test("random P2M and M2P tables with identity, foreign and constant runs around the quarter edges", arguments: 0..<40)
     func randomTables(seed: UInt64) throws {
         var rng = SplitMix64(seed: 0x7a1d_0000 + seed)
-        let p2m = FrameTranslationTable(runs: runs(&rng, count: 12) { start, rng in
-            switch rng.next() % 6 {
-            case 0: return .linear(start: start, base: start &+ delta(&rng))
-            case 1: return .linear(start: start, base: start &+ delta(&rng), fill: P2MWord.foreignBit)
-            case 2: return .keyWithBits(start: start, P2MWord.identityBit)
-            case 3: return .constant(start: start, ~0)
-            case 4: return .constant(start: start, nearKey(&rng) | P2MWord.identityBit)
-            default: return .constant(start: start, nearKey(&rng))
-            }
-        })
-        let m2p = FrameTranslationTable(runs: runs(&rng, count: 12) { start, rng in
-            switch rng.next() % 3 {
-            case 0: return .constant(start: start, rng.next() % 2 == 0 ? ~0 : nearKey(&rng))
-            default: return .linear(start: start, base: start &+ delta(&rng))
-            }
-        })
+        let p2m = FrameTranslationTable(
+            runs: runs(&rng, count: 12) { start, rng in
+                switch rng.next() % 6 {
+                case 0: return .linear(start: start, base: start &+ delta(&rng))
+                case 1: return .linear(start: start, base: start &+ delta(&rng), fill: P2MWord.foreignBit)
+                case 2: return .keyWithBits(start: start, P2MWord.identityBit)
+                case 3: return .constant(start: start, ~0)
+                case 4: return .constant(start: start, nearKey(&rng) | P2MWord.identityBit)
+                default: return .constant(start: start, nearKey(&rng))
+                }
+            })
+        let m2p = FrameTranslationTable(
+            runs: runs(&rng, count: 12) { start, rng in
+                switch rng.next() % 3 {
+                case 0: return .constant(start: start, rng.next() % 2 == 0 ? ~0 : nearKey(&rng))
+                default: return .linear(start: start, base: start &+ delta(&rng))
+                }
+            })
         let table = try #require(ValidatedM2P.table(p2m: p2m, m2p: m2p))
         var wrong = 0
         for base in Self.bases {
             for k in base...(base &+ 4095) where table.lookup(k) != ValidatedM2P.compose(k, p2m: p2m, m2p: m2p) {
                 wrong += 1
-                if wrong <= 3 { Issue.record("mfn \(Hex.plain(k)): table \(Hex.plain(table.lookup(k))), two steps \(Hex.plain(ValidatedM2P.compose(k, p2m: p2m, m2p: m2p)))") }
+                if wrong <= 3 {
+                    Issue.record(
+                        "mfn \(Hex.plain(k)): table \(Hex.plain(table.lookup(k))), two steps \(Hex.plain(ValidatedM2P.compose(k, p2m: p2m, m2p: m2p)))")
+                }
             }
         }
         for _ in 0..<2000 {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import XenMemory
 
 /// Xen 4.17's own boot-time use of memory (XenBootMemory), against the captured real hosts:
@@ -15,7 +16,7 @@ struct XenBootMemoryTests {
         b.add(0x100..<0x200)
         b.add(0x7a600..<0x7a7f7)
         b.add(0x200..<0x7a600)
-        #expect(b.allocate(0x200, align: 0x200) == 0x7a400)   // [0x7a600, 0x7a7f7) cannot hold it aligned
+        #expect(b.allocate(0x200, align: 0x200) == 0x7a400)  // [0x7a600, 0x7a7f7) cannot hold it aligned
         #expect(b.allocate(1, align: 1) == 0x7a7f6)
         #expect(b.regions == [0x100..<0x200, 0x200..<0x7a400, 0x7a600..<0x7a7f6])
         #expect(b.heapInsertionOrder == [0x100..<0x200, 0x7a600..<0x7a7f6, 0x200..<0x7a400])
@@ -24,7 +25,7 @@ struct XenBootMemoryTests {
     @Test("default host: Xen at 0x7f800000, frame table below the kernel module, regions in end_boot_allocator's order")
     func defaultHost() throws {
         let (host, m) = try XenBootMemory.boot(e820: .qemuPC(ramBytes: 2 << 30), modules: Self.defaultModules, build: .debian4_17_7)
-        #expect(m.xenStart == 0x7f800)                          // "New Xen image base address: 0x7f800000"
+        #expect(m.xenStart == 0x7f800)  // "New Xen image base address: 0x7f800000"
         #expect(m.image == 0x7fa00..<0x7fda7)
         #expect(m.frameTable.count == 8)
         #expect(m.frameTable.first == 0x7a400..<0x7a600)
@@ -45,7 +46,7 @@ struct XenBootMemoryTests {
         let e820 = E820Map.qemuPC(ramBytes: 6 << 30)
         #expect(XenBootMemory.machineToPhysPieces(ram: e820.ramFrames) == 6)
         var (host, m) = try XenBootMemory.boot(e820: e820, modules: Self.bigmemModules, build: .debian4_17_7)
-        #expect(m.xenStart == 0xbf800)                          // "New Xen image base address: 0xbf800000"
+        #expect(m.xenStart == 0xbf800)  // "New Xen image base address: 0xbf800000"
         #expect(m.frameTable.count == 24)
         #expect(m.frameTable.last == 0x1b7c00..<0x1b7e00)
         var cfg = Dom0BuildConfig()
@@ -53,14 +54,20 @@ struct XenBootMemoryTests {
         cfg.kernelModule = Self.bigmemModules[0]
         cfg.initrd = Self.bigmemModules[1]
         let layout = try host.buildDom0(cfg)
-        #expect(layout.allocStart == MFN(0x1a8000))             // "Dom0 alloc.: 00000001a8000000->00000001b0000000"
+        #expect(layout.allocStart == MFN(0x1a8000))  // "Dom0 alloc.: 00000001a8000000->00000001b0000000"
         // The physmap: L3, L2, then four order-9 blocks (the module's, the halves of its
         // 0x1bf800 o10, a split of its 0x1bf000 o11), as §3 shows them.
-        #expect(layout.physmapFrames.map { $0.value } == [.machine(base: 0x1badf7), .machine(base: 0x1bfc6e), .machine(base: 0x1bae00),
-                                                           .machine(base: 0x1bfa00), .machine(base: 0x1bf800), .machine(base: 0x1bf600)])
+        #expect(
+            layout.physmapFrames.map { $0.value } == [
+                .machine(base: 0x1badf7), .machine(base: 0x1bfc6e), .machine(base: 0x1bae00),
+                .machine(base: 0x1bfa00), .machine(base: 0x1bf800), .machine(base: 0x1bf600),
+            ])
         let chunks = layout.chunks.map { "\(Hex.plain($0.mfn.rawValue)) o\($0.order)" }
-        #expect(chunks.prefix(9) == ["0x100000 o18", "0x140000 o18", "0x40000 o18", "0x180000 o17", "0xa0000 o16", "0x1b0000 o14", "0x1b4000 o13",
-                                     "0x1b6000 o12", "0x1bf000 o10"])
+        #expect(
+            chunks.prefix(9) == [
+                "0x100000 o18", "0x140000 o18", "0x40000 o18", "0x180000 o17", "0xa0000 o16", "0x1b0000 o14", "0x1b4000 o13",
+                "0x1b6000 o12", "0x1bf000 o10",
+            ])
         #expect(chunks.count == 14)
         #expect(chunks[11...12] == ["0x1badf8 o3", "0x1bfc68 o2"])
         // Not yet: chunks 9, 10 and 13. §3 has 0x1bad00 o6, 0x1bad40 o5 and 0x1bad71 o0 (the

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import XenMemory
 
 @Suite("Xen buddy heap")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import XenModel
 
 @Suite("compare-real percentages")
@@ -12,7 +13,8 @@ struct AgreementPercentTests {
         #expect(Agreement.percent(1, of: 20) == "5.00%")
         #expect(Agreement.percent(0, of: 7) == "0.00%")
         #expect(Agreement.percent(0, of: 0) == "-")
-        #expect(Agreement(name: "P2M entries", identical: 1_310_743, total: 1_310_852, differences: []).line
+        #expect(
+            Agreement(name: "P2M entries", identical: 1_310_743, total: 1_310_852, differences: []).line
                 == "P2M entries: 1310743 of 1310852 identical (99.99%)")
     }
 }

@@ -1,9 +1,11 @@
-import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
 import Swiotlb
+import Testing
+
 @testable import XenModel
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The repository's docs/examples folder, found from this file.
 let examplesDirectory: String = {
@@ -48,7 +50,7 @@ struct ExampleScenarioTests {
         #expect(r.pools.map(\.nslabs) == [65536, 1_048_576])
         // 16 queues × 32 in flight × 128 slots of 256 KiB.
         #expect(r.pools[1].peakUsed == 65536)
-        #expect(r.pools[0].peakUsed == 128)   // 128 NIC buffers of 1514 bytes, one slot each
+        #expect(r.pools[0].peakUsed == 128)  // 128 NIC buffers of 1514 bytes, one slot each
         #expect(r.pools.allSatisfy { $0.fullFailures == 0 && $0.finalUsed == 0 })
         #expect(r.devices[0].bounced == 32000 && r.devices[0].direct == 0 && r.devices[0].bytesCopied == 32000 * 262_144)
         #expect(r.devices[1].bounced == 4000)
@@ -79,9 +81,13 @@ struct ExampleScenarioTests {
     func lowMemoryExhausted() throws {
         let r = WorkloadRunner.run(try example("low-memory-dom0-exhausted.yaml"))
         #expect(r.boot.failure == .xenSwiotlbSetUp(rc: -12))
-        #expect(r.boot.kernelLog.filter { $0.hasPrefix("xen:swiotlb_xen: Lowering") } ==
-                ["xen:swiotlb_xen: Lowering to 32MB", "xen:swiotlb_xen: Lowering to 16MB", "xen:swiotlb_xen: Lowering to 8MB"])
-        #expect(r.boot.kernelLog.last == "You either: don't have the permissions, do not have enough free memory under 4GB, or the hypervisor memory is too fragmented! (rc:-12)")
+        #expect(
+            r.boot.kernelLog.filter { $0.hasPrefix("xen:swiotlb_xen: Lowering") } == [
+                "xen:swiotlb_xen: Lowering to 32MB", "xen:swiotlb_xen: Lowering to 16MB", "xen:swiotlb_xen: Lowering to 8MB",
+            ])
+        #expect(
+            r.boot.kernelLog.last
+                == "You either: don't have the permissions, do not have enough free memory under 4GB, or the hypervisor memory is too fragmented! (rc:-12)")
         // The first attempt got the 123 aligned 256 KiB extents of the last 31 MiB
         // (MFN 0xbe100–0xbffdc); the retries got none.
         #expect(r.boot.exchanges.filter { $0.mfn != nil }.count == 123)

@@ -1,8 +1,9 @@
+import Swiotlb
 import Testing
 import XenDumps
-import Swiotlb
 import XenMemory
 import XenPVTestSupport
+
 @testable import XenModel
 
 /// The scenario of a real host, as `xenpv scenario from-host` assembles it inside a dom0: here
@@ -14,19 +15,20 @@ struct HostScenarioTests {
         let p2m = try PFNListDump.read(iterator(commandOutputLines("xz -dc '\(realXenDefaultFixture)/dom0-p2m.txt.xz'")))
         // XENMEM_machine_memory_map of that host: the firmware map with the IO-APIC and local APIC.
         let host = try XenHost(e820: .qemuPC(ramBytes: 2 << 30))
-        let e = try HostLogEvidence(machineMemoryMap: host.machineMemoryMap, xenVersion: "4.17.7", buildID: buildID,
-                                    xenCommandLine: "dom0_mem=768M,max:768M console=com1 com1=115200,8n1 loglvl=all",
-                                    kernelLog: commandOutputLines("cat '\(realXenDefaultFixture)/dom0-dmesg.txt'"), p2m: p2m.entries)
+        let e = try HostLogEvidence(
+            machineMemoryMap: host.machineMemoryMap, xenVersion: "4.17.7", buildID: buildID,
+            xenCommandLine: "dom0_mem=768M,max:768M console=com1 com1=115200,8n1 loglvl=all",
+            kernelLog: commandOutputLines("cat '\(realXenDefaultFixture)/dom0-dmesg.txt'"), p2m: p2m.entries)
         return (e, p2m)
     }
 
     @Test("the initrd's frames come from dom0's P2M at its RAMDISK pfns; the build from its id; the scenario reproduces the host")
     func liveDefaultHost() throws {
         let (e, p2m) = try liveEvidence()
-        #expect(e.ramdiskPfns == 0x8000..<0x8391)                 // RAMDISK: [mem 0x08000000-0x08390fff]
+        #expect(e.ramdiskPfns == 0x8000..<0x8391)  // RAMDISK: [mem 0x08000000-0x08390fff]
         #expect(e.initrd == 0x7f66f..<0x7fa00)
         #expect(e.initialMapping == 0x8000000)
-        #expect(e.dom0VCPUs == 2)                                 // smpboot: Allowing 2 CPUs
+        #expect(e.dom0VCPUs == 2)  // smpboot: Allowing 2 CPUs
         #expect(e.xenPackage == "4.17.7+13-g2445b30a44-0+deb12u1")
         #expect(e.dom0Mem == "768M,max:768M")
         #expect(e.kernelModuleStart(p2m: p2m.entries) == 0x7a7f7)
@@ -64,14 +66,20 @@ struct HostScenarioTests {
     @Test("what the logs lack or the model does not have is one line")
     func refusals() throws {
         var e = try HostLogEvidence(xenLog: [], kernelLog: [])
-        #expect(throws: HostScenarioError.missing("Xen's 'Xen-e820 RAM map:' lines")) { try HostScenarioWriter.yaml(name: "x", evidence: e, placement: .init()) }
+        #expect(throws: HostScenarioError.missing("Xen's 'Xen-e820 RAM map:' lines")) {
+            try HostScenarioWriter.yaml(name: "x", evidence: e, placement: .init())
+        }
         e.e820 = E820Map.qemuPC(ramBytes: 1 << 30).entries
         e.xenVersion = "4.19.1"
-        #expect(throws: HostScenarioError.unsupported("Xen 4.19.1 (only 4.17 is modelled)")) { try HostScenarioWriter.yaml(name: "x", evidence: e, placement: .init()) }
+        #expect(throws: HostScenarioError.unsupported("Xen 4.19.1 (only 4.17 is modelled)")) {
+            try HostScenarioWriter.yaml(name: "x", evidence: e, placement: .init())
+        }
         e.xenVersion = "4.17.7"
         e.kernelVersion = "2.6.32"
         let kernels = SwiotlbKernel.allCases.map(\.rawValue).joined(separator: ", ")
-        #expect(throws: HostScenarioError.unsupported("Linux 2.6.32 (the model has \(kernels))")) { try HostScenarioWriter.yaml(name: "x", evidence: e, placement: .init()) }
+        #expect(throws: HostScenarioError.unsupported("Linux 2.6.32 (the model has \(kernels))")) {
+            try HostScenarioWriter.yaml(name: "x", evidence: e, placement: .init())
+        }
         #expect(HostScenarioError.missing("dom0's 'Linux version' line").description == "no dom0's 'Linux version' line")
     }
 
@@ -80,11 +88,14 @@ struct HostScenarioTests {
         func refusal(_ text: String) -> String? { errorMessage { try ScenarioParser.parse(text, file: "s.yaml") } }
         let head = "schema: 1\nhost:\n  ram: 2G\n"
         let guest = "guest:\n  type: pv-dom0\n"
-        #expect(refusal(head + "xen:\n  package: \"4.17.5\"\n" + guest)
+        #expect(
+            refusal(head + "xen:\n  package: \"4.17.5\"\n" + guest)
                 == "s.yaml:5: xen.package: the model knows the boot allocations of '4.17.7+13-g2445b30a44-0+deb12u1', got '4.17.5'")
-        #expect(refusal(head + "xen:\n  build: debug\n  package: 4.17.7+13-g2445b30a44-0+deb12u1\n" + guest)
+        #expect(
+            refusal(head + "xen:\n  build: debug\n  package: 4.17.7+13-g2445b30a44-0+deb12u1\n" + guest)
                 == "s.yaml:6: xen.package: 4.17.7+13-g2445b30a44-0+deb12u1 is a release build (build: debug contradicts it)")
-        #expect(refusal("schema: 1\nhost:\n  ram: 2G\n  taken_below_4g: 64M\nxen:\n  package: 4.17.7+13-g2445b30a44-0+deb12u1\n" + guest)
+        #expect(
+            refusal("schema: 1\nhost:\n  ram: 2G\n  taken_below_4g: 64M\nxen:\n  package: 4.17.7+13-g2445b30a44-0+deb12u1\n" + guest)
                 == "s.yaml:4: host.taken_below_4g: give taken_below_4g or xen.package, not both (the build's own boot allocations say what Xen took)")
     }
 }

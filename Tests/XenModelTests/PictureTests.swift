@@ -1,6 +1,7 @@
-import Testing
 import Swiotlb
+import Testing
 import XenMemory
+
 @testable import XenModel
 
 /// The opening tags of the elements of class `cls` in `svg`.
@@ -25,7 +26,8 @@ struct PictureTests {
     @Test("byte ticks: power-of-two steps, at most 8 intervals, the axis ends on a tick")
     func byteTicks() {
         #expect(AxisTicks.bytes(covering: 20 << 30).map(\.label) == ["0", "4 GiB", "8 GiB", "12 GiB", "16 GiB", "20 GiB"])
-        #expect(AxisTicks.bytes(covering: 2 << 20).map(\.label)
+        #expect(
+            AxisTicks.bytes(covering: 2 << 20).map(\.label)
                 == ["0", "256 KiB", "512 KiB", "768 KiB", "1 MiB", "1.25 MiB", "1.5 MiB", "1.75 MiB", "2 MiB"])
         #expect(AxisTicks.bytes(covering: 0x7ffe_0000).map(\.label).last == "2 GiB")
         #expect(AxisTicks.bytes(covering: 0x1_0000_1000).map(\.label) == ["0", "1 GiB", "2 GiB", "3 GiB", "4 GiB", "5 GiB"])
@@ -71,7 +73,8 @@ struct PictureTests {
         #expect(snap.freeSlots == 507 && snap.longestFreeRun == 127 && snap.nslabs == 1024)
         #expect(snap.freeRuns.allSatisfy { $0.lowerBound >> 7 == ($0.upperBound - 1) >> 7 })
         let svg = SVGPlot.render(r, figures: [.slotMap])
-        #expect(elements(svg, "slot-summary").map(textContent)
+        #expect(
+            elements(svg, "slot-summary").map(textContent)
                 == ["507 of 1024 slots free; longest free run 127 slots &lt; 128 needed; a run ends at a used slot or a 128-slot segment boundary"])
         #expect(elements(svg, "free-run").count == snap.freeRuns.count)
         #expect(elements(svg, "row-label").map(textContent) == (0..<8).map { "slot \($0 * 128)" })
@@ -83,9 +86,12 @@ struct PictureTests {
     func occupancyFigure() throws {
         let r = WorkloadRunner.run(try example("fragmentation.yaml"))
         let svg = SVGPlot.render(r, figures: [.occupancy])
-        #expect(elements(svg, "tick").map(textContent)
-                == ["0", "10000", "20000", "30000", "40000", "50000",
-                    "0", "256 KiB", "512 KiB", "768 KiB", "1 MiB", "1.25 MiB", "1.5 MiB", "1.75 MiB", "2 MiB"])
+        #expect(
+            elements(svg, "tick").map(textContent)
+                == [
+                    "0", "10000", "20000", "30000", "40000", "50000",
+                    "0", "256 KiB", "512 KiB", "768 KiB", "1 MiB", "1.25 MiB", "1.5 MiB", "1.75 MiB", "2 MiB",
+                ])
         let marks = elements(svg, "failure")
         #expect(!marks.isEmpty)
         // The first mark's tip sits at the first failure: x = 84 + 846 × operation / 50000.
@@ -105,7 +111,8 @@ struct PictureTests {
         #expect(boxes.allSatisfy { (Double(attribute($0, "width") ?? "") ?? 0) >= 10 && (Double(attribute($0, "height") ?? "") ?? 0) >= 10 })
         let pieces = elements(svg, "pool-piece")
         #expect(!pieces.isEmpty && pieces.allSatisfy { (Double(attribute($0, "width") ?? "") ?? 0) >= 6 })
-        #expect(elements(svg, "pool-label").map(textContent)
+        #expect(
+            elements(svg, "pool-label").map(textContent)
                 == ["swiotlb (2 MiB)", "2 MiB at 0x100000-0x3fffff (8 pieces), 8/8 segments contiguous, below 4 GiB"])
         #expect(elements(svg, "four-gib").count == 1)
         #expect(!elements(svg, "tick").contains { textContent($0).hasPrefix("0x") })
@@ -113,8 +120,9 @@ struct PictureTests {
 
     @Test("a slot map with areas and 1024-slot rows draws segment and area boundaries")
     func slotMapBoundaries() {
-        let snap = SlotMapSnapshot(pool: 0, device: 0, operation: 5, requestBytes: 4096, nslabs: 32768, areaSlots: 8192,
-                                   freeRuns: [0..<10, 1000..<1024])
+        let snap = SlotMapSnapshot(
+            pool: 0, device: 0, operation: 5, requestBytes: 4096, nslabs: 32768, areaSlots: 8192,
+            freeRuns: [0..<10, 1000..<1024])
         var svg = SVGCanvas(width: SVGPlot.width, height: 0)
         _ = SlotMapFigure.draw(&svg, snap, poolName: "swiotlb", device: "d", top: 0)
         let doc = svg.document
@@ -141,7 +149,10 @@ struct PoolPlacementReportTests {
         let r = WorkloadRunner.run(try example("fragmentation.yaml"))
         let text = TextReport.render(r)
         let i = try #require(text.firstIndex(of: "== pool placement"))
-        #expect(text[i + 1] == "swiotlb: machine 0x100000-0x3fffff in 8 pieces; 8 of 8 segments machine-contiguous; all below 4 GiB; within every mapping device's DMA limit (narrowest 0000:00:06.0 0xffffffffffffffff)")
+        #expect(
+            text[i + 1]
+                == "swiotlb: machine 0x100000-0x3fffff in 8 pieces; 8 of 8 segments machine-contiguous; all below 4 GiB; within every mapping device's DMA limit (narrowest 0000:00:06.0 0xffffffffffffffff)"
+        )
         let json = JSONReport.render(r)
         #expect(json.contains("\"machine_start\": 1048576"))
     }

@@ -2,9 +2,11 @@ import Testing
 import XenDumps
 import XenMemory
 import XenPVTestSupport
+
 @testable import XenModel
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 func iterator(_ lines: [Substring]) -> () -> Substring? {
@@ -31,21 +33,29 @@ struct RealComparisonTests {
         #expect(agreements.allSatisfy { $0.differences.isEmpty })
         #expect(run.boot.xenLog.contains(" Dom0 alloc.:   0000000070000000->0000000078000000 (162927 pages to be allocated)"))
         // Linux 6.1's lines, in its order.
-        #expect(Array(run.boot.kernelLog.suffix(3)) == ["software IO TLB: area num 2.",
-                                                        "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)",
-                                                        "software IO TLB: mapped [mem 0x000000002ac00000-0x000000002ec00000] (64MB)"])
+        #expect(
+            Array(run.boot.kernelLog.suffix(3)) == [
+                "software IO TLB: area num 2.",
+                "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)",
+                "software IO TLB: mapped [mem 0x000000002ac00000-0x000000002ec00000] (64MB)",
+            ])
     }
 
     @Test("swiotlb segments: alike only when both sides place the whole segment the same way; a model P2M cut short differs")
     func segments() {
-        let real = [SegmentPlacement(pfn: 0x100, pages: 64, firstEntry: .machine(base: 0x2000), uniform: true),
-                    SegmentPlacement(pfn: 0x140, pages: 64, firstEntry: .machine(base: 0x3000), uniform: true),
-                    SegmentPlacement(pfn: 0x180, pages: 64, firstEntry: .machine(base: 0x4000), uniform: true)]
+        let real = [
+            SegmentPlacement(pfn: 0x100, pages: 64, firstEntry: .machine(base: 0x2000), uniform: true),
+            SegmentPlacement(pfn: 0x140, pages: 64, firstEntry: .machine(base: 0x3000), uniform: true),
+            SegmentPlacement(pfn: 0x180, pages: 64, firstEntry: .machine(base: 0x4000), uniform: true),
+        ]
         let model = [real[0], SegmentPlacement(pfn: 0x140, pages: 64, firstEntry: .machine(base: 0x3000), uniform: false)]
         let a = RealComparison.segmentAgreement(real: real, model: model)
         #expect(a.line == "swiotlb segments: 1 of 3 identical (33.33%)")
-        #expect(a.differences == ["segment at pfn 0x140: real machine(base: 12288), model machine(base: 12288)",
-                                  "segment at pfn 0x180: real machine(base: 16384), model none"])
+        #expect(
+            a.differences == [
+                "segment at pfn 0x140: real machine(base: 12288), model machine(base: 12288)",
+                "segment at pfn 0x180: real machine(base: 16384), model none",
+            ])
     }
 
     @Test("debugfs captures: values read, listings skipped, a bad count named by line and file")
@@ -55,7 +65,7 @@ struct RealComparisonTests {
         #expect(values.map(\.file) == ["io_tlb_nslabs", "io_tlb_used"])
         #expect(values.map(\.value) == [32768, 0])
         let rfc = try SwiotlbDebugfs.read(lines: ["/sys/kernel/debug/swiotlb/io_tlb_nslabs-highmem: 1048576", "rc=0"])
-        #expect(rfc.map(\.file) == ["io_tlb_nslabs-highmem"] && rfc.map(\.value) == [1048576])
+        #expect(rfc.map(\.file) == ["io_tlb_nslabs-highmem"] && rfc.map(\.value) == [1_048_576])
         do {
             _ = try SwiotlbDebugfs.read(lines: ["/sys/kernel/debug/swiotlb/io_tlb_nslabs: 32768", "/sys/kernel/debug/swiotlb/io_tlb_used: 12x"])
             Issue.record("a bad count was read")
@@ -71,7 +81,7 @@ struct RealComparisonTests {
     func repeatedChunk() {
         var m2p = HostM2P(maxPage: 3 << 18)
         m2p.set(MFN(5), count: 10, to: PFN(100))
-        m2p.set(MFN((1 << 18) + 5), count: 10, to: PFN(100))   // chunk 1 repeats chunk 0
+        m2p.set(MFN((1 << 18) + 5), count: 10, to: PFN(100))  // chunk 1 repeats chunk 0
         m2p.set(MFN((2 << 18) + 7), count: 3, to: PFN(900))
         #expect(M2PDump.repeatedChunks(m2p) == [(1 << 18)..<(2 << 18)])
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import xenpv
 
 /// The line a command line gives: nil when it parsed and ran, else its refusal.
@@ -43,14 +44,17 @@ struct CommandLineValueTests {
 
     @Test("a dom0 that does not fit names the options that made it")
     func dom0DoesNotFit() {
-        #expect(refusal(["layout", "--dom0-mem", "max:0"])
-                == "Error: --dom0-mem, --ram: dom0 does not fit on this host: Domain 0 allocation is too small for kernel image (0 pages, the initial mapping and initrd need 32768)")
+        #expect(
+            refusal(["layout", "--dom0-mem", "max:0"])
+                == "Error: --dom0-mem, --ram: dom0 does not fit on this host: Domain 0 allocation is too small for kernel image (0 pages, the initial mapping and initrd need 32768)"
+        )
     }
 
     @Test("a long value is quoted to 80 bytes")
     func longValue() {
         let nines = String(repeating: "9", count: 100_000)
-        #expect(refusal(["layout", "--ram", nines])
+        #expect(
+            refusal(["layout", "--ram", nines])
                 == "Error: --ram: '\(String(repeating: "9", count: 80))…' is more than 2^64 - 1 bytes (see 'xenpv layout --help')")
     }
 
@@ -59,6 +63,9 @@ struct CommandLineValueTests {
         var notes: [String] = []
         #expect(SwiotlbCmdlineCommand.megabytes(65536, &notes) == "128MB" && notes.isEmpty)
         #expect(SwiotlbCmdlineCommand.megabytes(7_766_279_631_452_241_920, &notes) == "15168514905180160MB")
-        #expect(notes == ["7766279631452241920 slots are 15168514905180160 MiB, beyond 64 bits of bytes: the kernel's nslabs << 11 wraps to 4247293676557959168 bytes"])
+        #expect(
+            notes == [
+                "7766279631452241920 slots are 15168514905180160 MiB, beyond 64 bits of bytes: the kernel's nslabs << 11 wraps to 4247293676557959168 bytes"
+            ])
     }
 }

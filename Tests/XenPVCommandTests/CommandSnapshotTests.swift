@@ -35,9 +35,11 @@ struct CommandSnapshotTests {
             CommandSnapshot(name: "size-pv-domu-4g", arguments: ["size", "docs/examples/pv-domu-4g.yaml"]),
             CommandSnapshot(name: "compare", arguments: ["compare", "docs/examples/pv-domu-4g.yaml", "docs/examples/real-xen-default.yaml"]),
             CommandSnapshot(
-                name: "compare-kernels-scenario", arguments: ["compare", "--kernel", "v5.11,rfc-v1,v6.1", "docs/examples/fragmentation.yaml", "--json", "kernels.json"],
+                name: "compare-kernels-scenario",
+                arguments: ["compare", "--kernel", "v5.11,rfc-v1,v6.1", "docs/examples/fragmentation.yaml", "--json", "kernels.json"],
                 files: ["kernels.json"]),
-            CommandSnapshot(name: "compare-kernels-rfc-dom0", arguments: ["compare", "--kernel", "v5.11,rfc-v1,v6.1,v6.18", "\(snapshotFolder)/inputs/rfc-dom0-small.yaml"]),
+            CommandSnapshot(
+                name: "compare-kernels-rfc-dom0", arguments: ["compare", "--kernel", "v5.11,rfc-v1,v6.1,v6.18", "\(snapshotFolder)/inputs/rfc-dom0-small.yaml"]),
             CommandSnapshot(name: "compare-kernels-refused", arguments: ["compare", "--kernel", "v6.1,rfc-v1", "docs/examples/rfc-sev-guest.yaml"]),
             CommandSnapshot(name: "compare-kernels-trace", arguments: ["compare", "--kernel", "v5.11,v6.1", "docs/examples/capture-dom0.txt"]),
             CommandSnapshot(name: "compare-kernels-two-pools", arguments: ["compare", "--kernel", "v6.1,rfc-v1", twoPools]),
@@ -56,7 +58,9 @@ struct CommandSnapshotTests {
             CommandSnapshot(name: "swiotlb-replay-rfc-v1", arguments: ["swiotlb", "replay", twoPools, "--kernel", "rfc-v1"]),
             CommandSnapshot(name: "swiotlb-cmdline-rfc-v1", arguments: ["swiotlb", "cmdline", "65536,1048576,force", "--kernel", "rfc-v1"]),
             CommandSnapshot(name: "swiotlb-cmdline-v6.1", arguments: ["swiotlb", "cmdline", "128,4", "--kernel", "v6.1"]),
-            CommandSnapshot(name: "diagnose-real-xen-default", arguments: ["diagnose", "--dmesg", "\(capture)/dom0-dmesg.txt", "--debugfs", "\(capture)/swiotlb-debugfs-after.txt"]),
+            CommandSnapshot(
+                name: "diagnose-real-xen-default",
+                arguments: ["diagnose", "--dmesg", "\(capture)/dom0-dmesg.txt", "--debugfs", "\(capture)/swiotlb-debugfs-after.txt"]),
             CommandSnapshot(name: "diagnose-usbip", arguments: ["diagnose", "--dmesg", "\(snapshotFolder)/inputs/usbip-dmesg.txt"]),
             CommandSnapshot(
                 name: "diagnose-stmmac", arguments: ["diagnose", "--dmesg", "\(snapshotFolder)/inputs/stmmac-dmesg.txt", "--json", "verdicts.json"],

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import XenPVTestSupport
+
 @testable import xenpv
 
 @Suite("compare-real: capture folders")
@@ -12,7 +13,8 @@ struct CompareRealCommandTests {
         #expect(refusal(["compare-real", scenario, "/nonexistent/capture"]) == "Error: /nonexistent/capture: No such file or directory")
         let d = try DumpFolder()
         defer { d.remove() }
-        let expected = "expected dom0-p2m.txt[.xz|.gz] or dump-p2m.txt[.xz|.gz], dump-m2p.txt[.xz|.gz], serial.log, xl-dmesg.txt, dom0-dmesg.txt, swiotlb-debugfs.txt, swiotlb-debugfs-after.txt"
+        let expected =
+            "expected dom0-p2m.txt[.xz|.gz] or dump-p2m.txt[.xz|.gz], dump-m2p.txt[.xz|.gz], serial.log, xl-dmesg.txt, dom0-dmesg.txt, swiotlb-debugfs.txt, swiotlb-debugfs-after.txt"
         #expect(refusal(["compare-real", scenario, d.path]) == "Error: \(d.path): no capture files in this folder (\(expected))")
         _ = try d.write("notes.md", "not a capture file\n")
         #expect(refusal(["compare-real", scenario, d.path]) == "Error: \(d.path): no capture files in this folder (\(expected))")
@@ -35,7 +37,8 @@ struct CompareRealCommandTests {
         _ = try d.write("dump-m2p.txt", DumpFolder.m2p(maxPage: 4))
         _ = try d.write("dump-m2p.txt.gz", "x")
         let pair = refusal(["compare-real", scenario, d.path]) ?? ""
-        #expect(pair == "Error: \(d.path)/dump-m2p.txt.gz: \(d.path)/dump-m2p.txt holds the same (dump-m2p.txt): keep one"
+        #expect(
+            pair == "Error: \(d.path)/dump-m2p.txt.gz: \(d.path)/dump-m2p.txt holds the same (dump-m2p.txt): keep one"
                 || pair == "Error: \(d.path)/dump-m2p.txt: \(d.path)/dump-m2p.txt.gz holds the same (dump-m2p.txt): keep one")
         try FileManager.default.removeItem(atPath: d.path + "/dump-m2p.txt.gz")
         try FileManager.default.removeItem(atPath: d.path + "/dom0-dmesg.txt")
@@ -48,7 +51,8 @@ struct CompareRealCommandTests {
         let d = try DumpFolder()
         defer { d.remove() }
         let log = try d.write("dom0-dmesg.txt", "[    1.9] software IO TLB: mapped [mem 0x0000000000000000-0xffffffffffffffff] (0MB)\n")
-        #expect(refusal(["compare-real", scenario, d.path])
+        #expect(
+            refusal(["compare-real", scenario, d.path])
                 == "Error: \(log):1: software IO TLB: mapped [mem 0x0-0xffffffffffffffff]: beyond the 52-bit physical address space")
     }
 }

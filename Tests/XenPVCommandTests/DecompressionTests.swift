@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import XenPVTestSupport
+
 @testable import xenpv
 
 @Suite("decompression")

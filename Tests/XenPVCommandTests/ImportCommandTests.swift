@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import xenpv
 
 /// A folder of small dumps for `import`, removed afterwards.
@@ -38,11 +39,13 @@ struct ImportCommandTests {
         let d = try DumpFolder()
         defer { d.remove() }
         let p = try d.write("p2m.txt", DumpFolder.p2m(domid: 1, base: 0x10, count: 4))
-        #expect(refusal(["import", p, "--dmesg", d.path + "/no-such-dmesg.txt"])
+        #expect(
+            refusal(["import", p, "--dmesg", d.path + "/no-such-dmesg.txt"])
                 == "Error: \(d.path)/no-such-dmesg.txt: No such file or directory (--dmesg)")
         // Told before any dump is read, even a broken one.
         let truncated = try d.write("truncated.txt", String(DumpFolder.p2m(domid: 1, base: 0x10, count: 4).dropLast(33)))
-        #expect(refusal(["import", truncated, "--dmesg", d.path + "/no-such-dmesg.txt"])
+        #expect(
+            refusal(["import", truncated, "--dmesg", d.path + "/no-such-dmesg.txt"])
                 == "Error: \(d.path)/no-such-dmesg.txt: No such file or directory (--dmesg)")
     }
 
@@ -51,7 +54,8 @@ struct ImportCommandTests {
         let d = try DumpFolder()
         defer { d.remove() }
         let p = try d.write("p2m.txt", DumpFolder.p2m(domid: 1, base: 0x10, count: 4).replacingOccurrences(of: "pfn=0x2 ", with: "pfn=0xZ "))
-        #expect(refusal(["import", p]) == "Error: \(p):5: expected '  pfn=0x<hex> ==> mfn=0x<hex> (type 0x<T>)[ suffix]', got '  pfn=0xZ ==> mfn=0x12 (type 0x0)'")
+        #expect(
+            refusal(["import", p]) == "Error: \(p):5: expected '  pfn=0x<hex> ==> mfn=0x<hex> (type 0x<T>)[ suffix]', got '  pfn=0xZ ==> mfn=0x12 (type 0x0)'")
     }
 
     @Test("a mapped line over the whole address space is refused with its file and line, at once", .timeLimit(.minutes(1)))
@@ -59,11 +63,14 @@ struct ImportCommandTests {
         let d = try DumpFolder()
         defer { d.remove() }
         let p = try d.write("p2m.txt", DumpFolder.p2m(domid: 0, base: 0x10, count: 4))
-        let log = try d.write("dmesg.txt", "[    0.000000] Linux version\n[    1.9] software IO TLB: mapped [mem 0x0000000000000000-0xffffffffffffffff] (0MB)\n")
-        #expect(refusal(["import", p, "--dmesg", log])
+        let log = try d.write(
+            "dmesg.txt", "[    0.000000] Linux version\n[    1.9] software IO TLB: mapped [mem 0x0000000000000000-0xffffffffffffffff] (0MB)\n")
+        #expect(
+            refusal(["import", p, "--dmesg", log])
                 == "Error: \(log):2: software IO TLB: mapped [mem 0x0-0xffffffffffffffff]: beyond the 52-bit physical address space")
         let beyond = try d.write("dmesg2.txt", "software IO TLB: mapped [mem 0x0000000000000000-0x0000000000100000] (1MB)\n")
-        #expect(refusal(["import", p, "--dmesg", beyond])
+        #expect(
+            refusal(["import", p, "--dmesg", beyond])
                 == "Error: \(beyond):1: software IO TLB: mapped [mem 0x0-…]: pfns 0x0-0xff reach beyond the P2M (4 entries): a log of another domain?")
     }
 
@@ -77,10 +84,12 @@ struct ImportCommandTests {
         let p1 = try d.write("p2m-1.txt", DumpFolder.p2m(domid: 1, base: 0x10, count: 4))
         let p2 = try d.write("p2m-2.txt", DumpFolder.p2m(domid: 2, base: 0x20, count: 4))
         let json = d.path + "/out.json"
-        #expect(refusal(["import", p1, p2, "--json", json])
+        #expect(
+            refusal(["import", p1, p2, "--json", json])
                 == "Error: --json: 2 P2M dumps given (\(p1), \(p2)), but one report holds one domain: import them one at a time")
         #expect(!FileManager.default.fileExists(atPath: json))
-        #expect(refusal(["import", p1, p2, "--plot", d.path + "/out.svg"])
+        #expect(
+            refusal(["import", p1, p2, "--plot", d.path + "/out.svg"])
                 == "Error: --plot: 2 P2M dumps given (\(p1), \(p2)), but one report holds one domain: import them one at a time")
         #expect(refusal(["import", p1, p2]) == nil)
     }
@@ -112,7 +121,8 @@ struct ImportCommandTests {
         defer { d.remove() }
         let m = try d.write("m2p.txt", DumpFolder.m2p(maxPage: 0x12))
         let p = try d.write("p2m.txt", DumpFolder.p2m(domid: 1, base: 0x10, count: 4))
-        #expect(refusal(["import", m, p])
+        #expect(
+            refusal(["import", m, p])
                 == "Error: \(p): pfn 0x2 → mfn 0x12 is not below the M2P's Max MFN 18 (\(m)): the dumps are not of one host")
     }
 }

@@ -1,10 +1,12 @@
 import Foundation
 import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
 import XenPVTestSupport
+
 @testable import xenpv
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite("input bounds")
 struct InputBoundsTests {
@@ -54,13 +56,15 @@ struct InputBoundsTests {
         let folder = try TestFolder("bounds")
         defer { folder.remove() }
         let scenario = try folder.writeScenario("trace.yaml", ram: "4G", dmaBits: 32, stream: "trace: {device: nvme0, file: /dev/zero}")
-        #expect(errorMessage { try ScenarioLoader.load(scenario) }
-            == "\(scenario):9: workload.streams[0].trace.file: /dev/zero:1: line longer than 1 MiB")
+        #expect(
+            errorMessage { try ScenarioLoader.load(scenario) }
+                == "\(scenario):9: workload.streams[0].trace.file: /dev/zero:1: line longer than 1 MiB")
         // A trace that cannot be opened is named once, as it was opened.
         let missing = try folder.writeScenario("missing.yaml", ram: "4G", dmaBits: 32, stream: "trace: {device: nvme0, file: gone.trace}")
         let folderPath = String(missing[..<(missing.lastIndex(of: "/") ?? missing.startIndex)])
-        #expect(errorMessage { try ScenarioLoader.load(missing) }
-            == "\(missing):9: workload.streams[0].trace.file: \(folderPath)/gone.trace: No such file or directory")
+        #expect(
+            errorMessage { try ScenarioLoader.load(missing) }
+                == "\(missing):9: workload.streams[0].trace.file: \(folderPath)/gone.trace: No such file or directory")
     }
 
     @Test("a streamed line over the bound ends the reading after the lines before it, in bounded memory")

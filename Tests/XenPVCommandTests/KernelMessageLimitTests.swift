@@ -1,4 +1,5 @@
 import Testing
+
 @testable import xenpv
 
 @Suite("kernel message limit")

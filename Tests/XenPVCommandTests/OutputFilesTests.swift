@@ -1,10 +1,12 @@
 import Foundation
 import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
 import XenPVTestSupport
+
 @testable import xenpv
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One suite, run in order: the signal test forks the process, and the child would otherwise
 /// remove the temporaries another test had registered at that moment.
@@ -19,8 +21,10 @@ struct OutputFilesTests {
         defer { folder.remove() }
         let kept = try folder.write("kept.json", Array("old".utf8))
         chmod(kept, 0o600)
-        try OutputFiles.write([(json(kept), .text("{}\n")),
-                               (OutputTarget(option: "--dump-p2m", path: folder.file("p2m.txt")), .lines { emit in for i in 0..<100_000 { emit("line \(i)") } })])
+        try OutputFiles.write([
+            (json(kept), .text("{}\n")),
+            (OutputTarget(option: "--dump-p2m", path: folder.file("p2m.txt")), .lines { emit in for i in 0..<100_000 { emit("line \(i)") } }),
+        ])
         #expect(try String(contentsOfFile: kept, encoding: .utf8) == "{}\n")
         var status = stat()
         #expect(stat(kept, &status) == 0 && status.st_mode & 0o777 == 0o600)
@@ -51,7 +55,8 @@ struct OutputFilesTests {
 
     @Test("a device, a FIFO or a folder as the target is refused and left as it is")
     func specialTargets() throws {
-        #expect(errorMessage { try OutputFiles.write([(json("/dev/null"), .text("{}"))]) }
+        #expect(
+            errorMessage { try OutputFiles.write([(json("/dev/null"), .text("{}"))]) }
                 == "--json /dev/null: not a regular file (a character device): xenpv only replaces regular files")
         var status = stat()
         #expect(stat("/dev/null", &status) == 0 && status.st_mode & S_IFMT == S_IFCHR)
@@ -59,9 +64,11 @@ struct OutputFilesTests {
         defer { folder.remove() }
         let fifo = folder.file("fifo")
         #expect(mkfifo(fifo, 0o600) == 0)
-        #expect(errorMessage { try OutputFiles.check([OutputTarget(option: "--plot", path: fifo)]) }
+        #expect(
+            errorMessage { try OutputFiles.check([OutputTarget(option: "--plot", path: fifo)]) }
                 == "--plot \(fifo): not a regular file (a FIFO): xenpv only replaces regular files")
-        #expect(errorMessage { try OutputFiles.check([json(folder.path)]) }
+        #expect(
+            errorMessage { try OutputFiles.check([json(folder.path)]) }
                 == "--json \(folder.path): not a regular file (a folder): xenpv only replaces regular files")
         #expect(errorMessage { try OutputFiles.check([json(folder.path + "/")]) } == "--json \(folder.path)/: names a folder, not a file")
         #expect(try folder.names() == ["fifo"])
@@ -84,16 +91,21 @@ struct OutputFilesTests {
     func allOrNone() throws {
         let folder = try TestFolder("out")
         defer { folder.remove() }
-        let outputs: [(OutputTarget, OutputContent)] = [(json(folder.file("a.json")), .text("{}")),
-                                                       (OutputTarget(option: "--plot", path: "/dev/null"), .text("<svg/>"))]
-        #expect(errorMessage { try OutputFiles.write(outputs) } == "--plot /dev/null: not a regular file (a character device): xenpv only replaces regular files")
+        let outputs: [(OutputTarget, OutputContent)] = [
+            (json(folder.file("a.json")), .text("{}")),
+            (OutputTarget(option: "--plot", path: "/dev/null"), .text("<svg/>")),
+        ]
+        #expect(
+            errorMessage { try OutputFiles.write(outputs) } == "--plot /dev/null: not a regular file (a character device): xenpv only replaces regular files")
         #expect(try folder.names() == [])
         // A model failure after the run (no Xen host to dump) also leaves nothing.
         let scenario = try folder.writeScenario("native.yaml", ram: "1G", dmaBits: 64, stream: "{fio: {device: nvme0, ops: 10}}")
         let json = folder.file("report.json"), plot = folder.file("plot.svg"), m2p = folder.file("m2p.txt")
-        #expect(errorMessage { try SimulateCommand.parse([scenario, "--json", json, "--plot", plot, "--dump-m2p", m2p]).run() }
+        #expect(
+            errorMessage { try SimulateCommand.parse([scenario, "--json", json, "--plot", plot, "--dump-m2p", m2p]).run() }
                 == "--dump-m2p: there is no Xen host in this scenario")
-        #expect(errorMessage { try SimulateCommand.parse([scenario, "--json", json, "--plot", plot, "--dump-p2m", m2p]).run() }
+        #expect(
+            errorMessage { try SimulateCommand.parse([scenario, "--json", json, "--plot", plot, "--dump-p2m", m2p]).run() }
                 == "--dump-p2m: this guest has no P2M (not a PV guest, or it did not boot)")
         #expect(try folder.names() == ["native.yaml"])
         #expect(TemporaryFiles.registered.isEmpty)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Testing
+
 @testable import xenpv
 
 @Suite("refusal lines")
@@ -10,7 +11,8 @@ struct RefusalLineTests {
             _ = try XenPV.parseAsRoot(["layout", "--bogus"])
             Issue.record("an unknown option parsed")
         } catch {
-            let line = "Error: " + RefusalLine.join(XenPV.message(for: error))
+            let line =
+                "Error: " + RefusalLine.join(XenPV.message(for: error))
                 + RefusalLine.helpHint(XenPV.fullMessage(for: error, columns: 1000))
             #expect(line == "Error: Unknown option '--bogus' (see 'xenpv layout --help')")
             #expect(XenPV.exitCode(for: error).rawValue == 64)

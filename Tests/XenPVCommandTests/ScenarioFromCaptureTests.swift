@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-import XenPVTestSupport
 import XenModel
+import XenPVTestSupport
+
 @testable import xenpv
 
 @Suite("scenario from-capture")
@@ -58,8 +59,11 @@ struct ScenarioFromCaptureTests {
         let json = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: d.path + "/agree.json"))) as? [String: Any])
         let categories = try #require(json["categories"] as? [[String: Any]])
         let counts = categories.map { "\($0["name"] ?? "") \($0["identical"] ?? "") \($0["total"] ?? "")" }
-        #expect(counts == ["P2M entries 196705 196705", "P2M runs 657 657", "swiotlb segments 256 256",
-                           "M2P entries of domain frames 196608 196608", "log lines 13 13", "debugfs values 2 2"])
+        #expect(
+            counts == [
+                "P2M entries 196705 196705", "P2M runs 657 657", "swiotlb segments 256 256",
+                "M2P entries of domain frames 196608 196608", "log lines 13 13", "debugfs values 2 2",
+            ])
     }
 
     @Test("a folder without Xen's log, dom0's log or its P2M is one line naming what it lacks; other files are ignored")
@@ -70,7 +74,9 @@ struct ScenarioFromCaptureTests {
         _ = try d.write("dom0-dmesg.txt", try String(contentsOfFile: realXenDefaultFixture + "/dom0-dmesg.txt", encoding: .utf8))
         #expect(refusal(["scenario", "from-capture", d.path]) == "Error: \(d.path): no serial.log or xl-dmesg.txt (Xen's boot log)")
         try FileManager.default.copyItem(atPath: realXenDefaultFixture + "/serial.log", toPath: d.path + "/serial.log")
-        #expect(refusal(["scenario", "from-capture", d.path]) == "Error: \(d.path): no vmlinuz or bzImage, dom0-p2m.txt or dump-p2m.txt (dom0's kernel image or P2M, which place the kernel module)")
+        #expect(
+            refusal(["scenario", "from-capture", d.path])
+                == "Error: \(d.path): no vmlinuz or bzImage, dom0-p2m.txt or dump-p2m.txt (dom0's kernel image or P2M, which place the kernel module)")
         try FileManager.default.removeItem(atPath: d.path + "/dom0-dmesg.txt")
         #expect(refusal(["scenario", "from-capture", d.path]) == "Error: \(d.path): no dom0-dmesg.txt (dom0's kernel log)")
         #expect(refusal(["scenario", "from-capture", d.path + "/serial.log"]) == "Error: \(d.path)/serial.log: not a folder (give the capture folder)")
@@ -78,10 +84,12 @@ struct ScenarioFromCaptureTests {
 
     /// A file laid out as Debian's linux-image-6.1.0-57-amd64 `vmlinuz` (BzImageTests): its size,
     /// setup header, xz payload start and the payload's last four bytes; zeros elsewhere.
-    static func debianKernelImage(bytes: Int = 8247232) -> Data {
+    static func debianKernelImage(bytes: Int = 8_247_232) -> Data {
         var d = Data(count: bytes)
-        let header: [(Int, [UInt8])] = [(0x1f1, [39]), (0x202, Array("HdrS".utf8)), (0x206, [0x0f, 0x02]),
-                                        (0x248, [0xcc, 0x02, 0, 0, 0xe4, 0xef, 0x7b, 0]), (0x52cc, [0xfd, 0x37]), (0x7c42ac, [0xb4, 0xa7, 0xed, 0x03])]
+        let header: [(Int, [UInt8])] = [
+            (0x1f1, [39]), (0x202, Array("HdrS".utf8)), (0x206, [0x0f, 0x02]),
+            (0x248, [0xcc, 0x02, 0, 0, 0xe4, 0xef, 0x7b, 0]), (0x52cc, [0xfd, 0x37]), (0x7c42ac, [0xb4, 0xa7, 0xed, 0x03]),
+        ]
         for (at, b) in header where at + b.count <= bytes { d.replaceSubrange(at..<(at + b.count), with: b) }
         return d
     }
@@ -104,10 +112,14 @@ struct ScenarioFromCaptureTests {
         try FileManager.default.createSymbolicLink(atPath: d.path + "/dom0-p2m.txt.xz", withDestinationPath: realXenDefaultFixture + "/dom0-p2m.txt.xz")
         #expect(refusal(["scenario", "from-capture", d.path, "--output", out]) == nil)
         #expect(try String(contentsOfFile: out, encoding: .utf8) == text)
-        try Self.debianKernelImage(bytes: 8247232 + 0x3000).write(to: URL(fileURLWithPath: d.path + "/vmlinuz"))
-        #expect(refusal(["scenario", "from-capture", d.path]) == "Error: \(d.path)/vmlinuz: places the kernel module at 0x7a7f4, \(d.path)/dom0-p2m.txt.xz at 0x7a7f7: not the kernel this host booted?")
+        try Self.debianKernelImage(bytes: 8_247_232 + 0x3000).write(to: URL(fileURLWithPath: d.path + "/vmlinuz"))
+        #expect(
+            refusal(["scenario", "from-capture", d.path])
+                == "Error: \(d.path)/vmlinuz: places the kernel module at 0x7a7f4, \(d.path)/dom0-p2m.txt.xz at 0x7a7f7: not the kernel this host booted?")
         try Self.debianKernelImage(bytes: 0x200).write(to: URL(fileURLWithPath: d.path + "/vmlinuz"))
-        #expect(refusal(["scenario", "from-capture", d.path]) == "Error: \(d.path)/vmlinuz: not a kernel image Xen 4.17 boots: shorter than a bzImage setup header (592 bytes)")
+        #expect(
+            refusal(["scenario", "from-capture", d.path])
+                == "Error: \(d.path)/vmlinuz: not a kernel image Xen 4.17 boots: shorter than a bzImage setup header (592 bytes)")
     }
 
     @Test("a malformed E820 line of Xen's log is refused with its file and line")
@@ -116,6 +128,8 @@ struct ScenarioFromCaptureTests {
         defer { d.remove() }
         let serial = try d.write("serial.log", "(XEN) Xen-e820 RAM map:\n(XEN)  [0000000000000000, zzzz] (usable)\n")
         _ = try d.write("dom0-dmesg.txt", "[    0.000000] Linux version 6.1.0-56-amd64 #1 SMP Debian 6.1.192-2\n")
-        #expect(refusal(["scenario", "from-capture", d.path]) == "Error: \(serial):2: expected ' [<start>, <end>] (<type>)', got ' [0000000000000000, zzzz] (usable)'")
+        #expect(
+            refusal(["scenario", "from-capture", d.path])
+                == "Error: \(serial):2: expected ' [<start>, <end>] (<type>)', got ' [0000000000000000, zzzz] (usable)'")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A fresh folder under the temporary directory, removed by `remove()`.
@@ -28,18 +29,21 @@ struct TestFolder {
     /// `dmaBits` bits and one workload stream, `stream` (YAML flow text), which stands on line 9.
     /// Returns its path.
     func writeScenario(_ name: String, ram: String, dmaBits: Int, stream: String) throws -> String {
-        try write(name, Array("""
-            schema: 1
-            name: \(name)
-            host: {ram: \(ram)}
-            guest: {type: native, memory: \(ram)}
-            devices:
-              - {name: nvme0, dma_bits: \(dmaBits)}
-            workload:
-              streams:
-                - \(stream)
+        try write(
+            name,
+            Array(
+                """
+                schema: 1
+                name: \(name)
+                host: {ram: \(ram)}
+                guest: {type: native, memory: \(ram)}
+                devices:
+                  - {name: nvme0, dma_bits: \(dmaBits)}
+                workload:
+                  streams:
+                    - \(stream)
 
-            """.utf8))
+                """.utf8))
     }
 
     /// The names in the folder, sorted.

@@ -1,6 +1,7 @@
 import Swiotlb
 import XenBoot
 import XenMemory
+
 @testable import XenSwiotlb
 
 /// A booted host and PV dom0 with Linux's PV memory set-up done, ready for xen-swiotlb.

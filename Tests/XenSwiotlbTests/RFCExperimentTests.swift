@@ -1,16 +1,19 @@
-import Testing
 import Swiotlb
+import Testing
 import XenBoot
 import XenMemory
 import XenPVTestSupport
+
 @testable import XenSwiotlb
 
 @Suite("the RFC's two experiments")
 struct RFCExperimentTests {
     /// fio-like random reads: `count` maps of 4 KiB–128 KiB from random dom0 buffers, up to
     /// `depth` in flight, each unmapped after the device "wrote" it.
-    func fio<S>(_ state: inout S, count: Int, depth: Int, seed: UInt64, ramBytes: UInt64,
-                map: (inout S, UInt64, Int) throws -> UInt64?, unmap: (inout S, UInt64, Int) throws -> Void) rethrows -> Int {
+    func fio<S>(
+        _ state: inout S, count: Int, depth: Int, seed: UInt64, ramBytes: UInt64,
+        map: (inout S, UInt64, Int) throws -> UInt64?, unmap: (inout S, UInt64, Int) throws -> Void
+    ) rethrows -> Int {
         var rng = SplitMix64(seed: seed)
         var inFlight: [(UInt64, Int)] = []
         var peak = 0
@@ -52,11 +55,13 @@ struct RFCExperimentTests {
 
         let nvme = DMADevice.pci("0000:00:04.0", bits: 64)
         let legacy = DMADevice.pci("0000:00:05.0", bits: 32)
-        _ = try fio(&x, count: 4000, depth: 64, seed: 1, ramBytes: 16 << 30, map: { x, p, n in
-            let h = try x.mapPage(nvme, PhysicalAddress(p), size: n, direction: .fromDevice).get()
-            #expect(h.bounced && h.pool == 1)
-            return h.address.rawValue
-        }, unmap: { x, a, n in try x.unmapPage(nvme, MachineAddress(a), size: n, direction: .fromDevice) })
+        _ = try fio(
+            &x, count: 4000, depth: 64, seed: 1, ramBytes: 16 << 30,
+            map: { x, p, n in
+                let h = try x.mapPage(nvme, PhysicalAddress(p), size: n, direction: .fromDevice).get()
+                #expect(h.bounced && h.pool == 1)
+                return h.address.rawValue
+            }, unmap: { x, a, n in try x.unmapPage(nvme, MachineAddress(a), size: n, direction: .fromDevice) })
         #expect(x.tlb.pools[0].used == 0 && x.tlb.pools[1].used > 0)
         let h32 = try x.mapPage(legacy, PhysicalAddress(0x200_0000), size: 8192, direction: .toDevice).get()
         #expect(h32.pool == 0 && h32.address.rawValue < 1 << 32)
@@ -82,20 +87,23 @@ struct RFCExperimentTests {
     @Test("SEV guest, swiotlb=65536,1048576: forced bouncing, io_tlb_used stays 0, the high pool fills")
     func sevGuest() throws {
         var guest = NativeGuestBoot(e820: .qemuPC(ramBytes: 20 << 30))
-        let booted = guest.swiotlb(commandLine: SwiotlbCommandLine(parsing: "65536,1048576", kernel: .rfcV1),
-                                   kernel: .rfcV1, memoryEncryption: true)
+        let booted = guest.swiotlb(
+            commandLine: SwiotlbCommandLine(parsing: "65536,1048576", kernel: .rfcV1),
+            kernel: .rfcV1, memoryEncryption: true)
         var dma = try #require(booted)
         #expect(dma.tlb.force == .force)
         #expect(dma.log.count == 3 && dma.log[0] == "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)")
         #expect(dma.log[1].hasPrefix("software IO TLB: Low Mem mapped [mem 0x") && dma.log[1].hasSuffix("(128MB)"))
         #expect(dma.log[2].hasPrefix("software IO TLB: High Mem mapped [mem 0x") && dma.log[2].hasSuffix("(2048MB)"))
         #expect(dma.tlb.pools[0].end <= 1 << 32)
-        let virtio = DMADevice(name: "virtio0")   // 64-bit, no DMA parameters
-        let peak = try fio(&dma, count: 3000, depth: 128, seed: 2, ramBytes: 16 << 30, map: { d, p, n in
-            let r = try d.mapPage(virtio, p, size: n, direction: .fromDevice).get()
-            #expect(r.bounced)
-            return r.address
-        }, unmap: { d, a, n in try d.unmapPage(virtio, a, size: n, direction: .fromDevice) })
+        let virtio = DMADevice(name: "virtio0")  // 64-bit, no DMA parameters
+        let peak = try fio(
+            &dma, count: 3000, depth: 128, seed: 2, ramBytes: 16 << 30,
+            map: { d, p, n in
+                let r = try d.mapPage(virtio, p, size: n, direction: .fromDevice).get()
+                #expect(r.bounced)
+                return r.address
+            }, unmap: { d, a, n in try d.unmapPage(virtio, a, size: n, direction: .fromDevice) })
         #expect(peak == 128)
         #expect(dma.tlb.debugfs.map(\.file) == ["io_tlb_nslabs", "io_tlb_used", "io_tlb_nslabs-highmem", "io_tlb_used-highmem"])
         #expect(dma.tlb.pools[0].used == 0 && dma.tlb.pools[1].used > 0)

@@ -1,6 +1,7 @@
 import Testing
-@testable import XenMemory
+
 @testable import Swiotlb
+@testable import XenMemory
 @testable import XenSwiotlb
 
 /// Linux 6.1.192's xen-swiotlb exchanges a coherent buffer whose pseudo-physical address is
@@ -80,13 +81,14 @@ struct V61XenSetupTests {
         let x = try boot.xenSwiotlb("", kernel: .v6_1).get()
         #expect(x.tlb.pools.map(\.nslabs) == [16384] && x.tlb.pools[0].areas.count == 1)
         let start = (top.upperBound - 8192) << 12, end = top.upperBound << 12
-        #expect(x.log == [
-            "software IO TLB: area num 1.",
-            "software IO TLB: swiotlb_memblock_alloc: Failed to allocate 67108864 bytes tlb structure",
-            "software IO TLB: SWIOTLB bounce buffer size adjusted 32768 -> 16384 slabs",
-            "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)",
-            "software IO TLB: mapped [mem 0x\(Hex.padded(start, 16))-0x\(Hex.padded(end, 16))] (32MB)",
-        ])
+        #expect(
+            x.log == [
+                "software IO TLB: area num 1.",
+                "software IO TLB: swiotlb_memblock_alloc: Failed to allocate 67108864 bytes tlb structure",
+                "software IO TLB: SWIOTLB bounce buffer size adjusted 32768 -> 16384 slabs",
+                "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)",
+                "software IO TLB: mapped [mem 0x\(Hex.padded(start, 16))-0x\(Hex.padded(end, 16))] (32MB)",
+            ])
     }
 
     @Test("nothing free below 4 GiB: every remap fails from 64 MiB down to 1 MiB, then no pool and 'No low mem'")
@@ -94,11 +96,13 @@ struct V61XenSetupTests {
         let boot = try BootedDom0(ramBytes: 6 << 30, dom0Mem: "1G,max:1G", reserved: [0x100..<0x100000])
         let x = try boot.xenSwiotlb("", kernel: .v6_1).get()
         #expect(x.tlb.pools.isEmpty)
-        #expect(x.log == ["software IO TLB: area num 1."]
-            + [67108864, 33554432, 16777216, 8388608, 4194304, 2097152, 1048576].map { "software IO TLB: swiotlb_memblock_alloc: Failed to remap \($0) bytes" }
-            + ["PCI-DMA: Using software bounce buffering for IO (SWIOTLB)", "software IO TLB: No low mem"])
+        #expect(
+            x.log == ["software IO TLB: area num 1."]
+                + [67_108_864, 33_554_432, 16_777_216, 8_388_608, 4_194_304, 2_097_152, 1_048_576].map {
+                    "software IO TLB: swiotlb_memblock_alloc: Failed to remap \($0) bytes"
+                }
+                + ["PCI-DMA: Using software bounce buffering for IO (SWIOTLB)", "software IO TLB: No low mem"])
         // Each attempt's fixup tries dma_bits 18 to 32 on its first segment.
         #expect(x.exchanges.count == 7 * 15 && x.exchanges.allSatisfy { $0.mfn == nil })
     }
 }
-

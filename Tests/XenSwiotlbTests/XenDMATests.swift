@@ -1,7 +1,8 @@
-import Testing
 import Swiotlb
+import Testing
 import XenMemory
 import XenPVTestSupport
+
 @testable import XenSwiotlb
 
 @Suite("xen-swiotlb DMA decisions")
@@ -81,7 +82,7 @@ struct XenDMATests {
         var boot = try BootedDom0(ramBytes: 6 << 30, dom0Mem: "1G,max:1G", reserved: [0x100..<0x80000])
         boot.memory.reserve(0x3ec00..<0x50000)
         var x = try boot.xenSwiotlb().get()
-        let dev = DMADevice(name: "legacy", dmaMask: 0xffff_ffff)   // coherent mask unset: 32 bits
+        let dev = DMADevice(name: "legacy", dmaMask: 0xffff_ffff)  // coherent mask unset: 32 bits
         let first = x.allocCoherent(dev, size: 3 * 4096)
         let (phys, dma) = try #require(first)
         #expect(dma.rawValue + 4 * 4096 - 1 <= 0xffff_ffff)

@@ -1,7 +1,8 @@
-import Testing
 import Swiotlb
+import Testing
 import XenMemory
 import XenPVTestSupport
+
 @testable import XenSwiotlb
 
 /// Operations of the xen-swiotlb soak: `XENPV_SOAK_OPS`, as the swiotlb soak (default small
@@ -44,8 +45,9 @@ struct XenSoakTests {
         return true
     }
 
-    @Test("one pool (v5.11) and two pools (rfc-v1): machine-contiguous bounces within each mask, bytes round trip",
-          arguments: [("4096,force", SwiotlbKernel.v5_11), ("2048,8192,force", .rfcV1)])
+    @Test(
+        "one pool (v5.11) and two pools (rfc-v1): machine-contiguous bounces within each mask, bytes round trip",
+        arguments: [("4096,force", SwiotlbKernel.v5_11), ("2048,8192,force", .rfcV1)])
     func xenSwiotlbSoak(commandLine: String, kernel: SwiotlbKernel) throws {
         // 6 GiB of RAM: dom0's 3 GiB run above 4 GiB, so the high pool's frames may too.
         let boot = try BootedDom0(ramBytes: 6 << 30, dom0Mem: "3G,max:3G")
@@ -53,9 +55,11 @@ struct XenSoakTests {
         #expect(x.tlb.pools.count == (kernel == .rfcV1 ? 2 : 1))
         #expect(checkPools(x))
         x.tlb.copiesData = true
-        let devices = [DMADevice.pci("d32", bits: 32), .pci("d64", bits: 64),
-                       DMADevice(name: "d30", dmaMask: 0x3fff_ffff), DMADevice(name: "d22", dmaMask: 0x3f_ffff),
-                       DMADevice(name: "d64k", segmentBoundaryMask: 0xffff)]
+        let devices = [
+            DMADevice.pci("d32", bits: 32), .pci("d64", bits: 64),
+            DMADevice(name: "d30", dmaMask: 0x3fff_ffff), DMADevice(name: "d22", dmaMask: 0x3f_ffff),
+            DMADevice(name: "d64k", segmentBoundaryMask: 0xffff),
+        ]
         let directions: [DMADirection] = [.toDevice, .fromDevice, .bidirectional]
         let sizes = [64, 512, 1500, 2048, 4096, 8192, 16384, 65536]
         let ramTop = UInt64(3) << 30
@@ -90,15 +94,19 @@ struct XenSoakTests {
                     // v5.11 and the RFC hand out the slot's own address (no offset kept).
                     #expect((bounce.rawValue - x.tlb.pools[place.pool].start) % UInt64(IOTLB.slotSize) == 0, "step \(step): bounce inside a slot")
                     for s in place.slots { #expect(occupied[place.pool].insert(s).inserted, "step \(step): slot \(s) mapped twice") }
-                    #expect(place.slots.lowerBound / IOTLB.segmentSlots == (place.slots.upperBound - 1) / IOTLB.segmentSlots,
-                            "step \(step): mapping crosses a segment")
+                    #expect(
+                        place.slots.lowerBound / IOTLB.segmentSlots == (place.slots.upperBound - 1) / IOTLB.segmentSlots,
+                        "step \(step): mapping crosses a segment")
                     #expect(x.tlb.pools[place.pool].segmentListHolds(containing: place.slots.lowerBound), "step \(step)")
                     if let fill, direction != .fromDevice {
-                        #expect(x.tlb.memory.read(bounce.rawValue, count: size) == [UInt8](repeating: fill, count: size),
-                                "step \(step): bytes not bounced out")
+                        #expect(
+                            x.tlb.memory.read(bounce.rawValue, count: size) == [UInt8](repeating: fill, count: size),
+                            "step \(step): bytes not bounced out")
                     }
-                    live.append(Live(device: device, handle: h, original: original, size: size, direction: direction,
-                                     slots: place.slots, fill: fill))
+                    live.append(
+                        Live(
+                            device: device, handle: h, original: original, size: size, direction: direction,
+                            slots: place.slots, fill: fill))
                 }
             } else {
                 let l = live.remove(at: Int(rng.next() % UInt64(live.count)))
@@ -110,8 +118,9 @@ struct XenSoakTests {
                 try x.unmapPage(l.device, l.handle.address, size: l.size, direction: l.direction)
                 unmaps += 1
                 if l.fill != nil && l.direction != .toDevice {
-                    #expect(x.tlb.memory.read(l.original.rawValue, count: l.size) == [UInt8](repeating: deviceByte, count: l.size),
-                            "step \(step): bytes not copied back")
+                    #expect(
+                        x.tlb.memory.read(l.original.rawValue, count: l.size) == [UInt8](repeating: deviceByte, count: l.size),
+                        "step \(step): bytes not copied back")
                 }
                 let pool = try #require(l.handle.pool)
                 for s in l.slots { occupied[pool].remove(s) }

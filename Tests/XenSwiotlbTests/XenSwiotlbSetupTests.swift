@@ -1,6 +1,7 @@
-import Testing
 import Swiotlb
+import Testing
 import XenMemory
+
 @testable import XenSwiotlb
 
 @Suite("xen-swiotlb set-up")
@@ -49,15 +50,16 @@ struct XenSwiotlbSetupTests {
         let boot = try BootedDom0(ramBytes: 6 << 30, dom0Mem: "1G,max:1G", reserved: [0x100..<0x100000])
         guard case .failure(let e) = boot.xenSwiotlb() else { Issue.record("set-up succeeded"); return }
         #expect(e.rc == -12 && e.panicked)
-        #expect(e.log == [
-            "xen:swiotlb_xen: Lowering to 32MB",
-            "xen:swiotlb_xen: Lowering to 16MB",
-            "xen:swiotlb_xen: Lowering to 8MB",
-            "xen:swiotlb_xen: Failed to get contiguous memory for DMA from Xen!",
-            "You either: don't have the permissions, do not have enough free memory under 4GB, or the hypervisor memory is too fragmented! (rc:-12)",
-            "Kernel panic - not syncing: Failed to get contiguous memory for DMA from Xen!",
-            "You either: don't have the permissions, do not have enough free memory under 4GB, or the hypervisor memory is too fragmented! (rc:-12)",
-        ])
+        #expect(
+            e.log == [
+                "xen:swiotlb_xen: Lowering to 32MB",
+                "xen:swiotlb_xen: Lowering to 16MB",
+                "xen:swiotlb_xen: Lowering to 8MB",
+                "xen:swiotlb_xen: Failed to get contiguous memory for DMA from Xen!",
+                "You either: don't have the permissions, do not have enough free memory under 4GB, or the hypervisor memory is too fragmented! (rc:-12)",
+                "Kernel panic - not syncing: Failed to get contiguous memory for DMA from Xen!",
+                "You either: don't have the permissions, do not have enough free memory under 4GB, or the hypervisor memory is too fragmented! (rc:-12)",
+            ])
         #expect(e.exchanges.count == 4 * 15)
         #expect(e.exchanges.prefix(15).map(\.addressBits) == Array(18...32))
         // Late init returns the error instead, after the page allocator's 4 MB.

@@ -15,8 +15,9 @@ let allocatorSeed: UInt64 = 0x5107_2026
 func allocatorBenchmarks() {
     let ops = 1_000_000
     let seed = allocatorSeed
-    let config = Benchmark.Configuration(metrics: [.wallClock, .mallocCountTotal, .peakMemoryResident],
-                                         timeUnits: .milliseconds, warmupIterations: 1, maxDuration: .seconds(20), maxIterations: 15)
+    let config = Benchmark.Configuration(
+        metrics: [.wallClock, .mallocCountTotal, .peakMemoryResident],
+        timeUnits: .milliseconds, warmupIterations: 1, maxDuration: .seconds(20), maxIterations: 15)
     Benchmark("allocator 1M ops, SlotPool", configuration: config) { benchmark in
         let expected = AllocatorWorkload.runReference(ops: 20_000, seed: seed, moveBytes: false)
         let got = AllocatorWorkload.runPool(ops: 20_000, seed: seed)

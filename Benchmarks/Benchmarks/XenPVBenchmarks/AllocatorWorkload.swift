@@ -71,8 +71,9 @@ struct AllocatorWorkload {
                 if trace != nil {
                     trace! += "map id=m\(op) orig=0x\(String(orig, radix: 16)) size=\(size) dir=\(direction.rawValue) attrs=skip_cpu_sync\n"
                 }
-                let result = try! tlb.map(device: device, original: orig, mappingSize: size, allocSize: size,
-                                          direction: direction, attributes: attributes)
+                let result = try! tlb.map(
+                    device: device, original: orig, mappingSize: size, allocSize: size,
+                    direction: direction, attributes: attributes)
                 switch result {
                 case .success(let m):
                     out.countMap(slot: m.slot)

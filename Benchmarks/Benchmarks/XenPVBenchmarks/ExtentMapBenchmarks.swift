@@ -10,8 +10,9 @@ import XenMemory
 /// table; the time per run is the figure divided by the run count. Then lookups of random frames
 /// in a table of 10^6 runs, against a binary search of the flat array.
 func extentMapBenchmarks() {
-    let config = Benchmark.Configuration(metrics: [.wallClock, .peakMemoryResident], timeUnits: .milliseconds,
-                                         warmupIterations: 1, maxDuration: .seconds(10), maxIterations: 10)
+    let config = Benchmark.Configuration(
+        metrics: [.wallClock, .peakMemoryResident], timeUnits: .milliseconds,
+        warmupIterations: 1, maxDuration: .seconds(10), maxIterations: 10)
     let top: UInt64 = 1 << 40
     for n in [10_000, 100_000, 1_000_000] {
         Benchmark("M2P build, \(n) runs in random order", configuration: config) { (_: Benchmark, keys: [UInt64]) in
@@ -44,18 +45,23 @@ func extentMapBenchmarks() {
         }
     }
 
-    let lookups = Benchmark.Configuration(metrics: [.wallClock], timeUnits: .microseconds,
-                                          warmupIterations: 2, maxDuration: .seconds(10), maxIterations: 50)
+    let lookups = Benchmark.Configuration(
+        metrics: [.wallClock], timeUnits: .microseconds,
+        warmupIterations: 2, maxDuration: .seconds(10), maxIterations: 50)
     Benchmark("M2P lookup, 10^6 runs, 1M random frames", configuration: lookups) { (_: Benchmark, context: MapLookups) in
         var sum: UInt64 = 0
         for k in context.keys { sum &+= context.m2p.lookup(MFN(k)) }
         blackHole(sum)
-    } setup: { MapLookups(runs: 1_000_000) }
+    } setup: {
+        MapLookups(runs: 1_000_000)
+    }
     Benchmark("sorted array lookup (the old map), 10^6 runs, 1M random frames", configuration: lookups) { (_: Benchmark, context: MapLookups) in
         var sum: UInt64 = 0
         for k in context.keys { sum &+= SortedRuns.value(at: k, in: context.array)?.rawEntry ?? HostM2P.invalidEntry }
         blackHole(sum)
-    } setup: { MapLookups(runs: 1_000_000) }
+    } setup: {
+        MapLookups(runs: 1_000_000)
+    }
 }
 
 /// An M2P of one-frame runs with gaps, the same runs as a flat array, and random frames.

@@ -5,8 +5,9 @@ import XenMemory
 /// 9 GiB dom0. Each iteration is one million lookups (so microseconds / 1000 read as nanoseconds
 /// per lookup); the sums go to `blackHole` so that nothing is optimised away.
 func translationBenchmarks() {
-    let config = Benchmark.Configuration(metrics: [.wallClock, .mallocCountTotal], timeUnits: .microseconds,
-                                         warmupIterations: 2, maxDuration: .seconds(10), maxIterations: 50)
+    let config = Benchmark.Configuration(
+        metrics: [.wallClock, .mallocCountTotal], timeUnits: .microseconds,
+        warmupIterations: 2, maxDuration: .seconds(10), maxIterations: 50)
     let lookups = 1_000_000
 
     Benchmark("P2M lookup, random pfns (captured dom0 layout, 1M lookups)", configuration: config) { (_: Benchmark, context: Lookups) in

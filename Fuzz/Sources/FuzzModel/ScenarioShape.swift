@@ -80,7 +80,7 @@ struct ScenarioShape {
         if kind == "native" && c.oneIn(2) { guest += ", memory_encryption: sev" }
         if c.oneIn(4) { guest += ", cpus: \(c.pick([1, 2, 3, 8, 64, 4096]))" }
         if c.oneIn(5) { guest += ", early_reserved: \(c.pick([16, 128, 512, 760, 2000]))M" }
-        if c.oneIn(6) { guest += ", swiotlb_end: 0x\(String(c.pick([0x2ec00000, 0x100000, 0x4000000000, 0x10000000]), radix: 16))" }
+        if c.oneIn(6) { guest += ", swiotlb_end: 0x\(String(c.pick([0x2ec0_0000, 0x100000, 0x40_0000_0000, 0x1000_0000]), radix: 16))" }
         guest += "}"
 
         var devices: [String] = []
@@ -88,12 +88,12 @@ struct ScenarioShape {
             var d = "{name: d\(i)"
             switch c.below(3) {
             case 0: d += ", dma_bits: \(c.pick([12, 24, 30, 32, 36, 40, 64]))"
-            case 1: d += ", dma_mask: 0x\(String(c.pick([0xfff, 0xffffff, 0xffffffff, UInt64.max, 0x3fffffff]), radix: 16))"
+            case 1: d += ", dma_mask: 0x\(String(c.pick([0xfff, 0xffffff, 0xffff_ffff, UInt64.max, 0x3fff_ffff]), radix: 16))"
             default: break
             }
             if c.oneIn(3) { d += ", coherent_bits: \(c.pick([24, 32, 64]))" }
-            if c.oneIn(4) { d += ", bus_limit: 0x\(String(c.pick([0xffffffff, 0xfffff, 0]), radix: 16))" }
-            if c.oneIn(3) { d += ", segment_boundary: 0x\(String(c.pick([0xfff, 0xffff, 0xffffffff, 0x0]), radix: 16))" }
+            if c.oneIn(4) { d += ", bus_limit: 0x\(String(c.pick([0xffff_ffff, 0xfffff, 0]), radix: 16))" }
+            if c.oneIn(3) { d += ", segment_boundary: 0x\(String(c.pick([0xfff, 0xffff, 0xffff_ffff, 0x0]), radix: 16))" }
             if c.oneIn(3) { d += ", max_segment: \(c.pick(["512", "4K", "64K", "1M"]))" }
             if c.oneIn(4) { d += ", coherent: false" }
             if c.oneIn(4) { d += ", min_align_mask: 0x\(String(c.pick([0, 0xfff, 0x7ff, 0x1ff]), radix: 16))" }
@@ -105,11 +105,16 @@ struct ScenarioShape {
             let dev = "d\(c.below(devices.count))"
             switch c.below(5) {
             case 0:
-                streams.append("{fio: {device: \(dev), block_size: \(c.pick(["512", "4K", "64K", "256K", "1M"])), queue_depth: \(1 + c.below(64)), read_percent: \(c.below(101)), ops: \(1 + c.below(2000))}}")
+                streams.append(
+                    "{fio: {device: \(dev), block_size: \(c.pick(["512", "4K", "64K", "256K", "1M"])), queue_depth: \(1 + c.below(64)), read_percent: \(c.below(101)), ops: \(1 + c.below(2000))}}"
+                )
             case 1:
-                streams.append("{network: {device: \(dev), mtu: \(c.pick([68, 1500, 9000, 65535])), in_flight: \(1 + c.below(512)), ops: \(1 + c.below(2000))}}")
+                streams.append(
+                    "{network: {device: \(dev), mtu: \(c.pick([68, 1500, 9000, 65535])), in_flight: \(1 + c.below(512)), ops: \(1 + c.below(2000))}}")
             case 2:
-                streams.append("{sg: {device: \(dev), segments: \(1 + c.below(64)), segment_size: \(c.pick(["1", "512", "4K", "64K"])), queue_depth: \(1 + c.below(16)), ops: \(1 + c.below(100))}}")
+                streams.append(
+                    "{sg: {device: \(dev), segments: \(1 + c.below(64)), segment_size: \(c.pick(["1", "512", "4K", "64K"])), queue_depth: \(1 + c.below(16)), ops: \(1 + c.below(100))}}"
+                )
             case 3:
                 streams.append("{coherent: {device: \(dev), size: \(c.pick(["1", "4K", "16K", "4M"])), count: \(1 + c.below(64))}}")
             default:
@@ -119,13 +124,13 @@ struct ScenarioShape {
             }
         }
         yaml = """
-        schema: 1
-        host: \(host)
-        xen: \(xen)
-        guest: \(guest)
-        devices: [\(devices.joined(separator: ", "))]
-        workload: {seed: \(c.below(1000)), streams: [\(streams.joined(separator: ", "))]}
-        """
+            schema: 1
+            host: \(host)
+            xen: \(xen)
+            guest: \(guest)
+            devices: [\(devices.joined(separator: ", "))]
+            workload: {seed: \(c.below(1000)), streams: [\(streams.joined(separator: ", "))]}
+            """
     }
 
     /// A trace of up to 200 lines over a few ids, now and then breaking a rule.
@@ -142,8 +147,8 @@ struct ScenarioShape {
                 let size = c.pick([1, 512, 2048, 4096, 5000, 65536, 262144])
                 let dir = c.pick(["to_device", "from_device", "bidirectional", "none"])
                 var l = "map id=\(id) orig=0x\(String(c.below(1 << 16) << 12 | c.below(4096), radix: 16)) size=\(size) dir=\(dir)"
-                if c.oneIn(4) { l += " seg_mask=0x\(String(c.pick([0xffff, 0xffffffff, 0x1234]), radix: 16))" }
-                if c.oneIn(4) { l += " dma_mask=0x\(String(c.pick([0xffffffff, UInt64.max]), radix: 16))" }
+                if c.oneIn(4) { l += " seg_mask=0x\(String(c.pick([0xffff, 0xffff_ffff, 0x1234]), radix: 16))" }
+                if c.oneIn(4) { l += " dma_mask=0x\(String(c.pick([0xffff_ffff, UInt64.max]), radix: 16))" }
                 lines.append(l)
             case 2:
                 if !live.contains(id) && !c.oneIn(20) { continue }

@@ -4,7 +4,9 @@ import XenMemory
 /// pool, searched next-fit from one cursor in `stride` steps, the slot's original address per
 /// slot, the bounce copies by direction.
 public enum Linux5_11: SwiotlbKernelModel {
+    /// The short name `--kernel` and a trace header use.
     public static let name = "v5.11"
+    /// The name reports print.
     public static let title = "Linux v5.11"
 
     /// `<nslabs>[,force|,noforce]`, `force`, `noforce` (which keeps a 1-slot pool).
@@ -21,10 +23,10 @@ public enum Linux5_11: SwiotlbKernelModel {
         count > 1 ? RFCv1.poolName(index: index, of: count, declared: declared) : nil
     }
 
-    /// Modelled in every guest.
     /// `sev_setup_arch` → `swiotlb_adjust_size`: only when `swiotlb=` gave no size.
     public static let encryptedGuestSizing = EncryptedGuestSizing.unlessSizeGiven
 
+    /// Modelled in every guest.
     public static let isModelledOnlyInPVDom0 = false
 
     /// The low pool (`memblock_alloc_low`).
@@ -33,10 +35,13 @@ public enum Linux5_11: SwiotlbKernelModel {
     }
 
     /// `xen_swiotlb_init` for the one pool (``setUpXenPools(_:early:platform:)``).
-    public static func setUpXenPools<Platform: XenPoolPlatform>(commandLine: SwiotlbCommandLine, cpus: Int, early: Bool,
-                                                                platform: inout Platform) -> XenPoolSetup {
-        setUpXenPools([XenPoolType(name: nil, nslabs: commandLine.nslabs, firstBits: 18, maxBits: XenPoolType.maxDMABits)],
-                      early: early, platform: &platform)
+    public static func setUpXenPools<Platform: XenPoolPlatform>(
+        commandLine: SwiotlbCommandLine, cpus: Int, early: Bool,
+        platform: inout Platform
+    ) -> XenPoolSetup {
+        setUpXenPools(
+            [XenPoolType(name: nil, nslabs: commandLine.nslabs, firstBits: 18, maxBits: XenPoolType.maxDMABits)],
+            early: early, platform: &platform)
     }
 
     /// Neither the alignment test nor the early return on a WARN; `MAX_CONTIG_ORDER` 9 (2 MiB).
@@ -52,8 +57,11 @@ public enum Linux5_11: SwiotlbKernelModel {
             let w = try tlb.window(pool: tlb.poolIndex(for: r.device), for: r)
             let p = w.pool
             let stride = r.allocSize >= 4096 ? 2 : 1
-            guard let slot = tlb.pools[p].allocate(nslots: nslots, stride: stride, offsetSlots: w.offsetSlots, maxSlots: w.maxSlots,
-                                                   original: r.original) else { return nil }
+            guard
+                let slot = tlb.pools[p].allocate(
+                    nslots: nslots, stride: stride, offsetSlots: w.offsetSlots, maxSlots: w.maxSlots,
+                    original: r.original)
+            else { return nil }
             let address = tlb.pools[p].start + UInt64(slot << IOTLB.shift)
             if !r.attributes.contains(.skipCPUSync) && (r.direction == .toDevice || r.direction == .bidirectional) {
                 tlb.bounce(from: r.original, to: address, count: r.mappingSize)
@@ -74,15 +82,18 @@ public enum Linux5_11: SwiotlbKernelModel {
         let slot = Int((address - tlb.pools[p].start) >> UInt64(IOTLB.shift))
         let orig = tlb.pools[p].originalAddress(ofSlot: slot)
         if orig != IOTLB.invalidAddress && !r.attributes.contains(.skipCPUSync)
-            && (r.direction == .fromDevice || r.direction == .bidirectional) {
+            && (r.direction == .fromDevice || r.direction == .bidirectional)
+        {
             tlb.bounce(from: address, to: orig, count: r.mappingSize)
         }
         tlb.pools[p].release(slot: slot, nslots: min(nslots, tlb.pools[p].nslabs - slot))
     }
 
     /// The slot's original address plus the offset inside the slot; the copy by target and direction.
-    public static func syncSingle(_ tlb: inout SoftwareIOTLB, _ address: UInt64, pool p: Int, size: Int, direction: DMADirection,
-                                  target: SyncTarget, minAlignMask: UInt64) throws(SwiotlbBug) {
+    public static func syncSingle(
+        _ tlb: inout SoftwareIOTLB, _ address: UInt64, pool p: Int, size: Int, direction: DMADirection,
+        target: SyncTarget, minAlignMask: UInt64
+    ) throws(SwiotlbBug) {
         let slot = Int((address - tlb.pools[p].start) >> UInt64(IOTLB.shift))
         var orig = tlb.pools[p].originalAddress(ofSlot: slot)
         if orig == IOTLB.invalidAddress { return }
@@ -126,10 +137,10 @@ public enum Linux5_11: SwiotlbKernelModel {
     /// Refused: a failed map's id is not mapped.
     public static let skipsOpsOfFailedMaps = false
 
-    /// `final used=<N> index=<I>` for the first pool, `final pool=<name> used=… index=…` for a second.
     /// The replay engine compiled for this kernel.
     public static func traceReplayEngine(movesBytes: Bool) -> TraceReplayEngine { .make(Linux5_11.self, movesBytes: movesBytes) }
 
+    /// `final used=<N> index=<I>` for the first pool, `final pool=<name> used=… index=…` for a second.
     public static func closingLines(_ tlb: SoftwareIOTLB) -> [String] {
         var out = ["final used=\(tlb.pools[0].used) index=\(tlb.pools[0].index)"]
         for (i, p) in tlb.pools.enumerated().dropFirst() {
@@ -140,9 +151,9 @@ public enum Linux5_11: SwiotlbKernelModel {
 }
 
 extension SwiotlbKernel {
-    /// Linux v5.11.
     // swift-format-ignore: AlwaysUseLowerCamelCase
     // (named after the kernel release, as the trace header and --kernel spell it: v5.11)
+    /// Linux v5.11.
     public static let v5_11 = SwiotlbKernel(Linux5_11.self)
 }
 
@@ -164,7 +175,8 @@ extension Linux5_11 {
     /// `xen:swiotlb_xen: ` — the driver's `pr_fmt`.
     static let xenPrefix = "xen:swiotlb_xen: "
     static let enomemText = "Cannot allocate Xen-SWIOTLB buffer\n"
-    static let efixupText = "Failed to get contiguous memory for DMA from Xen!\nYou either: don't have the permissions, do not have enough free memory under 4GB, or the hypervisor memory is too fragmented!"
+    static let efixupText =
+        "Failed to get contiguous memory for DMA from Xen!\nYou either: don't have the permissions, do not have enough free memory under 4GB, or the hypervisor memory is too fragmented!"
 
     /// `xen_swiotlb_init` (v5.11; rfc-v1 runs it once per pool type): size the pool from
     /// `swiotlb=` (0 → 64 MiB), allocate it anywhere in dom0's pseudo-physical memory (early:

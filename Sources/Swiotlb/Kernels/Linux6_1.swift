@@ -5,7 +5,9 @@
 /// The loop was bounded in Linux 6.6 (commit 7c3940bf81e5, "swiotlb: fix the deadlock in
 /// swiotlb_do_find_slots").
 public enum Linux6_1: SwiotlbKernelModel {
+    /// The short name `--kernel` and a trace header use.
     public static let name = "v6.1"
+    /// The name reports print.
     public static let title = "Linux 6.1.192"
 
     /// `<nslabs>[,<nareas>][,force|noforce]`: the areas are `swiotlb_adjust_nareas`'s `unsigned
@@ -57,8 +59,9 @@ public enum Linux6_1: SwiotlbKernelModel {
             var stride = Int(iotlbAlign >> UInt64(IOTLB.shift)) &+ 1
             if allocWithOffset >= 4096 { stride = max(stride, stride << 1) }
             stride = max(stride, Int(allocAlign >> UInt64(IOTLB.shift)) &+ 1)
-            let search = AreaSearch(nslots: nslots, stride: stride, alignMask: iotlbAlign, original: r.original,
-                                    offsetSlots: w.offsetSlots, maxSlots: w.maxSlots, tableDMAAddress: w.tableDMAAddress)
+            let search = AreaSearch(
+                nslots: nslots, stride: stride, alignMask: iotlbAlign, original: r.original,
+                offsetSlots: w.offsetSlots, maxSlots: w.maxSlots, tableDMAAddress: w.tableDMAAddress)
             guard let index = try findSlots(&tlb.pools[p], search, allocSize: r.allocSize, cpu: r.cpu, device: r.device.name) else {
                 return nil
             }
@@ -101,8 +104,10 @@ public enum Linux6_1: SwiotlbKernelModel {
     }
 
     /// By target and direction, through ``bounce(_:_:size:pool:toDevice:minAlignMask:)`` (the copy cut to the allocation).
-    public static func syncSingle(_ tlb: inout SoftwareIOTLB, _ address: UInt64, pool p: Int, size: Int, direction: DMADirection,
-                                  target: SyncTarget, minAlignMask: UInt64) throws(SwiotlbBug) {
+    public static func syncSingle(
+        _ tlb: inout SoftwareIOTLB, _ address: UInt64, pool p: Int, size: Int, direction: DMADirection,
+        target: SyncTarget, minAlignMask: UInt64
+    ) throws(SwiotlbBug) {
         try syncDirections(target: target, direction: direction) { toDevice in
             bounce(&tlb, address, size: size, pool: p, toDevice: toDevice, minAlignMask: minAlignMask)
         }
@@ -183,10 +188,10 @@ public enum Linux6_1: SwiotlbKernelModel {
     /// Skipped: a captured trace replayed on a smaller pool.
     public static let skipsOpsOfFailedMaps = true
 
-    /// `final used=<N>` (every area), then `area <i> used=<U> index=<I>` per area.
     /// The replay engine compiled for this kernel.
     public static func traceReplayEngine(movesBytes: Bool) -> TraceReplayEngine { .make(Linux6_1.self, movesBytes: movesBytes) }
 
+    /// `final used=<N>` (every area), then `area <i> used=<U> index=<I>` per area.
     public static func closingLines(_ tlb: SoftwareIOTLB) -> [String] {
         let p = tlb.pools[0]
         return ["final used=\(p.used)"] + p.areas.enumerated().map { "area \($0.offset) used=\($0.element.used) index=\($0.element.index)" }
@@ -194,9 +199,9 @@ public enum Linux6_1: SwiotlbKernelModel {
 }
 
 extension SwiotlbKernel {
-    /// Linux 6.1.192.
     // swift-format-ignore: AlwaysUseLowerCamelCase
     // (named after the kernel release, as the trace header and --kernel spell it: v6.1)
+    /// Linux 6.1.192.
     public static let v6_1 = SwiotlbKernel(Linux6_1.self)
 }
 
@@ -204,8 +209,10 @@ extension Linux6_1 {
     /// `pci_xen_swiotlb_init` → `swiotlb_init_remap(true, SWIOTLB_ANY, xen_swiotlb_fixup)` for a
     /// PV dom0, then `pci_iommu_init`'s lines (``RemapPoolSetup``); the pool keeps
     /// `default_nareas` areas, even when halving left fewer than 128 slots per area.
-    public static func setUpXenPools<Platform: XenPoolPlatform>(commandLine: SwiotlbCommandLine, cpus: Int, early: Bool,
-                                                                platform: inout Platform) -> XenPoolSetup {
+    public static func setUpXenPools<Platform: XenPoolPlatform>(
+        commandLine: SwiotlbCommandLine, cpus: Int, early: Bool,
+        platform: inout Platform
+    ) -> XenPoolSetup {
         RemapPoolSetup.run(commandLine: commandLine, cpus: cpus, limitsAreas: false, platform: &platform)
     }
 }

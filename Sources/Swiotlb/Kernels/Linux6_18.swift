@@ -18,7 +18,9 @@ import XenMemory
 ///   `io_tlb_transient_nslabs`;
 /// - the set-up's halving limits the areas to one per 128 slots (`limit_nareas`, 177, 384-390).
 public enum Linux6_18: SwiotlbKernelModel {
+    /// The short name `--kernel` and a trace header use.
     public static let name = "v6.18"
+    /// The name reports print.
     public static let title = "Linux 6.18.2"
 
     /// `<nslabs>[,<nareas>][,force|noforce]`: read as 6.1 reads it (`setup_io_tlb_npages`,
@@ -37,8 +39,10 @@ public enum Linux6_18: SwiotlbKernelModel {
     /// `pci_xen_swiotlb_init` → `swiotlb_init_remap(true, SWIOTLB_ANY, xen_swiotlb_fixup)`
     /// (pci-dma.c:80-90), with 6.18's `limit_nareas` at each size tried (``RemapPoolSetup``);
     /// a remap callback leaves `can_grow` false (373): the PV dom0's pool never grows.
-    public static func setUpXenPools<Platform: XenPoolPlatform>(commandLine: SwiotlbCommandLine, cpus: Int, early: Bool,
-                                                                platform: inout Platform) -> XenPoolSetup {
+    public static func setUpXenPools<Platform: XenPoolPlatform>(
+        commandLine: SwiotlbCommandLine, cpus: Int, early: Bool,
+        platform: inout Platform
+    ) -> XenPoolSetup {
         RemapPoolSetup.run(commandLine: commandLine, cpus: cpus, limitsAreas: true, platform: &platform)
     }
 
@@ -65,8 +69,9 @@ public enum Linux6_18: SwiotlbKernelModel {
         let nslots = (size &+ IOTLB.slotSize &- 1) >> IOTLB.shift
         let result = try tlb.runMap(r, frame, nslots: nslots, fullSize: size) { tlb throws(SwiotlbBug) in
             if alignMask > 4095 {
-                tlb.warnOnce(site: #function, device: r.device.name, driver: r.device.driver,
-                             "Alloc alignment may prevent fulfilling requests with max mapping_size")
+                tlb.warnOnce(
+                    site: #function, device: r.device.name, driver: r.device.driver,
+                    "Alloc alignment may prevent fulfilling requests with max mapping_size")
             }
             let padSlots = offset >> IOTLB.shift
             guard let (p, slot) = try findSlots(&tlb, r, size: size, lowOffset: offset & (IOTLB.slotSize - 1)) else { return nil }
@@ -120,7 +125,8 @@ public enum Linux6_18: SwiotlbKernelModel {
             while p >= 0 {
                 let nareas = tlb.pools[p].areas.count
                 if tlb.pools[p].origin != .transient && i < nareas,
-                   let slot = try search(&tlb, r, pool: p, area: (r.cpu &+ i) & (nareas &- 1), size: size, lowOffset: lowOffset) {
+                    let slot = try search(&tlb, r, pool: p, area: (r.cpu &+ i) & (nareas &- 1), size: size, lowOffset: lowOffset)
+                {
                     return (p, slot)
                 }
                 p &-= 1
@@ -206,8 +212,10 @@ public enum Linux6_18: SwiotlbKernelModel {
 
     /// `__swiotlb_sync_single_for_device` / `_for_cpu` (1552-1570): by target and direction,
     /// through ``bounce(_:_:size:pool:toDevice:minAlignMask:)``.
-    public static func syncSingle(_ tlb: inout SoftwareIOTLB, _ address: UInt64, pool p: Int, size: Int, direction: DMADirection,
-                                  target: SyncTarget, minAlignMask: UInt64) throws(SwiotlbBug) {
+    public static func syncSingle(
+        _ tlb: inout SoftwareIOTLB, _ address: UInt64, pool p: Int, size: Int, direction: DMADirection,
+        target: SyncTarget, minAlignMask: UInt64
+    ) throws(SwiotlbBug) {
         try Linux6_1.syncDirections(target: target, direction: direction) { toDevice in
             bounce(&tlb, address, size: size, pool: p, toDevice: toDevice, minAlignMask: minAlignMask)
         }
@@ -246,8 +254,10 @@ public enum Linux6_18: SwiotlbKernelModel {
     /// `io_tlb_transient_nslabs` (1680-1726); no files without a pool (1716-1717).
     public static func debugfs(_ tlb: SoftwareIOTLB) -> [(file: String, value: Int)] {
         guard !tlb.pools.isEmpty else { return [] }
-        let files = [("io_tlb_nslabs", tlb.totalSlots(reportedFor: 0)), ("io_tlb_used", tlb.usedSlots(reportedFor: 0)),
-                     ("io_tlb_used_hiwater", tlb.usedHighWater)]
+        let files = [
+            ("io_tlb_nslabs", tlb.totalSlots(reportedFor: 0)), ("io_tlb_used", tlb.usedSlots(reportedFor: 0)),
+            ("io_tlb_used_hiwater", tlb.usedHighWater),
+        ]
         guard tlb.growth != nil else { return files }
         return files + [("io_tlb_transient_nslabs", transientSlots(tlb))]
     }
@@ -281,7 +291,8 @@ public enum Linux6_18: SwiotlbKernelModel {
     /// `transient nslabs=<N>` (debugfs `io_tlb_transient_nslabs`).
     public static func closingLines(_ tlb: SoftwareIOTLB) -> [String] {
         let p = tlb.pools[0]
-        var lines = ["final used=\(tlb.usedSlots(reportedFor: 0))"]
+        var lines =
+            ["final used=\(tlb.usedSlots(reportedFor: 0))"]
             + p.areas.enumerated().map { "area \($0.offset) used=\($0.element.used) index=\($0.element.index)" }
         guard tlb.growth != nil else { return lines }
         for g in tlb.pools where g.origin == .grown {
@@ -293,6 +304,8 @@ public enum Linux6_18: SwiotlbKernelModel {
 }
 
 extension SwiotlbKernel {
+    // swift-format-ignore: AlwaysUseLowerCamelCase
+    // (named after the kernel release, as the trace header and --kernel spell it: v6.18)
     /// Linux 6.18.2.
     public static let v6_18 = SwiotlbKernel(Linux6_18.self)
 }

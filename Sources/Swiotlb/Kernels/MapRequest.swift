@@ -20,8 +20,10 @@ public struct MapRequest: Sendable {
     public var cpu: Int
 
     /// A request.
-    public init(device: DMADevice, original: UInt64, mappingSize: Int, allocSize: Int, direction: DMADirection,
-                attributes: DMAAttributes = [], tableDMAAddress: UInt64? = nil, alignMask: UInt64 = 0, cpu: Int = 0) {
+    public init(
+        device: DMADevice, original: UInt64, mappingSize: Int, allocSize: Int, direction: DMADirection,
+        attributes: DMAAttributes = [], tableDMAAddress: UInt64? = nil, alignMask: UInt64 = 0, cpu: Int = 0
+    ) {
         self.device = device; self.original = original; self.mappingSize = mappingSize; self.allocSize = allocSize
         self.direction = direction; self.attributes = attributes; self.tableDMAAddress = tableDMAAddress
         self.alignMask = alignMask; self.cpu = cpu

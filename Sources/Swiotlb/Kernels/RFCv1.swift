@@ -6,7 +6,9 @@ import XenMemory
 /// and the `mapped` line name the pool (`Low Mem`, `High Mem`). Search, release and copies are
 /// v5.11's.
 public enum RFCv1: SwiotlbKernelModel {
+    /// The short name `--kernel` and a trace header use.
     public static let name = "rfc-v1"
+    /// The name reports print.
     public static let title = "the RFC v1 (64-bit swiotlb) on Linux v5.11"
 
     /// `<lo>,<hi>[,force|noforce]` and `,<hi>,force`; `noforce` leaves each pool 1 slot.
@@ -38,10 +40,15 @@ public enum RFCv1: SwiotlbKernelModel {
 
     /// v5.11's `xen_swiotlb_init` once for the low pool and, with `swiotlb=<lo>,<hi>`, once for
     /// the high pool, whose fixup asks for 64-bit memory only.
-    public static func setUpXenPools<Platform: XenPoolPlatform>(commandLine: SwiotlbCommandLine, cpus: Int, early: Bool,
-                                                                platform: inout Platform) -> XenPoolSetup {
-        var types = [XenPoolType(name: poolName(index: 0, of: 2, declared: nil), nslabs: commandLine.nslabs,
-                                 firstBits: 18, maxBits: XenPoolType.maxDMABits)]
+    public static func setUpXenPools<Platform: XenPoolPlatform>(
+        commandLine: SwiotlbCommandLine, cpus: Int, early: Bool,
+        platform: inout Platform
+    ) -> XenPoolSetup {
+        var types = [
+            XenPoolType(
+                name: poolName(index: 0, of: 2, declared: nil), nslabs: commandLine.nslabs,
+                firstBits: 18, maxBits: XenPoolType.maxDMABits)
+        ]
         if let hi = commandLine.highNslabs {
             types.append(XenPoolType(name: poolName(index: 1, of: 2, declared: nil), nslabs: hi, firstBits: 64, maxBits: 64))
         }
@@ -67,8 +74,10 @@ public enum RFCv1: SwiotlbKernelModel {
     }
 
     /// v5.11's.
-    public static func syncSingle(_ tlb: inout SoftwareIOTLB, _ address: UInt64, pool: Int, size: Int, direction: DMADirection,
-                                  target: SyncTarget, minAlignMask: UInt64) throws(SwiotlbBug) {
+    public static func syncSingle(
+        _ tlb: inout SoftwareIOTLB, _ address: UInt64, pool: Int, size: Int, direction: DMADirection,
+        target: SyncTarget, minAlignMask: UInt64
+    ) throws(SwiotlbBug) {
         try Linux5_11.syncSingle(&tlb, address, pool: pool, size: size, direction: direction, target: target, minAlignMask: minAlignMask)
     }
 
@@ -83,7 +92,12 @@ public enum RFCv1: SwiotlbKernelModel {
     /// v5.11's files, and `io_tlb_nslabs-highmem`, `io_tlb_used-highmem` for the high pool.
     public static func debugfs(_ tlb: SoftwareIOTLB) -> [(file: String, value: Int)] {
         var out = Linux5_11.debugfs(tlb)
-        if tlb.pools.count > 1 { out += [(SwiotlbKernelText.nslabsFile + SwiotlbKernelText.highPoolSuffix, tlb.pools[1].nslabs), (SwiotlbKernelText.usedFile + SwiotlbKernelText.highPoolSuffix, tlb.pools[1].used)] }
+        if tlb.pools.count > 1 {
+            out += [
+                (SwiotlbKernelText.nslabsFile + SwiotlbKernelText.highPoolSuffix, tlb.pools[1].nslabs),
+                (SwiotlbKernelText.usedFile + SwiotlbKernelText.highPoolSuffix, tlb.pools[1].used),
+            ]
+        }
         return out
     }
 
@@ -99,10 +113,10 @@ public enum RFCv1: SwiotlbKernelModel {
     }
     /// v5.11's.
     public static var skipsOpsOfFailedMaps: Bool { Linux5_11.skipsOpsOfFailedMaps }
-    /// v5.11's, the high pool by name.
     /// The replay engine compiled for this kernel.
     public static func traceReplayEngine(movesBytes: Bool) -> TraceReplayEngine { .make(RFCv1.self, movesBytes: movesBytes) }
 
+    /// v5.11's, the high pool by name.
     public static func closingLines(_ tlb: SoftwareIOTLB) -> [String] { Linux5_11.closingLines(tlb) }
 }
 

@@ -40,8 +40,10 @@ public protocol SwiotlbKernelModel: Sendable {
     /// xen-swiotlb's set-up in a PV dom0 (`xen_swiotlb_init`, or 6.1's `swiotlb_init_remap`
     /// with `xen_swiotlb_fixup`): sizes, retries and messages, the memory and the exchanges
     /// asked of `platform`.
-    static func setUpXenPools<Platform: XenPoolPlatform>(commandLine: SwiotlbCommandLine, cpus: Int, early: Bool,
-                                                         platform: inout Platform) -> XenPoolSetup
+    static func setUpXenPools<Platform: XenPoolPlatform>(
+        commandLine: SwiotlbCommandLine, cpus: Int, early: Bool,
+        platform: inout Platform
+    ) -> XenPoolSetup
 
     /// What xen-swiotlb's coherent allocations check (`xen_swiotlb_alloc_coherent` / `_free_coherent`).
     static var xenCoherentRules: XenCoherentRules { get }
@@ -61,8 +63,9 @@ public protocol SwiotlbKernelModel: Sendable {
 
     /// `swiotlb_tbl_sync_single` / `swiotlb_sync_single_for_*` of `size` bytes at `address` in
     /// pool `pool`.
-    static func syncSingle(_ tlb: inout SoftwareIOTLB, _ address: UInt64, pool: Int, size: Int, direction: DMADirection,
-                           target: SyncTarget, minAlignMask: UInt64) throws(SwiotlbBug)
+    static func syncSingle(
+        _ tlb: inout SoftwareIOTLB, _ address: UInt64, pool: Int, size: Int, direction: DMADirection,
+        target: SyncTarget, minAlignMask: UInt64) throws(SwiotlbBug)
 
     /// The slots a map of `allocSize` bytes from `original` takes on a device whose
     /// `dma_get_min_align_mask()` is `minAlignMask` (`nr_slots` of what the kernel allocates).
