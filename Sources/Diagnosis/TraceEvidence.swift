@@ -11,6 +11,8 @@ public struct TraceEvidence {
     /// Live mappings: id → (device, bytes, sequence number of the map).
     private var live: [String: (device: String, size: Int, order: Int)] = [:]
     private var maps = 0
+    /// Per device, the sequence numbers of its maps that were unmapped (in unmap order).
+    private var completed: [String: [Int]] = [:]
     private var failures: [Evidence.Failure] = []
     /// Failed maps not kept (beyond ``keptFailures``).
     private var droppedFailures = 0
@@ -84,7 +86,7 @@ public struct TraceEvidence {
                 live[id] = (dev, size, maps)
             }
         case .unmap(let id)?:
-            live[id] = nil
+            if let m = live.removeValue(forKey: id) { completed[m.device, default: []].append(m.order) }
         case nil:
             break
         }
@@ -135,10 +137,37 @@ public struct TraceEvidence {
         for (id, m) in live { byDevice[m.device, default: []].append((id, m.size, m.order)) }
         for (device, list) in byDevice.sorted(by: { ($0.value.map(\.order).min() ?? 0) < ($1.value.map(\.order).min() ?? 0) }) {
             let oldest = list.sorted { $0.order < $1.order }
+            let stale = Self.outlived(oldest, completed: completed[device] ?? [])
+            if stale.count < list.count {
+                let inFlight = list.count - stale.count
+                e.notes.append(
+                    "\(name): \(inFlight) mapping\(inFlight == 1 ? "" : "s") of \(device) still in flight at the end (fewer of its later maps were unmapped than it had mapped): no leak"
+                )
+            }
+            guard !stale.isEmpty else { continue }
             e.stillMapped.append(
                 Evidence.StillMapped(
-                    device: device, count: list.count, bytes: list.reduce(0) { $0 + UInt64($1.size) },
-                    firstIDs: oldest.prefix(5).map(\.id), source: name))
+                    device: device, count: stale.count, bytes: stale.reduce(0) { $0 + UInt64($1.size) },
+                    firstIDs: stale.prefix(5).map(\.id), source: name))
+        }
+    }
+
+    /// The buffers of `live` (oldest first) that a device left behind: while each stayed
+    /// mapped, at least as many of the device's later maps were unmapped as it has buffers
+    /// mapped at the end. A buffer that fewer later maps overtook is in flight when the trace
+    /// ends (a capture stops in the middle of I/O, and completions come out of order), not a leak.
+    static func outlived(
+        _ live: [(id: String, size: Int, order: Int)], completed: [Int]
+    ) -> [(id: String, size: Int, order: Int)] {
+        let done = completed.sorted()
+        return live.filter { m in
+            // Unmapped maps made after this one: those past the first order above m.order.
+            var lo = 0, hi = done.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if done[mid] <= m.order { lo = mid + 1 } else { hi = mid }
+            }
+            return done.count - lo >= live.count
         }
     }
 }
