@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Runs `xenpv swiotlb replay --kernel <K>` on the vectors of kernel K and reports differences.
 
-    check-xenpv.py [--kernel v6.1|v5.11] [--xenpv PATH] [--vectors DIR] [--v1-subset] [--verbose]
+    check-xenpv.py [--kernel v6.1|v5.11|v6.18] [--xenpv PATH] [--vectors DIR] [--v1-subset] [--verbose]
 
 With --v1-subset the v2-only keys (areas= min_align= align= cpu= dev= kernel_tlb=) are
 removed first, for a xenpv whose parser refuses them (the vector then asks something else of
 the model, so a difference there is expected; the report says which vectors lost keys).
 For every vector it compares, in order: the op lines (map/unmap/sync results), the final used
 count, the area lines, the checksum and the exit status, then the kernel's warnings (the .msg
-lines `warn: <dev>: <text>` against xenpv's stderr with --all-messages, device names and the
+lines `warn: <dev>: <text>` and 6.18's `WARNING: <dev>: <text>` against xenpv's stderr with --all-messages, device names and the
 hang line dropped); it prints one line
 per vector and a summary per tag (index.txt).
 """
@@ -67,7 +67,7 @@ def compare(expected, got):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--xenpv", default=os.path.join(HERE, "..", "..", ".build", "debug", "xenpv"))
-    ap.add_argument("--kernel", default="v6.1", choices=("v6.1", "v5.11"))
+    ap.add_argument("--kernel", default="v6.1", choices=("v6.1", "v5.11", "v6.18"))
     ap.add_argument("--vectors", help="default: Tests/SwiotlbTests/Vectors/<kernel>")
     ap.add_argument("--v1-subset", action="store_true")
     ap.add_argument("--verbose", action="store_true")
@@ -88,7 +88,7 @@ def main():
             trace = os.path.join(tmp, name + ".trace")
             with open(trace, "w") as f:
                 f.write(text)
-            options = [] if meta["options"] == "-" else meta["options"].split()
+            options = [] if meta["options"] == "-" else meta["options"].split(",")
             p = subprocess.run([args.xenpv, "swiotlb", "replay", "--kernel", args.kernel, "--all-messages"] + options + [trace],
                                capture_output=True, timeout=120)
             expected = open(os.path.join(args.vectors, name + ".out")).read().splitlines()
@@ -96,7 +96,7 @@ def main():
             diff = compare(expected, got)
             status_ok = str(p.returncode) == meta["status"]
             want_msg = [l.split(": ", 2)[-1] for l in open(os.path.join(args.vectors, name + ".msg"))
-                        .read().splitlines() if l.startswith("warn: ")]
+                        .read().splitlines() if l.startswith(("warn: ", "WARNING: "))]
             got_msg = [l.split(": ", 1)[-1] if ": " in l and not l.startswith(("swiotlb", "Invalid")) else l
                        for l in p.stderr.decode(errors="replace").splitlines()
                        if "would never return from this map" not in l]

@@ -58,7 +58,7 @@ def pool(nslabs, start, areas=None):
 
 
 def map_line(i, orig, size, dir="to_device", alloc=None, attrs=None, seg_mask=None, min_align=None,
-             align=None, cpu=None, dev=None):
+             align=None, cpu=None, dev=None, dma_mask=None):
     s = f"map id={i} orig={orig:#x} size={size}"
     if alloc is not None:
         s += f" alloc={alloc}"
@@ -67,6 +67,8 @@ def map_line(i, orig, size, dir="to_device", alloc=None, attrs=None, seg_mask=No
         s += f" attrs={attrs}"
     if seg_mask is not None:
         s += f" seg_mask={seg_mask:#x}"
+    if dma_mask is not None:
+        s += f" dma_mask={dma_mask:#x}"
     if min_align is not None:
         s += f" min_align={min_align:#x}"
     if align is not None:
@@ -303,6 +305,9 @@ PROFILES = {
     "page": dict(align=0x3fff, size=lambda r: 4096 * (1 + r.below(16)),
                  orig=lambda r: r.below(1 << 30),
                  dirs=("to_device", "none")),
+    "pad": dict(min_align=0x3fff, align=0x3fff, size=lambda r: 1 + r.below(60000),
+                orig=lambda r: r.below(1 << 32),
+                dirs=("bidirectional", "to_device", "from_device")),
     "small-ma": dict(min_align=0x7ff, size=lambda r: 1 + r.below(6000),
                      orig=lambda r: r.below(1 << 32),
                      dirs=("from_device", "bidirectional")),
@@ -456,7 +461,205 @@ V511_WALKS = [
 ]
 
 
-def write_vectors(harness, out_dir, vectors):
+# ---- Linux 6.18 (kv-replay618, kv-replay618-dynamic) ----
+
+def padding_cases():
+    """6.18's padding slots: offset = orig & min_align & (align | 2047); its whole slots come
+    before the mapping, the returned tlb is past them, unmap and sync find them again."""
+    out = []
+    for start in (0x1000000, 0x1003000, 0x1000800 + 0x800):
+        L = [pool(512, start)]
+        k = 0
+        for ma, al, orig, size in [(0xffff, 0xffff, 0x3a00, 3000), (0x3fff, 0x3fff, 0x2345, 100),
+                                   (0xffff, 0x7fff, 0x12e00, 9000), (0x1fff, 0xfff, 0x1fff, 1),
+                                   (0xfff, 0x1fff, 0xa80, 4000), (0xffff, 0x0, 0x3a00, 3000),
+                                   (0x7ff, 0xffff, 0x7ff, 2048), (0x3fff, 0x3fff, 0, 5000),
+                                   (0xffff, 0xffff, 0xffff, 65536), (0x7fff, 0x7fff, 0x4000, 20000)]:
+            L.append(map_line(f"p{k}", orig, size, dir="bidirectional", min_align=ma, align=al, cpu=k))
+            k += 1
+        L += ["sync id=p0 target=device", "sync id=p2 target=cpu", "unmap id=p0", "unmap id=p4", "unmap id=p2"]
+        L.append(map_line("again", 0x3a00, 3000, dir="from_device", min_align=0xffff, align=0xffff))
+        L += ["unmap id=p8", "unmap id=again", "unmap id=p1"]
+        out.append((f"padding-start{start:#x}", ["padding", "align"], "--count-bytes", L))
+    # Padding in areas: the padded map's slots are counted in the area that holds them.
+    L = [pool(1024, 0x1000000, 4)]
+    for k in range(8):
+        L.append(map_line(f"q{k}", 0x10000 * k + 0x2c00 + 0x800 * k, 5000 + 1000 * k, min_align=0x3fff, align=0x3fff, cpu=k))
+    L += [f"unmap id=q{k}" for k in (1, 6, 3)]
+    out.append(("padding-areas", ["padding", "areas"], "", L))
+    return out
+
+
+def max_size_cases():
+    """The largest map: 256 KiB - roundup(min_align_mask, 2048) fits, one byte more does not;
+    alloc= chooses nothing (6.18 has no alloc_size, so no invalid-size)."""
+    out = []
+    for ma in (0, 0x7ff, 0xfff, 0x1fff, 0x3fff):
+        L = [pool(512, 0x1000000)]
+        m = 262144 - ((ma + 2047) // 2048 * 2048 if ma else 0)
+        L.append(map_line("max", 0x200000 + (ma & 0x5ff), m, min_align=ma or None))
+        L.append(map_line("over", 0x400000 + (ma & 0x5ff), m + 1, min_align=ma or None))
+        L.append(map_line("maxhi", 0x600000 + ma, m, min_align=ma or None))
+        L.append(map_line("s256k", 0x800000, 262144))
+        L.append(map_line("s256k1", 0x800000, 262145))
+        out.append((f"maxsize-ma{ma:#x}", ["sizes", "full"], "", L))
+    L = [pool(256, 0x1000000)]
+    L.append(map_line("inv", 0x500000, 5000, alloc=4000))
+    L.append(map_line("inv2", 0x500000, 6000, alloc=100))
+    L.append(map_line("alloc", 0x600000, 100, alloc=8192))
+    L += ["unmap id=inv", "sync id=inv2 target=device", "unmap id=inv2", "unmap id=alloc"]
+    out.append(("sizes-alloc-ignored", ["sizes"], "", L))
+
+    # Extreme masks (the kernel's unsigned int), a zero-size map whose offset gives it a slot,
+    # and a pool above 4 GiB where only the low 32 bits of the masks count.
+    for start in (0x1000000, 0x1fffe0000):
+        L = [pool(512, start, 2)]
+        L.append(map_line("z", 0x1200, 0, min_align=0xfff))
+        L.append(map_line("ma", 0x1200, 100, min_align=0xffffffff))
+        L.append(map_line("ma2", start + 0x1a00, 3000, min_align=0xffffffff, cpu=1))
+        L.append(map_line("al", 0x1200, 100, align=0x80000000))
+        L.append(map_line("both", 0x12345678, 3000, min_align=0xffffffff, align=0xffff))
+        L.append(map_line("hi", 0x3_0000_2a00, 9000, min_align=0x3fff, align=0x1fff, cpu=1))
+        L.append(map_line("hi2", 0x3_0000_6a00, 9000, min_align=0xffff, cpu=1))
+        L.append(map_line("big", 0x40000, 200000, align=0xffff))
+        L += ["unmap id=z", "unmap id=hi", "unmap id=ma2", "unmap id=big"]
+        out.append((f"masks-extreme-start{start:#x}", ["sizes", "padding", "min-align-compare"], "", L))
+    return out
+
+
+def bounded_search_cases():
+    """The 6.1 hang cases end in 6.18 (the search stops after area_nslabs checked slots), and
+    searches that start at the unaligned cursor and test the address."""
+    out = []
+    for start in (0x1000000, 0x1000800 + 0x800):
+        L = [pool(128, start)]
+        for cur in range(5):
+            L.append(map_line(f"c{cur}", 0x100000, 2048 * (cur + 1)))
+            L.append(map_line(f"b{cur}", 0x200800, 258048, min_align=0xfff))
+            L.append(map_line(f"d{cur}", 0x200800 + 0x800 * cur, 4096 * (cur + 1), min_align=0xfff))
+            L += [f"unmap id=c{cur}", f"unmap id=b{cur}", f"unmap id=d{cur}"]
+        out.append((f"bounded-search-start{start:#x}", ["hang", "stride"], "", L))
+    return out
+
+
+def grow_cases():
+    """CONFIG_SWIOTLB_DYNAMIC: transient pools on a miss (under the device's dma_mask), the
+    worker's pools (at most 2048 slots, halved to 512 while none fits under the limit), pools
+    searched newest first, a transient pool freed whole at unmap."""
+    out = []
+    mem = "--grow-memory,0x40000000-0x41000000"
+    L = [pool(128, 0x1000000)]
+    L.append(map_line("a", 0x100000, 200000, dev="nvme"))
+    L.append(map_line("b", 0x200000, 200000, dev="nvme"))      # transient, then a worker pool
+    L.append(map_line("c", 0x300000, 100000, dev="net", dma_mask=0xffffffff))
+    L.append(map_line("d", 0x400000, 150000, dev="net"))
+    L.append(map_line("e", 0x500000, 262144, dev="nvme"))
+    L.append(map_line("f", 0x600000, 262145, dev="nvme"))      # above 256 KiB: nothing looked for
+    L += ["unmap id=b", "sync id=c target=cpu", "unmap id=a", "unmap id=e"]
+    L.append(map_line("g", 0x700000, 250000, dev="nvme", min_align=0xfff))
+    L += ["unmap id=c", "unmap id=d", "unmap id=g"]
+    out.append(("grow-basic", ["grow"], mem, L))
+
+    # Worker pools for a pool with areas: default_nareas areas each (limit_nareas), 2048 slots.
+    L = [pool(4096, 0x1000000, 4)]
+    for k in range(40):
+        L.append(map_line(f"m{k}", 0x100000 * k, 131072 + 2048 * (k % 7), cpu=k % 8, dev=f"d{k % 3}"))
+    L += [f"unmap id=m{k}" for k in range(0, 40, 3)]
+    for k in range(40, 60):
+        L.append(map_line(f"m{k}", 0x100000 * k + 0x600, 60000, cpu=k % 8, min_align=0xfff, dev="d1"))
+    out.append(("grow-areas", ["grow", "areas"], mem, L))
+
+    # The worker's pools above the limit: halved to 512 slots, then "Failed to allocate new pool";
+    # transient pools under the device's mask only.
+    for limit in ("0x40100000", "0x401fffff", "0x3fffffff"):
+        L = [pool(256, 0x1000000)]
+        for k in range(12):
+            L.append(map_line(f"t{k}", 0x100000 * k, 200000, dev="nvme" if k % 2 else "old",
+                              dma_mask=0xffffffff if k % 2 else 0x40080000))
+        L += ["unmap id=t3", "unmap id=t4", "unmap id=t1"]
+        for k in range(12, 16):
+            L.append(map_line(f"t{k}", 0x100000 * k, 90000, dev="nvme"))
+        out.append((f"grow-limit-{limit}", ["grow"], f"{mem},--grow-limit,{limit}", L))
+
+    # Little memory: transient pools fail when no block is left.
+    L = [pool(128, 0x1000000)]
+    for k in range(10):
+        L.append(map_line(f"s{k}", 0x100000 * k, 100000 + 10000 * k, dev="nvme", attrs="no_warn" if k == 7 else None))
+    L += ["unmap id=s2", "unmap id=s5"]
+    L += [map_line(f"s{k}", 0x100000 * k, 60000, dev="nvme") for k in range(10, 13)]
+    out.append(("grow-small-memory", ["grow", "full"], "--grow-memory,0x40000000-0x40300000", L))
+
+    # Transient pools hold exactly the request's slots: a min_align offset or an alignment the
+    # block's start cannot give fails inside them (the pool is freed again); segment masks and
+    # padding slots there; syncs and unmaps of transient and grown mappings.
+    for start, mem_range in [(0x1000000, "0x40000000-0x41000000"), (0x1000000, "0x40001000-0x40801000")]:
+        L = [pool(128, start, 4)]
+        L.append(map_line("fill", 0x100000, 250000, dev="a"))
+        L.append(map_line("fill2", 0x100000, 250000, dev="a", cpu=1))
+        L.append(map_line("fill3", 0x100000, 250000, dev="a", cpu=2))
+        L.append(map_line("fill4", 0x100000, 250000, dev="a", cpu=3))
+        L.append(map_line("odd", 0x200a00, 200000, dev="nvme", min_align=0xfff, dir="bidirectional"))
+        L.append(map_line("even", 0x200200, 200000, dev="nvme", min_align=0xfff, dir="bidirectional"))
+        L.append(map_line("al", 0x300000, 100000, dev="b", align=0xffff, dir="from_device"))
+        L.append(map_line("pad", 0x43a00, 70000, dev="b", min_align=0xffff, align=0xffff, dir="bidirectional"))
+        L.append(map_line("seg", 0x500000, 90000, dev="c", seg_mask=0xffff))
+        L.append(map_line("seg2", 0x500000, 30000, dev="c", seg_mask=0xffff, cpu=2))
+        L += ["sync id=even target=cpu", "sync id=pad target=device", "sync id=al target=cpu"]
+        L += ["unmap id=even", "unmap id=pad", "unmap id=fill2", "unmap id=al"]
+        for k in range(6):
+            L.append(map_line(f"n{k}", 0x600000 + 0x1000 * k, 40000 * (k + 1), dev="nvme", min_align=0xfff, cpu=k))
+        L += ["unmap id=n2", "unmap id=seg", "unmap id=n0", "unmap id=odd"]
+        out.append((f"grow-transient-{mem_range.split('-')[0]}", ["grow", "padding", "seg"], "--count-bytes,--grow-memory," + mem_range, L))
+
+    # Memory above 4 GiB: the worker's pools (under 0xffffffff) always fail, transient pools
+    # under an all-ones dma_mask do not, those of a 32-bit device do.
+    L = [pool(128, 0x1000000)]
+    for k in range(8):
+        L.append(map_line(f"u{k}", 0x100000 * k, 150000, dev="d64" if k % 3 else "d32",
+                          dma_mask=None if k % 3 else 0xffffffff))
+    L += ["unmap id=u1", "unmap id=u2"]
+    out.append(("grow-above-4g", ["grow", "full"], "--grow-memory,0x100000000-0x100800000", L))
+
+    # A default pool of several areas: the worker's pools get default_nareas areas, limited to
+    # one per 128 slots; a large default_nslabs is cut to 2048.
+    for n, a in [(128, 4), (8192, 8), (256, 32)]:
+        L = [pool(n, 0x1000000, a)]
+        for k in range(3 * a + 8):
+            L.append(map_line(f"w{k}", 0x100000 * k, 2048 * (40 + k % 90), cpu=k, dev="d"))
+        L += [f"unmap id=w{k}" for k in range(1, 3 * a + 8, 4)]
+        for k in range(3 * a + 8, 3 * a + 20):
+            L.append(map_line(f"w{k}", 0x100000 * k, 30000, cpu=k, dev="d"))
+        out.append((f"grow-worker-n{n}-a{a}", ["grow", "areas", "setup"], "--grow-memory,0x40000000-0x44000000", L))
+    return out
+
+
+WALKS_618 = [
+    # name, seed, nslabs, start, areas, ops, profiles, cpus, live fraction, options
+    ("walk618-a2-nvme", 21, 2048, 0x1000000, 2, 2000, ["nvme"], 8, 0.7, ""),
+    ("walk618-a1-nvme", 22, 1024, 0x1000000, None, 2000, ["nvme"], 1, 0.8, ""),
+    ("walk618-a4-mixed", 23, 1024, 0x3fe01000, 4, 2000, ["nvme", "net", "xhci", "odd", "small-ma"], 16, 0.8, ""),
+    ("walk618-a4-pad", 24, 1024, 0x1000000, 4, 2000, ["pad", "odd", "page", "small-ma"], 16, 1.0, ""),
+    ("walk618-a2-tight", 25, 512, 0x7f000000, 2, 2000, ["nvme", "net", "pad"], 4, 1.2, ""),
+    ("walk618-a2-above4g", 28, 1024, 0x1fff00000, 2, 2000, ["nvme", "pad", "odd", "xhci"], 4, 1.0, ""),
+    ("walk618-grow-a1", 26, 256, 0x1000000, None, 2000, ["nvme", "net", "ahci"], 2, 1.5,
+     "--grow-memory,0x40000000-0x48000000"),
+    ("walk618-grow-a4-limit", 27, 512, 0x1000000, 4, 2000, ["nvme", "pad", "xhci", "odd"], 8, 2.0,
+     "--grow-memory,0x40000000-0x40800000,--grow-limit,0x405fffff"),
+]
+
+
+def v618_vectors(v61_vectors):
+    """The 6.1 set's hand-made cases and walks (its hang vectors whole: 6.18 does not hang), then 6.18's
+    own: padding, the largest map, the bounded search, dynamic growth, 6.18 walks."""
+    out = [(n, t, o, [l for l in lines if not l.startswith("# ")]) for n, t, o, lines in v61_vectors]
+    out += padding_cases() + max_size_cases() + bounded_search_cases() + grow_cases()
+    for name, seed, nslabs, start, areas, ops, profiles, cpus, live, options in WALKS_618:
+        tags = ["walk"] + (["grow"] if options else [])
+        out.append((name, tags, options, walk(seed, nslabs, start, areas, ops, profiles, cpus, live)))
+    return out
+
+
+def write_vectors(harness, out_dir, vectors, harness_dynamic=None):
     """Each vector's trace, stdout and stderr, and index.txt."""
     index = []
     for name, tags, options, lines in vectors:
@@ -464,7 +667,10 @@ def write_vectors(harness, out_dir, vectors):
         with open(trace, "w") as f:
             f.write(f"# {name}: generated by Scripts/kernel-vectors/gen-traces.py ({', '.join(tags)})\n")
             f.write("\n".join(lines) + "\n")
-        status, out, err = run(harness, trace, options.split())
+        # Options are comma-separated in index.txt (one field); the dynamic 6.18 harness runs
+        # the vectors that give it memory to grow into.
+        h = harness_dynamic if harness_dynamic and "--grow-memory" in options else harness
+        status, out, err = run(h, trace, [o for o in options.split(",") if o])
         if status not in (0, 3):
             sys.exit(f"gen-traces: {name}: {os.path.basename(harness)} exited {status}: {err.decode()[-300:]}")
         with open(os.path.join(out_dir, name + ".out"), "wb") as f:
@@ -499,6 +705,9 @@ def main():
     ap.add_argument("--big", action="store_true", help="also write digests of the large walks")
     ap.add_argument("--harness511", default=os.path.join(HERE, "..", "..", ".build", "kernel-vectors", "kv-replay511"))
     ap.add_argument("--out511", default=os.path.join(HERE, "..", "..", "Tests", "SwiotlbTests", "Vectors", "v5.11"))
+    ap.add_argument("--harness618", default=os.path.join(HERE, "..", "..", ".build", "kernel-vectors", "kv-replay618"),
+                    help="kv-replay618 (kv-replay618-dynamic beside it runs the vectors with --grow-memory)")
+    ap.add_argument("--out618", default=os.path.join(HERE, "..", "..", "Tests", "SwiotlbTests", "Vectors", "v6.18"))
     args = ap.parse_args()
     harness = os.path.abspath(args.harness)
     if not os.access(harness, os.X_OK):
@@ -528,6 +737,15 @@ def main():
         print(f"gen-traces: {n511} v5.11 vectors in {args.out511}")
     else:
         print(f"gen-traces: no {harness511}: no v5.11 vectors")
+
+    harness618 = os.path.abspath(args.harness618)
+    if os.access(harness618, os.X_OK):
+        os.makedirs(args.out618, exist_ok=True)
+        v61 = [v for v in vectors if v[0] in {l.split()[0] for l in index}]
+        n618 = len(write_vectors(harness618, args.out618, v618_vectors(v61), harness618 + "-dynamic"))
+        print(f"gen-traces: {n618} v6.18 vectors in {args.out618}")
+    else:
+        print(f"gen-traces: no {harness618}: no v6.18 vectors")
 
     if args.big:
         digests = []

@@ -29,9 +29,10 @@ struct kv_device {
 	const char *name;         /* for messages */
 	unsigned int min_align;   /* dma_get_min_align_mask() */
 	uint64_t seg_mask;        /* dma_parms->segment_boundary_mask; 0 = unset (all ones) */
+	uint64_t dma_mask;        /* *dev->dma_mask (6.18's transient pools stay under it) */
 };
 
-/* "v6.1" or "v5.11": which glue the driver is linked with. */
+/* "v6.1", "v5.11", "v6.18" or "v6.18-dynamic": which glue the driver is linked with. */
 extern const char kv_kernel[];
 
 /*
@@ -61,6 +62,16 @@ unsigned long kv_used(void);                 /* mem_used(): the debugfs io_tlb_u
 void kv_area(unsigned int i, unsigned long *used, unsigned int *index); /* v5.11: io_tlb_used, io_tlb_index */
 unsigned int kv_slot_list(unsigned long slot); /* slots[slot].list */
 unsigned long long kv_bounced_bytes(void);   /* bytes swiotlb_bounce copied, all runs */
+
+/* 6.18 with CONFIG_SWIOTLB_DYNAMIC only (kv_glue618.c; weak, absent from the other glues):
+ * new pools take their memory from [start, end) with the worker's pools under `limit`
+ * (phys_limit); 0, or -1 when refused. */
+int kv_grow(uint64_t start, uint64_t end, uint64_t limit) __attribute__((weak));
+/* The i-th pool the worker added, oldest first: 1 and its fields, or 0 past the last. */
+int kv_grown_pool(unsigned int i, uint64_t *start, unsigned long *nslabs, unsigned int *nareas,
+		  unsigned long *used) __attribute__((weak));
+/* debugfs io_tlb_transient_nslabs. */
+unsigned long kv_transient_nslabs(void) __attribute__((weak));
 
 /* After KV_HANG: the area whose search hung. After KV_BUG: where it fired. */
 unsigned int kv_hang_area(void);

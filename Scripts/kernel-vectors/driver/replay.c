@@ -1,7 +1,7 @@
 /*
- * kv-replay61 / kv-replay511: replays a swiotlb trace (format v2, docs/trace-format.md and
- * issue 20) through a kernel's own allocator (kv.h: 6.1.192 or 5.11) and prints the result
- * lines. v6.1:
+ * kv-replay61 / kv-replay511 / kv-replay618[-dynamic]: replays a swiotlb trace (format v2,
+ * docs/trace-format.md and issue 20) through a kernel's own allocator (kv.h: 6.1.192, 5.11 or
+ * 6.18) and prints the result lines. v6.1 and v6.18:
  *
  *   map id=<ID> tlb=<0xHEX> used=<N>       map id=<ID> error=full used=<N>
  *   map id=<ID> error=invalid-size          unmap id=<ID> used=<N>
@@ -10,12 +10,17 @@
  *
  * v5.11 (format v1: one area, no CPUs, min_align, align or areas=; nslabs=1 is `noforce`):
  *   the same op lines, then `final used=<N> index=<I>` and the checksum.
+ * v6.18 never prints invalid-size or hang; kv-replay618-dynamic (CONFIG_SWIOTLB_DYNAMIC) needs
+ * --grow-memory 0x<START>-0x<END> [--grow-limit 0x<L>] and adds, after the area lines,
+ *   grown start=<0xHEX> nslabs=<N> areas=<A> used=<U>   (each pool the worker added, oldest first)
+ *   transient nslabs=<N>
  * Where the kernel would never return from a map: `map id=<ID> hang area=<A>`, exit 3.
  * Where the kernel would BUG: `<op> id=<ID> bug=<file>:<line>`, exit 4.
  * A malformed trace: `<file>:<line>: <what>: '<token>'` on stderr, exit 1.
  * Kernel messages go to stderr ("warn: <dev>: swiotlb buffer is full ...").
  *
- * Usage: kv-replay61|kv-replay511 [--count-bytes] [--continue-after-hang] [--possible-cpus N] <trace | ->
+ * Usage: kv-replay61|kv-replay511|kv-replay618[-dynamic] [--count-bytes] [--continue-after-hang]
+ *        [--possible-cpus N] [--grow-memory 0x<START>-0x<END>] [--grow-limit 0x<L>] <trace | ->
  *
  * --count-bytes ends with `bounced bytes=<N>`: what the kernel's swiotlb_bounce copied.
  * --continue-after-hang prints the hang line and goes on as if that map had failed (a hung
@@ -207,7 +212,7 @@ static unsigned int attrs_value(const char *token, const char *v)
 struct op {
 	enum { OP_POOL, OP_MAP, OP_UNMAP, OP_SYNC } kind;
 	char id[ID_BYTES + 1];
-	uint64_t nslabs, start, areas, orig, size, alloc, seg_mask, min_align, align, cpu;
+	uint64_t nslabs, start, areas, orig, size, alloc, seg_mask, dma_mask, min_align, align, cpu;
 	bool has_areas, has_alloc, has_id, has_orig, has_size, has_dir, has_target, has_nslabs, has_start;
 	enum kv_dir dir;
 	unsigned int attrs;
@@ -246,6 +251,7 @@ static bool parse(char *line, struct op *op)
 	else if (!strcmp(word, "sync")) op->kind = OP_SYNC;
 	else fail("expected pool, map, unmap or sync", word);
 	strcpy(op->dev, "dev");
+	op->dma_mask = UINT64_MAX;
 	char seen[16][16];
 	int nseen = 0;
 	for (char *tok; (tok = strtok_r(NULL, " \t\r", &save));) {
@@ -300,8 +306,10 @@ static bool parse(char *line, struct op *op)
 			op->attrs = attrs_value(token, v);
 		} else if (!strcmp(key, "seg_mask")) {
 			op->seg_mask = hex_value(token, v, UINT64_MAX);
-		} else if (!strcmp(key, "dma_mask") || !strcmp(key, "kernel_tlb")) {
-			hex_value(token, v, UINT64_MAX); /* one pool: the mask picks nothing; replay ignores kernel_tlb */
+		} else if (!strcmp(key, "dma_mask")) {
+			op->dma_mask = hex_value(token, v, UINT64_MAX); /* 6.18's transient pools stay under it */
+		} else if (!strcmp(key, "kernel_tlb")) {
+			hex_value(token, v, UINT64_MAX); /* replay ignores kernel_tlb */
 		} else if (!strcmp(key, "min_align")) {
 			op->min_align = hex_value(token, v, UINT32_MAX);
 		} else if (!strcmp(key, "align")) {
@@ -330,6 +338,10 @@ static bool parse(char *line, struct op *op)
 }
 
 /* ---- running ---- */
+
+/* Whether the allocator is 6.18's with CONFIG_SWIOTLB_DYNAMIC (kv-replay618-dynamic). */
+static bool dynamic;
+static uint64_t grow_start, grow_end, grow_limit = 0xffffffffULL;
 
 static bool have_pool;
 static bool continue_after_hang;
@@ -367,6 +379,13 @@ static void run(const struct op *op, unsigned int possible_cpus)
 			snprintf(cmdline, sizeof(cmdline), "%" PRIu64, op->nslabs);
 		if (kv_setup(cmdline, op->start, possible_cpus) != 0)
 			fail("the kernel made no pool for", cmdline);
+		if (dynamic) {
+			uint64_t end = op->start + (op->nslabs << 11);
+			if (op->start < grow_end && grow_start < end)
+				fail("pool overlaps the memory of dynamic pools", "pool");
+			if (kv_grow(grow_start, grow_end, grow_limit) != 0)
+				fail("the harness could not back the memory of dynamic pools", "pool");
+		}
 		have_pool = true;
 		return;
 	}
@@ -383,6 +402,7 @@ static void run(const struct op *op, unsigned int possible_cpus)
 		m->dev.name = m->dev_name;
 		m->dev.min_align = (unsigned int)op->min_align;
 		m->dev.seg_mask = op->seg_mask;
+		m->dev.dma_mask = op->dma_mask;
 		m->size = op->size;
 		m->alloc = op->alloc;
 		m->dir = op->dir;
@@ -463,6 +483,14 @@ static void finish(void)
 		kv_area(i, &used, &index);
 		printf("area %u used=%lu index=%u\n", i, used, index);
 	}
+	if (dynamic) {
+		uint64_t start;
+		unsigned long nslabs, used;
+		unsigned int nareas;
+		for (unsigned int i = 0; kv_grown_pool(i, &start, &nslabs, &nareas, &used); i++)
+			printf("grown start=0x%" PRIx64 " nslabs=%lu areas=%u used=%lu\n", start, nslabs, nareas, used);
+		printf("transient nslabs=%lu\n", kv_transient_nslabs());
+	}
 	uint64_t h = 0xcbf29ce484222325ULL;
 	for (unsigned long s = 0; s < kv_nslabs(); s++) {
 		uint32_t v = kv_slot_list(s);
@@ -479,27 +507,52 @@ int main(int argc, char **argv)
 	unsigned int possible_cpus = 1;
 	int a = 1;
 	v511 = !strcmp(kv_kernel, "v5.11");
+	dynamic = !strcmp(kv_kernel, "v6.18-dynamic");
 	for (; a < argc && argv[a][0] == '-' && argv[a][1] == '-'; a++) {
-		if (!strcmp(argv[a], "--count-bytes"))
+		if (!strcmp(argv[a], "--count-bytes")) {
 			count_bytes = true;
-		else if (!strcmp(argv[a], "--continue-after-hang"))
+		} else if (!strcmp(argv[a], "--continue-after-hang")) {
 			continue_after_hang = true;
-		else
+		} else if (a + 1 < argc && !strcmp(argv[a], "--possible-cpus")) {
+			char *end;
+			errno = 0;
+			unsigned long n = strtoul(argv[a + 1], &end, 10);
+			if (errno || *end || n == 0 || n > 8192) {
+				fprintf(stderr, "kv-replay: --possible-cpus must be 1...8192: '%.80s'\n", argv[a + 1]);
+				return 2;
+			}
+			possible_cpus = (unsigned int)n;
+			a++;
+		} else if (dynamic && a + 1 < argc && !strcmp(argv[a], "--grow-memory")) {
+			unsigned long long s0, e0;
+			char tail;
+			if (sscanf(argv[a + 1], "0x%llx-0x%llx%c", &s0, &e0, &tail) != 2 || !s0 || s0 >= e0 ||
+			    (s0 | e0) & 0xfff || e0 - s0 > (1ULL << 32)) {
+				fprintf(stderr, "kv-replay: --grow-memory must be 0x<START>-0x<END>, page aligned, start above 0, at most 4 GiB: '%.80s'\n", argv[a + 1]);
+				return 2;
+			}
+			grow_start = s0;
+			grow_end = e0;
+			a++;
+		} else if (dynamic && a + 1 < argc && !strcmp(argv[a], "--grow-limit")) {
+			unsigned long long l;
+			char tail;
+			if (sscanf(argv[a + 1], "0x%llx%c", &l, &tail) != 1) {
+				fprintf(stderr, "kv-replay: --grow-limit must be 0x<HEX>: '%.80s'\n", argv[a + 1]);
+				return 2;
+			}
+			grow_limit = l;
+			a++;
+		} else {
 			break;
-	}
-	if (a + 1 < argc && !strcmp(argv[a], "--possible-cpus")) {
-		char *end;
-		errno = 0;
-		unsigned long n = strtoul(argv[a + 1], &end, 10);
-		if (errno || *end || n == 0 || n > 8192) {
-			fprintf(stderr, "kv-replay: --possible-cpus must be 1...8192: '%.80s'\n", argv[a + 1]);
-			return 2;
 		}
-		possible_cpus = (unsigned int)n;
-		a += 2;
+	}
+	if (dynamic && !grow_end) {
+		fprintf(stderr, "kv-replay: %s needs --grow-memory\n", kv_kernel);
+		return 2;
 	}
 	if (a + 1 != argc) {
-		fprintf(stderr, "usage: kv-replay61|kv-replay511 [--count-bytes] [--continue-after-hang] [--possible-cpus N] <trace | ->\n");
+		fprintf(stderr, "usage: kv-replay61|kv-replay511|kv-replay618[-dynamic] [--count-bytes] [--continue-after-hang] [--possible-cpus N] [--grow-memory 0x<START>-0x<END>] [--grow-limit 0x<L>] <trace | ->\n");
 		return 2;
 	}
 	trace_name = argv[a];

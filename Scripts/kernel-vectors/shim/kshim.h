@@ -38,6 +38,8 @@ typedef unsigned int gfp_t;
 
 struct page;
 struct dentry;
+/* A doubly linked list node, as <linux/list.h>'s. */
+struct list_head { struct list_head *next, *prev; };
 struct scatterlist;
 struct io_tlb_mem;
 
@@ -129,8 +131,11 @@ void *kshim_memblock_alloc(size_t size, size_t align, bool pool);
 #define __GFP_ZERO 1u
 #define __GFP_NOWARN 2u
 /* Late initialisation (swiotlb_init_late) is not used by the harness: no pages to give. */
-#define __get_free_pages(gfp, order) ((void)(gfp), (void)(order), 0UL)
-#define free_pages(addr, order) ((void)(addr), (void)(order))
+/* __get_free_pages: heap memory (6.18's dynamic pools keep their slot arrays there); the
+ * memory of new pools comes from alloc_pages (kshim_dynamic.h). */
+unsigned long kshim_get_free_pages(unsigned int order);
+#define __get_free_pages(gfp, order) ((void)(gfp), kshim_get_free_pages(order))
+#define free_pages(addr, order) ((void)(order), free((void *)(addr)))
 #define set_memory_decrypted(addr, n) ((void)(addr), (void)(n), 0)
 #define set_memory_encrypted(addr, n) ((void)(addr), (void)(n), 0)
 #define MEMREMAP_WB 1
@@ -229,6 +234,10 @@ struct device {
 	struct io_tlb_mem *dma_io_tlb_mem;
 	u64 *dma_mask;
 	u64 bus_dma_limit;
+	/* 6.18 with CONFIG_SWIOTLB_DYNAMIC: the device's transient pools. */
+	struct list_head dma_io_tlb_pools;
+	spinlock_t dma_io_tlb_lock;
+	bool dma_uses_io_tlb;
 };
 
 /* A segment boundary mask of 0 means "not set", as in the kernel. */
@@ -260,6 +269,8 @@ static inline int iommu_is_span_boundary(unsigned int index, unsigned int nr,
 	unsigned long first = (shift + index) & (boundary_size - 1);
 	return first + nr > boundary_size;
 }
+
+#include "kshim_dynamic.h"
 
 /* Last, so that the shim's own code above keeps the C library's memcpy. */
 #define memcpy(dst, src, n) kshim_memcpy((dst), (src), (n))

@@ -19,4 +19,8 @@ extern const spinlock_t *kshim_last_lock;
 extern const char *kshim_bug_file;
 extern int kshim_bug_line;
 
+/* The memory of dynamic pools: [start, end), page aligned, start above 0 (6.18's
+ * CONFIG_SWIOTLB_DYNAMIC). 0, or -1 when refused or already given. */
+int kshim_grow_memory(phys_addr_t start, phys_addr_t end);
+
 #endif
