@@ -130,6 +130,8 @@ enum kv_result kv_unmap(const struct kv_device *d, uint64_t tlb, size_t size, si
 	if ((how = setjmp(kshim_escape)))
 		return escaped(how);
 	swiotlb_tbl_unmap_single(dev, tlb, size, kernel_dir(dir), kernel_attrs(attrs));
+	/* A grace period passes before the next op: a transient pool's memory is free again. */
+	kshim_rcu_barrier();
 	return KV_OK;
 }
 

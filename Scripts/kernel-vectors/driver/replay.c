@@ -380,9 +380,12 @@ static void run(const struct op *op, unsigned int possible_cpus)
 		if (kv_setup(cmdline, op->start, possible_cpus) != 0)
 			fail("the kernel made no pool for", cmdline);
 		if (dynamic) {
-			uint64_t end = op->start + (op->nslabs << 11);
+			/* The pool as the kernel sized it (raised for its areas). */
+			uint64_t end = op->start + ((uint64_t)kv_nslabs() << 11);
+			char where[32];
+			snprintf(where, sizeof(where), "start=0x%" PRIx64, op->start);
 			if (op->start < grow_end && grow_start < end)
-				fail("pool overlaps the memory of dynamic pools", "pool");
+				fail("pool overlaps the memory of dynamic pools", where);
 			if (kv_grow(grow_start, grow_end, grow_limit) != 0)
 				fail("the harness could not back the memory of dynamic pools", "pool");
 		}

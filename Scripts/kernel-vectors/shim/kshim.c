@@ -161,6 +161,26 @@ void kshim_free_pages(struct page *page, unsigned int order)
 	nfree++;
 }
 
+/* RCU callbacks waiting for their grace period, in call order. */
+#define MAX_RCU_PENDING 1024
+static struct { struct rcu_head *head; void (*fn)(struct rcu_head *); } rcu_pending[MAX_RCU_PENDING];
+static size_t nrcu;
+
+void kshim_call_rcu(struct rcu_head *head, void (*fn)(struct rcu_head *))
+{
+	if (nrcu == MAX_RCU_PENDING)
+		kshim_rcu_barrier();
+	rcu_pending[nrcu].head = head;
+	rcu_pending[nrcu++].fn = fn;
+}
+
+void kshim_rcu_barrier(void)
+{
+	for (size_t k = 0; k < nrcu; k++)
+		rcu_pending[k].fn(rcu_pending[k].head);
+	nrcu = 0;
+}
+
 void kshim_printk(const char *level, const struct device *dev, const char *fmt, ...)
 {
 	va_list ap;

@@ -45,8 +45,11 @@ static inline void list_del_rcu(struct list_head *n)
 struct rcu_head { void (*func)(struct rcu_head *); };
 #define rcu_read_lock() ((void)0)
 #define rcu_read_unlock() ((void)0)
-/* No reader can hold the pool: the callback runs at once. */
-#define call_rcu(head, fn) (fn)(head)
+/* The callback waits for a grace period, as in the kernel (swiotlb_del_transient still reads
+ * the pool after call_rcu): kshim_rcu_barrier, which the driver calls after every op, runs it. */
+void kshim_call_rcu(struct rcu_head *head, void (*fn)(struct rcu_head *));
+void kshim_rcu_barrier(void);
+#define call_rcu(head, fn) kshim_call_rcu((head), (fn))
 #define WRITE_ONCE(x, v) ((x) = (v))
 #define READ_ONCE(x) (x)
 #define smp_mb() ((void)0)
