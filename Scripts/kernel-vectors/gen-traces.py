@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates swiotlb traces for Linux 6.1 (format v2) and 5.11 (format v1) with expected outputs.
+"""Generates swiotlb traces for Linux 6.1 and 6.18 (format v2) and 5.11 (format v1) with expected outputs.
 
 The expected outputs come from kv-replay61 and kv-replay511 (./build): Debian's 6.1.192 and a
 5.11 kernel/dma/swiotlb.c, compiled unmodified. Traces are deterministic (SplitMix64, the
@@ -7,7 +7,11 @@ generator of Tests/Support/SplitMix64.swift), so a test can regenerate the large
 kept only by digest.
 
     gen-traces.py [--harness PATH] [--out DIR] [--big] [--harness511 PATH] [--out511 DIR]
+                  [--harness618 PATH] [--out618 DIR]
 
+The v6.18 set (Tests/SwiotlbTests/Vectors/v6.18/, made when kv-replay618 exists; the vectors
+with --grow-memory by kv-replay618-dynamic beside it) holds the 6.1 cases and 6.18's own
+(padding slots, the largest map, the bounded search, dynamic pools, 6.18 walks).
 The v5.11 set (Tests/SwiotlbTests/Vectors/v5.11/, made when kv-replay511 exists) holds v1 traces only: the 6.1 cases
 without their v2 keys and with a v1 pool, plus v1 walks; the unmaps and syncs of maps that
 failed are left out (v1 calls them errors; a failed map changes nothing).
@@ -17,7 +21,8 @@ Writes into DIR (default Tests/SwiotlbTests/Vectors/v6.1/), for every vector NAM
   NAME.out     kv-replay61's stdout (with the options listed in index.txt)
   NAME.msg     its stderr: the kernel's messages (and the hang/BUG notice)
 and index.txt: one line per vector, `NAME status=<exit> options=<opts|-> tags=<tags>`.
-With --big it also writes the large walks' digests to digests.txt (their traces are not kept).
+With --big it also writes the large walks' digests to digests.txt (their traces are not kept),
+for 6.1 and for 6.18.
 
 Tags name the behaviour a vector is there for (README.md lists them with the issue's bullets).
 """
@@ -454,6 +459,11 @@ BIG_WALKS = [
     ("walk-200k-a4-tight", 1000002, 2048, 0x1000000, 4, 200000, ["nvme", "net", "odd", "small-ma"], 16, 1.0),
 ]
 
+# 6.18: the 6.1 big walks whole (no map hangs), and one with dynamic pools.
+BIG_WALKS_618 = [w + ("",) for w in BIG_WALKS] + [
+    ("walk-200k-a4-grow", 1000003, 512, 0x1000000, 4, 200000, ["nvme", "net", "pad", "xhci"], 16, 2.5,
+     "--grow-memory,0x40000000-0x44000000"),
+]
 
 V511_WALKS = [
     ("walk-v1-mixed", 11, 1024, 0xbbfdb000, 2000, ["net", "xhci", "ahci", "page"], 0.7),
@@ -762,6 +772,20 @@ def main():
                            f"tail={out.decode().splitlines()[-1] if out else ''}")
         with open(os.path.join(args.out, "digests.txt"), "w") as f:
             f.write("\n".join(digests) + "\n")
+        if os.access(harness618, os.X_OK):
+            digests = []
+            for name, seed, nslabs, start, areas, ops, profiles, cpus, live, options in BIG_WALKS_618:
+                text = "\n".join(walk(seed, nslabs, start, areas, ops, profiles, cpus, live)) + "\n"
+                with open(scratch, "w") as f:
+                    f.write(text)
+                h = harness618 + "-dynamic" if options else harness618
+                status, out, _ = run(h, scratch, [o for o in options.split(",") if o])
+                digests.append(f"{name} seed={seed} ops={ops} options={options or '-'} status={status} "
+                               f"trace-sha256={hashlib.sha256(text.encode()).hexdigest()} "
+                               f"out-sha256={hashlib.sha256(out).hexdigest()} "
+                               f"tail={out.decode().splitlines()[-1] if out else ''}")
+            with open(os.path.join(args.out618, "digests.txt"), "w") as f:
+                f.write("\n".join(digests) + "\n")
     if os.path.exists(scratch):
         os.remove(scratch)
     print(f"gen-traces: {len(index)} vectors in {args.out}")
