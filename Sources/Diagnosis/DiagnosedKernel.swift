@@ -9,6 +9,7 @@ import Swiotlb
 /// - `swiotlb=` reading: `<slots>[,force|noforce]` before 6.0, `<slots>,<areas>[,force|noforce]`
 ///   from 6.0 (areas rounded up to a power of two, the pool to a power of two ≥ 128 × areas),
 ///   the RFC's `<low>,<high>[,force]`.
+/// - `limit_nareas` (a halved pool's areas at most one per 128 slots) from 6.6.
 /// - `io_tlb_used_hiwater` in debugfs from 6.4.
 public struct DiagnosedKernel: Sendable, Hashable, CustomStringConvertible {
     /// Major and minor release (`6.1`).
@@ -59,6 +60,9 @@ public struct DiagnosedKernel: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether `swiotlb=` takes an area count and the pool is split into areas (6.0 and later).
     public var hasAreas: Bool { !isRFC && isAtLeast(6, 0) }
+    /// Whether a pool the set-up halved keeps at most one area per 128 slots (`limit_nareas`, 6.6
+    /// and later), so a pool's area count may be below the `default_nareas` a command line gives.
+    public var limitsAreas: Bool { hasAreas && isAtLeast(6, 6) }
     /// Whether debugfs has `io_tlb_used_hiwater` (6.4 and later).
     public var hasHighWater: Bool { !isRFC && isAtLeast(6, 4) }
     /// Whether the slot search can loop forever (6.0's areas up to the bound added in 6.3,

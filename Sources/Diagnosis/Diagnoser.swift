@@ -143,14 +143,20 @@ public enum Diagnoser {
             guard let hw = p.highWater, p.nslabs > 0 else { continue }
             let raisedByAreas = e.kernel.hasAreas && p.areas > 1 && p.nslabs == IOTLB.segmentSlots * p.areas
             guard p.nslabs > IOTLB.defaultSlots || raisedByAreas else { continue }
-            let areas = fewerAreas(p, hw: hw, kernel: e.kernel)
+            // The areas the pasted line gives (with limit_nareas a halved pool's own count says
+            // nothing of them), then fewer when the smaller pool would hold less than 128 slots each.
+            let base = e.kernel.limitsAreas ? sizes.pastedAreas(possibleCPUs: e.possibleCPUs, pool: p) : UInt64(max(p.areas, 1))
+            let areas = fewerAreas(base, hw: hw, kernel: e.kernel)
             let want = SizePolicy.slots(demand: hw, factor: SizePolicy.peakFactor, kernel: e.kernel, areas: areas)
             guard want * 4 <= UInt64(p.nslabs) else { continue }
             sizes.propose(
-                pool: i, slots: want, areas: areas < UInt64(p.areas) ? areas : nil,
+                pool: i, slots: want, areas: areas < base ? areas : nil,
                 reason: "oversized: \(SizePolicy.peakFactor) × the high-water mark of \(hw) slots")
             var evidence = [p.source, "high-water \(hw) of \(p.nslabs) slots"]
-            if e.kernel.hasAreas && p.areas > 1 {
+            if e.kernel.limitsAreas, let asked = sizes.current?.areas, UInt64(p.areas) < asked, p.nslabs == IOTLB.segmentSlots * p.areas {
+                evidence.append(
+                    "\(p.areas) areas: the set-up halved the pool and limit_nareas left one area per 128 slots of it (swiotlb= asked for \(asked))")
+            } else if e.kernel.hasAreas && p.areas > 1 {
                 evidence.append(
                     "\(p.areas) areas (one per CPU unless swiotlb= gives a count) need at least \(IOTLB.segmentSlots * p.areas) slots (\(SizePolicy.megabytes(UInt64(IOTLB.segmentSlots * p.areas))) MB)"
                 )
@@ -166,11 +172,11 @@ public enum Diagnoser {
         return out
     }
 
-    /// The areas a smaller pool keeps: as many as now, but no more than one per 128 slots of it.
-    static func fewerAreas(_ p: Evidence.Pool, hw: Int, kernel: DiagnosedKernel) -> UInt64 {
+    /// The areas a smaller pool keeps: as many as `now`, but no more than one per 128 slots of it.
+    static func fewerAreas(_ now: UInt64, hw: Int, kernel: DiagnosedKernel) -> UInt64 {
         guard kernel.hasAreas else { return 1 }
         let want = SizePolicy.slots(demand: hw, factor: SizePolicy.peakFactor, kernel: DiagnosedKernel(major: 5, minor: 11), areas: 1)
-        var areas = UInt64(max(p.areas, 1))
+        var areas = max(now, 1)
         while areas > 1 && areas * UInt64(IOTLB.segmentSlots) > want { areas >>= 1 }
         return areas
     }

@@ -58,10 +58,31 @@ public struct Linux61PoolSetup: Sendable, Hashable {
     }
 
     /// `roundup_pow_of_two(n)` for n ≥ 1; nil beyond 2^63.
-    static func powerOfTwoAtLeast(_ n: UInt64) -> UInt64? {
+    public static func powerOfTwoAtLeast(_ n: UInt64) -> UInt64? {
         if n <= 1 { return 1 }
         let bits = 64 - (n - 1).leadingZeroBitCount
         return bits < 64 ? 1 << UInt64(bits) : nil
+    }
+}
+
+extension Linux61PoolSetup {
+    /// `swiotlb_adjust_nareas(nareas)` (6.18 swiotlb.c:152-166, as 6.1): the areas (0 → 1, else rounded up
+    /// to a power of two) as `default_nareas`, `area num %d.`, and `round_up_default_nslabs`
+    /// on `nslabs` (at least 128 per area, a power of two) with its `roundup to` line. A size
+    /// beyond what the model can round is left as it is.
+    static func adjustNareas(_ nslabs: inout UInt64, _ nareas: UInt64, _ log: inout [String]) -> UInt64 {
+        let prefix = SwiotlbKernelText.messagePrefix
+        guard let setup = Linux61PoolSetup(requested: nslabs, areas: nareas, limit: 1 << 52) else {
+            let areas = Linux61PoolSetup.powerOfTwoAtLeast(max(nareas, 1)) ?? 1
+            log.append(prefix + SwiotlbKernelText.areaCount + "\(areas).")
+            return areas
+        }
+        log.append(prefix + SwiotlbKernelText.areaCount + "\(setup.areas).")
+        if setup.roundedUp {
+            nslabs = setup.nslabs
+            log.append(prefix + "SWIOTLB bounce buffer size roundup to \((nslabs << UInt64(IOTLB.shift)) >> 20)MB")
+        }
+        return setup.areas
     }
 }
 
@@ -129,7 +150,7 @@ enum RemapPoolSetup {
         if let pool, nslabs != defaultNslabs {
             log.append(prefix + "SWIOTLB bounce buffer size adjusted \(defaultNslabs) -> \(pool.nslabs) slabs")
         }
-        log.append("PCI-DMA: Using software bounce buffering for IO (SWIOTLB)")
+        log.append(SwiotlbKernelText.softwareBounceBuffering)
         log.append(pool.map(SoftwareIOTLB.mappedLine) ?? prefix + "No low mem")
         return XenPoolSetup(pools: pool.map { [$0] } ?? [], log: log)
     }

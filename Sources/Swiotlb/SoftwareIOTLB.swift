@@ -176,6 +176,9 @@ public struct SoftwareIOTLB: Sendable {
         return n
     }
 
+    /// 6.18's `io_tlb_transient_nslabs`: the slots of the transient pools now mapped.
+    public var transientSlots: Int { pools.reduce(0) { $0 &+ ($1.origin == .transient ? $1.nslabs : 0) } }
+
     /// `swiotlb_tbl_map_single(dev, orig, mapping_size, alloc_size, [alloc_align_mask,] dir, attrs)`
     /// of the TLB's kernel (`alignMask` is 6.1's `alloc_align_mask`, `cpu` the processor the map
     /// runs on). Throws where the kernel would BUG, and

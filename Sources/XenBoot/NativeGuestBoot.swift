@@ -9,12 +9,12 @@ import XenSwiotlb
 /// ```swift
 /// var guest = NativeGuestBoot(e820: .qemuPC(ramBytes: 20 << 30))
 /// let dma = guest.swiotlb(commandLine: SwiotlbCommandLine(parsing: "65536,1048576", kernel: .rfcV1),
-///                         kernel: .rfcV1, memoryEncryption: true)   // a SEV guest: two pools
+///                         kernel: .rfcV1, encryption: .sev)   // a SEV guest: two pools
 /// ```
 public struct NativeGuestBoot: Sendable {
     /// The firmware's memory map.
     public let e820: E820Map
-    /// Free pseudo-physical memory; reserve more before ``swiotlb(commandLine:kernel:memoryEncryption:iommuSoft:)``
+    /// Free pseudo-physical memory; reserve more before ``swiotlb(commandLine:kernel:encryption:iommuSoft:cpus:dynamicPools:)``
     /// to model what else the kernel took.
     public var memory: PseudoPhysicalAllocator
 
@@ -32,14 +32,14 @@ public struct NativeGuestBoot: Sendable {
     public var usableFrames: [Range<UInt64>] { e820.ramFrames }
 
     /// Sets up dma-direct and swiotlb from the guest's free memory
-    /// (``DirectDMA/boot(e820:commandLine:kernel:memoryEncryption:iommuSoft:memory:)``); nil when
-    /// the pool finds no memory below 4 GiB.
+    /// (``DirectDMA/boot(e820:commandLine:kernel:encryption:iommuSoft:cpus:dynamicPools:memory:)``);
+    /// nil when the kernel stops the boot (v5.11: no memory below 4 GiB for the pool).
     public mutating func swiotlb(
         commandLine: SwiotlbCommandLine, kernel: SwiotlbKernel = .v5_11,
-        memoryEncryption: Bool, iommuSoft: Bool = false
+        encryption: MemoryEncryption? = nil, iommuSoft: Bool = false, cpus: Int = 1, dynamicPools: Range<UInt64>? = nil
     ) -> DirectDMA? {
         DirectDMA.boot(
-            e820: e820, commandLine: commandLine, kernel: kernel, memoryEncryption: memoryEncryption,
-            iommuSoft: iommuSoft, memory: &memory)
+            e820: e820, commandLine: commandLine, kernel: kernel, encryption: encryption,
+            iommuSoft: iommuSoft, cpus: cpus, dynamicPools: dynamicPools, memory: &memory)
     }
 }

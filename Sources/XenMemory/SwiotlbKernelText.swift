@@ -18,6 +18,8 @@ public enum SwiotlbKernelText {
     public static let highWaterFile = "io_tlb_used_hiwater"
     /// What the RFC's second (64-bit) pool appends to the two per-pool file names.
     public static let highPoolSuffix = "-highmem"
+    /// x86's `pci_iommu_init` line before `swiotlb_print_info` (no prefix: it is not swiotlb.c's).
+    public static let softwareBounceBuffering = "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)"
     /// The name a report shows for a pool the kernel does not name (v5.11's and 6.1's only pool).
     public static let unnamedPool = "swiotlb"
 }

@@ -8,7 +8,8 @@ public struct MappedBuffer: Sendable {
     public var dma: UInt64
     /// Bytes.
     public var size: Int
-    /// The pool of its bounce buffer, nil when it went direct.
+    /// The boot pool of its bounce buffer (a pool added at run time counts as the first,
+    /// ``SoftwareIOTLB/homePool(of:)``), nil when it went direct.
     public var pool: Int?
     /// The transfer direction.
     public var direction: DMADirection
@@ -56,7 +57,8 @@ public struct DMAEngine: Sendable {
         let taken = slotsInUse - before
         return r.map { m in
             MappedBuffer(
-                dma: m.address, size: size, pool: m.bounced ? native!.tlb.pools.firstIndex { $0.contains(m.address) } : nil,
+                dma: m.address, size: size,
+                pool: m.bounced ? native!.tlb.pools.firstIndex { $0.contains(m.address) }.map(native!.tlb.homePool(of:)) : nil,
                 direction: direction, slots: taken)
         }
     }

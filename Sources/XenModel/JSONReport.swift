@@ -61,6 +61,7 @@ public enum JSONReport {
                     })
             ))
         top.append(("debugfs", .object(r.debugfs.map { ($0.file, JSONValue.int(Int64($0.value))) })))
+        if let d = r.dynamicPools { top.append(("dynamic_pools", dynamicPools(d))) }
         top.append(("kernel_messages", .object([("count", .int(Int64(r.messageCount))), ("first", .array(r.messages.map(JSONValue.string)))])))
         top.append(("bug", r.kernelBug.map { .string($0.description) } ?? .null))
         top.append(
@@ -92,4 +93,24 @@ public enum JSONReport {
             ("devices", .array(m.devices.map { .object([("name", .string($0.name)), ("dma_limit", .uint($0.limit)), ("reaches", .bool($0.reaches))]) })),
         ])
     }
+
+    /// `dynamic_pools`: `memory_start`, `memory_end`, `grown` [{`start`, `nslabs`, `areas`,
+    /// `peak_used`, `final_used`}], `transient_maps`, `peak_transient_slots`.
+    static func dynamicPools(_ d: DynamicPoolStats) -> JSONValue {
+        .object([
+            ("memory_start", .uint(d.memory.lowerBound)), ("memory_end", .uint(d.memory.upperBound)),
+            (
+                "grown",
+                .array(
+                    d.grown.map {
+                        .object([
+                            ("start", .uint($0.start)), ("nslabs", .int(Int64($0.nslabs))), ("areas", .int(Int64($0.areas))),
+                            ("peak_used", .int(Int64($0.peakUsed))), ("final_used", .int(Int64($0.finalUsed))),
+                        ])
+                    })
+            ),
+            ("transient_maps", .int(Int64(d.transientMaps))), ("peak_transient_slots", .int(Int64(d.peakTransientSlots))),
+        ])
+    }
+
 }

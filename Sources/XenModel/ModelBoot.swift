@@ -54,12 +54,24 @@ public enum ModelBoot {
                 xenLog: [], kernelLog: [], engine: nil, memory: guest.memory, bufferRanges: [], host: nil, p2m: nil,
                 exchanges: [], failure: .impossibleField(fault))
         }
+        let dynamic = s.guest.swiotlbDynamic
+        let dynamicFrames = dynamic.map { ($0.lowerBound >> Page.shift)..<($0.upperBound >> Page.shift) }
+        if let dynamic, let frames = dynamicFrames {
+            guard guest.memory.free.contains(where: { $0.lowerBound <= frames.lowerBound && frames.upperBound <= $0.upperBound }) else {
+                let fault = FieldFault(
+                    path: "guest.swiotlb_dynamic",
+                    message: "\(Hex.plain(dynamic.lowerBound))-\(Hex.plain(dynamic.upperBound)) is not free guest RAM (the first MiB, a hole or early_reserved)")
+                return BootResult(
+                    xenLog: [], kernelLog: [], engine: nil, memory: guest.memory, bufferRanges: [], host: nil, p2m: nil,
+                    exchanges: [], failure: .impossibleField(fault))
+            }
+            guest.memory.reserve(frames)
+        }
         var log = guest.e820Lines
-        if s.guest.memoryEncryption { log.append("AMD Memory Encryption Features active: SEV") }
         guard
             var d = guest.swiotlb(
-                commandLine: cmd, kernel: s.guest.kernel, memoryEncryption: s.guest.memoryEncryption,
-                iommuSoft: s.guest.iommuSoft)
+                commandLine: cmd, kernel: s.guest.kernel, encryption: s.guest.encryption,
+                iommuSoft: s.guest.iommuSoft, cpus: s.guest.cpus, dynamicPools: dynamic)
         else {
             return BootResult(
                 xenLog: [], kernelLog: log + [SwiotlbKernelText.messagePrefix + "Cannot allocate buffer"], engine: nil, memory: guest.memory,
@@ -69,7 +81,8 @@ public enum ModelBoot {
         d.tlb.copiesData = false
         return BootResult(
             xenLog: [], kernelLog: log, engine: DMAEngine(native: d), memory: guest.memory,
-            bufferRanges: bufferRanges(memory: guest.usableFrames, pools: d.tlb.pools), host: nil, p2m: nil, exchanges: [], failure: nil)
+            bufferRanges: bufferRanges(memory: dynamicFrames.map { guest.usableFrames.subtracting($0) } ?? guest.usableFrames, pools: d.tlb.pools),
+            host: nil, p2m: nil, exchanges: [], failure: nil)
     }
 
     static func bootPV(_ s: Scenario, _ cmd: SwiotlbCommandLine) -> BootResult {

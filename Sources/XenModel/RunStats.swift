@@ -85,6 +85,8 @@ public struct RunResult: Sendable {
     public var failures: [Evidence.Failure] = []
     /// Buffers trace streams left mapped at their end, per stream.
     public var stillMapped: [Evidence.StillMapped] = []
+    /// What 6.18's dynamic pools did (a native guest with `swiotlb_dynamic`), else nil.
+    public var dynamicPools: DynamicPoolStats?
 
     /// The guest's P2M as `xen-mfndump dump-p2m` would show it (PV guests that booted far
     /// enough to have one), up to its `max_pfn` hint.
@@ -93,4 +95,32 @@ public struct RunResult: Sendable {
         let id = host.domains.keys.filter { $0 != .io }.min() ?? .dom0
         return P2MDumpContents(domain: PVDomain(id: id, p2m: p2m), host: host, size: p2m.lastPfnHint)
     }
+}
+
+/// What Linux 6.18's dynamic pools (`CONFIG_SWIOTLB_DYNAMIC`) did in a run: the memory they came
+/// from, the pools the worker added (in the order it added them) and the maps that needed a
+/// transient pool.
+public struct DynamicPoolStats: Sendable {
+    /// A pool the worker (`swiotlb_dyn_alloc`) added.
+    public struct GrownPool: Sendable, Hashable {
+        /// Its first byte.
+        public var start: UInt64
+        /// Slots.
+        public var nslabs: Int
+        /// Areas.
+        public var areas: Int
+        /// The most of its slots in use at once.
+        public var peakUsed: Int
+        /// Its slots in use at the end.
+        public var finalUsed: Int
+    }
+
+    /// The guest memory new pools come from (`guest.swiotlb_dynamic`, bytes).
+    public var memory: Range<UInt64>
+    /// The pools the worker added.
+    public var grown: [GrownPool] = []
+    /// Maps served by a transient pool of their own.
+    public var transientMaps = 0
+    /// The most transient slots at once (debugfs `io_tlb_transient_nslabs`).
+    public var peakTransientSlots = 0
 }

@@ -113,22 +113,25 @@ public struct GuestSpec: Sendable {
     public var cmdline: String
     /// Guest RAM for a domU or a native guest (dom0's comes from `dom0_mem`).
     public var memory: UInt64?
-    /// SEV memory encryption (native guests).
-    public var memoryEncryption: Bool
+    /// SEV or TDX memory encryption (native guests), nil: none.
+    public var encryption: MemoryEncryption?
     /// Pseudo-physical memory Linux took at the top of RAM before swiotlb (places the buffer).
     public var earlyReserved: UInt64
     /// Where the swiotlb buffer ends (pseudo-physical), when known from a real boot.
     public var swiotlbEnd: UInt64? = nil
     /// Virtual CPUs (`num_possible_cpus()`: v6.1's swiotlb areas; streams run on CPU i mod cpus).
     public var cpus: Int = 1
+    /// 6.18's `CONFIG_SWIOTLB_DYNAMIC` in a native guest: the guest RAM (bytes, page-aligned)
+    /// pools added at run time come from (``DynamicPoolMemory``); nil: the pools never grow.
+    public var swiotlbDynamic: Range<UInt64>?
 
     /// Creates a guest description.
     public init(
         kind: GuestKind, kernel: SwiotlbKernel = .v5_11, cmdline: String = "", memory: UInt64? = nil,
-        memoryEncryption: Bool = false, earlyReserved: UInt64 = 0, swiotlbEnd: UInt64? = nil, cpus: Int = 1
+        encryption: MemoryEncryption? = nil, earlyReserved: UInt64 = 0, swiotlbEnd: UInt64? = nil, cpus: Int = 1
     ) {
         self.kind = kind; self.kernel = kernel; self.cmdline = cmdline; self.memory = memory
-        self.memoryEncryption = memoryEncryption; self.earlyReserved = earlyReserved; self.swiotlbEnd = swiotlbEnd; self.cpus = cpus
+        self.encryption = encryption; self.earlyReserved = earlyReserved; self.swiotlbEnd = swiotlbEnd; self.cpus = cpus
     }
 
     /// The `swiotlb=` value, if the command line has one.
@@ -220,6 +223,13 @@ extension GuestSpec {
     /// Why the model cannot run this guest's kind on its kernel (a kernel modelled for a PV
     /// dom0 only), or nil.
     var kernelRefusal: String? {
-        kernel.model.isModelledOnlyInPVDom0 && kind != .pvDom0 ? "\(kernel.rawValue) is modelled for a PV dom0 only" : nil
+        if kernel.model.isModelledOnlyInPVDom0 && kind != .pvDom0 { return "\(kernel.rawValue) is modelled for a PV dom0 only" }
+        if encryption == .tdx && !kernel.model.encryptedGuestSizing.coversTDX {
+            return "\(kernel.rawValue) sizes SEV guests only (sev_setup_arch): a TDX guest needs 6.x"
+        }
+        if swiotlbDynamic != nil && !kernel.model.traceFields.contains(.dynamicPools) {
+            return "\(kernel.rawValue) has no dynamic pools (guest.swiotlb_dynamic: only Linux 6.18's CONFIG_SWIOTLB_DYNAMIC is modelled)"
+        }
+        return nil
     }
 }

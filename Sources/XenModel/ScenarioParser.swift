@@ -272,6 +272,16 @@ final class Reader {
         return s..<e
     }
 
+    /// `{start: <address>, end: <address>}` (bytes, end exclusive) below 2^52.
+    func addressRange(_ f: Field) throws(ScenarioError) -> Range<UInt64> {
+        let m = try mapping(f, allowed: ["start", "end"])
+        let s = try integer(try required(m, "start", in: f), in: 0...(1 << 52), what: "an address")
+        let end = try required(m, "end", in: f)
+        let e = try integer(end, in: 0...(1 << 52), what: "an address")
+        guard s < e else { throw fail(end, "end must be above start") }
+        return s..<e
+    }
+
     /// Xen's options (its boot modules are checked against the host when dom0 is built).
     func xen(_ f: Field) throws(ScenarioError) -> XenSpec {
         let m = try mapping(f, allowed: ["version", "dom0_mem", "build", "package", "memop_max_order", "kernel_module", "initrd", "initial_mapping"])
@@ -321,8 +331,8 @@ final class Reader {
 
     /// The guest; tokens its `swiotlb=` has that the kernel ignores become warnings.
     func guest(_ f: Field) throws(ScenarioError) -> GuestSpec {
-        let m = try mapping(f, allowed: ["type", "kernel", "cmdline", "memory", "memory_encryption", "early_reserved", "swiotlb_end", "cpus"])
-        for key in ["early_reserved", "swiotlb_end", "kernel"] { fieldLines[f.child(key)] = m[key]?.line }
+        let m = try mapping(f, allowed: ["type", "kernel", "cmdline", "memory", "memory_encryption", "early_reserved", "swiotlb_end", "cpus", "swiotlb_dynamic"])
+        for key in ["early_reserved", "swiotlb_end", "kernel", "swiotlb_dynamic"] { fieldLines[f.child(key)] = m[key]?.line }
         let kind = try choice(try required(m, "type", in: f), GuestKind.self)
         let kernel = try m["kernel"].map { (x) throws(ScenarioError) in try choice(x, SwiotlbKernel.self) } ?? .default
         let memory = try m["memory"].map { (x) throws(ScenarioError) in try size(x, min: 16 << 20, max: 1 << 46) }
@@ -330,21 +340,29 @@ final class Reader {
             throw ScenarioError(file: file, line: f.line, path: f.child("memory"), message: "missing (a \(kind.rawValue) guest needs its RAM size)")
         }
         if kind == .pvDom0, let mm = m["memory"] { throw fail(mm, "dom0's memory comes from xen.dom0_mem") }
-        var sev = false
+        var encryption: MemoryEncryption?
         if let e = m["memory_encryption"] {
-            switch try string(e) {
-            case "none": sev = false
-            case "sev": sev = true
-            case let s: throw fail(e, "expected none or sev, got '\(ErrorToken.clipped(s))'")
+            let s = try string(e)
+            if s != "none" {
+                guard let kind = MemoryEncryption(rawValue: s) else { throw fail(e, "expected none, sev or tdx, got '\(ErrorToken.clipped(s))'") }
+                encryption = kind
             }
-            if sev && kind != .native { throw fail(e, "SEV applies to a native guest") }
+            if let encryption, kind != .native { throw fail(e, "\(encryption.rawValue.uppercased()) applies to a native guest") }
         }
         var spec = GuestSpec(
             kind: kind, kernel: kernel, cmdline: try m["cmdline"].map { (x) throws(ScenarioError) in try string(x) } ?? "",
-            memory: memory, memoryEncryption: sev,
+            memory: memory, encryption: encryption,
             earlyReserved: try m["early_reserved"].map { (x) throws(ScenarioError) in try size(x) } ?? 0)
         spec.cpus = Int(try m["cpus"].map { (x) throws(ScenarioError) in try integer(x, in: 1...4096, what: "a CPU count") } ?? 1)
-        if let refusal = spec.kernelRefusal, let k = m["kernel"] { throw fail(k, refusal) }
+        spec.swiotlbDynamic = try m["swiotlb_dynamic"].map { (x) throws(ScenarioError) in
+            guard kind == .native else {
+                throw fail(x, "applies to a native guest (a PV guest's pool never grows: swiotlb_init_remap with xen_swiotlb_fixup leaves can_grow false)")
+            }
+            let r = try addressRange(x)
+            guard r.lowerBound & 0xfff == 0, r.upperBound & 0xfff == 0 else { throw fail(x, "start and end must be page aligned") }
+            return r
+        }
+        if let refusal = spec.kernelRefusal, let at = m["kernel"] ?? m["memory_encryption"] ?? m["swiotlb_dynamic"] { throw fail(at, refusal) }
         if let p = spec.swiotlbParameter, let c = m["cmdline"] {
             // Read as the scenario's kernel reads it.
             let cmd = SwiotlbCommandLine(parsing: p, kernel: spec.kernel)

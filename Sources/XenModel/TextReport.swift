@@ -40,6 +40,7 @@ public enum TextReport {
                     percent(p.peakUsed, p.nslabs), "\(p.fullFailures)", "\(p.finalUsed)",
                 ]
             })
+        if let d = r.dynamicPools { out += [""] + dynamicPoolLines(d) }
         out.append("")
         out.append("== pool placement")
         out += PoolMachinePlacement.of(r).map { $0.line(name: r.pools[$0.pool].name) }
@@ -84,4 +85,12 @@ public enum TextReport {
             }.joined(separator: "  ")
         }
     }
+
+    /// 6.18's dynamic pools: their memory, each pool the worker added, the transient pools.
+    static func dynamicPoolLines(_ d: DynamicPoolStats) -> [String] {
+        ["== dynamic pools (CONFIG_SWIOTLB_DYNAMIC)", "memory \(Hex.plain(d.memory.lowerBound))-\(Hex.plain(d.memory.upperBound))"]
+            + d.grown.map { "grown start=\(Hex.plain($0.start)) nslabs=\($0.nslabs) areas=\($0.areas) peak used=\($0.peakUsed) final used=\($0.finalUsed)" }
+            + ["transient pools: \(d.transientMaps) maps, at most \(d.peakTransientSlots) slots at once"]
+    }
+
 }

@@ -19,6 +19,7 @@ public enum WorkloadRunner {
         for (d, device) in scenario.devices.enumerated() where !result.pools.isEmpty {
             result.pools[engine.tlb.poolIndex(for: device.dma)].devices.append(d)
         }
+        if engine.tlb.growth != nil, let memory = scenario.guest.swiotlbDynamic { result.dynamicPools = DynamicPoolStats(memory: memory) }
         var state = RunState(scenario: scenario, ranges: result.boot.bufferRanges, memory: result.boot.memory)
         let planned = state.plannedOperations
         let sampleEvery = max(1, planned / 1000)
@@ -42,16 +43,22 @@ public enum WorkloadRunner {
         let messages = engine.takeMessages()
         result.messageCount += messages.count
         result.messages += messages.prefix(max(0, 20 - result.messages.count)).map(\.description)
-        for (i, p) in engine.tlb.pools.enumerated() {
-            result.pools[i].finalUsed = p.used; result.pools[i].peakUsed = max(result.pools[i].peakUsed, p.usedHighWater)
+        for i in result.pools.indices {
+            let p = engine.tlb.pools[i]
+            result.pools[i].finalUsed = p.used
+            result.pools[i].peakUsed = max(result.pools[i].peakUsed, p.usedHighWater)
         }
         result.debugfs = engine.tlb.debugfs
+        result.dynamicPools?.grown = engine.tlb.pools.filter { $0.origin == .grown }.map {
+            DynamicPoolStats.GrownPool(start: $0.start, nslabs: $0.nslabs, areas: $0.areas.count, peakUsed: $0.usedHighWater, finalUsed: $0.used)
+        }
         return result
     }
 
     static func sample(_ engine: DMAEngine, _ r: inout RunResult) {
-        for (i, p) in engine.tlb.pools.enumerated() {
-            if r.pools[i].occupancy.last?.op != r.operations { r.pools[i].occupancy.append((r.operations, p.used)) }
+        // The boot pools, first in the list (pools added at run time: ``DynamicPoolStats``).
+        for i in r.pools.indices where r.pools[i].occupancy.last?.op != r.operations {
+            r.pools[i].occupancy.append((r.operations, engine.tlb.pools[i].used))
         }
         r.timeline.sample(at: r.operations)
     }
@@ -221,6 +228,15 @@ struct RunState {
         let device = device ?? s.device
         r.operations += 1
         r.devices[s.deviceIndex].maps += 1
+        let transientBefore = r.dynamicPools != nil ? engine.tlb.transientSlots : 0
+        defer {
+            if var d = r.dynamicPools {
+                let now = engine.tlb.transientSlots
+                if now > transientBefore { d.transientMaps += 1 }
+                d.peakTransientSlots = max(d.peakTransientSlots, now)
+                r.dynamicPools = d
+            }
+        }
         switch try engine.map(device, phys, size: size, direction: dir, cpu: cpu ?? s.cpu, alignMask: alignMask) {
         case .success(let b):
             if let p = b.pool {

@@ -1,8 +1,8 @@
 import Swiotlb
 import XenMemory
 
-/// dma-direct with swiotlb on a guest without Xen (x86, v5.11 and the RFC): the case of an AMD
-/// SEV guest, where `sme_early_init` sets `SWIOTLB_FORCE` and every streaming map bounces.
+/// dma-direct with swiotlb on a guest without Xen (x86: v5.11, the RFC, 6.18): the case of a
+/// confidential (SEV, TDX) guest, where `SWIOTLB_FORCE` makes every streaming map bounce.
 public struct DirectDMA: Sendable {
     /// The generic swiotlb.
     public var tlb: SoftwareIOTLB
@@ -10,44 +10,28 @@ public struct DirectDMA: Sendable {
     public private(set) var log: [String]
     private var warnedOverflow = Set<String>()
 
-    /// Boots the native swiotlb (x86, v5.11): it exists when bouncing is forced, memory is
-    /// encrypted, `iommu=soft` is given or RAM reaches above 4 GiB; sizes come from `swiotlb=`
-    /// (or, with memory encryption, the kernel's `swiotlb_adjust_size`:
-    /// ``SwiotlbKernelModel/encryptedGuestSizing``); the low pool from
-    /// `memblock_alloc_low` (below 4 GiB), any further pool the kernel has
-    /// (``SwiotlbKernelModel/nativePools(lowSlots:commandLine:)``: the RFC's high pool) from
-    /// `memblock_alloc` anywhere, skipped when it does not fit; memory encryption forces
-    /// bouncing. Without a pool, bounce attempts report "full" with 0 slots, as v5.11 does.
-    /// Nil when the low pool does not fit, or the kernel is not modelled in a native guest.
+    /// Boots the native swiotlb of `kernel` (``SwiotlbKernelModel/setUpNativePools(commandLine:guest:platform:)``:
+    /// when a pool exists, its size — from `swiotlb=`, or with memory encryption the kernel's
+    /// `swiotlb_adjust_size` — and its lines) from the guest's free `memory`: `memblock_alloc_low`
+    /// below 4 GiB, `memblock_alloc` anywhere, top-down. With `dynamicPools` (6.18's
+    /// `CONFIG_SWIOTLB_DYNAMIC`, a byte range of guest RAM the caller has kept free) pools added
+    /// at run time come from that range as ``DynamicPoolMemory`` hands it out. Without a pool,
+    /// bounce attempts fail as the kernel's do. Nil when the kernel stops the boot (v5.11: the
+    /// low pool does not fit) or is not modelled in a native guest.
     public static func boot(
         e820: E820Map, commandLine: SwiotlbCommandLine, kernel: SwiotlbKernel = .default,
-        memoryEncryption: Bool, iommuSoft: Bool = false, memory: inout PseudoPhysicalAllocator
+        encryption: MemoryEncryption? = nil, iommuSoft: Bool = false, cpus: Int = 1, dynamicPools: Range<UInt64>? = nil,
+        memory: inout PseudoPhysicalAllocator
     ) -> DirectDMA? {
-        var log: [String] = []
-        let enabled = memoryEncryption || iommuSoft || commandLine.force == .force || e820.maxRAMFrame > (1 << 32) >> Page.shift
-        guard enabled else {
-            return DirectDMA(tlb: SoftwareIOTLB(kernel: kernel, pools: [], force: commandLine.force), log: log)
-        }
-        var lo = commandLine.effectiveNslabs
-        if memoryEncryption, let adjusted = kernel.model.encryptedGuestSizing.adjust(ramBytes: e820.ramPages << Page.shift, commandLine: commandLine) {
-            lo = adjusted.nslabs
-            log.append(SwiotlbKernelText.messagePrefix + adjusted.line)
-        }
-        guard let requests = kernel.model.nativePools(lowSlots: lo, commandLine: commandLine) else { return nil }
-        var pools: [SlotPool] = []
-        for (i, r) in requests.enumerated() {
-            let limit: UInt64 = r.belowFourGiB ? (1 << 32) >> Page.shift : .max
-            guard let range = memory.allocate(pages: (r.nslabs << 11) >> Page.shift, limit: limit) else {
-                if i == 0 { return nil }
-                continue
-            }
-            pools.append(SlotPool(name: r.name, start: range.lowerBound << Page.shift, nslabs: Int(r.nslabs)))
-        }
-        let force: SwiotlbForce = memoryEncryption ? .force : commandLine.force
-        let tlb = SoftwareIOTLB(kernel: kernel, pools: pools, force: force)
-        log.append("PCI-DMA: Using software bounce buffering for IO (SWIOTLB)")
-        log += tlb.infoLines
-        return DirectDMA(tlb: tlb, log: log)
+        let facts = NativeGuestFacts(
+            ramBytes: e820.ramPages << Page.shift, ramAbove4GiB: e820.maxRAMFrame > (1 << 32) >> Page.shift, encryption: encryption,
+            iommuSoft: iommuSoft, cpus: cpus)
+        var platform = GuestPoolMemory(memory: memory, dynamicPools: dynamicPools)
+        guard let setup = kernel.model.setUpNativePools(commandLine: commandLine, guest: facts, platform: &platform) else { return nil }
+        memory = platform.memory
+        var tlb = SoftwareIOTLB(kernel: kernel, pools: setup.pools, force: setup.force)
+        tlb.growth = setup.growth
+        return DirectDMA(tlb: tlb, log: setup.log)
     }
 
     /// `dma_direct_map_page` (v5.11): FORCE always bounces; otherwise bounce only when the
@@ -106,4 +90,19 @@ public struct DirectDMA: Sendable {
         guard warnedOverflow.insert(key).inserted else { return }
         log.append(device.name.map { "\($0): \(text)" } ?? text)
     }
+}
+
+/// A native guest's free memory as its kernel's swiotlb set-up sees it (``NativePoolPlatform``):
+/// early allocations top-down from the free pages, the memory of dynamic pools a range kept
+/// for them.
+struct GuestPoolMemory: NativePoolPlatform {
+    var memory: PseudoPhysicalAllocator
+    let dynamicPools: Range<UInt64>?
+
+    mutating func allocateEarly(bytes: UInt64, belowFourGiB: Bool) -> UInt64? {
+        let limit: UInt64 = belowFourGiB ? (1 << 32) >> Page.shift : .max
+        return memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift, limit: limit).map { $0.lowerBound << Page.shift }
+    }
+
+    func dynamicPoolMemory() -> DynamicPoolMemory? { dynamicPools.map(DynamicPoolMemory.init) }
 }

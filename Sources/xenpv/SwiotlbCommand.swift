@@ -109,6 +109,13 @@ struct SwiotlbCmdlineCommand: ParsableCommand {
     @Option(help: "Kernel semantics.")
     var kernel: SwiotlbKernel = .v5_11
 
+    @Option(help: "num_possible_cpus(): the areas when swiotlb= gives none (kernels with areas).")
+    var cpus: Int = 1
+
+    func validate() throws {
+        guard (1...4096).contains(cpus) else { throw ValidationError("--cpus: expected a CPU count in 1…4096, got '\(cpus)'") }
+    }
+
     func run() throws {
         let c = SwiotlbCommandLine(parsing: value, kernel: kernel)
         let lo = c.effectiveNslabs
@@ -121,6 +128,7 @@ struct SwiotlbCmdlineCommand: ParsableCommand {
         if let areas = c.areas { print("areas=\(areas)") }
         print("force=\(c.force)")
         if !c.ignored.isEmpty { print("ignored=\(RefusalLine.quoted(c.ignored)) (the kernel accepts and ignores it)") }
+        for line in kernel.model.setUpLines(commandLine: c, cpus: cpus) { print(line) }
         for n in notes { print("note: \(n)") }
     }
 }

@@ -58,6 +58,8 @@ struct CommandSnapshotTests {
             CommandSnapshot(name: "swiotlb-replay-rfc-v1", arguments: ["swiotlb", "replay", twoPools, "--kernel", "rfc-v1"]),
             CommandSnapshot(name: "swiotlb-cmdline-rfc-v1", arguments: ["swiotlb", "cmdline", "65536,1048576,force", "--kernel", "rfc-v1"]),
             CommandSnapshot(name: "swiotlb-cmdline-v6.1", arguments: ["swiotlb", "cmdline", "128,4", "--kernel", "v6.1"]),
+            CommandSnapshot(name: "swiotlb-cmdline-v6.18", arguments: ["swiotlb", "cmdline", "65536,1048576,force", "--kernel", "v6.18"]),
+            CommandSnapshot(name: "swiotlb-cmdline-v6.18-cpus", arguments: ["swiotlb", "cmdline", "4096", "--kernel", "v6.18", "--cpus", "64"]),
             CommandSnapshot(
                 name: "diagnose-real-xen-default",
                 arguments: ["diagnose", "--dmesg", "\(capture)/dom0-dmesg.txt", "--debugfs", "\(capture)/swiotlb-debugfs-after.txt"]),

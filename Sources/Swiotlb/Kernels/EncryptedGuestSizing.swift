@@ -9,10 +9,15 @@ public enum EncryptedGuestSizing: Sendable, Hashable {
     /// bytes in MiB.
     case unlessSizeGiven
     /// 6.x's `swiotlb_adjust_size`: skipped unless `default_nslabs` is still 32768, so an
-    /// explicit `swiotlb=32768` is adjusted too; the bytes aligned to a slot, the slots to a
+    /// explicit `swiotlb=32768` is adjusted too (but not a default size that `swiotlb=,<areas>`
+    /// already raised past 32768 for more than 256 areas); the bytes aligned to a slot, the slots to a
     /// segment, then `round_up_default_nslabs` when `swiotlb=` gave areas (at least 128 slots
     /// per area, a power of two) — the message then gives the rounded size.
     case whileDefaultSize
+
+    /// Whether the rule sizes TDX guests too (6.x's `mem_encrypt_setup_arch` on
+    /// `CC_ATTR_GUEST_MEM_ENCRYPT`); v5.11's `sev_setup_arch` is SEV's only.
+    public var coversTDX: Bool { self == .whileDefaultSize }
 
     /// The encrypted guest's request: `ramBytes * 6 / 100` clamped to 64 MiB – 1 GiB.
     public static func requestedBytes(ramBytes: UInt64) -> UInt64 {
@@ -27,7 +32,12 @@ public enum EncryptedGuestSizing: Sendable, Hashable {
     public func adjust(ramBytes: UInt64, commandLine: SwiotlbCommandLine) -> (nslabs: UInt64, line: String)? {
         switch self {
         case .unlessSizeGiven: guard commandLine.nslabs == 0 else { return nil }
-        case .whileDefaultSize: guard commandLine.effectiveNslabs == UInt64(IOTLB.defaultSlots) else { return nil }
+        case .whileDefaultSize:
+            // `default_nslabs` after the command line, whose areas may have raised it already.
+            let parsed =
+                commandLine.areas.flatMap { Linux61PoolSetup(requested: commandLine.effectiveNslabs, areas: $0, limit: 1 << 52)?.nslabs }
+                ?? commandLine.effectiveNslabs
+            guard parsed == UInt64(IOTLB.defaultSlots) else { return nil }
         }
         var bytes = (Self.requestedBytes(ramBytes: ramBytes) + UInt64(IOTLB.slotSize - 1)) & ~UInt64(IOTLB.slotSize - 1)
         var nslabs = IOTLB.alignToSegment(bytes >> UInt64(IOTLB.shift))

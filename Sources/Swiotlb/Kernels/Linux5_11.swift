@@ -18,6 +18,9 @@ public enum Linux5_11: SwiotlbKernelModel {
         return c
     }
 
+    /// Nothing: v5.11 prints only the `mapped` line, once the pool is placed.
+    public static func setUpLines(commandLine: SwiotlbCommandLine, cpus: Int) -> [String] { [] }
+
     /// No names; a trace's second pool makes the run the RFC's, whose names it takes.
     public static func poolName(index: Int, of count: Int, declared: String?) -> String? {
         count > 1 ? RFCv1.poolName(index: index, of: count, declared: declared) : nil
@@ -29,9 +32,40 @@ public enum Linux5_11: SwiotlbKernelModel {
     /// Modelled in every guest.
     public static let isModelledOnlyInPVDom0 = false
 
-    /// The low pool (`memblock_alloc_low`).
-    public static func nativePools(lowSlots: UInt64, commandLine: SwiotlbCommandLine) -> [PoolRequest]? {
-        [PoolRequest(name: nil, nslabs: lowSlots, belowFourGiB: true)]
+    /// x86 v5.11: the one low pool (``setUpNativePools(commandLine:guest:names:highSlots:platform:)``).
+    public static func setUpNativePools<Platform: NativePoolPlatform>(
+        commandLine: SwiotlbCommandLine, guest: NativeGuestFacts, platform: inout Platform
+    ) -> NativePoolSetup? {
+        setUpNativePools(commandLine: commandLine, guest: guest, names: (nil, nil), highSlots: nil, platform: &platform)
+    }
+
+    /// x86 v5.11's set-up, and the RFC's with its high pool of `highSlots`: none unless bouncing
+    /// is forced, memory is encrypted, `iommu=soft` is given or RAM reaches above 4 GiB; the
+    /// low pool's size from `swiotlb=` or, with memory encryption, `swiotlb_adjust_size`
+    /// (``encryptedGuestSizing``), from `memblock_alloc_low` (nil when it does not fit: the
+    /// kernel panics); the high pool from `memblock_alloc` anywhere, skipped when it does not
+    /// fit; then `AMD Memory Encryption Features active: SEV` (`mem_encrypt_init`), `PCI-DMA:
+    /// Using software bounce buffering for IO (SWIOTLB)` and the `mapped` lines.
+    static func setUpNativePools<Platform: NativePoolPlatform>(
+        commandLine c: SwiotlbCommandLine, guest g: NativeGuestFacts, names: (low: String?, high: String?), highSlots: UInt64?,
+        platform: inout Platform
+    ) -> NativePoolSetup? {
+        var log: [String] = []
+        guard g.swiotlbEnabled || c.force == .force else { return NativePoolSetup(pools: [], log: log, force: c.force) }
+        var low = c.effectiveNslabs
+        if g.encryption != nil, let adjusted = encryptedGuestSizing.adjust(ramBytes: g.ramBytes, commandLine: c) {
+            low = adjusted.nslabs
+            log.append(SwiotlbKernelText.messagePrefix + adjusted.line)
+        }
+        guard let start = platform.allocateEarly(bytes: low << UInt64(IOTLB.shift), belowFourGiB: true) else { return nil }
+        var pools = [SlotPool(name: names.low, start: start, nslabs: Int(low))]
+        if let highSlots, let high = platform.allocateEarly(bytes: highSlots << UInt64(IOTLB.shift), belowFourGiB: false) {
+            pools.append(SlotPool(name: names.high, start: high, nslabs: Int(highSlots)))
+        }
+        if g.encryption != nil { log.append("AMD Memory Encryption Features active: SEV") }
+        log.append(SwiotlbKernelText.softwareBounceBuffering)
+        log += pools.map(SoftwareIOTLB.mappedLine)
+        return NativePoolSetup(pools: pools, log: log, force: g.encryption != nil ? .force : c.force)
     }
 
     /// `xen_swiotlb_init` for the one pool (``setUpXenPools(_:early:platform:)``).

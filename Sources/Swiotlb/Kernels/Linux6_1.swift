@@ -21,6 +21,12 @@ public enum Linux6_1: SwiotlbKernelModel {
         return c
     }
 
+    /// `area num`, `roundup to` and the sizes `swiotlb_init_remap` tries, its areas kept
+    /// (``AreaPoolPreview``).
+    public static func setUpLines(commandLine: SwiotlbCommandLine, cpus: Int) -> [String] {
+        AreaPoolPreview.lines(commandLine, cpus: cpus, limitsAreas: false)
+    }
+
     /// The default pool has no name.
     public static func poolName(index: Int, of count: Int, declared: String?) -> String? { nil }
 
@@ -28,7 +34,9 @@ public enum Linux6_1: SwiotlbKernelModel {
     public static let isModelledOnlyInPVDom0 = true
 
     /// Not modelled (``isModelledOnlyInPVDom0``).
-    public static func nativePools(lowSlots: UInt64, commandLine: SwiotlbCommandLine) -> [PoolRequest]? { nil }
+    public static func setUpNativePools<Platform: NativePoolPlatform>(
+        commandLine: SwiotlbCommandLine, guest: NativeGuestFacts, platform: inout Platform
+    ) -> NativePoolSetup? { nil }
 
     /// `mem_encrypt_setup_arch` (`mem_encrypt_amd.c` in 6.1) → `swiotlb_adjust_size`: while
     /// `default_nslabs` is 32768.

@@ -27,14 +27,18 @@ public enum Linux6_18: SwiotlbKernelModel {
     /// 185-203, unchanged; `noforce` sets up no pool).
     public static func readCommandLine(_ text: String) -> SwiotlbCommandLine { Linux6_1.readCommandLine(text) }
 
+    /// `area num`, `roundup to` and the sizes `swiotlb_init_remap` tries with `limit_nareas`
+    /// (swiotlb.c:152-166, 177-182, 386-396; ``AreaPoolPreview``).
+    public static func setUpLines(commandLine: SwiotlbCommandLine, cpus: Int) -> [String] {
+        AreaPoolPreview.lines(commandLine, cpus: cpus, limitsAreas: true)
+    }
+
     /// The default pool has no name.
     public static func poolName(index: Int, of count: Int, declared: String?) -> String? { nil }
 
-    /// Modelled for a PV dom0 only (and in trace replay).
-    public static let isModelledOnlyInPVDom0 = true
-
-    /// Not modelled (``isModelledOnlyInPVDom0``).
-    public static func nativePools(lowSlots: UInt64, commandLine: SwiotlbCommandLine) -> [PoolRequest]? { nil }
+    /// Modelled in a PV dom0, a native guest (``setUpNativePools(commandLine:guest:platform:)``,
+    /// with dynamic pools) and trace replay.
+    public static let isModelledOnlyInPVDom0 = false
 
     /// `pci_xen_swiotlb_init` → `swiotlb_init_remap(true, SWIOTLB_ANY, xen_swiotlb_fixup)`
     /// (pci-dma.c:80-90), with 6.18's `limit_nareas` at each size tried (``RemapPoolSetup``);
@@ -46,7 +50,7 @@ public enum Linux6_18: SwiotlbKernelModel {
         RemapPoolSetup.run(commandLine: commandLine, cpus: cpus, limitsAreas: true, platform: &platform)
     }
 
-    /// `swiotlb_adjust_size` (207-220): while `default_nslabs` is 32768, as 6.1.
+    /// `swiotlb_adjust_size` (212-227): while `default_nslabs` is 32768, as 6.1.
     public static let encryptedGuestSizing = EncryptedGuestSizing.whileDefaultSize
 
     /// `range_requires_alignment` in alloc and free (swiotlb-xen.c:77-83, 162, 189); a free
@@ -259,12 +263,7 @@ public enum Linux6_18: SwiotlbKernelModel {
             ("io_tlb_used_hiwater", tlb.usedHighWater),
         ]
         guard tlb.growth != nil else { return files }
-        return files + [("io_tlb_transient_nslabs", transientSlots(tlb))]
-    }
-
-    /// `io_tlb_transient_nslabs`: the slots of the transient pools.
-    static func transientSlots(_ tlb: SoftwareIOTLB) -> Int {
-        tlb.pools.reduce(0) { $0 &+ ($1.origin == .transient ? $1.nslabs : 0) }
+        return files + [("io_tlb_transient_nslabs", tlb.transientSlots)]
     }
 
     /// `areas=`, `min_align=` and `align=`, and dynamic pools.
@@ -298,7 +297,7 @@ public enum Linux6_18: SwiotlbKernelModel {
         for g in tlb.pools where g.origin == .grown {
             lines.append("grown start=0x\(String(g.start, radix: 16)) nslabs=\(g.nslabs) areas=\(g.areas.count) used=\(g.used)")
         }
-        lines.append("transient nslabs=\(transientSlots(tlb))")
+        lines.append("transient nslabs=\(tlb.transientSlots)")
         return lines
     }
 }

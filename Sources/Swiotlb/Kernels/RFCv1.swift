@@ -26,16 +26,21 @@ public enum RFCv1: SwiotlbKernelModel {
         declared ?? (index == 0 ? "Low Mem" : "High Mem")
     }
 
+    /// v5.11's (none).
+    public static func setUpLines(commandLine: SwiotlbCommandLine, cpus: Int) -> [String] { [] }
+
     /// v5.11's.
     public static var isModelledOnlyInPVDom0: Bool { Linux5_11.isModelledOnlyInPVDom0 }
 
-    /// The low pool below 4 GiB and, with `swiotlb=<lo>,<hi>`, the high pool anywhere.
-    public static func nativePools(lowSlots: UInt64, commandLine: SwiotlbCommandLine) -> [PoolRequest]? {
-        var pools = [PoolRequest(name: poolName(index: 0, of: 2, declared: nil), nslabs: lowSlots, belowFourGiB: true)]
-        if let hi = commandLine.highNslabs {
-            pools.append(PoolRequest(name: poolName(index: 1, of: 2, declared: nil), nslabs: hi, belowFourGiB: false))
-        }
-        return pools
+    /// v5.11's set-up with the `Low Mem` pool below 4 GiB and, with `swiotlb=<lo>,<hi>`, the
+    /// `High Mem` pool anywhere.
+    public static func setUpNativePools<Platform: NativePoolPlatform>(
+        commandLine: SwiotlbCommandLine, guest: NativeGuestFacts, platform: inout Platform
+    ) -> NativePoolSetup? {
+        Linux5_11.setUpNativePools(
+            commandLine: commandLine, guest: guest,
+            names: (poolName(index: 0, of: 2, declared: nil), poolName(index: 1, of: 2, declared: nil)),
+            highSlots: commandLine.highNslabs, platform: &platform)
     }
 
     /// v5.11's `xen_swiotlb_init` once for the low pool and, with `swiotlb=<lo>,<hi>`, once for

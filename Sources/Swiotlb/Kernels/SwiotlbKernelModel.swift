@@ -22,6 +22,11 @@ public protocol SwiotlbKernelModel: Sendable {
     /// `swiotlb=<text>` as this kernel's `setup_io_tlb_npages` reads it.
     static func readCommandLine(_ text: String) -> SwiotlbCommandLine
 
+    /// What the set-up does with `swiotlb=` alone on a guest with `cpus` possible CPUs
+    /// (`xenpv swiotlb cmdline`): the lines it prints before it allocates and the pool sizes its
+    /// allocation loop tries; empty for a kernel that prints nothing before placing the pool.
+    static func setUpLines(commandLine: SwiotlbCommandLine, cpus: Int) -> [String]
+
     // MARK: Pools
 
     /// The name of pool `index` of `count` (the RFC's `Low Mem` / `High Mem`, which its messages
@@ -32,10 +37,13 @@ public protocol SwiotlbKernelModel: Sendable {
     /// not modelled; a scenario asking for them is refused).
     static var isModelledOnlyInPVDom0: Bool { get }
 
-    /// The pools a native (dma-direct) guest's `swiotlb_init` allocates for `commandLine`, the
-    /// low pool first (`lowSlots` is its size after the caller's defaults); nil when this
-    /// kernel is not modelled outside a PV dom0.
-    static func nativePools(lowSlots: UInt64, commandLine: SwiotlbCommandLine) -> [PoolRequest]?
+    /// A native (dma-direct) guest's swiotlb set-up (x86 `pci_iommu_alloc` → `swiotlb_init`, with
+    /// `mem_encrypt_setup_arch`'s `swiotlb_adjust_size` before it and `pci_iommu_init`'s lines
+    /// after it): the pools, the lines, the force mode and whether the pools may grow; nil when
+    /// the kernel stops the boot (v5.11: no low pool), or is not modelled outside a PV dom0.
+    static func setUpNativePools<Platform: NativePoolPlatform>(
+        commandLine: SwiotlbCommandLine, guest: NativeGuestFacts, platform: inout Platform
+    ) -> NativePoolSetup?
 
     /// xen-swiotlb's set-up in a PV dom0 (`xen_swiotlb_init`, or 6.1's `swiotlb_init_remap`
     /// with `xen_swiotlb_fixup`): sizes, retries and messages, the memory and the exchanges
@@ -96,20 +104,6 @@ public protocol SwiotlbKernelModel: Sendable {
     /// A fresh trace replay under this kernel: `TraceReplayEngine.make(<this type>.self,
     /// movesBytes:)`, written in the kernel's own type so it is compiled for it.
     static func traceReplayEngine(movesBytes: Bool) -> TraceReplayEngine
-}
-
-/// A pool a set-up asks for: its name, slots and whether it must lie below 4 GiB.
-public struct PoolRequest: Sendable, Hashable {
-    /// The kernel's name for it (nil: none).
-    public var name: String?
-    /// Slots.
-    public var nslabs: UInt64
-    /// Whether it comes from `memblock_alloc_low` (below 4 GiB) rather than anywhere.
-    public var belowFourGiB: Bool
-    /// A request.
-    public init(name: String?, nslabs: UInt64, belowFourGiB: Bool) {
-        self.name = name; self.nslabs = nslabs; self.belowFourGiB = belowFourGiB
-    }
 }
 
 /// The size and areas of a trace's pool after the kernel's rounding.

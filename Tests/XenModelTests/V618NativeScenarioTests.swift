@@ -1,0 +1,87 @@
+import Swiotlb
+import Testing
+import XenPVTestSupport
+
+@testable import XenModel
+
+/// 6.18 native and confidential guests as scenarios: `memory_encryption: sev|tdx`,
+/// `swiotlb_dynamic`, and what the run reports of the dynamic pools.
+@Suite("6.18 native scenarios")
+struct V618NativeScenarioTests {
+    static func scenario(_ guest: String) -> String {
+        "schema: 1\nhost: {ram: 2G}\nguest: \(guest)\ndevices: [{name: v, dma_bits: 64}]\nworkload: {streams: [{fio: {device: v, ops: 100}}]}"
+    }
+
+    static let refused: [(String, String)] = [
+        (
+            scenario("{type: native, memory: 2G, memory_encryption: tdx}"),
+            "s.yaml:3: guest.memory_encryption: v5.11 sizes SEV guests only (sev_setup_arch): a TDX guest needs 6.x"
+        ),
+        (
+            scenario("{type: native, kernel: v6.18, memory: 2G, memory_encryption: snp}"),
+            "s.yaml:3: guest.memory_encryption: expected none, sev or tdx, got 'snp'"
+        ),
+        (
+            scenario("{type: native, kernel: rfc-v1, memory: 2G, swiotlb_dynamic: {start: 0x40000000, end: 0x40400000}}"),
+            "s.yaml:3: guest.kernel: rfc-v1 has no dynamic pools (guest.swiotlb_dynamic: only Linux 6.18's CONFIG_SWIOTLB_DYNAMIC is modelled)"
+        ),
+        (
+            scenario("{type: pv-domu, kernel: v6.18, memory: 1G, swiotlb_dynamic: {start: 0x40000000, end: 0x40400000}}"),
+            "s.yaml:3: guest.swiotlb_dynamic: applies to a native guest (a PV guest's pool never grows: swiotlb_init_remap with xen_swiotlb_fixup leaves can_grow false)"
+        ),
+        (
+            scenario("{type: native, kernel: v6.18, memory: 2G, swiotlb_dynamic: {start: 0x40000800, end: 0x40400000}}"),
+            "s.yaml:3: guest.swiotlb_dynamic: start and end must be page aligned"
+        ),
+        (
+            scenario("{type: native, kernel: v6.18, memory: 2G, swiotlb_dynamic: {start: 0x40400000, end: 0x40000000}}"),
+            "s.yaml:3: guest.swiotlb_dynamic.end: end must be above start"
+        ),
+    ]
+
+    @Test("TDX on v5.11, an unknown encryption, dynamic pools on a kernel without them or in a PV guest, bad ranges: refused", arguments: refused)
+    func refusals(text: String, message: String) {
+        #expect(errorMessage { try ScenarioParser.parse(text, file: "s.yaml") } == message)
+    }
+
+    @Test("a dynamic range that is not free guest RAM is refused after the boot, naming the field")
+    func dynamicRangeNotRAM() throws {
+        let s = try ScenarioParser.parse(
+            Self.scenario("{type: native, kernel: v6.18, memory: 2G, swiotlb_dynamic: {start: 0x7ff00000, end: 0x80100000}}"), file: "s.yaml")
+        let r = WorkloadRunner.run(s)
+        #expect(r.boot.failure?.description == "guest.swiotlb_dynamic: 0x7ff00000-0x80100000 is not free guest RAM (the first MiB, a hole or early_reserved)")
+    }
+
+    @Test("a SEV guest on v6.18 runs: 6.18's lines, forced bouncing, debugfs with io_tlb_used_hiwater")
+    func sevRuns() throws {
+        let s = try ScenarioParser.parse(Self.scenario("{type: native, kernel: v6.18, memory: 2G, cpus: 2, memory_encryption: sev}"), file: "s.yaml")
+        let r = WorkloadRunner.run(s)
+        #expect(r.boot.failure == nil)
+        #expect(r.boot.kernelLog.contains("software IO TLB: SWIOTLB bounce buffer size adjusted to 122MB"))
+        #expect(r.boot.kernelLog.contains("Memory Encryption Features active: AMD SEV"))
+        #expect(r.devices[0].bounced == 100 && r.devices[0].direct == 0)
+        // 62976 slots adjusted, then swiotlb_adjust_nareas(2) rounds them up to a power of two.
+        #expect(r.boot.kernelLog.contains("software IO TLB: SWIOTLB bounce buffer size roundup to 128MB"))
+        #expect(r.pools.map(\.nslabs) == [65536] && r.pools[0].areas == 2)
+        #expect(r.debugfs.map(\.file) == ["io_tlb_nslabs", "io_tlb_used", "io_tlb_used_hiwater"] && r.dynamicPools == nil)
+    }
+
+    @Test("docs/examples/v618-tdx-guest.yaml: the worker's pools (1024, then halved to 512 slots), transient pools, 'Failed to allocate new pool'")
+    func tdxExample() throws {
+        let r = WorkloadRunner.run(try example("v618-tdx-guest.yaml"))
+        #expect(r.boot.failure == nil && r.kernelBug == nil)
+        #expect(r.devices[0].failed == 0 && r.devices[0].bounced == 4000)
+        let d = try #require(r.dynamicPools)
+        #expect(d.memory == 0x4000_0000..<0x4040_0000)
+        #expect(d.grown.map(\.start) == [0x4020_0000, 0x4010_0000] && d.grown.map(\.nslabs) == [1024, 512] && d.grown.map(\.areas) == [4, 4])
+        #expect(r.messages.first == "software IO TLB: Failed to allocate new pool")
+        let files = Dictionary(uniqueKeysWithValues: r.debugfs.map { ($0.file, $0.value) })
+        // io_tlb_nslabs: the boot pool and the grown ones (1024 + 1024 + 512); transient pools not.
+        #expect(files["io_tlb_nslabs"] == 2560 && files["io_tlb_used"] == 0 && files["io_tlb_transient_nslabs"] == 0)
+        #expect(files["io_tlb_used_hiwater"] == 3072)
+        #expect(d.transientMaps == 657 && d.peakTransientSlots == 512)
+        let text = TextReport.render(r).joined(separator: "\n")
+        #expect(text.contains("grown start=0x40200000 nslabs=1024 areas=4 peak used=1024 final used=0"))
+        #expect(text.contains("transient pools: 657 maps, at most 512 slots at once"))
+    }
+}
