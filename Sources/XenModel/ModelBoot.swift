@@ -60,7 +60,8 @@ public enum ModelBoot {
             guard guest.memory.free.contains(where: { $0.lowerBound <= frames.lowerBound && frames.upperBound <= $0.upperBound }) else {
                 let fault = FieldFault(
                     path: "guest.swiotlb_dynamic",
-                    message: "\(Hex.plain(dynamic.lowerBound))-\(Hex.plain(dynamic.upperBound)) is not free guest RAM (the first MiB, a hole or early_reserved)")
+                    message: "\(Hex.plain(dynamic.lowerBound))-\(Hex.plain(dynamic.upperBound)) is not free guest RAM (the first MiB, a hole or early_reserved)"
+                )
                 return BootResult(
                     xenLog: [], kernelLog: [], engine: nil, memory: guest.memory, bufferRanges: [], host: nil, p2m: nil,
                     exchanges: [], failure: .impossibleField(fault))

@@ -331,7 +331,8 @@ final class Reader {
 
     /// The guest; tokens its `swiotlb=` has that the kernel ignores become warnings.
     func guest(_ f: Field) throws(ScenarioError) -> GuestSpec {
-        let m = try mapping(f, allowed: ["type", "kernel", "cmdline", "memory", "memory_encryption", "early_reserved", "swiotlb_end", "cpus", "swiotlb_dynamic"])
+        let m = try mapping(
+            f, allowed: ["type", "kernel", "cmdline", "memory", "memory_encryption", "early_reserved", "swiotlb_end", "cpus", "swiotlb_dynamic"])
         for key in ["early_reserved", "swiotlb_end", "kernel", "swiotlb_dynamic"] { fieldLines[f.child(key)] = m[key]?.line }
         let kind = try choice(try required(m, "type", in: f), GuestKind.self)
         let kernel = try m["kernel"].map { (x) throws(ScenarioError) in try choice(x, SwiotlbKernel.self) } ?? .default

@@ -26,10 +26,11 @@ struct V618NativeSetUpTests {
         // mem_encrypt.c:134-136 → swiotlb.c:226 (no newline), then swiotlb_init_remap's
         // swiotlb_adjust_nareas(num_possible_cpus()) (swiotlb.c:379-380, 161), mem_encrypt_init's
         // line (mem_encrypt.c:47, 54, 67), pci_iommu_init (pci-dma.c:179-180).
-        #expect(Array(d.log.prefix(4)) == [
-            Self.prefix + "SWIOTLB bounce buffer size adjusted to 1024MB", Self.prefix + "area num 2.",
-            "Memory Encryption Features active: AMD SEV", "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)",
-        ])
+        #expect(
+            Array(d.log.prefix(4)) == [
+                Self.prefix + "SWIOTLB bounce buffer size adjusted to 1024MB", Self.prefix + "area num 2.",
+                "Memory Encryption Features active: AMD SEV", "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)",
+            ])
         #expect(d.log.count == 5 && d.log[4].hasPrefix(Self.prefix + "mapped [mem ") && d.log[4].hasSuffix("(1024MB)"))
         #expect(d.tlb.pools.map(\.nslabs) == [524288] && d.tlb.pools[0].areas.count == 2 && d.tlb.pools[0].end <= 1 << 32)
         #expect(d.tlb.force == .force && d.tlb.growth == nil)
@@ -44,11 +45,12 @@ struct V618NativeSetUpTests {
         #expect(g.e820.ramPages == 524156)
         let dBooted = g.swiotlb(commandLine: SwiotlbCommandLine(), kernel: .v6_18, encryption: .tdx, cpus: 4)
         let d = try #require(dBooted)
-        #expect(Array(d.log.prefix(5)) == [
-            Self.prefix + "SWIOTLB bounce buffer size adjusted to 122MB", Self.prefix + "area num 4.",
-            Self.prefix + "SWIOTLB bounce buffer size roundup to 128MB", "Memory Encryption Features active: Intel TDX",
-            "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)",
-        ])
+        #expect(
+            Array(d.log.prefix(5)) == [
+                Self.prefix + "SWIOTLB bounce buffer size adjusted to 122MB", Self.prefix + "area num 4.",
+                Self.prefix + "SWIOTLB bounce buffer size roundup to 128MB", "Memory Encryption Features active: Intel TDX",
+                "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)",
+            ])
         #expect(d.tlb.pools.map(\.nslabs) == [65536] && d.tlb.pools[0].areas.count == 4)
     }
 
@@ -64,9 +66,10 @@ struct V618NativeSetUpTests {
         var h = Self.guest(ram: 20 << 30)
         let raisedBooted = h.swiotlb(commandLine: SwiotlbCommandLine(parsing: ",512", kernel: .v6_18), kernel: .v6_18, encryption: .sev)
         let raised = try #require(raisedBooted)
-        #expect(Array(raised.log.prefix(3)) == [
-            Self.prefix + "area num 512.", Self.prefix + "SWIOTLB bounce buffer size roundup to 128MB", "Memory Encryption Features active: AMD SEV",
-        ])
+        #expect(
+            Array(raised.log.prefix(3)) == [
+                Self.prefix + "area num 512.", Self.prefix + "SWIOTLB bounce buffer size roundup to 128MB", "Memory Encryption Features active: AMD SEV",
+            ])
         #expect(raised.tlb.pools.map(\.nslabs) == [65536])
     }
 
@@ -78,16 +81,17 @@ struct V618NativeSetUpTests {
         let dBooted = g.swiotlb(commandLine: SwiotlbCommandLine(), kernel: .v6_18, iommuSoft: true, cpus: 16, dynamicPools: mem)
         let d = try #require(dBooted)
         // swiotlb.c:336-337 per failure, ALIGN(nslabs >> 1, 128) and limit_nareas (397-401), then 393.
-        #expect(d.log == [
-            Self.prefix + "area num 16.",
-            Self.prefix + "swiotlb_memblock_alloc: Failed to allocate 67108864 bytes tlb structure",
-            Self.prefix + "swiotlb_memblock_alloc: Failed to allocate 33554432 bytes tlb structure",
-            Self.prefix + "swiotlb_memblock_alloc: Failed to allocate 16777216 bytes tlb structure",
-            Self.prefix + "swiotlb_memblock_alloc: Failed to allocate 8388608 bytes tlb structure",
-            Self.prefix + "swiotlb_memblock_alloc: Failed to allocate 4194304 bytes tlb structure",
-            Self.prefix + "SWIOTLB bounce buffer size adjusted 32768 -> 1024 slabs",
-            "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)", SoftwareIOTLB.mappedLine(d.tlb.pools[0]),
-        ])
+        #expect(
+            d.log == [
+                Self.prefix + "area num 16.",
+                Self.prefix + "swiotlb_memblock_alloc: Failed to allocate 67108864 bytes tlb structure",
+                Self.prefix + "swiotlb_memblock_alloc: Failed to allocate 33554432 bytes tlb structure",
+                Self.prefix + "swiotlb_memblock_alloc: Failed to allocate 16777216 bytes tlb structure",
+                Self.prefix + "swiotlb_memblock_alloc: Failed to allocate 8388608 bytes tlb structure",
+                Self.prefix + "swiotlb_memblock_alloc: Failed to allocate 4194304 bytes tlb structure",
+                Self.prefix + "SWIOTLB bounce buffer size adjusted 32768 -> 1024 slabs",
+                "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)", SoftwareIOTLB.mappedLine(d.tlb.pools[0]),
+            ])
         #expect(d.tlb.pools[0].nslabs == 1024 && d.tlb.pools[0].areas.count == 8 && d.tlb.force == .normal)
         // can_grow without a remap callback, phys_limit ARCH_LOW_ADDRESS_LIMIT (swiotlb.c:372-377);
         // default_nslabs becomes the halved size (swiotlb.c:394), default_nareas stays 16.
