@@ -83,5 +83,11 @@ struct V618NativeScenarioTests {
         let text = TextReport.render(r).joined(separator: "\n")
         #expect(text.contains("grown start=0x40200000 nslabs=1024 areas=4 peak used=1024 final used=0"))
         #expect(text.contains("transient pools: 657 maps, at most 512 slots at once"))
+        // The JSON member, without the layout's spaces and line breaks.
+        let json = String(JSONReport.render(r).filter { $0 != " " && $0 != "\n" })
+        #expect(
+            json.contains(
+                #""dynamic_pools":{"memory_start":1073741824,"memory_end":1077936128,"grown":[{"start":1075838976,"nslabs":1024,"areas":4,"peak_used":1024,"final_used":0},{"start":1074790400,"nslabs":512,"areas":4,"peak_used":512,"final_used":0}],"transient_maps":657,"peak_transient_slots":512}"#
+            ))
     }
 }
