@@ -43,7 +43,7 @@ enum OccupancyFigure {
         let left = SVGPlot.left, right = SVGPlot.right, ptop = top + 54, bottom = top + panelHeight - 44
         let pool = r.pools[p], t = r.timeline
         let poolBytes = UInt64(pool.nslabs) << UInt64(IOTLB.shift)
-        let failures = t.failures.filter { ($0.pool ?? 0) == p }
+        let failures = t.failureCounts.filter { ($0.pool ?? 0) == p }
         let failed = failures.reduce(0) { $0 + $1.count }
         SVGPlot.title(
             &svg,

@@ -17,17 +17,17 @@ public enum RunEvidence {
         engine: DMAEngine, _ r: inout RunResult
     ) {
         let deviceName = r.devices[deviceIndex].name
-        guard error == .full, r.failures.count < keptFailures, !engine.tlb.pools.isEmpty else { return }
+        guard error == .full, r.failureEvidence.count < keptFailures, !engine.tlb.pools.isEmpty else { return }
         let index = engine.tlb.poolIndex(for: device)
         let pool = engine.tlb.pools[index]
         let needed = engine.tlb.kernel.model.slotsNeeded(allocSize: size, original: original, minAlignMask: device.minAlignMask)
         var run: Int?, areaRuns: [Int]?
-        if r.devices[deviceIndex].failed <= measuredPerDevice && r.failures.filter({ $0.largestFreeRun != nil }).count < FreeRuns.measuresPerRun,
+        if r.devices[deviceIndex].failed <= measuredPerDevice && r.failureEvidence.filter({ $0.largestFreeRun != nil }).count < FreeRuns.measuresPerRun,
             needed <= IOTLB.segmentSlots
         {
             (run, areaRuns) = FreeRuns.longest(in: pool)
         }
-        r.failures.append(
+        r.failureEvidence.append(
             Evidence.Failure(
                 device: deviceName, size: size, minAlignMask: device.minAlignMask, neededSlots: needed, pool: index,
                 used: pool.used, total: pool.nslabs, largestFreeRun: run, areaLargestRuns: areaRuns,
@@ -60,7 +60,7 @@ public enum RunEvidence {
                     name: r.pools.count > 1 ? p.name : nil, nslabs: p.nslabs, areas: p.areas, highWater: p.peakUsed,
                     used: p.finalUsed, source: "\(p.name) pool"))
         }
-        e.failures = r.failures
+        e.failures = r.failureEvidence
         e.mappingsKnown = true
         e.stillMapped = r.stillMapped
         if case .searchNeverEnds(_, let device)? = r.kernelBug { e.hang = (device, r.kernelBug?.description ?? "kernel hang") }

@@ -75,14 +75,18 @@ public struct RunResult: Sendable {
     public var messageCount = 0
     /// debugfs after the run, in the kernel's order.
     public var debugfs: [(file: String, value: Int)] = []
-    /// Per-device slots over the run, failures, the first "buffer is full" (for the pictures).
+    /// Per-device slots over the run, every failed map counted per sample interval
+    /// (``RunTimeline/failureCounts``), the first "buffer is full" (for the pictures).
     public var timeline = RunTimeline(interval: 1, devices: 0, pools: 0)
     /// A kernel BUG (or hang) the workload hit, if any: the run stops there. Its description is
     /// the line reports print.
     public var kernelBug: SwiotlbBug?
-    /// Maps that failed, as diagnosis evidence (at most ``RunEvidence/keptFailures``; the free
-    /// runs measured for the first few per device).
-    public var failures: [Evidence.Failure] = []
+    /// The first failed "buffer is full" maps, one record each, as diagnosis evidence: capped at
+    /// ``RunEvidence/keptFailures`` (the free runs measured for the first few per device). Every
+    /// failure is counted in ``DeviceStats/failed`` and, per sample interval, in
+    /// ``RunTimeline/failureCounts``; the two cannot be derived from each other (this one holds
+    /// the pool's state at each failure, that one is bounded by the samples).
+    public var failureEvidence: [Evidence.Failure] = []
     /// Buffers trace streams left mapped at their end, per stream.
     public var stillMapped: [Evidence.StillMapped] = []
     /// What 6.18's dynamic pools did (a native guest with `swiotlb_dynamic`), else nil.

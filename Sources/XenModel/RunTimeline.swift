@@ -36,15 +36,17 @@ public struct RunTimeline: Sendable {
     public private(set) var sampleOps: [Int] = []
     /// One series per device and pool the device bounced into, in order of first use.
     public private(set) var series: [DeviceSeries] = []
-    /// Failed maps, in operation order.
-    public private(set) var failures: [FailureMark] = []
+    /// Every failed map, counted per device and sample interval, in operation order (for the
+    /// pictures; ``RunResult/failureEvidence`` keeps the first failures one by one, with the
+    /// pool's state, for diagnosis).
+    public private(set) var failureCounts: [FailureMark] = []
     /// The pool as the first "buffer is full" found it.
     public private(set) var firstFullFailure: SlotMapSnapshot?
     /// Per (device, pool) at `device * poolCount + pool`: the index of its series, -1 before its first map.
     private var seriesIndex: [Int]
     /// Per (device, pool), the slots held now (what the next sample records).
     private var live: [Int]
-    /// Each device's latest failure mark (index into ``failures``), -1 before its first failure.
+    /// Each device's latest failure mark (index into ``failureCounts``), -1 before its first failure.
     private var lastMark: [Int]
     private let poolCount: Int
 
@@ -83,12 +85,12 @@ public struct RunTimeline: Sendable {
     /// A map of `device` failed at operation `op`.
     mutating func failed(device: Int, pool: Int?, at op: Int) {
         let k = lastMark[device]
-        if k >= 0, failures[k].operation / interval == op / interval {
-            failures[k].count += 1
+        if k >= 0, failureCounts[k].operation / interval == op / interval {
+            failureCounts[k].count += 1
             return
         }
-        lastMark[device] = failures.count
-        failures.append(FailureMark(device: device, pool: pool, operation: op, count: 1))
+        lastMark[device] = failureCounts.count
+        failureCounts.append(FailureMark(device: device, pool: pool, operation: op, count: 1))
     }
 
     /// Keeps `snapshot` when it is the run's first "buffer is full".

@@ -60,8 +60,8 @@ struct PictureTests {
         let sums = t.sampleOps.indices.map { i in t.series.filter { $0.pool == 0 }.reduce(0) { $0 + $1.slots[i] } }
         #expect(sums == r.pools[0].occupancy.map(\.used))
         #expect(Set(t.series.map(\.device)) == [0, 1])
-        #expect(t.failures.reduce(0) { $0 + $1.count } == r.devices.reduce(0) { $0 + $1.failed })
-        #expect(t.failures.reduce(0) { $0 + $1.count } == 299)
+        #expect(t.failureCounts.reduce(0) { $0 + $1.count } == r.devices.reduce(0) { $0 + $1.failed })
+        #expect(t.failureCounts.reduce(0) { $0 + $1.count } == 299)
     }
 
     @Test("the fragmentation run's first \"buffer is full\": 507 slots free, none in a run of 128")
@@ -69,7 +69,7 @@ struct PictureTests {
         let r = WorkloadRunner.run(try example("fragmentation.yaml"))
         let snap = try #require(r.timeline.firstFullFailure)
         #expect(snap.pool == 0 && snap.device == 1 && snap.requestBytes == 262_144 && snap.requestSlots == 128)
-        #expect(snap.operation == r.timeline.failures.first?.operation)
+        #expect(snap.operation == r.timeline.failureCounts.first?.operation)
         #expect(snap.freeSlots == 507 && snap.longestFreeRun == 127 && snap.nslabs == 1024)
         #expect(snap.freeRuns.allSatisfy { $0.lowerBound >> 7 == ($0.upperBound - 1) >> 7 })
         let svg = SVGPlot.render(r, figures: [.slotMap])
@@ -95,7 +95,7 @@ struct PictureTests {
         let marks = elements(svg, "failure")
         #expect(!marks.isEmpty)
         // The first mark's tip sits at the first failure: x = 84 + 846 × operation / 50000.
-        let first = try #require(r.timeline.failures.first).operation
+        let first = try #require(r.timeline.failureCounts.first).operation
         let tip = try #require(attribute(marks[0], "points")?.split(separator: " ").last)
         #expect(tip.split(separator: ",").first.map(String.init) == SVGCanvas.f(84 + 846 * Double(first) / 50_000))
         #expect(elements(svg, "device-area").count == 2)
