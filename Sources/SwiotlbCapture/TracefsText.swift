@@ -1,3 +1,5 @@
+import XenMemory
+
 /// Reads the text tracefs prints for the capture's kprobe events (`trace` or `trace_pipe` of an
 /// instance whose clock is `counter`):
 /// `<comm>-<pid> [<cpu>] <flags> <counter>: <event>: (<site>) key=value … [name="<device>"]`,
@@ -71,33 +73,15 @@ public struct TracefsText: Sendable {
         /// The bytes of `r` as text.
         func text(_ r: Range<Int>) -> String { String(decoding: b[r], as: UTF8.self) }
         /// The digits of `r` as a number (nil: empty, another byte, or too large).
-        func decimal(_ r: Range<Int>) -> UInt64? {
-            guard !r.isEmpty else { return nil }
-            var v: UInt64 = 0
-            for i in r {
-                let d = b[i] &- 0x30
-                guard d < 10 else { return nil }
-                let (m, o1) = v.multipliedReportingOverflow(by: 10), (a, o2) = m.addingReportingOverflow(UInt64(d))
-                guard !o1, !o2 else { return nil }
-                v = a
-            }
-            return v
-        }
+        func decimal(_ r: Range<Int>) -> UInt64? { whole(r) { ByteNumber.decimal($0, &$1) } }
         /// The hex digits of `r` as a number (nil: empty, another byte, or more than 16 digits).
-        func hex(_ r: Range<Int>) -> UInt64? {
-            guard !r.isEmpty, r.count <= 16 else { return nil }
-            var v: UInt64 = 0
-            for i in r {
-                let c = b[i]
-                let d: UInt8
-                switch c {
-                case 0x30...0x39: d = c - 0x30
-                case 0x61...0x66: d = c - 0x61 + 10
-                case 0x41...0x46: d = c - 0x41 + 10
-                default: return nil
-                }
-                v = v << 4 | UInt64(d)
-            }
+        func hex(_ r: Range<Int>) -> UInt64? { whole(r) { ByteNumber.hex($0, &$1) } }
+        /// `read` over the bytes of `r`, nil unless it takes all of them.
+        @inline(__always)
+        private func whole(_ r: Range<Int>, _ read: (UnsafeBufferPointer<UInt8>, inout Int) -> UInt64?) -> UInt64? {
+            let digits = UnsafeBufferPointer(rebasing: b[r])
+            var i = 0
+            guard let v = read(digits, &i), i == digits.count else { return nil }
             return v
         }
     }

@@ -38,7 +38,7 @@ public enum M2PDump {
         guard h.elementsEqual(header.utf8) else { throw DumpError(line: 1, message: "expected '\(header)' (an xen-mfndump dump-m2p header)") }
         guard let mx = next() else { throw DumpError(line: 2, message: "truncated: missing ' Max MFN: <n>'") }
         var i = 0
-        guard Bytes.literal(mx, &i, " Max MFN: "), let maxPage = Bytes.decimal(mx, &i), i == mx.count else {
+        guard Bytes.literal(mx, &i, " Max MFN: "), let maxPage = ByteNumber.decimal(mx, &i), i == mx.count else {
             throw .unexpected(2, "' Max MFN: <decimal>'", mx)
         }
         guard maxPage <= PhysicalLimits.frames else {
@@ -51,8 +51,8 @@ public enum M2PDump {
         while let b = next() {
             n += 1
             var i = 0
-            guard Bytes.literal(b, &i, "  mfn=0x"), let mfn = Bytes.hex(b, &i),
-                Bytes.literal(b, &i, " ==> pfn=0x"), let pfn = Bytes.hex(b, &i), i == b.count
+            guard Bytes.literal(b, &i, "  mfn=0x"), let mfn = ByteNumber.hex(b, &i),
+                Bytes.literal(b, &i, " ==> pfn=0x"), let pfn = ByteNumber.hex(b, &i), i == b.count
             else {
                 if b.elementsEqual(footer.utf8) {
                     guard expect == maxPage else { throw DumpError(line: n, message: "truncated: \(expect) of \(maxPage) entries before the footer") }

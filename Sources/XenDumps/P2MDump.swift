@@ -128,7 +128,7 @@ public enum P2MDump {
     public static func read(lines next: DumpLineSource) throws(DumpError) -> P2MDumpContents {
         guard let h = next() else { throw DumpError(line: 0, message: "empty file") }
         var i = 0
-        guard Bytes.literal(h, &i, " --- Dumping P2M for domain "), let d = Bytes.decimal(h, &i), d <= UInt64(UInt16.max),
+        guard Bytes.literal(h, &i, " --- Dumping P2M for domain "), let d = ByteNumber.decimal(h, &i), d <= UInt64(UInt16.max),
             Bytes.literal(h, &i, " ---"), i == h.count
         else {
             throw DumpError(line: 1, message: "expected ' --- Dumping P2M for domain <domid> ---' (an xen-mfndump dump-p2m header)")
@@ -136,9 +136,9 @@ public enum P2MDump {
         let domid = DomID(UInt16(d))
         guard let g = next() else { throw DumpError(line: 2, message: "truncated: missing the Guest Width line") }
         i = 0
-        guard Bytes.literal(g, &i, " Guest Width: "), let width = Bytes.decimal(g, &i),
-            Bytes.literal(g, &i, ", PT Levels: "), let levels = Bytes.decimal(g, &i),
-            Bytes.literal(g, &i, " P2M size: = "), let size = Bytes.decimal(g, &i), i == g.count,
+        guard Bytes.literal(g, &i, " Guest Width: "), let width = ByteNumber.decimal(g, &i),
+            Bytes.literal(g, &i, ", PT Levels: "), let levels = ByteNumber.decimal(g, &i),
+            Bytes.literal(g, &i, " P2M size: = "), let size = ByteNumber.decimal(g, &i), i == g.count,
             width <= UInt64(UInt32.max), levels <= UInt64(UInt32.max)
         else {
             throw DumpError(
@@ -158,9 +158,9 @@ public enum P2MDump {
         while let b = next() {
             n += 1
             var i = 0
-            guard Bytes.literal(b, &i, "  pfn=0x"), let pfn = Bytes.hex(b, &i),
-                Bytes.literal(b, &i, " ==> mfn=0x"), let mfn = Bytes.hex(b, &i),
-                Bytes.literal(b, &i, " (type 0x"), let type = Bytes.hex(b, &i), type < 16,
+            guard Bytes.literal(b, &i, "  pfn=0x"), let pfn = ByteNumber.hex(b, &i),
+                Bytes.literal(b, &i, " ==> mfn=0x"), let mfn = ByteNumber.hex(b, &i),
+                Bytes.literal(b, &i, " (type 0x"), let type = ByteNumber.hex(b, &i), type < 16,
                 Bytes.literal(b, &i, ")")
             else {
                 if b.count > 1 && b[0] == 0x20 && b[1] == 0x2d {
@@ -202,7 +202,7 @@ public enum PFNListDump {
             n += 1
             if b.isEmpty || b[0] == 0x23 { continue }
             var i = 0
-            guard let pfn = Bytes.hex(b, &i), Bytes.literal(b, &i, " "), let word = Bytes.hex(b, &i), i == b.count else {
+            guard let pfn = ByteNumber.hex(b, &i), Bytes.literal(b, &i, " "), let word = ByteNumber.hex(b, &i), i == b.count else {
                 throw .unexpected(n, "'<pfn hex> <raw entry hex>'", b)
             }
             guard pfn == expect else { throw DumpError(line: n, message: "pfn \(Hex.plain(pfn)) out of order (expected \(Hex.plain(expect)))") }
