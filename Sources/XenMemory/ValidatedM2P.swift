@@ -48,57 +48,83 @@ enum ValidatedM2P {
         let topBits: UInt64 = 3 << 62
         for r in p2mRuns where !(r.mask == 0 || (r.mask == ~0 && r.fill & ~topBits == 0)) { return nil }
         for r in m2pRuns where !(r.mask == 0 || (r.mask == ~0 && r.fill == 0)) { return nil }
+        var cuts = Cuts()
+        cuts.addM2P(m2pRuns, p2m: p2m, p2mRuns: p2mRuns)
+        cuts.addP2M(p2mRuns)
+        return pieces(cuts.starts, p2m: p2m, m2p: m2p, m2pRuns: m2pRuns)
+    }
 
-        let quarters: [UInt64] = [0, 1 << 62, 1 << 63, 3 << 62]
-        var cuts = quarters
+    /// The keys where a piece may start.
+    private struct Cuts {
+        static let quarters: [UInt64] = [0, 1 << 62, 1 << 63, 3 << 62]
+        var keys = quarters
+
         /// Adds `k` and `k + 1` (a piece of one key) when `k` lies in `lo ..< hi` (`hi` 0 = 2^64).
-        func single(_ k: UInt64, in lo: UInt64, _ hi: UInt64) {
+        mutating func single(_ k: UInt64, in lo: UInt64, _ hi: UInt64) {
             guard k >= lo && (hi == 0 || k < hi) else { return }
-            cuts.append(k)
-            if k != ~0 { cuts.append(k + 1) }
+            keys.append(k)
+            if k != ~0 { keys.append(k + 1) }
         }
-        // The values the M2P value must not cross inside a piece: P2M run starts, quarters, ~0.
-        let valueCuts = (p2mRuns.map(\.start) + quarters).sorted()
-        for (i, r) in m2pRuns.enumerated() {
-            let lo = r.start, hi = i + 1 < m2pRuns.count ? m2pRuns[i + 1].start : 0
-            cuts.append(lo)
-            if r.mask == 0 {
-                // A constant value: its P2M word is one number, which matches one key at most.
-                single(p2m.lookup(r.fill), in: lo, hi)
-                continue
-            }
-            // value = k + delta over the run: the keys where it reaches each value cut (found by
-            // binary search, in one or, when the values wrap past 2^64, two stretches), and where
-            // it is ~0.
-            let first = lo &+ r.delta, span = (hi &- 1) &- lo
-            let (last, wraps) = first.addingReportingOverflow(span)
-            let stretches: [(from: UInt64, to: UInt64)] = wraps ? [(first, UInt64.max), (UInt64(0), last)] : [(first, last)]
-            for (from, to) in stretches {
-                var c = lowerBound(of: from, in: valueCuts)
-                while c < valueCuts.count && valueCuts[c] <= to {
-                    cuts.append(valueCuts[c] &- r.delta)
-                    c += 1
-                }
-            }
-            single(~0 &- r.delta, in: lo, hi)
-        }
-        for (j, r) in p2mRuns.enumerated() {
-            let lo = r.start, hi = j + 1 < p2mRuns.count ? p2mRuns[j + 1].start : 0
-            cuts.append(lo)
-            // The identity check at the key: a constant word w equals k | bit 62 for k = w and
-            // k = w without bit 62 at most.
-            if r.mask == 0 && r.fill & P2MWord.identityBit != 0 {
-                single(r.fill, in: lo, hi)
-                single(r.fill & ~P2MWord.identityBit, in: lo, hi)
-            }
-            // The round trip: a constant word w equals the key for k = w only.
-            if r.mask == 0 { single(r.fill, in: 0, 0) }
-        }
-        cuts.sort()
-        var starts: [UInt64] = []
-        starts.reserveCapacity(cuts.count)
-        for c in cuts where starts.last != c { starts.append(c) }
 
+        /// The cuts of the M2P runs: their starts, and where the M2P value crosses a P2M run
+        /// start, a quarter or ~0 (the values it must not cross inside a piece).
+        mutating func addM2P(_ m2pRuns: [FrameTranslationTable.Run], p2m: FrameTranslationTable, p2mRuns: [FrameTranslationTable.Run]) {
+            let valueCuts = (p2mRuns.map(\.start) + Self.quarters).sorted()
+            for (i, r) in m2pRuns.enumerated() {
+                let lo = r.start, hi = i + 1 < m2pRuns.count ? m2pRuns[i + 1].start : 0
+                keys.append(lo)
+                if r.mask == 0 {
+                    // A constant value: its P2M word is one number, which matches one key at most.
+                    single(p2m.lookup(r.fill), in: lo, hi)
+                    continue
+                }
+                // value = k + delta over the run: the keys where it reaches each value cut (found by
+                // binary search, in one or, when the values wrap past 2^64, two stretches), and where
+                // it is ~0.
+                let first = lo &+ r.delta, span = (hi &- 1) &- lo
+                let (last, wraps) = first.addingReportingOverflow(span)
+                let stretches: [(from: UInt64, to: UInt64)] = wraps ? [(first, UInt64.max), (UInt64(0), last)] : [(first, last)]
+                for (from, to) in stretches {
+                    var c = ValidatedM2P.lowerBound(of: from, in: valueCuts)
+                    while c < valueCuts.count && valueCuts[c] <= to {
+                        keys.append(valueCuts[c] &- r.delta)
+                        c += 1
+                    }
+                }
+                single(~0 &- r.delta, in: lo, hi)
+            }
+        }
+
+        /// The cuts of the P2M runs: their starts, and the single keys a constant word meets.
+        mutating func addP2M(_ p2mRuns: [FrameTranslationTable.Run]) {
+            for (j, r) in p2mRuns.enumerated() {
+                let lo = r.start, hi = j + 1 < p2mRuns.count ? p2mRuns[j + 1].start : 0
+                keys.append(lo)
+                // The identity check at the key: a constant word w equals k | bit 62 for k = w and
+                // k = w without bit 62 at most.
+                if r.mask == 0 && r.fill & P2MWord.identityBit != 0 {
+                    single(r.fill, in: lo, hi)
+                    single(r.fill & ~P2MWord.identityBit, in: lo, hi)
+                }
+                // The round trip: a constant word w equals the key for k = w only.
+                if r.mask == 0 { single(r.fill, in: 0, 0) }
+            }
+        }
+
+        /// The cuts sorted, each once.
+        var starts: [UInt64] {
+            var starts: [UInt64] = []
+            starts.reserveCapacity(keys.count)
+            for c in keys.sorted() where starts.last != c { starts.append(c) }
+            return starts
+        }
+    }
+
+    /// The table of the pieces starting at `starts`, each the outcome at its first key; nil when
+    /// a piece's middle or last key has another outcome.
+    private static func pieces(
+        _ starts: [UInt64], p2m: FrameTranslationTable, m2p: FrameTranslationTable, m2pRuns: [FrameTranslationTable.Run]
+    ) -> FrameTranslationTable? {
         var runs: [FrameTranslationTable.Run] = []
         runs.reserveCapacity(starts.count)
         for (i, lo) in starts.enumerated() {
