@@ -35,70 +35,101 @@ extension XenHost {
     /// inputs (dirty, in the reverse of the order they were stolen, M2P → INVALID), assign the
     /// outputs and set M2P(mfn + i) = gpfn + i.
     public mutating func exchange(caller: DomID, input: ExchangeSide, output: ExchangeSide) -> ExchangeResult {
-        func fail(_ e: XenErrno, _ done: Int = 0, _ frames: [MFN] = []) -> ExchangeResult {
-            ExchangeResult(exchanged: done, outputFrames: frames, error: e)
+        let plan: ExchangePlan
+        do { plan = try exchangePlan(caller: caller, input: input, output: output) } catch {
+            return ExchangeResult(exchanged: 0, outputFrames: [], error: error)
         }
+        var exchanged = 0
+        var frames: [MFN] = []
+        for c in 0..<plan.chunks {
+            do {
+                let stolen = try steal(chunk: c, plan, input.extents)
+                let allocated = try allocateOutputs(plan, giveBack: stolen)
+                complete(chunk: c, plan, stolen: stolen, allocated: allocated, gpfns: output.extents)
+                frames += allocated
+            } catch {
+                return ExchangeResult(exchanged: exchanged, outputFrames: frames, error: error)
+            }
+            exchanged += plan.inPerChunk
+        }
+        return ExchangeResult(exchanged: exchanged, outputFrames: frames, error: nil)
+    }
+
+    /// How an exchange goes chunk by chunk (the larger of the two orders makes a chunk).
+    private struct ExchangePlan {
+        var domain: DomID
+        var chunks: Int, inPerChunk: Int, outPerChunk: Int
+        var inPages: UInt64, outPages: UInt64
+        var outOrder: Int, outBits: Int?
+    }
+
+    /// The argument checks: EPERM for an order above `max_order(caller)`, EINVAL for unequal
+    /// sizes or domids, ESRCH for an unknown domain.
+    private func exchangePlan(caller: DomID, input: ExchangeSide, output: ExchangeSide) throws(XenErrno) -> ExchangePlan {
         let maxO = maxOrder(of: caller)
-        if input.order > maxO || output.order > maxO { return fail(.eperm) }
-        guard input.order >= 0, output.order >= 0 else { return fail(.einval) }
+        if input.order > maxO || output.order > maxO { throw .eperm }
+        guard input.order >= 0, output.order >= 0 else { throw .einval }
         let inChunkOrder = input.order <= output.order ? output.order - input.order : 0
         let outChunkOrder = input.order <= output.order ? 0 : input.order - output.order
         let nIn = input.extents.count, nOut = output.extents.count
-        if nIn & ((1 << inChunkOrder) - 1) != 0 || nOut & ((1 << outChunkOrder) - 1) != 0 { return fail(.einval) }
-        if nIn >> inChunkOrder != nOut >> outChunkOrder { return fail(.einval) }
-        if input.domain != output.domain { return fail(.einval) }
-        let dom = input.domain
-        guard domains[dom] != nil else { return fail(.esrch) }
+        if nIn & ((1 << inChunkOrder) - 1) != 0 || nOut & ((1 << outChunkOrder) - 1) != 0 { throw .einval }
+        if nIn >> inChunkOrder != nOut >> outChunkOrder { throw .einval }
+        if input.domain != output.domain { throw .einval }
+        guard domains[input.domain] != nil else { throw .esrch }
         let outBits: Int? = output.addressBits == 0 || output.addressBits >= 64 + Int(Page.shift) ? nil : output.addressBits
+        return ExchangePlan(
+            domain: input.domain, chunks: nIn >> inChunkOrder, inPerChunk: 1 << inChunkOrder, outPerChunk: 1 << outChunkOrder,
+            inPages: 1 << UInt64(input.order), outPages: 1 << UInt64(output.order), outOrder: output.order, outBits: outBits)
+    }
 
-        var exchanged = 0
-        var frames: [MFN] = []
-        let chunks = nIn >> inChunkOrder
-        let inPerChunk = 1 << inChunkOrder, outPerChunk = 1 << outChunkOrder
-        let inPages: UInt64 = 1 << UInt64(input.order), outPages: UInt64 = 1 << UInt64(output.order)
-        for c in 0..<chunks {
-            // Steal the inputs (steal_page: the frame must be the domain's).
-            var stolen: [MFN] = []
-            var seen = Set<UInt64>()
-            for j in 0..<inPerChunk {
-                let base = input.extents[c * inPerChunk + j]
-                for k in 0..<inPages {
-                    let mfn = MFN(base &+ k)
-                    // A frame listed twice is no longer the domain's the second time.
-                    guard mfn.rawValue < maxPage, owner(of: mfn) == dom, seen.insert(mfn.rawValue).inserted else {
-                        restore(stolen, to: dom)
-                        return fail(.einval, exchanged, frames)
-                    }
-                    stolen.append(mfn)
+    /// Steals chunk `c`'s input frames (`steal_page`: each must be the domain's; EINVAL, with
+    /// the frames stolen so far given back, when one is not).
+    private mutating func steal(chunk c: Int, _ plan: ExchangePlan, _ extents: [UInt64]) throws(XenErrno) -> [MFN] {
+        var stolen: [MFN] = []
+        var seen = Set<UInt64>()
+        for j in 0..<plan.inPerChunk {
+            let base = extents[c * plan.inPerChunk + j]
+            for k in 0..<plan.inPages {
+                let mfn = MFN(base &+ k)
+                // A frame listed twice is no longer the domain's the second time.
+                guard mfn.rawValue < maxPage, owner(of: mfn) == plan.domain, seen.insert(mfn.rawValue).inserted else {
+                    restore(stolen, to: plan.domain)
+                    throw .einval
                 }
+                stolen.append(mfn)
             }
-            for run in Self.runs(of: stolen) {
-                owners.remove(start: run.lowerBound, count: UInt64(run.count))
-            }
-            domains[dom]?.totPages -= UInt64(stolen.count)
-            // Allocate the outputs (MEMF_no_owner, below address_bits).
-            var allocated: [MFN] = []
-            for _ in 0..<outPerChunk {
-                guard let m = heap.allocate(order: output.order, addressBits: outBits) else {
-                    for a in allocated { heap.free(a, order: output.order, dirty: true) }
-                    restore(stolen, to: dom)
-                    return fail(.enomem, exchanged, frames)
-                }
-                allocated.append(m)
-            }
-            // Free the stolen inputs, last stolen first; their M2P entries become INVALID.
-            for run in Self.runs(of: stolen) { m2p.invalidate(MFN(run.lowerBound), count: UInt64(run.count)) }
-            for mfn in stolen.reversed() { heap.free(mfn, order: 0, dirty: true) }
-            // Assign the outputs and point the M2P at the requested gpfns.
-            for (j, m) in allocated.enumerated() {
-                assign(m, count: outPages, to: dom)
-                let gpfn = output.extents[c * outPerChunk + j]
-                m2p.set(m, count: outPages, to: PFN(gpfn))
-                frames.append(m)
-            }
-            exchanged += inPerChunk
         }
-        return ExchangeResult(exchanged: exchanged, outputFrames: frames, error: nil)
+        for run in Self.runs(of: stolen) {
+            owners.remove(start: run.lowerBound, count: UInt64(run.count))
+        }
+        domains[plan.domain]?.totPages -= UInt64(stolen.count)
+        return stolen
+    }
+
+    /// Allocates one chunk's output extents (`MEMF_no_owner`, below `address_bits`); ENOMEM, with
+    /// `stolen` given back, when the heap has none.
+    private mutating func allocateOutputs(_ plan: ExchangePlan, giveBack stolen: [MFN]) throws(XenErrno) -> [MFN] {
+        var allocated: [MFN] = []
+        for _ in 0..<plan.outPerChunk {
+            guard let m = heap.allocate(order: plan.outOrder, addressBits: plan.outBits) else {
+                for a in allocated { heap.free(a, order: plan.outOrder, dirty: true) }
+                restore(stolen, to: plan.domain)
+                throw .enomem
+            }
+            allocated.append(m)
+        }
+        return allocated
+    }
+
+    /// Frees chunk `c`'s stolen inputs, last stolen first (their M2P entries become INVALID),
+    /// assigns its outputs and points the M2P at the requested gpfns.
+    private mutating func complete(chunk c: Int, _ plan: ExchangePlan, stolen: [MFN], allocated: [MFN], gpfns: [UInt64]) {
+        for run in Self.runs(of: stolen) { m2p.invalidate(MFN(run.lowerBound), count: UInt64(run.count)) }
+        for mfn in stolen.reversed() { heap.free(mfn, order: 0, dirty: true) }
+        for (j, m) in allocated.enumerated() {
+            assign(m, count: plan.outPages, to: plan.domain)
+            m2p.set(m, count: plan.outPages, to: PFN(gpfns[c * plan.outPerChunk + j]))
+        }
     }
 
     private mutating func restore(_ stolen: [MFN], to dom: DomID) {
