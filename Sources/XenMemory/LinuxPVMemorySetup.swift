@@ -52,7 +52,32 @@ public enum LinuxPVMemorySetup {
         var extraPages: UInt64 = maxPages > maxPFN ? maxPages - maxPFN : 0
         extraPages = min(extraMemRatio * min(maxPFN, maxMemPages), extraPages, maxPages &- maxPFN)
 
-        // The pseudo-physical E820.
+        let linuxE820 = pseudoPhysicalE820(xenE820, memEnd: memEnd, extraPages: extraPages, domain: &domain)
+
+        // Identity and remap (xen_foreach_remap_area with xen_set_identity_and_remap_chunk).
+        var records: [RemapRecord] = []
+        var released: UInt64 = 0
+        var remapPFN: UInt64 = 0
+        for area in remapAreas(xenE820) {
+            remapPFN = identityAndRemap(
+                area, nrPages: maxPFN, remapPFN: remapPFN, e820: xenE820,
+                host: &host, domain: &domain, records: &records, released: &released)
+        }
+        var log = ["Released \(released) page(s)", "BIOS-provided physical RAM map:"] + linuxE820.linuxLines
+
+        // xen_pagetable_init: the virtually mapped P2M, then the remap.
+        let area = domain.p2m.rebuild(hotplugLimitPages: hotplugLimitPages)
+        log.append("p2m virtual area at (____ptrval____), size is \(Hex.digits(area))")
+        let remapped = remapMemory(records, host: &host, domain: &domain)
+        log.append("Remapped \(remapped) page(s)")
+        return PVMemorySetupResult(e820: linuxE820, released: released, remapped: remapped, p2mAreaBytes: area, log: log)
+    }
+
+    /// The pseudo-physical E820 `xen_memory_setup` gives Linux: RAM up to `memEnd`, then up to
+    /// `extraPages` more as extra memory (added to the P2M, `max_p2m_pfn` raised), the rest of
+    /// the RAM dropped, RAM page-rounded inwards, and the legacy `0xa0000`-`0x100000` hole reserved.
+    static func pseudoPhysicalE820(_ xenE820: E820Map, memEnd: UInt64, extraPages: UInt64, domain: inout PVDomain) -> E820Map {
+        var extraPages = extraPages
         var out: [E820Entry] = []
         for e in xenE820.entries {
             var addr = e.address, size = e.size
@@ -83,22 +108,12 @@ public enum LinuxPVMemorySetup {
             }
         }
         out.append(E820Entry(address: 0xa0000, size: 0x60000, type: .reserved))
-        let linuxE820 = E820Map(out).sanitized()
+        return E820Map(out).sanitized()
+    }
 
-        // Identity and remap (xen_foreach_remap_area with xen_set_identity_and_remap_chunk).
-        var records: [RemapRecord] = []
-        var released: UInt64 = 0
-        var remapPFN: UInt64 = 0
-        for area in remapAreas(xenE820) {
-            remapPFN = identityAndRemap(
-                area, nrPages: maxPFN, remapPFN: remapPFN, e820: xenE820,
-                host: &host, domain: &domain, records: &records, released: &released)
-        }
-        var log = ["Released \(released) page(s)", "BIOS-provided physical RAM map:"] + linuxE820.linuxLines
-
-        // xen_pagetable_init: the virtually mapped P2M, then the remap.
-        let area = domain.p2m.rebuild(hotplugLimitPages: hotplugLimitPages)
-        log.append("p2m virtual area at (____ptrval____), size is \(Hex.digits(area))")
+    /// `xen_remap_memory` (from `xen_pagetable_init`): each record's frames moved to its target
+    /// pfns in the P2M and M2P, the target's extra memory taken off; the pages remapped.
+    static func remapMemory(_ records: [RemapRecord], host: inout XenHost, domain: inout PVDomain) -> UInt64 {
         var remapped: UInt64 = 0
         for r in records {
             // Page by page in the kernel; here a stretch of machine-consecutive frames at a time,
@@ -115,8 +130,7 @@ public enum LinuxPVMemorySetup {
             }
             domain.p2m.removeExtraMemory(start: r.targetPFN, count: UInt64(r.mfns.count))
         }
-        log.append("Remapped \(remapped) page(s)")
-        return PVMemorySetupResult(e820: linuxE820, released: released, remapped: remapped, p2mAreaBytes: area, log: log)
+        return remapped
     }
 
     /// The merged non-RAM areas of `xen_foreach_remap_area`: from the end of one RAM entry to the
