@@ -57,6 +57,18 @@ public struct HostLogEvidence: Sendable, Equatable {
     /// Reads both logs. A line this reader relies on that is malformed is an error naming the
     /// log (`xen` or `kernel`) and its 1-based line.
     public init(xenLog: [Substring], kernelLog: [Substring]) throws(HostLogError) {
+        try readXenLog(xenLog)
+        readKernelLog(kernelLog)
+        do {
+            if let pool = try SwiotlbPoolLocation.parse(kernelLog: kernelLog).first { swiotlbEnd = pool.start + pool.pages * 4096 }
+        } catch {
+            throw HostLogError(log: .kernel, line: error.line, message: error.message)
+        }
+    }
+
+    /// Xen's boot log: the E820, the banner, `dom0_mem=`, the initrd, the initial mapping and
+    /// dom0's vCPUs.
+    private mutating func readXenLog(_ xenLog: [Substring]) throws(HostLogError) {
         var inE820 = false
         for (i, raw) in xenLog.enumerated() {
             let line = Self.stripped(raw)
@@ -95,6 +107,10 @@ public struct HostLogEvidence: Sendable, Equatable {
                 dom0VCPUs = n
             }
         }
+    }
+
+    /// Dom0's kernel log: the kernel's version, command line, CPUs and initrd pfns.
+    private mutating func readKernelLog(_ kernelLog: [Substring]) {
         for raw in kernelLog {
             let line = Self.stripped(raw).drop { $0 == " " }
             if kernelVersion == nil, let r = line.firstRange(of: "Linux version ") {
@@ -118,11 +134,6 @@ public struct HostLogEvidence: Sendable, Equatable {
                     ramdiskPfns = (s >> 12)..<((e >> 12) + 1)
                 }
             }
-        }
-        do {
-            if let pool = try SwiotlbPoolLocation.parse(kernelLog: kernelLog).first { swiotlbEnd = pool.start + pool.pages * 4096 }
-        } catch {
-            throw HostLogError(log: .kernel, line: error.line, message: error.message)
         }
     }
 
