@@ -196,33 +196,58 @@ final class Reader {
         var entryFields: [Field] = []
         switch (m["ram"], m["e820"]) {
         case (let r?, nil): e820 = .qemuPC(ramBytes: try size(r, min: E820Map.qemuPCRAMBytes.lowerBound, max: E820Map.qemuPCRAMBytes.upperBound))
-        case (nil, let e?):
-            var entries: [E820Entry] = []
-            for item in try sequence(e) {
-                let im = try mapping(item, allowed: ["start", "size", "type"])
-                let t: E820Type
-                switch try string(try required(im, "type", in: item)) {
-                case "ram", "usable": t = .ram
-                case "reserved": t = .reserved
-                case "acpi": t = .acpi
-                case "nvs": t = .nvs
-                case "unusable": t = .unusable
-                case let s: throw fail(im["type"]!, "expected ram, reserved, acpi, nvs or unusable, got '\(ErrorToken.clipped(s))'")
-                }
-                let start = try integer(try required(im, "start", in: item), in: 0...(1 << 52), what: "an address")
-                let len = try size(try required(im, "size", in: item), min: 1, max: 1 << 52)
-                if let last = entries.last, start < last.end { throw fail(im["start"]!, "entries must be in address order without overlaps") }
-                entries.append(E820Entry(address: start, size: len, type: t))
-                entryFields.append(item)
-            }
-            guard entries.contains(where: { $0.type == .ram }) else { throw fail(e, "needs at least one ram entry") }
-            e820 = E820Map(entries)
+        case (nil, let e?): (e820, entryFields) = try e820Entries(e)
         case (nil, nil): throw ScenarioError(file: file, line: f.line, path: f.child("ram"), message: "missing (give ram or e820)")
         case (_?, let e?): throw fail(e, "give either ram or e820, not both")
         }
         let dma = try m["dma_bits"].map { (x) throws(ScenarioError) in Int(try integer(x, in: 13...52, what: "an address width")) }
         let taken = try m["taken_below_4g"].map { (x) throws(ScenarioError) in try size(x, max: (4 << 30) - (1 << 20)) } ?? 0
         var spec = HostSpec(e820: e820, dmaBits: dma, takenBelow4G: taken >> Page.shift)
+        let pieces = try heapPieces(m, into: &spec)
+        do {
+            try XenHost.validate(e820: e820, bootRegions: spec.bootRegions ?? [], inventory: spec.inventory)
+        } catch {
+            // Entries are in address order as given; pieces are the boot regions, then the blocks.
+            let at: Field
+            switch error {
+            case .badEntry(let i, _, _), .ramBeyondHeap(let i, _): at = i < entryFields.count ? entryFields[i] : m["ram"] ?? f
+            case .outsideRAM(let p), .badOrder(let p), .misaligned(let p), .overlap(_, let p): at = pieces[pieceIndex(p, regions: spec.bootRegions?.count ?? 0)]
+            case .noRoomForXen, .bootMemoryExhausted: at = f  // not thrown by validate
+            }
+            throw fail(at, error.description)
+        }
+        return spec
+    }
+
+    /// An `e820:` list: its entries in address order with at least one RAM entry, and each
+    /// entry's field (to name it in a fault).
+    func e820Entries(_ e: Field) throws(ScenarioError) -> (E820Map, [Field]) {
+        var entryFields: [Field] = []
+        var entries: [E820Entry] = []
+        for item in try sequence(e) {
+            let im = try mapping(item, allowed: ["start", "size", "type"])
+            let t: E820Type
+            switch try string(try required(im, "type", in: item)) {
+            case "ram", "usable": t = .ram
+            case "reserved": t = .reserved
+            case "acpi": t = .acpi
+            case "nvs": t = .nvs
+            case "unusable": t = .unusable
+            case let s: throw fail(im["type"]!, "expected ram, reserved, acpi, nvs or unusable, got '\(ErrorToken.clipped(s))'")
+            }
+            let start = try integer(try required(im, "start", in: item), in: 0...(1 << 52), what: "an address")
+            let len = try size(try required(im, "size", in: item), min: 1, max: 1 << 52)
+            if let last = entries.last, start < last.end { throw fail(im["start"]!, "entries must be in address order without overlaps") }
+            entries.append(E820Entry(address: start, size: len, type: t))
+            entryFields.append(item)
+        }
+        guard entries.contains(where: { $0.type == .ram }) else { throw fail(e, "needs at least one ram entry") }
+        return (E820Map(entries), entryFields)
+    }
+
+    /// `boot_regions` and `heap_inventory` (what Xen's heap holds) into `spec`: the fields of the
+    /// boot regions, then of the inventory blocks.
+    func heapPieces(_ m: [String: Field], into spec: inout HostSpec) throws(ScenarioError) -> [Field] {
         var pieces: [Field] = []
         if let regionsField = m["boot_regions"] {
             if let t = m["taken_below_4g"] { throw fail(t, "give taken_below_4g or boot_regions, not both (boot_regions say what the heap holds)") }
@@ -240,19 +265,7 @@ final class Reader {
                 pieces.append(item)
             }
         }
-        do {
-            try XenHost.validate(e820: e820, bootRegions: spec.bootRegions ?? [], inventory: spec.inventory)
-        } catch {
-            // Entries are in address order as given; pieces are the boot regions, then the blocks.
-            let at: Field
-            switch error {
-            case .badEntry(let i, _, _), .ramBeyondHeap(let i, _): at = i < entryFields.count ? entryFields[i] : m["ram"] ?? f
-            case .outsideRAM(let p), .badOrder(let p), .misaligned(let p), .overlap(_, let p): at = pieces[pieceIndex(p, regions: spec.bootRegions?.count ?? 0)]
-            case .noRoomForXen, .bootMemoryExhausted: at = f  // not thrown by validate
-            }
-            throw fail(at, error.description)
-        }
-        return spec
+        return pieces
     }
 
     /// Where `piece` is among the boot regions (`regions` of them) followed by the inventory blocks.
