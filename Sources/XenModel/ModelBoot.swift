@@ -87,18 +87,8 @@ public enum ModelBoot {
     }
 
     static func bootPV(_ s: Scenario, _ cmd: SwiotlbCommandLine) -> BootResult {
-        let taken: [Range<UInt64>] = s.host.takenBelow4G > 0 ? [0x100..<(0x100 + s.host.takenBelow4G)] : []
-        let modules = [s.xen.kernelModule, s.xen.initrd].compactMap { $0 }
         var host: XenHost
-        do throws(XenHostError) {
-            if let regions = s.host.bootRegions {
-                host = try XenHost(e820: s.host.e820, dmaBits: s.host.dmaBits, bootRegions: regions, inventory: s.host.inventory)
-            } else if let build = s.xen.package {
-                host = try XenBootMemory.boot(e820: s.host.e820, modules: modules, build: build, dmaBits: s.host.dmaBits).host
-            } else {
-                host = try XenHost(e820: s.host.e820, dmaBits: s.host.dmaBits, reserved: taken + modules)
-            }
-        } catch {
+        do { host = try bootXen(s) } catch {
             return BootResult(
                 xenLog: [], kernelLog: [], engine: nil, memory: PseudoPhysicalAllocator(e820: E820Map([])),
                 bufferRanges: [], host: nil, p2m: nil, exchanges: [], failure: .hostSetUp(error))
@@ -123,17 +113,7 @@ public enum ModelBoot {
         } catch {
             return failed(error)
         }
-        var fault = reserveEarly(&guest.memory, s.guest.earlyReserved)
-        if fault == nil, let end = s.guest.swiotlbEnd {
-            let top = guest.setup.e820.maxRAMFrame
-            if end >> Page.shift > top {
-                fault = FieldFault(
-                    path: "guest.swiotlb_end", message: "\(Hex.plain(end)) is beyond the guest's memory (its RAM ends at \(Hex.plain(top << Page.shift)))")
-            } else {
-                guest.memory.reserve((end >> Page.shift)..<top)
-            }
-        }
-        if let fault {
+        if let fault = reserveGuestMemory(&guest, s) {
             return failed(guest.xenLog, guest.setup.log, guest.host, .impossibleField(fault))
         }
         let config = XenSwiotlbConfig(kernel: s.guest.kernel, commandLine: cmd, early: true, cpus: s.guest.cpus)
@@ -151,6 +131,33 @@ public enum ModelBoot {
             r.p2m = guest.domain.p2m
             return r
         }
+    }
+
+    /// Xen's heap at boot: the scenario's boot regions and inventory, Xen's own boot from its
+    /// build's figures, or all RAM but what the scenario says is taken and the boot modules.
+    static func bootXen(_ s: Scenario) throws(XenHostError) -> XenHost {
+        let modules = [s.xen.kernelModule, s.xen.initrd].compactMap { $0 }
+        if let regions = s.host.bootRegions {
+            return try XenHost(e820: s.host.e820, dmaBits: s.host.dmaBits, bootRegions: regions, inventory: s.host.inventory)
+        } else if let build = s.xen.package {
+            return try XenBootMemory.boot(e820: s.host.e820, modules: modules, build: build, dmaBits: s.host.dmaBits).host
+        }
+        let taken: [Range<UInt64>] = s.host.takenBelow4G > 0 ? [0x100..<(0x100 + s.host.takenBelow4G)] : []
+        return try XenHost(e820: s.host.e820, dmaBits: s.host.dmaBits, reserved: taken + modules)
+    }
+
+    /// The guest's memory its kernel takes before swiotlb (`early_reserved`, and all above
+    /// `swiotlb_end`); the scenario field that cannot be, if one cannot.
+    static func reserveGuestMemory(_ guest: inout PVGuestBoot, _ s: Scenario) -> FieldFault? {
+        if let fault = reserveEarly(&guest.memory, s.guest.earlyReserved) { return fault }
+        guard let end = s.guest.swiotlbEnd else { return nil }
+        let top = guest.setup.e820.maxRAMFrame
+        guard end >> Page.shift <= top else {
+            return FieldFault(
+                path: "guest.swiotlb_end", message: "\(Hex.plain(end)) is beyond the guest's memory (its RAM ends at \(Hex.plain(top << Page.shift)))")
+        }
+        guest.memory.reserve((end >> Page.shift)..<top)
+        return nil
     }
 
     /// A guest Xen could not build.
