@@ -225,7 +225,7 @@ extension Linux5_11 {
             var nslabs = type.nslabs
             while true {
                 if nslabs == 0 { nslabs = UInt64(IOTLB.defaultSlots) }
-                var bytes = nslabs << UInt64(IOTLB.shift)
+                let bytes = nslabs << UInt64(IOTLB.shift)
                 let rc: Int32 = -12
                 var failure: String
                 var start: UInt64?
@@ -236,23 +236,8 @@ extension Linux5_11 {
                         log.append("Kernel panic - not syncing: xen_swiotlb_init: Failed to allocate \(bytes) bytes align=0x1000")
                         return XenPoolSetup(pools: pools, log: log, failure: (-12, true))
                     }
-                } else {
-                    let wanted = BitMath.pageOrder(bytes: bytes)
-                    var order = wanted
-                    while (2 << UInt64(order)) > 512 {
-                        // __get_free_pages: orders above MAX_ORDER - 1 (10) always fail.
-                        if order <= 10, let s = platform.allocatePages(order: order) {
-                            start = s
-                            allocated = Page.size << UInt64(order)
-                            break
-                        }
-                        order -= 1
-                    }
-                    if start != nil && order != wanted {
-                        log.append(xenPrefix + "Warning: only able to allocate \((Page.size << UInt64(order)) >> 20) MB for software IO TLB")
-                        nslabs = 2 << UInt64(order)
-                        bytes = nslabs << UInt64(IOTLB.shift)
-                    }
+                } else if let late = allocateLate(nslabs: &nslabs, platform: &platform, log: &log) {
+                    (start, allocated) = late
                 }
                 if let s = start {
                     if platform.remap(start: s, nslabs: Int(nslabs), pool: index, firstBits: type.firstBits, maxBits: type.maxBits) {
@@ -282,5 +267,26 @@ extension Linux5_11 {
             }
         }
         return XenPoolSetup(pools: pools, log: log)
+    }
+
+    /// The late path's `__get_free_pages`, from the order `nslabs` needs down to 512 slots
+    /// (orders above MAX_ORDER - 1, 10, always fail): the start and bytes allocated, `nslabs`
+    /// lowered to what a smaller order holds (with the kernel's warning); nil when none was free.
+    private static func allocateLate<Platform: XenPoolPlatform>(
+        nslabs: inout UInt64, platform: inout Platform, log: inout [String]
+    ) -> (start: UInt64, bytes: UInt64)? {
+        let wanted = BitMath.pageOrder(bytes: nslabs << UInt64(IOTLB.shift))
+        var order = wanted
+        while (2 << UInt64(order)) > 512 {
+            if order <= 10, let s = platform.allocatePages(order: order) {
+                if order != wanted {
+                    log.append(xenPrefix + "Warning: only able to allocate \((Page.size << UInt64(order)) >> 20) MB for software IO TLB")
+                    nslabs = 2 << UInt64(order)
+                }
+                return (s, Page.size << UInt64(order))
+            }
+            order -= 1
+        }
+        return nil
     }
 }
