@@ -1,4 +1,5 @@
 import Swiotlb
+import Testing
 import XenBoot
 import XenMemory
 
@@ -25,6 +26,25 @@ extension PVGuestBoot {
     func xenSwiotlb(_ cmdline: String = "", kernel: SwiotlbKernel = .v5_11, early: Bool = true) -> Result<XenSwiotlb, XenSwiotlbInitError> {
         xenSwiotlb(XenSwiotlbConfig(kernel: kernel, commandLine: SwiotlbCommandLine(parsing: cmdline, kernel: kernel), early: early))
     }
+}
+
+/// Linux 6.1 and later on a dom0 with nothing free below 4 GiB (a 6 GiB host, `dom0_mem=1G`,
+/// frames 0x100…0xfffff out of Xen's heap): every remap fails from 64 MiB down to 1 MiB, each
+/// trying `dma_bits` 18…32 on its first segment, and no pool is set up ("No low mem").
+/// Checks that and returns the booted dom0 and its xen-swiotlb.
+func expectHalvedToNothing(_ kernel: SwiotlbKernel) throws -> (boot: BootedDom0, x: XenSwiotlb) {
+    let boot = try BootedDom0(ramBytes: 6 << 30, dom0Mem: "1G,max:1G", reserved: [0x100..<0x100000])
+    let x = try boot.xenSwiotlb("", kernel: kernel).get()
+    #expect(x.tlb.pools.isEmpty)
+    #expect(
+        x.log == ["software IO TLB: area num 1."]
+            + [67_108_864, 33_554_432, 16_777_216, 8_388_608, 4_194_304, 2_097_152, 1_048_576].map {
+                "software IO TLB: swiotlb_memblock_alloc: Failed to remap \($0) bytes"
+            }
+            + ["PCI-DMA: Using software bounce buffering for IO (SWIOTLB)", "software IO TLB: No low mem"])
+    #expect(x.exchanges.count == 7 * 15 && x.exchanges.allSatisfy { $0.mfn == nil })
+    #expect(x.exchanges.prefix(15).map(\.addressBits) == Array(18...32))
+    return (boot, x)
 }
 
 /// Checks the pools' segments and the P2M/M2P agreement after set-up.

@@ -14,17 +14,7 @@ struct V618XenSetUpTests {
     @Test(
         "nothing free below 4 GiB: remaps fail from 64 MiB down to 1 MiB, each trying dma_bits 18…32 on its first segment; no pool; late is the same as early")
     func halvedToNothing() throws {
-        let boot = try BootedDom0(ramBytes: 6 << 30, dom0Mem: "1G,max:1G", reserved: [0x100..<0x100000])
-        let x = try boot.xenSwiotlb("", kernel: .v6_18).get()
-        #expect(x.tlb.pools.isEmpty)
-        #expect(
-            x.log == ["software IO TLB: area num 1."]
-                + [67_108_864, 33_554_432, 16_777_216, 8_388_608, 4_194_304, 2_097_152, 1_048_576].map {
-                    "software IO TLB: swiotlb_memblock_alloc: Failed to remap \($0) bytes"
-                }
-                + ["PCI-DMA: Using software bounce buffering for IO (SWIOTLB)", "software IO TLB: No low mem"])
-        #expect(x.exchanges.count == 7 * 15 && x.exchanges.allSatisfy { $0.mfn == nil })
-        #expect(x.exchanges.prefix(15).map(\.addressBits) == Array(18...32))
+        let (boot, x) = try expectHalvedToNothing(.v6_18)
         let late = try boot.xenSwiotlb("", kernel: .v6_18, early: false).get()
         #expect(late.log == x.log && late.exchanges.count == x.exchanges.count)
     }
