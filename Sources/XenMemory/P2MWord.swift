@@ -6,7 +6,7 @@ public struct P2MWord: RawRepresentable, Hashable, Sendable, CustomStringConvert
     /// The stored 64-bit value.
     public var rawValue: UInt64
     /// Wraps a stored value.
-    public init(rawValue: UInt64) { self.rawValue = rawValue }
+    @inlinable public init(rawValue: UInt64) { self.rawValue = rawValue }
 
     /// `INVALID_P2M_ENTRY` (`~0UL`).
     public static let invalid = P2MWord(rawValue: ~0)
@@ -26,7 +26,7 @@ public struct P2MWord: RawRepresentable, Hashable, Sendable, CustomStringConvert
     /// (INVALID passes through unchanged).
     @inlinable
     public var strippedFrame: UInt64 {
-        self == .invalid ? rawValue : rawValue & ~(Self.foreignBit | Self.identityBit)
+        rawValue == ~0 ? rawValue : rawValue & ~(Self.foreignBit | Self.identityBit)
     }
 
     /// The decoded meaning of the word.

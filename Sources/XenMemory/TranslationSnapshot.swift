@@ -73,19 +73,19 @@ public struct TranslationSnapshot: Sendable {
         validatedM2P = ValidatedM2P.table(p2m: self.p2m, m2p: self.m2p)
     }
 
-    /// `__pfn_to_mfn(pfn)`: the full word.
+    /// `__pfn_to_mfn(pfn)`: the full word (as ``GuestP2M/pfnToMFNWord(_:)`` gives it).
     @inlinable @inline(__always)
-    public func pfnToMFNWord(_ pfn: UInt64) -> UInt64 { p2m.lookup(pfn) }
+    public func pfnToMFNWord(_ pfn: PFN) -> P2MWord { P2MWord(rawValue: p2m.lookup(pfn.rawValue)) }
 
     /// `pfn_to_mfn(pfn)`: the frame with FOREIGN and IDENTITY stripped; INVALID stays `~0`.
     @inlinable @inline(__always)
-    public func pfnToMFN(_ pfn: UInt64) -> UInt64 { P2MWord(rawValue: p2m.lookup(pfn)).strippedFrame }
+    public func pfnToMFN(_ pfn: PFN) -> UInt64 { pfnToMFNWord(pfn).strippedFrame }
 
     /// `mfn_to_pfn(mfn)`: the M2P entry if the P2M maps it back, else `~0`; an identity frame
     /// gives itself.
     @inlinable @inline(__always)
-    public func mfnToPFN(_ mfn: UInt64) -> UInt64 {
-        if let table = validatedM2P { return table.lookup(mfn) }
-        return ValidatedM2P.compose(mfn, p2m: p2m, m2p: m2p)
+    public func mfnToPFN(_ mfn: MFN) -> UInt64 {
+        if let table = validatedM2P { return table.lookup(mfn.rawValue) }
+        return ValidatedM2P.compose(mfn.rawValue, p2m: p2m, m2p: m2p)
     }
 }

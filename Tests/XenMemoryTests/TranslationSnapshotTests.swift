@@ -38,8 +38,8 @@ struct TranslationSnapshotTests {
         var edges = d.p2m.entries.extents.flatMap { [$0.start, $0.end] } + [d.p2m.p2mSize, d.p2m.maxP2MPfn]
         edges += d.p2m.extraMemory.flatMap { [$0.lowerBound, $0.upperBound] }
         for pfn in keys(edges, &rng, span: d.p2m.maxP2MPfn + 4096) {
-            #expect(snap.pfnToMFNWord(pfn) == d.p2m.pfnToMFNWord(PFN(pfn)).rawValue, "pfn \(Hex.plain(pfn))")
-            #expect(snap.pfnToMFN(pfn) == d.p2m.pfnToMFN(PFN(pfn)), "pfn \(Hex.plain(pfn))")
+            #expect(snap.pfnToMFNWord(PFN(pfn)) == d.p2m.pfnToMFNWord(PFN(pfn)), "pfn \(Hex.plain(pfn))")
+            #expect(snap.pfnToMFN(PFN(pfn)) == d.p2m.pfnToMFN(PFN(pfn)), "pfn \(Hex.plain(pfn))")
         }
         // mfn_to_pfn is one table, whose own run edges are checked too.
         let validated = try #require(snap.validatedM2P)
@@ -49,7 +49,7 @@ struct TranslationSnapshotTests {
         let m2pEdges = host.m2p.runs.extents.flatMap { [$0.start, $0.end] } + [host.maxPage] + validated.runList.map(\.start)
         for mfn in keys(m2pEdges, &rng, span: host.maxPage + 4096) {
             #expect(snap.m2p.lookup(mfn) == host.m2p.lookup(MFN(mfn)), "M2P mfn \(Hex.plain(mfn))")
-            #expect(snap.mfnToPFN(mfn) == d.p2m.mfnToPFN(MFN(mfn), m2p: host.m2p), "mfn_to_pfn \(Hex.plain(mfn))")
+            #expect(snap.mfnToPFN(MFN(mfn)) == d.p2m.mfnToPFN(MFN(mfn), m2p: host.m2p), "mfn_to_pfn \(Hex.plain(mfn))")
         }
         // A bulk read equals single lookups, across run edges.
         let start = d.p2m.entries.extents[min(2, d.p2m.entries.extents.count - 1)].start &- 3
