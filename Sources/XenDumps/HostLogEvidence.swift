@@ -60,7 +60,7 @@ public struct HostLogEvidence: Sendable, Equatable {
         try readXenLog(xenLog)
         readKernelLog(kernelLog)
         do {
-            if let pool = try SwiotlbPoolLocation.parse(kernelLog: kernelLog).first { swiotlbEnd = pool.start + pool.pages * 4096 }
+            if let pool = try SwiotlbPoolLocation.parse(kernelLog: kernelLog).first { swiotlbEnd = pool.start.advanced(by: pool.pages << Page.shift).rawValue }
         } catch {
             throw HostLogError(log: .kernel, line: error.line, message: error.message)
         }

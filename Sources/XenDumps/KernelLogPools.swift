@@ -3,7 +3,7 @@ import XenMemory
 /// A bounce pool's place in pseudo-physical memory, as the kernel reports it.
 public struct SwiotlbPoolLocation: Sendable, Hashable {
     /// First byte (`software IO TLB: mapped [mem <start>-…]`).
-    public var start: UInt64
+    public var start: PhysicalAddress
     /// Slots (`io_tlb_nslabs`).
     public var nslabs: UInt64
     /// The 1-based line of the kernel log it was read from (0 when it was not read from one).
@@ -11,9 +11,9 @@ public struct SwiotlbPoolLocation: Sendable, Hashable {
     /// The pool's size in 4 KiB pages.
     public var pages: UInt64 { nslabs >> 1 }
     /// The pool's first page frame.
-    public var firstPfn: UInt64 { start >> 12 }
+    public var firstPfn: PFN { start.pfn }
     /// Creates a location.
-    public init(start: UInt64, nslabs: UInt64, line: Int = 0) { self.start = start; self.nslabs = nslabs; self.line = line }
+    public init(start: PhysicalAddress, nslabs: UInt64, line: Int = 0) { self.start = start; self.nslabs = nslabs; self.line = line }
 
     /// The start of the line that places a pool, as refusals quote it.
     static let mappedLine = SwiotlbKernelText.messagePrefix + SwiotlbKernelText.mappedMemory
@@ -42,7 +42,7 @@ public struct SwiotlbPoolLocation: Sendable, Hashable {
             guard end <= PhysicalLimits.bytes else { throw refuse("beyond the 52-bit physical address space") }
             guard start & 0xfff == 0 else { throw refuse("the start is not page aligned (4 KiB)") }
             guard end - start >= 4096 else { throw refuse("smaller than one page (two 2 KiB slots)") }
-            out.append(SwiotlbPoolLocation(start: start, nslabs: (end - start) >> 11, line: number))
+            out.append(SwiotlbPoolLocation(start: PhysicalAddress(start), nslabs: (end - start) >> 11, line: number))
         }
         return out
     }
@@ -58,11 +58,12 @@ public struct SwiotlbPoolLocation: Sendable, Hashable {
     /// Refuses a pool whose pages do not all lie within a P2M of `size` entries (a log of
     /// another domain or host): the error names the log line.
     public func check(p2mSize size: UInt64) throws(DumpError) {
-        guard firstPfn < size, pages <= size - firstPfn else {
+        let first = firstPfn.rawValue
+        guard first < size, pages <= size - first else {
             throw DumpError(
                 line: line,
                 message:
-                    "\(Self.mappedLine)\(Hex.plain(start))-…]: pfns \(Hex.plain(firstPfn))-\(Hex.plain(firstPfn + max(pages, 1) - 1)) reach beyond the P2M (\(size) entries): a log of another domain?"
+                    "\(Self.mappedLine)\(start)-…]: pfns \(firstPfn)-\(Hex.plain(first + max(pages, 1) - 1)) reach beyond the P2M (\(size) entries): a log of another domain?"
             )
         }
     }

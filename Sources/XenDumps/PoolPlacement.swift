@@ -46,7 +46,7 @@ public struct PoolPlacement: Sendable, Hashable {
 
     /// The placement of `pool` in `p2m` (only the part of the pool within the P2M's entries).
     public init(_ pool: SwiotlbPoolLocation, in p2m: P2MDumpContents) {
-        firstPfn = pool.firstPfn
+        firstPfn = pool.firstPfn.rawValue
         pages = firstPfn < p2m.size ? min(pool.pages, p2m.size - firstPfn) : 0
         segments = pool.segments(in: p2m)
         var covered: UInt64 = 0

@@ -47,7 +47,7 @@ extension SwiotlbPoolLocation {
     /// the P2M's `size` entries (so their number is bounded by the P2M, whatever a log claims).
     /// Costs the P2M runs the pool covers plus one lookup per segment.
     public func segments(in p2m: P2MDumpContents) -> [SegmentPlacement] {
-        let first = firstPfn
+        let first = firstPfn.rawValue
         let pages = first < p2m.size ? min(self.pages, p2m.size - first) : 0
         return stride(from: UInt64(0), to: pages, by: Int(SegmentPlacement.fullPages)).map { offset in
             let pfn = first + offset

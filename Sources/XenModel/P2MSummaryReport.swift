@@ -34,7 +34,7 @@ extension P2MSummary {
     public func plot(_ p2m: P2MDumpContents, maxPage: UInt64) -> String {
         let pools = poolSegments.enumerated().compactMap { (i, segments) -> (String, SwiotlbPoolLocation)? in
             guard let first = segments.first else { return nil }
-            return ("swiotlb \(i)", SwiotlbPoolLocation(start: first.pfn << Page.shift, nslabs: 2 * segments.reduce(0) { $0 + $1.pages }))
+            return ("swiotlb \(i)", SwiotlbPoolLocation(start: PFN(first.pfn).address, nslabs: 2 * segments.reduce(0) { $0 + $1.pages }))
         }
         return SVGPlot.renderLayout(title: "P2M of domain \(domid.rawValue)", p2m: p2m, maxPage: maxPage, pools: pools)
     }

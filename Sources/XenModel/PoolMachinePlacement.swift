@@ -33,8 +33,8 @@ public struct PoolMachinePlacement: Sendable {
     /// P2M runs over the pools, plus their segments.
     public static func of(_ r: RunResult) -> [PoolMachinePlacement] {
         r.pools.enumerated().map { i, p in
-            let location = SwiotlbPoolLocation(start: p.start, nslabs: UInt64(p.nslabs))
-            let first = location.firstPfn, pages = location.pages
+            let location = SwiotlbPoolLocation(start: PhysicalAddress(p.start), nslabs: UInt64(p.nslabs))
+            let first = location.firstPfn.rawValue, pages = location.pages
             // The guest's P2M over the pool; a native guest's devices see its physical frames.
             var entries = ExtentMap<P2MRun>()
             for run in r.boot.p2m?.runs(start: PFN(first), count: pages) ?? [Extent(start: first, count: pages, value: .machine(base: first))] {

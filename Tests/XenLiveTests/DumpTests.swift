@@ -145,7 +145,7 @@ struct FixtureImportTests {
         #expect(p2m.size == 196705)
         let dmesg = commandOutputLines("cat '\(realXenDefaultFixture)/dom0-dmesg.txt'")
         let pools = try SwiotlbPoolLocation.parse(kernelLog: dmesg)
-        #expect(pools == [SwiotlbPoolLocation(start: 0x2ac0_0000, nslabs: 32768, line: 325)])
+        #expect(pools == [SwiotlbPoolLocation(start: PhysicalAddress(0x2ac0_0000), nslabs: 32768, line: 325)])
         let s = P2MSummary(p2m, source: .dump, m2p: m2p, pools: pools)
         #expect(s.ram == 196608 && s.identity == 97 && s.missing == 0)
         #expect(s.linearRuns == 282)

@@ -56,7 +56,7 @@ struct EvidenceReaderTests {
         entries.append(start: 0, count: 64, value: .machine(base: 0x1c0))
         entries.append(start: 64, count: 1, value: .identity)
         let p2m = P2MDumpContents(domid: 0, size: 65, entries: entries, types: ExtentMap<PageTypeRun>())
-        let s = P2MSummary(p2m, source: .dump, m2p: nil, pools: [SwiotlbPoolLocation(start: 0, nslabs: 128)])
+        let s = P2MSummary(p2m, source: .dump, m2p: nil, pools: [SwiotlbPoolLocation(start: PhysicalAddress(0), nslabs: 128)])
         #expect(
             s.json.rendered() == """
                 {

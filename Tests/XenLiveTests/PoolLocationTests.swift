@@ -37,7 +37,7 @@ struct PoolLocationTests {
     @Test("a pool beyond the P2M is refused; the summary places only what lies within, at once")
     func beyondTheP2M() throws {
         let pool = try #require(try SwiotlbPoolLocation.parse(kernelLog: ["software IO TLB: mapped [mem 0x0000000000000000-0x0010000000000000] (x)"]).first)
-        #expect(pool == SwiotlbPoolLocation(start: 0, nslabs: 1 << 41, line: 1))
+        #expect(pool == SwiotlbPoolLocation(start: PhysicalAddress(0), nslabs: 1 << 41, line: 1))
         var entries = ExtentMap<P2MRun>()
         entries.append(start: 0, count: 1024, value: .machine(base: 0x1000))
         var types = ExtentMap<PageTypeRun>()

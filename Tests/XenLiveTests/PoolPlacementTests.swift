@@ -18,7 +18,7 @@ struct PoolPlacementTests {
     }
 
     /// A pool of `pages` pages from `pfn`.
-    func pool(_ pfn: UInt64, pages: UInt64) -> SwiotlbPoolLocation { SwiotlbPoolLocation(start: pfn << 12, nslabs: pages * 2) }
+    func pool(_ pfn: UInt64, pages: UInt64) -> SwiotlbPoolLocation { SwiotlbPoolLocation(start: PhysicalAddress(pfn << 12), nslabs: pages * 2) }
 
     @Test("segments exchanged one by one: pieces merge only when pfn and mfn both continue")
     func pieces() {

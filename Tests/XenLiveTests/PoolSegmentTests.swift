@@ -18,7 +18,7 @@ struct PoolSegmentTests {
 
     @Test("contiguous, split and identity segments; the last cut at the end of the P2M")
     func placements() {
-        let pool = SwiotlbPoolLocation(start: 0x100000, nslabs: 0xc0 * 2)
+        let pool = SwiotlbPoolLocation(start: PhysicalAddress(0x100000), nslabs: 0xc0 * 2)
         let segments = pool.segments(in: p2m())
         #expect(
             segments == [
@@ -37,7 +37,7 @@ struct PoolSegmentTests {
         var entries = ExtentMap<P2MRun>()
         entries.append(start: 0, count: 128, value: .machine(base: 0xfffe0))
         let p2m = P2MDumpContents(domid: 0, size: 128, entries: entries, types: ExtentMap<PageTypeRun>())
-        let segments = SwiotlbPoolLocation(start: 0, nslabs: 256).segments(in: p2m)
+        let segments = SwiotlbPoolLocation(start: PhysicalAddress(0), nslabs: 256).segments(in: p2m)
         #expect(segments.map(\.below4G) == [false, false])
         #expect(segments.map(\.contiguous) == [true, true])
         #expect(segments.map(\.mfn) == [0xfffe0, 0x100020])
@@ -45,6 +45,6 @@ struct PoolSegmentTests {
 
     @Test("a pool that starts beyond the P2M has no segments in it")
     func beyond() {
-        #expect(SwiotlbPoolLocation(start: 0x1b0000, nslabs: 128).segments(in: p2m()).isEmpty)
+        #expect(SwiotlbPoolLocation(start: PhysicalAddress(0x1b0000), nslabs: 128).segments(in: p2m()).isEmpty)
     }
 }

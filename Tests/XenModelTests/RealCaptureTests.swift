@@ -22,6 +22,6 @@ struct RealCaptureTests {
             try RealCapture(p2m: p2m, m2p: nil, xenLog: [], kernelLog: ["software IO TLB: mapped [mem 0x0000000000000000-0x0000000000200000] (2MB)"])
         }
         let fits = try RealCapture(p2m: p2m, m2p: nil, xenLog: [], kernelLog: ["software IO TLB: mapped [mem 0x0000000000000000-0x0000000000100000] (1MB)"])
-        #expect(fits.pools == [SwiotlbPoolLocation(start: 0, nslabs: 512, line: 1)])
+        #expect(fits.pools == [SwiotlbPoolLocation(start: PhysicalAddress(0), nslabs: 512, line: 1)])
     }
 }
