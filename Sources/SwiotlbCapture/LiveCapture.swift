@@ -67,21 +67,7 @@
             _ options: Options, progress: (Progress) -> Void, raw: ((Substring) -> Void)? = nil,
             save: (Recording) throws -> Void
         ) throws {
-            guard geteuid() == 0 else { throw CaptureError("needs root: it defines kprobe events in tracefs") }
-            let tracefs = try options.tracefs ?? findTracefs()
-            let kprobeEvents = tracefs + "/kprobe_events"
-            guard KernelFiles.exists(kprobeEvents) else {
-                throw CaptureError("\(kprobeEvents) does not exist: this kernel has no kprobe events (CONFIG_KPROBE_EVENTS)")
-            }
-            try refuseLeftovers(tracefs: tracefs)
-            guard let btfBytes = try KernelFiles.read("/sys/kernel/btf/vmlinux", limit: BTFLayout.maxBytes) else {
-                throw CaptureError("no type information for the struct offsets: /sys/kernel/btf/vmlinux is missing (CONFIG_DEBUG_INFO_BTF)")
-            }
-            let offsets: KprobePlan.Offsets
-            do { offsets = try KprobePlan.Offsets(btf: BTFLayout(bytes: btfBytes, structs: KprobePlan.Offsets.structs)) } catch {
-                throw CaptureError("/sys/kernel/btf/vmlinux: \(error.message)")
-            }
-            let plan = KprobePlan(offsets: offsets, sites: try findSites())
+            let (tracefs, plan) = try preflight(options)
             let context0 = try startContext()
 
             // Armed from here on: everything below is undone by `disarm`.
@@ -102,27 +88,9 @@
             guard pipe >= 0 else { throw CaptureError("cannot open \(armed.instance)/trace_pipe: \(String(cString: strerror(errno)))") }
             defer { close(pipe) }
             var reader = PipeLines()
-            let start = now()
-            var stoppedBy = ""
-            var lastProgress = 0.0
-            var live = 0
-            while true {
-                var zero = timespec(), info = siginfo_t()
-                let sig = sigtimedwait(&blocked, &info, &zero)
-                if sig > 0 { stoppedBy = String(cString: strsignal(sig)); break }
-                if let s = options.seconds, now() - start >= Double(s) { stoppedBy = "after \(s) s"; break }
-                let before = text.events.count
-                let got = try reader.drain(pipe) { line throws(CaptureError) in
-                    raw?(line); try text.read(line)
-                }
-                for e in text.events[before...] { if e.kind == .map { live += 1 } else if e.kind == .unmap { live -= 1 } }
-                if now() - lastProgress >= 1 {
-                    lastProgress = now()
-                    let missed = profileLines((try? KernelFiles.text(tracefs + "/kprobe_profile")) ?? "", events: Set(plan.eventNames)).1
-                    progress(Progress(events: text.events.count, mapsLive: live, seconds: lastProgress - start, missed: missed.reduce(0) { $0 + $1.count }))
-                }
-                if !got { usleep(20_000) }
-            }
+            let stoppedBy = try record(
+                pipe, &reader, into: &text, until: options.seconds, orSignalIn: &blocked, tracefs: tracefs, plan: plan, progress: progress,
+                raw: raw)
             // Stop recording (no code is patched), then read what is left.
             try? KernelFiles.write(armed.instance + "/tracing_on", "0")
             _ = try reader.drain(pipe) { line throws(CaptureError) in
@@ -141,6 +109,55 @@
                     pairing: CapturePairing(events: text.events), context: context, missed: missed,
                     lostEvents: text.lostEvents, stoppedBy: stoppedBy, events: text.events.count,
                     definitions: plan.definitions))
+        }
+
+        /// The checks before anything is armed: root, tracefs with kprobe events, no capture's
+        /// leftovers, the struct offsets from BTF and the call sites; the tracefs folder and the
+        /// probes to define.
+        static func preflight(_ options: Options) throws -> (tracefs: String, plan: KprobePlan) {
+            guard geteuid() == 0 else { throw CaptureError("needs root: it defines kprobe events in tracefs") }
+            let tracefs = try options.tracefs ?? findTracefs()
+            let kprobeEvents = tracefs + "/kprobe_events"
+            guard KernelFiles.exists(kprobeEvents) else {
+                throw CaptureError("\(kprobeEvents) does not exist: this kernel has no kprobe events (CONFIG_KPROBE_EVENTS)")
+            }
+            try refuseLeftovers(tracefs: tracefs)
+            guard let btfBytes = try KernelFiles.read("/sys/kernel/btf/vmlinux", limit: BTFLayout.maxBytes) else {
+                throw CaptureError("no type information for the struct offsets: /sys/kernel/btf/vmlinux is missing (CONFIG_DEBUG_INFO_BTF)")
+            }
+            let offsets: KprobePlan.Offsets
+            do { offsets = try KprobePlan.Offsets(btf: BTFLayout(bytes: btfBytes, structs: KprobePlan.Offsets.structs)) } catch {
+                throw CaptureError("/sys/kernel/btf/vmlinux: \(error.message)")
+            }
+            return (tracefs, KprobePlan(offsets: offsets, sites: try findSites()))
+        }
+
+        /// Reads `pipe` into `text` until `seconds` pass or a signal of `blocked` comes, with
+        /// progress about once a second; what stopped it.
+        static func record(
+            _ pipe: Int32, _ reader: inout PipeLines, into text: inout TracefsText, until seconds: Int?, orSignalIn blocked: inout sigset_t,
+            tracefs: String, plan: KprobePlan, progress: (Progress) -> Void, raw: ((Substring) -> Void)?
+        ) throws -> String {
+            let start = now()
+            var lastProgress = 0.0
+            var live = 0
+            while true {
+                var zero = timespec(), info = siginfo_t()
+                let sig = sigtimedwait(&blocked, &info, &zero)
+                if sig > 0 { return String(cString: strsignal(sig)) }
+                if let s = seconds, now() - start >= Double(s) { return "after \(s) s" }
+                let before = text.events.count
+                let got = try reader.drain(pipe) { line throws(CaptureError) in
+                    raw?(line); try text.read(line)
+                }
+                for e in text.events[before...] { if e.kind == .map { live += 1 } else if e.kind == .unmap { live -= 1 } }
+                if now() - lastProgress >= 1 {
+                    lastProgress = now()
+                    let missed = profileLines((try? KernelFiles.text(tracefs + "/kprobe_profile")) ?? "", events: Set(plan.eventNames)).1
+                    progress(Progress(events: text.events.count, mapsLive: live, seconds: lastProgress - start, missed: missed.reduce(0) { $0 + $1.count }))
+                }
+                if !got { usleep(20_000) }
+            }
         }
 
         /// `/sys/kernel/tracing`, else `/sys/kernel/debug/tracing`: the first with a `trace` file.
