@@ -38,15 +38,7 @@ enum SlotMapFigure {
             "\(poolName) at the first \"buffer is full\": operation \(snap.operation), \(device) mapping \(snap.requestBytes) bytes (\(slots(snap.requestSlots)))",
             top: top)
         let longest = snap.freeRuns.max { $0.count < $1.count }
-        svg.text(
-            left, top + 30,
-            (snap.freeSlots == 0
-                ? "no slot free of \(snap.nslabs)"
-                : "\(snap.freeSlots) of \(snap.nslabs) slots free; longest free run \(slots(snap.longestFreeRun))"
-                    + (snap.longestFreeRun < snap.requestSlots ? " < \(snap.requestSlots) needed" : ""))
-                + "; a run ends at a used slot or a 128-slot segment boundary"
-                + (snap.nslabs / snap.areaSlots > 1 ? "; \(snap.nslabs / snap.areaSlots) areas of \(snap.areaSlots) slots" : ""),
-            size: 11, anchor: "start", cls: "slot-summary")
+        svg.text(left, top + 30, summary(snap), size: 11, anchor: "start", cls: "slot-summary")
         let perRow = rowSlots(snap.nslabs)
         let rows = (snap.nslabs + perRow - 1) / perRow
         let scale = (right - left) / Double(perRow)
@@ -69,8 +61,37 @@ enum SlotMapFigure {
                 s = e
             }
         }
+        boundaries(&svg, snap, perRow: perRow, scale: scale, rowY: rowY)
+        if let longest, !longest.isEmpty {
+            let row = longest.lowerBound / perRow
+            let x0 = left + Double(longest.lowerBound - row * perRow) * scale
+            svg.rect(
+                x0 - 1, rowY(row) - 1, max(Double(longest.count) * scale, 1) + 2, rowHeight + 2, color: "none", stroke: "#000", cls: "longest-run",
+                title: "longest free run: \(longest.count) slots from slot \(longest.lowerBound)")
+        }
+        let legendTop = rowY(rows) + 6
+        var legend = [("used", usedColor), ("free run < \(slots(snap.requestSlots))", shortColor), ("free run ≥ \(slots(snap.requestSlots))", fitColor)]
+        if snap.areaSlots < snap.nslabs { legend.append(("area boundary", areaColor)) }
+        let rows2 = svg.legend(left, legendTop, legend, maxX: right)
+        return legendTop + Double(rows2) * 16 + 4 - top
+    }
+
+    /// The line under the title: free slots, the longest free run against the request, areas.
+    static func summary(_ snap: SlotMapSnapshot) -> String {
+        (snap.freeSlots == 0
+            ? "no slot free of \(snap.nslabs)"
+            : "\(snap.freeSlots) of \(snap.nslabs) slots free; longest free run \(slots(snap.longestFreeRun))"
+                + (snap.longestFreeRun < snap.requestSlots ? " < \(snap.requestSlots) needed" : ""))
+            + "; a run ends at a used slot or a 128-slot segment boundary"
+            + (snap.nslabs / snap.areaSlots > 1 ? "; \(snap.nslabs / snap.areaSlots) areas of \(snap.areaSlots) slots" : "")
+    }
+
+    /// The 128-slot segment boundaries (where they are wide enough apart to see) and the area
+    /// boundaries over the grid of `perRow` slots a row, `scale` pixels a slot.
+    static func boundaries(_ svg: inout SVGCanvas, _ snap: SlotMapSnapshot, perRow: Int, scale: Double, rowY: (Int) -> Double) {
+        let left = SVGPlot.left
         if Double(IOTLB.segmentSlots) * scale >= minimumSegmentWidth {
-            for row in 0..<rows {
+            for row in 0..<((snap.nslabs + perRow - 1) / perRow) {
                 let n = min(perRow, snap.nslabs - row * perRow)
                 for k in stride(from: IOTLB.segmentSlots, to: n, by: IOTLB.segmentSlots) {
                     let sx = left + Double(k) * scale
@@ -84,17 +105,5 @@ enum SlotMapFigure {
                 svg.line(ax, rowY(row) - 3, ax, rowY(row) + rowHeight + 3, color: areaColor, width: 3, cls: "area-boundary")
             }
         }
-        if let longest, !longest.isEmpty {
-            let row = longest.lowerBound / perRow
-            let x0 = left + Double(longest.lowerBound - row * perRow) * scale
-            svg.rect(
-                x0 - 1, rowY(row) - 1, max(Double(longest.count) * scale, 1) + 2, rowHeight + 2, color: "none", stroke: "#000", cls: "longest-run",
-                title: "longest free run: \(longest.count) slots from slot \(longest.lowerBound)")
-        }
-        let legendTop = rowY(rows) + 6
-        var legend = [("used", usedColor), ("free run < \(slots(snap.requestSlots))", shortColor), ("free run ≥ \(slots(snap.requestSlots))", fitColor)]
-        if snap.areaSlots < snap.nslabs { legend.append(("area boundary", areaColor)) }
-        let rows2 = svg.legend(left, legendTop, legend, maxX: right)
-        return legendTop + Double(rows2) * 16 + 4 - top
     }
 }
