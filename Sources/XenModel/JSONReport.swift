@@ -32,34 +32,8 @@ public enum JSONReport {
             ),
             ("operations", .int(Int64(r.operations))),
         ]
-        let placements = PoolMachinePlacement.of(r)
-        top.append(
-            (
-                "pools",
-                .array(
-                    zip(r.pools, placements).map { p, m in
-                        .object([
-                            ("name", .string(p.name)), ("nslabs", .int(Int64(p.nslabs))), ("start", .uint(p.start)),
-                            ("peak_used", .int(Int64(p.peakUsed))), ("full_failures", .int(Int64(p.fullFailures))),
-                            ("final_used", .int(Int64(p.finalUsed))),
-                            ("occupancy", .array(p.occupancy.map { .array([.int(Int64($0.op)), .int(Int64($0.used))]) })),
-                            ("placement", placement(m)),
-                        ])
-                    })
-            ))
-        top.append(
-            (
-                "devices",
-                .array(
-                    r.devices.map { d in
-                        .object([
-                            ("name", .string(d.name)), ("maps", .int(Int64(d.maps))), ("direct", .int(Int64(d.direct))),
-                            ("bounced", .int(Int64(d.bounced))), ("failed", .int(Int64(d.failed))),
-                            ("bytes_copied", .uint(d.bytesCopied)), ("coherent_allocations", .int(Int64(d.coherentAllocations))),
-                            ("coherent_exchanged", .int(Int64(d.coherentExchanged))), ("coherent_failed", .int(Int64(d.coherentFailed))),
-                        ])
-                    })
-            ))
+        top.append(("pools", pools(r)))
+        top.append(("devices", devices(r)))
         top.append(("debugfs", .object(r.debugfs.map { ($0.file, JSONValue.int(Int64($0.value))) })))
         if let d = r.dynamicPools { top.append(("dynamic_pools", dynamicPools(d))) }
         top.append(("kernel_messages", .object([("count", .int(Int64(r.messageCount))), ("first", .array(r.messages.map(JSONValue.string)))])))
@@ -77,6 +51,33 @@ public enum JSONReport {
             ))
         top += DiagnosisJSON.members(RunEvidence.diagnose(r))
         return JSONValue.object(top).rendered() + "\n"
+    }
+
+    /// The `pools` array: each pool's size, peak, failures, occupancy and machine placement.
+    static func pools(_ r: RunResult) -> JSONValue {
+        .array(
+            zip(r.pools, PoolMachinePlacement.of(r)).map { p, m in
+                .object([
+                    ("name", .string(p.name)), ("nslabs", .int(Int64(p.nslabs))), ("start", .uint(p.start)),
+                    ("peak_used", .int(Int64(p.peakUsed))), ("full_failures", .int(Int64(p.fullFailures))),
+                    ("final_used", .int(Int64(p.finalUsed))),
+                    ("occupancy", .array(p.occupancy.map { .array([.int(Int64($0.op)), .int(Int64($0.used))]) })),
+                    ("placement", placement(m)),
+                ])
+            })
+    }
+
+    /// The `devices` array: each device's maps, bounces, failures, copies and coherent buffers.
+    static func devices(_ r: RunResult) -> JSONValue {
+        .array(
+            r.devices.map { d in
+                .object([
+                    ("name", .string(d.name)), ("maps", .int(Int64(d.maps))), ("direct", .int(Int64(d.direct))),
+                    ("bounced", .int(Int64(d.bounced))), ("failed", .int(Int64(d.failed))),
+                    ("bytes_copied", .uint(d.bytesCopied)), ("coherent_allocations", .int(Int64(d.coherentAllocations))),
+                    ("coherent_exchanged", .int(Int64(d.coherentExchanged))), ("coherent_failed", .int(Int64(d.coherentFailed))),
+                ])
+            })
     }
 
     /// A pool's `placement` object.
