@@ -30,20 +30,7 @@ public enum TextReport {
         out.append("")
         out.append("== debugfs after the run")
         out += r.debugfs.map { "\(SwiotlbKernelText.debugfsFolder)\($0.file): \($0.value)" }
-        out.append("")
-        out.append("== pools")
-        out += table(
-            ["pool", "slots", "MB", "peak used", "peak %", "full failures", "final used"],
-            r.pools.map { p in
-                [
-                    p.name, "\(p.nslabs)", "\((p.nslabs << 11) >> 20)", "\(p.peakUsed)",
-                    percent(p.peakUsed, p.nslabs), "\(p.fullFailures)", "\(p.finalUsed)",
-                ]
-            })
-        if let d = r.dynamicPools { out += [""] + dynamicPoolLines(d) }
-        out.append("")
-        out.append("== pool placement")
-        out += PoolMachinePlacement.of(r).map { $0.line(name: r.pools[$0.pool].name) }
+        out += poolLines(r)
         out.append("")
         out.append("== devices")
         out += table(
@@ -64,6 +51,24 @@ public enum TextReport {
         out.append("")
         out.append("== verdicts")
         out += DiagnosisText.render(RunEvidence.diagnose(r))
+        return out
+    }
+
+    /// The pools' sections: their table, the dynamic pools (when the kernel grew any) and where
+    /// each lies in machine memory.
+    static func poolLines(_ r: RunResult) -> [String] {
+        var out = ["", "== pools"]
+        out += table(
+            ["pool", "slots", "MB", "peak used", "peak %", "full failures", "final used"],
+            r.pools.map { p in
+                [
+                    p.name, "\(p.nslabs)", "\((p.nslabs << 11) >> 20)", "\(p.peakUsed)",
+                    percent(p.peakUsed, p.nslabs), "\(p.fullFailures)", "\(p.finalUsed)",
+                ]
+            })
+        if let d = r.dynamicPools { out += [""] + dynamicPoolLines(d) }
+        out += ["", "== pool placement"]
+        out += PoolMachinePlacement.of(r).map { $0.line(name: r.pools[$0.pool].name) }
         return out
     }
 
