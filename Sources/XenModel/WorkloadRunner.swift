@@ -196,24 +196,28 @@ struct RunState {
             let op = ops[s.traceLine]
             s.traceLine += 1
             if s.traceLine >= ops.count { s.done = true }
-            switch op {
-            // TraceReader has checked the ids: a map's id is not live, an unmap's or a sync's was
-            // mapped; it is not live here only when the model's map failed, and then the driver
-            // has nothing to unmap or sync.
-            case .map(let m):
-                let device = s.device.mapped(by: m)
-                if let b = try submit(&s, m.original, m.size, m.direction, &engine, &r, device: device, cpu: m.cpu ?? s.cpu, alignMask: m.alignMask) {
-                    s.traceLive[m.id] = (b, device); s.traceMappedAt[m.id] = s.traceLine
-                }
-            case .unmap(let id):
-                if let l = s.traceLive.removeValue(forKey: id) {
-                    try engine.unmap(l.device, l.buffer); r.operations += 1; account(l.buffer, unmap: true, &s, &r)
-                }
-            case .sync(let id, let target):
-                if let l = s.traceLive[id] { try engine.sync(l.device, l.buffer, target: target); r.operations += 1 }
-            case .pool:
-                break  // dropped by the parser: the pools are the scenario's
+            try replay(op, &s, &engine, &r)
+        }
+    }
+
+    /// One operation of a trace stream. TraceReader has checked the ids: a map's id is not live,
+    /// an unmap's or a sync's was mapped; it is not live here only when the model's map failed,
+    /// and then the driver has nothing to unmap or sync.
+    mutating func replay(_ op: TraceOp, _ s: inout StreamState, _ engine: inout DMAEngine, _ r: inout RunResult) throws(SwiotlbBug) {
+        switch op {
+        case .map(let m):
+            let device = s.device.mapped(by: m)
+            if let b = try submit(&s, m.original, m.size, m.direction, &engine, &r, device: device, cpu: m.cpu ?? s.cpu, alignMask: m.alignMask) {
+                s.traceLive[m.id] = (b, device); s.traceMappedAt[m.id] = s.traceLine
             }
+        case .unmap(let id):
+            if let l = s.traceLive.removeValue(forKey: id) {
+                try engine.unmap(l.device, l.buffer); r.operations += 1; account(l.buffer, unmap: true, &s, &r)
+            }
+        case .sync(let id, let target):
+            if let l = s.traceLive[id] { try engine.sync(l.device, l.buffer, target: target); r.operations += 1 }
+        case .pool:
+            break  // dropped by the parser: the pools are the scenario's
         }
     }
 
