@@ -521,18 +521,23 @@ final class Reader {
             let device = try dev(m)
             let lines: [String]
             do { lines = try load(path) } catch { throw fail(fileField, "\(error)") }
-            var ops: [TraceOp] = []
-            var reader = TraceReader(kernel: kernel)  // the rules and fields of the guest's kernel, as replay's
-            for (i, l) in lines.enumerated() {
-                do throws(TraceError) {
-                    // The pools are the scenario's: a trace's pool lines are checked, then dropped.
-                    if let op = try reader.read(Substring(l), line: i + 1) { if case .pool = op {} else { ops.append(op) } }
-                } catch {
-                    throw ScenarioError(
-                        file: path, line: error.line, path: "", message: "\(error.message): '\(error.token)' (trace of \(file) \(fileField.path))")
-                }
-            }
-            return .trace(device: device, ops: ops, file: path)
+            return .trace(device: device, ops: try traceOps(lines, path: path, field: fileField, kernel: kernel), file: path)
         }
+    }
+
+    /// A trace stream's operations: `lines` read by the guest kernel's rules and fields, as
+    /// replay reads them; its pool lines are checked, then dropped (the pools are the scenario's).
+    func traceOps(_ lines: [String], path: String, field: Field, kernel: SwiotlbKernel) throws(ScenarioError) -> [TraceOp] {
+        var ops: [TraceOp] = []
+        var reader = TraceReader(kernel: kernel)
+        for (i, l) in lines.enumerated() {
+            do throws(TraceError) {
+                if let op = try reader.read(Substring(l), line: i + 1) { if case .pool = op {} else { ops.append(op) } }
+            } catch {
+                throw ScenarioError(
+                    file: path, line: error.line, path: "", message: "\(error.message): '\(error.token)' (trace of \(file) \(field.path))")
+            }
+        }
+        return ops
     }
 }
