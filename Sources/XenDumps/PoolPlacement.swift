@@ -11,17 +11,17 @@ public struct PoolPlacement: Sendable, Hashable {
     /// A machine-contiguous piece of the pool: `pages` pages from `pfn` at machine frames from `mfn`.
     public struct Piece: Sendable, Hashable {
         /// First pfn.
-        public var pfn: UInt64
+        public var pfn: PFN
         /// First machine frame.
-        public var mfn: UInt64
+        public var mfn: MFN
         /// Pages.
         public var pages: UInt64
         /// A piece from its parts.
-        public init(pfn: UInt64, mfn: UInt64, pages: UInt64) { self.pfn = pfn; self.mfn = mfn; self.pages = pages }
+        public init(pfn: PFN, mfn: MFN, pages: UInt64) { self.pfn = pfn; self.mfn = mfn; self.pages = pages }
     }
 
     /// The pool's first pfn.
-    public let firstPfn: UInt64
+    public let firstPfn: PFN
     /// The pool's pages within the P2M.
     public let pages: UInt64
     /// Its segments, in pfn order.
@@ -40,25 +40,26 @@ public struct PoolPlacement: Sendable, Hashable {
     /// Whether every page is RAM below 4 GiB of machine memory.
     public var allBelow4G: Bool { notRAMPages == 0 && pagesAbove4G == 0 }
     /// The lowest machine frame of the pool's RAM, nil when it has none.
-    public var lowestFrame: UInt64? { pieces.map(\.mfn).min() }
+    public var lowestFrame: MFN? { pieces.map(\.mfn).min() }
     /// One past the highest machine frame of the pool's RAM, nil when it has none.
-    public var frameEnd: UInt64? { pieces.map { $0.mfn + $0.pages }.max() }
+    public var frameEnd: MFN? { pieces.map { $0.mfn.advanced(by: $0.pages) }.max() }
 
     /// The placement of `pool` in `p2m` (only the part of the pool within the P2M's entries).
     public init(_ pool: SwiotlbPoolLocation, in p2m: P2MDumpContents) {
-        firstPfn = pool.firstPfn.rawValue
-        pages = firstPfn < p2m.size ? min(pool.pages, p2m.size - firstPfn) : 0
+        firstPfn = pool.firstPfn
+        let first = firstPfn.rawValue
+        pages = first < p2m.size ? min(pool.pages, p2m.size - first) : 0
         segments = pool.segments(in: p2m)
         var covered: UInt64 = 0
-        for run in p2m.entries.extents(start: firstPfn, count: pages) {
+        for run in p2m.entries.extents(start: first, count: pages) {
             let n = run.count
             covered += n
             guard case .machine(let mfn) = run.value else { notRAMPages += n; continue }
             pagesAbove4G += mfn < Self.fourGiBFrame ? n - min(n, Self.fourGiBFrame - mfn) : n
-            if let last = pieces.last, last.pfn + last.pages == run.start, last.mfn + last.pages == mfn {
+            if let last = pieces.last, last.pfn.rawValue + last.pages == run.start, last.mfn.rawValue + last.pages == mfn {
                 pieces[pieces.count - 1].pages += n
             } else {
-                pieces.append(Piece(pfn: run.start, mfn: mfn, pages: n))
+                pieces.append(Piece(pfn: PFN(run.start), mfn: MFN(mfn), pages: n))
             }
         }
         notRAMPages += pages - covered

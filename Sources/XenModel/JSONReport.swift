@@ -85,9 +85,9 @@ public enum JSONReport {
         let p = m.placement
         return .object([
             ("bus_is_physical", .bool(m.native)),
-            ("machine_start", p.lowestFrame.map { .uint($0 << Page.shift) } ?? .null),
-            ("machine_end", p.frameEnd.map { .uint($0 << Page.shift) } ?? .null),
-            ("pieces", .array(p.pieces.map { .object([("pfn", .uint($0.pfn)), ("mfn", .uint($0.mfn)), ("pages", .uint($0.pages))]) })),
+            ("machine_start", p.lowestFrame.map { .uint($0.address.rawValue) } ?? .null),
+            ("machine_end", p.frameEnd.map { .uint($0.address.rawValue) } ?? .null),
+            ("pieces", .array(p.pieces.map { .object([("pfn", .uint($0.pfn.rawValue)), ("mfn", .uint($0.mfn.rawValue)), ("pages", .uint($0.pages))]) })),
             ("segments", .int(Int64(p.segmentCount))), ("contiguous_segments", .int(Int64(p.contiguousSegments))),
             ("not_ram_pages", .uint(p.notRAMPages)), ("bytes_above_4g", .uint(p.pagesAbove4G << Page.shift)),
             ("all_below_4g", .bool(p.allBelow4G)),

@@ -24,7 +24,7 @@ enum MachineMapFigure {
         } else {
             ram = r.boot.bufferRanges
         }
-        let poolEnd = placements.compactMap(\.placement.frameEnd).max() ?? 0
+        let poolEnd = placements.compactMap(\.placement.frameEnd).max()?.rawValue ?? 0
         let frames = max(r.boot.host?.maxPage ?? 0, ram.map(\.upperBound).max() ?? 0, poolEnd, PoolPlacement.fourGiBFrame)
         let ticks = AxisTicks.bytes(covering: frames << Page.shift)
         let maxBytes = Double(AxisTicks.end(ticks))
@@ -46,17 +46,17 @@ enum MachineMapFigure {
             let p = m.placement, color = SVGPlot.poolColor(m.pool), name = r.pools[m.pool].name
             svg.text(left - 8, laneTop + 15, name, size: 11, anchor: "end", weight: "bold", color: color)
             svg.line(left, laneTop + laneHeight / 2, right, laneTop + laneHeight / 2, color: "#dddddd", width: 1)
-            let pieces = p.pieces.sorted { $0.mfn < $1.mfn }.map { (x($0.mfn), x($0.mfn + $0.pages)) }
+            let pieces = p.pieces.sorted { $0.mfn < $1.mfn }.map { (x($0.mfn.rawValue), x($0.mfn.rawValue + $0.pages)) }
             for span in pixelSpans(pieces, minimum: minimumPiece) {
                 svg.rect(span.0, laneTop, span.1 - span.0, laneHeight, color: color, stroke: "#333", cls: "pool-piece")
             }
             if let low = p.lowestFrame, let end = p.frameEnd {
                 let label =
-                    "\(ByteText.text(p.pages << Page.shift)) at \(Hex.plain(low << Page.shift))-\(Hex.plain((end << Page.shift) - 1))"
+                    "\(ByteText.text(p.pages << Page.shift)) at \(low.address)-\(Hex.plain(end.address.rawValue - 1))"
                     + (p.pieces.count == 1 ? "" : " (\(p.pieces.count) pieces)")
                     + ", \(p.contiguousSegments)/\(p.segmentCount) segments contiguous, "
                     + (p.allBelow4G ? "below 4 GiB" : "\(ByteText.text(p.pagesAbove4G << Page.shift)) above 4 GiB")
-                let x0 = max(x(low) - minimumPiece / 2, left), x1 = min(x(end) + minimumPiece / 2, right)
+                let x0 = max(x(low.rawValue) - minimumPiece / 2, left), x1 = min(x(end.rawValue) + minimumPiece / 2, right)
                 let onRight = x1 + 8 + Double(label.count) * 6.1 <= right
                 let at = onRight ? x1 + 6 : (x0 - 8 - Double(label.count) * 6.1 >= left ? x0 - 6 : left)
                 svg.text(at, laneTop + laneHeight + 13, label, size: 11, anchor: onRight || at == left ? "start" : "end", halo: true, cls: "pool-label")

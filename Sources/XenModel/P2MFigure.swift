@@ -60,12 +60,12 @@ enum P2MFigure {
             let p = pool.placement, color = SVGPlot.poolColor(i)
             var labelAt: (x0: Double, x1: Double, y: Double)?
             for piece in p.pieces {
-                var x0 = x(piece.pfn), x1 = x(piece.pfn + piece.pages), y0 = y(piece.mfn + piece.pages), y1 = y(piece.mfn)
+                var x0 = x(piece.pfn.rawValue), x1 = x(piece.pfn.rawValue + piece.pages), y0 = y(piece.mfn.rawValue + piece.pages), y1 = y(piece.mfn.rawValue)
                 if x1 - x0 < minimumBox { let c = (x0 + x1) / 2; x0 = c - minimumBox / 2; x1 = c + minimumBox / 2 }
                 if y1 - y0 < minimumBox { let c = (y0 + y1) / 2; y0 = c - minimumBox / 2; y1 = c + minimumBox / 2 }
                 svg.rect(
                     x0, y0, x1 - x0, y1 - y0, color: color, opacity: 0.6, cls: "pool",
-                    title: "\(pool.name): pfn \(Hex.plain(piece.pfn))+\(piece.pages) at machine \(Hex.plain(piece.mfn << Page.shift))")
+                    title: "\(pool.name): pfn \(piece.pfn)+\(piece.pages) at machine \(piece.mfn.address)")
                 if labelAt == nil || y0 < labelAt!.y { labelAt = (x0, x1, y0) }
             }
             guard let at = labelAt else { continue }

@@ -27,7 +27,7 @@ public struct PoolMachinePlacement: Sendable {
     public var devices: [DeviceReach]
 
     /// The pool's highest bus byte, nil when none of it is RAM.
-    public var lastBusByte: UInt64? { placement.frameEnd.map { ($0 << Page.shift) - 1 } }
+    public var lastBusByte: UInt64? { placement.frameEnd.map { $0.address.rawValue - 1 } }
 
     /// The placement of every pool of `r` (none before the pools were set up). Linear in the
     /// P2M runs over the pools, plus their segments.
@@ -42,7 +42,7 @@ public struct PoolMachinePlacement: Sendable {
             }
             let view = P2MDumpContents(domid: 0, size: first + pages, entries: entries, types: ExtentMap())
             let placement = PoolPlacement(location, in: view)
-            let top = placement.frameEnd.map { ($0 << Page.shift) - 1 }
+            let top = placement.frameEnd.map { $0.address.rawValue - 1 }
             let devices = p.devices.map { d in
                 let dev = r.scenario.devices[d]
                 return DeviceReach(name: dev.name, limit: dev.dma.effectiveLimit, reaches: top.map { $0 <= dev.dma.effectiveLimit } ?? false)
@@ -56,7 +56,7 @@ public struct PoolMachinePlacement: Sendable {
         let p = placement
         guard let low = p.lowestFrame, let end = p.frameEnd else { return "\(name): no RAM behind the pool" }
         var parts = [
-            "\(name): \(native ? "bus = physical" : "machine") \(Hex.plain(low << Page.shift))-\(Hex.plain((end << Page.shift) - 1))"
+            "\(name): \(native ? "bus = physical" : "machine") \(low.address)-\(Hex.plain(end.address.rawValue - 1))"
                 + (p.pieces.count == 1 ? "" : " in \(p.pieces.count) pieces")
         ]
         parts.append("\(p.contiguousSegments) of \(p.segmentCount) segments machine-contiguous")
