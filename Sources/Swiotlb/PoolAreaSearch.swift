@@ -83,18 +83,19 @@ extension SlotPool {
         let base = a &* an
         var index = areas[a].index
         let slot: Int
+        // One reference to the tables for the search and the take (each further one is a check).
+        let t = uniqueTables()
         if s.walksStrideAlignedSlots(areaStart: base, areaSlots: an) {
             var start = (index &+ s.stride &- 1) & ~(s.stride &- 1)
             if start >= an { start = 0 }
             let search = AreaSearch(
                 nslots: nslots, stride: s.stride, alignMask: 0, original: 0,
                 offsetSlots: s.offsetSlots, maxSlots: s.maxSlots, tableDMAAddress: s.tableDMAAddress)
-            guard let found = firstFit(search, from: base &+ start, areaStart: base, areaEnd: base &+ an) else { return nil }
+            guard let found = firstFit(search, from: base &+ start, areaStart: base, areaEnd: base &+ an, in: t) else { return nil }
             slot = found
             index = found &- base
         } else {
             let need = UInt32(truncatingIfNeeded: nslots)
-            let t = tables
             var checked = 0
             var found: Int?
             while checked < an {
@@ -114,11 +115,10 @@ extension SlotPool {
             guard let f = found else { return nil }
             slot = f
         }
-        let owned = uniqueTables()
-        owned.take(slot: slot, nslots: nslots)
+        t.take(slot: slot, nslots: nslots)
         var left = allocSize
         for k in slot..<(slot &+ nslots) {
-            owned.allocSize[k] = UInt32(truncatingIfNeeded: left)
+            t.allocSize[k] = UInt32(truncatingIfNeeded: left)
             left &-= IOTLB.slotSize
         }
         areas[a].index = index &+ nslots >= an ? 0 : index &+ nslots

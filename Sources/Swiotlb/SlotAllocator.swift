@@ -63,6 +63,8 @@ public struct SlotPool: Sendable {
     public internal(set) var usedHighWater = 0
     /// v6.1 areas: each with its own next-fit cursor and used count (one area on v5.11).
     public internal(set) var areas: [SlotArea]
+    /// Slots per area (`area_nslabs`), kept so that an op does not divide for it.
+    public let areaSlots: Int
     /// The per-slot tables, shared between copies until one of them changes.
     private(set) var tables: SlotTables
 
@@ -72,6 +74,7 @@ public struct SlotPool: Sendable {
         self.start = start
         self.nslabs = nslabs
         self.areas = Array(repeating: SlotArea(), count: max(1, areas))
+        areaSlots = nslabs / max(1, areas)
         tables = SlotTables(nslabs: nslabs)
     }
 
@@ -112,9 +115,6 @@ public struct SlotPool: Sendable {
         precondition(slot >= 0 && slot < nslabs, "slot \(slot) out of 0..<\(nslabs)")
         return tables.origAddress[slot]
     }
-
-    /// Slots per area (`area_nslabs`).
-    public var areaSlots: Int { nslabs / areas.count }
 
     /// `io_tlb_end`: one past the last byte.
     public var end: UInt64 { start + UInt64(nslabs) << UInt64(IOTLB.shift) }
@@ -197,14 +197,15 @@ public struct SlotPool: Sendable {
         var index = AreaSearch.kernelAlign(areas[a].index, s.stride)
         if index >= an { index = 0 }
         let wrap = index
+        // One reference to the tables for the search and the take (each further one is a check).
+        let t = uniqueTables()
         if s.alignMask == 0 && s.stride <= 2 {
             // No alignment test, so no +1 steps: the kernel's walk is v5.11's next-fit over
             // [wrap, end) then [0, wrap) of the area, which ``SlotSearch`` does with its skips.
-            guard let slot = firstFit(s, from: base &+ wrap, areaStart: base, areaEnd: base &+ an) else { return .none }
+            guard let slot = firstFit(s, from: base &+ wrap, areaStart: base, areaEnd: base &+ an, in: t) else { return .none }
             index = slot &- base
         } else {
             let need = UInt32(truncatingIfNeeded: nslots)
-            let t = tables
             var steps = 0
             while true {
                 let slot = base &+ index
@@ -221,12 +222,11 @@ public struct SlotPool: Sendable {
             }
         }
         let slot = base &+ index
-        let owned = uniqueTables()
-        owned.take(slot: slot, nslots: nslots)
-        Self.recordOriginal(s.original, slot: slot, nslots: nslots, in: owned.origAddress)
+        t.take(slot: slot, nslots: nslots)
+        Self.recordOriginal(s.original, slot: slot, nslots: nslots, in: t.origAddress)
         var left = allocSize
         for k in slot..<(slot &+ nslots) {
-            owned.allocSize[k] = UInt32(truncatingIfNeeded: left)
+            t.allocSize[k] = UInt32(truncatingIfNeeded: left)
             left &-= IOTLB.slotSize
         }
         areas[a].index = index &+ nslots < an ? index &+ nslots : 0
@@ -237,10 +237,11 @@ public struct SlotPool: Sendable {
     }
 
     /// The slot 6.1's walk takes when it makes only `stride` steps (1 or 2): the first fit from
-    /// `start` to the area's end, else from the area's start to `start`.
-    mutating func firstFit(_ s: AreaSearch, from start: Int, areaStart: Int, areaEnd: Int) -> Int? {
+    /// `start` to the area's end, else from the area's start to `start`. `t` is the pool's
+    /// tables, made unique (the search tightens their segment bounds).
+    @inline(__always)
+    func firstFit(_ s: AreaSearch, from start: Int, areaStart: Int, areaEnd: Int, in t: SlotTables) -> Int? {
         let fit = SlotSearch(nslots: s.nslots, stride: s.stride, offsetSlots: s.offsetSlots, maxSlots: s.maxSlots, nslabs: nslabs)
-        let t = uniqueTables()
         if fit.fits(start, freeRun: t.freeRun(at: start)) { return start }
         if t.listIsExact {
             return fit.first(in: start..<areaEnd, list: t.list, bound: t.longestRunBound)

@@ -249,14 +249,13 @@ struct TraceLineParser<Kernel: SwiotlbKernelModel> {
 
     private func decimal(_ token: Range<Int>, _ v: Range<Int>) throws(TraceError) -> UInt64 {
         guard !v.isEmpty, v.count <= 20 else { throw fail(token, "expected a decimal number") }
+        // 20 digits fit in 64 bits up to 2^64 - 1 = 18446744073709551615; of equal length, compared as text.
+        if v.count == 20 && "18446744073709551615".utf8.lexicographicallyPrecedes(b[v]) { throw fail(token, "expected a decimal number") }
         var n: UInt64 = 0
         for k in v {
-            let c = b[k]
-            guard c >= 0x30 && c <= 0x39 else { throw fail(token, "expected a decimal number") }
-            let (m, o1) = n.multipliedReportingOverflow(by: 10)
-            let (a, o2) = m.addingReportingOverflow(UInt64(c &- 0x30))
-            guard !o1 && !o2 else { throw fail(token, "expected a decimal number") }
-            n = a
+            let d = b[k] &- 0x30
+            guard d <= 9 else { throw fail(token, "expected a decimal number") }
+            n = n &* 10 &+ UInt64(d)
         }
         return n
     }

@@ -292,7 +292,13 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
     }
 
     /// The TLB built from the trace's `pool` lines (nil until the first op).
-    private(set) var tlb: SoftwareIOTLB?
+    var tlb: SoftwareIOTLB? { isBuilt ? live : nil }
+    /// The TLB the ops run on: without pools until ``isBuilt``. Held without an optional
+    /// around it so that an op reads it in place (a force-unwrapped optional copied the whole
+    /// TLB, retaining each of its arrays, at every read).
+    private var live = SoftwareIOTLB(kernel: SwiotlbKernel(Kernel.self), pools: [])
+    /// Whether ``live`` holds the trace's pools.
+    private var isBuilt = false
     /// The pools declared, built (with their slot tables) only at the first op, so a trace
     /// whose later pool line is refused has allocated nothing.
     private var pendingPools: [(name: String?, start: UInt64, nslabs: Int, areas: Int)] = []
@@ -327,15 +333,15 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
     }
 
     mutating func finish() throws(TraceError) -> [String] {
-        guard ensureTLB(), let t = tlb else {
+        guard ensureTLB() else {
             throw TraceError(line: nil, token: "", message: "no pool line (a trace starts with at least one)")
         }
-        return Kernel.closingLines(t) + ["checksum list=\(Hex.plain(TraceReplayer.checksum(t.pools[0].list)))"]
+        return Kernel.closingLines(live) + ["checksum list=\(Hex.plain(TraceReplayer.checksum(live.pools[0].list)))"]
     }
 
     mutating func takeMessages() -> [KernelMessage] {
-        guard tlb?.messages.isEmpty == false else { return [] }
-        return tlb!.takeMessages()
+        guard !live.messages.isEmpty else { return [] }
+        return live.takeMessages()
     }
 
     // MARK: Ops
@@ -355,7 +361,7 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
             throw TraceError(
                 line: nil, token: token, message: "kernel \(Kernel.name) has no dynamic pools (only Linux 6.18's CONFIG_SWIOTLB_DYNAMIC is modelled)")
         }
-        guard tlb == nil else { throw TraceError(line: nil, token: token, message: "dynamic pools are turned on before the first op") }
+        guard !isBuilt else { throw TraceError(line: nil, token: token, message: "dynamic pools are turned on before the first op") }
         guard !memory.isEmpty, memory.lowerBound % 4096 == 0, memory.upperBound % 4096 == 0 else {
             throw TraceError(line: nil, token: token, message: "the memory of dynamic pools must be a non-empty page-aligned range")
         }
@@ -365,7 +371,7 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
     /// Builds the TLB from the pool lines at the first other op, naming them as the kernel
     /// does; false when there were none.
     private mutating func ensureTLB() -> Bool {
-        if tlb == nil && !pendingPools.isEmpty {
+        if !isBuilt && !pendingPools.isEmpty {
             let n = pendingPools.count
             let pools = pendingPools.enumerated().map { i, p in
                 SlotPool(name: Kernel.poolName(index: i, of: n, declared: p.name), start: p.start, nslabs: p.nslabs, areas: p.areas)
@@ -377,9 +383,10 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
                     canGrow: true, physLimit: limit, defaultNslabs: pools[0].nslabs,
                     defaultAreas: pools[0].areas.count, memory: DynamicPoolMemory(memory))
             }
-            tlb = t
+            live = t
+            isBuilt = true
         }
-        return tlb != nil
+        return isBuilt
     }
 
     private mutating func map(
@@ -397,12 +404,12 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
         if recordsEvents {
             lastEvent = .map(
                 id: String(decoding: id.bytes, as: UTF8.self), device: name, size: l.size, minAlignMask: l.minAlign,
-                pool: tlb!.poolIndex(for: device),
+                pool: live.poolIndex(for: device),
                 neededSlots: Kernel.slotsNeeded(allocSize: l.alloc, original: l.original, minAlignMask: l.minAlign), failed: false)
         }
         let result: Result<BounceMapping, SwiotlbMapError>
         do {
-            result = try Kernel.mapSingle(&tlb!, request)
+            result = try Kernel.mapSingle(&live, request)
         } catch SwiotlbBug.searchNeverEnds(let area, device: _) {
             out.appendLine(maxLength: id.bytes.count + 64) { w in
                 w.literal("map id="); w.bytes(id.bytes); w.literal(" hang area="); w.decimal(area)
@@ -417,7 +424,7 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
                 Live(
                     address: m.address, size: Int32(l.size), alloc: Int32(l.alloc), minAlign: UInt32(l.minAlign),
                     direction: l.direction, attributes: l.attributes), id: id, at: slot)
-            let used = tlb!.usedSlots(reportedFor: tlb!.homePool(of: m.pool))
+            let used = live.usedSlots(reportedFor: live.homePool(of: m.pool))
             out.appendLine(maxLength: id.bytes.count + 64) { w in
                 w.literal("map id="); w.bytes(id.bytes); w.literal(" tlb=0x"); w.hex(m.address)
                 w.literal(" used="); w.decimal(used)
@@ -425,7 +432,7 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
         case .failure(.full):
             rules.mapFailed(id)
             markLastMapFailed()
-            let used = tlb!.usedSlots(reportedFor: tlb!.poolIndex(for: device))
+            let used = live.usedSlots(reportedFor: live.poolIndex(for: device))
             out.appendLine(maxLength: id.bytes.count + 64) { w in
                 w.literal("map id="); w.bytes(id.bytes); w.literal(" error=full used="); w.decimal(used)
             }
@@ -447,20 +454,20 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
     private mutating func unmap(_ id: TraceID, line: Int, into out: inout ReplayOutput) throws(TraceError) {
         if recordsEvents { lastEvent = .unmap(id: String(decoding: id.bytes, as: UTF8.self)) }
         guard case .mapped(let m) = try rules.unmap(id, line: line) else { return skipped("unmap id=", id, into: &out) }
-        guard let pool = tlb!.pool(holding: m.address) else {
+        guard let pool = live.pool(holding: m.address) else {
             throw TraceError.kernelBug(.notABounceBuffer(m.address), id: id, line: line)
         }
-        let home = tlb!.homePool(of: pool)
+        let home = live.homePool(of: pool)
         do {
             try Kernel.unmapSingle(
-                &tlb!, m.address, pool: pool,
+                &live, m.address, pool: pool,
                 UnmapRequest(
                     mappingSize: Int(m.size), allocSize: Int(m.alloc), direction: m.direction,
                     attributes: m.attributes, minAlignMask: UInt64(m.minAlign)))
         } catch {
             throw TraceError.kernelBug(error, id: id, line: line)
         }
-        let used = tlb!.usedSlots(reportedFor: home)
+        let used = live.usedSlots(reportedFor: home)
         out.appendLine(maxLength: id.bytes.count + 64) { w in
             w.literal("unmap id="); w.bytes(id.bytes); w.literal(" used="); w.decimal(used)
         }
@@ -468,12 +475,12 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
 
     private mutating func sync(_ id: TraceID, target: SyncTarget, line: Int, into out: inout ReplayOutput) throws(TraceError) {
         guard case .mapped(let m) = try rules.sync(id, line: line) else { return skipped("sync id=", id, into: &out) }
-        guard let pool = tlb!.pool(holding: m.address) else {
+        guard let pool = live.pool(holding: m.address) else {
             throw TraceError.kernelBug(.notABounceBuffer(m.address), id: id, line: line)
         }
         do {
             try Kernel.syncSingle(
-                &tlb!, m.address, pool: pool, size: Int(m.size), direction: m.direction, target: target,
+                &live, m.address, pool: pool, size: Int(m.size), direction: m.direction, target: target,
                 minAlignMask: UInt64(m.minAlign))
         } catch {
             throw TraceError.kernelBug(error, id: id, line: line)

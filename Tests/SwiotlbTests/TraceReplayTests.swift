@@ -152,6 +152,22 @@ struct TraceReplayTests {
             "line 2: kernel BUG: segment boundary mask 0x1234 is not 2^n-1: 'id=1'"
         ),
         ("pool nslabs=128 start=0x0\nmap id=1 orig=0x0 size=300000 dir=none\nunmap id=1", 3, "line 3: id is not mapped (its map failed): 'id=1'"),
+        // Decimals: 2^64 - 1 is read (then refused as a size), 2^64 and 21 digits are not numbers.
+        ("pool nslabs=128 start=0x0\nmap id=1 orig=0x0 size=18446744073709551615 dir=none", 2, "line 2: size too large: 'size=18446744073709551615'"),
+        (
+            "pool nslabs=128 start=0x0\nmap id=1 orig=0x0 size=18446744073709551616 dir=none", 2,
+            "line 2: expected a decimal number: 'size=18446744073709551616'"
+        ),
+        (
+            "pool nslabs=128 start=0x0\nmap id=1 orig=0x0 size=99999999999999999999 dir=none", 2,
+            "line 2: expected a decimal number: 'size=99999999999999999999'"
+        ),
+        (
+            "pool nslabs=128 start=0x0\nmap id=1 orig=0x0 size=100000000000000000000 dir=none", 2,
+            "line 2: expected a decimal number: 'size=100000000000000000000'"
+        ),
+        ("pool nslabs=128 start=0x0\nmap id=1 orig=0x0 size=12a dir=none", 2, "line 2: expected a decimal number: 'size=12a'"),
+        ("pool nslabs=128 start=0x0\nmap id=1 orig=0x0 size=/ dir=none", 2, "line 2: expected a decimal number: 'size=/'"),
     ]
 
     @Test("malformed input stops with the line number and the token", arguments: malformed)
