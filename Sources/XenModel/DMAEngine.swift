@@ -23,21 +23,37 @@ public struct MappedBuffer: Sendable {
 
 /// The DMA API of the booted guest: xen-swiotlb in a PV guest, dma-direct elsewhere.
 ///
-/// Exactly one of the two is set; both are mutated in place (an enum payload would be copied,
-/// and with it the multi-megabyte slot arrays, on every operation).
-public struct DMAEngine: Sendable {
+/// An operation takes its engine out of the enum (`consume self`) and puts it back when done,
+/// so the engine it mutates is the only reference to its slot tables: a payload bound by a
+/// plain `switch` would share them with `self`, and its first write would copy them.
+public enum DMAEngine: Sendable {
     /// A PV guest's xen-swiotlb.
-    public private(set) var xen: XenSwiotlb?
+    case xen(XenSwiotlb)
     /// A native guest's dma-direct.
-    public private(set) var native: DirectDMA?
-
-    /// A PV guest's engine.
-    public init(xen: XenSwiotlb) { self.xen = xen }
-    /// A native guest's engine.
-    public init(native: DirectDMA) { self.native = native }
+    case native(DirectDMA)
 
     /// The generic swiotlb underneath.
-    public var tlb: SoftwareIOTLB { xen?.tlb ?? native!.tlb }
+    public var tlb: SoftwareIOTLB {
+        switch self {
+        case .xen(let x): return x.tlb
+        case .native(let n): return n.tlb
+        }
+    }
+
+    /// Runs `xen` or `native` on the engine in place, whichever the guest has.
+    @inline(__always)
+    private mutating func update<R, E: Error>(
+        xen: (inout XenSwiotlb) throws(E) -> R, native: (inout DirectDMA) throws(E) -> R
+    ) throws(E) -> R {
+        switch consume self {
+        case .xen(var x):
+            defer { self = .xen(x) }
+            return try xen(&x)
+        case .native(var n):
+            defer { self = .native(n) }
+            return try native(&n)
+        }
+    }
 
     /// Maps one buffer of `size` bytes at pseudo-physical `phys` (`dma_map_page`): the address
     /// the device uses, the pool of its bounce buffer and the slots it took, or why it could not
@@ -47,75 +63,78 @@ public struct DMAEngine: Sendable {
         _ device: DMADevice, _ phys: UInt64, size: Int, direction: DMADirection, cpu: Int = 0,
         alignMask: UInt64 = 0
     ) throws(SwiotlbBug) -> Result<MappedBuffer, XenMapError> {
-        let before = slotsInUse
-        if xen != nil {
-            let r = try xen!.mapPage(device, PhysicalAddress(phys), size: size, direction: direction, cpu: cpu, alignMask: alignMask)
-            let taken = slotsInUse - before
-            return r.map { MappedBuffer(dma: $0.address.rawValue, size: size, pool: $0.pool, direction: direction, slots: taken) }
-        }
-        let r = try native!.mapPage(device, phys, size: size, direction: direction, cpu: cpu, alignMask: alignMask)
-        let taken = slotsInUse - before
-        return r.map { m in
-            MappedBuffer(
-                dma: m.address, size: size,
-                pool: m.bounced ? native!.tlb.pools.firstIndex { $0.contains(m.address) }.map(native!.tlb.homePool(of:)) : nil,
-                direction: direction, slots: taken)
-        }
+        try update(
+            xen: { x throws(SwiotlbBug) in
+                let before = Self.slotsInUse(x.tlb)
+                let r = try x.mapPage(device, PhysicalAddress(phys), size: size, direction: direction, cpu: cpu, alignMask: alignMask)
+                let taken = Self.slotsInUse(x.tlb) - before
+                return r.map { MappedBuffer(dma: $0.address.rawValue, size: size, pool: $0.pool, direction: direction, slots: taken) }
+            },
+            native: { n throws(SwiotlbBug) in
+                let before = Self.slotsInUse(n.tlb)
+                let r = try n.mapPage(device, phys, size: size, direction: direction, cpu: cpu, alignMask: alignMask)
+                let taken = Self.slotsInUse(n.tlb) - before
+                let tlb = n.tlb
+                return r.map { m in
+                    MappedBuffer(
+                        dma: m.address, size: size,
+                        pool: m.bounced ? tlb.pools.firstIndex { $0.contains(m.address) }.map(tlb.homePool(of:)) : nil,
+                        direction: direction, slots: taken)
+                }
+            })
     }
 
-    /// `io_tlb_used` summed over the pools.
-    private var slotsInUse: Int {
+    /// `io_tlb_used` summed over `tlb`'s pools.
+    @inline(__always)
+    private static func slotsInUse(_ tlb: SoftwareIOTLB) -> Int {
         var n = 0
-        if xen != nil {
-            for p in xen!.tlb.pools { n += p.used }
-        } else {
-            for p in native!.tlb.pools { n += p.used }
-        }
+        for p in tlb.pools { n += p.used }
         return n
     }
 
     /// Unmaps one buffer ``map(_:_:size:direction:cpu:alignMask:)`` gave (`dma_unmap_page`); throws where
     /// the kernel would BUG.
     public mutating func unmap(_ device: DMADevice, _ b: MappedBuffer) throws(SwiotlbBug) {
-        if xen != nil {
-            try xen!.unmapPage(device, MachineAddress(b.dma), size: b.size, direction: b.direction)
-        } else {
-            try native!.unmapPage(device, b.dma, size: b.size, direction: b.direction)
-        }
+        try update(
+            xen: { x throws(SwiotlbBug) in try x.unmapPage(device, MachineAddress(b.dma), size: b.size, direction: b.direction) },
+            native: { n throws(SwiotlbBug) in try n.unmapPage(device, b.dma, size: b.size, direction: b.direction) })
     }
 
     /// Syncs one mapped buffer for the CPU or the device (`dma_sync_single_for_*`).
     public mutating func sync(_ device: DMADevice, _ b: MappedBuffer, target: SyncTarget) throws(SwiotlbBug) {
-        if xen != nil {
-            try xen!.sync(device, MachineAddress(b.dma), size: b.size, direction: b.direction, target: target)
-        } else if native!.tlb.isBounceBuffer(b.dma) {
-            try native!.tlb.sync(b.dma, size: b.size, direction: b.direction, target: target)
-        }
+        try update(
+            xen: { x throws(SwiotlbBug) in try x.sync(device, MachineAddress(b.dma), size: b.size, direction: b.direction, target: target) },
+            native: { n throws(SwiotlbBug) in
+                if n.tlb.isBounceBuffer(b.dma) { try n.tlb.sync(b.dma, size: b.size, direction: b.direction, target: target) }
+            })
     }
 
     /// `dma_alloc_coherent`; nil when it fails. Native guests get plain pages (no bounce).
     public mutating func allocCoherent(_ device: DMADevice, size: Int, memory: inout PseudoPhysicalAllocator) -> (phys: UInt64, dma: UInt64, exchanged: Bool)? {
-        if xen != nil {
-            guard let r = xen!.allocCoherent(device, size: size) else { return nil }
-            return (r.0.rawValue, r.1.rawValue, xen!.coherent[r.0.pfn.rawValue]?.remapped ?? false)
-        }
-        let order = BitMath.pageOrder(bytes: UInt64(max(size, 1)))
-        guard let pages = memory.allocate(pages: 1 << UInt64(order), alignPages: 1 << UInt64(order)) else { return nil }
-        return (pages.lowerBound << Page.shift, pages.lowerBound << Page.shift, false)
+        update(
+            xen: { x in
+                guard let r = x.allocCoherent(device, size: size) else { return nil }
+                return (r.0.rawValue, r.1.rawValue, x.coherent[r.0.pfn.rawValue]?.remapped ?? false)
+            },
+            native: { _ in
+                let order = BitMath.pageOrder(bytes: UInt64(max(size, 1)))
+                guard let pages = memory.allocate(pages: 1 << UInt64(order), alignPages: 1 << UInt64(order)) else { return nil }
+                return (pages.lowerBound << Page.shift, pages.lowerBound << Page.shift, false)
+            })
     }
 
     /// `dma_free_coherent` of what ``allocCoherent(_:size:memory:)`` gave.
     public mutating func freeCoherent(_ device: DMADevice, size: Int, dma: UInt64, memory: inout PseudoPhysicalAllocator) {
-        if xen != nil {
-            xen!.freeCoherent(device, size: size, dma: MachineAddress(dma))
-        } else {
-            let order = BitMath.pageOrder(bytes: UInt64(max(size, 1)))
-            memory.release((dma >> Page.shift)..<((dma >> Page.shift) + (1 << UInt64(order))))
-        }
+        update(
+            xen: { x in x.freeCoherent(device, size: size, dma: MachineAddress(dma)) },
+            native: { _ in
+                let order = BitMath.pageOrder(bytes: UInt64(max(size, 1)))
+                memory.release((dma >> Page.shift)..<((dma >> Page.shift) + (1 << UInt64(order))))
+            })
     }
 
     /// Kernel messages since the last call.
     public mutating func takeMessages() -> [KernelMessage] {
-        xen != nil ? xen!.tlb.takeMessages() : native!.tlb.takeMessages()
+        update(xen: { x in x.tlb.takeMessages() }, native: { n in n.tlb.takeMessages() })
     }
 }

@@ -81,7 +81,7 @@ public enum ModelBoot {
         log += d.log
         d.tlb.copiesData = false
         return BootResult(
-            xenLog: [], kernelLog: log, engine: DMAEngine(native: d), memory: guest.memory,
+            xenLog: [], kernelLog: log, engine: .native(d), memory: guest.memory,
             bufferRanges: bufferRanges(memory: dynamicFrames.map { guest.usableFrames.subtracting($0) } ?? guest.usableFrames, pools: d.tlb.pools),
             host: nil, p2m: nil, exchanges: [], failure: nil)
     }
@@ -122,7 +122,7 @@ public enum ModelBoot {
             // A model run carries no data: count the copies, do not make them.
             x.tlb.copiesData = false
             return BootResult(
-                xenLog: guest.xenLog, kernelLog: guest.setup.log + x.log, engine: DMAEngine(xen: x), memory: x.memory,
+                xenLog: guest.xenLog, kernelLog: guest.setup.log + x.log, engine: .xen(x), memory: x.memory,
                 bufferRanges: bufferRanges(memory: guest.usableFrames, pools: x.tlb.pools),
                 host: x.host, p2m: x.dom0.p2m, exchanges: x.exchanges, failure: nil)
         case .failure(let e):

@@ -16,6 +16,7 @@ struct PublicSurfaceTests {
         let boot = ModelBoot.boot(scenario)
         #expect(boot.failure == nil)
         var engine = try #require(boot.engine)
+        guard case .native = engine else { Issue.record("a native guest's engine is dma-direct"); return }
         let pool = try #require(engine.tlb.pools.first)
         #expect(boot.kernelLog.last == "software IO TLB: mapped [mem 0x\(Hex.padded(pool.start, 16))-0x\(Hex.padded(pool.end, 16))] (64MB)")
         let mapped = try engine.map(scenario.devices[0].dma, 0x2000000, size: 4096, direction: .toDevice).get()
@@ -23,5 +24,31 @@ struct PublicSurfaceTests {
         #expect(engine.tlb.pools[0].used == 2)
         try engine.unmap(scenario.devices[0].dma, mapped)
         #expect(engine.tlb.pools[0].used == 0)
+    }
+
+    @Test("the default scenario's PV dom0 (rfc-v1, swiotlb=force): xen-swiotlb maps next-fit in each pool and unmaps in place")
+    func pvDom0Forced() throws {
+        let scenario = try ScenarioParser.parse(DefaultScenario.yaml, file: DefaultScenario.fileName)
+        let boot = ModelBoot.boot(scenario)
+        #expect(boot.failure == nil)
+        var engine = try #require(boot.engine)
+        guard case .xen = engine else { Issue.record("a PV dom0's engine is xen-swiotlb"); return }
+        let nic = scenario.devices[1].dma, nvme = scenario.devices[0].dma
+        // The 32-bit NIC's maps go to the low pool: a page takes slots 0-1 (stride 2), 1500
+        // bytes the next slot, 2 (4096 bytes on, the pool being machine-contiguous).
+        let page = try engine.map(nic, 0x2000000, size: 4096, direction: .toDevice).get()
+        let small = try engine.map(nic, 0x2100000, size: 1500, direction: .fromDevice).get()
+        #expect(page.pool == 0 && page.slots == 2 && small.pool == 0 && small.slots == 1)
+        #expect(small.dma == page.dma + 4096)
+        // The 64-bit NVMe's go to the high pool.
+        let high = try engine.map(nvme, 0x2200000, size: 8192, direction: .bidirectional).get()
+        #expect(high.pool == 1 && high.slots == 4)
+        #expect(engine.tlb.pools.map(\.used) == [3, 4])
+        try engine.sync(nvme, high, target: .cpu)
+        try engine.unmap(nic, page)
+        try engine.unmap(nic, small)
+        try engine.unmap(nvme, high)
+        #expect(engine.tlb.pools.map(\.used) == [0, 0])
+        #expect(engine.tlb.pools.map(\.index) == [3, 4])
     }
 }
