@@ -137,10 +137,14 @@ public struct HostLogEvidence: Sendable, Equatable {
         }
     }
 
-    /// The kernel module's first frame: what dom0's P2M holds right after the initrd (the
-    /// physmap's L3 table, which Xen takes from the module's first block, given back just
-    /// before). Nil without the initrd and initial mapping, or when that page is not a frame
-    /// below the initrd (another host's P2M).
+    /// The page dom0's P2M holds right after the initrd: the physmap's L3 table, the first
+    /// order-0 block the heap had once Xen gave the kernel module back. That is the module's
+    /// first frame on the default capture (0x7a7f7, odd, no smaller boot block left), not in
+    /// general: the live default shape holds 0x78de7 there for a module at 0x78de4 (the top of
+    /// its first, four-page block), the live 6 GiB shape 0x1b935e, a boot page below its module
+    /// at 0x1b93e4. The start to use only when dom0's kernel image is not at hand. Nil without
+    /// the initrd and initial mapping, or when that page is not a frame below the initrd
+    /// (another host's P2M).
     public func kernelModuleStart(p2m: ExtentMap<P2MRun>) -> UInt64? {
         guard let rd = initrd, let mapping = initialMapping else { return nil }
         let pfn = (UInt64(1) << UInt64(BitMath.pageOrder(bytes: mapping))) + UInt64(rd.count)

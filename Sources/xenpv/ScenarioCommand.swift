@@ -27,8 +27,9 @@ struct ScenarioFromCaptureCommand: ParsableCommand {
             for Xen's boot log, dom0-dmesg.txt for dom0's kernel log, and for the kernel module's \
             place dom0's kernel image (vmlinuz or bzImage: Xen 4.17 moves it, with room for its \
             decompressed kernel, directly below the initrd) or dom0-p2m.txt or dump-p2m.txt (also \
-            .xz or .gz), whose page right after the initrd is the module's first frame (Xen gives the \
-            module back just before it takes that page); with both, they must agree. Other files are \
+            .xz or .gz), whose page right after the initrd is the first order-0 block the heap had \
+            once Xen gave the module back: the module's first frame on hosts like the default \
+            capture, not in general, so the image wins when both are there. Other files are \
             ignored. The scenario names the Xen build, whose own boot allocations the \
             model derives: it holds no boot_regions or heap_inventory.
             """
@@ -67,23 +68,9 @@ struct ScenarioFromCaptureCommand: ParsableCommand {
         }
         var placement = HostScenarioWriter.Placement()
         if let rd = evidence.initrd {
-            let image = try kernelImage()
-            let fromP2M = try evidence.initialMapping == nil ? nil : moduleStartFromP2M(found, evidence, required: image == nil)
-            if let (path, bz) = image {
-                guard let frames = bz.xenModuleFrames(belowInitrd: rd, e820: E820Map(evidence.e820)) else {
-                    throw CLIError(
-                        "\(path): its \(bz.xenModulePages)-page boot module does not fit below the initrd (\(Hex.plain(rd.lowerBound))) in one RAM entry: not this host's kernel?"
-                    )
-                }
-                if let (p2mFile, start) = fromP2M, start != frames.lowerBound {
-                    throw CLIError(
-                        "\(path): places the kernel module at \(Hex.plain(frames.lowerBound)), \(p2mFile) at \(Hex.plain(start)): not the kernel this host booted?"
-                    )
-                }
-                placement.kernelModuleStart = frames.lowerBound
-            } else {
-                placement.kernelModuleStart = fromP2M?.1
-            }
+            placement.kernelModuleStart = try KernelModulePlacement.start(
+                image: try kernelImage(), p2mStart: { try evidence.initialMapping == nil ? nil : moduleStartFromP2M(found, evidence) },
+                initrd: rd, e820: E820Map(evidence.e820))
         }
         let name = "the host captured in \(folder.split(separator: "/").last.map(String.init) ?? folder)"
         let text: String
@@ -102,12 +89,11 @@ struct ScenarioFromCaptureCommand: ParsableCommand {
         return nil
     }
 
-    /// The kernel module's first frame as dom0's P2M shows it, with the P2M's file; nil when the
-    /// folder has no P2M and `required` is false.
-    private func moduleStartFromP2M(_ found: CaptureFiles, _ evidence: HostLogEvidence, required: Bool) throws -> (String, UInt64)? {
+    /// The kernel module's first frame as dom0's P2M shows it (``HostLogEvidence/kernelModuleStart(p2m:)``),
+    /// for a folder without the kernel image: a folder without a P2M either is an error.
+    private func moduleStartFromP2M(_ found: CaptureFiles, _ evidence: HostLogEvidence) throws -> UInt64? {
         guard let rd = evidence.initrd else { return nil }
         guard let f = found[.p2m] else {
-            guard required else { return nil }
             throw CLIError(
                 "\(folder): no \(KernelImageFile.names.joined(separator: " or ")), dom0-p2m.txt or dump-p2m.txt (dom0's kernel image or P2M, which place the kernel module)"
             )
@@ -116,7 +102,7 @@ struct ScenarioFromCaptureCommand: ParsableCommand {
         guard let start = evidence.kernelModuleStart(p2m: p.entries) else {
             throw CLIError("\(f): the page after the initrd is not a frame below the initrd (\(Hex.plain(rd.lowerBound))): not this host's dom0?")
         }
-        return (f, start)
+        return start
     }
 
     private func lines(_ path: String) throws -> [Substring] {
@@ -133,8 +119,11 @@ struct ScenarioFromHostCommand: ParsableCommand {
             Reads the machine E820 (XENMEM_machine_memory_map), Xen's version, build id and command \
             line (xc_version), dom0's own P2M, the kernel log (/dev/kmsg: Linux version, Command line, \
             RAMDISK, smpboot, software IO TLB lines) and the PCI devices' dma_mask_bits in sysfs. The \
-            initrd's frames are dom0's P2M at its RAMDISK pfns; the kernel module starts at the frame \
-            right after them. Anywhere but a Xen dom0 it stops with one line saying so.
+            initrd's frames are dom0's P2M at its RAMDISK pfns. The kernel module ends where the \
+            initrd starts and is sized from the running kernel's image, /boot/vmlinuz-<release>, as \
+            from-capture does; without that file it starts at the page dom0's P2M holds right after \
+            the initrd, right only on hosts like the default capture. Anywhere but \
+            a Xen dom0 it stops with one line saying so.
             """
     )
 
@@ -159,14 +148,27 @@ struct ScenarioFromHostCommand: ParsableCommand {
         } catch {
             throw CLIError("\(KernelMessages.path):\(error.line): \(error.message)")
         }
-        let placement = HostScenarioWriter.Placement(
-            kernelModuleStart: evidence.kernelModuleStart(p2m: p2m.entries),
-            devices: try PCIDevices.dmaWidths())
+        var placement = HostScenarioWriter.Placement(devices: try PCIDevices.dmaWidths())
+        if let rd = evidence.initrd {
+            placement.kernelModuleStart = try KernelModulePlacement.start(
+                image: try Self.runningKernelImage(), p2mStart: { evidence.kernelModuleStart(p2m: p2m.entries) },
+                initrd: rd, e820: E820Map(evidence.e820))
+        }
         let scenario: String
         do { scenario = try HostScenarioWriter.yaml(name: "this host (xen \(identity.version))", evidence: evidence, placement: placement) } catch {
             throw CLIError("this host: \(error.description)")
         }
         if targets.isEmpty { print(scenario, terminator: "") } else { try OutputFiles.write(targets.map { ($0, .text(scenario)) }) }
+    }
+
+    /// The running kernel's image, `/boot/vmlinuz-<release>`, when it is there.
+    static func runningKernelImage() throws -> (String, BzImage)? {
+        var u = utsname()
+        guard uname(&u) == 0 else { return nil }
+        let release = withUnsafeBytes(of: &u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let path = "/boot/vmlinuz-" + release
+        guard !release.isEmpty, access(path, F_OK) == 0 else { return nil }
+        return (path, try KernelImageFile.read(path))
     }
 }
 

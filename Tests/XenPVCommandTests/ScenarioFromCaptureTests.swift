@@ -94,7 +94,7 @@ struct ScenarioFromCaptureTests {
         return d
     }
 
-    @Test("the kernel module's place from dom0's kernel image, without the P2M; with it, both must agree")
+    @Test("the kernel module's place from dom0's kernel image, with or without the P2M")
     func kernelImage() throws {
         let d = try DumpFolder()
         defer { d.remove() }
@@ -108,14 +108,15 @@ struct ScenarioFromCaptureTests {
         let text = try String(contentsOfFile: out, encoding: .utf8)
         let name = String(d.path.split(separator: "/").last ?? "")
         #expect(text == Self.expected.replacingOccurrences(of: "real-xen-default", with: name))
-        // The P2M beside it agrees (0x7a7f7); an image of another size does not.
+        // The P2M beside it agrees (0x7a7f7). An image three pages longer starts the module at
+        // 0x7a7f4: the image wins (the P2M's page is the heap's first order-0 block, the
+        // module's first frame only on hosts like this one).
         try FileManager.default.createSymbolicLink(atPath: d.path + "/dom0-p2m.txt.xz", withDestinationPath: realXenDefaultFixture + "/dom0-p2m.txt.xz")
         #expect(refusal(["scenario", "from-capture", d.path, "--output", out]) == nil)
         #expect(try String(contentsOfFile: out, encoding: .utf8) == text)
         try Self.debianKernelImage(bytes: 8_247_232 + 0x3000).write(to: URL(fileURLWithPath: d.path + "/vmlinuz"))
-        #expect(
-            refusal(["scenario", "from-capture", d.path])
-                == "Error: \(d.path)/vmlinuz: places the kernel module at 0x7a7f4, \(d.path)/dom0-p2m.txt.xz at 0x7a7f7: not the kernel this host booted?")
+        #expect(refusal(["scenario", "from-capture", d.path, "--output", out]) == nil)
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == text.replacingOccurrences(of: "{start: 0x7a7f7,", with: "{start: 0x7a7f4,"))
         try Self.debianKernelImage(bytes: 0x200).write(to: URL(fileURLWithPath: d.path + "/vmlinuz"))
         #expect(
             refusal(["scenario", "from-capture", d.path])

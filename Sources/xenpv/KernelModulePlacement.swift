@@ -1,0 +1,20 @@
+import XenDumps
+import XenMemory
+
+/// Where Xen placed dom0's kernel module, for a written scenario: from dom0's kernel image when
+/// there is one (its size as Xen 4.17 computes it, the module ending where the initrd starts),
+/// else the page dom0's P2M holds right after the initrd (``HostLogEvidence/kernelModuleStart(p2m:)``,
+/// right only on hosts like the default capture).
+enum KernelModulePlacement {
+    /// The module's first frame: `image` (its path and reading) places it; without it, `p2mStart`.
+    /// An image whose module does not fit below the initrd in one RAM entry is an error naming it.
+    static func start(image: (String, BzImage)?, p2mStart: () throws -> UInt64?, initrd: Range<UInt64>, e820: E820Map) throws -> UInt64? {
+        guard let (path, bz) = image else { return try p2mStart() }
+        guard let frames = bz.xenModuleFrames(belowInitrd: initrd, e820: e820) else {
+            throw CLIError(
+                "\(path): its \(bz.xenModulePages)-page boot module does not fit below the initrd (\(Hex.plain(initrd.lowerBound))) in one RAM entry: not this host's kernel?"
+            )
+        }
+        return frames.lowerBound
+    }
+}
