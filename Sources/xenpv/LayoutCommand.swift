@@ -10,7 +10,10 @@ struct LayoutCommand: ParsableCommand {
         discussion: """
             The defaults are the machine and dom0_mem of the captured real host \
             (shared/fixtures/real-xen-default): qemu -m 2048, whose E820 has RAM up to 0x7ffdcfff as \
-            there, and dom0_mem=768M,max:768M. There are no boot modules and the heap holds all RAM: \
+            there (that capture's QEMU also had a virtio disk and isa-debug-exit; the QEMU of \
+            Scripts/xen-e2e, without them, reserves 0x20000 bytes at the top of low RAM, not \
+            0x23000, so its RAM ends at 0x7ffdffff, 0xbffdffff for 6 GiB), and \
+            dom0_mem=768M,max:768M. There are no boot modules and the heap holds all RAM: \
             the real log's 162927 pages to be allocated leave out its 913-page initrd, given to dom0 \
             in place; here all 163840 are. For that host frame for frame: `xenpv compare-real \
             docs/examples/real-xen-default.yaml`, or the scenario `xenpv scenario from-capture` writes.
