@@ -1,3 +1,5 @@
+import XenMemory
+
 /// One trace line's fields as read from its bytes (see `docs/trace-format.md`): the id and the
 /// pool name as byte ranges of the line, numbers decoded, every rule the line alone decides
 /// checked. The replayer works on this directly, so a line costs no string.
@@ -218,18 +220,8 @@ struct TraceLineParser<Kernel: SwiotlbKernelModel> {
         guard v.count > 2, v.count <= 18, b[v.lowerBound] == 0x30, b[v.lowerBound + 1] | 0x20 == 0x78 else {
             throw fail(token, "expected 0x-prefixed hex that fits in 64 bits")
         }
-        var n: UInt64 = 0
-        for k in (v.lowerBound + 2)..<v.upperBound {
-            let c = b[k]
-            let d: UInt8
-            switch c {
-            case 0x30...0x39: d = c &- 0x30
-            case 0x61...0x66: d = c &- 0x57
-            case 0x41...0x46: d = c &- 0x37
-            default: throw fail(token, "expected 0x-prefixed hex that fits in 64 bits")
-            }
-            n = n << 4 | UInt64(d)
-        }
+        var i = v.lowerBound + 2
+        guard let n = ByteNumber.hex(b, &i), i == v.upperBound else { throw fail(token, "expected 0x-prefixed hex that fits in 64 bits") }
         return n
     }
 
@@ -248,15 +240,8 @@ struct TraceLineParser<Kernel: SwiotlbKernelModel> {
     }
 
     private func decimal(_ token: Range<Int>, _ v: Range<Int>) throws(TraceError) -> UInt64 {
-        guard !v.isEmpty, v.count <= 20 else { throw fail(token, "expected a decimal number") }
-        // 20 digits fit in 64 bits up to 2^64 - 1 = 18446744073709551615; of equal length, compared as text.
-        if v.count == 20 && "18446744073709551615".utf8.lexicographicallyPrecedes(b[v]) { throw fail(token, "expected a decimal number") }
-        var n: UInt64 = 0
-        for k in v {
-            let d = b[k] &- 0x30
-            guard d <= 9 else { throw fail(token, "expected a decimal number") }
-            n = n &* 10 &+ UInt64(d)
-        }
+        var i = v.lowerBound
+        guard let n = ByteNumber.decimal(b, &i), i == v.upperBound else { throw fail(token, "expected a decimal number") }
         return n
     }
 

@@ -40,10 +40,14 @@ public enum ByteNumber {
         while i < b.count {
             let d = b[i] &- 0x30
             guard d < 10 else { break }
-            let (m, o1) = v.multipliedReportingOverflow(by: 10)
-            let (a, o2) = m.addingReportingOverflow(UInt64(d))
-            if o1 || o2 { return nil }
-            v = a
+            if digits < 19 {
+                v = v &* 10 &+ UInt64(d)  // 19 digits never exceed 2^64 - 1
+            } else {
+                let (m, o1) = v.multipliedReportingOverflow(by: 10)
+                let (a, o2) = m.addingReportingOverflow(UInt64(d))
+                if o1 || o2 { return nil }
+                v = a
+            }
             digits &+= 1
             i &+= 1
         }
