@@ -94,8 +94,13 @@ public struct Evidence: Sendable {
     public var noPool: [String] = []
     /// The device a no-pool line names (`Can not allocate SWIOTLB buffer earlier …`).
     public var noPoolDevice: String?
-    /// The possible CPUs (6.x's default areas), when known (`area num %d.` gives their power of two).
+    /// The possible CPUs (6.x's default areas), when known: a log's `Allowing … CPUs` or
+    /// `nr_cpu_ids:` line, a model run's `guest.cpus`, else the power of two `area num %d.`
+    /// shows when `swiotlb=` gave no area count.
     public var possibleCPUs: Int?
+    /// `default_nareas` as the log's `area num %d.` shows it (the command line's area count, or
+    /// the possible CPUs' power of two), when known.
+    public var defaultAreas: Int?
     /// Set-up lines that explain a pool's size (`area num`, `roundup to`, `adjusted to`,
     /// allocation failures).
     public var setupLines: [String] = []

@@ -60,17 +60,16 @@ struct SizeChoice {
     }
 
     /// The `default_nareas` the recommended line gives pool `p` (a power of two): its area
-    /// count when it writes one; else the possible CPUs — one when the form changed (the
-    /// evidence's `area num` was the command line's count, so the CPUs are unknown), else the
-    /// CPUs the evidence shows, else the pool's areas.
+    /// count when it writes one; else the possible CPUs the evidence shows; else one when the
+    /// form changed (the pool's areas were the command line's count), else the pool's areas.
     func pastedAreas(possibleCPUs: Int?, pool p: Evidence.Pool) -> UInt64 {
         let wanted: UInt64
         if let areas {
             wanted = areas
-        } else if formChanged {
-            wanted = 1
+        } else if let possibleCPUs {
+            wanted = UInt64(max(possibleCPUs, 1))
         } else {
-            wanted = UInt64(max(possibleCPUs ?? p.areas, 1))
+            wanted = UInt64(formChanged ? 1 : max(p.areas, 1))
         }
         return Linux61PoolSetup.powerOfTwoAtLeast(wanted) ?? wanted
     }

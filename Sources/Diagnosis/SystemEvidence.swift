@@ -1,3 +1,4 @@
+import Swiotlb
 import XenDumps
 import XenMemory
 
@@ -27,7 +28,7 @@ public enum SystemEvidence {
             if let c = l.commandLine { e.commandLine = (c.text, "\(name):\(c.line.number)") }
             for p in l.pools {
                 let slots = Int(clamping: p.location.nslabs)
-                e.pools.append(Evidence.Pool(name: p.name, nslabs: slots, areas: min(e.possibleCPUs ?? 1, max(slots / 128, 1)), source: cite(p.line)))
+                e.pools.append(Evidence.Pool(name: p.name, nslabs: slots, areas: min(e.defaultAreas ?? e.possibleCPUs ?? 1, max(slots / 128, 1)), source: cite(p.line)))
             }
             e.noPool = l.noPool.map(cite)
             e.noPoolDevice = l.noPoolDevice
@@ -43,15 +44,23 @@ public enum SystemEvidence {
         if let (values, name) = debugfs { addDebugfs(values, name: name, to: &e) }
     }
 
-    /// The set-up lines of `log` (called `name`): areas (6.x: the possible CPUs' power of two),
-    /// round-ups, SEV/TDX's adjustment and memory, allocation failures.
+    /// The set-up lines of `log` (called `name`): the possible CPUs (6.x's default areas: the
+    /// log's `Allowing … CPUs` or `nr_cpu_ids:` line, else `area num` when the log's `swiotlb=`
+    /// gives no area count — with one, `area num` is that count, not the CPUs), round-ups,
+    /// SEV/TDX's adjustment and memory, allocation failures.
     public static func addSetup(_ l: SwiotlbKernelLog, name: String, to e: inout Evidence) {
         func cite(_ line: SwiotlbKernelLog.Line) -> String { Self.cite(line, in: name) }
-        e.possibleCPUs = e.kernel.hasAreas ? l.areas?.count : nil
+        e.possibleCPUs = e.kernel.hasAreas ? l.possibleCPUs?.count ?? (givenAreas(l, e) == nil ? l.areas?.count : nil) : nil
+        e.defaultAreas = e.kernel.hasAreas ? l.areas?.count : nil
         e.setupLines = [l.areas?.line, l.roundedUpMB?.line, l.adjustedMB?.line].compactMap { $0 }.map(cite) + l.allocationFailures.map(cite)
         e.allocationFailed = !l.allocationFailures.isEmpty
         e.memoryEncryption = l.memoryEncryption.map(cite)
         e.totalMemoryBytes = l.totalMemoryKiB.map { UInt64($0.kib) << 10 }
+    }
+
+    /// The area count the log's own `swiotlb=` gives, read as its kernel reads it.
+    static func givenAreas(_ l: SwiotlbKernelLog, _ e: Evidence) -> UInt64? {
+        l.commandLine.flatMap { CommandLineCheck.swiotlbValue(in: $0.text) }.flatMap { SwiotlbCommandLine(parsing: $0, kernel: e.kernel.cmdlineRules).areas }
     }
 
     /// `<name>:<line>: <text>` without the text's leading spaces.
@@ -76,7 +85,7 @@ public enum SystemEvidence {
                 e.pools.append(
                     Evidence.Pool(
                         name: suffix.isEmpty ? (e.kernel.hasHighPool ? "Low Mem" : nil) : "High Mem", nslabs: nslabs,
-                        areas: e.possibleCPUs ?? 1, highWater: hw, used: used, source: "\(name): \(figures)"))
+                        areas: e.defaultAreas ?? e.possibleCPUs ?? 1, highWater: hw, used: used, source: "\(name): \(figures)"))
             }
         }
     }

@@ -52,8 +52,15 @@ public struct SwiotlbKernelLog: Sendable {
     public var commandLine: (text: String, line: Line)?
     /// The pools mapped, in log order.
     public var pools: [MappedPool] = []
-    /// `area num %d.` (Linux 6.0 and later).
+    /// `area num %d.` (Linux 6.0 and later): `default_nareas`, the power of two of the
+    /// `swiotlb=` area count when the command line gives one, else of the possible CPUs.
     public var areas: (count: Int, line: Line)?
+    /// `num_possible_cpus()`, where the log says it: x86's `smpboot: Allowing %d CPUs, %d
+    /// hotplug CPUs` (6.1, arch/x86/kernel/smpboot.c), `CPU topo: Allowing %u present CPUs plus
+    /// %u hotplug CPUs` (6.18, arch/x86/kernel/cpu/topology.c: the sum), else
+    /// `setup_percpu: NR_CPUS:%d nr_cpumask_bits:%d nr_cpu_ids:%u nr_node_ids:%u`'s `nr_cpu_ids`
+    /// (both, arch/x86/kernel/setup_percpu.c). An `Allowing` line wins over `nr_cpu_ids`.
+    public var possibleCPUs: (count: Int, line: Line)?
     /// `SWIOTLB bounce buffer size roundup to %luMB` (the areas raised the pool).
     public var roundedUpMB: (mb: Int, line: Line)?
     /// `SWIOTLB bounce buffer size adjusted to %luMB` (SEV/TDX's 6 % of memory).
@@ -102,6 +109,7 @@ public struct SwiotlbKernelLog: Sendable {
             }
             if let n = Self.number(after: SwiotlbKernelText.messagePrefix + SwiotlbKernelText.areaCount, in: raw) { areas = (n, line) }
             if let n = Self.number(after: "SWIOTLB bounce buffer size roundup to ", in: raw) { roundedUpMB = (n, line) }
+            if let n = Self.possibleCPUs(in: raw), possibleCPUs == nil || !raw.contains("nr_cpu_ids:") { possibleCPUs = (n, line) }
             if let n = Self.number(after: "SWIOTLB bounce buffer size adjusted to ", in: raw) { adjustedMB = (n, line) }
             if raw.contains("Memory Encryption Features active:") { memoryEncryption = line }
             if let r = raw.firstRange(of: "Memory: "), let slash = raw[r.upperBound...].firstIndex(of: "/"),
@@ -132,6 +140,18 @@ public struct SwiotlbKernelLog: Sendable {
         let digits = s[r.upperBound...].prefix { $0.isASCII && $0.isNumber }
         guard (1...18).contains(digits.count) else { return nil }
         return Int(digits)
+    }
+
+    /// The possible CPUs an `Allowing … CPUs` or `nr_cpu_ids:` line gives (``possibleCPUs``).
+    static func possibleCPUs(in raw: Substring) -> Int? {
+        if let n = number(after: "smpboot: Allowing ", in: raw), raw.contains(" CPUs, ") { return n }
+        if let present = number(after: "CPU topo: Allowing ", in: raw), let r = raw.firstRange(of: " present CPUs plus "),
+            let hotplug = number(after: " present CPUs plus ", in: raw[r.lowerBound...])
+        {
+            return present + hotplug
+        }
+        guard raw.contains("setup_percpu: NR_CPUS:") else { return nil }
+        return number(after: " nr_cpu_ids:", in: raw)
     }
 
     /// Reads one `… swiotlb buffer is full (sz: %zd bytes), total %lu (slots), used %lu (slots)`.

@@ -54,6 +54,7 @@ public enum RunEvidence {
         if let log = try? SwiotlbKernelLog(lines: r.boot.kernelLog.map { Substring($0) }) {
             SystemEvidence.addSetup(log, name: "boot log", to: &e)
         }
+        if e.kernel.hasAreas { e.possibleCPUs = s.guest.cpus }
         for p in r.pools {
             e.pools.append(
                 Evidence.Pool(

@@ -1,4 +1,5 @@
 import Swiotlb
+import XenDumps
 import Testing
 
 @testable import Diagnosis
@@ -38,7 +39,7 @@ struct OversizedAreasTests {
     func rfcFormHalved() throws {
         var e = Evidence(kernel: try #require(DiagnosedKernel("v6.18")), kernelSource: "test")
         e.commandLine = ("swiotlb=4096,65536,force", "scenario: guest.cmdline")
-        e.possibleCPUs = 65536  // what the log's `area num 65536.` shows: the command line's count
+        e.defaultAreas = 65536  // what the log's `area num 65536.` shows: the command line's count (CPUs unknown)
         e.setupLines = ["boot log:14: software IO TLB: SWIOTLB bounce buffer size roundup to 16384MB"]
         e.allocationFailed = true
         e.pools = [Evidence.Pool(nslabs: 524288, areas: 4096, highWater: 8320, used: 0, source: "swiotlb pool")]
@@ -61,5 +62,74 @@ struct OversizedAreasTests {
         #expect(d.recommendation?.cmdline == "swiotlb=2048,16")
         let setup = try #require(Linux61PoolSetup(requested: 2048, areas: 16))
         #expect(setup.nslabs == 2048 && setup.areaSlots == 128 && !setup.roundedUp)
+    }
+}
+
+/// The possible CPUs come from the log's own CPU lines, never from an `area num` that
+/// `swiotlb=<n>,<areas>` gave (x86's smpboot.c / cpu/topology.c / setup_percpu.c formats).
+@Suite("possible CPUs from the log, areas apart")
+struct PossibleCPUsFromLogTests {
+    func evidence(_ log: String) throws -> Evidence {
+        let parsed = try SwiotlbKernelLog(lines: log.split(separator: "\n"))
+        let (k, source) = try #require(SystemEvidence.kernel(override: nil, log: (parsed, "dmesg")))
+        var e = Evidence(kernel: k, kernelSource: source)
+        SystemEvidence.add(log: (parsed, "dmesg"), debugfs: nil, cmdline: nil, to: &e)
+        return e
+    }
+
+    @Test("6.18: CPU topo's present plus hotplug CPUs; area num is swiotlb='s 65536")
+    func sixEighteenTopology() throws {
+        let e = try evidence(
+            """
+            Linux version 6.18.2 (builder@ci) #1 SMP PREEMPT_DYNAMIC
+            Command line: swiotlb=4096,65536,force
+            [    0.010000] CPU topo: Allowing 3 present CPUs plus 2 hotplug CPUs
+            [    0.020000] setup_percpu: NR_CPUS:8192 nr_cpumask_bits:5 nr_cpu_ids:5 nr_node_ids:1
+            software IO TLB: area num 65536.
+            software IO TLB: mapped [mem 0x0000000020000000-0x0000000060000000] (1024MB)
+            """)
+        #expect(e.possibleCPUs == 5)
+        #expect(e.defaultAreas == 65536)
+        #expect(e.pools.first?.areas == 4096)  // min(65536, 524288 / 128)
+    }
+
+    @Test("6.1: smpboot's Allowing line (the real-Xen capture's dom0: 2 CPUs)")
+    func sixOneSmpboot() throws {
+        let e = try evidence(
+            """
+            Linux version 6.1.0-56-amd64 (debian-kernel@lists.debian.org) #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2
+            Kernel command line: swiotlb=65536,64
+            [    0.619387] smpboot: Allowing 2 CPUs, 0 hotplug CPUs
+            software IO TLB: area num 64.
+            """)
+        #expect(e.possibleCPUs == 2)
+        #expect(e.defaultAreas == 64)
+    }
+
+    @Test("nr_cpu_ids alone; no CPU line and given areas: unknown; no CPU line and no areas: area num")
+    func fallbacks() throws {
+        let percpu = try evidence(
+            """
+            Linux version 6.6.13 (builder@ci) #1 SMP
+            Kernel command line: swiotlb=2048,16
+            setup_percpu: NR_CPUS:64 nr_cpumask_bits:64 nr_cpu_ids:6 nr_node_ids:1
+            software IO TLB: area num 16.
+            """)
+        #expect(percpu.possibleCPUs == 6)
+        let given = try evidence(
+            """
+            Linux version 6.6.13 (builder@ci) #1 SMP
+            Kernel command line: swiotlb=2048,16
+            software IO TLB: area num 16.
+            """)
+        #expect(given.possibleCPUs == nil)
+        #expect(given.defaultAreas == 16)
+        let defaulted = try evidence(
+            """
+            Linux version 6.6.13 (builder@ci) #1 SMP
+            Kernel command line: swiotlb=2048
+            software IO TLB: area num 8.
+            """)
+        #expect(defaulted.possibleCPUs == 8)
     }
 }
