@@ -28,7 +28,8 @@ public enum SystemEvidence {
             if let c = l.commandLine { e.commandLine = (c.text, "\(name):\(c.line.number)") }
             for p in l.pools {
                 let slots = Int(clamping: p.location.nslabs)
-                e.pools.append(Evidence.Pool(name: p.name, nslabs: slots, areas: min(e.defaultAreas ?? e.possibleCPUs ?? 1, max(slots / 128, 1)), source: cite(p.line)))
+                e.pools.append(
+                    Evidence.Pool(name: p.name, nslabs: slots, areas: min(e.defaultAreas ?? e.possibleCPUs ?? 1, max(slots / 128, 1)), source: cite(p.line)))
             }
             e.noPool = l.noPool.map(cite)
             e.noPoolDevice = l.noPoolDevice

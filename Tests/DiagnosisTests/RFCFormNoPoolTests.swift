@@ -1,6 +1,6 @@
 import Swiotlb
-import XenDumps
 import Testing
+import XenDumps
 
 @testable import Diagnosis
 
