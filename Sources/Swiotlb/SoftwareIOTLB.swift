@@ -97,6 +97,18 @@ public struct SoftwareIOTLB: Sendable {
     private var warnedInvalidSize = false
     /// The once-per-boot warnings already printed (``warnOnce(site:device:_:)``).
     private var warnedSites: Set<String> = []
+    /// The model's clock in jiffies (``KernelRateLimit/hz``), which the rate-limited messages
+    /// (``RateLimitedMessage``) are checked against; nil: no clock (trace replay, whose trace
+    /// carries no time), and every such message is printed.
+    public var jiffies: UInt64?
+    /// Each rate-limited message's `ratelimit_state`.
+    private var rateLimits = [KernelRateLimit](repeating: KernelRateLimit(), count: RateLimitedMessage.allCases.count)
+    /// Messages the rate limits held back so far.
+    public private(set) var suppressedMessages = 0
+    /// `cc_platform_has(CC_ATTR_MEM_ENCRYPT)` (v5.11: `mem_encrypt_active()`): a confidential
+    /// guest, whose first map prints `Memory encryption is active and system is using DMA
+    /// bounce buffers` (`pr_warn_once`).
+    public var memoryEncrypted = false
     /// 6.18's `used_hiwater`: the most slots used at once over every pool (debugfs
     /// `io_tlb_used_hiwater`), which a write of 0 resets (``resetUsedHighWater(to:)``).
     public internal(set) var usedHighWater = 0
@@ -249,18 +261,25 @@ public struct SoftwareIOTLB: Sendable {
             switch frame.noPool {
             case .fullMessage:
                 if !r.attributes.contains(.noWarn) {
-                    messages.append(
+                    warnRateLimited(
+                        .bufferFull,
                         KernelMessage(
                             device: r.device.name, driver: r.device.driver,
                             text: "swiotlb buffer is full (sz: \(r.allocSize) bytes), total 0 (slots), used 0 (slots)"))
                 }
             case .cannotAllocate:
-                messages.append(
+                warnRateLimited(
+                    .noPool,
                     KernelMessage(
                         device: r.device.name, driver: r.device.driver,
                         text: "Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer"))
             }
             return .failure(.full)
+        }
+        if memoryEncrypted {
+            warnOnce(
+                site: "swiotlb_tbl_map_single", device: nil,
+                SwiotlbKernelText.messagePrefix + "Memory encryption is active and system is using DMA bounce buffers")
         }
         guard nslots > 0 else { throw .zeroSize }
         guard let mapping = try search(&self) else {
@@ -289,7 +308,8 @@ public struct SoftwareIOTLB: Sendable {
     /// name first), unless the map asked for no warning.
     mutating func reportFull(_ r: MapRequest, size: Int, pool p: Int) {
         guard !r.attributes.contains(.noWarn) else { return }
-        messages.append(
+        warnRateLimited(
+            .bufferFull,
             KernelMessage(
                 device: r.device.name, driver: r.device.driver,
                 text: Self.namePrefix(pools[p])
@@ -312,8 +332,15 @@ public struct SoftwareIOTLB: Sendable {
         usedHighWater = 0
     }
 
-    /// Records a message the kernel prints without a device.
-    mutating func warn(_ text: String) { messages.append(KernelMessage(device: nil, text: text)) }
+    /// Records `message` as its rate limit lets it through at ``jiffies``, after the
+    /// `callbacks suppressed` line that limit prints first (``KernelRateLimit``); without a
+    /// clock, always.
+    mutating func warnRateLimited(_ site: RateLimitedMessage, _ message: KernelMessage) {
+        guard let now = jiffies else { messages.append(message); return }
+        let (prints, suppressed) = rateLimits[site.rawValue].check(at: now)
+        if suppressed > 0 { messages.append(KernelMessage(device: nil, text: "\(site.function): \(suppressed) callbacks suppressed")) }
+        if prints { messages.append(message) } else { suppressedMessages &+= 1 }
+    }
 
     /// Records a message the kernel prints once per boot from one place (`dev_WARN_ONCE`,
     /// `pr_warn_once`): printed the first time `text`'s call site (`site`) is reached.

@@ -133,6 +133,12 @@ public enum DMAEngine: Sendable {
             })
     }
 
+    /// Sets the model's clock the kernel's rate-limited messages are checked against
+    /// (``SoftwareIOTLB/jiffies``).
+    public mutating func setJiffies(_ jiffies: UInt64) {
+        update(xen: { x in x.tlb.jiffies = jiffies }, native: { n in n.tlb.jiffies = jiffies })
+    }
+
     /// Kernel messages since the last call.
     public mutating func takeMessages() -> [KernelMessage] {
         update(xen: { x in x.tlb.takeMessages() }, native: { n in n.tlb.takeMessages() })

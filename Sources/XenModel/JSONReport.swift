@@ -36,7 +36,14 @@ public enum JSONReport {
         top.append(("devices", devices(r)))
         top.append(("debugfs", .object(r.debugfs.map { ($0.file, JSONValue.int(Int64($0.value))) })))
         if let d = r.dynamicPools { top.append(("dynamic_pools", dynamicPools(d))) }
-        top.append(("kernel_messages", .object([("count", .int(Int64(r.messageCount))), ("first", .array(r.messages.map(JSONValue.string)))])))
+        top.append(
+            (
+                "kernel_messages",
+                .object([
+                    ("count", .int(Int64(r.messageCount))), ("rate_limited", .int(Int64(r.suppressedMessages))),
+                    ("first", .array(r.messages.map(JSONValue.string))),
+                ])
+            ))
         top.append(("bug", r.kernelBug.map { .string($0.description) } ?? .null))
         top.append(
             (

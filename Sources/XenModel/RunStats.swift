@@ -73,6 +73,8 @@ public struct RunResult: Sendable {
     public var messages: [String] = []
     /// Kernel messages printed in all.
     public var messageCount = 0
+    /// Messages the kernel's rate limits held back (``KernelRateLimit``, on the workload's clock).
+    public var suppressedMessages = 0
     /// debugfs after the run, in the kernel's order.
     public var debugfs: [(file: String, value: Int)] = []
     /// Per-device slots over the run, every failed map counted per sample interval

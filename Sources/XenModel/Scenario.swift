@@ -158,8 +158,16 @@ public struct WorkloadSpec: Sendable {
     public var seed: UInt64
     /// The streams.
     public var streams: [StreamSpec]
+    /// The model's clock: each DMA operation (a map, unmap, sync or coherent allocation) takes
+    /// this many nanoseconds (`op_time`, default ``defaultOperationNanoseconds``); the kernel's
+    /// rate-limited messages are checked against it in jiffies (``KernelRateLimit``).
+    public var operationNanoseconds: UInt64
+    /// 10 µs an operation (100,000 a second): the order of one bounced map of a few pages.
+    public static let defaultOperationNanoseconds: UInt64 = 10_000
     /// Creates a workload.
-    public init(seed: UInt64, streams: [StreamSpec]) { self.seed = seed; self.streams = streams }
+    public init(seed: UInt64, streams: [StreamSpec], operationNanoseconds: UInt64 = defaultOperationNanoseconds) {
+        self.seed = seed; self.streams = streams; self.operationNanoseconds = operationNanoseconds
+    }
 }
 
 /// One stream of DMA work.

@@ -454,7 +454,7 @@ final class Reader {
     static let maxMappedBytes: UInt64 = 1 << 38
 
     func workload(_ f: Field, devices: Set<String>, kernel: SwiotlbKernel) throws(ScenarioError) -> WorkloadSpec {
-        let m = try mapping(f, allowed: ["seed", "streams"])
+        let m = try mapping(f, allowed: ["seed", "streams", "op_time"])
         var streams: [StreamSpec] = []
         var maps: UInt64 = 0, bytes: UInt64 = 0
         for s in try m["streams"].map({ (x) throws(ScenarioError) in try sequence(x) }) ?? [] {
@@ -471,7 +471,21 @@ final class Reader {
             }
             streams.append(stream)
         }
-        return WorkloadSpec(seed: try m["seed"].map { (x) throws(ScenarioError) in try integer(x, what: "a seed") } ?? 1, streams: streams)
+        return WorkloadSpec(
+            seed: try m["seed"].map { (x) throws(ScenarioError) in try integer(x, what: "a seed") } ?? 1, streams: streams,
+            operationNanoseconds: try m["op_time"].map { (x) throws(ScenarioError) in try duration(x) } ?? WorkloadSpec.defaultOperationNanoseconds)
+    }
+
+    /// A duration of at most one second in nanoseconds: a decimal with the unit `ns`, `us`,
+    /// `ms` or `s` (`10us`).
+    func duration(_ f: Field) throws(ScenarioError) -> UInt64 {
+        let s = try scalar(f)
+        let digits = s.prefix { $0.isASCII && $0.isNumber }
+        let units: [String: UInt64] = ["ns": 1, "us": 1000, "ms": 1_000_000, "s": 1_000_000_000]
+        guard digits.count <= 10, let n = UInt64(digits), let unit = units[String(s.dropFirst(digits.count))], n <= 1_000_000_000 / unit else {
+            throw fail(f, "expected a duration like 10us, 2ms or 500ns of at most 1s, got '\(ErrorToken.clipped(s))'")
+        }
+        return n * unit
     }
 
     func stream(_ f: Field, devices: Set<String>, kernel: SwiotlbKernel) throws(ScenarioError) -> StreamSpec {

@@ -1,4 +1,5 @@
 import Diagnosis
+import Swiotlb
 import XenMemory
 
 /// The human-readable report of a run: boot lines, debugfs, and the summary tables.
@@ -25,6 +26,11 @@ public enum TextReport {
         if r.messageCount > 0 {
             out += r.messages
             if r.messageCount > r.messages.count { out.append("… \(r.messageCount - r.messages.count) more kernel messages") }
+        }
+        if r.suppressedMessages > 0 {
+            out.append(
+                "(\(r.suppressedMessages) more held back by the kernel's rate limit: \(KernelRateLimit.burst) per \(KernelRateLimit.interval / KernelRateLimit.hz) s, \(s.workload.operationNanoseconds) ns an operation)"
+            )
         }
         if let bug = r.kernelBug { out.append("stopped: \(bug)") }
         out.append("")

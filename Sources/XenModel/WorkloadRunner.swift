@@ -42,6 +42,7 @@ public enum WorkloadRunner {
         sample(engine, &result)
         let messages = engine.takeMessages()
         result.messageCount += messages.count
+        result.suppressedMessages = engine.tlb.suppressedMessages
         result.messages += messages.prefix(max(0, 20 - result.messages.count)).map(\.description)
         for i in result.pools.indices {
             let p = engine.tlb.pools[i]
@@ -230,6 +231,7 @@ struct RunState {
         device: DMADevice? = nil, cpu: Int? = nil, alignMask: UInt64 = 0
     ) throws(SwiotlbBug) -> MappedBuffer? {
         let device = device ?? s.device
+        engine.setJiffies(KernelRateLimit.jiffies(afterNanoseconds: UInt64(r.operations) &* r.scenario.workload.operationNanoseconds))
         r.operations += 1
         r.devices[s.deviceIndex].maps += 1
         let transientBefore = r.dynamicPools != nil ? engine.tlb.transientSlots : 0

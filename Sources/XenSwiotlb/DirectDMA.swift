@@ -31,6 +31,7 @@ public struct DirectDMA: Sendable {
         memory = platform.memory
         var tlb = SoftwareIOTLB(kernel: kernel, pools: setup.pools, force: setup.force)
         tlb.growth = setup.growth
+        tlb.memoryEncrypted = encryption != nil
         return DirectDMA(tlb: tlb, log: setup.log)
     }
 

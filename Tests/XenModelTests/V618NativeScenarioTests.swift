@@ -66,6 +66,23 @@ struct V618NativeScenarioTests {
         #expect(r.debugfs.map(\.file) == ["io_tlb_nslabs", "io_tlb_used", "io_tlb_used_hiwater"] && r.dynamicPools == nil)
     }
 
+    @Test(
+        "workload.op_time sets the clock: at 100 ms an operation each interval of 1250 jiffies prints at most 10 lines, after its 'callbacks suppressed' line")
+    func operationTime() throws {
+        let text = try readText("\(examplesDirectory)/v618-tdx-guest.yaml").replacingOccurrences(of: "  seed: 3\n", with: "  seed: 3\n  op_time: 100ms\n")
+        let s = try ScenarioParser.parse(text, file: "t.yaml")
+        #expect(s.workload.operationNanoseconds == 100_000_000)
+        let r = WorkloadRunner.run(s)
+        let p = "software IO TLB: Failed to allocate new pool"
+        // After the first 10, each suppressed line is followed by the next interval's first line.
+        #expect(Array(r.messages[1...10]) == Array(repeating: p, count: 10))
+        #expect(r.messages[11].hasPrefix("swiotlb_dyn_alloc: ") && r.messages[11].hasSuffix(" callbacks suppressed") && r.messages[12] == p)
+        #expect(r.suppressedMessages > 0)
+        #expect(
+            errorMessage { try ScenarioParser.parse(text.replacingOccurrences(of: "op_time: 100ms", with: "op_time: 2s"), file: "t.yaml") }
+                == "t.yaml:22: workload.op_time: expected a duration like 10us, 2ms or 500ns of at most 1s, got '2s'")
+    }
+
     @Test("docs/examples/v618-tdx-guest.yaml: the worker's pools (1024, then halved to 512 slots), transient pools, 'Failed to allocate new pool'")
     func tdxExample() throws {
         let r = WorkloadRunner.run(try example("v618-tdx-guest.yaml"))
@@ -74,7 +91,14 @@ struct V618NativeScenarioTests {
         let d = try #require(r.dynamicPools)
         #expect(d.memory == 0x4000_0000..<0x4040_0000)
         #expect(d.grown.map(\.start) == [0x4020_0000, 0x4010_0000] && d.grown.map(\.nslabs) == [1024, 512] && d.grown.map(\.areas) == [4, 4])
-        #expect(r.messages.first == "software IO TLB: Failed to allocate new pool")
+        // The first map's pr_warn_once, then the worker's pr_warn_ratelimited: 8000 operations of
+        // 10 µs are 80 ms, one interval of DEFAULT_RATELIMIT_BURST (10) lines; every miss after
+        // the two grown pools is a failed worker (655), the rest held back.
+        let p = "software IO TLB: "
+        #expect(
+            r.messages == [p + "Memory encryption is active and system is using DMA bounce buffers"]
+                + Array(repeating: p + "Failed to allocate new pool", count: 10))
+        #expect(r.suppressedMessages == d.transientMaps - d.grown.count - KernelRateLimit.burst)
         let files = Dictionary(uniqueKeysWithValues: r.debugfs.map { ($0.file, $0.value) })
         // io_tlb_nslabs: the boot pool and the grown ones (1024 + 1024 + 512); transient pools not.
         #expect(files["io_tlb_nslabs"] == 2560 && files["io_tlb_used"] == 0 && files["io_tlb_transient_nslabs"] == 0)

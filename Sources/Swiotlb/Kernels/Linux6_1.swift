@@ -47,6 +47,11 @@ public enum Linux6_1: SwiotlbKernelModel {
     /// the pages; no contiguous-region order limit (the Feb 2025 `alloc_discontig_frames` backport).
     public static let xenCoherentRules = XenCoherentRules(checksAlignment: true, keepsPagesOnWarning: true, maxContiguousOrder: nil)
 
+    /// `Invalid sizes` for `mapping_size > alloc_size`; without a pool (`!mem->nslabs`, the
+    /// halving ended with none), `Can not allocate SWIOTLB buffer earlier and can't now provide
+    /// you with the DMA bounce buffer` (swiotlb.c:801-804, `dev_warn_ratelimited`).
+    static let frame = MapFrame(checksSizes: true, noPool: .cannotAllocate)
+
     /// `swiotlb_tbl_map_single` of 6.1.192: the offset `orig & min_align & 2047` kept in the
     /// bounce address and counted in the slots and the page-stride test; the stride from
     /// `min_align` above the bits `alloc_align_mask | 2047` covers, doubled from 4096 bytes, at
@@ -59,7 +64,7 @@ public enum Linux6_1: SwiotlbKernelModel {
         let offset = Int(r.original & minAlign & UInt64(IOTLB.slotSize - 1))
         let allocWithOffset = r.allocSize &+ offset
         let nslots = (allocWithOffset &+ IOTLB.slotSize &- 1) >> IOTLB.shift
-        return try tlb.runMap(r, Linux5_11.frame, nslots: nslots, fullSize: r.allocSize) { tlb throws(SwiotlbBug) in
+        return try tlb.runMap(r, frame, nslots: nslots, fullSize: r.allocSize) { tlb throws(SwiotlbBug) in
             let w = try tlb.window(pool: tlb.poolIndex(for: r.device), for: r)
             let p = w.pool
             let allocAlign = (r.alignMask & 0xffff_ffff) | UInt64(IOTLB.slotSize - 1)
@@ -136,7 +141,8 @@ public enum Linux6_1: SwiotlbKernelModel {
     }
 
     /// `swiotlb_bounce`: the slot's original address moved by the offset inside the mapping,
-    /// the copy cut to the bytes left in the allocation (with the kernel's WARNs).
+    /// the copy cut to the bytes left in the allocation (with the kernel's three `dev_WARN_ONCE`:
+    /// each printed once per boot).
     static func bounce(_ tlb: inout SoftwareIOTLB, _ address: UInt64, size: Int, pool p: Int, toDevice: Bool, minAlignMask: UInt64) {
         let index = Int((address - tlb.pools[p].start) >> UInt64(IOTLB.shift))
         var orig = tlb.pools[p].originalAddress(ofSlot: index)
@@ -145,19 +151,22 @@ public enum Linux6_1: SwiotlbKernelModel {
         let origOffset = Int(orig & minAlignMask & UInt64(IOTLB.slotSize - 1))
         var tlbOffset = Int(address & UInt64(IOTLB.slotSize - 1))
         if tlbOffset < origOffset {
-            tlb.warn("Access before mapping start detected. orig offset \(origOffset), requested offset \(tlbOffset).")
+            tlb.warnOnce(
+                site: "swiotlb_bounce:before-start", device: nil,
+                "Access before mapping start detected. orig offset \(origOffset), requested offset \(tlbOffset).")
             return
         }
         tlbOffset -= origOffset
         if tlbOffset > alloc {
-            tlb.warn("Buffer overflow detected. Allocation size: \(alloc). Mapping size: \(size)+\(tlbOffset).")
+            tlb.warnOnce(
+                site: "swiotlb_bounce:offset-overflow", device: nil, "Buffer overflow detected. Allocation size: \(alloc). Mapping size: \(size)+\(tlbOffset).")
             return
         }
         orig &+= UInt64(tlbOffset)
         alloc -= tlbOffset
         var n = size
         if n > alloc {
-            tlb.warn("Buffer overflow detected. Allocation size: \(alloc). Mapping size: \(size).")
+            tlb.warnOnce(site: "swiotlb_bounce:size-overflow", device: nil, "Buffer overflow detected. Allocation size: \(alloc). Mapping size: \(size).")
             n = alloc
         }
         if toDevice { tlb.bounce(from: orig, to: address, count: n) } else { tlb.bounce(from: address, to: orig, count: n) }

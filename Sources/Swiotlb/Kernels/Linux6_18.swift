@@ -167,7 +167,7 @@ public enum Linux6_18: SwiotlbKernelModel {
     /// default_nslabs, default_nareas, phys_limit)` (683-731, 734-747) — at most 2048 slots
     /// with `limit_nareas`, halved down to 512 while ``DynamicPoolMemory`` has no block under
     /// the limit — added as the newest pool and counted in the total; else `Failed to allocate
-    /// new pool`.
+    /// new pool` (`pr_warn_ratelimited`).
     static func growPools(_ tlb: inout SoftwareIOTLB) {
         guard var g = tlb.growth, g.workScheduled else { return }
         g.workScheduled = false
@@ -185,7 +185,7 @@ public enum Linux6_18: SwiotlbKernelModel {
                 break
             }
             if nslabs <= UInt64(PoolGrowth.minPoolSlots) {
-                tlb.warn(SwiotlbKernelText.messagePrefix + "Failed to allocate new pool")
+                tlb.warnRateLimited(.newPoolFailed, KernelMessage(device: nil, text: SwiotlbKernelText.messagePrefix + "Failed to allocate new pool"))
                 break
             }
             nslabs = IOTLB.alignToSegment(nslabs >> 1)

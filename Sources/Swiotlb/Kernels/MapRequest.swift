@@ -67,9 +67,10 @@ struct MapWindow {
 struct MapFrame {
     /// What a map prints when there is no pool at all.
     enum NoPool {
-        /// v5.11 and 6.1: the "buffer is full" line with total and used 0.
+        /// v5.11 (and the RFC): the "buffer is full" line with total and used 0 (the kernel has
+        /// no pool only with `noforce`, whose maps never reach it, or after a boot that panicked).
         case fullMessage
-        /// 6.18: `Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer`.
+        /// 6.1 and 6.18: `Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer`.
         case cannotAllocate
     }
     /// Whether the map takes an `alloc_size` and refuses `mapping_size > alloc_size` with
