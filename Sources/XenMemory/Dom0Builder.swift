@@ -19,6 +19,9 @@ public struct Dom0BuildConfig: Sendable {
     /// The kernel has `XEN_ELFNOTE_INIT_P2M`: the P2M list lives outside the initial mapping
     /// and is built by `setup_pv_physmap` from separate allocations.
     public var separatePhysmap = true
+    /// Xen's own allocations between the initial block and the kernel's loading (dom0's other
+    /// vCPUs: ``XenBootMemory/afterInitialBlock``).
+    public var afterInitialBlock: [XenHeapStep] = []
     /// Defaults: Debian's release build and kernel.
     public init() {}
 }
@@ -119,6 +122,8 @@ extension XenHost {
         var writes = Dom0P2MWrites()
         // 1. The initial block, which with the initrd must fit in dom0's pages.
         let block = try allocateInitialBlock(config, nrPages: nrPages, &writes)
+        var noTables = XenPageTableMap(prebuilt: [])
+        apply(config.afterInitialBlock, tables: &noTables, ram: [])
         // 2. The initrd, in place.
         if let rd = config.initrd, !rd.isEmpty {
             assign(MFN(rd.lowerBound), count: UInt64(rd.count), to: .dom0)

@@ -88,7 +88,8 @@ public enum ModelBoot {
 
     static func bootPV(_ s: Scenario, _ cmd: SwiotlbCommandLine) -> BootResult {
         var host: XenHost
-        do { host = try bootXen(s) } catch {
+        var afterInitialBlock: [XenHeapStep] = []
+        do { (host, afterInitialBlock) = try bootXen(s) } catch {
             return BootResult(
                 xenLog: [], kernelLog: [], engine: nil, memory: PseudoPhysicalAllocator(e820: E820Map([])),
                 bufferRanges: [], host: nil, p2m: nil, exchanges: [], failure: .hostSetUp(error))
@@ -103,6 +104,7 @@ public enum ModelBoot {
                 cfg.kernelModule = s.xen.kernelModule
                 cfg.initrd = s.xen.initrd
                 if let m = s.xen.initialMapping { cfg.initialMappingBytes = m }
+                cfg.afterInitialBlock = afterInitialBlock
                 guest = try PVGuestBoot.dom0(on: host, cfg)
             } else {
                 guard s.guest.iommuSoft || cmd.force == .force else {
@@ -134,16 +136,20 @@ public enum ModelBoot {
     }
 
     /// Xen's heap at boot: the scenario's boot regions and inventory, Xen's own boot from its
-    /// build's figures, or all RAM but what the scenario says is taken and the boot modules.
-    static func bootXen(_ s: Scenario) throws(XenHostError) -> XenHost {
+    /// build's figures (dom0's vCPUs being the host's CPUs, Xen's default), or all RAM but what
+    /// the scenario says is taken and the boot modules; and what Xen allocates after dom0's
+    /// initial block.
+    static func bootXen(_ s: Scenario) throws(XenHostError) -> (XenHost, [XenHeapStep]) {
         let modules = [s.xen.kernelModule, s.xen.initrd].compactMap { $0 }
         if let regions = s.host.bootRegions {
-            return try XenHost(e820: s.host.e820, dmaBits: s.host.dmaBits, bootRegions: regions, inventory: s.host.inventory)
+            return (try XenHost(e820: s.host.e820, dmaBits: s.host.dmaBits, bootRegions: regions, inventory: s.host.inventory), [])
         } else if let build = s.xen.package {
-            return try XenBootMemory.boot(e820: s.host.e820, modules: modules, build: build, dmaBits: s.host.dmaBits).host
+            let (host, memory) = try XenBootMemory.boot(
+                e820: s.host.e820, modules: modules, build: build, host: XenBootHost(cpus: s.guest.cpus), dmaBits: s.host.dmaBits)
+            return (host, memory.afterInitialBlock)
         }
         let taken: [Range<UInt64>] = s.host.takenBelow4G > 0 ? [0x100..<(0x100 + s.host.takenBelow4G)] : []
-        return try XenHost(e820: s.host.e820, dmaBits: s.host.dmaBits, reserved: taken + modules)
+        return (try XenHost(e820: s.host.e820, dmaBits: s.host.dmaBits, reserved: taken + modules), [])
     }
 
     /// The guest's memory its kernel takes before swiotlb (`early_reserved`, and all above
