@@ -38,7 +38,7 @@ public struct ModelBackend: XenBackend {
     /// A guest's P2M up to its `max_pfn` hint, as a tool reads it.
     public func p2m(domain: DomID) throws(XenLiveError) -> (P2MDumpContents, P2MSource) {
         guard let g = guests.first(where: { $0.id == domain }) else { throw .domainNotFound(domain) }
-        return (P2MDumpContents(domain: g, host: host, size: g.p2m.lastPfnHint), .model)
+        return (P2MDumpContents(domain: g, host: host, size: g.p2m.lastPfnHint.rawValue), .model)
     }
     /// The identity it was given.
     public func hypervisorIdentity() throws(XenLiveError) -> HypervisorIdentity { identity }

@@ -28,6 +28,15 @@ extension MemoryNumber {
     public var description: String { Hex.plain(rawValue) }
 }
 
+extension Range where Bound: MemoryNumber {
+    /// The frames or addresses `[lower, upper)` of a raw range.
+    @inlinable public init(raw: Range<UInt64>) { self = Bound(raw.lowerBound)..<Bound(raw.upperBound) }
+    /// The raw numbers of this range (for counting, iterating and the generic extent maps).
+    @inlinable public var raw: Range<UInt64> { lowerBound.rawValue..<upperBound.rawValue }
+    /// How many frames (or bytes) the range spans.
+    @inlinable public var span: UInt64 { upperBound.rawValue - lowerBound.rawValue }
+}
+
 /// A guest pseudo-physical frame number (Linux `pfn`): an index into the guest's P2M.
 public struct PFN: MemoryNumber {
     /// The frame number.

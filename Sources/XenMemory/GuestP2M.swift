@@ -34,13 +34,13 @@ public struct GuestP2M: Sendable, Equatable {
     public private(set) var p2mSize: UInt64
     /// `xen_max_p2m_pfn`: upper bound of pfns the P2M can describe (set by the P2M's own
     /// set-up, so that it never falls below the list it bounds).
-    public internal(set) var maxP2MPfn: UInt64
+    public internal(set) var maxP2MPfn: PFN
     /// `xen_p2m_last_pfn`: the hint published to tools as `shared_info.arch.max_pfn`.
-    public private(set) var lastPfnHint: UInt64
+    public private(set) var lastPfnHint: PFN
     /// `p2m_generation`: bumped before and after each structural change.
     public private(set) var generation: UInt64 = 0
     /// `xen_extra_mem`: ballooned regions as pfn ranges (lookups beyond the list give INVALID there).
-    public private(set) var extraMemory: [Range<UInt64>] = []
+    public private(set) var extraMemory: [Range<PFN>] = []
     /// Whether `xen_rebuild_p2m_list` has run (before it, the list is Xen's writable `mfn_list`).
     public private(set) var isRebuilt = false
 
@@ -49,8 +49,8 @@ public struct GuestP2M: Sendable, Equatable {
     /// `ALIGN(nr_pages, 512)` long and the pfns no run covers, the padding included, are INVALID.
     public init(initialList runs: [Extent<P2MRun>], nrPages: UInt64) {
         p2mSize = Self.alignUp(nrPages, Self.entriesPerLeaf)
-        maxP2MPfn = p2mSize
-        lastPfnHint = p2mSize
+        maxP2MPfn = PFN(p2mSize)
+        lastPfnHint = PFN(p2mSize)
         var next: UInt64 = 0
         for r in runs where r.start < nrPages {
             entries.append(start: next, count: r.start - next, value: .missing)
@@ -68,7 +68,7 @@ public struct GuestP2M: Sendable, Equatable {
 
     /// `xen_chk_extra_mem(pfn)`: INVALID inside a ballooned extra region, else IDENTITY_FRAME(pfn).
     public func checkExtraMemory(_ pfn: PFN) -> P2MWord {
-        for r in extraMemory where r.contains(pfn.rawValue) { return .invalid }
+        for r in extraMemory where r.contains(pfn) { return .invalid }
         return P2MWord(rawValue: pfn.rawValue | P2MWord.identityBit)
     }
 
@@ -77,7 +77,7 @@ public struct GuestP2M: Sendable, Equatable {
     public func getPhysToMachine(_ pfn: PFN) -> P2MWord {
         let p = pfn.rawValue
         if p >= p2mSize {
-            return p < maxP2MPfn ? checkExtraMemory(pfn) : P2MWord(rawValue: p | P2MWord.identityBit)
+            return p < maxP2MPfn.rawValue ? checkExtraMemory(pfn) : P2MWord(rawValue: p | P2MWord.identityBit)
         }
         // Stored entries of a shared identity leaf are IDENTITY_FRAME(pfn) by construction.
         return storedWord(p)
@@ -97,13 +97,13 @@ public struct GuestP2M: Sendable, Equatable {
             let w = storedWord(p)
             return w == .invalid ? getPhysToMachine(pfn) : w
         }
-        if p < maxP2MPfn { return getPhysToMachine(pfn) }
+        if p < maxP2MPfn.rawValue { return getPhysToMachine(pfn) }
         return P2MWord(rawValue: p | P2MWord.identityBit)
     }
 
     /// `pfn_to_mfn(pfn)` (= `pfn_to_bfn` / `pfn_to_gfn` on PV): the frame with the FOREIGN and
     /// IDENTITY bits stripped; INVALID stays `~0`.
-    public func pfnToMFN(_ pfn: PFN) -> UInt64 { pfnToMFNWord(pfn).strippedFrame }
+    public func pfnToMFN(_ pfn: PFN) -> MFN { MFN(pfnToMFNWord(pfn).strippedFrame) }
 
     /// What a raw reader of the linear list (a tool mapping the leaf pages) sees at `pfn`:
     /// `~0` throughout shared leaves, the stored word in private leaves, nil beyond the list.
@@ -121,7 +121,7 @@ public struct GuestP2M: Sendable, Equatable {
 
     /// `phys_to_machine`: a pseudo-physical address to a machine address, keeping the page offset.
     public func physToMachine(_ addr: PhysicalAddress) -> MachineAddress {
-        MachineAddress((pfnToMFN(addr.pfn) << Page.shift) | addr.pageOffset)
+        MachineAddress((pfnToMFN(addr.pfn).rawValue << Page.shift) | addr.pageOffset)
     }
 
     /// `range_straddles_page_boundary(p, size)` inverted: true when every page of
@@ -130,7 +130,7 @@ public struct GuestP2M: Sendable, Equatable {
         let pages = (start.pageOffset &+ size &+ Page.offsetMask) >> Page.shift
         guard pages > 1 else { return true }
         let first = start.pfn.rawValue
-        let base = pfnToMFN(start.pfn)
+        let base = pfnToMFN(start.pfn).rawValue
         var checked: UInt64 = 1
         while checked < pages {
             let p = first + checked
@@ -142,7 +142,7 @@ public struct GuestP2M: Sendable, Equatable {
                 if case .missing = run.value { return false }
                 checked += min(run.count, pages - checked)
             } else {
-                if pfnToMFN(PFN(p)) != base &+ checked { return false }
+                if pfnToMFN(PFN(p)).rawValue != base &+ checked { return false }
                 checked += 1
             }
         }
@@ -201,16 +201,16 @@ public struct GuestP2M: Sendable, Equatable {
     /// `count` calls of `set_phys_to_machine(start + i, mfn base + i)` in order, done a leaf
     /// at a time: a shared leaf turns private when its first pfn in the range is written;
     /// pfns at or beyond `xen_p2m_size` are skipped (the kernel would BUG there).
-    public mutating func setPhysToMachine(_ start: PFN, count: UInt64, machineBase base: UInt64) {
+    public mutating func setPhysToMachine(_ start: PFN, count: UInt64, machineBase base: MFN) {
         let s = start.rawValue
         let end = min(s &+ count, p2mSize)
         guard s < end else { return }
-        setRangeWithinList(start, count: end - s, to: .machine(base: base))
+        setRangeWithinList(start, count: end - s, to: .machine(base: base.rawValue))
     }
 
     /// `pfn_to_mfn` of `count` pfns from `start`, read run by run.
-    public func frames(from start: PFN, count: UInt64) -> [UInt64] {
-        var out: [UInt64] = []
+    public func frames(from start: PFN, count: UInt64) -> [MFN] {
+        var out: [MFN] = []
         out.reserveCapacity(Int(count))
         var p = start.rawValue
         let end = start.rawValue &+ count
@@ -218,7 +218,7 @@ public struct GuestP2M: Sendable, Equatable {
             if p < p2mSize, let run = entries.run(from: p), run.value.word(at: p) != .invalid {
                 // Within a stored run below the list's end the words are the run's.
                 let n = min(run.count, end - p)
-                for k in 0..<n { out.append(run.value.advanced(by: k).word(at: p + k).strippedFrame) }
+                for k in 0..<n { out.append(MFN(run.value.advanced(by: k).word(at: p + k).strippedFrame)) }
                 p += n
             } else {
                 out.append(pfnToMFN(PFN(p)))
@@ -281,13 +281,14 @@ public struct GuestP2M: Sendable, Equatable {
         generation &+= 1
         sharedLeaves.remove(start: leaf, count: 1)
         generation &+= 1
-        if pfn.rawValue >= lastPfnHint { lastPfnHint = (leaf + 1) * Self.entriesPerLeaf }
+        if pfn >= lastPfnHint { lastPfnHint = PFN((leaf + 1) * Self.entriesPerLeaf) }
     }
 
-    /// `set_phys_range_identity(s, e)`: IDENTITY_FRAME(pfn) for pfn in `[s, min(e, xen_p2m_size))`;
-    /// returns the number of entries written (0 when `s` is at or beyond the list).
+    /// `set_phys_range_identity(first, last)`: IDENTITY_FRAME(pfn) for pfn in `[first, min(last, xen_p2m_size))`;
+    /// returns the number of entries written (0 when `first` is at or beyond the list).
     @discardableResult
-    public mutating func setPhysRangeIdentity(_ s: UInt64, _ e: UInt64) -> UInt64 {
+    public mutating func setPhysRangeIdentity(_ first: PFN, _ last: PFN) -> UInt64 {
+        let s = first.rawValue, e = last.rawValue
         guard s < p2mSize, s <= e else { return 0 }
         let end = min(e, p2mSize)
         // Identity never conflicts with a shared identity leaf; a shared missing leaf turns private.
@@ -296,19 +297,19 @@ public struct GuestP2M: Sendable, Equatable {
     }
 
     /// `xen_add_extra_mem`: record a ballooned region (appended to a region it continues).
-    public mutating func addExtraMemory(start: UInt64, count: UInt64) {
+    public mutating func addExtraMemory(start: PFN, count: UInt64) {
         guard count > 0 else { return }
         if let i = extraMemory.firstIndex(where: { $0.upperBound == start }) {
-            extraMemory[i] = extraMemory[i].lowerBound..<(start + count)
+            extraMemory[i] = extraMemory[i].lowerBound..<start.advanced(by: count)
         } else {
-            extraMemory.append(start..<(start + count))
+            extraMemory.append(start..<start.advanced(by: count))
         }
     }
 
     /// `xen_del_extra_mem`: remove pfns from the extra regions (start, end or middle of a region).
-    public mutating func removeExtraMemory(start: UInt64, count: UInt64) {
-        let cut = start..<(start + count)
-        var out: [Range<UInt64>] = []
+    public mutating func removeExtraMemory(start: PFN, count: UInt64) {
+        let cut = start..<start.advanced(by: count)
+        var out: [Range<PFN>] = []
         for r in extraMemory {
             if r.upperBound <= cut.lowerBound || r.lowerBound >= cut.upperBound { out.append(r); continue }
             if r.lowerBound < cut.lowerBound { out.append(r.lowerBound..<cut.lowerBound) }
@@ -326,10 +327,10 @@ public struct GuestP2M: Sendable, Equatable {
     public mutating func rebuild(hotplugLimitPages: UInt64 = GuestP2M.defaultHotplugLimitPages) -> UInt64 {
         lastPfnHint = maxP2MPfn
         let gib: UInt64 = 1 << 30
-        let areaBytes = Self.alignUp(8 * max(maxP2MPfn, hotplugLimitPages), gib)
+        let areaBytes = Self.alignUp(8 * max(maxP2MPfn.rawValue, hotplugLimitPages), gib)
         let newSize = areaBytes / 8
         if newSize > p2mSize { entries.set(start: p2mSize, count: newSize - p2mSize, to: .identity) }
-        maxP2MPfn = newSize
+        maxP2MPfn = PFN(newSize)
         p2mSize = newSize
         sharedLeaves = ExtentMap()
         for run in entries.extents {
@@ -345,7 +346,7 @@ public struct GuestP2M: Sendable, Equatable {
         }
         isRebuilt = true
         for r in extraMemory {
-            setRangeWithinList(PFN(r.lowerBound), count: UInt64(r.count), to: .missing)
+            setRangeWithinList(r.lowerBound, count: r.upperBound.rawValue - r.lowerBound.rawValue, to: .missing)
         }
         return areaBytes
     }

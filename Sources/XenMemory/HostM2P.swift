@@ -86,24 +86,24 @@ public struct HostM2P: Sendable, Equatable {
 extension GuestP2M {
     /// `mfn_to_pfn(mfn)` on PV: the M2P entry if the P2M maps it back to `mfn`, else `~0`, except
     /// for a 1:1 frame (`__pfn_to_mfn(mfn) == IDENTITY_FRAME(mfn)`), which gives `mfn`.
-    public func mfnToPFN(_ mfn: MFN, m2p: HostM2P) -> UInt64 {
+    public func mfnToPFN(_ mfn: MFN, m2p: HostM2P) -> PFN {
         var pfn = m2p.lookup(mfn)
         if pfnToMFNWord(PFN(pfn)).rawValue != mfn.rawValue { pfn = ~0 }
         if pfn == ~0 && pfnToMFNWord(PFN(mfn.rawValue)) == .identity(PFN(mfn.rawValue)) { pfn = mfn.rawValue }
-        return pfn
+        return PFN(pfn)
     }
 
     /// `bfn_to_local_pfn(mfn)`: `mfn_to_pfn` validated by a second P2M round trip; nil (the
     /// kernel's −1) for foreign, identity or unknown frames.
     public func localPFN(ofBusFrame mfn: MFN, m2p: HostM2P) -> PFN? {
         let pfn = mfnToPFN(mfn, m2p: m2p)
-        guard pfnToMFNWord(PFN(pfn)).rawValue == mfn.rawValue else { return nil }
-        return PFN(pfn)
+        guard pfnToMFNWord(pfn).rawValue == mfn.rawValue else { return nil }
+        return pfn
     }
 
     /// `machine_to_phys`: a machine address to a pseudo-physical one, keeping the page offset
     /// (the frame is `~0` when the machine frame is not this guest's).
     public func machineToPhys(_ addr: MachineAddress, m2p: HostM2P) -> PhysicalAddress {
-        PhysicalAddress((mfnToPFN(addr.mfn, m2p: m2p) << Page.shift) | addr.pageOffset)
+        PhysicalAddress((mfnToPFN(addr.mfn, m2p: m2p).rawValue << Page.shift) | addr.pageOffset)
     }
 }

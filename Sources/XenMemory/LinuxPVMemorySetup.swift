@@ -25,7 +25,7 @@ public enum LinuxPVMemorySetup {
     /// `REMAP_SIZE`: remap records per chunk (`P2M_PER_PAGE - 3`).
     public static let remapChunk: UInt64 = 509
 
-    struct RemapRecord { var targetPFN: UInt64; var mfns: [UInt64] }
+    struct RemapRecord { var targetPFN: PFN; var mfns: [MFN] }
 
     /// Runs the set-up for `domain` (`nrPages` = `start_info.nr_pages`, `maxReservation` =
     /// `XENMEM_maximum_reservation`), with `map` the E820 the domain gets (the host map for dom0).
@@ -92,8 +92,8 @@ public enum LinuxPVMemorySetup {
                         let s = (addr + Page.offsetMask) >> Page.shift
                         let n = ((addr + chunk) >> Page.shift) - s
                         extraPages -= n
-                        domain.p2m.addExtraMemory(start: s, count: n)
-                        domain.p2m.maxP2MPfn = s + n
+                        domain.p2m.addExtraMemory(start: PFN(s), count: n)
+                        domain.p2m.maxP2MPfn = PFN(s + n)
                     } else {
                         discard = true
                     }
@@ -121,10 +121,10 @@ public enum LinuxPVMemorySetup {
             var i = 0
             while i < r.mfns.count {
                 var k = 1
-                while i + k < r.mfns.count && r.mfns[i + k] == r.mfns[i] &+ UInt64(k) { k += 1 }
-                let pfn = PFN(r.targetPFN + UInt64(i))
+                while i + k < r.mfns.count && r.mfns[i + k].rawValue == r.mfns[i].rawValue &+ UInt64(k) { k += 1 }
+                let pfn = r.targetPFN.advanced(by: UInt64(i))
                 domain.p2m.setPhysToMachine(pfn, count: UInt64(k), machineBase: r.mfns[i])
-                host.m2p.set(MFN(r.mfns[i]), count: UInt64(k), to: pfn)
+                host.m2p.set(r.mfns[i], count: UInt64(k), to: pfn)
                 remapped += UInt64(k)
                 i += k
             }
@@ -174,7 +174,7 @@ public enum LinuxPVMemorySetup {
             let left = n - i
             var size = left
             if cur >= nrPages {
-                domain.p2m.setPhysRangeIdentity(cur, cur + size)
+                domain.p2m.setPhysRangeIdentity(PFN(cur), PFN(cur + size))
                 break
             }
             if cur + size > nrPages { size = nrPages - cur }
@@ -189,8 +189,8 @@ public enum LinuxPVMemorySetup {
             while done < size {
                 let chunk = min(remapChunk, size - done)
                 let mfns = domain.p2m.frames(from: PFN(cur + done), count: chunk)
-                records.append(RemapRecord(targetPFN: remapPFN + done, mfns: mfns))
-                domain.p2m.setPhysRangeIdentity(cur + done, cur + done + chunk)
+                records.append(RemapRecord(targetPFN: PFN(remapPFN + done), mfns: mfns))
+                domain.p2m.setPhysRangeIdentity(PFN(cur + done), PFN(cur + done + chunk))
                 done += chunk
             }
             i += size
@@ -206,14 +206,14 @@ public enum LinuxPVMemorySetup {
         var pfn = range.lowerBound
         while pfn < end {
             let mfn = domain.p2m.pfnToMFN(PFN(pfn))
-            if mfn != ~0 && domain.p2m.mfnToPFN(MFN(mfn), m2p: host.m2p) == pfn {
-                guard host.decreaseReservation(domain.id, mfns: [MFN(mfn)], order: 0) == 1 else { break }
+            if mfn.rawValue != ~0 && domain.p2m.mfnToPFN(mfn, m2p: host.m2p) == PFN(pfn) {
+                guard host.decreaseReservation(domain.id, mfns: [mfn], order: 0) == 1 else { break }
                 released += 1
                 guard domain.p2m.invalidateFast(PFN(pfn)) else { break }
             }
             pfn += 1
         }
-        domain.p2m.setPhysRangeIdentity(range.lowerBound, range.upperBound)
+        domain.p2m.setPhysRangeIdentity(PFN(range.lowerBound), PFN(range.upperBound))
         return released
     }
 }

@@ -41,7 +41,7 @@ extension XenHost {
         let n: UInt64 = 1 << UInt64(order)
         var inFrames: [UInt64] = []
         inFrames.reserveCapacity(Int(n))
-        for i in 0..<n { inFrames.append(guest.p2m.pfnToMFN(start.advanced(by: i))) }
+        for i in 0..<n { inFrames.append(guest.p2m.pfnToMFN(start.advanced(by: i)).rawValue) }
         // Zap: every entry INVALID (a store into the list; shared missing leaves already hold it).
         guest.p2m.setRangeWithinList(start, count: n, to: .missing)
         let result = exchange(
@@ -68,7 +68,7 @@ extension XenHost {
     public mutating func destroyContiguousRegion(_ guest: inout PVDomain, start: PFN, order: Int, maxOrder: Int?) -> Result<Void, P2MError> {
         if let maxOrder, order > maxOrder { return .success(()) }
         let n: UInt64 = 1 << UInt64(order)
-        let inFrame = guest.p2m.pfnToMFN(start)
+        let inFrame = guest.p2m.pfnToMFN(start).rawValue
         guest.p2m.setRangeWithinList(start, count: n, to: .missing)
         let result = exchange(
             caller: guest.id,

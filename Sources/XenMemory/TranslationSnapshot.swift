@@ -22,7 +22,7 @@ extension GuestP2M {
         next = p2mSize
         // Beyond the list: identity, but INVALID inside the extra regions (below xen_max_p2m_pfn).
         let extra = extraMemory.compactMap { r -> Range<UInt64>? in
-            let lo = max(r.lowerBound, p2mSize), hi = min(r.upperBound, maxP2MPfn)
+            let lo = max(r.lowerBound.rawValue, p2mSize), hi = min(r.upperBound.rawValue, maxP2MPfn.rawValue)
             return lo < hi ? lo..<hi : nil
         }.sorted { $0.lowerBound < $1.lowerBound }
         for r in extra where r.lowerBound >= next {
@@ -79,13 +79,13 @@ public struct TranslationSnapshot: Sendable {
 
     /// `pfn_to_mfn(pfn)`: the frame with FOREIGN and IDENTITY stripped; INVALID stays `~0`.
     @inlinable @inline(__always)
-    public func pfnToMFN(_ pfn: PFN) -> UInt64 { pfnToMFNWord(pfn).strippedFrame }
+    public func pfnToMFN(_ pfn: PFN) -> MFN { MFN(pfnToMFNWord(pfn).strippedFrame) }
 
     /// `mfn_to_pfn(mfn)`: the M2P entry if the P2M maps it back, else `~0`; an identity frame
     /// gives itself.
     @inlinable @inline(__always)
-    public func mfnToPFN(_ mfn: MFN) -> UInt64 {
-        if let table = validatedM2P { return table.lookup(mfn.rawValue) }
-        return ValidatedM2P.compose(mfn.rawValue, p2m: p2m, m2p: m2p)
+    public func mfnToPFN(_ mfn: MFN) -> PFN {
+        if let table = validatedM2P { return PFN(table.lookup(mfn.rawValue)) }
+        return PFN(ValidatedM2P.compose(mfn.rawValue, p2m: p2m, m2p: m2p))
     }
 }

@@ -18,7 +18,7 @@ enum MachineMapFigure {
         // The domain's memory, as frame ranges.
         var ram: [Range<UInt64>] = []
         if let p2m = r.boot.p2m {
-            for run in p2m.runs(count: p2m.lastPfnHint) {
+            for run in p2m.runs(count: p2m.lastPfnHint.rawValue) {
                 if case .machine(let base) = run.value { ram.append(base..<(base + run.count)) }
             }
         } else {

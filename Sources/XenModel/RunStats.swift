@@ -99,7 +99,7 @@ public struct RunResult: Sendable {
     public var p2mDump: P2MDumpContents? {
         guard let p2m = boot.p2m, let host = boot.host else { return nil }
         let id = host.domains.keys.filter { $0 != .io }.min() ?? .dom0
-        return P2MDumpContents(domain: PVDomain(id: id, p2m: p2m), host: host, size: p2m.lastPfnHint)
+        return P2MDumpContents(domain: PVDomain(id: id, p2m: p2m), host: host, size: p2m.lastPfnHint.rawValue)
     }
 }
 

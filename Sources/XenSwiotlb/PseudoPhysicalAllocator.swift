@@ -19,7 +19,7 @@ public struct PseudoPhysicalAllocator: Sendable {
     /// ballooned extra regions, which Linux keeps `memblock_reserve`d until they are populated.
     public init(e820: E820Map, p2m: GuestP2M) {
         free = e820.ramFrames
-        for r in p2m.extraMemory { reserve(r) }
+        for r in p2m.extraMemory { reserve(r.raw) }
     }
 
     /// Takes `range` (pfns) out of the free memory.

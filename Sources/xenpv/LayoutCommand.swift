@@ -69,8 +69,8 @@ struct LayoutCommand: ParsableCommand {
         for line in dom0.xenLog { print("(XEN) \(line)") }
         for line in dom0.setup.log { print(line) }
         let p2m = dom0.domain.p2m
-        let runs = p2m.runs(count: p2m.lastPfnHint)
-        print("P2M: \(runs.count) runs over \(p2m.lastPfnHint) pfns (max_pfn \(Hex.plain(p2m.lastPfnHint)))")
+        let runs = p2m.runs(count: p2m.lastPfnHint.rawValue)
+        print("P2M: \(runs.count) runs over \(p2m.lastPfnHint.rawValue) pfns (max_pfn \(p2m.lastPfnHint))")
         for r in runs.prefix(maxRuns) {
             print("  pfn \(Hex.plain(r.start))  \(String(r.count).leftPadded(8)) pages  \(describe(r.value))")
         }

@@ -41,7 +41,7 @@ struct DumpTests {
         let back = try M2PDump.read(lines(m2pText.joined(separator: "\n")))
         #expect(back == host.m2p)
 
-        let p = P2MDumpContents(domain: dom0, host: host, size: dom0.p2m.lastPfnHint)
+        let p = P2MDumpContents(domain: dom0, host: host, size: dom0.p2m.lastPfnHint.rawValue)
         var p2mText: [String] = []
         P2MDump.write(p) { p2mText.append($0) }
         #expect(p2mText[0] == " --- Dumping P2M for domain 0 ---")

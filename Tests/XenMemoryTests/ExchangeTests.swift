@@ -145,7 +145,7 @@ struct ExchangeTests {
         #expect(ok == .success(MachineAddress(0x1c0000)))
         #expect(guest.p2m.isMachineContiguous(PhysicalAddress(0), size: 64 * 4096))
         for i in UInt64(0)..<64 {
-            #expect(guest.p2m.pfnToMFN(PFN(i)) == 0x1c0 + i)
+            #expect(guest.p2m.pfnToMFN(PFN(i)).rawValue == 0x1c0 + i)
             #expect(host.m2p.entry(MFN(0x1c0 + i)) == i)
         }
         #expect(0x1c0 % 64 == 0 && (0x1c0 + 64) << 12 <= 1 << 21)
@@ -154,14 +154,14 @@ struct ExchangeTests {
         // Nothing free below 2^20: ENOMEM and the frames are back where they were.
         let fail = host.createContiguousRegion(&guest, start: PFN(0), order: 6, addressBits: 20, maxOrder: XenHost.maxContiguousOrder)
         #expect(fail == .failure(.exchangeFailed(.enomem)))
-        #expect(guest.p2m.pfnToMFN(PFN(5)) == 0x1c5 && host.m2p.entry(MFN(0x1c5)) == 5)
+        #expect(guest.p2m.pfnToMFN(PFN(5)).rawValue == 0x1c5 && host.m2p.entry(MFN(0x1c5)) == 5)
         #expect(
             host.createContiguousRegion(&guest, start: PFN(0), order: 10, addressBits: 32, maxOrder: XenHost.maxContiguousOrder) == .failure(.orderTooLarge(10))
         )
 
         // Destroy: order-0 frames again, from the top of the heap.
         host.destroyContiguousRegion(&guest, start: PFN(0), order: 6, maxOrder: XenHost.maxContiguousOrder)
-        #expect(guest.p2m.pfnToMFN(PFN(0)) == 0x7ff)
+        #expect(guest.p2m.pfnToMFN(PFN(0)).rawValue == 0x7ff)
         #expect(host.m2p.entry(MFN(0x7ff)) == 0)
         #expect(host.heap.isFree(MFN(0x1c0)) && host.m2p.entry(MFN(0x1c0)) == HostM2P.invalidEntry)
     }
@@ -173,9 +173,9 @@ struct ExchangeTests {
         // Eight 2 MiB superpages, each the top of what is left in zone 18: 0x3fc00 (an exact
         // order-9 block), then the upper half of 0x3f800 o10, and so on downwards.
         #expect(guest.p2m.runs().map(\.count) == Array(repeating: 512, count: 8))
-        #expect(guest.p2m.pfnToMFN(PFN(0)) == 0x3fc00)
-        #expect(guest.p2m.pfnToMFN(PFN(512)) == 0x3fa00)
-        #expect(guest.p2m.pfnToMFN(PFN(1024)) == 0x3f800)
+        #expect(guest.p2m.pfnToMFN(PFN(0)).rawValue == 0x3fc00)
+        #expect(guest.p2m.pfnToMFN(PFN(512)).rawValue == 0x3fa00)
+        #expect(guest.p2m.pfnToMFN(PFN(1024)).rawValue == 0x3f800)
         let out = host.balloonOut(&guest, count: 10)
         #expect(out.first == PFN(4095) && out.last == PFN(4086))
         #expect(guest.p2m.pfnToMFNWord(PFN(4090)) == .invalid)
@@ -183,7 +183,7 @@ struct ExchangeTests {
         let back = try host.balloonIn(&guest, pfns: out)
         #expect(back.count == 10)
         for p in out {
-            let m = guest.p2m.pfnToMFN(p)
+            let m = guest.p2m.pfnToMFN(p).rawValue
             #expect(host.m2p.entry(MFN(m)) == p.rawValue)
         }
         // Within max_pages but beyond the 4096-entry list: Xen populates, the kernel BUGs.

@@ -36,8 +36,8 @@ struct P2MEncodingTests {
                 Extent(start: 0, count: 512, value: .machine(base: 0x80000)),
                 Extent(start: 1536, count: 100, value: .machine(base: 0x90000)),
             ], nrPages: 2048)
-        p2m.setPhysRangeIdentity(1024, 1536)
-        p2m.setPhysRangeIdentity(1636, 1700)
+        p2m.setPhysRangeIdentity(PFN(1024), PFN(1536))
+        p2m.setPhysRangeIdentity(PFN(1636), PFN(1700))
         return p2m
     }
 
@@ -64,9 +64,9 @@ struct P2MEncodingTests {
         // Lookups resolve them.
         #expect(p2m.pfnToMFNWord(PFN(600)) == .invalid)
         #expect(p2m.pfnToMFNWord(PFN(1100)) == .identity(PFN(1100)))
-        #expect(p2m.pfnToMFN(PFN(1100)) == 1100)
-        #expect(p2m.pfnToMFN(PFN(600)) == ~0)
-        #expect(p2m.pfnToMFN(PFN(1537)) == 0x90001)
+        #expect(p2m.pfnToMFN(PFN(1100)).rawValue == 1100)
+        #expect(p2m.pfnToMFN(PFN(600)).rawValue == ~0)
+        #expect(p2m.pfnToMFN(PFN(1537)).rawValue == 0x90001)
         // Beyond xen_max_p2m_pfn: identity.
         #expect(p2m.pfnToMFNWord(PFN(1 << 40)) == .identity(PFN(1 << 40)))
     }
@@ -76,7 +76,7 @@ struct P2MEncodingTests {
         var p2m = fourLeafP2M()
         try p2m.setPhysToMachine(PFN(3), .foreign(MFN(0x1234)))
         #expect(p2m.pfnToMFNWord(PFN(3)) == .foreign(MFN(0x1234)))
-        #expect(p2m.pfnToMFN(PFN(3)) == 0x1234)
+        #expect(p2m.pfnToMFN(PFN(3)).rawValue == 0x1234)
         #expect(p2m.rawWord(PFN(3)) == P2MWord(rawValue: 0x8000_0000_0000_1234))
     }
 
@@ -97,7 +97,7 @@ struct P2MEncodingTests {
         #expect(try p2m.setPhysToMachine(PFN(600), .machine(MFN(0x5000))))
         #expect(p2m.leafBacking(of: PFN(600)) == nil)
         #expect(p2m.generation == gen + 2)
-        #expect(p2m.pfnToMFN(PFN(600)) == 0x5000)
+        #expect(p2m.pfnToMFN(PFN(600)).rawValue == 0x5000)
         // The rest of the new private leaf keeps the shared page's values.
         #expect(p2m.rawWord(PFN(601)) == .invalid)
         #expect(try p2m.setPhysToMachine(PFN(1100), .invalid))
@@ -110,32 +110,32 @@ struct P2MEncodingTests {
         var p2m = fourLeafP2M()
         p2m.rebuild(hotplugLimitPages: 0)
         // xen_rebuild_p2m_list: xen_p2m_last_pfn = xen_max_p2m_pfn.
-        #expect(p2m.lastPfnHint == 2048)
+        #expect(p2m.lastPfnHint == PFN(2048))
         // A private leaf below the hint leaves it alone.
         try p2m.setPhysToMachine(PFN(600), .machine(MFN(0x5000)))
-        #expect(p2m.lastPfnHint == 2048)
+        #expect(p2m.lastPfnHint == PFN(2048))
         // pfn 2048 is at the hint: the hint becomes the end of its leaf, not the pfn.
         try p2m.setPhysToMachine(PFN(2048), .machine(MFN(0x6000)))
-        #expect(p2m.lastPfnHint == 2560)
+        #expect(p2m.lastPfnHint == PFN(2560))
         try p2m.setPhysToMachine(PFN(0x1_0005), .machine(MFN(0x7000)))
-        #expect(p2m.lastPfnHint == 0x1_0200)
+        #expect(p2m.lastPfnHint == PFN(0x1_0200))
     }
 
     @Test("a range raises the hint for the first pfn it writes in a leaf, not for the leaf's start")
     func lastPfnHintFromRangeStart() throws {
         var p2m = fourLeafP2M()
         // A max_pfn inside a leaf, as on the captured dom0 (0x30061).
-        p2m.maxP2MPfn = 2100
+        p2m.maxP2MPfn = PFN(2100)
         p2m.rebuild(hotplugLimitPages: 0)
-        #expect(p2m.lastPfnHint == 2100)
+        #expect(p2m.lastPfnHint == PFN(2100))
         // Leaf 4 (2048-2559) starts below the hint; the range's first pfn there, 2200, is past it.
         try p2m.setRange(PFN(2200), count: 10, to: .machine(base: 0x8000))
-        #expect(p2m.lastPfnHint == 2560)
+        #expect(p2m.lastPfnHint == PFN(2560))
         // The counted form is the same walk.
         var q = fourLeafP2M()
-        q.maxP2MPfn = 2100
+        q.maxP2MPfn = PFN(2100)
         q.rebuild(hotplugLimitPages: 0)
-        q.setPhysToMachine(PFN(2200), count: 10, machineBase: 0x8000)
+        q.setPhysToMachine(PFN(2200), count: 10, machineBase: MFN(0x8000))
         #expect(q == p2m)
     }
 
@@ -151,16 +151,16 @@ struct P2MEncodingTests {
     @Test("extra memory reads INVALID beyond the list and identity elsewhere")
     func extraMemory() {
         var p2m = GuestP2M(initialList: [Extent(start: 0, count: 512, value: .machine(base: 0x100))], nrPages: 512)
-        p2m.maxP2MPfn = 2048
-        p2m.addExtraMemory(start: 1024, count: 100)
-        p2m.addExtraMemory(start: 1124, count: 28)
-        #expect(p2m.extraMemory == [1024..<1152])
+        p2m.maxP2MPfn = PFN(2048)
+        p2m.addExtraMemory(start: PFN(1024), count: 100)
+        p2m.addExtraMemory(start: PFN(1124), count: 28)
+        #expect(p2m.extraMemory.map(\.raw) == [1024..<1152])
         #expect(p2m.pfnToMFNWord(PFN(1030)) == .invalid)
         #expect(p2m.pfnToMFNWord(PFN(1151)) == .invalid)
         #expect(p2m.pfnToMFNWord(PFN(1152)) == .identity(PFN(1152)))
         #expect(p2m.pfnToMFNWord(PFN(700)) == .identity(PFN(700)))
-        p2m.removeExtraMemory(start: 1050, count: 10)
-        #expect(p2m.extraMemory == [1024..<1050, 1060..<1152])
+        p2m.removeExtraMemory(start: PFN(1050), count: 10)
+        #expect(p2m.extraMemory.map(\.raw) == [1024..<1050, 1060..<1152])
     }
 
     @Test("machine contiguity follows range_straddles_page_boundary")

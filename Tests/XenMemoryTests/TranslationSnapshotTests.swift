@@ -35,9 +35,9 @@ struct TranslationSnapshotTests {
         }
         let snap = TranslationSnapshot(p2m: d.p2m, m2p: host.m2p)
         var rng = SplitMix64(seed: ramMiB)
-        var edges = d.p2m.entries.extents.flatMap { [$0.start, $0.end] } + [d.p2m.p2mSize, d.p2m.maxP2MPfn]
-        edges += d.p2m.extraMemory.flatMap { [$0.lowerBound, $0.upperBound] }
-        for pfn in keys(edges, &rng, span: d.p2m.maxP2MPfn + 4096) {
+        var edges = d.p2m.entries.extents.flatMap { [$0.start, $0.end] } + [d.p2m.p2mSize, d.p2m.maxP2MPfn.rawValue]
+        edges += d.p2m.extraMemory.flatMap { [$0.lowerBound.rawValue, $0.upperBound.rawValue] }
+        for pfn in keys(edges, &rng, span: d.p2m.maxP2MPfn.rawValue + 4096) {
             #expect(snap.pfnToMFNWord(PFN(pfn)) == d.p2m.pfnToMFNWord(PFN(pfn)), "pfn \(Hex.plain(pfn))")
             #expect(snap.pfnToMFN(PFN(pfn)) == d.p2m.pfnToMFN(PFN(pfn)), "pfn \(Hex.plain(pfn))")
         }
@@ -45,7 +45,7 @@ struct TranslationSnapshotTests {
         let validated = try #require(snap.validatedM2P)
         // Above the last frame every key is 1:1, so the quarter pieces merge and the table's
         // directory spans only real frames.
-        #expect(try #require(validated.runList.last).start <= Swift.max(host.maxPage, d.p2m.maxP2MPfn))
+        #expect(try #require(validated.runList.last).start <= Swift.max(host.maxPage, d.p2m.maxP2MPfn.rawValue))
         let m2pEdges = host.m2p.runs.extents.flatMap { [$0.start, $0.end] } + [host.maxPage] + validated.runList.map(\.start)
         for mfn in keys(m2pEdges, &rng, span: host.maxPage + 4096) {
             #expect(snap.m2p.lookup(mfn) == host.m2p.lookup(MFN(mfn)), "M2P mfn \(Hex.plain(mfn))")

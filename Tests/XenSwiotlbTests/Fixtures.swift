@@ -54,7 +54,7 @@ func checkPools(_ x: XenSwiotlb, lowLimit: UInt64 = 1 << 32) -> Bool {
         let firstPFN = pool.start >> Page.shift
         for seg in 0..<(pool.nslabs / 128) {
             let pfn = PFN(firstPFN + UInt64(seg * 64))
-            let mfn = x.dom0.p2m.pfnToMFN(pfn)
+            let mfn = x.dom0.p2m.pfnToMFN(pfn).rawValue
             ok = ok && x.dom0.p2m.isMachineContiguous(pfn.address, size: 64 * 4096)
             if i == 0 { ok = ok && mfn % 64 == 0 && (mfn + 64) << Page.shift <= lowLimit }
             for k in UInt64(0)..<64 { ok = ok && x.host.m2p.entry(MFN(mfn + k)) == pfn.rawValue + k }

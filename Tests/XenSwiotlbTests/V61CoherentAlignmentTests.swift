@@ -27,7 +27,7 @@ struct V61CoherentAlignmentTests {
         let rest = (f..<(f + 4)).filter { $0 != odd && $0 != odd + 1 }
         let backing = [rest[0], rest[1], odd, odd + 1]
         for (k, frame) in backing.enumerated() {
-            x.dom0.p2m.setPhysToMachine(PFN(a + UInt64(k)), count: 1, machineBase: frame)
+            x.dom0.p2m.setPhysToMachine(PFN(a + UInt64(k)), count: 1, machineBase: MFN(frame))
             x.host.m2p.set(MFN(frame), count: 1, to: PFN(a + UInt64(k)))
         }
         let buffer = x.allocCoherent(DMADevice.pci("nvme", bits: 64), size: 8192)

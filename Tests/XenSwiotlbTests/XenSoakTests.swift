@@ -37,9 +37,9 @@ struct XenSoakTests {
     func machineContiguous(_ x: XenSwiotlb, _ phys: PhysicalAddress, size: Int) -> Bool {
         let firstPFN = phys.rawValue >> Page.shift
         let lastPFN = (phys.rawValue + UInt64(size) - 1) >> Page.shift
-        let firstMFN = x.dom0.p2m.pfnToMFN(PFN(firstPFN))
+        let firstMFN = x.dom0.p2m.pfnToMFN(PFN(firstPFN)).rawValue
         for k in 0...(lastPFN - firstPFN) {
-            let mfn = x.dom0.p2m.pfnToMFN(PFN(firstPFN + k))
+            let mfn = x.dom0.p2m.pfnToMFN(PFN(firstPFN + k)).rawValue
             guard mfn == firstMFN + k, x.host.m2p.entry(MFN(mfn)) == firstPFN + k else { return false }
         }
         return true

@@ -19,12 +19,12 @@ struct XenSwiotlbSetupTests {
             let z = 7 + BitMath.floorLog2(UInt64(i + 4))
             let r = UInt64(i + 4) - (1 << UInt64(z - 7))
             let mfn = (UInt64(1) << UInt64(z)) - 64 * (r + 1)
-            #expect(x.dom0.p2m.pfnToMFN(PFN(0x2ac00 + UInt64(i) * 64)) == mfn, "segment \(i)")
+            #expect(x.dom0.p2m.pfnToMFN(PFN(0x2ac00 + UInt64(i) * 64)).rawValue == mfn, "segment \(i)")
             #expect(x.exchanges.last(where: { $0.slot == i * 128 })?.addressBits == z + 12)
         }
         // The NOTES' spot values.
         let spot: [(UInt64, UInt64)] = [(0x2ac00, 0x1c0), (0x2ac40, 0x180), (0x2ac80, 0x140), (0x2acc0, 0x100), (0x2ad00, 0x3c0), (0x2aec0, 0x200)]
-        for (pfn, mfn) in spot { #expect(x.dom0.p2m.pfnToMFN(PFN(pfn)) == mfn) }
+        for (pfn, mfn) in spot { #expect(x.dom0.p2m.pfnToMFN(PFN(pfn)).rawValue == mfn) }
         // 18, 19 and 20 bits fail once (zones ≤ 8 are DOMID_IO's), then one exchange per segment.
         #expect(Array(x.exchanges.prefix(4).map(\.addressBits)) == [18, 19, 20, 21])
         #expect(x.exchanges.filter { $0.mfn == nil }.count == 3 + 6)

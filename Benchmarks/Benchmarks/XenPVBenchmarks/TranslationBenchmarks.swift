@@ -13,13 +13,13 @@ func translationBenchmarks() {
     Benchmark("P2M lookup, random pfns (captured dom0 layout, 1M lookups)", configuration: config) { (_: Benchmark, context: Lookups) in
         var sum: UInt64 = 0
         let snapshot = context.snapshot
-        for pfn in context.keys { sum &+= snapshot.pfnToMFN(PFN(pfn)) }
+        for pfn in context.keys { sum &+= snapshot.pfnToMFN(PFN(pfn)).rawValue }
         blackHole(sum)
     } setup: { () -> Lookups in
         let boot = Inputs.boot(example: "real-xen-default.yaml")
         let p2m = boot.p2m!
         var rng = SplitMix64(seed: 1)
-        let limit = p2m.lastPfnHint
+        let limit = p2m.lastPfnHint.rawValue
         return Lookups(snapshot: TranslationSnapshot(p2m: p2m, m2p: boot.host!.m2p), keys: (0..<lookups).map { _ in rng.next() % limit })
     }
 
@@ -27,7 +27,7 @@ func translationBenchmarks() {
         var sum: UInt64 = 0
         let start = context.keys[0]
         let snapshot = context.snapshot
-        for pfn in start..<(start + UInt64(lookups)) { sum &+= snapshot.pfnToMFN(PFN(pfn)) }
+        for pfn in start..<(start + UInt64(lookups)) { sum &+= snapshot.pfnToMFN(PFN(pfn)).rawValue }
         blackHole(sum)
     } setup: { () -> Lookups in
         let (host, d) = Inputs.dom0(ramGiB: 20, option: "9G,max:9G")
@@ -45,7 +45,7 @@ func translationBenchmarks() {
     Benchmark("M2P validated lookup mfn_to_pfn, random dom0 mfns (captured layout, 1M lookups)", configuration: config) { (_: Benchmark, context: Lookups) in
         var sum: UInt64 = 0
         let snapshot = context.snapshot
-        for mfn in context.keys { sum &+= snapshot.mfnToPFN(MFN(mfn)) }
+        for mfn in context.keys { sum &+= snapshot.mfnToPFN(MFN(mfn)).rawValue }
         blackHole(sum)
     } setup: { () -> Lookups in
         let boot = Inputs.boot(example: "real-xen-default.yaml")
