@@ -3,8 +3,8 @@ import XenMemory
 
 /// Where Xen placed dom0's kernel module, for a written scenario: from dom0's kernel image when
 /// there is one (its size as Xen 4.17 computes it, the module ending where the initrd starts),
-/// else the page dom0's P2M holds right after the initrd (``HostLogEvidence/kernelModuleStart(p2m:)``,
-/// right only on hosts like the default capture).
+/// else from dom0's P2M (``HostLogEvidence/kernelModuleStart(p2m:)``: the physmap frame after
+/// the initrd whose modelled boot gives the frames the P2M holds).
 enum KernelModulePlacement {
     /// The module's first frame: `image` (its path and reading) places it; without it, `p2mStart`.
     /// An image whose module does not fit below the initrd in one RAM entry is an error naming it.

@@ -42,6 +42,27 @@ struct HostScenarioTests {
         #expect(p2mAgreement.map(\.total) == [196705, 657])
     }
 
+    @Test("the kernel module's start from the P2M: the physmap frame whose modelled boot gives the same frames (a 6 GiB capture)")
+    func kernelModuleFromP2M() throws {
+        // /work/wt/captures/bigmem-1 (QEMU -m 6144 -smp 2, dom0_mem=4096M,max:4096M, a 7007-page
+        // initrd): "Init. ramdisk: 00000001be4a1000->00000001bffffab1"; dom0's P2M after the
+        // initrd: pfn 0x9b5f 0x1b59a2 (a page Xen's boot left), 0x9b60 0x1b9629, 0x9b61 0x1be200.
+        var e = try HostLogEvidence(xenLog: [], kernelLog: [])
+        e.e820 = E820Map.qemuPC(ramBytes: 6 << 30).entries
+        e.xenPackage = XenBuild.debian4_17_7.name
+        e.dom0Mem = "4096M,max:4096M"
+        e.dom0VCPUs = 2
+        e.initrd = 0x1be4a1..<0x1c0000
+        e.initialMapping = 0x8000000
+        var p2m = ExtentMap<P2MRun>()
+        p2m.set(start: 0x9b5f, count: 1, to: .machine(base: 0x1b59a2))
+        p2m.set(start: 0x9b60, count: 1, to: .machine(base: 0x1b9629))
+        p2m.set(start: 0x9b61, count: 512, to: .machine(base: 0x1be200))
+        #expect(e.kernelModuleStart(p2m: p2m) == 0x1b9629)  // 0x1be4a1 - 0x4e78 pages (6.1.0-57's module)
+        e.xenPackage = nil  // no modelled build: the L3's frame
+        #expect(e.kernelModuleStart(p2m: p2m) == 0x1b59a2)
+    }
+
     @Test("an unknown build is written as a comment, and the heap then holds all RAM")
     func unknownBuild() throws {
         let (e, _) = try liveEvidence(buildID: "00")
