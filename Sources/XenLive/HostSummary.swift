@@ -27,7 +27,7 @@ public struct HostSummary: Sendable {
             "cpus: \(phys.cpus), nodes: \(phys.nodes)\(phys.cpuKHz > 0 ? ", cpu_khz: \(phys.cpuKHz)" : "")",
             "total_memory: \(phys.totalPages >> 8) MiB (\(phys.totalPages) pages)",
             "free_memory: \(phys.freePages >> 8) MiB (\(phys.freePages) pages)",
-            "max_mfn (physinfo, inclusive): \(Hex.plain(phys.maxMFN))",
+            "max_mfn (physinfo, inclusive): \(phys.maxMFN)",
             "max_page (M2P entries): \(maxPage) (\(Hex.plain(maxPage))); M2P table \((maxPage * 8 + (2 << 20) - 1) / (2 << 20) * 2) MiB",
             "free heap below 1 GiB: \(freeBelow1G >> 20) MiB; below 4 GiB: \(freeBelow4G >> 20) MiB; in all: \(freeTotal >> 20) MiB",
             "host E820:",

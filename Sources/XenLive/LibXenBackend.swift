@@ -32,7 +32,7 @@ public final class LibXenBackend: XenBackend {
         try check(cxen_get_physinfo(handle, &p), "physinfo")
         return PhysInfo(
             cpus: Int(p.nr_cpus), nodes: Int(p.nr_nodes), cpuKHz: Int(p.cpu_khz),
-            totalPages: p.total_pages, freePages: p.free_pages, maxMFN: p.max_mfn)
+            totalPages: p.total_pages, freePages: p.free_pages, maxMFN: MFN(p.max_mfn))
     }
 
     /// `xc_maximum_ram_page`.

@@ -14,9 +14,9 @@ public struct PhysInfo: Sendable, Hashable {
     /// Free pages in Xen's heap.
     public var freePages: UInt64
     /// Inclusive largest possible MFN.
-    public var maxMFN: UInt64
+    public var maxMFN: MFN
     /// Creates the figures.
-    public init(cpus: Int, nodes: Int, cpuKHz: Int, totalPages: UInt64, freePages: UInt64, maxMFN: UInt64) {
+    public init(cpus: Int, nodes: Int, cpuKHz: Int, totalPages: UInt64, freePages: UInt64, maxMFN: MFN) {
         self.cpus = cpus; self.nodes = nodes; self.cpuKHz = cpuKHz; self.totalPages = totalPages; self.freePages = freePages; self.maxMFN = maxMFN
     }
 }

@@ -73,10 +73,10 @@ public enum Dom0BuildError: Error, Equatable, Sendable, CustomStringConvertible 
     /// dom0's pages cannot hold the initial block and the initrd (`dom0_mem=max:0`, say).
     case tooSmallForKernel(pages: UInt64, needed: UInt64)
     /// A module's frames are not all E820 RAM.
-    case moduleOutsideRAM(Dom0Module, frames: Range<UInt64>)
+    case moduleOutsideRAM(Dom0Module, frames: Range<MFN>)
     /// A module's frames overlap the heap's boot frames, the other module or frames a domain
     /// holds (`DOMID_IO`'s first MiB).
-    case moduleInUse(Dom0Module, frames: Range<UInt64>)
+    case moduleInUse(Dom0Module, frames: Range<MFN>)
 
     /// What Xen would say, or what is wrong with the modules.
     public var description: String {
@@ -87,10 +87,10 @@ public enum Dom0BuildError: Error, Equatable, Sendable, CustomStringConvertible 
         case .tooSmallForKernel(let pages, let needed):
             return "Domain 0 allocation is too small for kernel image (\(pages) pages, the initial mapping and initrd need \(needed))"
         case .moduleOutsideRAM(let m, let r):
-            return "the \(m.rawValue) (frames \(Hex.plain(r.lowerBound))–\(Hex.plain(r.upperBound))) is not inside the E820 RAM"
+            return "the \(m.rawValue) (frames \(r.lowerBound)–\(r.upperBound)) is not inside the E820 RAM"
         case .moduleInUse(let m, let r):
             return
-                "the \(m.rawValue) (frames \(Hex.plain(r.lowerBound))–\(Hex.plain(r.upperBound))) overlaps the heap's frames, the other module or frames a domain holds"
+                "the \(m.rawValue) (frames \(r.lowerBound)–\(r.upperBound)) overlaps the heap's frames, the other module or frames a domain holds"
         }
     }
 
@@ -130,7 +130,7 @@ extension XenHost {
             writes.map(rd.lowerBound, UInt64(rd.count))
         }
         // The kernel module goes back to the heap (dirty, after every boot block).
-        if let k = config.kernelModule, !k.isEmpty { heap.insert(k, dirty: true) }
+        if let k = config.kernelModule, !k.isEmpty { heap.insert(Range(raw: k), dirty: true) }
         let toAllocate = nrPages > writes.nextPfn ? nrPages - writes.nextPfn : 0
         var log = [
             "PHYSICAL MEMORY ARRANGEMENT:",
@@ -248,12 +248,12 @@ extension XenHost {
     /// module, nor a domain holds.
     private func checkModules(_ config: Dom0BuildConfig) throws(Dom0BuildError) {
         let ram = e820.mergedRAMFrames
-        var claimed = bootHeapFrames
+        var claimed = bootHeapFrames.map(\.raw)
         for (module, given) in [(Dom0Module.kernel, config.kernelModule), (.initrd, config.initrd)] {
             guard let frames = given, !frames.isEmpty else { continue }
-            guard ram.covers(frames) else { throw .moduleOutsideRAM(module, frames: frames) }
+            guard ram.covers(frames) else { throw .moduleOutsideRAM(module, frames: Range(raw: frames)) }
             let held = owners.extents(start: frames.lowerBound, count: frames.upperBound - frames.lowerBound)
-            guard held.isEmpty, !claimed.contains(where: { $0.overlaps(frames) }) else { throw .moduleInUse(module, frames: frames) }
+            guard held.isEmpty, !claimed.contains(where: { $0.overlaps(frames) }) else { throw .moduleInUse(module, frames: Range(raw: frames)) }
             claimed.append(frames)
         }
     }

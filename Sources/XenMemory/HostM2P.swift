@@ -40,7 +40,7 @@ public struct HostM2P: Sendable, Equatable {
     public init(maxPage: UInt64) { self.maxPage = maxPage }
 
     /// `physinfo.max_mfn`: the inclusive largest MFN (without memory hotplug ranges).
-    public var physinfoMaxMFN: UInt64 { maxPage == 0 ? 0 : maxPage - 1 }
+    public var physinfoMaxMFN: MFN { MFN(maxPage == 0 ? 0 : maxPage - 1) }
 
     /// The raw entry for `mfn` (`get_gpfn_from_mfn`), or nil when `mfn >= max_page`.
     public func entry(_ mfn: MFN) -> UInt64? {

@@ -111,9 +111,9 @@ public struct XenHeap: Sendable {
 
     /// `init_heap_pages` for `[frames)`: cut into maximal naturally aligned blocks in ascending
     /// order (MFN 0 is kept out so that no merge can cross a zone boundary) and free each.
-    public mutating func insert(_ frames: Range<UInt64>, dirty: Bool = true) {
-        var s = max(frames.lowerBound, 1)
-        let e = frames.upperBound
+    public mutating func insert(_ frames: Range<MFN>, dirty: Bool = true) {
+        var s = max(frames.lowerBound.rawValue, 1)
+        let e = frames.upperBound.rawValue
         while s < e {
             let o = min(XenHeap.maxOrder, BitMath.floorLog2(e - s), s.trailingZeroBitCount)
             free(MFN(s), order: o, dirty: dirty)

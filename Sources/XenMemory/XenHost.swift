@@ -124,7 +124,7 @@ public struct XenHost: Sendable {
     public var memopMaxOrder = MemopMaxOrder()
 
     /// Frames the heap was given at boot (boot regions and inventory blocks), sorted and merged.
-    public private(set) var bootHeapFrames: [Range<UInt64>] = []
+    public private(set) var bootHeapFrames: [Range<MFN>] = []
 
     /// A host whose heap holds all E820 RAM from 1 MiB up, inserted as `end_boot_allocator`
     /// does: the lowest region first, then the others from the highest down. MFNs below 0x100
@@ -151,7 +151,7 @@ public struct XenHost: Sendable {
         self.e820 = e820
         heap = XenHeap(dmaBits: dmaBits)
         m2p = HostM2P(maxPage: e820.maxRAMFrame)
-        for r in bootRegions { heap.insert(r) }
+        for r in bootRegions { heap.insert(Range(raw: r)) }
         for (m, o) in inventory { heap.free(m, order: o, dirty: true) }
         owners.set(start: 0, count: 0x100, to: FrameOwner(domain: .io))
     }
@@ -161,28 +161,28 @@ public struct XenHost: Sendable {
     /// block inside the RAM, blocks of a buddy order starting on a multiple of their size, and
     /// no frame handed to the heap twice. Returns the heap's frames, sorted and merged.
     @discardableResult
-    public static func validate(e820: E820Map, bootRegions: [Range<UInt64>], inventory: [(MFN, Int)]) throws(XenHostError) -> [Range<UInt64>] {
+    public static func validate(e820: E820Map, bootRegions: [Range<UInt64>], inventory: [(MFN, Int)]) throws(XenHostError) -> [Range<MFN>] {
         for (i, e) in e820.entries.enumerated() {
             guard e.size > 0, !e.address.addingReportingOverflow(e.size).overflow else {
-                throw .badEntry(index: i, address: e.address, size: e.size)
+                throw .badEntry(index: i, address: MachineAddress(e.address), size: e.size)
             }
             if e.type == .ram && e.end >> Page.shift > XenHeap.frameLimit {
-                throw .ramBeyondHeap(index: i, endFrame: e.end >> Page.shift)
+                throw .ramBeyondHeap(index: i, endFrame: MFN(e.end >> Page.shift))
             }
         }
-        var pieces = bootRegions.enumerated().map { HeapPiece.bootRegion(index: $0.offset, frames: $0.element) }
+        var pieces = bootRegions.enumerated().map { HeapPiece.bootRegion(index: $0.offset, frames: Range(raw: $0.element)) }
         for (i, (m, o)) in inventory.enumerated() {
-            let piece = HeapPiece.inventoryBlock(index: i, mfn: m.rawValue, order: o)
+            let piece = HeapPiece.inventoryBlock(index: i, mfn: m, order: o)
             guard (0...XenHeap.maxOrder).contains(o) else { throw .badOrder(piece) }
             guard m.rawValue & ((1 << UInt64(o)) - 1) == 0 else { throw .misaligned(piece) }
             pieces.append(piece)
         }
         let ram = e820.mergedRAMFrames
-        for p in pieces where !p.frames.isEmpty && !ram.covers(p.frames) { throw .outsideRAM(p) }
+        for p in pieces where !p.frames.isEmpty && !ram.covers(p.frames.raw) { throw .outsideRAM(p) }
         // By first frame, then as given (so that the later of two equal pieces is named second).
         let sorted = pieces.enumerated().filter { !$0.element.frames.isEmpty }
             .sorted { ($0.element.frames.lowerBound, $0.offset) < ($1.element.frames.lowerBound, $1.offset) }.map(\.element)
-        var merged: [Range<UInt64>] = []
+        var merged: [Range<MFN>] = []
         var previous: HeapPiece?
         for p in sorted {
             // Sorted and disjoint so far: only the previous piece can reach into this one.

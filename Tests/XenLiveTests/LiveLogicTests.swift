@@ -11,7 +11,7 @@ struct LiveLogicTests {
         let (host, dom0) = try modelHost()
         let b = ModelBackend(host: host, guests: [dom0])
         let h = try HostSummary(b)
-        #expect(h.maxPage == 524253 && h.phys.maxMFN == 524252)
+        #expect(h.maxPage == 524253 && h.phys.maxMFN == MFN(524252))
         #expect(h.lines.contains("max_page (M2P entries): 524253 (0x7ffdd); M2P table 4 MiB"))
         #expect(h.freeTotal == host.heap.freePages << 12)
         #expect(try b.domains().map(\.id) == [0])

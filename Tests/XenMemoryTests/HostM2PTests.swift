@@ -7,7 +7,7 @@ struct HostM2PTests {
     @Test("max_page is exclusive, physinfo max_mfn inclusive; free frames read INVALID")
     func bounds() {
         var m2p = HostM2P(maxPage: 0x80000)
-        #expect(m2p.physinfoMaxMFN == 0x7ffff)
+        #expect(m2p.physinfoMaxMFN == MFN(0x7ffff))
         #expect(m2p.entry(MFN(0x7ffff)) == HostM2P.invalidEntry)
         #expect(m2p.entry(MFN(0x80000)) == nil)
         #expect(m2p.lookup(MFN(0x80000)) == ~0)

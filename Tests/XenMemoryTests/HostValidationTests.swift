@@ -19,10 +19,10 @@ struct HostValidationTests {
             E820Entry(address: 1 << 52, size: 1 << 30, type: .ram),
         ])
         let error = refusal(e820: e820)
-        #expect(error == .ramBeyondHeap(index: 1, endFrame: 0x100_0004_0000))
+        #expect(error == .ramBeyondHeap(index: 1, endFrame: MFN(0x100_0004_0000)))
         #expect(error?.description == "E820 RAM entry 1 reaches frame 0x10000040000, past frame 0x10000000000 (2^52 bytes), the end of Xen's heap zones")
         // The convenience initialiser checks the same.
-        #expect(throws: XenHostError.ramBeyondHeap(index: 1, endFrame: 0x100_0004_0000)) { try XenHost(e820: e820) }
+        #expect(throws: XenHostError.ramBeyondHeap(index: 1, endFrame: MFN(0x100_0004_0000))) { try XenHost(e820: e820) }
     }
 
     @Test("an entry ending past 2^64, or empty, is refused")
@@ -31,7 +31,7 @@ struct HostValidationTests {
             E820Entry(address: 0, size: 0x9fc00, type: .ram),
             E820Entry(address: .max - 0xfff, size: 0x2000, type: .reserved),
         ])
-        #expect(refusal(e820: wraps) == .badEntry(index: 1, address: .max - 0xfff, size: 0x2000))
+        #expect(refusal(e820: wraps) == .badEntry(index: 1, address: MachineAddress(.max - 0xfff), size: 0x2000))
         #expect(refusal(e820: wraps)?.description == "E820 entry 1 at 0xfffffffffffff000 of 0x2000 bytes ends past 2^64")
         let empty = E820Map([E820Entry(address: 0, size: 0, type: .ram)])
         #expect(refusal(e820: empty)?.description == "E820 entry 0 at 0x0 of 0x0 bytes is empty")
@@ -40,7 +40,7 @@ struct HostValidationTests {
     @Test("a boot region given twice")
     func repeatedBootRegion() {
         let error = refusal(e820: twoGiB, regions: [0x100..<0x1000, 0x2000..<0x3000, 0x100..<0x1000])
-        #expect(error == .overlap(.bootRegion(index: 0, frames: 0x100..<0x1000), .bootRegion(index: 2, frames: 0x100..<0x1000)))
+        #expect(error == .overlap(.bootRegion(index: 0, frames: Range(raw: 0x100..<0x1000)), .bootRegion(index: 2, frames: Range(raw: 0x100..<0x1000))))
         #expect(
             error?.description == "boot region 2 (frames 0x100–0x1000) overlaps boot region 0 (frames 0x100–0x1000): the heap would get the same frames twice")
     }
@@ -49,9 +49,9 @@ struct HostValidationTests {
     func overlappingInventory() {
         #expect(
             refusal(e820: twoGiB, regions: [0x100..<0x79200], inventory: [(MFN(0x79100), 8)])
-                == .overlap(.bootRegion(index: 0, frames: 0x100..<0x79200), .inventoryBlock(index: 0, mfn: 0x79100, order: 8)))
+                == .overlap(.bootRegion(index: 0, frames: Range(raw: 0x100..<0x79200)), .inventoryBlock(index: 0, mfn: MFN(0x79100), order: 8)))
         let error = refusal(e820: twoGiB, inventory: [(MFN(0x7fc00), 8), (MFN(0x7fc80), 7)])
-        #expect(error == .overlap(.inventoryBlock(index: 0, mfn: 0x7fc00, order: 8), .inventoryBlock(index: 1, mfn: 0x7fc80, order: 7)))
+        #expect(error == .overlap(.inventoryBlock(index: 0, mfn: MFN(0x7fc00), order: 8), .inventoryBlock(index: 1, mfn: MFN(0x7fc80), order: 7)))
         #expect(
             error?.description
                 == "inventory block 1 (mfn 0x7fc80, order 7) overlaps inventory block 0 (mfn 0x7fc00, order 8): the heap would get the same frames twice")
@@ -60,7 +60,7 @@ struct HostValidationTests {
     @Test("blocks outside RAM, of no buddy order, or misaligned; regions outside RAM")
     func badBlocks() {
         // RAM ends at frame 0x7ffdd: a block of order 6 at 0x7ffc0 reaches 0x80000.
-        #expect(refusal(e820: twoGiB, inventory: [(MFN(0x7ffc0), 6)]) == .outsideRAM(.inventoryBlock(index: 0, mfn: 0x7ffc0, order: 6)))
+        #expect(refusal(e820: twoGiB, inventory: [(MFN(0x7ffc0), 6)]) == .outsideRAM(.inventoryBlock(index: 0, mfn: MFN(0x7ffc0), order: 6)))
         #expect(
             refusal(e820: twoGiB, inventory: [(MFN(0x7ffc0), 6)])?.description
                 == "inventory block 0 (mfn 0x7ffc0, order 6) is not inside the E820 RAM")
@@ -69,7 +69,7 @@ struct HostValidationTests {
             refusal(e820: twoGiB, inventory: [(MFN(0x7fc01), 8)])?.description
                 == "inventory block 0 (mfn 0x7fc01, order 8) does not start on a multiple of its 256 frames")
         // The 640 KiB hole (frames 0x9f … 0x100) is not RAM.
-        #expect(refusal(e820: twoGiB, regions: [0x90..<0x200]) == .outsideRAM(.bootRegion(index: 0, frames: 0x90..<0x200)))
+        #expect(refusal(e820: twoGiB, regions: [0x90..<0x200]) == .outsideRAM(.bootRegion(index: 0, frames: Range(raw: 0x90..<0x200))))
     }
 
     @Test("the captured host's regions and inventory pass; the heap's frames come back merged")
@@ -79,7 +79,7 @@ struct HostValidationTests {
             (MFN(0x7fd00), 6), (MFN(0x7a780), 6), (MFN(0x7a7c0), 5), (MFN(0x7a7e0), 3),
         ]
         let frames = try XenHost.validate(e820: twoGiB, bootRegions: [0x100..<0x79200], inventory: inventory)
-        #expect(frames == [0x100..<0x79200, 0x7a780..<0x7a7e8, 0x7fc00..<0x7fd40, 0x7fdc0..<0x7fe00, 0x7ff00..<0x7ffc0])
+        #expect(frames.map(\.raw) == [0x100..<0x79200, 0x7a780..<0x7a7e8, 0x7fc00..<0x7fd40, 0x7fdc0..<0x7fe00, 0x7ff00..<0x7ffc0])
         let host = try XenHost(e820: twoGiB, bootRegions: [0x100..<0x79200], inventory: inventory)
         #expect(host.bootHeapFrames == frames)
     }
@@ -101,19 +101,19 @@ struct HostValidationTests {
 
         config = Dom0BuildConfig()
         config.kernelModule = 0x7ff00..<0x80100
-        #expect(throws: Dom0BuildError.moduleOutsideRAM(.kernel, frames: 0x7ff00..<0x80100)) { try host.buildDom0(config) }
+        #expect(throws: Dom0BuildError.moduleOutsideRAM(.kernel, frames: Range(raw: 0x7ff00..<0x80100))) { try host.buildDom0(config) }
         #expect(
-            Dom0BuildError.moduleOutsideRAM(.kernel, frames: 0x7ff00..<0x80100).description
+            Dom0BuildError.moduleOutsideRAM(.kernel, frames: Range(raw: 0x7ff00..<0x80100)).description
                 == "the kernel module (frames 0x7ff00–0x80100) is not inside the E820 RAM")
 
         // Without `reserved`, every RAM frame from 0x100 is the heap's: a module there would be
         // freed into the heap a second time.
         config = Dom0BuildConfig()
         config.initrd = 0x7f66f..<0x7fa00
-        #expect(throws: Dom0BuildError.moduleInUse(.initrd, frames: 0x7f66f..<0x7fa00)) { try host.buildDom0(config) }
+        #expect(throws: Dom0BuildError.moduleInUse(.initrd, frames: Range(raw: 0x7f66f..<0x7fa00))) { try host.buildDom0(config) }
         host = try XenHost(e820: twoGiB, reserved: [0x7a7f7..<0x7fa00])
         config.kernelModule = 0x7a7f7..<0x7f670
-        #expect(throws: Dom0BuildError.moduleInUse(.initrd, frames: 0x7f66f..<0x7fa00)) { try host.buildDom0(config) }
+        #expect(throws: Dom0BuildError.moduleInUse(.initrd, frames: Range(raw: 0x7f66f..<0x7fa00))) { try host.buildDom0(config) }
         config.kernelModule = 0x7a7f7..<0x7f66f
         let layout = try host.buildDom0(config)
         #expect(layout.nrPages > 0)

@@ -7,7 +7,7 @@ struct XenHeapTests {
     /// MFNs 0x100–0x7ff: one block each in zones 9 (0x100 o8), 10 (0x200 o9), 11 (0x400 o10).
     func smallHeap() -> XenHeap {
         var h = XenHeap()
-        h.insert(0x100..<0x800)
+        h.insert(Range(raw: 0x100..<0x800))
         return h
     }
 
@@ -20,7 +20,7 @@ struct XenHeapTests {
         #expect(h.freePages == 0x700)
         #expect(h.freePagesByZone[9] == 0x100 && h.freePagesByZone[11] == 0x400)
         var odd = XenHeap()
-        odd.insert(0x7f66f..<0x7f680)
+        odd.insert(Range(raw: 0x7f66f..<0x7f680))
         #expect(odd.blocks(zone: 19, order: 0) == [MFN(0x7f66f)])
         #expect(odd.blocks(zone: 19, order: 4) == [MFN(0x7f670)])
     }
@@ -84,7 +84,7 @@ struct XenHeapTests {
     @Test("a DMA zone is used last, and MEMF_no_dma refuses it")
     func dmaZone() {
         var h = XenHeap(dmaBits: 22)
-        h.insert(0x100..<0x800)
+        h.insert(Range(raw: 0x100..<0x800))
         #expect(h.allocate(order: 10) == MFN(0x400))
         #expect(h.allocate(order: 9, noDMA: true) == nil)
         #expect(h.allocate(order: 9) == MFN(0x200))
