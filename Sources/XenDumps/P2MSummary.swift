@@ -17,13 +17,13 @@ public struct P2MSummary: Sendable {
     /// Foreign entries.
     public var foreign: UInt64 = 0
     /// The identity (1:1) ranges of pfns, e.g. the E820 holes below the initial allocation.
-    public var identityRanges: [Range<UInt64>] = []
+    public var identityRanges: [Range<PFN>] = []
     /// RAM frames below 4 GiB of machine memory.
     public var below4G: UInt64 = 0
     /// Maximal machine-contiguous runs of RAM entries.
     public var contiguousRuns: UInt64 = 0
     /// The longest run: first pfn, first mfn, length.
-    public var longestRun: (pfn: UInt64, mfn: UInt64, pages: UInt64) = (0, 0, 0)
+    public var longestRun: (pfn: PFN, mfn: MFN, pages: UInt64) = (PFN(0), MFN(0), 0)
     /// Maximal runs of raw words that step by +1 or −1 (any kind of entry; how the fixtures'
     /// notes count a layout's runs — the physmap's descending pages count as one run each way).
     public var linearRuns: UInt64 = 0
@@ -34,7 +34,7 @@ public struct P2MSummary: Sendable {
     /// RAM entries whose M2P entry does not name them back (0 when not checked).
     public var m2pMismatches: UInt64 = 0
     /// The first few mismatches: pfn, mfn, what the M2P says.
-    public var firstMismatches: [(pfn: UInt64, mfn: UInt64, m2p: UInt64)] = []
+    public var firstMismatches: [(pfn: PFN, mfn: MFN, m2p: UInt64)] = []
     /// The bounce pools' segments, when their locations are known (only the part of a pool
     /// that lies within the P2M: see ``SwiotlbPoolLocation/check(p2mSize:)``).
     public var poolSegments: [[SegmentPlacement]] = []
@@ -51,7 +51,7 @@ public struct P2MSummary: Sendable {
             guard let c = current else { return }
             contiguousRuns += 1
             runLengthHistogram[min(40, BitMath.floorLog2(c.pages))] += 1
-            if c.pages > longestRun.pages { longestRun = c }
+            if c.pages > longestRun.pages { longestRun = (PFN(c.pfn), MFN(c.mfn), c.pages) }
             current = nil
         }
         for run in p2m.entries.extents {
@@ -70,22 +70,22 @@ public struct P2MSummary: Sendable {
                 if let m2p {
                     for m in m2p.runs.extents(start: base, count: run.count) where m.value != .pfn(base: run.start + (m.start - base)) {
                         m2pMismatches += m.count
-                        if firstMismatches.count < 10 { firstMismatches.append((run.start + (m.start - base), m.start, m.value.rawEntry)) }
+                        if firstMismatches.count < 10 { firstMismatches.append((PFN(run.start + (m.start - base)), MFN(m.start), m.value.rawEntry)) }
                     }
                     // Frames with no M2P run read INVALID: also mismatches.
                     let covered = m2p.runs.extents(start: base, count: run.count).reduce(0) { $0 + $1.count }
                     if covered < run.count {
                         m2pMismatches += run.count - covered
-                        if firstMismatches.count < 10 { firstMismatches.append((run.start, base, HostM2P.invalidEntry)) }
+                        if firstMismatches.count < 10 { firstMismatches.append((PFN(run.start), MFN(base), HostM2P.invalidEntry)) }
                     }
                 }
             case .identity:
                 close(); prevEnd = nil
                 identity += run.count
-                if let last = identityRanges.last, last.upperBound == run.start {
-                    identityRanges[identityRanges.count - 1] = last.lowerBound..<run.end
+                if let last = identityRanges.last, last.upperBound == PFN(run.start) {
+                    identityRanges[identityRanges.count - 1] = last.lowerBound..<PFN(run.end)
                 } else {
-                    identityRanges.append(run.start..<run.end)
+                    identityRanges.append(PFN(run.start)..<PFN(run.end))
                 }
             case .missing:
                 close(); prevEnd = nil
@@ -138,9 +138,9 @@ public struct P2MSummary: Sendable {
             "  identity ranges: "
                 + (identityRanges.isEmpty
                     ? "none"
-                    : identityRanges.prefix(6).map { "\(Hex.plain($0.lowerBound))-\(Hex.plain($0.upperBound - 1))" }.joined(separator: ", ")
+                    : identityRanges.prefix(6).map { "\($0.lowerBound)-\(Hex.plain($0.upperBound.rawValue - 1))" }.joined(separator: ", ")
                         + (identityRanges.count > 6 ? ", …" : "")),
-            "  machine-contiguous runs: \(contiguousRuns), longest \(longestRun.pages) pages (pfn \(Hex.plain(longestRun.pfn)) → mfn \(Hex.plain(longestRun.mfn)))",
+            "  machine-contiguous runs: \(contiguousRuns), longest \(longestRun.pages) pages (pfn \(longestRun.pfn) → mfn \(longestRun.mfn))",
         ]
         let hist = runLengthHistogram.enumerated().filter { $0.element > 0 }.map { "\(1 << $0.offset)+: \($0.element)" }
         out.append("  run lengths (pages): " + hist.joined(separator: ", "))
@@ -151,13 +151,13 @@ public struct P2MSummary: Sendable {
             out.append("  M2P round trip: \(m2pMismatches == 0 ? "every RAM entry maps back" : "\(m2pMismatches) RAM entries do not map back")")
         }
         for m in firstMismatches {
-            out.append("    pfn \(Hex.plain(m.pfn)) → mfn \(Hex.plain(m.mfn)), but M2P[mfn] = \(Hex.plain(m.m2p))")
+            out.append("    pfn \(m.pfn) → mfn \(m.mfn), but M2P[mfn] = \(Hex.plain(m.m2p))")
         }
         for (i, segs) in poolSegments.enumerated() {
             let ok = segs.filter(\.contiguous).count, low = segs.filter(\.below4G).count
             out.append("  swiotlb pool \(i): \(segs.count) segments, \(ok) machine-contiguous, \(low) below 4 GiB")
             for s in segs.prefix(8) {
-                out.append("    pfn \(Hex.plain(s.pfn)) → \(s.mfn.map(Hex.plain) ?? "not RAM")\(s.contiguous ? "" : " (not contiguous)")")
+                out.append("    pfn \(s.pfn) → \(s.mfn.map(\.description) ?? "not RAM")\(s.contiguous ? "" : " (not contiguous)")")
             }
             if segs.count > 8 { out.append("    … \(segs.count - 8) more") }
         }
@@ -168,11 +168,12 @@ public struct P2MSummary: Sendable {
 extension P2MDumpContents {
     /// The first RAM entry whose machine frame is `limit` or above (for an M2P of `limit`
     /// entries: a frame the host does not have), or nil.
-    public func firstFrame(notBelow limit: UInt64) -> (pfn: UInt64, mfn: UInt64)? {
+    public func firstFrame(notBelow frame: MFN) -> (pfn: PFN, mfn: MFN)? {
+        let limit = frame.rawValue
         for run in entries.extents {
             guard case .machine(let base) = run.value else { continue }
-            if base >= limit { return (run.start, base) }
-            if run.count > limit - base { return (run.start + (limit - base), limit) }
+            if base >= limit { return (PFN(run.start), MFN(base)) }
+            if run.count > limit - base { return (PFN(run.start + (limit - base)), frame) }
         }
         return nil
     }

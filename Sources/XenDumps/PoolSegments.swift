@@ -8,7 +8,7 @@ public struct SegmentPlacement: Sendable, Hashable {
     static let framesBelow4G: UInt64 = 0x100000
 
     /// First pfn.
-    public var pfn: UInt64
+    public var pfn: PFN
     /// Pages (fewer than ``fullPages`` only for a pool that ends inside a segment, or one cut
     /// short by the end of the P2M).
     public var pages: UInt64
@@ -19,8 +19,8 @@ public struct SegmentPlacement: Sendable, Hashable {
     public var uniform: Bool
 
     /// Machine frame of the first page (nil when not RAM).
-    public var mfn: UInt64? {
-        if case .machine(let base)? = firstEntry { return base }
+    public var mfn: MFN? {
+        if case .machine(let base)? = firstEntry { return MFN(base) }
         return nil
     }
     /// Whether its pages are RAM and machine-contiguous.
@@ -28,11 +28,11 @@ public struct SegmentPlacement: Sendable, Hashable {
     /// Whether the whole segment is RAM below 4 GiB of machine memory.
     public var below4G: Bool {
         guard let mfn else { return false }
-        return mfn < Self.framesBelow4G && pages <= Self.framesBelow4G - mfn
+        return mfn.rawValue < Self.framesBelow4G && pages <= Self.framesBelow4G - mfn.rawValue
     }
 
     /// Creates a placement.
-    public init(pfn: UInt64, pages: UInt64, firstEntry: P2MRun?, uniform: Bool) {
+    public init(pfn: PFN, pages: UInt64, firstEntry: P2MRun?, uniform: Bool) {
         self.pfn = pfn; self.pages = pages; self.firstEntry = firstEntry; self.uniform = uniform
     }
 
@@ -55,7 +55,7 @@ extension SwiotlbPoolLocation {
             let runs = p2m.entries.extents(start: pfn, count: count)
             let head = runs.first.flatMap { $0.start == pfn ? $0.value : nil }
             return SegmentPlacement(
-                pfn: pfn, pages: count, firstEntry: head,
+                pfn: PFN(pfn), pages: count, firstEntry: head,
                 uniform: runs.count == 1 && runs[0].start == pfn && runs[0].count == count)
         }
     }

@@ -10,7 +10,7 @@ extension P2MSummary {
             ("schema", .int(1)), ("domain", .int(Int64(domid.rawValue))), ("entries", .uint(size)), ("source", .string(source.note)),
             ("ram", .uint(ram)), ("identity", .uint(identity)), ("missing", .uint(missing)), ("foreign", .uint(foreign)),
             ("ram_below_4g", .uint(below4G)), ("contiguous_runs", .uint(contiguousRuns)),
-            ("longest_run", .object([("pfn", .uint(longestRun.pfn)), ("mfn", .uint(longestRun.mfn)), ("pages", .uint(longestRun.pages))])),
+            ("longest_run", .object([("pfn", .uint(longestRun.pfn.rawValue)), ("mfn", .uint(longestRun.mfn.rawValue)), ("pages", .uint(longestRun.pages))])),
             ("run_length_histogram", .array(runLengthHistogram.map { .uint($0) })),
             ("m2p_mismatches", m2pChecked ? .uint(m2pMismatches) : .null),
             (
@@ -20,7 +20,7 @@ extension P2MSummary {
                         .array(
                             segments.map { segment in
                                 .object([
-                                    ("pfn", .uint(segment.pfn)), ("mfn", segment.mfn.map { .uint($0) } ?? .null), ("pages", .uint(segment.pages)),
+                                    ("pfn", .uint(segment.pfn.rawValue)), ("mfn", segment.mfn.map { .uint($0.rawValue) } ?? .null), ("pages", .uint(segment.pages)),
                                     ("contiguous", .bool(segment.contiguous)), ("below_4g", .bool(segment.below4G)),
                                 ])
                             })
@@ -34,7 +34,7 @@ extension P2MSummary {
     public func plot(_ p2m: P2MDumpContents, maxPage: UInt64) -> String {
         let pools = poolSegments.enumerated().compactMap { (i, segments) -> (String, SwiotlbPoolLocation)? in
             guard let first = segments.first else { return nil }
-            return ("swiotlb \(i)", SwiotlbPoolLocation(start: PFN(first.pfn).address, nslabs: 2 * segments.reduce(0) { $0 + $1.pages }))
+            return ("swiotlb \(i)", SwiotlbPoolLocation(start: first.pfn.address, nslabs: 2 * segments.reduce(0) { $0 + $1.pages }))
         }
         return SVGPlot.renderLayout(title: "P2M of domain \(domid.rawValue)", p2m: p2m, maxPage: maxPage, pools: pools)
     }

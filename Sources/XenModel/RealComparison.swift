@@ -212,7 +212,7 @@ public enum RealComparison {
                 same += 1
             } else if diffs.count < 5 {
                 diffs.append(
-                    "segment at pfn \(Hex.plain(r.pfn)): real \(r.firstEntry.map { "\($0)" } ?? "none"), model \(m?.firstEntry.map { "\($0)" } ?? "none")")
+                    "segment at pfn \(r.pfn): real \(r.firstEntry.map { "\($0)" } ?? "none"), model \(m?.firstEntry.map { "\($0)" } ?? "none")")
             }
         }
         return Agreement(name: "swiotlb segments", identical: same, total: real.count, differences: diffs)

@@ -203,16 +203,16 @@ struct ImportCommand: ParsableCommand {
         // Every check before the first line of the report.
         let placed = try p2ms.map { try log.placed(in: $0.p2m.size) }
         for p in p2ms {
-            if let frame = p.p2m.firstFrame(notBelow: PhysicalLimits.frames) {
+            if let frame = p.p2m.firstFrame(notBelow: MFN(PhysicalLimits.frames)) {
                 throw CLIError(
-                    "\(p.path): pfn \(Hex.plain(frame.pfn)) → mfn \(Hex.plain(frame.mfn)) is beyond x86-64's 2^40 machine frames (52-bit physical addresses)")
+                    "\(p.path): pfn \(frame.pfn) → mfn \(frame.mfn) is beyond x86-64's 2^40 machine frames (52-bit physical addresses)")
             }
         }
         if let m2p {
             for p in p2ms {
-                if let frame = p.p2m.firstFrame(notBelow: m2p.m2p.maxPage) {
+                if let frame = p.p2m.firstFrame(notBelow: MFN(m2p.m2p.maxPage)) {
                     throw CLIError(
-                        "\(p.path): pfn \(Hex.plain(frame.pfn)) → mfn \(Hex.plain(frame.mfn)) is not below the M2P's Max MFN \(m2p.m2p.maxPage) (\(m2p.path)): the dumps are not of one host"
+                        "\(p.path): pfn \(frame.pfn) → mfn \(frame.mfn) is not below the M2P's Max MFN \(m2p.m2p.maxPage) (\(m2p.path)): the dumps are not of one host"
                     )
                 }
             }

@@ -151,14 +151,14 @@ struct FixtureImportTests {
         #expect(s.linearRuns == 282)
         #expect(s.m2pMismatches == 0)
         #expect(p2m.entries.extents.prefix(3).map(\.count) == [159, 97, 32512])
-        #expect(s.longestRun.pfn == 0x8514 && s.longestRun.mfn == 0x40000 && s.longestRun.pages == 131072)
-        #expect(s.poolSegments[0].count == 256 && s.poolSegments[0].allSatisfy { $0.contiguous && $0.below4G && $0.mfn! % 64 == 0 })
-        #expect(s.poolSegments[0].prefix(5).map { $0.mfn! } == [0x1c0, 0x180, 0x140, 0x100, 0x3c0])
+        #expect(s.longestRun.pfn == PFN(0x8514) && s.longestRun.mfn == MFN(0x40000) && s.longestRun.pages == 131072)
+        #expect(s.poolSegments[0].count == 256 && s.poolSegments[0].allSatisfy { $0.contiguous && $0.below4G && $0.mfn!.rawValue % 64 == 0 })
+        #expect(s.poolSegments[0].prefix(5).map { $0.mfn!.rawValue } == [0x1c0, 0x180, 0x140, 0x100, 0x3c0])
         // Every segment where the segment placement formula (docs/xen-swiotlb.md) puts it.
         for (i, seg) in s.poolSegments[0].enumerated() {
             let z = 7 + BitMath.floorLog2(UInt64(i + 4))
             let r = UInt64(i + 4) - (1 << UInt64(z - 7))
-            #expect(seg.mfn == (UInt64(1) << UInt64(z)) - 64 * (r + 1))
+            #expect(seg.mfn == MFN((UInt64(1) << UInt64(z)) - 64 * (r + 1)))
         }
     }
 }

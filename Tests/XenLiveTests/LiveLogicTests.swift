@@ -32,7 +32,7 @@ struct LiveLogicTests {
         let (p, source) = try b.p2m(domain: 0)
         let s = P2MSummary(p, source: source, m2p: try b.m2p())
         #expect(s.m2pMismatches == 1)
-        #expect(s.firstMismatches.first.map { [$0.pfn, $0.mfn, $0.m2p] } == [5, 0x70005, 0x12345])
+        #expect(s.firstMismatches.first.map { [$0.pfn.rawValue, $0.mfn.rawValue, $0.m2p] } == [5, 0x70005, 0x12345])
         _ = dom0
     }
 

@@ -80,9 +80,9 @@ struct PoolLocationTests {
         entries.append(start: 16, count: 4, value: .identity)
         entries.append(start: 20, count: 8, value: .machine(base: 0x7fff8))
         let p2m = P2MDumpContents(domid: 1, size: 28, entries: entries, types: ExtentMap<PageTypeRun>())
-        #expect(p2m.firstFrame(notBelow: 0x7fffc).map { [$0.pfn, $0.mfn] } == [24, 0x7fffc])
-        #expect(p2m.firstFrame(notBelow: 0x110).map { [$0.pfn, $0.mfn] } == [20, 0x7fff8])
-        #expect(p2m.firstFrame(notBelow: 0x10f).map { [$0.pfn, $0.mfn] } == [15, 0x10f])
-        #expect(p2m.firstFrame(notBelow: 0x100000) == nil)
+        #expect(p2m.firstFrame(notBelow: MFN(0x7fffc)).map { [$0.pfn.rawValue, $0.mfn.rawValue] } == [24, 0x7fffc])
+        #expect(p2m.firstFrame(notBelow: MFN(0x110)).map { [$0.pfn.rawValue, $0.mfn.rawValue] } == [20, 0x7fff8])
+        #expect(p2m.firstFrame(notBelow: MFN(0x10f)).map { [$0.pfn.rawValue, $0.mfn.rawValue] } == [15, 0x10f])
+        #expect(p2m.firstFrame(notBelow: MFN(0x100000)) == nil)
     }
 }

@@ -22,12 +22,12 @@ struct PoolSegmentTests {
         let segments = pool.segments(in: p2m())
         #expect(
             segments == [
-                SegmentPlacement(pfn: 0x100, pages: 64, firstEntry: .machine(base: 0x2000), uniform: true),
-                SegmentPlacement(pfn: 0x140, pages: 64, firstEntry: .machine(base: 0x3000), uniform: false),
-                SegmentPlacement(pfn: 0x180, pages: 0x30, firstEntry: .identity, uniform: true),
+                SegmentPlacement(pfn: PFN(0x100), pages: 64, firstEntry: .machine(base: 0x2000), uniform: true),
+                SegmentPlacement(pfn: PFN(0x140), pages: 64, firstEntry: .machine(base: 0x3000), uniform: false),
+                SegmentPlacement(pfn: PFN(0x180), pages: 0x30, firstEntry: .identity, uniform: true),
             ])
         #expect(segments.map(\.contiguous) == [true, false, false])
-        #expect(segments.map(\.mfn) == [0x2000, 0x3000, nil])
+        #expect(segments.map { $0.mfn?.rawValue } == [0x2000, 0x3000, nil])
         #expect(segments.map(\.below4G) == [true, true, false])
         #expect(segments[0].placesAlike(segments[0]) && !segments[1].placesAlike(segments[1]))
     }
@@ -40,7 +40,7 @@ struct PoolSegmentTests {
         let segments = SwiotlbPoolLocation(start: PhysicalAddress(0), nslabs: 256).segments(in: p2m)
         #expect(segments.map(\.below4G) == [false, false])
         #expect(segments.map(\.contiguous) == [true, true])
-        #expect(segments.map(\.mfn) == [0xfffe0, 0x100020])
+        #expect(segments.map { $0.mfn?.rawValue } == [0xfffe0, 0x100020])
     }
 
     @Test("a pool that starts beyond the P2M has no segments in it")

@@ -20,7 +20,7 @@ struct ScaleTests {
         let s = P2MSummary(p2m, source: source, m2p: try backend.m2p())
         #expect(s.ram == 1 << 30)
         #expect(s.identity == (0x100 - 0x9f) + (0xc0000 - 0xbffdd))
-        #expect(s.identityRanges == [0x9f..<0x100, 0xbffdd..<0xc0000])
+        #expect(s.identityRanges.map(\.raw) == [0x9f..<0x100, 0xbffdd..<0xc0000])
         #expect(s.below4G == 0)
         #expect(s.m2pMismatches == 0)
         #expect(s.runLengthHistogram.enumerated().reduce(0) { $0 + $1.element } == s.contiguousRuns)
