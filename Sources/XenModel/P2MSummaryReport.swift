@@ -20,7 +20,8 @@ extension P2MSummary {
                         .array(
                             segments.map { segment in
                                 .object([
-                                    ("pfn", .uint(segment.pfn.rawValue)), ("mfn", segment.mfn.map { .uint($0.rawValue) } ?? .null), ("pages", .uint(segment.pages)),
+                                    ("pfn", .uint(segment.pfn.rawValue)), ("mfn", segment.mfn.map { .uint($0.rawValue) } ?? .null),
+                                    ("pages", .uint(segment.pages)),
                                     ("contiguous", .bool(segment.contiguous)), ("below_4g", .bool(segment.below4G)),
                                 ])
                             })
