@@ -57,15 +57,23 @@ struct PoolAreaSearch {
         ((offsetSlots &+ UInt64(truncatingIfNeeded: slot)) & (maxSlots &- 1)) &+ UInt64(truncatingIfNeeded: nslots) <= maxSlots
     }
 
-    /// Whether the walk in an area of `areaSlots` slots from `areaStart` visits exactly the slots
-    /// whose area-relative index is a multiple of `stride`, from the cursor rounded up to one
-    /// (wrapping at the area's end), each once: no address test can fail on those and every
-    /// other slot fails it. Then it is v5.11's next-fit in `stride` steps, which ``SlotSearch``
-    /// does with its skips. True for stride 1 or 2 with no `min_align` bits left to compare and
-    /// a pool and area aligned to the stride.
-    func walksStrideAlignedSlots(areaStart: Int, areaSlots: Int) -> Bool {
-        guard alignMask == 0 || original == 0, stride <= 2, areaSlots % stride == 0, areaStart % stride == 0 else { return false }
-        return allocAlignMask == UInt64(stride &* IOTLB.slotSize &- 1) && tableDMAAddress & allocAlignMask == 0
+    /// The slots that pass the address test, when they are every `period`-th slot of an area
+    /// of `areaSlots` slots from `areaStart`, from the area-relative `phase` on: the bits tested
+    /// are a contiguous low mask of whole slots (`allocAlignMask`, with `alignMask` unless
+    /// `original` is 0), the table's address has no bits inside a slot, and `period` (their
+    /// span in slots) divides the area and is at least the stride (always, unless `original`
+    /// is 0 and `alignMask` is above `allocAlignMask`). Then the walk's candidates are those slots
+    /// (``AreaProgression``); nil otherwise.
+    func progression(areaStart: Int, areaSlots: Int) -> AreaProgression? {
+        let tested = original != 0 ? allocAlignMask | alignMask : allocAlignMask
+        let shift = UInt64(IOTLB.shift)
+        guard tested & (tested &+ 1) == 0, tableDMAAddress & UInt64(IOTLB.slotSize &- 1) == 0 else { return nil }
+        // `tested` is below 2^32 and holds the 11 bits of a slot: 1 to 2^21 slots.
+        let period = Int(truncatingIfNeeded: (tested &+ 1) >> shift)
+        guard stride <= period, areaSlots % period == 0 else { return nil }
+        let target = original != 0 ? (original & alignMask) >> shift : 0
+        let phase = (target &- (tableDMAAddress >> shift) &- UInt64(truncatingIfNeeded: areaStart)) & UInt64(period &- 1)
+        return AreaProgression(period: period, phase: Int(truncatingIfNeeded: phase))
     }
 }
 
@@ -81,40 +89,19 @@ extension SlotPool {
         let nslots = s.nslots
         if nslots > an &- areas[a].used { return nil }
         let base = a &* an
-        var index = areas[a].index
-        let slot: Int
         // One reference to the tables for the search and the take (each further one is a check).
         let t = uniqueTables()
-        if s.walksStrideAlignedSlots(areaStart: base, areaSlots: an) {
-            var start = (index &+ s.stride &- 1) & ~(s.stride &- 1)
-            if start >= an { start = 0 }
-            let search = AreaSearch(
-                nslots: nslots, stride: s.stride, alignMask: 0, original: 0,
-                offsetSlots: s.offsetSlots, maxSlots: s.maxSlots, tableDMAAddress: s.tableDMAAddress)
-            guard let found = firstFit(search, from: base &+ start, areaStart: base, areaEnd: base &+ an, in: t) else { return nil }
-            slot = found
-            index = found &- base
+        let found: Int?
+        if let walk = s.progression(areaStart: base, areaSlots: an) {
+            let (first, second) = walk.stretches(cursor: areas[a].index, areaSlots: an, stride: s.stride)
+            found =
+                firstFit(s, every: walk.period, in: (base &+ first.lowerBound)..<(base &+ first.upperBound), in: t)
+                ?? firstFit(s, every: walk.period, in: (base &+ second.lowerBound)..<(base &+ second.upperBound), in: t)
         } else {
-            let need = UInt32(truncatingIfNeeded: nslots)
-            var checked = 0
-            var found: Int?
-            while checked < an {
-                let candidate = base &+ index
-                if s.misaligned(candidate) {
-                    index = index &+ 1 >= an ? 0 : index &+ 1
-                    checked &+= 1
-                    continue
-                }
-                if s.staysInsideBoundary(candidate) && candidate &+ nslots <= nslabs && t.freeRun(at: candidate) >= need {
-                    found = candidate
-                    break
-                }
-                index = index &+ s.stride >= an ? 0 : index &+ s.stride
-                checked &+= s.stride
-            }
-            guard let f = found else { return nil }
-            slot = f
+            found = walk(s, inArea: a, in: t)
         }
+        guard let slot = found else { return nil }
+        let index = slot &- base
         t.take(slot: slot, nslots: nslots)
         var left = allocSize
         for k in slot..<(slot &+ nslots) {
@@ -126,6 +113,46 @@ extension SlotPool {
         used &+= nslots
         if used > usedHighWater { usedHighWater = used }
         return slot
+    }
+
+    /// The walk of ``PoolAreaSearch`` in area `a` slot by slot, as the kernel writes it: the
+    /// first slot that fits, or nil once `area_nslabs` slots were counted as checked.
+    func walk(_ s: PoolAreaSearch, inArea a: Int, in t: SlotTables) -> Int? {
+        let an = areaSlots, base = a &* an
+        let need = UInt32(truncatingIfNeeded: s.nslots)
+        var index = areas[a].index
+        var checked = 0
+        while checked < an {
+            let candidate = base &+ index
+            if s.misaligned(candidate) {
+                index = index &+ 1 >= an ? 0 : index &+ 1
+                checked &+= 1
+                continue
+            }
+            if s.staysInsideBoundary(candidate) && candidate &+ s.nslots <= nslabs && t.freeRun(at: candidate) >= need { return candidate }
+            index = index &+ s.stride >= an ? 0 : index &+ s.stride
+            checked &+= s.stride
+        }
+        return nil
+    }
+
+    /// The first slot of `range` (pool slots; its lower bound a candidate), in steps of
+    /// `period`, that fits: inside the boundary and the pool, its free run long enough. On the
+    /// bitmap a segment's candidates are tested at once (a period of at most a segment);
+    /// otherwise one by one.
+    func firstFit(_ s: PoolAreaSearch, every period: Int, in range: Range<Int>, in t: SlotTables) -> Int? {
+        if !t.listIsExact && period <= IOTLB.segmentSlots {
+            let phase = range.lowerBound & (period &- 1)
+            let every = AreaProgression.everyNth(period) &<< UInt128(truncatingIfNeeded: phase)
+            return t.bitmapFirst(in: range, nslots: s.nslots, candidates: every, offsetSlots: s.offsetSlots, maxSlots: s.maxSlots)
+        }
+        let need = UInt32(truncatingIfNeeded: s.nslots)
+        var slot = range.lowerBound
+        while slot < range.upperBound {
+            if s.staysInsideBoundary(slot) && slot &+ s.nslots <= nslabs && t.freeRun(at: slot) >= need { return slot }
+            slot &+= period
+        }
+        return nil
     }
 
     /// Records 6.18's map in its slots (swiotlb.c:1423-1427): `padSlots` in the first slot after

@@ -65,6 +65,7 @@ public struct ReplayOutput: Sendable {
         }
 
         /// Lowercase hex without padding (at most 16 bytes).
+        @inline(__always)
         mutating func hex(_ v: UInt64) {
             let digits = v == 0 ? 1 : (67 - v.leadingZeroBitCount) / 4
             var rest = v

@@ -158,17 +158,35 @@ extension SlotTables {
     /// steps, whose run fits — the slot the kernel's scan of that stretch would take.
     func bitmapFirst(in range: Range<Int>, fit: SlotSearch) -> Int? {
         let evenSlots: UInt128 = 0x5555_5555_5555_5555_5555_5555_5555_5555
+        return bitmapFirst(
+            in: range, nslots: fit.nslots, candidates: fit.stride != 1 ? evenSlots : ~0, offsetSlots: fit.offsetSlots,
+            maxSlots: fit.maxSlots)
+    }
+
+    /// On the bitmap: the first slot of `range` among `candidates` (a segment's slots, slot k
+    /// of a segment at bit k, the same in every segment) whose run of `nslots` is free inside
+    /// its segment and does not cross a `maxSlots` boundary counted from `offsetSlots`.
+    @inline(__always)
+    func bitmapFirst(in range: Range<Int>, nslots: Int, candidates pattern: UInt128, offsetSlots: UInt64, maxSlots: UInt64) -> Int? {
         var p = range.lowerBound
         let end = range.upperBound
         while p < end {
             let base = p & ~(IOTLB.segmentSlots &- 1)
-            var candidates = fitMask(segment: base &>> IOTLB.segmentShift, nslots: fit.nslots)
-            if fit.stride != 1 { candidates &= evenSlots }
+            let segment = base &>> IOTLB.segmentShift
+            // A segment with fewer free slots than wanted holds no run: skipped on a count.
+            let usedSlots = usedBits[segment &* 2].nonzeroBitCount &+ usedBits[segment &* 2 &+ 1].nonzeroBitCount
+            if nslots > IOTLB.segmentSlots &- usedSlots {
+                p = base &+ IOTLB.segmentSlots
+                continue
+            }
+            var candidates = fitMask(segment: segment, nslots: nslots) & pattern
             candidates &= ~UInt128(0) &<< UInt128(p &- base)
             if end &- base < IOTLB.segmentSlots { candidates &= (UInt128(1) &<< UInt128(end &- base)) &- 1 }
             while candidates != 0 {
                 let slot = base &+ candidates.trailingZeroBitCount
-                if fit.staysInsideBoundary(slot) { return slot }
+                if ((offsetSlots &+ UInt64(truncatingIfNeeded: slot)) & (maxSlots &- 1)) &+ UInt64(truncatingIfNeeded: nslots) <= maxSlots {
+                    return slot
+                }
                 candidates &= candidates &- 1
             }
             p = base &+ IOTLB.segmentSlots
