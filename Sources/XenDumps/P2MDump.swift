@@ -112,7 +112,7 @@ public enum P2MDump {
                 let pfn = run.start + k
                 while let t = typeRuns.first, t.end <= pfn { typeRuns = typeRuns.dropFirst() }
                 let type = typeRuns.first.map { $0.start <= pfn ? $0.value.type : 15 } ?? 15
-                let word = run.value.advanced(by: k).word(at: pfn).rawValue
+                let word = run.value.advanced(by: k).word(at: PFN(pfn)).rawValue
                 emit("  pfn=\(Hex.plain(pfn)) ==> mfn=\(Hex.plain(word)) (type \(Hex.plain(type)))\(PageTypeRun(type).suffix)")
             }
         }
@@ -177,7 +177,7 @@ public enum P2MDump {
             }
             guard pfn == expect else { throw DumpError(line: n, message: "pfn \(Hex.plain(pfn)) out of order (expected \(Hex.plain(expect)))") }
             guard pfn < size else { throw DumpError(line: n, message: "pfn \(Hex.plain(pfn)) is beyond the P2M size \(size)") }
-            entries.add(pfn, P2MRun(word: P2MWord(rawValue: mfn), at: pfn))
+            entries.add(pfn, P2MRun(word: P2MWord(rawValue: mfn), at: PFN(pfn)))
             types.add(pfn, PageTypeRun(UInt8(type)))
             expect += 1
         }
@@ -206,7 +206,7 @@ public enum PFNListDump {
                 throw .unexpected(n, "'<pfn hex> <raw entry hex>'", b)
             }
             guard pfn == expect else { throw DumpError(line: n, message: "pfn \(Hex.plain(pfn)) out of order (expected \(Hex.plain(expect)))") }
-            entries.add(pfn, P2MRun(word: P2MWord(rawValue: word), at: pfn))
+            entries.add(pfn, P2MRun(word: P2MWord(rawValue: word), at: PFN(pfn)))
             expect += 1
         }
         guard expect > 0 else { throw DumpError(line: 0, message: "no entries") }

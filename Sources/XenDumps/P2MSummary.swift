@@ -119,11 +119,11 @@ public struct P2MSummary: Sendable {
                 if e.count > 1 { runs += e.count - 1; step = nil }
                 continue
             }
-            feed(e.value.word(at: e.start).rawValue)
+            feed(e.value.word(at: PFN(e.start)).rawValue)
             if e.count > 1 {
                 // The rest of a linear run steps by +1: it continues a +1 run or starts one.
                 if step == 1 || step == nil { step = 1 } else { runs += 1; step = e.count > 2 ? 1 : nil }
-                last = e.value.advanced(by: e.count - 1).word(at: e.end - 1).rawValue
+                last = e.value.advanced(by: e.count - 1).word(at: PFN(e.end - 1)).rawValue
             }
         }
         return runs

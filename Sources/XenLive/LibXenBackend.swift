@@ -115,7 +115,7 @@ public final class LibXenBackend: XenBackend {
             defer { cxen_free_p2m(&p) }
             var entries = ExtentMap<P2MRun>(), types = ExtentMap<PageTypeRun>()
             for i in 0..<p.size {
-                entries.append(start: i, count: 1, value: P2MRun(word: P2MWord(rawValue: p.p2m[Int(i)]), at: i))
+                entries.append(start: i, count: 1, value: P2MRun(word: P2MWord(rawValue: p.p2m[Int(i)]), at: PFN(i)))
                 types.append(start: i, count: 1, value: PageTypeRun(UInt8(p.types[Int(i)] & 0xf)))
             }
             return (

@@ -87,7 +87,7 @@ public struct GuestP2M: Sendable, Equatable {
     @inline(__always)
     func storedWord(_ pfn: UInt64) -> P2MWord {
         guard let r = entries.extent(containing: pfn) else { return .invalid }
-        return r.value.advanced(by: pfn - r.start).word(at: pfn)
+        return r.value.advanced(by: pfn - r.start).word(at: PFN(pfn))
     }
 
     /// `__pfn_to_mfn(pfn)`: the full word including FOREIGN/IDENTITY bits.
@@ -136,7 +136,7 @@ public struct GuestP2M: Sendable, Equatable {
             let p = first + checked
             // Walk whole stored runs where possible; beyond the list fall back per page.
             if p < p2mSize, let run = entries.run(from: p), isLinear(run.value) {
-                let runWord = run.value.word(at: p)
+                let runWord = run.value.word(at: PFN(p))
                 let want = base &+ checked
                 if (runWord == .invalid ? runWord.rawValue : runWord.strippedFrame) != want { return false }
                 if case .missing = run.value { return false }
@@ -169,7 +169,7 @@ public struct GuestP2M: Sendable, Equatable {
         case .sharedMissing?: return false
         case .sharedIdentity?: return word == P2MWord(rawValue: p | P2MWord.identityBit)
         case nil:
-            entries.set(start: p, count: 1, to: P2MRun(word: word, at: p))
+            entries.set(start: p, count: 1, to: P2MRun(word: word, at: pfn))
             return true
         }
     }
@@ -215,10 +215,10 @@ public struct GuestP2M: Sendable, Equatable {
         var p = start.rawValue
         let end = start.rawValue &+ count
         while p < end {
-            if p < p2mSize, let run = entries.run(from: p), run.value.word(at: p) != .invalid {
+            if p < p2mSize, let run = entries.run(from: p), run.value.word(at: PFN(p)) != .invalid {
                 // Within a stored run below the list's end the words are the run's.
                 let n = min(run.count, end - p)
-                for k in 0..<n { out.append(MFN(run.value.advanced(by: k).word(at: p + k).strippedFrame)) }
+                for k in 0..<n { out.append(MFN(run.value.advanced(by: k).word(at: PFN(p + k)).strippedFrame)) }
                 p += n
             } else {
                 out.append(pfnToMFN(PFN(p)))
@@ -236,7 +236,7 @@ public struct GuestP2M: Sendable, Equatable {
         if e > p2mSize {
             if case .missing = value {
             } else {
-                throw .setBeyondP2MSize(pfn: PFN(max(s, p2mSize)), word: value.advanced(by: max(s, p2mSize) - s).word(at: max(s, p2mSize)))
+                throw .setBeyondP2MSize(pfn: PFN(max(s, p2mSize)), word: value.advanced(by: max(s, p2mSize) - s).word(at: PFN(max(s, p2mSize))))
             }
         }
         setRangeWithinList(start, count: count, to: value)

@@ -21,17 +21,17 @@ public enum P2MRun: ExtentValue, Hashable {
 
     /// The stored word of `pfn` when this value is the one for that pfn.
     @inlinable
-    public func word(at pfn: UInt64) -> P2MWord {
+    public func word(at pfn: PFN) -> P2MWord {
         switch self {
         case .machine(let b): return P2MWord(rawValue: b)
         case .foreign(let b): return P2MWord(rawValue: b | P2MWord.foreignBit)
-        case .identity: return P2MWord(rawValue: pfn | P2MWord.identityBit)
+        case .identity: return P2MWord(rawValue: pfn.rawValue | P2MWord.identityBit)
         case .missing: return .invalid
         }
     }
 
     /// The run value that stores `word` at `pfn`.
-    public init(word: P2MWord, at pfn: UInt64) {
+    public init(word: P2MWord, at pfn: PFN) {
         switch word.decoded {
         case .missing: self = .missing
         case .machine(let m): self = .machine(base: m.rawValue)
@@ -39,7 +39,7 @@ public enum P2MRun: ExtentValue, Hashable {
         case .identity(let p):
             // A word carrying the identity bit for another pfn is kept as its raw frame so that
             // nothing is lost; Linux only ever stores IDENTITY_FRAME(pfn) at pfn.
-            self = p.rawValue == pfn ? .identity : .machine(base: word.rawValue)
+            self = p == pfn ? .identity : .machine(base: word.rawValue)
         }
     }
 }

@@ -88,7 +88,7 @@ extension XenHost {
         var i = 0
         while i < frames.count {
             let pfn = start.advanced(by: UInt64(i))
-            let value = P2MRun(word: P2MWord(rawValue: frames[i]), at: pfn.rawValue)
+            let value = P2MRun(word: P2MWord(rawValue: frames[i]), at: pfn)
             var j = i + 1
             if case .machine = value {
                 while j < frames.count && frames[j] == frames[j - 1] &+ 1 { j += 1 }

@@ -95,7 +95,7 @@ public enum RealComparison {
             let a = rp.entries.run(from: pfn), b = mp.entries.run(from: pfn)
             // Past the end of one P2M the other's runs differ whole: one step per run.
             let step = min(a?.count ?? n - pfn, b?.count ?? n - pfn, n - pfn)
-            func word(_ r: Extent<P2MRun>?, _ k: UInt64) -> UInt64? { r.map { $0.value.advanced(by: k).word(at: pfn + k).rawValue } }
+            func word(_ r: Extent<P2MRun>?, _ k: UInt64) -> UInt64? { r.map { $0.value.advanced(by: k).word(at: PFN(pfn + k)).rawValue } }
             func difference(_ k: UInt64) -> String {
                 "pfn \(Hex.plain(pfn + k)): real \(word(a, k).map(Hex.plain) ?? "none"), model \(word(b, k).map(Hex.plain) ?? "none")"
             }
