@@ -349,14 +349,14 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
     private mutating func addPool(_ l: TraceLine, name: String?, line: Int) throws(TraceError) {
         try rules.pool(nslabs: l.nslabs, start: l.start, line: line)
         if let (memory, _) = growthMemory, l.start < memory.upperBound, memory.lowerBound < l.start &+ UInt64(l.nslabs) << UInt64(IOTLB.shift) {
-            throw TraceError(line: line, token: "start=0x\(String(l.start, radix: 16))", message: "pool overlaps the memory of dynamic pools")
+            throw TraceError(line: line, token: "start=\(Hex.plain(l.start))", message: "pool overlaps the memory of dynamic pools")
         }
         pendingPools.append((name, l.start, l.nslabs, l.areas))
     }
 
     /// See ``TraceReplayer/growPools(from:limit:)``.
     mutating func growPools(from memory: Range<UInt64>, limit: UInt64) throws(TraceError) {
-        let token = "0x\(String(memory.lowerBound, radix: 16))-0x\(String(memory.upperBound, radix: 16))"
+        let token = "\(Hex.plain(memory.lowerBound))-\(Hex.plain(memory.upperBound))"
         guard Kernel.traceFields.contains(.dynamicPools) else {
             throw TraceError(
                 line: nil, token: token, message: "kernel \(Kernel.name) has no dynamic pools (only Linux 6.18's CONFIG_SWIOTLB_DYNAMIC is modelled)")

@@ -22,7 +22,7 @@ struct XenSwiotlbSetupTests {
             #expect(x.dom0.p2m.pfnToMFN(PFN(0x2ac00 + UInt64(i) * 64)).rawValue == mfn, "segment \(i)")
             #expect(x.exchanges.last(where: { $0.slot == i * 128 })?.addressBits == z + 12)
         }
-        // The NOTES' spot values.
+        // Spot values of the captured dom0's P2M (../shared/fixtures/real-xen-default/dom0-p2m.txt.xz).
         let spot: [(UInt64, UInt64)] = [(0x2ac00, 0x1c0), (0x2ac40, 0x180), (0x2ac80, 0x140), (0x2acc0, 0x100), (0x2ad00, 0x3c0), (0x2aec0, 0x200)]
         for (pfn, mfn) in spot { #expect(x.dom0.p2m.pfnToMFN(PFN(pfn)).rawValue == mfn) }
         // 18, 19 and 20 bits fail once (zones ≤ 8 are DOMID_IO's), then one exchange per segment.

@@ -295,7 +295,7 @@ public enum Linux6_18: SwiotlbKernelModel {
             + p.areas.enumerated().map { "area \($0.offset) used=\($0.element.used) index=\($0.element.index)" }
         guard tlb.growth != nil else { return lines }
         for g in tlb.pools where g.origin == .grown {
-            lines.append("grown start=0x\(String(g.start, radix: 16)) nslabs=\(g.nslabs) areas=\(g.areas.count) used=\(g.used)")
+            lines.append("grown start=\(Hex.plain(g.start)) nslabs=\(g.nslabs) areas=\(g.areas.count) used=\(g.used)")
         }
         lines.append("transient nslabs=\(tlb.transientSlots)")
         return lines
