@@ -56,6 +56,9 @@ struct CommandSnapshotTests {
             CommandSnapshot(name: "swiotlb-replay-v5.11", arguments: ["swiotlb", "replay", trace]),
             CommandSnapshot(name: "swiotlb-replay-v6.1", arguments: ["swiotlb", "replay", trace, "--kernel", "v6.1", "--count-bytes"]),
             CommandSnapshot(name: "swiotlb-replay-rfc-v1", arguments: ["swiotlb", "replay", twoPools, "--kernel", "rfc-v1"]),
+            CommandSnapshot(
+                name: "swiotlb-import",
+                arguments: ["swiotlb", "import", "\(snapshotFolder)/inputs/tracepoints.txt", "--start", "0x2ac00000", "--nslabs", "32768", "--areas", "2"]),
             CommandSnapshot(name: "swiotlb-cmdline-rfc-v1", arguments: ["swiotlb", "cmdline", "65536,1048576,force", "--kernel", "rfc-v1"]),
             CommandSnapshot(name: "swiotlb-cmdline-v6.1", arguments: ["swiotlb", "cmdline", "128,4", "--kernel", "v6.1"]),
             CommandSnapshot(name: "swiotlb-cmdline-v6.18", arguments: ["swiotlb", "cmdline", "65536,1048576,force", "--kernel", "v6.18"]),
