@@ -119,18 +119,17 @@ struct TraceLineParser<Kernel: SwiotlbKernelModel> {
     }
 
     /// A word of eight line bytes (in memory order) with the top bit set in each byte below
-    /// 0x24 (the separators and `#` among them) or equal to `=`; exact up to the first such byte,
-    /// which is all the token loop uses.
+    /// 0x24 (the separators and `#` among them); exact up to the first such byte, which is all
+    /// the value loop uses.
     @inline(__always)
-    private static func specialBytes(_ word: UInt64) -> UInt64 {
+    private static func lowBytes(_ word: UInt64) -> UInt64 {
         let x = UInt64(littleEndian: word)
         let ones: UInt64 = 0x0101_0101_0101_0101, tops: UInt64 = 0x8080_8080_8080_8080
-        let below = (x &- 0x24 &* ones) & ~x & tops
-        let e = x ^ (0x3d &* ones)
-        return below | ((e &- ones) & ~e & tops)
+        return (x &- 0x24 &* ones) & ~x & tops
     }
 
     /// Skips separators; false at the end of the line or a comment.
+    @inline(__always)
     private mutating func skipSpaces() -> Bool {
         while i < b.count {
             let c = b[i]
@@ -175,6 +174,7 @@ struct TraceLineParser<Kernel: SwiotlbKernelModel> {
     }
 
     /// The key's bit, or 0 for an unknown key: chosen by length and first letter, then compared.
+    @inline(__always)
     private func key(_ k: Range<Int>) -> UInt32 {
         let first = b[k.lowerBound]
         switch k.count {
@@ -319,27 +319,31 @@ struct TraceLineParser<Kernel: SwiotlbKernelModel> {
         throw fail(opToken, "unknown op (expected pool, map, unmap or sync)")
     }
 
-    /// The next `key=value` token from the cursor and the index of its first `=` (-1 for none).
+    /// The next `key=value` token from the cursor and the index of its first `=` (-1 for none):
+    /// the key byte by byte (a few bytes), the value eight bytes at a time.
     @inline(__always)
     private mutating func nextToken() -> (token: Range<Int>, equals: Int) {
         let s = i
-        var eq = -1
         var j = i
+        while j < b.count && b[j] != 0x3d && !Self.endsToken(b[j]) { j += 1 }
+        guard j < b.count && b[j] == 0x3d else {
+            i = j
+            return (s..<j, -1)
+        }
+        let eq = j
+        j += 1
         while true {
-            // Eight bytes at a time while none of them is a separator, `#` or `=`.
+            // Eight bytes at a time while none of them is below 0x24 (no separator, no `#`).
             if j + 8 <= b.count {
-                let flags = Self.specialBytes(UnsafeRawBufferPointer(b).loadUnaligned(fromByteOffset: j, as: UInt64.self))
+                let flags = Self.lowBytes(UnsafeRawBufferPointer(b).loadUnaligned(fromByteOffset: j, as: UInt64.self))
                 if flags == 0 { j += 8; continue }
                 j += flags.trailingZeroBitCount >> 3
             }
-            guard j < b.count else { break }
-            let c = b[j]
-            if Self.endsToken(c) { break }
-            if c == 0x3d && eq < 0 { eq = j }
+            guard j < b.count, !Self.endsToken(b[j]) else { break }
             j += 1
         }
         i = j
-        return (s..<i, eq)
+        return (s..<j, eq)
     }
 
     /// One key's value `v` (of token `t`), into the line or the figures checked at its end.

@@ -395,16 +395,18 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
     ) throws(TraceError) {
         guard ensureTLB() else { throw TraceError(line: line, token: "map", message: "a pool line must come first") }
         let slot = try rules.map(id, line: line)
-        let device = DMADevice(
-            name: name, dmaMask: l.dmaMask, segmentBoundaryMask: l.segmentMask, minAlignMask: l.minAlign,
-            driver: driver)
+        // The device is built in the request and read from it: each copy of it retains and
+        // releases its two optional strings.
         let request = MapRequest(
-            device: device, original: l.original, mappingSize: l.size, allocSize: l.alloc,
+            device: DMADevice(
+                name: name, dmaMask: l.dmaMask, segmentBoundaryMask: l.segmentMask, minAlignMask: l.minAlign,
+                driver: driver),
+            original: l.original, mappingSize: l.size, allocSize: l.alloc,
             direction: l.direction, attributes: l.attributes, alignMask: l.alignMask, cpu: l.cpu)
         if recordsEvents {
             lastEvent = .map(
                 id: String(decoding: id.bytes, as: UTF8.self), device: name, size: l.size, minAlignMask: l.minAlign,
-                pool: live.poolIndex(for: device),
+                pool: live.poolIndex(for: request.device),
                 neededSlots: Kernel.slotsNeeded(allocSize: l.alloc, original: l.original, minAlignMask: l.minAlign), failed: false)
         }
         let result: Result<BounceMapping, SwiotlbMapError>
@@ -432,7 +434,7 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
         case .failure(.full):
             rules.mapFailed(id)
             markLastMapFailed()
-            let used = live.usedSlots(reportedFor: live.poolIndex(for: device))
+            let used = live.usedSlots(reportedFor: live.poolIndex(for: request.device))
             out.appendLine(maxLength: id.bytes.count + 64) { w in
                 w.literal("map id="); w.bytes(id.bytes); w.literal(" error=full used="); w.decimal(used)
             }

@@ -18,12 +18,12 @@ public enum ByteNumber {
         var v: UInt64 = 0, digits = 0
         while i < b.count {
             let c = b[i]
-            let d: UInt8
-            switch c {
-            case 0x30...0x39: d = c &- 0x30
-            case 0x61...0x66: d = c &- 0x61 &+ 10
-            case 0x41...0x46: d = c &- 0x41 &+ 10
-            default: return digits > 0 && digits <= 16 ? v : nil
+            var d = c &- 0x30
+            if d >= 10 {
+                // A letter either case: `| 0x20` makes `A`–`F` `a`–`f` (and nothing else a-f).
+                d = (c | 0x20) &- 0x61
+                guard d < 6 else { break }
+                d &+= 10
             }
             v = v &<< 4 | UInt64(d)
             digits &+= 1
