@@ -11,11 +11,26 @@ public enum HostScenarioWriter {
         /// The kernel module's first frame, when known (Xen places the module directly below
         /// the initrd; its size comes from the kernel image, which a capture rarely holds).
         public var kernelModuleStart: UInt64?
-        /// DMA devices: `dev_name` and the DMA mask's width (sysfs `dma_mask_bits`).
-        public var devices: [(name: String, dmaBits: Int)]
+        /// DMA devices.
+        public var devices: [Device]
         /// Creates a placement.
-        public init(kernelModuleStart: UInt64? = nil, devices: [(name: String, dmaBits: Int)] = []) {
+        public init(kernelModuleStart: UInt64? = nil, devices: [Device] = []) {
             self.kernelModuleStart = kernelModuleStart; self.devices = devices
+        }
+    }
+
+    /// A DMA device of the host: `dev_name`, the DMA mask's width (sysfs `dma_mask_bits`) and
+    /// the coherent allocations its driver made at probe where they left a trace.
+    public struct Device: Sendable {
+        /// `dev_name`.
+        public var name: String
+        /// The DMA mask's width.
+        public var dmaBits: Int
+        /// Its boot-time coherent allocations (``DeviceSpec/bootCoherent``).
+        public var bootCoherent: [BootCoherentAllocation]
+        /// Creates a device.
+        public init(name: String, dmaBits: Int, bootCoherent: [BootCoherentAllocation] = []) {
+            self.name = name; self.dmaBits = dmaBits; self.bootCoherent = bootCoherent
         }
     }
 
@@ -57,9 +72,16 @@ public enum HostScenarioWriter {
         if let end = e.swiotlbEnd { out.append("  swiotlb_end: \(Hex.plain(end))") }
         if !placement.devices.isEmpty {
             out.append("devices:")
-            for d in placement.devices { out.append("  - {name: \(JSONValue.quote(d.name)), dma_bits: \(d.dmaBits)}") }
+            for d in placement.devices { out += deviceLines(d) }
         }
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// A device's entry of the `devices` list.
+    static func deviceLines(_ d: Device) -> [String] {
+        guard !d.bootCoherent.isEmpty else { return ["  - {name: \(JSONValue.quote(d.name)), dma_bits: \(d.dmaBits)}"] }
+        return ["  - name: \(JSONValue.quote(d.name))", "    dma_bits: \(d.dmaBits)", "    boot_coherent:"]
+            + d.bootCoherent.map { "      - {pfn: \(Hex.plain($0.pfn)), size: \(Hex.plain($0.size))}" }
     }
 
     /// The modelled kernel of a version (`6.1.192` → v6.1).

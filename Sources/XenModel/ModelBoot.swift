@@ -123,6 +123,9 @@ public enum ModelBoot {
         case .success(var x):
             // A model run carries no data: count the copies, do not make them.
             x.tlb.copiesData = false
+            if let fault = allocateBootCoherent(&x, s) {
+                return failed(guest.xenLog, guest.setup.log + x.log, x.host, .impossibleField(fault))
+            }
             return BootResult(
                 xenLog: guest.xenLog, kernelLog: guest.setup.log + x.log, engine: .xen(x), memory: x.memory,
                 bufferRanges: bufferRanges(memory: guest.usableFrames, pools: x.tlb.pools),
@@ -133,6 +136,20 @@ public enum ModelBoot {
             r.p2m = guest.domain.p2m
             return r
         }
+    }
+
+    /// The devices' coherent allocations at probe (`boot_coherent`), device by device in the
+    /// scenario's order, through `xen_swiotlb_alloc_coherent` at the pages the scenario names;
+    /// pages that are not free dom0 memory, or an exchange Xen refuses, are the field's fault.
+    static func allocateBootCoherent(_ x: inout XenSwiotlb, _ s: Scenario) -> FieldFault? {
+        for (i, d) in s.devices.enumerated() {
+            for (k, c) in d.bootCoherent.enumerated() where x.allocCoherent(d.dma, size: Int(c.size), at: c.pfn) == nil {
+                return FieldFault(
+                    path: "devices[\(i)].boot_coherent[\(k)]",
+                    message: "pfn \(Hex.plain(c.pfn)) (\(c.size) bytes): not free dom0 memory aligned to the allocation's pages, or Xen refused the exchange")
+            }
+        }
+        return nil
     }
 
     /// Xen's heap at boot: the scenario's boot regions and inventory, Xen's own boot from its

@@ -148,8 +148,25 @@ public struct DeviceSpec: Sendable {
     public var name: String
     /// The DMA parameters.
     public var dma: DMADevice
+    /// The coherent allocations its driver made while probing at boot (`boot_coherent`), in
+    /// the order made: each goes through `xen_swiotlb_alloc_coherent` before the workload runs.
+    public var bootCoherent: [BootCoherentAllocation]
     /// Creates a device.
-    public init(name: String, dma: DMADevice) { self.name = name; self.dma = dma }
+    public init(name: String, dma: DMADevice, bootCoherent: [BootCoherentAllocation] = []) {
+        self.name = name; self.dma = dma; self.bootCoherent = bootCoherent
+    }
+}
+
+/// A coherent allocation a driver made at probe (a virtio ring, say): its pages where the real
+/// kernel's page allocator put them, which no model of Linux's allocator can predict, and its
+/// size. The model exchanges them as xen-swiotlb does (`xen_swiotlb_alloc_coherent`).
+public struct BootCoherentAllocation: Sendable, Hashable {
+    /// The first pfn (aligned to the allocation's power-of-two pages).
+    public var pfn: UInt64
+    /// The size asked for, in bytes.
+    public var size: UInt64
+    /// Creates an allocation.
+    public init(pfn: UInt64, size: UInt64) { self.pfn = pfn; self.size = size }
 }
 
 /// What the devices do: several streams run interleaved, one operation at a time.

@@ -404,7 +404,7 @@ final class Reader {
             f,
             allowed: [
                 "name", "driver", "dma_bits", "dma_mask", "coherent_bits", "coherent_mask", "bus_limit", "segment_boundary", "max_segment", "coherent",
-                "min_align_mask",
+                "min_align_mask", "boot_coherent",
             ])
         let name = try string(try required(m, "name", in: f))
         guard !name.isEmpty, !name.contains(" ") else { throw fail(m["name"]!, "expected a name without spaces") }
@@ -444,7 +444,25 @@ final class Reader {
                     guard (v &+ 1) & v == 0 else { throw fail(x, "expected 2^n-1, got \(Hex.plain(v))") }
                     return v
                 } ?? 0,
-                driver: driver))
+                driver: driver),
+            bootCoherent: try m["boot_coherent"].map { (x) throws(ScenarioError) in try bootCoherent(x) } ?? [])
+    }
+
+    /// A device's `boot_coherent` list: `{pfn: <first pfn>, size: <bytes>}` each, the pfn
+    /// aligned to the allocation's power-of-two pages (as the page allocator hands them out).
+    func bootCoherent(_ f: Field) throws(ScenarioError) -> [BootCoherentAllocation] {
+        var out: [BootCoherentAllocation] = []
+        for item in try sequence(f) {
+            let m = try mapping(item, allowed: ["pfn", "size"])
+            let sizeField = try required(m, "size", in: item)
+            let bytes = try size(sizeField, min: 1, max: 4 << 20)
+            let pfnField = try required(m, "pfn", in: item)
+            let pfn = try integer(pfnField, in: 0...(1 << 40), what: "a pfn")
+            let pages = UInt64(1) << UInt64(BitMath.pageOrder(bytes: bytes))
+            guard pfn % pages == 0 else { throw fail(pfnField, "\(Hex.plain(pfn)) is not aligned to the allocation's \(pages) pages") }
+            out.append(BootCoherentAllocation(pfn: pfn, size: bytes))
+        }
+        return out
     }
 
     /// The most buffers a workload maps in all its streams (each costs the model about a

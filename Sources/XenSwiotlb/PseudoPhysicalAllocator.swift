@@ -43,6 +43,11 @@ public struct PseudoPhysicalAllocator: Sendable {
         return nil
     }
 
+    /// Whether all of `range` is free.
+    public func isFree(_ range: Range<UInt64>) -> Bool {
+        free.contains { $0.lowerBound <= range.lowerBound && range.upperBound <= $0.upperBound }
+    }
+
     /// Gives `range` back.
     public mutating func release(_ range: Range<UInt64>) {
         var all = free + [range]

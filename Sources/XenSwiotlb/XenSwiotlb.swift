@@ -157,12 +157,22 @@ public struct XenSwiotlb: Sendable {
     /// the coherent mask (default 32 bits) or not contiguous — or, on Linux 6.1.192, size-aligned
     /// in pseudo-physical but not in machine address (``requiresAlignment(_:bytes:)``) —
     /// exchange them with `address_bits = fls64(mask)` and mark them remapped. Returns the
-    /// pages and the DMA handle.
-    public mutating func allocCoherent(_ device: DMADevice, size: Int) -> (PhysicalAddress, MachineAddress)? {
+    /// pages and the DMA handle. The pages are dom0's highest free block, or those from `pfn`
+    /// when given (where the real kernel's page allocator put them): nil when they are not free.
+    public mutating func allocCoherent(_ device: DMADevice, size: Int, at pfn: UInt64? = nil) -> (PhysicalAddress, MachineAddress)? {
         let order = BitMath.pageOrder(bytes: UInt64(max(size, 1)))
         let mask = device.coherentDMAMask != 0 ? device.coherentDMAMask : BitMath.dmaBitMask(32)
         let bytes = Page.size << UInt64(order)
-        guard let pages = memory.allocate(pages: 1 << UInt64(order), alignPages: 1 << UInt64(order)) else { return nil }
+        let count: UInt64 = 1 << UInt64(order)
+        let pages: Range<UInt64>
+        if let pfn {
+            guard pfn % count == 0, pfn <= UInt64.max - count, memory.isFree(pfn..<(pfn + count)) else { return nil }
+            pages = pfn..<(pfn + count)
+            memory.reserve(pages)
+        } else {
+            guard let got = memory.allocate(pages: count, alignPages: count) else { return nil }
+            pages = got
+        }
         let phys = PFN(pages.lowerBound).address
         let dev = physToDMA(phys)
         if dev.rawValue &+ bytes &- 1 <= mask && dom0.p2m.isMachineContiguous(phys, size: bytes)

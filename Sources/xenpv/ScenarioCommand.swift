@@ -29,7 +29,10 @@ struct ScenarioFromCaptureCommand: ParsableCommand {
             decompressed kernel, directly below the initrd) or dom0-p2m.txt or dump-p2m.txt (also \
             .xz or .gz), whose page right after the initrd is the first order-0 block the heap had \
             once Xen gave the module back: the module's first frame on hosts like the default \
-            capture, not in general, so the image wins when both are there. Other files are \
+            capture, not in general, so the image wins when both are there. Blocks of 2 to 8 pages \
+            that xen-swiotlb exchanged inside a machine-contiguous run of that P2M are the \
+            coherent allocations a virtio device's driver made at probe (its rings), written as \
+            the boot_coherent of the device dom0-dmesg.txt and iomem.txt name. Other files are \
             ignored. The scenario names the Xen build, whose own boot allocations the \
             model derives: it holds no boot_regions or heap_inventory.
             """
@@ -61,17 +64,20 @@ struct ScenarioFromCaptureCommand: ParsableCommand {
         }
         guard let kernelFile = found[.kernelLog] else { throw CLIError("\(folder): no dom0-dmesg.txt (dom0's kernel log)") }
         let evidence: HostLogEvidence
-        do {
-            evidence = try HostLogEvidence(xenLog: xenLog, kernelLog: try lines(kernelFile))
-        } catch let error as HostLogError {
+        let kernelLog = try lines(kernelFile)
+        do throws(HostLogError) {
+            evidence = try HostLogEvidence(xenLog: xenLog, kernelLog: kernelLog)
+        } catch {
             throw CLIError("\(error.log == .xen ? xenFile : kernelFile):\(error.line): \(error.message)")
         }
+        let p2m = try found[.p2m].map(readP2M)
         var placement = HostScenarioWriter.Placement()
         if let rd = evidence.initrd {
             placement.kernelModuleStart = try KernelModulePlacement.start(
-                image: try kernelImage(), p2mStart: { try evidence.initialMapping == nil ? nil : moduleStartFromP2M(found, evidence) },
+                image: try kernelImage(), p2mStart: { try evidence.initialMapping == nil ? nil : moduleStartFromP2M(p2m, found, evidence) },
                 initrd: rd, e820: E820Map(evidence.e820))
         }
+        placement.devices = try BootCoherentDevices.read(folder: folder, kernelLog: kernelLog, p2m: p2m?.entries)
         let name = "the host captured in \(folder.split(separator: "/").last.map(String.init) ?? folder)"
         let text: String
         do { text = try HostScenarioWriter.yaml(name: name, evidence: evidence, placement: placement) } catch {
@@ -91,18 +97,23 @@ struct ScenarioFromCaptureCommand: ParsableCommand {
 
     /// The kernel module's first frame as dom0's P2M shows it (``HostLogEvidence/kernelModuleStart(p2m:)``),
     /// for a folder without the kernel image: a folder without a P2M either is an error.
-    private func moduleStartFromP2M(_ found: CaptureFiles, _ evidence: HostLogEvidence) throws -> UInt64? {
+    private func moduleStartFromP2M(_ p2m: P2MDumpContents?, _ found: CaptureFiles, _ evidence: HostLogEvidence) throws -> UInt64? {
         guard let rd = evidence.initrd else { return nil }
-        guard let f = found[.p2m] else {
+        guard let p2m, let f = found[.p2m] else {
             throw CLIError(
                 "\(folder): no \(KernelImageFile.names.joined(separator: " or ")), dom0-p2m.txt or dump-p2m.txt (dom0's kernel image or P2M, which place the kernel module)"
             )
         }
-        guard case .p2m(let p) = try DumpFile.read(f) else { throw CLIError("\(f): a dump-m2p, where its name says dom0's P2M") }
-        guard let start = evidence.kernelModuleStart(p2m: p.entries) else {
+        guard let start = evidence.kernelModuleStart(p2m: p2m.entries) else {
             throw CLIError("\(f): the page after the initrd is not a frame below the initrd (\(Hex.plain(rd.lowerBound))): not this host's dom0?")
         }
         return start
+    }
+
+    /// Dom0's P2M from the folder's file of that kind.
+    private func readP2M(_ f: String) throws -> P2MDumpContents {
+        guard case .p2m(let p) = try DumpFile.read(f) else { throw CLIError("\(f): a dump-m2p, where its name says dom0's P2M") }
+        return p
     }
 
     private func lines(_ path: String) throws -> [Substring] {
@@ -148,7 +159,7 @@ struct ScenarioFromHostCommand: ParsableCommand {
         } catch {
             throw CLIError("\(KernelMessages.path):\(error.line): \(error.message)")
         }
-        var placement = HostScenarioWriter.Placement(devices: try PCIDevices.dmaWidths())
+        var placement = HostScenarioWriter.Placement(devices: try PCIDevices.dmaWidths().map { HostScenarioWriter.Device(name: $0.name, dmaBits: $0.dmaBits) })
         if let rd = evidence.initrd {
             placement.kernelModuleStart = try KernelModulePlacement.start(
                 image: try Self.runningKernelImage(), p2mStart: { evidence.kernelModuleStart(p2m: p2m.entries) },

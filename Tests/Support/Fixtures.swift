@@ -9,6 +9,14 @@ public let realXenDefaultFixture: String = {
     return parts.joined(separator: "/") + "/../shared/fixtures/real-xen-default"
 }()
 
+/// A real capture committed in Tests/Fixtures/real-captures (made by Scripts/capture-host-folder,
+/// trimmed to what from-capture and compare-real read, without the M2P): `default-1`, `bigmem-1`.
+public func realCaptureFixture(_ name: String) -> String {
+    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(2)  // Support/Fixtures.swift
+    return parts.joined(separator: "/") + "/Fixtures/real-captures/" + name
+}
+
 /// The lines a shell command prints on standard output (any line ending).
 public func commandOutputLines(_ command: String) -> [Substring] {
     guard let p = popen(command, "r") else { return [] }

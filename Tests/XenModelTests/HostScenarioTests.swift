@@ -32,7 +32,8 @@ struct HostScenarioTests {
         #expect(e.xenPackage == "4.17.7+13-g2445b30a44-0+deb12u1")
         #expect(e.dom0Mem == "768M,max:768M")
         #expect(e.kernelModuleStart(p2m: p2m.entries) == 0x7a7f7)
-        let text = try HostScenarioWriter.yaml(name: "live", evidence: e, placement: .init(kernelModuleStart: 0x7a7f7, devices: [("0000:00:04.0", 64)]))
+        let text = try HostScenarioWriter.yaml(
+            name: "live", evidence: e, placement: .init(kernelModuleStart: 0x7a7f7, devices: [.init(name: "0000:00:04.0", dmaBits: 64)]))
         #expect(text.contains("  kernel_module: {start: 0x7a7f7, end: 0x7f66f}\n  initrd: {start: 0x7f66f, end: 0x7fa00}\n  initial_mapping: 0x8000000\n"))
         #expect(text.hasSuffix("devices:\n  - {name: \"0000:00:04.0\", dma_bits: 64}\n"))
         let run = WorkloadRunner.run(try ScenarioParser.parse(text, file: "live.yaml"))

@@ -1,0 +1,61 @@
+import XenMemory
+import XenModel
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The devices of a capture folder whose drivers' coherent allocations at probe left a trace in
+/// dom0's P2M (``BootCoherentEvidence``): a virtio device, named by dom0's kernel log (a
+/// `virtio_blk virtio<N>:` line) and by `iomem.txt`, where its PCI device is the resource
+/// above `virtio-pci-modern` or `virtio-pci-legacy`. Virtio PCI sets a 64-bit DMA and coherent
+/// mask. A folder without a virtio device, or whose P2M shows no exchanged block, has none.
+///
+/// The P2M does not show the order the blocks were allocated in, which decides the Xen heap
+/// frames each exchange gets. They are written from the highest pfn down: Linux hands order-1
+/// blocks out of its per-CPU lists most recently freed first, and on the 6 GiB capture
+/// (Tests/Fixtures/real-captures/bigmem-1) the ring at pfn 0x100996 holds the order-1 block
+/// Xen's heap gave first (0x1b9c18), the one at 0x100986 the next (0x1b962a).
+enum BootCoherentDevices {
+    /// The scenario's devices for `folder`: its kernel log's lines and, when there is one, its P2M.
+    static func read(folder: String, kernelLog: [Substring], p2m: ExtentMap<P2MRun>?) throws -> [HostScenarioWriter.Device] {
+        guard let p2m, let virtio = virtioName(kernelLog) else { return [] }
+        let blocks = Array(BootCoherentEvidence.exchangedBlocks(in: p2m).reversed())
+        guard !blocks.isEmpty else { return [] }
+        let path = folder + "/iomem.txt"
+        let pci = access(path, F_OK) == 0 ? pciName(iomem: try lines(path)) : nil
+        return [HostScenarioWriter.Device(name: pci ?? virtio, dmaBits: 64, bootCoherent: blocks)]
+    }
+
+    /// `virtio<N>` of the kernel log's first `virtio_blk virtio<N>:` line.
+    static func virtioName(_ log: [Substring]) -> String? {
+        for line in log {
+            guard let at = line.range(of: "virtio_blk virtio") else { continue }
+            let rest = line[at.upperBound...]
+            let digits = rest.prefix { $0.isASCII && $0.isNumber }
+            if !digits.isEmpty, rest.dropFirst(digits.count).first == ":" { return "virtio" + digits }
+        }
+        return nil
+    }
+
+    /// The PCI device (`0000:00:03.0`) whose resource holds the first virtio-pci one in
+    /// `/proc/iomem`'s nesting (two more spaces of indent per level).
+    static func pciName(iomem: [Substring]) -> String? {
+        var parents: [(indent: Int, name: Substring)] = []
+        for line in iomem {
+            let indent = line.prefix { $0 == " " }.count
+            guard let colon = line.range(of: " : ") else { continue }
+            let name = line[colon.upperBound...]
+            while let last = parents.last, last.indent >= indent { parents.removeLast() }
+            if name == "virtio-pci-modern" || name == "virtio-pci-legacy" {
+                return parents.last.map { String($0.name) }
+            }
+            parents.append((indent, name))
+        }
+        return nil
+    }
+
+    private static func lines(_ path: String) throws -> [Substring] {
+        try TextFile.read(path, limit: .log).split(whereSeparator: { $0.isNewline })
+    }
+}
