@@ -26,7 +26,7 @@ struct RealCaptureFolderTests {
         return (text, categories.map { "\($0["name"] ?? "") \($0["identical"] ?? "") \($0["total"] ?? "")" })
     }
 
-    @Test("the 6 GiB host: the two virtio-blk rings dom0 exchanged at probe are written as boot_coherent of the virtio device, and the model exchanges them")
+    @Test("the 6 GiB host: its virtio-blk rings, exchanged at probe, are the device's boot_coherent; the model reproduces the host")
     func bigmemRings() throws {
         let (text, counts) = try agreement("bigmem-1")
         #expect(
@@ -49,11 +49,9 @@ struct RealCaptureFolderTests {
             guard case .machine(let mfn) = first.value else { Issue.record("pfn \(Hex.plain(ring)) not machine: \(first.value)"); continue }
             #expect(first.count == 2 && mfn % 2 == 0 && mfn != 0x765a1 && mfn != 0x765b1)
         }
-        // Without dom0's kernel image in the folder the kernel module is placed by the P2M's page
-        // after the initrd (0x1b59a2), which is not its first frame on this host (0x1b9629), and
-        // Xen's dom0 build then differs; with /boot/vmlinuz-6.1.0-57-amd64 beside the capture
-        // every category is identical (tried by hand: /work/wt/captures/README.md of issue 25).
-        #expect(counts.filter { !$0.hasPrefix("P2M") && !$0.hasPrefix("M2P") } == ["swiotlb segments 256 256", "log lines 14 14", "debugfs values 2 2"])
+        // Every category identical: Xen's boot and dom0's build (module placed from the P2M),
+        // and the two exchanges.
+        #expect(counts == ["P2M entries 1310852 1310852", "P2M runs 287 287", "swiotlb segments 256 256", "log lines 14 14", "debugfs values 2 2"])
     }
 
     @Test("the 2 GiB host: no ring was exchanged, so the scenario names no device")
