@@ -86,6 +86,13 @@ public struct DMADevice: Sendable, Hashable {
         return (size == 0 || !o) && last <= effectiveLimit
     }
 
+    /// `min_not_zero(dev->coherent_dma_mask, dev->bus_dma_limit)` (`dma_coherent_ok`).
+    public var coherentLimit: UInt64 {
+        if coherentDMAMask == 0 { return busDMALimit }
+        if busDMALimit == 0 { return coherentDMAMask }
+        return min(coherentDMAMask, busDMALimit)
+    }
+
     /// `min_not_zero(*dev->dma_mask, dev->bus_dma_limit)`.
     public var effectiveLimit: UInt64 {
         if dmaMask == 0 { return busDMALimit }

@@ -14,6 +14,9 @@ public struct PoolGrowth: Sendable {
     public var defaultAreas: Int
     /// Where the memory of new pools comes from.
     public var memory: DynamicPoolMemory
+    /// A confidential guest's DMA atomic pools (`force_dma_unencrypted`), which transient pools
+    /// come from (``AtomicPools``); nil: transient pools come from ``memory`` too.
+    public var atomicPools: AtomicPools?
     /// Whether a miss scheduled the worker (`schedule_work(&mem->dyn_alloc)`) and it has not run.
     public internal(set) var workScheduled = false
 

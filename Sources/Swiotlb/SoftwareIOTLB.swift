@@ -332,6 +332,9 @@ public struct SoftwareIOTLB: Sendable {
         usedHighWater = 0
     }
 
+    /// Records a message the kernel prints every time (a `WARN`).
+    mutating func warn(_ message: KernelMessage) { messages.append(message) }
+
     /// Records `message` as its rate limit lets it through at ``jiffies``, after the
     /// `callbacks suppressed` line that limit prints first (``KernelRateLimit``); without a
     /// clock, always.

@@ -14,7 +14,7 @@ import XenSwiotlb
 public struct NativeGuestBoot: Sendable {
     /// The firmware's memory map.
     public let e820: E820Map
-    /// Free pseudo-physical memory; reserve more before ``swiotlb(commandLine:kernel:encryption:iommuSoft:cpus:dynamicPools:)``
+    /// Free pseudo-physical memory; reserve more before ``swiotlb(commandLine:kernel:encryption:iommuSoft:cpus:dynamicPools:coherentPool:)``
     /// to model what else the kernel took.
     public var memory: PseudoPhysicalAllocator
 
@@ -32,14 +32,15 @@ public struct NativeGuestBoot: Sendable {
     public var usableFrames: [Range<UInt64>] { e820.ramFrames }
 
     /// Sets up dma-direct and swiotlb from the guest's free memory
-    /// (``DirectDMA/boot(e820:commandLine:kernel:encryption:iommuSoft:cpus:dynamicPools:memory:)``);
+    /// (``DirectDMA/boot(e820:commandLine:kernel:encryption:iommuSoft:cpus:dynamicPools:coherentPool:memory:)``);
     /// nil when the kernel stops the boot (v5.11: no memory below 4 GiB for the pool).
     public mutating func swiotlb(
         commandLine: SwiotlbCommandLine, kernel: SwiotlbKernel = .v5_11,
-        encryption: MemoryEncryption? = nil, iommuSoft: Bool = false, cpus: Int = 1, dynamicPools: Range<UInt64>? = nil
+        encryption: MemoryEncryption? = nil, iommuSoft: Bool = false, cpus: Int = 1, dynamicPools: Range<UInt64>? = nil,
+        coherentPool: UInt64? = nil
     ) -> DirectDMA? {
         DirectDMA.boot(
             e820: e820, commandLine: commandLine, kernel: kernel, encryption: encryption,
-            iommuSoft: iommuSoft, cpus: cpus, dynamicPools: dynamicPools, memory: &memory)
+            iommuSoft: iommuSoft, cpus: cpus, dynamicPools: dynamicPools, coherentPool: coherentPool, memory: &memory)
     }
 }

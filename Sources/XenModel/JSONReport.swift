@@ -102,11 +102,11 @@ public enum JSONReport {
         ])
     }
 
-    /// `dynamic_pools`: `memory_start`, `memory_end`, `grown` [{`start`, `nslabs`, `areas`,
+    /// `dynamic_pools`: `memory_start`, `memory_end`, `can_grow`, `grown` [{`start`, `nslabs`, `areas`,
     /// `peak_used`, `final_used`}], `transient_maps`, `peak_transient_slots`.
     static func dynamicPools(_ d: DynamicPoolStats) -> JSONValue {
         .object([
-            ("memory_start", .uint(d.memory.lowerBound)), ("memory_end", .uint(d.memory.upperBound)),
+            ("memory_start", .uint(d.memory.lowerBound)), ("memory_end", .uint(d.memory.upperBound)), ("can_grow", .bool(d.canGrow)),
             (
                 "grown",
                 .array(

@@ -72,7 +72,7 @@ public enum ModelBoot {
         guard
             var d = guest.swiotlb(
                 commandLine: cmd, kernel: s.guest.kernel, encryption: s.guest.encryption,
-                iommuSoft: s.guest.iommuSoft, cpus: s.guest.cpus, dynamicPools: dynamic)
+                iommuSoft: s.guest.iommuSoft, cpus: s.guest.cpus, dynamicPools: dynamic, coherentPool: s.guest.coherentPool)
         else {
             return BootResult(
                 xenLog: [], kernelLog: log + [SwiotlbKernelText.messagePrefix + "Cannot allocate buffer"], engine: nil, memory: guest.memory,
@@ -118,7 +118,7 @@ public enum ModelBoot {
         if let fault = reserveGuestMemory(&guest, s) {
             return failed(guest.xenLog, guest.setup.log, guest.host, .impossibleField(fault))
         }
-        let config = XenSwiotlbConfig(kernel: s.guest.kernel, commandLine: cmd, early: true, cpus: s.guest.cpus)
+        let config = XenSwiotlbConfig(kernel: s.guest.kernel, commandLine: cmd, early: true, cpus: s.guest.cpus, dynamicPools: s.guest.swiotlbDynamic)
         switch guest.xenSwiotlb(config) {
         case .success(var x):
             // A model run carries no data: count the copies, do not make them.

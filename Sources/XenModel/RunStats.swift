@@ -123,6 +123,9 @@ public struct DynamicPoolStats: Sendable {
 
     /// The guest memory new pools come from (`guest.swiotlb_dynamic`, bytes).
     public var memory: Range<UInt64>
+    /// `can_grow`: false in a PV guest (`swiotlb_init_remap` was given `xen_swiotlb_fixup`),
+    /// whose pool never grows.
+    public var canGrow = true
     /// The pools the worker added.
     public var grown: [GrownPool] = []
     /// Maps served by a transient pool of their own.

@@ -140,6 +140,11 @@ public struct GuestSpec: Sendable {
     }
     /// Whether `iommu=soft` is given.
     public var iommuSoft: Bool { cmdline.split(separator: " ").contains("iommu=soft") }
+    /// `coherent_pool=<size>` (`memparse`: a number with an optional K/M/G/T suffix), the last
+    /// one given; nil when absent or unreadable (the kernel's `memparse` then reads 0: the default).
+    public var coherentPool: UInt64? {
+        cmdline.split(separator: " ").last { $0.hasPrefix("coherent_pool=") }.flatMap { try? ByteText.size($0.dropFirst(14)) }
+    }
 }
 
 /// A device as the DMA API sees it.
@@ -245,10 +250,8 @@ extension Scenario {
 }
 
 extension GuestSpec {
-    /// Why the model cannot run this guest's kind on its kernel (a kernel modelled for a PV
-    /// dom0 only), or nil.
+    /// Why the model cannot run this guest on its kernel (TDX sizing, dynamic pools), or nil.
     var kernelRefusal: String? {
-        if kernel.model.isModelledOnlyInPVDom0 && kind != .pvDom0 { return "\(kernel.rawValue) is modelled for a PV dom0 only" }
         if encryption == .tdx && !kernel.model.encryptedGuestSizing.coversTDX {
             return "\(kernel.rawValue) sizes SEV guests only (sev_setup_arch): a TDX guest needs 6.x"
         }

@@ -369,9 +369,6 @@ final class Reader {
             earlyReserved: try m["early_reserved"].map { (x) throws(ScenarioError) in try size(x) } ?? 0)
         spec.cpus = Int(try m["cpus"].map { (x) throws(ScenarioError) in try integer(x, in: 1...4096, what: "a CPU count") } ?? 1)
         spec.swiotlbDynamic = try m["swiotlb_dynamic"].map { (x) throws(ScenarioError) in
-            guard kind == .native else {
-                throw fail(x, "applies to a native guest (a PV guest's pool never grows: swiotlb_init_remap with xen_swiotlb_fixup leaves can_grow false)")
-            }
             let r = try addressRange(x)
             guard r.lowerBound & 0xfff == 0, r.upperBound & 0xfff == 0 else { throw fail(x, "start and end must be page aligned") }
             return r

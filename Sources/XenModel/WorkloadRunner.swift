@@ -19,7 +19,10 @@ public enum WorkloadRunner {
         for (d, device) in scenario.devices.enumerated() where !result.pools.isEmpty {
             result.pools[engine.tlb.poolIndex(for: device.dma)].devices.append(d)
         }
-        if engine.tlb.growth != nil, let memory = scenario.guest.swiotlbDynamic { result.dynamicPools = DynamicPoolStats(memory: memory) }
+        if let g = engine.tlb.growth, let memory = scenario.guest.swiotlbDynamic {
+            result.dynamicPools = DynamicPoolStats(memory: memory)
+            result.dynamicPools?.canGrow = g.canGrow
+        }
         var state = RunState(scenario: scenario, ranges: result.boot.bufferRanges, memory: result.boot.memory)
         let planned = state.plannedOperations
         let sampleEvery = max(1, planned / 1000)

@@ -15,17 +15,19 @@ public struct DirectDMA: Sendable {
     /// `swiotlb_adjust_size` — and its lines) from the guest's free `memory`: `memblock_alloc_low`
     /// below 4 GiB, `memblock_alloc` anywhere, top-down. With `dynamicPools` (6.18's
     /// `CONFIG_SWIOTLB_DYNAMIC`, a byte range of guest RAM the caller has kept free) pools added
-    /// at run time come from that range as ``DynamicPoolMemory`` hands it out. Without a pool,
+    /// at run time come from that range as ``DynamicPoolMemory`` hands it out; `coherentPool` is
+    /// `coherent_pool=` (the DMA atomic pools' size). Without a pool,
     /// bounce attempts fail as the kernel's do. Nil when the kernel stops the boot (v5.11: the
     /// low pool does not fit) or is not modelled in a native guest.
     public static func boot(
         e820: E820Map, commandLine: SwiotlbCommandLine, kernel: SwiotlbKernel = .default,
         encryption: MemoryEncryption? = nil, iommuSoft: Bool = false, cpus: Int = 1, dynamicPools: Range<UInt64>? = nil,
-        memory: inout PseudoPhysicalAllocator
+        coherentPool: UInt64? = nil, memory: inout PseudoPhysicalAllocator
     ) -> DirectDMA? {
-        let facts = NativeGuestFacts(
+        var facts = NativeGuestFacts(
             ramBytes: e820.ramPages << Page.shift, ramAbove4GiB: e820.maxRAMFrame > (1 << 32) >> Page.shift, encryption: encryption,
             iommuSoft: iommuSoft, cpus: cpus)
+        facts.coherentPool = coherentPool
         var platform = GuestPoolMemory(memory: memory, dynamicPools: dynamicPools)
         guard let setup = kernel.model.setUpNativePools(commandLine: commandLine, guest: facts, platform: &platform) else { return nil }
         memory = platform.memory
@@ -106,4 +108,15 @@ struct GuestPoolMemory: NativePoolPlatform {
     }
 
     func dynamicPoolMemory() -> DynamicPoolMemory? { dynamicPools.map(DynamicPoolMemory.init) }
+
+    /// Top-down, as the model's early allocations (the model's rule for `alloc_pages` at boot).
+    mutating func allocatePages(order: Int, limit: UInt64) -> UInt64? {
+        let pages: UInt64 = 1 << UInt64(order)
+        let top = limit == .max ? UInt64.max : (limit &+ 1) >> Page.shift
+        return memory.allocate(pages: pages, alignPages: pages, limit: top).map { $0.lowerBound << Page.shift }
+    }
+
+    /// The model's `totalram_pages()`: the free pages left by the early set-up, with the dynamic
+    /// pools' range (free RAM the model only keeps for them).
+    func managedPages() -> UInt64 { memory.freePages + (dynamicPools.map { UInt64($0.count) >> Page.shift } ?? 0) }
 }

@@ -12,9 +12,16 @@ public struct XenSwiotlbConfig: Sendable {
     public var early: Bool
     /// `num_possible_cpus()` (v6.1 splits the pool into that many areas, rounded up to a power of two).
     public var cpus: Int
+    /// With `CONFIG_SWIOTLB_DYNAMIC` (6.18), the guest memory new pools would come from; nil:
+    /// built without it.
+    public var dynamicPools: Range<UInt64>?
     /// Creates a configuration.
-    public init(kernel: SwiotlbKernel = .default, commandLine: SwiotlbCommandLine = SwiotlbCommandLine(), early: Bool = true, cpus: Int = 1) {
+    public init(
+        kernel: SwiotlbKernel = .default, commandLine: SwiotlbCommandLine = SwiotlbCommandLine(), early: Bool = true, cpus: Int = 1,
+        dynamicPools: Range<UInt64>? = nil
+    ) {
         self.kernel = kernel; self.commandLine = commandLine; self.early = early; self.cpus = max(1, cpus)
+        self.dynamicPools = dynamicPools
     }
 }
 
@@ -56,6 +63,7 @@ extension XenSwiotlb {
         config: XenSwiotlbConfig
     ) -> Result<XenSwiotlb, XenSwiotlbInitError> {
         var platform = Dom0PoolPlatform(host: host, dom0: dom0, memory: memory)
+        platform.dynamicPools = config.dynamicPools
         let setup = config.kernel.model.setUpXenPools(
             commandLine: config.commandLine, cpus: config.cpus, early: config.early,
             platform: &platform)
@@ -64,6 +72,7 @@ extension XenSwiotlb {
         }
         var tlb = SoftwareIOTLB(kernel: config.kernel, pools: setup.pools, force: config.commandLine.force)
         tlb.maxSegment = Page.size
+        tlb.growth = setup.growth
         return .success(
             XenSwiotlb(
                 host: platform.host, dom0: platform.dom0, memory: platform.memory, tlb: tlb,
@@ -107,6 +116,7 @@ struct Dom0PoolPlatform: XenPoolPlatform {
     var dom0: PVDomain
     var memory: PseudoPhysicalAllocator
     var exchanges: [FixupExchange] = []
+    var dynamicPools: Range<UInt64>?
 
     init(host: XenHost, dom0: PVDomain, memory: PseudoPhysicalAllocator) {
         self.host = host; self.dom0 = dom0; self.memory = memory
@@ -115,6 +125,8 @@ struct Dom0PoolPlatform: XenPoolPlatform {
     mutating func allocateEarly(bytes: UInt64) -> UInt64? {
         memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift).map { $0.lowerBound << Page.shift }
     }
+
+    func dynamicPoolMemory() -> DynamicPoolMemory? { dynamicPools.map(DynamicPoolMemory.init) }
 
     mutating func allocatePages(order: Int) -> UInt64? {
         memory.allocate(pages: 1 << UInt64(order), alignPages: 1 << UInt64(order)).map { $0.lowerBound << Page.shift }

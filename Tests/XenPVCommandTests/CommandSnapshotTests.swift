@@ -40,7 +40,7 @@ struct CommandSnapshotTests {
                 files: ["kernels.json"]),
             CommandSnapshot(
                 name: "compare-kernels-rfc-dom0", arguments: ["compare", "--kernel", "v5.11,rfc-v1,v6.1,v6.18", "\(snapshotFolder)/inputs/rfc-dom0-small.yaml"]),
-            CommandSnapshot(name: "compare-kernels-refused", arguments: ["compare", "--kernel", "v6.1,rfc-v1", "docs/examples/rfc-sev-guest.yaml"]),
+            CommandSnapshot(name: "compare-kernels-refused", arguments: ["compare", "--kernel", "v5.11,v6.18", "docs/examples/v618-tdx-guest.yaml"]),
             CommandSnapshot(name: "compare-kernels-trace", arguments: ["compare", "--kernel", "v5.11,v6.1", "docs/examples/capture-dom0.txt"]),
             CommandSnapshot(name: "compare-kernels-two-pools", arguments: ["compare", "--kernel", "v6.1,rfc-v1", twoPools]),
             CommandSnapshot(name: "compare-kernels-unknown", arguments: ["compare", "--kernel", "v5.11,v9", trace]),

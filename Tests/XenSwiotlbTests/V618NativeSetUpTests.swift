@@ -25,13 +25,18 @@ struct V618NativeSetUpTests {
         let d = try #require(dBooted)
         // mem_encrypt.c:134-136 → swiotlb.c:226 (no newline), then swiotlb_init_remap's
         // swiotlb_adjust_nareas(num_possible_cpus()) (swiotlb.c:379-380, 161), mem_encrypt_init's
-        // line (mem_encrypt.c:47, 54, 67), pci_iommu_init (pci-dma.c:179-180).
+        // line (mem_encrypt.c:47, 54, 67), dma_atomic_pool_init (pool.c: about 19 GiB left,
+        // totalram_pages() / 8192 ≈ 600 pages → get_order: 1024 pages), pci_iommu_init
+        // (pci-dma.c:179-180).
         #expect(
-            Array(d.log.prefix(4)) == [
+            Array(d.log.prefix(7)) == [
                 Self.prefix + "SWIOTLB bounce buffer size adjusted to 1024MB", Self.prefix + "area num 2.",
-                "Memory Encryption Features active: AMD SEV", "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)",
+                "Memory Encryption Features active: AMD SEV", "DMA: preallocated 4096 KiB GFP_KERNEL pool for atomic allocations",
+                "DMA: preallocated 4096 KiB GFP_KERNEL|GFP_DMA pool for atomic allocations",
+                "DMA: preallocated 4096 KiB GFP_KERNEL|GFP_DMA32 pool for atomic allocations",
+                "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)",
             ])
-        #expect(d.log.count == 5 && d.log[4].hasPrefix(Self.prefix + "mapped [mem ") && d.log[4].hasSuffix("(1024MB)"))
+        #expect(d.log.count == 8 && d.log[7].hasPrefix(Self.prefix + "mapped [mem ") && d.log[7].hasSuffix("(1024MB)"))
         #expect(d.tlb.pools.map(\.nslabs) == [524288] && d.tlb.pools[0].areas.count == 2 && d.tlb.pools[0].end <= 1 << 32)
         #expect(d.tlb.force == .force && d.tlb.growth == nil)
         #expect(d.tlb.debugfs.map(\.file) == ["io_tlb_nslabs", "io_tlb_used", "io_tlb_used_hiwater"])
@@ -45,10 +50,14 @@ struct V618NativeSetUpTests {
         #expect(g.e820.ramPages == 524156)
         let dBooted = g.swiotlb(commandLine: SwiotlbCommandLine(), kernel: .v6_18, encryption: .tdx, cpus: 4)
         let d = try #require(dBooted)
+        // dma_atomic_pool_init: about 1.9 GiB left, ≈ 60 pages → get_order: 64 pages (256 KiB).
         #expect(
-            Array(d.log.prefix(5)) == [
+            Array(d.log.prefix(8)) == [
                 Self.prefix + "SWIOTLB bounce buffer size adjusted to 122MB", Self.prefix + "area num 4.",
                 Self.prefix + "SWIOTLB bounce buffer size roundup to 128MB", "Memory Encryption Features active: Intel TDX",
+                "DMA: preallocated 256 KiB GFP_KERNEL pool for atomic allocations",
+                "DMA: preallocated 256 KiB GFP_KERNEL|GFP_DMA pool for atomic allocations",
+                "DMA: preallocated 256 KiB GFP_KERNEL|GFP_DMA32 pool for atomic allocations",
                 "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)",
             ])
         #expect(d.tlb.pools.map(\.nslabs) == [65536] && d.tlb.pools[0].areas.count == 4)
@@ -117,10 +126,11 @@ struct V618NativeSetUpTests {
 
     @Test("a miss: a transient pool under the device's mask counted in io_tlb_used, not in io_tlb_nslabs; the worker's pool after it")
     func transientAndGrown() throws {
+        // Unencrypted (swiotlb=force): transient pools from the page allocator, the range.
         var g = Self.guest(ram: 2 << 30)
         let mem = 0x4000_0000..<0x4040_0000 as Range<UInt64>
         g.memory.reserve(mem.lowerBound >> Page.shift..<mem.upperBound >> Page.shift)
-        let dBooted = g.swiotlb(commandLine: SwiotlbCommandLine(parsing: "512", kernel: .v6_18), kernel: .v6_18, encryption: .tdx, dynamicPools: mem)
+        let dBooted = g.swiotlb(commandLine: SwiotlbCommandLine(parsing: "512,force", kernel: .v6_18), kernel: .v6_18, dynamicPools: mem)
         var d = try #require(dBooted)
         let disk = DMADevice(name: "virtio1", dmaMask: ~0, segmentBoundaryMask: ~0)
         var mapped: [UInt64] = []
@@ -149,7 +159,7 @@ struct V618NativeSetUpTests {
         var g = Self.guest(ram: 2 << 30)
         let mem = 0x4000_0000..<0x4020_0000 as Range<UInt64>  // 2 MiB
         g.memory.reserve(mem.lowerBound >> Page.shift..<mem.upperBound >> Page.shift)
-        let dBooted = g.swiotlb(commandLine: SwiotlbCommandLine(parsing: "4096", kernel: .v6_18), kernel: .v6_18, encryption: .sev, cpus: 4, dynamicPools: mem)
+        let dBooted = g.swiotlb(commandLine: SwiotlbCommandLine(parsing: "4096,force", kernel: .v6_18), kernel: .v6_18, cpus: 4, dynamicPools: mem)
         var d = try #require(dBooted)
         #expect(d.tlb.pools[0].nslabs == 4096 && d.tlb.pools[0].areas.count == 4)
         let disk = DMADevice(name: "virtio1", dmaMask: ~0, segmentBoundaryMask: ~0)

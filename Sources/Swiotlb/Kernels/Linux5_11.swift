@@ -29,9 +29,6 @@ public enum Linux5_11: SwiotlbKernelModel {
     /// `sev_setup_arch` → `swiotlb_adjust_size`: only when `swiotlb=` gave no size.
     public static let encryptedGuestSizing = EncryptedGuestSizing.unlessSizeGiven
 
-    /// Modelled in every guest.
-    public static let isModelledOnlyInPVDom0 = false
-
     /// x86 v5.11: the one low pool (``setUpNativePools(commandLine:guest:names:highSlots:platform:)``).
     public static func setUpNativePools<Platform: NativePoolPlatform>(
         commandLine: SwiotlbCommandLine, guest: NativeGuestFacts, platform: inout Platform

@@ -30,13 +30,19 @@ public enum Linux6_1: SwiotlbKernelModel {
     /// The default pool has no name.
     public static func poolName(index: Int, of count: Int, declared: String?) -> String? { nil }
 
-    /// Modelled for a PV dom0 only.
-    public static let isModelledOnlyInPVDom0 = true
-
-    /// Not modelled (``isModelledOnlyInPVDom0``).
+    /// x86 6.1.192 without Xen, the steps and lines of 6.18's native set-up
+    /// (``NativeAreaPoolSetup``: `swiotlb_adjust_nareas` while parsing, `sev_setup_arch`'s
+    /// `swiotlb_adjust_size` for SEV and TDX alike — `CC_ATTR_GUEST_MEM_ENCRYPT`,
+    /// mem_encrypt_amd.c:219-247 —, `swiotlb_init` halving to 512 slots then no pool,
+    /// `Memory Encryption Features active:` (mem_encrypt.c:44), `pci_iommu_init`'s lines), with
+    /// 6.1.192's own two differences: a halved pool keeps `default_nareas` (swiotlb.c:411-412)
+    /// and there are no dynamic pools. Never nil: 6.1 boots without a pool.
     public static func setUpNativePools<Platform: NativePoolPlatform>(
         commandLine: SwiotlbCommandLine, guest: NativeGuestFacts, platform: inout Platform
-    ) -> NativePoolSetup? { nil }
+    ) -> NativePoolSetup? {
+        NativeAreaPoolSetup.run(
+            commandLine: commandLine, guest: guest, sizing: encryptedGuestSizing, limitsAreas: false, growsPools: false, platform: &platform)
+    }
 
     /// `mem_encrypt_setup_arch` (`mem_encrypt_amd.c` in 6.1) → `swiotlb_adjust_size`: while
     /// `default_nslabs` is 32768.
@@ -89,6 +95,9 @@ public enum Linux6_1: SwiotlbKernelModel {
     /// nil when every area failed.
     @inline(__always)
     static func findSlots(_ pool: inout SlotPool, _ search: AreaSearch, allocSize: Int, cpu: Int, device: String?) throws(SwiotlbBug) -> Int? {
+        // Every area fails fast when nslots > area_nslabs (`nslots > area_nslabs - used`, before
+        // the area's search): a pool halved under many areas (1,048,576 of 0 slots) fails at once.
+        guard search.nslots <= pool.areaSlots else { return nil }
         let nareas = pool.areas.count
         let first = cpu & (nareas &- 1)
         var a = first

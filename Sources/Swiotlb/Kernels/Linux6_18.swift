@@ -36,18 +36,24 @@ public enum Linux6_18: SwiotlbKernelModel {
     /// The default pool has no name.
     public static func poolName(index: Int, of count: Int, declared: String?) -> String? { nil }
 
-    /// Modelled in a PV dom0, a native guest (``setUpNativePools(commandLine:guest:platform:)``,
-    /// with dynamic pools) and trace replay.
-    public static let isModelledOnlyInPVDom0 = false
-
     /// `pci_xen_swiotlb_init` → `swiotlb_init_remap(true, SWIOTLB_ANY, xen_swiotlb_fixup)`
     /// (pci-dma.c:80-90), with 6.18's `limit_nareas` at each size tried (``RemapPoolSetup``);
-    /// a remap callback leaves `can_grow` false (373): the PV dom0's pool never grows.
+    /// a remap callback leaves `can_grow` false (371-372): built with `CONFIG_SWIOTLB_DYNAMIC`
+    /// (the platform gives ``XenPoolPlatform/dynamicPoolMemory()``) the PV dom0's maps take the
+    /// dynamic search over its one pool, and a miss never adds a pool. `default_nareas` is taken
+    /// as the pool's own (limited) area count: with one pool that never grows, the search's
+    /// rounds beyond it test nothing (1197-1202).
     public static func setUpXenPools<Platform: XenPoolPlatform>(
         commandLine: SwiotlbCommandLine, cpus: Int, early: Bool,
         platform: inout Platform
     ) -> XenPoolSetup {
-        RemapPoolSetup.run(commandLine: commandLine, cpus: cpus, limitsAreas: true, platform: &platform)
+        var setup = RemapPoolSetup.run(commandLine: commandLine, cpus: cpus, limitsAreas: true, platform: &platform)
+        if let memory = platform.dynamicPoolMemory() {
+            let pool = setup.pools.first
+            setup.growth = PoolGrowth(
+                canGrow: false, physLimit: .max, defaultNslabs: pool?.nslabs ?? 0, defaultAreas: max(pool?.areas.count ?? 1, 1), memory: memory)
+        }
+        return setup
     }
 
     /// `swiotlb_adjust_size` (212-227): while `default_nslabs` is 32768, as 6.1.
@@ -140,15 +146,32 @@ public enum Linux6_18: SwiotlbKernelModel {
         tlb.growth?.workScheduled = true
         let nslabs = (size &+ IOTLB.slotSize &- 1) >> IOTLB.shift
         let bytes = UInt64(nslabs) << UInt64(IOTLB.shift)
-        guard let start = tlb.growth?.memory.allocate(bytes: bytes, limit: r.device.effectiveLimit) else { return nil }
+        guard let start = allocateTransient(&tlb, bytes: bytes, device: r.device) else { return nil }
         var pool = SlotPool(start: start, nslabs: nslabs, areas: 1)
         pool.origin = .transient
         tlb.pools.append(pool)
         let p = tlb.pools.count &- 1
         if let slot = try search(&tlb, r, pool: p, area: 0, size: size, lowOffset: lowOffset) { return (p, slot) }
         tlb.pools.removeLast()
-        tlb.growth?.memory.release(start: start, bytes: bytes)
+        freeTransient(&tlb, start: start, bytes: bytes)
         return nil
+    }
+
+    /// `swiotlb_alloc_tlb(dev, bytes, phys_limit, GFP_NOWAIT)` of a transient pool (612-650): in
+    /// a confidential guest `dma_alloc_from_pool` (``AtomicPools``, checked against the device's
+    /// coherent limit; none: the pool's `WARN`), else the page allocator under the device's
+    /// `min_not_zero(dma_mask, bus_dma_limit)` (``DynamicPoolMemory``).
+    static func allocateTransient(_ tlb: inout SoftwareIOTLB, bytes: UInt64, device: DMADevice) -> UInt64? {
+        guard tlb.growth?.atomicPools != nil else { return tlb.growth?.memory.allocate(bytes: bytes, limit: device.effectiveLimit) }
+        if let start = tlb.growth?.atomicPools?.allocate(bytes: bytes, limit: device.coherentLimit) { return start }
+        tlb.warn(KernelMessage(device: nil, text: "Failed to get suitable pool for \(device.name ?? "(null)")"))
+        return nil
+    }
+
+    /// `swiotlb_free_tlb` (657-666): back to the atomic pool that holds it, else to the page allocator.
+    static func freeTransient(_ tlb: inout SoftwareIOTLB, start: UInt64, bytes: UInt64) {
+        if tlb.growth?.atomicPools?.free(start: start, bytes: bytes) == true { return }
+        tlb.growth?.memory.release(start: start, bytes: bytes)
     }
 
     /// `swiotlb_search_pool_area` in area `a` of pool `p` (``SlotPool/allocate(inArea:_:allocSize:)``),
@@ -167,9 +190,17 @@ public enum Linux6_18: SwiotlbKernelModel {
     /// default_nslabs, default_nareas, phys_limit)` (683-731, 734-747) — at most 2048 slots
     /// with `limit_nareas`, halved down to 512 while ``DynamicPoolMemory`` has no block under
     /// the limit — added as the newest pool and counted in the total; else `Failed to allocate
-    /// new pool` (`pr_warn_ratelimited`).
+    /// new pool` (`pr_warn_ratelimited`); then, in a confidential guest, `atomic_pool_work_fn`
+    /// when an allocation scheduled it (``AtomicPools/grow(from:)``).
     static func growPools(_ tlb: inout SoftwareIOTLB) {
-        guard var g = tlb.growth, g.workScheduled else { return }
+        guard var g = tlb.growth else { return }
+        if g.workScheduled { addPool(&tlb, &g) }
+        if g.atomicPools?.workScheduled == true { g.atomicPools?.grow(from: &g.memory) }
+        tlb.growth = g
+    }
+
+    /// `swiotlb_dyn_alloc` itself (``growPools(_:)``).
+    static func addPool(_ tlb: inout SoftwareIOTLB, _ g: inout PoolGrowth) {
         g.workScheduled = false
         var nslabs = UInt64(g.defaultNslabs)
         var nareas = UInt64(g.defaultAreas)
@@ -191,7 +222,6 @@ public enum Linux6_18: SwiotlbKernelModel {
             nslabs = IOTLB.alignToSegment(nslabs >> 1)
             nareas = RemapPoolSetup.limitAreas(nareas, slots: nslabs)
         }
-        tlb.growth = g
     }
 
     /// The copy back for FROM_DEVICE/BIDIRECTIONAL unless SKIP_CPU_SYNC, then
@@ -206,7 +236,7 @@ public enum Linux6_18: SwiotlbKernelModel {
         }
         if tlb.pools[p].origin == .transient {
             let pool = tlb.pools.remove(at: p)
-            tlb.growth?.memory.release(start: pool.start, bytes: pool.bytes)
+            freeTransient(&tlb, start: pool.start, bytes: pool.bytes)
             return
         }
         let offset = alignOffset(address, minAlignMask: r.minAlignMask, allocAlignMask: 0)

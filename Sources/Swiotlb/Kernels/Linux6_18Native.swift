@@ -27,50 +27,7 @@ extension Linux6_18 {
     public static func setUpNativePools<Platform: NativePoolPlatform>(
         commandLine c: SwiotlbCommandLine, guest g: NativeGuestFacts, platform: inout Platform
     ) -> NativePoolSetup? {
-        let prefix = SwiotlbKernelText.messagePrefix
-        var log: [String] = []
-        var nslabs = c.effectiveNslabs
-        let givenAreas = c.areas.map { Linux61PoolSetup.adjustNareas(&nslabs, $0, &log) }
-        if g.encryption != nil, let adjusted = encryptedGuestSizing.adjust(ramBytes: g.ramBytes, commandLine: c) {
-            nslabs = adjusted.nslabs
-            log.append(prefix + adjusted.line)
-        }
-        var pool: SlotPool?
-        var growth: PoolGrowth?
-        if (g.swiotlbEnabled || c.force == .force) && c.force != .noForce {
-            let defaultAreas = givenAreas ?? Linux61PoolSetup.adjustNareas(&nslabs, UInt64(max(g.cpus, 1)), &log)
-            let requested = nslabs
-            var nareas = RemapPoolSetup.limitAreas(defaultAreas, slots: nslabs)
-            while pool == nil {
-                let (shifted, overflow) = nslabs.multipliedReportingOverflow(by: UInt64(IOTLB.slotSize))
-                let bytes = overflow ? UInt64.max & ~4095 : (shifted &+ 4095) & ~4095
-                if !overflow, let start = platform.allocateEarly(bytes: bytes, belowFourGiB: true) {
-                    pool = SlotPool(start: start, nslabs: Int(nslabs), areas: Int(nareas))
-                    break
-                }
-                log.append(prefix + "swiotlb_memblock_alloc: Failed to allocate \(bytes) bytes tlb structure")
-                if nslabs <= RemapPoolSetup.minSlabs { break }
-                nslabs = IOTLB.alignToSegment(nslabs >> 1)
-                nareas = RemapPoolSetup.limitAreas(nareas, slots: nslabs)
-            }
-            if pool != nil {
-                if nslabs != requested { log.append(prefix + "SWIOTLB bounce buffer size adjusted \(requested) -> \(nslabs) slabs") }
-                growth = platform.dynamicPoolMemory().map {
-                    PoolGrowth(canGrow: true, physLimit: 0xffff_ffff, defaultNslabs: Int(nslabs), defaultAreas: Int(defaultAreas), memory: $0)
-                }
-            }
-        }
-        switch g.encryption {
-        case .sev: log.append("Memory Encryption Features active: AMD SEV")
-        case .tdx: log.append("Memory Encryption Features active: Intel TDX")
-        case nil: break
-        }
-        if g.swiotlbEnabled {
-            log.append(SwiotlbKernelText.softwareBounceBuffering)
-            log.append(pool.map(SoftwareIOTLB.mappedLine) ?? prefix + "No low mem")
-        }
-        let force: SwiotlbForce = c.force == .noForce ? .noForce : g.encryption != nil ? .force : c.force
-        return NativePoolSetup(pools: pool.map { [$0] } ?? [], log: log, force: force, growth: growth)
+        NativeAreaPoolSetup.run(commandLine: c, guest: g, sizing: encryptedGuestSizing, limitsAreas: true, growsPools: true, platform: &platform)
     }
 
 }

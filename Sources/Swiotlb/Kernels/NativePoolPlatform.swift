@@ -20,6 +20,8 @@ public struct NativeGuestFacts: Sendable, Hashable {
     public var iommuSoft: Bool
     /// `num_possible_cpus()` (the default areas of kernels with areas).
     public var cpus: Int
+    /// `coherent_pool=` in bytes (the DMA atomic pools' size), if given.
+    public var coherentPool: UInt64?
 
     /// The facts.
     public init(ramBytes: UInt64, ramAbove4GiB: Bool, encryption: MemoryEncryption?, iommuSoft: Bool, cpus: Int) {
@@ -43,6 +45,11 @@ public protocol NativePoolPlatform {
     /// The memory the page allocator gives new pools (``DynamicPoolMemory``); nil when the
     /// guest's kernel is built without `CONFIG_SWIOTLB_DYNAMIC`.
     mutating func dynamicPoolMemory() -> DynamicPoolMemory?
+    /// `alloc_pages(gfp, order)` at boot (the DMA atomic pools): a block of 2^order pages aligned
+    /// to its size whose last byte is at most `limit`; its first byte, or nil.
+    mutating func allocatePages(order: Int, limit: UInt64) -> UInt64?
+    /// `totalram_pages()`: the pages the page allocator manages after the early set-up.
+    func managedPages() -> UInt64
 }
 
 /// The outcome of a kernel's native swiotlb set-up.

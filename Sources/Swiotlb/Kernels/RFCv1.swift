@@ -29,9 +29,6 @@ public enum RFCv1: SwiotlbKernelModel {
     /// v5.11's (none).
     public static func setUpLines(commandLine: SwiotlbCommandLine, cpus: Int) -> [String] { [] }
 
-    /// v5.11's.
-    public static var isModelledOnlyInPVDom0: Bool { Linux5_11.isModelledOnlyInPVDom0 }
-
     /// v5.11's set-up with the `Low Mem` pool below 4 GiB and, with `swiotlb=<lo>,<hi>`, the
     /// `High Mem` pool anywhere.
     public static func setUpNativePools<Platform: NativePoolPlatform>(

@@ -33,14 +33,10 @@ public protocol SwiotlbKernelModel: Sendable {
     /// put first), given the name a trace's `name=` declared; nil: the kernel names no pool.
     static func poolName(index: Int, of count: Int, declared: String?) -> String?
 
-    /// Whether the model has this kernel only as a PV dom0's (its native and domU set-ups are
-    /// not modelled; a scenario asking for them is refused).
-    static var isModelledOnlyInPVDom0: Bool { get }
-
     /// A native (dma-direct) guest's swiotlb set-up (x86 `pci_iommu_alloc` → `swiotlb_init`, with
     /// `mem_encrypt_setup_arch`'s `swiotlb_adjust_size` before it and `pci_iommu_init`'s lines
     /// after it): the pools, the lines, the force mode and whether the pools may grow; nil when
-    /// the kernel stops the boot (v5.11: no low pool), or is not modelled outside a PV dom0.
+    /// the kernel stops the boot (v5.11: no low pool).
     static func setUpNativePools<Platform: NativePoolPlatform>(
         commandLine: SwiotlbCommandLine, guest: NativeGuestFacts, platform: inout Platform
     ) -> NativePoolSetup?

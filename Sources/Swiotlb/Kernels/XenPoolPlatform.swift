@@ -13,6 +13,14 @@ public protocol XenPoolPlatform {
     /// segment exchanged for machine-contiguous memory, `dma_bits` from `firstBits` widening
     /// up to `maxBits` on failure; false when a segment could not be exchanged.
     mutating func remap(start: UInt64, nslabs: Int, pool: Int, firstBits: Int, maxBits: Int) -> Bool
+    /// The memory the page allocator would give new pools when the kernel is built with
+    /// `CONFIG_SWIOTLB_DYNAMIC` (a scenario's `swiotlb_dynamic`); nil: built without it.
+    mutating func dynamicPoolMemory() -> DynamicPoolMemory?
+}
+
+extension XenPoolPlatform {
+    /// Built without `CONFIG_SWIOTLB_DYNAMIC`, unless the platform says otherwise.
+    public mutating func dynamicPoolMemory() -> DynamicPoolMemory? { nil }
 }
 
 /// The outcome of a kernel's xen-swiotlb set-up.
@@ -23,6 +31,9 @@ public struct XenPoolSetup: Sendable {
     public var log: [String]
     /// The error the set-up returned (-ENOMEM) and whether the kernel panicked; nil on success.
     public var failure: (rc: Int32, panicked: Bool)?
+    /// 6.18's `CONFIG_SWIOTLB_DYNAMIC` state: `can_grow` false (a remap callback was passed), so
+    /// the pool never grows; nil for a kernel built without it.
+    public var growth: PoolGrowth?
 
     /// An outcome.
     public init(pools: [SlotPool], log: [String], failure: (rc: Int32, panicked: Bool)? = nil) {
