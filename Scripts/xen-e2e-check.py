@@ -62,11 +62,12 @@ def check_host_scenario():
     text = "\n".join(sections.get("hostcompare", []))
     m = re.search(r"^P2M entries: (\d+) of (\d+) identical", text, re.M)
     check("compare-real runs the model on that scenario against the live P2M", bool(m), text[-600:])
-    # Measured, not yet required: the Xen boot-memory model reproduces the default capture but
-    # not every host frame for frame (issue 25 is open), so the agreement is reported here.
-    if m:
-        print(f"xen-e2e[{shape}]: measured: the from-host scenario's model run has {m.group(1)} of {m.group(2)} "
-              f"live P2M entries{'' if m.group(1) == m.group(2) else ' (not yet frame for frame)'}")
+    # Every category compare-real prints (P2M entries, P2M runs, swiotlb segments, log lines)
+    # must be identical: the written scenario reproduces the live host frame for frame.
+    cats = re.findall(r"^(.+?): (\d+) of (\d+) identical", text, re.M)
+    differ = [f"{n} {a}/{b}" for n, a, b in cats if a != b]
+    check("the model run of that scenario is identical to the live host in every category",
+          bool(cats) and not differ, "; ".join(differ) + "\n" + text[-600:])
 check_host_scenario()
 
 failed = [c for c in checks if not c[1]]
