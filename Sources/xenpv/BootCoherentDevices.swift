@@ -27,6 +27,35 @@ enum BootCoherentDevices {
         return [HostScenarioWriter.Device(name: pci ?? virtio, dmaBits: 64, bootCoherent: blocks)]
     }
 
+    /// `devices` (the live host's PCI devices, from sysfs) with the exchanged blocks of dom0's
+    /// live P2M given to the PCI device above the kernel log's `virtio<N>` in sysfs
+    /// (`/sys/bus/virtio/devices/virtio<N>` links into its PCI device's folder). Without a
+    /// virtio device, or with no exchanged block, `devices` as they are. `pciOf` finds the
+    /// PCI device of a virtio one (sysfs; a test gives its own).
+    static func live(
+        devices: [HostScenarioWriter.Device], kernelLog: [Substring], p2m: ExtentMap<P2MRun>,
+        pciOf: (String) -> String? = pciParent(ofVirtio:)
+    ) -> [HostScenarioWriter.Device] {
+        guard let virtio = virtioName(kernelLog), let pci = pciOf(virtio) else { return devices }
+        let blocks = Array(BootCoherentEvidence.exchangedBlocks(in: p2m).reversed())
+        guard !blocks.isEmpty else { return devices }
+        var out = devices.filter { $0.name != pci }
+        out.append(HostScenarioWriter.Device(name: pci, dmaBits: 64, bootCoherent: blocks))
+        return out.sorted { $0.name < $1.name }
+    }
+
+    /// The name of the folder above `/sys/bus/virtio/devices/<virtio>`'s target: the PCI
+    /// device (`0000:00:03.0`) the virtio device sits on, when the link says one.
+    static func pciParent(ofVirtio virtio: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/sys/bus/virtio/devices/" + virtio, &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        let target = String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let parts = target.split(separator: "/")
+        guard parts.count >= 2, let parent = parts.dropLast().last, parent.contains(":") else { return nil }
+        return String(parent)
+    }
+
     /// `virtio<N>` of the kernel log's first `virtio_blk virtio<N>:` line.
     static func virtioName(_ log: [Substring]) -> String? {
         for line in log {

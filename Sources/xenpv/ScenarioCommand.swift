@@ -27,9 +27,9 @@ struct ScenarioFromCaptureCommand: ParsableCommand {
             for Xen's boot log, dom0-dmesg.txt for dom0's kernel log, and for the kernel module's \
             place dom0's kernel image (vmlinuz or bzImage: Xen 4.17 moves it, with room for its \
             decompressed kernel, directly below the initrd) or dom0-p2m.txt or dump-p2m.txt (also \
-            .xz or .gz), whose page right after the initrd is the first order-0 block the heap had \
-            once Xen gave the module back: the module's first frame on hosts like the default \
-            capture, not in general, so the image wins when both are there. Blocks of 2 to 8 pages \
+            .xz or .gz): the module then starts at the frame near the P2M's page right after the \
+            initrd whose modelled Xen boot and dom0 build put there the frames the P2M holds; the \
+            image wins when both are there. Blocks of 2 to 8 pages \
             that xen-swiotlb exchanged inside a machine-contiguous run of that P2M are the \
             coherent allocations a virtio device's driver made at probe (its rings), written as \
             the boot_coherent of the device dom0-dmesg.txt and iomem.txt name. Other files are \
@@ -132,8 +132,10 @@ struct ScenarioFromHostCommand: ParsableCommand {
             RAMDISK, smpboot, software IO TLB lines) and the PCI devices' dma_mask_bits in sysfs. The \
             initrd's frames are dom0's P2M at its RAMDISK pfns. The kernel module ends where the \
             initrd starts and is sized from the running kernel's image, /boot/vmlinuz-<release>, as \
-            from-capture does; without that file it starts at the page dom0's P2M holds right after \
-            the initrd, right only on hosts like the default capture. Anywhere but \
+            from-capture does; without that file it starts at the frame near the page dom0's P2M holds \
+            right after the initrd whose modelled Xen boot and dom0 build put there the frames the \
+            P2M holds. Blocks xen-swiotlb exchanged inside machine-contiguous runs of the P2M are \
+            the boot_coherent of the PCI device sysfs puts above the log's virtio_blk device. Anywhere but \
             a Xen dom0 it stops with one line saying so.
             """
     )
@@ -159,7 +161,8 @@ struct ScenarioFromHostCommand: ParsableCommand {
         } catch {
             throw CLIError("\(KernelMessages.path):\(error.line): \(error.message)")
         }
-        var placement = HostScenarioWriter.Placement(devices: try PCIDevices.dmaWidths().map { HostScenarioWriter.Device(name: $0.name, dmaBits: $0.dmaBits) })
+        let pciDevices = try PCIDevices.dmaWidths().map { HostScenarioWriter.Device(name: $0.name, dmaBits: $0.dmaBits) }
+        var placement = HostScenarioWriter.Placement(devices: BootCoherentDevices.live(devices: pciDevices, kernelLog: kernelLog, p2m: p2m.entries))
         if let rd = evidence.initrd {
             placement.kernelModuleStart = try KernelModulePlacement.start(
                 image: try Self.runningKernelImage(), p2mStart: { evidence.kernelModuleStart(p2m: p2m.entries) },

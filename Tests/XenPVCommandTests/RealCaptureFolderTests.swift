@@ -61,4 +61,21 @@ struct RealCaptureFolderTests {
         #expect(text.contains("  kernel_module: {start: 0x79029, end: 0x7dea1}\n  initrd: {start: 0x7dea1, end: 0x7fa00}\n"))
         #expect(counts == ["P2M entries 196705 196705", "P2M runs 654 654", "swiotlb segments 256 256", "log lines 13 13", "debugfs values 2 2"])
     }
+
+    @Test("from-host gives the live P2M's exchanged rings to the PCI device sysfs puts above the log's virtio device")
+    func liveRings() throws {
+        let folder = realCaptureFixture("bigmem-1")
+        let log = try String(contentsOfFile: folder + "/dom0-dmesg.txt", encoding: .utf8).split(whereSeparator: { $0.isNewline })
+        guard case .p2m(let p2m) = try DumpFile.read(folder + "/dom0-p2m.txt.xz") else { Issue.record("not a P2M"); return }
+        let sysfs = [HostScenarioWriter.Device(name: "0000:00:01.1", dmaBits: 32), HostScenarioWriter.Device(name: "0000:00:03.0", dmaBits: 64)]
+        let devices = BootCoherentDevices.live(devices: sysfs, kernelLog: log, p2m: p2m.entries) { $0 == "virtio0" ? "0000:00:03.0" : nil }
+        #expect(devices.map(\.name) == ["0000:00:01.1", "0000:00:03.0"])
+        #expect(devices[0].bootCoherent.isEmpty)
+        #expect(devices[1].dmaBits == 64)
+        #expect(devices[1].bootCoherent.map(\.pfn) == [0x100996, 0x100986])
+        #expect(devices[1].bootCoherent.map(\.size) == [0x2000, 0x2000])
+        // No PCI device above the virtio one (no sysfs link): the devices as sysfs gave them.
+        let unlinked = BootCoherentDevices.live(devices: sysfs, kernelLog: log, p2m: p2m.entries) { _ in nil }
+        #expect(unlinked.map(\.bootCoherent.count) == [0, 0])
+    }
 }
