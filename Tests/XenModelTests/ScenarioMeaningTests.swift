@@ -101,7 +101,7 @@ struct ScenarioMeaningTests {
         ),
         (
             scenario(device: "{name: a, \(String(repeating: "k", count: 200)): 1}"),
-            "s.yaml:5: devices[0].\(String(repeating: "k", count: 80))…: unknown key (expected one of: name, driver, dma_bits, dma_mask, coherent_bits, coherent_mask, bus_limit, segment_boundary, max_segment, coherent, min_align_mask)"
+            "s.yaml:5: devices[0].\(String(repeating: "k", count: 80))…: unknown key (expected one of: name, driver, dma_bits, dma_mask, coherent_bits, coherent_mask, bus_limit, segment_boundary, max_segment, coherent, min_align_mask, boot_coherent)"
         ),
         (
             scenario(streams: "[{fio: {device: \(String(repeating: "é", count: 50)), ops: 1}}]"),
