@@ -118,8 +118,9 @@ struct XenBootMemoryTests {
         cfg.afterInitialBlock = m.afterInitialBlock
         let layout = try host.buildDom0(cfg)
         #expect(layout.allocStart == MFN(0x1a8000))  // "Dom0 alloc.: 00000001a8000000->00000001b0000000"
-        // Every chunk as the traced boot allocated it and real-dom0-layout.md §3 found it in the
-        // captured P2M, the small ones from what Xen's boot left in zone 21 included.
+        // Every chunk as the traced boot allocated it and the captured P2M holds it
+        // (Tests/Fixtures/real-captures/bigmem-1/dom0-p2m.txt.xz), the small ones from what Xen's
+        // boot left in zone 21 included.
         #expect(
             layout.chunks.map { "\(Hex.plain($0.mfn.rawValue)) o\($0.order)" } == [
                 "0x100000 o18", "0x140000 o18", "0x40000 o18", "0x180000 o17", "0xa0000 o16", "0x1b0000 o14", "0x1b4000 o13",
