@@ -91,7 +91,8 @@
             let stoppedBy = try record(
                 pipe, &reader, into: &text, until: options.seconds, orSignalIn: &blocked, tracefs: tracefs, plan: plan, progress: progress,
                 raw: raw)
-            // Stop recording (no code is patched), then read what is left.
+            // Stop recording (no code is patched), then read what is left. A refused stop is
+            // not a failure of the capture: disarm removes the instance, probes and all.
             try? KernelFiles.write(armed.instance + "/tracing_on", "0")
             _ = try reader.drain(pipe) { line throws(CaptureError) in
                 raw?(line); try text.read(line)
@@ -99,7 +100,7 @@
             try reader.finish { line throws(CaptureError) in
                 raw?(line); try text.read(line)
             }
-            let profile = (try? KernelFiles.text(tracefs + "/kprobe_profile")) ?? ""
+            let profile = try KernelFiles.text(tracefs + "/kprobe_profile") ?? ""
             let (probes, missed) = profileLines(profile, events: Set(plan.eventNames))
             var context = context0
             context.probes = probes + ["buffer \(options.bufferKB) KiB per CPU; lost events \(text.lostEvents)"]
@@ -153,6 +154,7 @@
                 for e in text.events[before...] { if e.kind == .map { live += 1 } else if e.kind == .unmap { live -= 1 } }
                 if now() - lastProgress >= 1 {
                     lastProgress = now()
+                    // The progress line only: the missed hits that count are read after the run.
                     let missed = profileLines((try? KernelFiles.text(tracefs + "/kprobe_profile")) ?? "", events: Set(plan.eventNames)).1
                     progress(Progress(events: text.events.count, mapsLive: live, seconds: lastProgress - start, missed: missed.reduce(0) { $0 + $1.count }))
                 }
@@ -168,7 +170,7 @@
 
         /// Refuses to start when the group or the instance is already there, naming what is.
         static func refuseLeftovers(tracefs: String) throws(CaptureError) {
-            let defined = ((try? KernelFiles.text(tracefs + "/kprobe_events")) ?? "").split(separator: "\n")
+            let defined = (try KernelFiles.text(tracefs + "/kprobe_events") ?? "").split(separator: "\n")
                 .compactMap { line -> String? in
                     let head = line.split(separator: " ", maxSplits: 1).first ?? ""
                     guard let colon = head.firstIndex(of: ":") else { return nil }
@@ -227,7 +229,7 @@
             uname(&u)
             func field<T>(_ v: inout T) -> String { withUnsafeBytes(of: &v) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) } }
             let name = [field(&u.sysname), field(&u.release), field(&u.version), field(&u.machine)].joined(separator: " ")
-            let cmdline = ((try? KernelFiles.text("/proc/cmdline", limit: 1 << 16)) ?? "").trimmingNewlines()
+            let cmdline = (try KernelFiles.text("/proc/cmdline", limit: 1 << 16) ?? "").trimmingNewlines()
             return CaptureContext(
                 uname: name, commandLine: cmdline, clock: "counter", probes: [], debugfsStart: debugfs(), debugfsEnd: "",
                 kernelLines: kernelLogLines())
@@ -237,6 +239,7 @@
         static func debugfs() -> String {
             let dir = SwiotlbKernelText.debugfsFolder
             let values = [SwiotlbKernelText.nslabsFile, SwiotlbKernelText.usedFile].compactMap { f -> String? in
+                // A file that does not read is left out: the header says which values it holds.
                 guard let t = (try? KernelFiles.text(dir + f, limit: 4096)) ?? nil else { return nil }
                 return "\(f)=\(t.trimmingNewlines())"
             }
@@ -295,7 +298,7 @@
         /// enables the probes, and starts recording.
         mutating func arm(_ plan: KprobePlan, bufferKB: Int) throws(CaptureError) {
             let knob = "/proc/sys/debug/kprobes-optimization"
-            if let old = ((try? KernelFiles.text(knob, limit: 64)) ?? nil)?.trimmingNewlines(), old != "0" {
+            if let old = try KernelFiles.text(knob, limit: 64)?.trimmingNewlines(), old != "0" {
                 try KernelFiles.write(knob, "0")
                 optimisation = old
             }
@@ -308,6 +311,7 @@
             try KernelFiles.write(instance + "/buffer_size_kb", String(bufferKB))
             for (definition, name) in zip(plan.definitions, plan.eventNames) {
                 do { try KernelFiles.write(tracefs + "/kprobe_events", definition, append: true) } catch {
+                    // The kernel's own reason when error_log has one; else the write's error alone.
                     let log =
                         ((try? KernelFiles.text(tracefs + "/error_log", limit: 1 << 16)) ?? nil)?.split(separator: "\n").suffix(2).joined(separator: " | ")
                         ?? ""
@@ -323,7 +327,7 @@
         /// Refuses probes the kernel put on ftrace or optimised into jumps (debugfs
         /// `kprobes/list` marks them `[FTRACE]` or `[OPTIMIZED]`): those miss hits from interrupts.
         private func checkBreakpointProbes() throws(CaptureError) {
-            guard let list = (try? KernelFiles.text("/sys/kernel/debug/kprobes/list", limit: 4 << 20)) ?? nil else { return }
+            guard let list = try KernelFiles.text("/sys/kernel/debug/kprobes/list", limit: 4 << 20) else { return }
             for line in list.split(separator: "\n") where line.contains("[FTRACE]") || line.contains("[OPTIMIZED]") {
                 if line.contains(KprobePlan.mapFunction) || line.contains(KprobePlan.unmapFunction) || line.contains("swiotlb_sync_single") {
                     throw CaptureError("the kernel made a capture probe an ftrace or jump probe, which misses hits from interrupts: \(line.prefix(160))")
@@ -331,7 +335,9 @@
             }
         }
 
-        /// Undoes what `arm` did, in reverse, ignoring what was never done.
+        /// Undoes what `arm` did, in reverse, ignoring what was never done. Each step is tried
+        /// whatever the one before gave (`try?`): a teardown that stopped at the first refusal
+        /// would leave probes behind.
         mutating func disarm() {
             if madeInstance {
                 try? KernelFiles.write(instance + "/tracing_on", "0")

@@ -16,6 +16,9 @@ public enum SwiotlbKernelText {
     public static let usedFile = "io_tlb_used"
     /// The debugfs high-water mark of slots in use (6.4 and later): `io_tlb_used_hiwater`.
     public static let highWaterFile = "io_tlb_used_hiwater"
+    /// The debugfs value of the slots in transient pools (6.18 with `CONFIG_SWIOTLB_DYNAMIC`):
+    /// `io_tlb_transient_nslabs`.
+    public static let transientNslabsFile = "io_tlb_transient_nslabs"
     /// What the RFC's second (64-bit) pool appends to the two per-pool file names.
     public static let highPoolSuffix = "-highmem"
     /// x86's `pci_iommu_init` line before `swiotlb_print_info` (no prefix: it is not swiotlb.c's).

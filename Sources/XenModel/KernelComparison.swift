@@ -51,6 +51,11 @@ public struct KernelComparison: Sendable {
         public var kernel: SwiotlbKernel
         /// Its run, or the refusal.
         public var outcome: Result<Run, Refusal>
+        /// The run; nil when the kernel refused the workload.
+        public var run: Run? {
+            guard case .success(let r) = outcome else { return nil }
+            return r
+        }
     }
 
     /// Why a kernel cannot run the workload, in one line naming the input.

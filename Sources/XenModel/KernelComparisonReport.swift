@@ -9,7 +9,7 @@ public enum KernelComparisonReport {
         let names = c.columns.map(\.kernel.rawValue)
         var out = ["# \(c.workload) on \(names.joined(separator: ", "))\(c.commandLine.map { $0.isEmpty ? " (no swiotlb=)" : " (\($0))" } ?? "")"]
         func row(_ label: String, _ cell: (KernelComparison.Run) -> String) -> [String] {
-            [label] + c.columns.map { col in (try? col.outcome.get()).map(cell) ?? "refused" }
+            [label] + c.columns.map { col in col.run.map(cell) ?? "refused" }
         }
         func pools(_ r: KernelComparison.Run, _ f: (KernelComparison.Pool) -> String) -> String {
             r.pools.isEmpty ? "none" : r.pools.map(f).joined(separator: " + ")
@@ -22,7 +22,7 @@ public enum KernelComparisonReport {
             row("areas") { r in pools(r) { "\($0.areas)" } },
             row("pool memory") { ByteText.text($0.poolBytes) },
             row("peak used slots") { r in pools(r) { "\($0.peakUsed)" } },
-            row("io_tlb_used_hiwater") { r in r.highWater.map(String.init) ?? "-" },
+            row(SwiotlbKernelText.highWaterFile) { r in r.highWater.map(String.init) ?? "-" },
             row("bytes copied") { "\($0.bytesCopied)" },
             row("verdicts") { $0.diagnosis.verdicts.map(\.kind.rawValue).joined(separator: ",") },
             row("swiotlb= to paste") { $0.diagnosis.recommendation?.cmdline ?? "-" },
@@ -49,8 +49,8 @@ public enum KernelComparisonReport {
     /// with the `swiotlb=` (in that kernel's reading) to paste on the ones that fail, and the
     /// kernels that refused the workload.
     public static func conclusion(_ c: KernelComparison) -> String {
-        let runs = c.columns.compactMap { col in (try? col.outcome.get()).map { (kernel: col.kernel.rawValue, run: $0) } }
-        let refused = c.columns.filter { (try? $0.outcome.get()) == nil }.map(\.kernel.rawValue)
+        let runs = c.columns.compactMap { col in col.run.map { (kernel: col.kernel.rawValue, run: $0) } }
+        let refused = c.columns.filter { $0.run == nil }.map(\.kernel.rawValue)
         let refusedText = refused.isEmpty ? "" : "; \(refused.joined(separator: ", ")) cannot run it (refused)"
         guard !runs.isEmpty else { return "no kernel could run this workload" + refusedText }
         let fine = runs.filter { $0.run.mapsEverything }
@@ -98,7 +98,7 @@ public enum KernelComparisonReport {
                                     ])
                                 })
                         ),
-                        ("pool_bytes", .uint(r.poolBytes)), ("io_tlb_used_hiwater", r.highWater.map { .int(Int64($0)) } ?? .null),
+                        ("pool_bytes", .uint(r.poolBytes)), (SwiotlbKernelText.highWaterFile, r.highWater.map { .int(Int64($0)) } ?? .null),
                         ("bytes_copied", .uint(r.bytesCopied)), ("maps_everything", .bool(r.mapsEverything)),
                     ] + DiagnosisJSON.members(r.diagnosis)
             }

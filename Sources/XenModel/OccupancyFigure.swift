@@ -73,7 +73,7 @@ enum OccupancyFigure {
             base = topLine
         }
         svg.polyline(pool.occupancy.map { (x($0.op), y($0.used)) }, color: "#000", width: 1, cls: "io-tlb-used")
-        legend.append(("io_tlb_used", "#000"))
+        legend.append((SwiotlbKernelText.usedFile, "#000"))
         // Failures: a red triangle pointing down at the plot's top edge.
         let marks = clusters(failures, x)
         for c in marks {

@@ -51,6 +51,8 @@ public enum RunEvidence {
         let s = r.scenario
         var e = Evidence(kernel: DiagnosedKernel(s.guest.kernel), kernelSource: "scenario \(s.name): kernel \(s.guest.kernel.rawValue)")
         e.commandLine = (s.guest.cmdline, "scenario \(s.name): guest.cmdline")
+        // The model's own boot lines: a line the log reader refuses adds no set-up evidence
+        // (the pools below come from the run itself).
         if let log = try? SwiotlbKernelLog(lines: r.boot.kernelLog.map { Substring($0) }) {
             SystemEvidence.addSetup(log, name: "boot log", to: &e)
         }

@@ -130,6 +130,7 @@ final class Reader {
     /// or `0x` hex bytes, between `min` and `max`.
     func size(_ f: Field, min: UInt64 = 0, max: UInt64 = 1 << 50) throws(ScenarioError) -> UInt64 {
         let s = try scalar(f)
+        // Malformed and too large are one refusal here: its line says what a size looks like and its bounds.
         guard let n = try? ByteText.size(Substring(s)), (min...max).contains(n) else {
             throw fail(f, "expected a size like 4K, 768M or 20G between \(min) and \(max) bytes, got '\(ErrorToken.clipped(s))'")
         }

@@ -79,7 +79,7 @@ struct CompareCommand: ParsableCommand {
         }
         if let failure = reader.failure { throw failure }
         let comparison = replays.finish()
-        if comparison.columns.allSatisfy({ (try? $0.outcome.get()) == nil }), case .failure(let refusal)? = comparison.columns.first?.outcome {
+        if comparison.columns.allSatisfy({ $0.run == nil }), case .failure(let refusal)? = comparison.columns.first?.outcome {
             throw CLIError(refusal.line)
         }
         return comparison

@@ -100,6 +100,7 @@ enum EvidenceFiles {
 
     /// The running kernel from /proc/sys/kernel/osrelease (when its log has no `Linux version`).
     static func runningKernel() -> (DiagnosedKernel, String)? {
+        // Unreadable is "not known here": diagnose then says it found no kernel version.
         guard let text = try? TextFile.read("/proc/sys/kernel/osrelease", limit: .debugfs),
             let release = text.split(whereSeparator: \.isNewline).first, let k = DiagnosedKernel(String(release))
         else { return nil }

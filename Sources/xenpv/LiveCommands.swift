@@ -216,16 +216,7 @@ struct ImportCommand: ParsableCommand {
                     )
                 }
             }
-            let m = m2p.m2p
-            let repeated = M2PDump.repeatedChunks(m)
-            print(
-                "M2P: \(m.maxPage) entries (max_page), \(m.validCount - repeated.reduce(0) { acc, r in acc + m.runs.extents(start: r.lowerBound, count: UInt64(r.count)).reduce(0) { $0 + $1.count } }) valid"
-            )
-            for r in repeated {
-                print(
-                    "  mfn \(Hex.plain(r.lowerBound))-\(Hex.plain(r.upperBound - 1)): repeated chunk (not RAM): a copy of the previous 262144 entries, as Xen reports a hole in its M2P"
-                )
-            }
+            for line in M2PDump.summaryLines(m2p.m2p) { print(line) }
         }
         for (p, pools) in zip(p2ms, placed) {
             try report(

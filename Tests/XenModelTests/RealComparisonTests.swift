@@ -84,5 +84,11 @@ struct RealComparisonTests {
         m2p.set(MFN((1 << 18) + 5), count: 10, to: PFN(100))  // chunk 1 repeats chunk 0
         m2p.set(MFN((2 << 18) + 7), count: 3, to: PFN(900))
         #expect(M2PDump.repeatedChunks(m2p) == [(1 << 18)..<(2 << 18)])
+        // `xenpv import` counts the valid entries without the copy: 10 + 3 of 23.
+        #expect(
+            M2PDump.summaryLines(m2p) == [
+                "M2P: 786432 entries (max_page), 13 valid",
+                "  mfn 0x40000-0x7ffff: repeated chunk (not RAM): a copy of the previous 262144 entries, as Xen reports a hole in its M2P",
+            ])
     }
 }

@@ -223,7 +223,7 @@ extension Linux5_11 {
             while true {
                 if nslabs == 0 { nslabs = UInt64(IOTLB.defaultSlots) }
                 let bytes = nslabs << UInt64(IOTLB.shift)
-                let rc: Int32 = -12
+                let rc = XenErrno.enomem.rc
                 var failure: String
                 var start: UInt64?
                 var allocated = bytes
@@ -231,7 +231,7 @@ extension Linux5_11 {
                     start = platform.allocateEarly(bytes: bytes)
                     guard start != nil else {
                         log.append("Kernel panic - not syncing: xen_swiotlb_init: Failed to allocate \(bytes) bytes align=0x1000")
-                        return XenPoolSetup(pools: pools, log: log, failure: (-12, true))
+                        return XenPoolSetup(pools: pools, log: log, failure: (rc, true))
                     }
                 } else if let late = allocateLate(nslabs: &nslabs, platform: &platform, log: &log) {
                     (start, allocated) = late

@@ -289,11 +289,11 @@ public enum Linux6_18: SwiotlbKernelModel {
     public static func debugfs(_ tlb: SoftwareIOTLB) -> [(file: String, value: Int)] {
         guard !tlb.pools.isEmpty else { return [] }
         let files = [
-            ("io_tlb_nslabs", tlb.totalSlots(reportedFor: 0)), ("io_tlb_used", tlb.usedSlots(reportedFor: 0)),
-            ("io_tlb_used_hiwater", tlb.usedHighWater),
+            (SwiotlbKernelText.nslabsFile, tlb.totalSlots(reportedFor: 0)), (SwiotlbKernelText.usedFile, tlb.usedSlots(reportedFor: 0)),
+            (SwiotlbKernelText.highWaterFile, tlb.usedHighWater),
         ]
         guard tlb.growth != nil else { return files }
-        return files + [("io_tlb_transient_nslabs", tlb.transientSlots)]
+        return files + [(SwiotlbKernelText.transientNslabsFile, tlb.transientSlots)]
     }
 
     /// `areas=`, `min_align=` and `align=`, and dynamic pools.
