@@ -1,4 +1,5 @@
 import Swiotlb
+import XenMemory
 
 /// Replays a captured trace and compares each result with what the live kernel gave: a map's
 /// address with its `kernel_tlb=`, the used count after each map and unmap with its
@@ -42,14 +43,14 @@ public struct ReplayCheck: Sendable {
             maps += 1
             let modelTLB = value("tlb=")
             if let k = kernelTLB {
-                if modelTLB.flatMap(Self.number) != Self.number(Substring(k)) {
+                if modelTLB.flatMap(Hex.number) != Hex.number(Substring(k)) {
                     mismatches.append("kernel tlb=\(k), model \(modelTLB.map { "tlb=\($0)" } ?? String(fields.dropFirst(2).first ?? ""))")
                 }
             } else if modelTLB != nil {
                 mismatches.append("kernel failed (no kernel_tlb=), model tlb=\(modelTLB!)")
             }
         }
-        if let k = kernelUsed, let m = value("used="), Self.number(m) != Self.number(Substring(k)) { mismatches.append("kernel used=\(k), model used=\(m)") }
+        if let k = kernelUsed, let m = value("used="), Hex.number(m) != Hex.number(Substring(k)) { mismatches.append("kernel used=\(k), model used=\(m)") }
         if model.hasPrefix("map ") && mismatches.isEmpty { identicalMaps += 1 }
         if !mismatches.isEmpty { differ(line, "id=\(id): " + mismatches.joined(separator: "; ")) }
     }
@@ -65,11 +66,6 @@ public struct ReplayCheck: Sendable {
         var out = ["\(maps) maps, \(identicalMaps)/\(maps) bounce addresses and used counts identical"]
         if let f = firstDifference { out.append("first difference: \(f) (\(differences) differing operations in all)") }
         return out
-    }
-
-    /// A `0x` hex or decimal number.
-    static func number(_ s: Substring) -> UInt64? {
-        s.hasPrefix("0x") || s.hasPrefix("0X") ? UInt64(s.dropFirst(2), radix: 16) : UInt64(s)
     }
 
     /// The value of the first `key` token before any `#`.

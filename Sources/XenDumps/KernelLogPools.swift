@@ -31,7 +31,7 @@ public struct SwiotlbPoolLocation: Sendable, Hashable {
             let rest = line[m.upperBound...]
             let shown = String(rest.prefix(80))
             guard let dash = rest.firstIndex(of: "-"), let close = rest.firstIndex(of: "]"), dash < close,
-                let start = hex(rest[..<dash]), let end = hex(rest[rest.index(after: dash)..<close])
+                let start = Hex.value(rest[..<dash]), let end = Hex.value(rest[rest.index(after: dash)..<close])
             else {
                 throw DumpError(line: number, message: "\(Self.mappedLine)…]: expected '0x<start>-0x<end>]' (up to 16 hex digits each), got '\(shown)'")
             }
@@ -45,14 +45,6 @@ public struct SwiotlbPoolLocation: Sendable, Hashable {
             out.append(SwiotlbPoolLocation(start: PhysicalAddress(start), nslabs: (end - start) >> 11, line: number))
         }
         return out
-    }
-
-    /// `0x` and 1–16 hex digits.
-    private static func hex(_ s: Substring) -> UInt64? {
-        guard s.hasPrefix("0x") || s.hasPrefix("0X") else { return nil }
-        let digits = s.dropFirst(2)
-        guard (1...16).contains(digits.count), digits.allSatisfy(\.isHexDigit) else { return nil }
-        return UInt64(digits, radix: 16)
     }
 
     /// Refuses a pool whose pages do not all lie within a P2M of `size` entries (a log of

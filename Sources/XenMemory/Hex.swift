@@ -1,6 +1,24 @@
 /// Lowercase hexadecimal as the kernel and Xen print it: the project's one hex formatter (the
-/// replay's byte writer, `ReplayOutput`, spells `digits` straight into its output buffer).
+/// replay's byte writer, `ReplayOutput`, spells `digits` straight into its output buffer), and
+/// the one reader of a `0x` number in text (the trace parser reads bytes: `ByteNumber`).
 public enum Hex {
+    /// `0x` (or `0X`) and 1 to 16 ASCII hex digits, either case; nil for anything else (a sign,
+    /// spaces, more digits than 64 bits hold).
+    public static func value(_ text: Substring) -> UInt64? {
+        guard text.hasPrefix("0x") || text.hasPrefix("0X") else { return nil }
+        let digits = text.dropFirst(2)
+        guard (1...16).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isHexDigit }) else { return nil }
+        return UInt64(digits, radix: 16)
+    }
+
+    /// ``value(_:)``, or else 1 to 20 ASCII decimal digits that fit in 64 bits: how the
+    /// scenarios and traces write a number.
+    public static func number(_ text: Substring) -> UInt64? {
+        if let v = value(text) { return v }
+        guard !text.isEmpty, text.count <= 20, text.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return UInt64(text)
+    }
+
     /// `%llx`: lowercase hex digits, unpadded, no prefix.
     public static func digits<Value: BinaryInteger>(_ v: Value) -> String { String(v, radix: 16) }
     /// `0x%llx`: `0x` and unpadded lowercase hex.

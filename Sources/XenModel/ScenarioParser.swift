@@ -118,9 +118,7 @@ final class Reader {
     /// An unsigned integer: decimal or `0x` hex.
     func integer(_ f: Field, in range: ClosedRange<UInt64> = 0...UInt64.max, what: String = "an integer") throws(ScenarioError) -> UInt64 {
         let s = try scalar(f)
-        let v: UInt64?
-        if s.hasPrefix("0x") || s.hasPrefix("0X") { v = UInt64(s.dropFirst(2), radix: 16) } else { v = UInt64(s) }
-        guard let n = v, range.contains(n) else {
+        guard let n = Hex.number(Substring(s)), range.contains(n) else {
             throw fail(f, "expected \(what) in \(range.lowerBound)…\(range.upperBound), got '\(ErrorToken.clipped(s))'")
         }
         return n

@@ -39,7 +39,7 @@ enum NumberArgument {
     /// `0x<START>-0x<END>`: a range of addresses, start below end (`--grow-memory`).
     static func addressRange(_ text: String) throws -> Range<UInt64> {
         let parts = text.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2, let start = hex(parts[0]), let end = hex(parts[1]), start < end else {
+        guard parts.count == 2, let start = Hex.value(parts[0]), let end = Hex.value(parts[1]), start < end else {
             throw ValidationError("expected 0x<start>-0x<end> with start below end, got \(RefusalLine.quoted(text))")
         }
         return start..<end
@@ -47,14 +47,10 @@ enum NumberArgument {
 
     /// A `0x`-prefixed hex address below 2^64 (`--grow-limit`).
     static func address(_ text: String) throws -> UInt64 {
-        guard let v = hex(Substring(text)) else { throw ValidationError("expected a 0x-prefixed hex address below 2^64, got \(RefusalLine.quoted(text))") }
+        guard let v = Hex.value(Substring(text)) else {
+            throw ValidationError("expected a 0x-prefixed hex address below 2^64, got \(RefusalLine.quoted(text))")
+        }
         return v
-    }
-
-    /// `0x` and 1 to 16 hex digits.
-    private static func hex(_ text: Substring) -> UInt64? {
-        guard text.hasPrefix("0x"), text.count > 2, text.count <= 18, text.dropFirst(2).allSatisfy(\.isHexDigit) else { return nil }
-        return UInt64(text.dropFirst(2), radix: 16)
     }
 
     /// `DOMID_FIRST_RESERVED`: ids from here on (DOMID_SELF, DOMID_IO, …) name no guest.

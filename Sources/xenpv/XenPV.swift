@@ -12,7 +12,7 @@ struct XenPV: ParsableCommand {
         abstract: "Model Xen PV P2M/M2P translation and the Linux (xen-)swiotlb bounce buffer.",
         discussion: """
             Model runs need no Xen: they build a host, a PV dom0 and its P2M the way Xen 4.17 and \
-            Linux do, and replay DMA against a swiotlb that is faithful to Linux v5.11 slot for slot.
+            Linux do, and replay DMA against a swiotlb that is faithful to Linux v5.11 (and the RFC on it), 6.1.192 and 6.18.2 slot for slot.
             """,
         version: XenPVVersion.current,
         subcommands: [
