@@ -40,7 +40,7 @@ struct SwiotlbCaptureCommand: ParsableCommand {
             let targets = OutputTarget.given([("--output", output), ("--raw", raw)])
             try OutputFiles.check(targets)
             let bar = CaptureProgressLine()
-            var failure: String? = nil
+            var gap: CaptureGap? = nil
             var rawLines: [String] = []
             do {
                 try LiveCapture.run(
@@ -67,19 +67,16 @@ struct SwiotlbCaptureCommand: ParsableCommand {
                     StandardError.write([
                         "xenpv swiotlb capture: \(counts.maps) maps (\(counts.failedMaps) failed), \(counts.unmaps) unmaps, \(counts.syncs) syncs from \(recording.events) probe hits; stopped \(recording.stoppedBy)"
                     ])
-                    let missed = recording.missed.reduce(0) { $0 + $1.count }
-                    if missed > 0 {
-                        failure =
-                            "\(missed) probe hits missed (\(recording.missed.map { "\($0.event) \($0.count)" }.joined(separator: ", "))): the trace is incomplete"
-                    } else if recording.lostEvents > 0 {
-                        failure = "\(recording.lostEvents) events lost by the ring buffer: the trace is incomplete; give a larger --buffer-kb (now \(bufferKB))"
-                    }
+                    gap = CaptureGap.of(missed: recording.missed, lostEvents: recording.lostEvents)
                 }
             } catch let e as CaptureError {
                 bar.finish()
                 throw CLIError("swiotlb capture: \(e.message)")
             }
-            if let failure { throw CLIError("swiotlb capture: \(failure)") }
+            if let gap {
+                let hint = if case .lostEvents = gap { "; give a larger --buffer-kb (now \(bufferKB))" } else { "" }
+                throw CLIError("swiotlb capture: \(gap)\(hint)")
+            }
         #else
             throw CLIError("swiotlb capture: runs on Linux only (tracefs and kprobe events)")
         #endif

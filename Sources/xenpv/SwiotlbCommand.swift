@@ -144,5 +144,5 @@ extension SwiotlbCmdlineCommand {
     }
 }
 
-/// `--kernel v5.11|rfc-v1|v6.1`.
+/// `--kernel v5.11|rfc-v1|v6.1|v6.18`.
 extension SwiotlbKernel: ExpressibleByArgument {}
