@@ -10,11 +10,11 @@ public enum HostScenarioWriter {
     public struct Placement: Sendable {
         /// The kernel module's first frame, when known (Xen places the module directly below
         /// the initrd; its size comes from the kernel image, which a capture rarely holds).
-        public var kernelModuleStart: UInt64?
+        public var kernelModuleStart: MFN?
         /// DMA devices.
         public var devices: [Device]
         /// Creates a placement.
-        public init(kernelModuleStart: UInt64? = nil, devices: [Device] = []) {
+        public init(kernelModuleStart: MFN? = nil, devices: [Device] = []) {
             self.kernelModuleStart = kernelModuleStart; self.devices = devices
         }
     }
@@ -60,8 +60,8 @@ public enum HostScenarioWriter {
         if e.xenDebug { out.append("  build: debug") }
         if let d = e.dom0Mem { out.append("  dom0_mem: \(JSONValue.quote(d))") }
         if let rd = e.initrd {
-            if let k = placement.kernelModuleStart, k < rd.lowerBound {
-                out.append("  kernel_module: {start: \(Hex.plain(k)), end: \(Hex.plain(rd.lowerBound))}")
+            if let k = placement.kernelModuleStart, k.rawValue < rd.lowerBound {
+                out.append("  kernel_module: {start: \(k), end: \(Hex.plain(rd.lowerBound))}")
             }
             out.append("  initrd: {start: \(Hex.plain(rd.lowerBound)), end: \(Hex.plain(rd.upperBound))}")
         }

@@ -95,16 +95,16 @@ struct ScenarioFromCaptureCommand: ParsableCommand {
         return nil
     }
 
-    /// The kernel module's first frame as dom0's P2M shows it (``HostLogEvidence/kernelModuleStart(p2m:)``),
+    /// The kernel module's first frame as dom0's P2M shows it (``HostScenarioWriter/kernelModuleStart(evidence:p2m:)``),
     /// for a folder without the kernel image: a folder without a P2M either is an error.
-    private func moduleStartFromP2M(_ p2m: P2MDumpContents?, _ found: CaptureFiles, _ evidence: HostLogEvidence) throws -> UInt64? {
+    private func moduleStartFromP2M(_ p2m: P2MDumpContents?, _ found: CaptureFiles, _ evidence: HostLogEvidence) throws -> MFN? {
         guard let rd = evidence.initrd else { return nil }
         guard let p2m, let f = found[.p2m] else {
             throw CLIError(
                 "\(folder): no \(KernelImageFile.names.joined(separator: " or ")), dom0-p2m.txt or dump-p2m.txt (dom0's kernel image or P2M, which place the kernel module)"
             )
         }
-        guard let start = evidence.kernelModuleStart(p2m: p2m.entries) else {
+        guard let start = HostScenarioWriter.kernelModuleStart(evidence: evidence, p2m: p2m.entries) else {
             throw CLIError("\(f): the page after the initrd is not a frame below the initrd (\(Hex.plain(rd.lowerBound))): not this host's dom0?")
         }
         return start
@@ -165,7 +165,7 @@ struct ScenarioFromHostCommand: ParsableCommand {
         var placement = HostScenarioWriter.Placement(devices: BootCoherentDevices.live(devices: pciDevices, kernelLog: kernelLog, p2m: p2m.entries))
         if let rd = evidence.initrd {
             placement.kernelModuleStart = try KernelModulePlacement.start(
-                image: try Self.runningKernelImage(), p2mStart: { evidence.kernelModuleStart(p2m: p2m.entries) },
+                image: try Self.runningKernelImage(), p2mStart: { HostScenarioWriter.kernelModuleStart(evidence: evidence, p2m: p2m.entries) },
                 initrd: rd, e820: E820Map(evidence.e820))
         }
         let scenario: String

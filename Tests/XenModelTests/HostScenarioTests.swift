@@ -31,9 +31,9 @@ struct HostScenarioTests {
         #expect(e.dom0VCPUs == 2)  // smpboot: Allowing 2 CPUs
         #expect(e.xenPackage == "4.17.7+13-g2445b30a44-0+deb12u1")
         #expect(e.dom0Mem == "768M,max:768M")
-        #expect(e.kernelModuleStart(p2m: p2m.entries) == 0x7a7f7)
+        #expect(HostScenarioWriter.kernelModuleStart(evidence: e, p2m: p2m.entries) == MFN(0x7a7f7))
         let text = try HostScenarioWriter.yaml(
-            name: "live", evidence: e, placement: .init(kernelModuleStart: 0x7a7f7, devices: [.init(name: "0000:00:04.0", dmaBits: 64)]))
+            name: "live", evidence: e, placement: .init(kernelModuleStart: MFN(0x7a7f7), devices: [.init(name: "0000:00:04.0", dmaBits: 64)]))
         #expect(text.contains("  kernel_module: {start: 0x7a7f7, end: 0x7f66f}\n  initrd: {start: 0x7f66f, end: 0x7fa00}\n  initial_mapping: 0x8000000\n"))
         #expect(text.hasSuffix("devices:\n  - {name: \"0000:00:04.0\", dma_bits: 64}\n"))
         let run = WorkloadRunner.run(try ScenarioParser.parse(text, file: "live.yaml"))
@@ -59,9 +59,9 @@ struct HostScenarioTests {
         p2m.set(start: 0x9b5f, count: 1, to: .machine(base: 0x1b59a2))
         p2m.set(start: 0x9b60, count: 1, to: .machine(base: 0x1b9629))
         p2m.set(start: 0x9b61, count: 512, to: .machine(base: 0x1be200))
-        #expect(e.kernelModuleStart(p2m: p2m) == 0x1b9629)  // 0x1be4a1 - 0x4e78 pages (6.1.0-57's module)
+        #expect(HostScenarioWriter.kernelModuleStart(evidence: e, p2m: p2m) == MFN(0x1b9629))  // 0x1be4a1 - 0x4e78 pages (6.1.0-57's module)
         e.xenPackage = nil  // no modelled build: the L3's frame
-        #expect(e.kernelModuleStart(p2m: p2m) == 0x1b59a2)
+        #expect(HostScenarioWriter.kernelModuleStart(evidence: e, p2m: p2m) == MFN(0x1b59a2))
     }
 
     @Test("an unknown build is written as a comment, and the heap then holds all RAM")
