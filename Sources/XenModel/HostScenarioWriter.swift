@@ -11,26 +11,12 @@ public enum HostScenarioWriter {
         /// The kernel module's first frame, when known (Xen places the module directly below
         /// the initrd; its size comes from the kernel image, which a capture rarely holds).
         public var kernelModuleStart: MFN?
-        /// DMA devices.
-        public var devices: [Device]
+        /// DMA devices: each written with its name, DMA mask and boot-time coherent
+        /// allocations (a host's devices have the parser's other defaults: ``DMADevice/pci(_:bits:)``).
+        public var devices: [DeviceSpec]
         /// Creates a placement.
-        public init(kernelModuleStart: MFN? = nil, devices: [Device] = []) {
+        public init(kernelModuleStart: MFN? = nil, devices: [DeviceSpec] = []) {
             self.kernelModuleStart = kernelModuleStart; self.devices = devices
-        }
-    }
-
-    /// A DMA device of the host: `dev_name`, the DMA mask's width (sysfs `dma_mask_bits`) and
-    /// the coherent allocations its driver made at probe where they left a trace.
-    public struct Device: Sendable {
-        /// `dev_name`.
-        public var name: String
-        /// The DMA mask's width.
-        public var dmaBits: Int
-        /// Its boot-time coherent allocations (``DeviceSpec/bootCoherent``).
-        public var bootCoherent: [BootCoherentAllocation]
-        /// Creates a device.
-        public init(name: String, dmaBits: Int, bootCoherent: [BootCoherentAllocation] = []) {
-            self.name = name; self.dmaBits = dmaBits; self.bootCoherent = bootCoherent
         }
     }
 
@@ -77,10 +63,12 @@ public enum HostScenarioWriter {
         return out.joined(separator: "\n") + "\n"
     }
 
-    /// A device's entry of the `devices` list.
-    static func deviceLines(_ d: Device) -> [String] {
-        guard !d.bootCoherent.isEmpty else { return ["  - {name: \(JSONValue.quote(d.name)), dma_bits: \(d.dmaBits)}"] }
-        return ["  - name: \(JSONValue.quote(d.name))", "    dma_bits: \(d.dmaBits)", "    boot_coherent:"]
+    /// A device's entry of the `devices` list; its DMA mask is written as its width (`dma_bits`:
+    /// a host's masks are `DMA_BIT_MASK(n)`, sysfs `dma_mask_bits`).
+    static func deviceLines(_ d: DeviceSpec) -> [String] {
+        let mask = "dma_bits: \(BitMath.fls64(d.dma.dmaMask))"
+        guard !d.bootCoherent.isEmpty else { return ["  - {name: \(JSONValue.quote(d.name)), \(mask)}"] }
+        return ["  - name: \(JSONValue.quote(d.name))", "    \(mask)", "    boot_coherent:"]
             + d.bootCoherent.map { "      - {pfn: \(Hex.plain($0.pfn)), size: \(Hex.plain($0.size))}" }
     }
 

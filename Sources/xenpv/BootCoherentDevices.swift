@@ -18,13 +18,13 @@ import XenModel
 /// Xen's heap gave first (0x1b9c18), the one at 0x100986 the next (0x1b962a).
 enum BootCoherentDevices {
     /// The scenario's devices for `folder`: its kernel log's lines and, when there is one, its P2M.
-    static func read(folder: String, kernelLog: [Substring], p2m: ExtentMap<P2MRun>?) throws -> [HostScenarioWriter.Device] {
+    static func read(folder: String, kernelLog: [Substring], p2m: ExtentMap<P2MRun>?) throws -> [DeviceSpec] {
         guard let p2m, let virtio = virtioName(kernelLog) else { return [] }
         let blocks = Array(BootCoherentEvidence.exchangedBlocks(in: p2m).reversed())
         guard !blocks.isEmpty else { return [] }
         let path = folder + "/iomem.txt"
         let pci = access(path, F_OK) == 0 ? pciName(iomem: try lines(path)) : nil
-        return [HostScenarioWriter.Device(name: pci ?? virtio, dmaBits: 64, bootCoherent: blocks)]
+        return [DeviceSpec(name: pci ?? virtio, dma: .pci(pci ?? virtio, bits: 64), bootCoherent: blocks)]
     }
 
     /// `devices` (the live host's PCI devices, from sysfs) with the exchanged blocks of dom0's
@@ -33,14 +33,14 @@ enum BootCoherentDevices {
     /// virtio device, or with no exchanged block, `devices` as they are. `pciOf` finds the
     /// PCI device of a virtio one (sysfs; a test gives its own).
     static func live(
-        devices: [HostScenarioWriter.Device], kernelLog: [Substring], p2m: ExtentMap<P2MRun>,
+        devices: [DeviceSpec], kernelLog: [Substring], p2m: ExtentMap<P2MRun>,
         pciOf: (String) -> String? = pciParent(ofVirtio:)
-    ) -> [HostScenarioWriter.Device] {
+    ) -> [DeviceSpec] {
         guard let virtio = virtioName(kernelLog), let pci = pciOf(virtio) else { return devices }
         let blocks = Array(BootCoherentEvidence.exchangedBlocks(in: p2m).reversed())
         guard !blocks.isEmpty else { return devices }
         var out = devices.filter { $0.name != pci }
-        out.append(HostScenarioWriter.Device(name: pci, dmaBits: 64, bootCoherent: blocks))
+        out.append(DeviceSpec(name: pci, dma: .pci(pci, bits: 64), bootCoherent: blocks))
         return out.sorted { $0.name < $1.name }
     }
 

@@ -161,7 +161,7 @@ struct ScenarioFromHostCommand: ParsableCommand {
         } catch {
             throw CLIError("\(KernelMessages.path):\(error.line): \(error.message)")
         }
-        let pciDevices = try PCIDevices.dmaWidths().map { HostScenarioWriter.Device(name: $0.name, dmaBits: $0.dmaBits) }
+        let pciDevices = try PCIDevices.dmaWidths().map { DeviceSpec(name: $0.name, dma: .pci($0.name, bits: $0.dmaBits)) }
         var placement = HostScenarioWriter.Placement(devices: BootCoherentDevices.live(devices: pciDevices, kernelLog: kernelLog, p2m: p2m.entries))
         if let rd = evidence.initrd {
             placement.kernelModuleStart = try KernelModulePlacement.start(

@@ -67,11 +67,13 @@ struct RealCaptureFolderTests {
         let folder = realCaptureFixture("bigmem-1")
         let log = try String(contentsOfFile: folder + "/dom0-dmesg.txt", encoding: .utf8).split(whereSeparator: { $0.isNewline })
         guard case .p2m(let p2m) = try DumpFile.read(folder + "/dom0-p2m.txt.xz") else { Issue.record("not a P2M"); return }
-        let sysfs = [HostScenarioWriter.Device(name: "0000:00:01.1", dmaBits: 32), HostScenarioWriter.Device(name: "0000:00:03.0", dmaBits: 64)]
+        let sysfs = [
+            DeviceSpec(name: "0000:00:01.1", dma: .pci("0000:00:01.1", bits: 32)), DeviceSpec(name: "0000:00:03.0", dma: .pci("0000:00:03.0", bits: 64)),
+        ]
         let devices = BootCoherentDevices.live(devices: sysfs, kernelLog: log, p2m: p2m.entries) { $0 == "virtio0" ? "0000:00:03.0" : nil }
         #expect(devices.map(\.name) == ["0000:00:01.1", "0000:00:03.0"])
         #expect(devices[0].bootCoherent.isEmpty)
-        #expect(devices[1].dmaBits == 64)
+        #expect(devices[1].dma.dmaMask == ~0)
         #expect(devices[1].bootCoherent.map(\.pfn) == [0x100996, 0x100986])
         #expect(devices[1].bootCoherent.map(\.size) == [0x2000, 0x2000])
         // No PCI device above the virtio one (no sysfs link): the devices as sysfs gave them.
