@@ -162,17 +162,20 @@ public struct SoftwareIOTLB: Sendable {
     /// The pool the RFC rule picks: the high pool iff it exists and the device's
     /// `min_not_zero(dma_mask, bus_dma_limit)` is exactly `DMA_BIT_MASK(64)` (with one pool, it).
     /// Pools added after boot (6.18's dynamic pools) are no high pool: with them, the first.
+    @inline(__always)
     public func poolIndex(for device: DMADevice) -> Int {
         pools.count > 1 && pools[1].origin == .boot && device.effectiveLimit == ~0 ? 1 : 0
     }
 
     /// The boot pool whose counts an op on pool `p` reports: `p` itself, or the first pool for
     /// a pool added after boot.
+    @inline(__always)
     public func homePool(of p: Int) -> Int { p < pools.count && pools[p].origin == .boot ? p : 0 }
 
     /// The used slots a kernel reports after an op on boot pool `p` (`io_tlb_used`, the "full"
     /// message's `used`): that pool's, plus every pool added after boot (6.18's `mem_used`
     /// counts grown and transient pools alike).
+    @inline(__always)
     public func usedSlots(reportedFor p: Int) -> Int {
         var n = pools[p].used
         for q in pools where q.origin != .boot { n &+= q.used }

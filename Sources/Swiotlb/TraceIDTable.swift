@@ -60,7 +60,8 @@ struct TraceID {
 
 /// The replayer's map from trace ids to their values: open addressing with linear probing over
 /// a power-of-two table, deleting by shifting the following entries back (no tombstones), so
-/// lookups never walk past a gap. Probing reads only a dense array of 32-bit hash tags (a
+/// lookups never walk past a gap; it doubles before it is more than half full, which keeps probes
+/// and the shifts of a removal short. Probing reads only a dense array of 32-bit hash tags (a
 /// 32768-slot table's tags fit in 128 KiB); an entry is read on a tag match. An id of up to 16
 /// bytes lives in its entry, a longer one in a side store.
 struct TraceIDTable<Value> {
@@ -142,7 +143,7 @@ struct TraceIDTable<Value> {
     mutating func insert(_ value: Value, for id: TraceID, at probe: Probe) {
         if probe.found { entries[probe.index].value = value; return }
         var i = probe.index
-        if (count &+ 1) &* 4 > (mask &+ 1) &* 3 {
+        if (count &+ 1) &* 2 > mask &+ 1 {
             grow()
             i = home(Self.tag(id))
             while tags[i] != 0 { i = (i &+ 1) & mask }
@@ -173,23 +174,28 @@ struct TraceIDTable<Value> {
             longIDs[place] = []
             freeLongIDs.append(place)
         }
-        tags[gap] = 0
-        entries[gap].value = nil
         count &-= 1
         // Shift back every following entry whose home does not lie cyclically in (gap, j].
-        var j = gap
-        while true {
-            j = (j &+ 1) & mask
-            let t = tags[j]
-            guard t != 0 else { break }
-            let k = home(t)
-            let stays = gap <= j ? (gap < k && k <= j) : (gap < k || k <= j)
-            if stays { continue }
-            tags[gap] = t
-            entries[gap] = entries[j]
-            tags[j] = 0
-            entries[j].value = nil
-            gap = j
+        let mask = mask
+        tags.withUnsafeMutableBufferPointer { tags in
+            entries.withUnsafeMutableBufferPointer { entries in
+                tags[gap] = 0
+                entries[gap].value = nil
+                var j = gap
+                while true {
+                    j = (j &+ 1) & mask
+                    let t = tags[j]
+                    guard t != 0 else { break }
+                    let k = Int(t) & mask
+                    let stays = gap <= j ? (gap < k && k <= j) : (gap < k || k <= j)
+                    if stays { continue }
+                    tags[gap] = t
+                    entries[gap] = entries[j]
+                    tags[j] = 0
+                    entries[j].value = nil
+                    gap = j
+                }
+            }
         }
         return removed
     }

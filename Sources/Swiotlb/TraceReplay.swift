@@ -324,9 +324,10 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
         case .pool:
             try addPool(l, name: l.name.map { TraceLine.text($0, of: bytes) }, line: line)
         case .map:
-            try map(
-                l, id: id, device: l.device.map { TraceLine.text($0, of: bytes) }, driver: l.driver.map { TraceLine.text($0, of: bytes) },
-                line: line, into: &out)
+            let device = DMADevice(
+                name: l.device.map { TraceLine.text($0, of: bytes) }, dmaMask: l.dmaMask, segmentBoundaryMask: l.segmentMask,
+                minAlignMask: l.minAlign, driver: l.driver.map { TraceLine.text($0, of: bytes) })
+            try map(l, id: id, device: device, line: line, into: &out)
         case .unmap: try unmap(id, line: line, into: &out)
         case .sync: try sync(id, target: l.target, line: line, into: &out)
         }
@@ -389,26 +390,20 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
         return isBuilt
     }
 
-    private mutating func map(
-        _ l: TraceLine, id: TraceID, device name: String?, driver: String?, line: Int,
-        into out: inout ReplayOutput
-    ) throws(TraceError) {
+    /// The map of line `l` by `device` (the line's `dev=`, `driver=` and masks), which it takes
+    /// over: moved into the request, it is neither copied nor retained again.
+    private mutating func map(_ l: TraceLine, id: TraceID, device: consuming DMADevice, line: Int, into out: inout ReplayOutput) throws(TraceError) {
         guard ensureTLB() else { throw TraceError(line: line, token: "map", message: "a pool line must come first") }
         let slot = try rules.map(id, line: line)
-        // The device is built in the request and read from it: each copy of it retains and
-        // releases its two optional strings.
-        let request = MapRequest(
-            device: DMADevice(
-                name: name, dmaMask: l.dmaMask, segmentBoundaryMask: l.segmentMask, minAlignMask: l.minAlign,
-                driver: driver),
-            original: l.original, mappingSize: l.size, allocSize: l.alloc,
-            direction: l.direction, attributes: l.attributes, alignMask: l.alignMask, cpu: l.cpu)
         if recordsEvents {
             lastEvent = .map(
-                id: String(decoding: id.bytes, as: UTF8.self), device: name, size: l.size, minAlignMask: l.minAlign,
-                pool: live.poolIndex(for: request.device),
+                id: String(decoding: id.bytes, as: UTF8.self), device: device.name, size: l.size, minAlignMask: l.minAlign,
+                pool: live.poolIndex(for: device),
                 neededSlots: Kernel.slotsNeeded(allocSize: l.alloc, original: l.original, minAlignMask: l.minAlign), failed: false)
         }
+        let request = MapRequest(
+            device: consume device, original: l.original, mappingSize: l.size, allocSize: l.alloc,
+            direction: l.direction, attributes: l.attributes, alignMask: l.alignMask, cpu: l.cpu)
         let result: Result<BounceMapping, SwiotlbMapError>
         do {
             result = try Kernel.mapSingle(&live, request)
