@@ -1,11 +1,13 @@
+import Swiotlb
+
 /// A refused value as `<option>: <what is expected>, got '<value>'`, quoting at most
 /// ``quoteLimit`` bytes of it.
 extension RefusalLine {
     /// Bytes of an offending value quoted in a message.
-    static let quoteLimit = 80
+    static let quoteLimit = ErrorToken.maxBytes
 
     /// `text` between single quotes, cut to ``quoteLimit`` bytes (`…` marks a cut), control
-    /// characters shown as `?`.
+    /// characters shown as `\u{…}`.
     static func quoted(_ text: String) -> String {
         "'" + shortened(Substring(text)) + "'"
     }
@@ -47,16 +49,7 @@ extension RefusalLine {
         return out + rest
     }
 
-    /// At most ``quoteLimit`` bytes of `text` (whole characters), `…` after a cut.
-    private static func shortened(_ text: Substring) -> String {
-        var out = ""
-        var bytes = 0
-        for c in text {
-            let shown: Character = c.isASCII && (c.asciiValue ?? 0) < 0x20 || c == "\u{7f}" ? "?" : c
-            bytes += shown.utf8.count
-            if bytes > quoteLimit { return out + "…" }
-            out.append(shown)
-        }
-        return out
-    }
+    /// At most ``quoteLimit`` bytes of `text`, as every message quotes a token
+    /// (``ErrorToken/clipped(_:)``: whole characters, `…` after a cut, control characters as `\u{…}`).
+    private static func shortened(_ text: Substring) -> String { ErrorToken.clipped(text) }
 }

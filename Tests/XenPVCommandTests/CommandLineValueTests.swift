@@ -58,6 +58,13 @@ struct CommandLineValueTests {
                 == "Error: --ram: '\(String(repeating: "9", count: 80))…' is more than 2^64 - 1 bytes (see 'xenpv layout --help')")
     }
 
+    @Test("a control character in a value is quoted as the other messages quote it (ErrorToken), not sent to the terminal")
+    func controlCharacter() {
+        #expect(
+            refusal(["layout", "--ram", "9\u{1b}[31m"])
+                == "Error: --ram: expected a size such as 2G, 768M or 4096 (bytes), got '9\\u{1b}[31m' (see 'xenpv layout --help')")
+    }
+
     @Test("swiotlb cmdline: sizes beyond 64 bits of bytes are exact, with the kernel's wrapped byte count noted")
     func cmdlineMegabytes() {
         var notes: [String] = []
