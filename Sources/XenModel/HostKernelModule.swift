@@ -24,6 +24,8 @@ extension HostScenarioWriter {
 
     /// The first three physmap frames of dom0 built on the host of `e`, the kernel module
     /// starting at `moduleStart`; nil when the build is not modelled or the model cannot build it.
+    /// Its `try?`s are that "no": a candidate start the modelled boot or build refuses is not
+    /// where Xen put the module, and ``kernelModuleStart(evidence:p2m:)`` tries the next.
     static func modelledPhysmapStart(_ e: HostLogEvidence, moduleStart: UInt64, initrd rd: Range<UInt64>) -> [UInt64?]? {
         guard let name = e.xenPackage, let build = XenBuild.named(name), moduleStart < rd.lowerBound,
             let mapping = e.initialMapping, let memory = try? Dom0MemoryOption(parsing: e.dom0Mem ?? "")
