@@ -330,7 +330,7 @@ public struct SoftwareIOTLB: Sendable {
     /// is accepted (the mark is reset to it); anything else is the kernel's `-EINVAL`, and a
     /// kernel without the file refuses the write too.
     public mutating func writeUsedHighWater(_ value: UInt64) throws(DebugfsWriteError) {
-        guard debugfs.contains(where: { $0.file == "io_tlb_used_hiwater" }) else { throw .noSuchFile }
+        guard debugfs.contains(where: { $0.file == SwiotlbKernelText.highWaterFile }) else { throw .noSuchFile }
         guard value == 0 else { throw .invalidValue }
         usedHighWater = 0
     }
