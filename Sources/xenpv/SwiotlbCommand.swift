@@ -117,30 +117,7 @@ struct SwiotlbCmdlineCommand: ParsableCommand {
     }
 
     func run() throws {
-        let c = SwiotlbCommandLine(parsing: value, kernel: kernel)
-        let lo = c.effectiveNslabs
-        var notes: [String] = []
-        if c.wrapped {
-            notes.append("a number does not fit (64 bits; 32 for areas) or wraps when rounded up to 128 slots: the kernel keeps the low bits (shown here)")
-        }
-        print("nslabs=\(lo) (\(Self.megabytes(lo, &notes)))\(c.nslabs == 0 ? " default" : "")")
-        if let hi = c.highNslabs { print("nslabs-highmem=\(hi) (\(Self.megabytes(hi, &notes)))") }
-        if let areas = c.areas { print("areas=\(areas)") }
-        print("force=\(c.force)")
-        if !c.ignored.isEmpty { print("ignored=\(RefusalLine.quoted(c.ignored)) (the kernel accepts and ignores it)") }
-        for line in kernel.model.setUpLines(commandLine: c, cpus: cpus) { print(line) }
-        for n in notes { print("note: \(n)") }
-    }
-}
-
-extension SwiotlbCmdlineCommand {
-    /// `nslabs` slots of 2 KiB in MiB (exact: nslabs / 512); when the kernel's byte count
-    /// `nslabs << 11` wraps at 64 bits, a note says what it becomes.
-    static func megabytes(_ nslabs: UInt64, _ notes: inout [String]) -> String {
-        if nslabs >> 53 != 0 {
-            notes.append("\(nslabs) slots are \(nslabs >> 9) MiB, beyond 64 bits of bytes: the kernel's nslabs << 11 wraps to \(nslabs << 11) bytes")
-        }
-        return "\(nslabs >> 9)MB"
+        for line in SwiotlbCommandLine(parsing: value, kernel: kernel).report(kernel: kernel, cpus: cpus) { print(line) }
     }
 }
 

@@ -22,4 +22,28 @@ struct CommandLineOverflowTests {
         #expect(!SwiotlbCommandLine(parsing: "18446744073709551488").wrapped)
         #expect(!SwiotlbCommandLine(parsing: "65536,force").wrapped)
     }
+
+    @Test("swiotlb cmdline: sizes beyond 64 bits of bytes are exact, with the kernel's wrapped byte count noted")
+    func cmdlineMegabytes() {
+        var notes: [String] = []
+        #expect(SwiotlbCommandLine.megabytes(65536, &notes) == "128MB" && notes.isEmpty)
+        #expect(SwiotlbCommandLine.megabytes(7_766_279_631_452_241_920, &notes) == "15168514905180160MB")
+        #expect(
+            notes == [
+                "7766279631452241920 slots are 15168514905180160 MiB, beyond 64 bits of bytes: the kernel's nslabs << 11 wraps to 4247293676557959168 bytes"
+            ])
+    }
+
+    @Test("the cmdline report: a wrapped size, the ignored text quoted as messages quote it, the notes last")
+    func report() {
+        let c = SwiotlbCommandLine(parsing: "99999999999999999999,\u{1b}xyz")
+        #expect(
+            c.report(kernel: .v5_11, cpus: 1) == [
+                "nslabs=7766279631452241920 (15168514905180160MB)",
+                "force=normal",
+                "ignored='\\u{1b}xyz' (the kernel accepts and ignores it)",
+                "note: a number does not fit (64 bits; 32 for areas) or wraps when rounded up to 128 slots: the kernel keeps the low bits (shown here)",
+                "note: 7766279631452241920 slots are 15168514905180160 MiB, beyond 64 bits of bytes: the kernel's nslabs << 11 wraps to 4247293676557959168 bytes",
+            ])
+    }
 }
