@@ -14,7 +14,7 @@ public struct HostLogEvidence: Sendable, Equatable {
     /// `dom0_mem=` from Xen's `Command line:`.
     public var dom0Mem: String?
     /// The initrd's frames (` Init. ramdisk: <start>-><end>`, the end rounded up to a page).
-    public var initrd: Range<UInt64>?
+    public var initrd: Range<MFN>?
     /// `v_end - v_start` (` TOTAL: <start>-><end>`).
     public var initialMapping: UInt64?
     /// Dom0's vCPUs (`Dom0 has maximum N VCPUs`).
@@ -25,11 +25,11 @@ public struct HostLogEvidence: Sendable, Equatable {
     /// The dom0 kernel's command line (`Command line: …`).
     public var kernelCommandLine: String?
     /// The end of the kernel's first bounce pool (`software IO TLB: mapped [mem a-b]`: `b`).
-    public var swiotlbEnd: UInt64?
+    public var swiotlbEnd: PhysicalAddress?
     /// The kernel's possible CPUs (`smpboot: Allowing N CPUs`).
     public var kernelCPUs: Int?
     /// The initrd's pfns in dom0 (`RAMDISK: [mem a-b]`, `b` inclusive).
-    public var ramdiskPfns: Range<UInt64>?
+    public var ramdiskPfns: Range<PFN>?
 
     /// A live dom0's evidence: the hypervisor's own figures (`XENMEM_machine_memory_map`, the
     /// version, build id and command line `xc_version` gives), dom0's kernel log, and dom0's
@@ -46,11 +46,11 @@ public struct HostLogEvidence: Sendable, Equatable {
         xenPackage = XenBuild.withBuildID(buildID)?.name
         dom0Mem = xenCommandLine.split(separator: " ").last { $0.hasPrefix("dom0_mem=") }.map { String($0.dropFirst(9)) }
         dom0VCPUs = kernelCPUs
-        if let pfns = ramdiskPfns, !pfns.isEmpty, case .machine(let first)? = p2m.run(from: pfns.lowerBound)?.value,
-            let run = p2m.run(from: pfns.lowerBound), run.count >= UInt64(pfns.count)
+        if let pfns = ramdiskPfns, !pfns.isEmpty, let run = p2m.run(from: pfns.lowerBound.rawValue), case .machine(let first) = run.value,
+            run.count >= pfns.span
         {
-            initrd = first..<(first + UInt64(pfns.count))
-            initialMapping = pfns.lowerBound << 12
+            initrd = MFN(first)..<MFN(first + pfns.span)
+            initialMapping = pfns.lowerBound.address.rawValue
         }
     }
 
@@ -60,7 +60,7 @@ public struct HostLogEvidence: Sendable, Equatable {
         try readXenLog(xenLog)
         readKernelLog(kernelLog)
         do {
-            if let pool = try SwiotlbPoolLocation.parse(kernelLog: kernelLog).first { swiotlbEnd = pool.start.advanced(by: pool.pages << Page.shift).rawValue }
+            if let pool = try SwiotlbPoolLocation.parse(kernelLog: kernelLog).first { swiotlbEnd = pool.start.advanced(by: pool.pages << Page.shift) }
         } catch {
             throw HostLogError(log: .kernel, line: error.line, message: error.message)
         }
@@ -97,7 +97,7 @@ public struct HostLogEvidence: Sendable, Equatable {
                 guard let (s, e) = Self.arrow(line[r.upperBound...]), s < e, s & 0xfff == 0, e <= PhysicalLimits.bytes else {
                     throw fail("Init. ramdisk: expected '<start>-><end>' in hex, page-aligned start, got '\(line.prefix(80))'")
                 }
-                initrd = (s >> 12)..<((e + 0xfff) >> 12)
+                initrd = MFN(s >> Page.shift)..<MFN((e + Page.offsetMask) >> Page.shift)
             } else if let r = line.firstRange(of: "TOTAL: ") {
                 guard let (s, e) = Self.arrow(line[r.upperBound...]), s < e else {
                     throw fail("TOTAL: expected '<start>-><end>' in hex, got '\(line.prefix(80))'")
@@ -131,7 +131,7 @@ public struct HostLogEvidence: Sendable, Equatable {
             } else if ramdiskPfns == nil, line.hasPrefix("RAMDISK: [mem "), let close = line.firstIndex(of: "]") {
                 let parts = line[line.index(line.startIndex, offsetBy: 14)..<close].split(separator: "-")
                 if parts.count == 2, let s = Self.hex(parts[0]), let e = Self.hex(parts[1]), s <= e, e < PhysicalLimits.bytes {
-                    ramdiskPfns = (s >> 12)..<((e >> 12) + 1)
+                    ramdiskPfns = PFN(s >> Page.shift)..<PFN((e >> Page.shift) + 1)
                 }
             }
         }

@@ -75,12 +75,10 @@ public struct BzImage: Sendable, Equatable {
 
     /// The module's frames when Xen placed it directly below the initrd, as `__start_xen` does
     /// when both fit in the RAM entry it relocates them to. Nil when it does not fit there.
-    public func xenModuleFrames(belowInitrd initrd: Range<UInt64>, e820: E820Map) -> Range<UInt64>? {
-        let pages = xenModulePages
-        guard pages <= initrd.lowerBound,
-            e820.ramFrames.contains(where: { $0.lowerBound <= initrd.lowerBound - pages && initrd.lowerBound <= $0.upperBound })
-        else { return nil }
-        return (initrd.lowerBound - pages)..<initrd.lowerBound
+    public func xenModuleFrames(belowInitrd initrd: Range<MFN>, e820: E820Map) -> Range<MFN>? {
+        let pages = xenModulePages, rd = initrd.lowerBound.rawValue
+        guard pages <= rd, e820.ramFrames.contains(where: { $0.lowerBound <= rd - pages && rd <= $0.upperBound }) else { return nil }
+        return MFN(rd - pages)..<initrd.lowerBound
     }
 
     static func little(_ bytes: [UInt8], _ at: Int, _ count: Int) -> UInt64 {

@@ -6,10 +6,10 @@ public struct Dom0BuildConfig: Sendable {
     /// Debian's 6.1 kernel needs 0x4c00000 bytes, an order-15 (128 MiB) initial block.
     public var initialMappingBytes: UInt64 = 0x4c0_0000
     /// The initrd module's machine frames, assigned to dom0 in place (not in the heap).
-    public var initrd: Range<UInt64>?
+    public var initrd: Range<MFN>?
     /// The kernel module's machine frames (kept out of the heap until the kernel is loaded,
     /// then given back by `discard_initial_images`).
-    public var kernelModule: Range<UInt64>?
+    public var kernelModule: Range<MFN>?
     /// Pages of the boot modules counted in `avail` (`initial_images_nrpages`).
     public var bootModulePages: UInt64 = 0
     /// Pages Xen reserves for further vCPU structures (`(max_vcpus - 1) << order(sizeof vcpu)`).
@@ -126,11 +126,11 @@ extension XenHost {
         apply(config.afterInitialBlock, tables: &noTables, ram: [])
         // 2. The initrd, in place.
         if let rd = config.initrd, !rd.isEmpty {
-            assign(MFN(rd.lowerBound), count: UInt64(rd.count), to: .dom0)
-            writes.map(rd.lowerBound, UInt64(rd.count))
+            assign(rd.lowerBound, count: rd.span, to: .dom0)
+            writes.map(rd.lowerBound.rawValue, rd.span)
         }
         // The kernel module goes back to the heap (dirty, after every boot block).
-        if let k = config.kernelModule, !k.isEmpty { heap.insert(Range(raw: k), dirty: true) }
+        if let k = config.kernelModule, !k.isEmpty { heap.insert(k, dirty: true) }
         let toAllocate = nrPages > writes.nextPfn ? nrPages - writes.nextPfn : 0
         var log = [
             "PHYSICAL MEMORY ARRANGEMENT:",
@@ -138,7 +138,7 @@ extension XenHost {
                 + (toAllocate > 0 ? " (\(toAllocate) pages to be allocated)" : ""),
         ]
         if let rd = config.initrd, !rd.isEmpty {
-            log.append(" Init. ramdisk: \(Hex.padded(rd.lowerBound << Page.shift, 16))->\(Hex.padded(rd.upperBound << Page.shift, 16))")
+            log.append(" Init. ramdisk: \(Hex.padded(rd.lowerBound.address.rawValue, 16))->\(Hex.padded(rd.upperBound.address.rawValue, 16))")
         }
         // 3. The physmap (`setup_pv_physmap`).
         let physmap = config.separatePhysmap ? try allocatePhysmap(nrPages: nrPages, &writes) : []
@@ -163,7 +163,7 @@ extension XenHost {
         _ writes: inout Dom0P2MWrites
     ) throws(Dom0BuildError) -> Range<UInt64> {
         let order = BitMath.pageOrder(bytes: config.initialMappingBytes)
-        let needed = (UInt64(1) << UInt64(order)) + UInt64(config.initrd?.count ?? 0)
+        let needed = (UInt64(1) << UInt64(order)) + (config.initrd?.span ?? 0)
         guard needed <= nrPages else { throw .tooSmallForKernel(pages: nrPages, needed: needed) }
         guard let block = allocateAssigned(.dom0, order: order, addressBits: nil, noScrub: true) else {
             throw .initialBlock(order: order)
@@ -249,11 +249,12 @@ extension XenHost {
     private func checkModules(_ config: Dom0BuildConfig) throws(Dom0BuildError) {
         let ram = e820.mergedRAMFrames
         var claimed = bootHeapFrames.map(\.raw)
-        for (module, given) in [(Dom0Module.kernel, config.kernelModule), (.initrd, config.initrd)] {
-            guard let frames = given, !frames.isEmpty else { continue }
-            guard ram.covers(frames) else { throw .moduleOutsideRAM(module, frames: Range(raw: frames)) }
-            let held = owners.extents(start: frames.lowerBound, count: frames.upperBound - frames.lowerBound)
-            guard held.isEmpty, !claimed.contains(where: { $0.overlaps(frames) }) else { throw .moduleInUse(module, frames: Range(raw: frames)) }
+        for (kind, given) in [(Dom0Module.kernel, config.kernelModule), (.initrd, config.initrd)] {
+            guard let module = given, !module.isEmpty else { continue }
+            let frames = module.raw
+            guard ram.covers(frames) else { throw .moduleOutsideRAM(kind, frames: module) }
+            let held = owners.extents(start: frames.lowerBound, count: module.span)
+            guard held.isEmpty, !claimed.contains(where: { $0.overlaps(frames) }) else { throw .moduleInUse(kind, frames: module) }
             claimed.append(frames)
         }
     }

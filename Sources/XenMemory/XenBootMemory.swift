@@ -5,14 +5,14 @@
 /// table in 2 MiB pieces, hand the regions to the heap (`end_boot_allocator`), then make its
 /// own heap allocations (``XenBootHost/heapSteps(build:)``).
 public struct XenBootMemory: Sendable {
-    /// `xen_phys_start`, in frames.
-    public var xenStart: UInt64
+    /// `xen_phys_start`'s frame.
+    public var xenStart: MFN
     /// The image's reserved frames (`_stext` … `__2M_rwdata_end`), without `ebmalloc_mem`.
-    public var image: [Range<UInt64>]
+    public var image: [Range<MFN>]
     /// The frame table's frames, in allocation order.
-    public var frameTable: [Range<UInt64>]
+    public var frameTable: [Range<MFN>]
     /// The boot allocator's regions in the order the heap got them.
-    public var heapRegions: [Range<UInt64>]
+    public var heapRegions: [Range<MFN>]
     /// The blocks Xen took from its heap before dom0's builder started, in order.
     public var heapAllocations: [XenBootAllocation]
     /// What Xen allocates between dom0's initial block and loading its kernel.
@@ -26,8 +26,9 @@ public struct XenBootMemory: Sendable {
     /// Boots `build` on a host with this E820, these boot modules (machine frames, Xen's
     /// placement) and CPUs: the host with its heap as dom0's builder finds it.
     public static func boot(
-        e820: E820Map, modules: [Range<UInt64>], build: XenBuild, host: XenBootHost, dmaBits: Int? = nil
+        e820: E820Map, modules moduleFrames: [Range<MFN>], build: XenBuild, host: XenBootHost, dmaBits: Int? = nil
     ) throws(XenHostError) -> (host: XenHost, memory: XenBootMemory) {
+        let modules = moduleFrames.map(\.raw)
         try XenHost.validate(e820: e820, bootRegions: [], inventory: [])
         let ram = e820.ramFrames
         let xenStart = try relocation(ram: ram, build: build)
@@ -53,11 +54,12 @@ public struct XenBootMemory: Sendable {
         try takeTables(build.imageRemapTablePages, &boot)
         let frameTable = try allocateFrameTable(ram: ram, modules: modules, &boot)
         if !acpiDone { try take(build.acpiRootTablePages, &boot) }
-        let regions = boot.heapInsertionOrder
+        let regions = boot.heapInsertionOrder.map { Range<MFN>(raw: $0) }
         var xen = try XenHost(e820: e820, dmaBits: dmaBits, bootRegions: regions, inventory: [])
         let taken = xen.apply(host.heapSteps(build: build), tables: &tables, ram: ram)
         let memory = XenBootMemory(
-            xenStart: xenStart, image: image, frameTable: frameTable, heapRegions: regions, heapAllocations: taken,
+            xenStart: MFN(xenStart), image: image.map { Range(raw: $0) }, frameTable: frameTable.map { Range(raw: $0) },
+            heapRegions: regions, heapAllocations: taken,
             afterInitialBlock: host.afterInitialBlock)
         return (xen, memory)
     }

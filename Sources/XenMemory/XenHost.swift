@@ -130,28 +130,28 @@ public struct XenHost: Sendable {
     /// does: the lowest region first, then the others from the highest down. MFNs below 0x100
     /// belong to `DOMID_IO`. `reserved` frame ranges (Xen's image, modules, frame table…) are
     /// kept out of the heap. Throws for an E820 map Xen could not hold (see ``validate``).
-    public init(e820: E820Map, dmaBits: Int? = nil, reserved: [Range<UInt64>] = []) throws(XenHostError) {
+    public init(e820: E820Map, dmaBits: Int? = nil, reserved: [Range<MFN>] = []) throws(XenHostError) {
         try Self.validate(e820: e820, bootRegions: [], inventory: [])
         var regions: [Range<UInt64>] = []
         for r in e820.ramFrames {
             let low = max(r.lowerBound, 0x100)
             guard low < r.upperBound else { continue }
-            regions.append(contentsOf: reserved.reduce([low..<r.upperBound]) { $0.subtracting($1) })
+            regions.append(contentsOf: reserved.reduce([low..<r.upperBound]) { $0.subtracting($1.raw) })
         }
         let ordered = regions.isEmpty ? [] : [regions[0]] + regions.dropFirst().reversed()
-        try self.init(e820: e820, dmaBits: dmaBits, bootRegions: ordered, inventory: [])
+        try self.init(e820: e820, dmaBits: dmaBits, bootRegions: ordered.map { Range(raw: $0) }, inventory: [])
     }
 
     /// A host whose heap is filled exactly as given: `bootRegions` inserted in this order (cut
     /// into maximal aligned blocks), then the `inventory` blocks freed one by one — for
     /// reproducing a real host, whose small top-of-RAM blocks depend on Xen's own boot
     /// allocations (calibrated against a capture: `docs/examples/real-xen-default.yaml`, docs/memory-model.md). Throws what ``validate`` finds.
-    public init(e820: E820Map, dmaBits: Int? = nil, bootRegions: [Range<UInt64>], inventory: [(MFN, Int)]) throws(XenHostError) {
+    public init(e820: E820Map, dmaBits: Int? = nil, bootRegions: [Range<MFN>], inventory: [(MFN, Int)]) throws(XenHostError) {
         bootHeapFrames = try Self.validate(e820: e820, bootRegions: bootRegions, inventory: inventory)
         self.e820 = e820
         heap = XenHeap(dmaBits: dmaBits)
         m2p = HostM2P(maxPage: e820.maxRAMFrame)
-        for r in bootRegions { heap.insert(Range(raw: r)) }
+        for r in bootRegions { heap.insert(r) }
         for (m, o) in inventory { heap.free(m, order: o, dirty: true) }
         owners.set(start: 0, count: 0x100, to: FrameOwner(domain: .io))
     }
@@ -161,7 +161,7 @@ public struct XenHost: Sendable {
     /// block inside the RAM, blocks of a buddy order starting on a multiple of their size, and
     /// no frame handed to the heap twice. Returns the heap's frames, sorted and merged.
     @discardableResult
-    public static func validate(e820: E820Map, bootRegions: [Range<UInt64>], inventory: [(MFN, Int)]) throws(XenHostError) -> [Range<MFN>] {
+    public static func validate(e820: E820Map, bootRegions: [Range<MFN>], inventory: [(MFN, Int)]) throws(XenHostError) -> [Range<MFN>] {
         for (i, e) in e820.entries.enumerated() {
             guard e.size > 0, !e.address.addingReportingOverflow(e.size).overflow else {
                 throw .badEntry(index: i, address: MachineAddress(e.address), size: e.size)
@@ -170,7 +170,7 @@ public struct XenHost: Sendable {
                 throw .ramBeyondHeap(index: i, endFrame: MFN(e.end >> Page.shift))
             }
         }
-        var pieces = bootRegions.enumerated().map { HeapPiece.bootRegion(index: $0.offset, frames: Range(raw: $0.element)) }
+        var pieces = bootRegions.enumerated().map { HeapPiece.bootRegion(index: $0.offset, frames: $0.element) }
         for (i, (m, o)) in inventory.enumerated() {
             let piece = HeapPiece.inventoryBlock(index: i, mfn: m, order: o)
             guard (0...XenHeap.maxOrder).contains(o) else { throw .badOrder(piece) }

@@ -29,7 +29,7 @@ public enum BootCoherentEvidence {
                 case .machine(let next) = after.value, mine % block.count == 0,
                 first.addingReportingOverflow(before.count + block.count) == (next, false)
             else { continue }
-            out.append(BootCoherentAllocation(pfn: block.start, size: block.count << Page.shift))
+            out.append(BootCoherentAllocation(pfn: PFN(block.start), size: block.count << Page.shift))
         }
         return out
     }

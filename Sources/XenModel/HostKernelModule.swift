@@ -13,20 +13,20 @@ extension HostScenarioWriter {
     /// mapping, or when that page is not a frame below the initrd (another host's P2M).
     public static func kernelModuleStart(evidence e: HostLogEvidence, p2m: ExtentMap<P2MRun>) -> MFN? {
         guard let rd = e.initrd, let mapping = e.initialMapping else { return nil }
-        let pfn = (UInt64(1) << UInt64(BitMath.pageOrder(bytes: mapping))) + UInt64(rd.count)
-        let real: [UInt64?] = (0..<UInt64(3)).map { i in
-            if case .machine(let m)? = p2m.run(from: pfn + i)?.value, m < rd.lowerBound { return m } else { return nil }
+        let pfn = (UInt64(1) << UInt64(BitMath.pageOrder(bytes: mapping))) + rd.span
+        let real: [MFN?] = (0..<UInt64(3)).map { i in
+            if case .machine(let m)? = p2m.run(from: pfn + i)?.value, MFN(m) < rd.lowerBound { return MFN(m) } else { return nil }
         }
         guard let first = real[0] else { return nil }
-        let candidates = real.compactMap { $0 }.flatMap { f in (0...min(f, 3)).map { f - $0 } }
-        return MFN(candidates.first { modelledPhysmapStart(e, moduleStart: $0, initrd: rd) == real } ?? first)
+        let candidates = real.compactMap { $0 }.flatMap { f in (0...min(f.rawValue, 3)).map { MFN(f.rawValue - $0) } }
+        return candidates.first { modelledPhysmapStart(e, moduleStart: $0, initrd: rd) == real } ?? first
     }
 
     /// The first three physmap frames of dom0 built on the host of `e`, the kernel module
     /// starting at `moduleStart`; nil when the build is not modelled or the model cannot build it.
     /// Its `try?`s are that "no": a candidate start the modelled boot or build refuses is not
     /// where Xen put the module, and ``kernelModuleStart(evidence:p2m:)`` tries the next.
-    static func modelledPhysmapStart(_ e: HostLogEvidence, moduleStart: UInt64, initrd rd: Range<UInt64>) -> [UInt64?]? {
+    static func modelledPhysmapStart(_ e: HostLogEvidence, moduleStart: MFN, initrd rd: Range<MFN>) -> [MFN?]? {
         guard let name = e.xenPackage, let build = XenBuild.named(name), moduleStart < rd.lowerBound,
             let mapping = e.initialMapping, let memory = try? Dom0MemoryOption(parsing: e.dom0Mem ?? "")
         else { return nil }
@@ -43,9 +43,9 @@ extension HostScenarioWriter {
         cfg.initialMappingBytes = mapping
         cfg.afterInitialBlock = boot.afterInitialBlock
         guard let layout = try? host.buildDom0(cfg) else { return nil }
-        let frames = layout.physmapFrames.flatMap { e -> [UInt64?] in
+        let frames = layout.physmapFrames.flatMap { e -> [MFN?] in
             guard case .machine(let m) = e.value else { return [nil] }
-            return (0..<min(e.count, 3)).map { m + $0 }
+            return (0..<min(e.count, 3)).map { MFN(m + $0) }
         }
         return Array(frames.prefix(3))
     }

@@ -46,16 +46,16 @@ public enum HostScenarioWriter {
         if e.xenDebug { out.append("  build: debug") }
         if let d = e.dom0Mem { out.append("  dom0_mem: \(JSONValue.quote(d))") }
         if let rd = e.initrd {
-            if let k = placement.kernelModuleStart, k.rawValue < rd.lowerBound {
-                out.append("  kernel_module: {start: \(k), end: \(Hex.plain(rd.lowerBound))}")
+            if let k = placement.kernelModuleStart, k < rd.lowerBound {
+                out.append("  kernel_module: {start: \(k), end: \(rd.lowerBound)}")
             }
-            out.append("  initrd: {start: \(Hex.plain(rd.lowerBound)), end: \(Hex.plain(rd.upperBound))}")
+            out.append("  initrd: {start: \(rd.lowerBound), end: \(rd.upperBound)}")
         }
         if let m = e.initialMapping { out.append("  initial_mapping: \(Hex.plain(m))") }
         out += ["guest:", "  type: pv-dom0", "  kernel: \(kernel.rawValue)"]
         if let c = e.kernelCommandLine { out.append("  cmdline: \(JSONValue.quote(c))") }
         if let n = e.dom0VCPUs { out.append("  cpus: \(n)") }
-        if let end = e.swiotlbEnd { out.append("  swiotlb_end: \(Hex.plain(end))") }
+        if let end = e.swiotlbEnd { out.append("  swiotlb_end: \(end)") }
         if !placement.devices.isEmpty {
             out.append("devices:")
             for d in placement.devices { out += deviceLines(d) }
@@ -69,7 +69,7 @@ public enum HostScenarioWriter {
         let mask = "dma_bits: \(BitMath.fls64(d.dma.dmaMask))"
         guard !d.bootCoherent.isEmpty else { return ["  - {name: \(JSONValue.quote(d.name)), \(mask)}"] }
         return ["  - name: \(JSONValue.quote(d.name))", "    \(mask)", "    boot_coherent:"]
-            + d.bootCoherent.map { "      - {pfn: \(Hex.plain($0.pfn)), size: \(Hex.plain($0.size))}" }
+            + d.bootCoherent.map { "      - {pfn: \($0.pfn), size: \(Hex.plain($0.size))}" }
     }
 
     /// The modelled kernel of a version (`6.1.192` → v6.1).

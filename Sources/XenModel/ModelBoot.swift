@@ -143,10 +143,10 @@ public enum ModelBoot {
     /// pages that are not free dom0 memory, or an exchange Xen refuses, are the field's fault.
     static func allocateBootCoherent(_ x: inout XenSwiotlb, _ s: Scenario) -> FieldFault? {
         for (i, d) in s.devices.enumerated() {
-            for (k, c) in d.bootCoherent.enumerated() where x.allocCoherent(d.dma, size: Int(c.size), at: c.pfn) == nil {
+            for (k, c) in d.bootCoherent.enumerated() where x.allocCoherent(d.dma, size: Int(c.size), at: c.pfn.rawValue) == nil {
                 return FieldFault(
                     path: "devices[\(i)].boot_coherent[\(k)]",
-                    message: "pfn \(Hex.plain(c.pfn)) (\(c.size) bytes): not free dom0 memory aligned to the allocation's pages, or Xen refused the exchange")
+                    message: "pfn \(c.pfn) (\(c.size) bytes): not free dom0 memory aligned to the allocation's pages, or Xen refused the exchange")
             }
         }
         return nil
@@ -165,7 +165,7 @@ public enum ModelBoot {
                 e820: s.host.e820, modules: modules, build: build, host: XenBootHost(cpus: s.guest.cpus), dmaBits: s.host.dmaBits)
             return (host, memory.afterInitialBlock)
         }
-        let taken: [Range<UInt64>] = s.host.takenBelow4G > 0 ? [0x100..<(0x100 + s.host.takenBelow4G)] : []
+        let taken: [Range<MFN>] = s.host.takenBelow4G > 0 ? [MFN(0x100)..<MFN(0x100 + s.host.takenBelow4G)] : []
         return (try XenHost(e820: s.host.e820, dmaBits: s.host.dmaBits, reserved: taken + modules), [])
     }
 
@@ -175,11 +175,11 @@ public enum ModelBoot {
         if let fault = reserveEarly(&guest.memory, s.guest.earlyReserved) { return fault }
         guard let end = s.guest.swiotlbEnd else { return nil }
         let top = guest.setup.e820.maxRAMFrame
-        guard end >> Page.shift <= top else {
+        guard end.pfn.rawValue <= top else {
             return FieldFault(
-                path: "guest.swiotlb_end", message: "\(Hex.plain(end)) is beyond the guest's memory (its RAM ends at \(Hex.plain(top << Page.shift)))")
+                path: "guest.swiotlb_end", message: "\(end) is beyond the guest's memory (its RAM ends at \(Hex.plain(top << Page.shift)))")
         }
-        guest.memory.reserve((end >> Page.shift)..<top)
+        guest.memory.reserve(end.pfn.rawValue..<top)
         return nil
     }
 

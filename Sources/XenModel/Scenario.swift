@@ -51,12 +51,12 @@ public struct HostSpec: Sendable {
     /// Pages taken from the heap starting at MFN 0x100.
     public var takenBelow4G: UInt64
     /// The heap's boot regions in insertion order (MFN ranges), when given explicitly.
-    public var bootRegions: [Range<UInt64>]?
+    public var bootRegions: [Range<MFN>]?
     /// Blocks freed into the heap after the boot regions: (first MFN, order).
     public var inventory: [(MFN, Int)] = []
 
     /// Creates a machine description.
-    public init(e820: E820Map, dmaBits: Int? = nil, takenBelow4G: UInt64 = 0, bootRegions: [Range<UInt64>]? = nil, inventory: [(MFN, Int)] = []) {
+    public init(e820: E820Map, dmaBits: Int? = nil, takenBelow4G: UInt64 = 0, bootRegions: [Range<MFN>]? = nil, inventory: [(MFN, Int)] = []) {
         self.e820 = e820; self.dmaBits = dmaBits; self.takenBelow4G = takenBelow4G; self.bootRegions = bootRegions; self.inventory = inventory
     }
 }
@@ -72,9 +72,9 @@ public struct XenSpec: Sendable {
     /// `memop-max-order=`.
     public var memopMaxOrder: MemopMaxOrder
     /// The dom0 kernel module's MFNs (given back to the heap after loading).
-    public var kernelModule: Range<UInt64>? = nil
+    public var kernelModule: Range<MFN>? = nil
     /// The initrd module's MFNs (assigned to dom0 in place).
-    public var initrd: Range<UInt64>? = nil
+    public var initrd: Range<MFN>? = nil
     /// `v_end - v_start` of dom0's initial mapping.
     public var initialMapping: UInt64? = nil
     /// The hypervisor build whose own boot allocations the model derives (``XenBootMemory``):
@@ -84,7 +84,7 @@ public struct XenSpec: Sendable {
     /// Creates the hypervisor's options (defaults: Xen 4.17's, a release build).
     public init(
         dom0Memory: Dom0MemoryOption = Dom0MemoryOption(), dom0MemoryText: String? = nil, debugBuild: Bool = false,
-        memopMaxOrder: MemopMaxOrder = MemopMaxOrder(), kernelModule: Range<UInt64>? = nil, initrd: Range<UInt64>? = nil,
+        memopMaxOrder: MemopMaxOrder = MemopMaxOrder(), kernelModule: Range<MFN>? = nil, initrd: Range<MFN>? = nil,
         initialMapping: UInt64? = nil, package: XenBuild? = nil
     ) {
         self.dom0Memory = dom0Memory; self.dom0MemoryText = dom0MemoryText; self.debugBuild = debugBuild
@@ -117,8 +117,8 @@ public struct GuestSpec: Sendable {
     public var encryption: MemoryEncryption?
     /// Pseudo-physical memory Linux took at the top of RAM before swiotlb (places the buffer).
     public var earlyReserved: UInt64
-    /// Where the swiotlb buffer ends (pseudo-physical), when known from a real boot.
-    public var swiotlbEnd: UInt64? = nil
+    /// Where the swiotlb buffer ends, when known from a real boot.
+    public var swiotlbEnd: PhysicalAddress? = nil
     /// Virtual CPUs (`num_possible_cpus()`: v6.1's swiotlb areas; streams run on CPU i mod cpus).
     public var cpus: Int = 1
     /// 6.18's `CONFIG_SWIOTLB_DYNAMIC` in a native guest: the guest RAM (bytes, page-aligned)
@@ -128,7 +128,7 @@ public struct GuestSpec: Sendable {
     /// Creates a guest description.
     public init(
         kind: GuestKind, kernel: SwiotlbKernel = .v5_11, cmdline: String = "", memory: UInt64? = nil,
-        encryption: MemoryEncryption? = nil, earlyReserved: UInt64 = 0, swiotlbEnd: UInt64? = nil, cpus: Int = 1
+        encryption: MemoryEncryption? = nil, earlyReserved: UInt64 = 0, swiotlbEnd: PhysicalAddress? = nil, cpus: Int = 1
     ) {
         self.kind = kind; self.kernel = kernel; self.cmdline = cmdline; self.memory = memory
         self.encryption = encryption; self.earlyReserved = earlyReserved; self.swiotlbEnd = swiotlbEnd; self.cpus = cpus
@@ -167,11 +167,11 @@ public struct DeviceSpec: Sendable {
 /// size. The model exchanges them as xen-swiotlb does (`xen_swiotlb_alloc_coherent`).
 public struct BootCoherentAllocation: Sendable, Hashable {
     /// The first pfn (aligned to the allocation's power-of-two pages).
-    public var pfn: UInt64
+    public var pfn: PFN
     /// The size asked for, in bytes.
     public var size: UInt64
     /// Creates an allocation.
-    public init(pfn: UInt64, size: UInt64) { self.pfn = pfn; self.size = size }
+    public init(pfn: PFN, size: UInt64) { self.pfn = pfn; self.size = size }
 }
 
 /// What the devices do: several streams run interleaved, one operation at a time.

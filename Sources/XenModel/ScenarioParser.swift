@@ -276,12 +276,12 @@ final class Reader {
     }
 
     /// `{start: <mfn>, end: <mfn>}`, end exclusive, starting at `from` or above.
-    func frameRange(_ f: Field, from: UInt64 = 0) throws(ScenarioError) -> Range<UInt64> {
+    func frameRange(_ f: Field, from: UInt64 = 0) throws(ScenarioError) -> Range<MFN> {
         let m = try mapping(f, allowed: ["start", "end"])
         let s = try integer(try required(m, "start", in: f), in: from...(1 << 40), what: "a frame number")
         let e = try integer(try required(m, "end", in: f), in: 0...(1 << 40), what: "a frame number")
         guard s < e else { throw fail(m["end"]!, "end must be above start") }
-        return s..<e
+        return MFN(s)..<MFN(e)
     }
 
     /// `{start: <address>, end: <address>}` (bytes, end exclusive) below 2^52.
@@ -390,7 +390,7 @@ final class Reader {
             let v = try integer(x, in: 0x100000...(1 << 52), what: "a pseudo-physical address")
             guard v & 0xfff == 0 else { throw fail(x, "must be page aligned") }
             guard kind != .native else { throw fail(x, "applies to a PV guest (a native guest's buffer is placed by its kernel)") }
-            return v
+            return PhysicalAddress(v)
         }
         return spec
     }
@@ -456,7 +456,7 @@ final class Reader {
             let pfn = try integer(pfnField, in: 0...(1 << 40), what: "a pfn")
             let pages = UInt64(1) << UInt64(BitMath.pageOrder(bytes: bytes))
             guard pfn % pages == 0 else { throw fail(pfnField, "\(Hex.plain(pfn)) is not aligned to the allocation's \(pages) pages") }
-            out.append(BootCoherentAllocation(pfn: pfn, size: bytes))
+            out.append(BootCoherentAllocation(pfn: PFN(pfn), size: bytes))
         }
         return out
     }

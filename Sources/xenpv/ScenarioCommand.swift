@@ -105,7 +105,7 @@ struct ScenarioFromCaptureCommand: ParsableCommand {
             )
         }
         guard let start = HostScenarioWriter.kernelModuleStart(evidence: evidence, p2m: p2m.entries) else {
-            throw CLIError("\(f): the page after the initrd is not a frame below the initrd (\(Hex.plain(rd.lowerBound))): not this host's dom0?")
+            throw CLIError("\(f): the page after the initrd is not a frame below the initrd (\(rd.lowerBound)): not this host's dom0?")
         }
         return start
     }

@@ -20,10 +20,10 @@ func lines(_ text: String) -> () -> Substring? {
 
 /// A booted model host: the captured QEMU default.
 func modelHost() throws -> (XenHost, PVDomain) {
-    let host = try XenHost(e820: .qemuPC(ramBytes: 2 << 30), reserved: [0x7f66f..<0x7fa00])
+    let host = try XenHost(e820: .qemuPC(ramBytes: 2 << 30), reserved: [Range(raw: 0x7f66f..<0x7fa00)])
     var cfg = Dom0BuildConfig()
     cfg.memory = try Dom0MemoryOption(parsing: "768M,max:768M")
-    cfg.initrd = 0x7f66f..<0x7fa00
+    cfg.initrd = Range(raw: 0x7f66f..<0x7fa00)
     let dom0 = try PVGuestBoot.dom0(on: host, cfg)
     return (dom0.host, dom0.domain)
 }

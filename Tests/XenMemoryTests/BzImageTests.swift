@@ -27,8 +27,8 @@ struct BzImageTests {
         #expect(image.xenHeadroomBytes == 0x469a000)  // 0x3eda7b4 + 0x7befe4, page-rounded
         #expect(image.xenModulePages == 0x4e78)
         // fixtures/real-xen-default: the initrd at 0x7f66f, the module's first frame at 0x7a7f7.
-        #expect(image.xenModuleFrames(belowInitrd: 0x7f66f..<0x7fa00, e820: .qemuPC(ramBytes: 2 << 30)) == 0x7a7f7..<0x7f66f)
-        #expect(image.xenModuleFrames(belowInitrd: 0x4000..<0x4100, e820: .qemuPC(ramBytes: 2 << 30)) == nil)
+        #expect(image.xenModuleFrames(belowInitrd: Range(raw: 0x7f66f..<0x7fa00), e820: .qemuPC(ramBytes: 2 << 30))?.raw == 0x7a7f7..<0x7f66f)
+        #expect(image.xenModuleFrames(belowInitrd: Range(raw: 0x4000..<0x4100), e820: .qemuPC(ramBytes: 2 << 30)) == nil)
     }
 
     @Test("gzip adds 8 bytes a 32 KiB block and 32 KiB + 18; an ELF kernel gets no headroom")

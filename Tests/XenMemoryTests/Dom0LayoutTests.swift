@@ -38,10 +38,10 @@ struct Dom0LayoutTests {
 
     /// The QEMU `-m 2048` host of the real capture, with the 913-page initrd module in place.
     func qemuDefault() throws -> (XenHost, Dom0Layout) {
-        var host = try XenHost(e820: .qemuPC(ramBytes: 2 << 30), reserved: [0x7f66f..<0x7fa00])
+        var host = try XenHost(e820: .qemuPC(ramBytes: 2 << 30), reserved: [Range(raw: 0x7f66f..<0x7fa00)])
         var cfg = Dom0BuildConfig()
         cfg.memory = try Dom0MemoryOption(parsing: "768M,max:768M")
-        cfg.initrd = 0x7f66f..<0x7fa00
+        cfg.initrd = Range(raw: 0x7f66f..<0x7fa00)
         let layout = try host.buildDom0(cfg)
         return (host, layout)
     }

@@ -229,7 +229,7 @@ struct LargeDomUTests {
             let base: UInt64 = 0x1000 + 512 * i
             return base..<(base + 256)
         }
-        var host = try XenHost(e820: .qemuPC(ramBytes: 4 << 30), bootRegions: regions, inventory: [])
+        var host = try XenHost(e820: .qemuPC(ramBytes: 4 << 30), bootRegions: regions.map { Range(raw: $0) }, inventory: [])
         let pages: UInt64 = 200_000
         let guest = try host.buildPVDomU(id: DomID(1), pages: pages)
         let runs = guest.p2m.runs(count: pages)

@@ -8,7 +8,7 @@ struct HostValidationTests {
     let twoGiB = E820Map.qemuPC(ramBytes: 2 << 30)
 
     func refusal(e820: E820Map, regions: [Range<UInt64>] = [], inventory: [(MFN, Int)] = []) -> XenHostError? {
-        do { _ = try XenHost(e820: e820, bootRegions: regions, inventory: inventory) } catch { return error }
+        do { _ = try XenHost(e820: e820, bootRegions: regions.map { Range(raw: $0) }, inventory: inventory) } catch { return error }
         return nil
     }
 
@@ -78,9 +78,9 @@ struct HostValidationTests {
             (MFN(0x7fc00), 8), (MFN(0x7ff00), 7), (MFN(0x7ff80), 6), (MFN(0x7fdc0), 6),
             (MFN(0x7fd00), 6), (MFN(0x7a780), 6), (MFN(0x7a7c0), 5), (MFN(0x7a7e0), 3),
         ]
-        let frames = try XenHost.validate(e820: twoGiB, bootRegions: [0x100..<0x79200], inventory: inventory)
+        let frames = try XenHost.validate(e820: twoGiB, bootRegions: [Range(raw: 0x100..<0x79200)], inventory: inventory)
         #expect(frames.map(\.raw) == [0x100..<0x79200, 0x7a780..<0x7a7e8, 0x7fc00..<0x7fd40, 0x7fdc0..<0x7fe00, 0x7ff00..<0x7ffc0])
-        let host = try XenHost(e820: twoGiB, bootRegions: [0x100..<0x79200], inventory: inventory)
+        let host = try XenHost(e820: twoGiB, bootRegions: [Range(raw: 0x100..<0x79200)], inventory: inventory)
         #expect(host.bootHeapFrames == frames)
     }
 
@@ -100,7 +100,7 @@ struct HostValidationTests {
         #expect(throws: Dom0BuildError.tooSmallForKernel(pages: 0, needed: 32768)) { try host.buildDom0(config) }
 
         config = Dom0BuildConfig()
-        config.kernelModule = 0x7ff00..<0x80100
+        config.kernelModule = Range(raw: 0x7ff00..<0x80100)
         #expect(throws: Dom0BuildError.moduleOutsideRAM(.kernel, frames: Range(raw: 0x7ff00..<0x80100))) { try host.buildDom0(config) }
         #expect(
             Dom0BuildError.moduleOutsideRAM(.kernel, frames: Range(raw: 0x7ff00..<0x80100)).description
@@ -109,12 +109,12 @@ struct HostValidationTests {
         // Without `reserved`, every RAM frame from 0x100 is the heap's: a module there would be
         // freed into the heap a second time.
         config = Dom0BuildConfig()
-        config.initrd = 0x7f66f..<0x7fa00
+        config.initrd = Range(raw: 0x7f66f..<0x7fa00)
         #expect(throws: Dom0BuildError.moduleInUse(.initrd, frames: Range(raw: 0x7f66f..<0x7fa00))) { try host.buildDom0(config) }
-        host = try XenHost(e820: twoGiB, reserved: [0x7a7f7..<0x7fa00])
-        config.kernelModule = 0x7a7f7..<0x7f670
+        host = try XenHost(e820: twoGiB, reserved: [Range(raw: 0x7a7f7..<0x7fa00)])
+        config.kernelModule = Range(raw: 0x7a7f7..<0x7f670)
         #expect(throws: Dom0BuildError.moduleInUse(.initrd, frames: Range(raw: 0x7f66f..<0x7fa00))) { try host.buildDom0(config) }
-        config.kernelModule = 0x7a7f7..<0x7f66f
+        config.kernelModule = Range(raw: 0x7a7f7..<0x7f66f)
         let layout = try host.buildDom0(config)
         #expect(layout.nrPages > 0)
     }

@@ -10,8 +10,8 @@ import Testing
 /// host (4 GiB dom0 across the PCI hole).
 @Suite("Xen 4.17 boot memory")
 struct XenBootMemoryTests {
-    static let defaultModules: [Range<UInt64>] = [0x7a7f7..<0x7f66f, 0x7f66f..<0x7fa00]
-    static let bigmemModules: [Range<UInt64>] = [0x1badf7..<0x1bfc6f, 0x1bfc6f..<0x1c0000]
+    static let defaultModules: [Range<MFN>] = [Range(raw: 0x7a7f7..<0x7f66f), Range(raw: 0x7f66f..<0x7fa00)]
+    static let bigmemModules: [Range<MFN>] = [Range(raw: 0x1badf7..<0x1bfc6f), Range(raw: 0x1bfc6f..<0x1c0000)]
 
     /// The traced boot of the default host (`-m 2048 -smp 2`).
     static let defaultTrace = """
@@ -68,16 +68,16 @@ struct XenBootMemoryTests {
     func defaultHost() throws {
         let (host, m) = try XenBootMemory.boot(
             e820: .qemuPC(ramBytes: 2 << 30), modules: Self.defaultModules, build: .debian4_17_7, host: XenBootHost(cpus: 2))
-        #expect(m.xenStart == 0x7f800)  // "New Xen image base address: 0x7f800000"
-        #expect(m.image == [0x7fa00..<0x7fc72, 0x7fd72..<0x7fda7])
+        #expect(m.xenStart == MFN(0x7f800))  // "New Xen image base address: 0x7f800000"
+        #expect(m.image.map(\.raw) == [0x7fa00..<0x7fc72, 0x7fd72..<0x7fda7])
         #expect(m.frameTable.count == 8)
-        #expect(m.frameTable.first == 0x7a400..<0x7a600)
-        #expect(m.frameTable.last == 0x79600..<0x79800)
+        #expect(m.frameTable.first?.raw == 0x7a400..<0x7a600)
+        #expect(m.frameTable.last?.raw == 0x79600..<0x79800)
         // init_heap_pages as traced: 0x100+0x100, 0x7fe00+0x1d9, 0x7fda7+0x59, 0x7fc72+0xff,
         // 0x7a600+0x1f7, 0x200+0x79400 (an L1, two image-remap tables, the frame table's L2 and
         // the ACPI table list came out of the boot allocator).
         #expect(
-            m.heapRegions == [0x100..<0x200, 0x7fe00..<0x7ffd9, 0x7fda7..<0x7fe00, 0x7fc72..<0x7fd71, 0x7a600..<0x7a7f7, 0x200..<0x79600])
+            m.heapRegions.map(\.raw) == [0x100..<0x200, 0x7fe00..<0x7ffd9, 0x7fda7..<0x7fe00, 0x7fc72..<0x7fd71, 0x7a600..<0x7a7f7, 0x200..<0x79600])
         #expect(Self.taken(m) == Self.defaultTrace)
         #expect(host.heap.blocks(zone: 19, order: 9) == [MFN(0x79000)])  // the M2P took 0x79400 and 0x79200
         #expect(m.afterInitialBlock.count == 4)  // dom0's vCPU 1: 0x7a7eb, 0x7a7ea, 0x7a7e9, 0x7a7e8 as traced
@@ -100,13 +100,13 @@ struct XenBootMemoryTests {
         let e820 = E820Map.qemuPC(ramBytes: 6 << 30)
         #expect(XenBootMemory.machineToPhysPieces(ram: e820.ramFrames) == [true, true, true, false, true, true, true])  // 0xc0000-0xfffff: the PCI hole
         var (host, m) = try XenBootMemory.boot(e820: e820, modules: Self.bigmemModules, build: .debian4_17_7, host: XenBootHost(cpus: 2))
-        #expect(m.xenStart == 0xbf800)  // "New Xen image base address: 0xbf800000"
+        #expect(m.xenStart == MFN(0xbf800))  // "New Xen image base address: 0xbf800000"
         #expect(m.frameTable.count == 24)
-        #expect(m.frameTable.first == 0x1baa00..<0x1bac00)
-        #expect(m.frameTable.last == 0x1b7c00..<0x1b7e00)
+        #expect(m.frameTable.first?.raw == 0x1baa00..<0x1bac00)
+        #expect(m.frameTable.last?.raw == 0x1b7c00..<0x1b7e00)
         // init_heap_pages as traced.
         #expect(
-            m.heapRegions == [
+            m.heapRegions.map(\.raw) == [
                 0x100..<0x200, 0x1bac00..<0x1badf3, 0x100000..<0x1b7c00, 0xbfe00..<0xbffda, 0xbfda7..<0xbfe00,
                 0xbfc72..<0xbfd71, 0x200..<0xbfa00,
             ])

@@ -26,9 +26,9 @@ struct BootCoherentTests {
     func punchedBlocks() {
         #expect(
             BootCoherentEvidence.exchangedBlocks(in: Self.bigmemRuns())
-                == [BootCoherentAllocation(pfn: 0x100986, size: 0x2000), BootCoherentAllocation(pfn: 0x100996, size: 0x2000)])
+                == [BootCoherentAllocation(pfn: PFN(0x100986), size: 0x2000), BootCoherentAllocation(pfn: PFN(0x100996), size: 0x2000)])
         // A block whose frames are not aligned to its size is no Xen extent.
-        #expect(BootCoherentEvidence.exchangedBlocks(in: Self.bigmemRuns(ring: 0x1b962b)) == [BootCoherentAllocation(pfn: 0x100996, size: 0x2000)])
+        #expect(BootCoherentEvidence.exchangedBlocks(in: Self.bigmemRuns(ring: 0x1b962b)) == [BootCoherentAllocation(pfn: PFN(0x100996), size: 0x2000)])
         // A 64-page bounce-pool segment is not a driver's allocation; neighbours that do not
         // continue each other are no punched run.
         var m = ExtentMap<P2MRun>()
@@ -55,7 +55,7 @@ struct BootCoherentTests {
     @Test("boot_coherent is read with its pfn and size; a pfn off the allocation's alignment is refused with its line")
     func parsed() throws {
         let s = try ScenarioParser.parse(Self.scenario.replacingOccurrences(of: "PFN", with: "0x1000"), file: "s.yaml")
-        #expect(s.devices[0].bootCoherent == [BootCoherentAllocation(pfn: 0x1000, size: 6726)])
+        #expect(s.devices[0].bootCoherent == [BootCoherentAllocation(pfn: PFN(0x1000), size: 6726)])
         #expect(
             errorMessage { try ScenarioParser.parse(Self.scenario.replacingOccurrences(of: "PFN", with: "0x1001"), file: "s.yaml") }
                 == "s.yaml:9: devices[0].boot_coherent[0].pfn: 0x1001 is not aligned to the allocation's 2 pages")

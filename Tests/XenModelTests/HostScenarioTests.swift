@@ -25,8 +25,8 @@ struct HostScenarioTests {
     @Test("the initrd's frames come from dom0's P2M at its RAMDISK pfns; the build from its id; the scenario reproduces the host")
     func liveDefaultHost() throws {
         let (e, p2m) = try liveEvidence()
-        #expect(e.ramdiskPfns == 0x8000..<0x8391)  // RAMDISK: [mem 0x08000000-0x08390fff]
-        #expect(e.initrd == 0x7f66f..<0x7fa00)
+        #expect(e.ramdiskPfns?.raw == 0x8000..<0x8391)  // RAMDISK: [mem 0x08000000-0x08390fff]
+        #expect(e.initrd?.raw == 0x7f66f..<0x7fa00)
         #expect(e.initialMapping == 0x8000000)
         #expect(e.dom0VCPUs == 2)  // smpboot: Allowing 2 CPUs
         #expect(e.xenPackage == "4.17.7+13-g2445b30a44-0+deb12u1")
@@ -54,7 +54,7 @@ struct HostScenarioTests {
         e.xenPackage = XenBuild.debian4_17_7.name
         e.dom0Mem = "4096M,max:4096M"
         e.dom0VCPUs = 2
-        e.initrd = 0x1be4a1..<0x1c0000
+        e.initrd = Range(raw: 0x1be4a1..<0x1c0000)
         e.initialMapping = 0x8000000
         var p2m = ExtentMap<P2MRun>()
         p2m.set(start: 0x9b5f, count: 1, to: .machine(base: 0x1b59a2))

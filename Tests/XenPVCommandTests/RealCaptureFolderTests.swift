@@ -74,7 +74,7 @@ struct RealCaptureFolderTests {
         #expect(devices.map(\.name) == ["0000:00:01.1", "0000:00:03.0"])
         #expect(devices[0].bootCoherent.isEmpty)
         #expect(devices[1].dma.dmaMask == ~0)
-        #expect(devices[1].bootCoherent.map(\.pfn) == [0x100996, 0x100986])
+        #expect(devices[1].bootCoherent.map(\.pfn) == [PFN(0x100996), PFN(0x100986)])
         #expect(devices[1].bootCoherent.map(\.size) == [0x2000, 0x2000])
         // No PCI device above the virtio one (no sysfs link): the devices as sysfs gave them.
         let unlinked = BootCoherentDevices.live(devices: sysfs, kernelLog: log, p2m: p2m.entries) { _ in nil }

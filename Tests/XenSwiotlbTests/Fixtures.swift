@@ -11,10 +11,10 @@ typealias BootedDom0 = PVGuestBoot
 extension PVGuestBoot {
     /// QEMU `-m ramBytes`, Xen `dom0_mem=`, optional frames taken out of Xen's heap.
     init(ramBytes: UInt64, dom0Mem: String?, reserved: [Range<UInt64>] = [], initrd: Range<UInt64>? = nil) throws {
-        let host = try XenHost(e820: .qemuPC(ramBytes: ramBytes), reserved: reserved + (initrd.map { [$0] } ?? []))
+        let host = try XenHost(e820: .qemuPC(ramBytes: ramBytes), reserved: (reserved + (initrd.map { [$0] } ?? [])).map { Range(raw: $0) })
         var cfg = Dom0BuildConfig()
         if let d = dom0Mem { cfg.memory = try Dom0MemoryOption(parsing: d) }
-        cfg.initrd = initrd
+        cfg.initrd = initrd.map { Range(raw: $0) }
         self = try PVGuestBoot.dom0(on: host, cfg)
     }
 
