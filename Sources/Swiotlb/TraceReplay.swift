@@ -324,10 +324,13 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
         case .pool:
             try addPool(l, name: l.name.map { TraceLine.text($0, of: bytes) }, line: line)
         case .map:
-            let device = DMADevice(
-                name: l.device.map { TraceLine.text($0, of: bytes) }, dmaMask: l.dmaMask, segmentBoundaryMask: l.segmentMask,
-                minAlignMask: l.minAlign, driver: l.driver.map { TraceLine.text($0, of: bytes) })
-            try map(l, id: id, device: device, line: line, into: &out)
+            // Built in the argument: a device held in a local first is copied into the call.
+            try map(
+                l, id: id,
+                device: DMADevice(
+                    name: l.device.map { TraceLine.text($0, of: bytes) }, dmaMask: l.dmaMask, segmentBoundaryMask: l.segmentMask,
+                    minAlignMask: l.minAlign, driver: l.driver.map { TraceLine.text($0, of: bytes) }),
+                line: line, into: &out)
         case .unmap: try unmap(id, line: line, into: &out)
         case .sync: try sync(id, target: l.target, line: line, into: &out)
         }
@@ -369,10 +372,15 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
         growthMemory = (memory, limit)
     }
 
-    /// Builds the TLB from the pool lines at the first other op, naming them as the kernel
-    /// does; false when there were none.
-    private mutating func ensureTLB() -> Bool {
-        if !isBuilt && !pendingPools.isEmpty {
+    /// Builds the TLB from the pool lines at the first other op (``buildTLB()``); false when
+    /// there were none. Inlined: after the first op it is one test.
+    @inline(__always)
+    private mutating func ensureTLB() -> Bool { isBuilt || buildTLB() }
+
+    /// Builds the TLB from the pool lines, naming them as the kernel does; false when there
+    /// were none.
+    private mutating func buildTLB() -> Bool {
+        if !pendingPools.isEmpty {
             let n = pendingPools.count
             let pools = pendingPools.enumerated().map { i, p in
                 SlotPool(name: Kernel.poolName(index: i, of: n, declared: p.name), start: p.start, nslabs: p.nslabs, areas: p.areas)
