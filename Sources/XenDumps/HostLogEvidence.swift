@@ -49,7 +49,7 @@ public struct HostLogEvidence: Sendable, Equatable {
         if let pfns = ramdiskPfns, !pfns.isEmpty, let run = p2m.run(from: pfns.lowerBound.rawValue), case .machine(let first) = run.value,
             run.count >= pfns.span
         {
-            initrd = MFN(first)..<MFN(first + pfns.span)
+            initrd = first..<first.advanced(by: pfns.span)
             initialMapping = pfns.lowerBound.address.rawValue
         }
     }

@@ -64,7 +64,7 @@ public enum M2PDump {
             guard mfn == expect else { throw DumpError(line: n, message: "mfn \(Hex.plain(mfn)) out of order (expected \(Hex.plain(expect)))") }
             guard mfn < maxPage else { throw DumpError(line: n, message: "mfn \(Hex.plain(mfn)) is not below Max MFN \(maxPage)") }
             if pfn != HostM2P.invalidEntry {
-                runs.add(mfn, pfn == HostM2P.sharedEntry ? .shared : .pfn(base: pfn))
+                runs.add(mfn, pfn == HostM2P.sharedEntry ? .shared : .pfn(base: PFN(pfn)))
             }
             expect += 1
         }

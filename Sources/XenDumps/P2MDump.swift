@@ -52,7 +52,8 @@ public struct P2MDumpContents: Sendable {
         var entries = ExtentMap<P2MRun>(), types = ExtentMap<PageTypeRun>()
         func emit(_ pfn: UInt64, _ count: UInt64, _ value: P2MRun) {
             entries.append(start: pfn, count: count, value: value)
-            if case .machine(let base) = value {
+            if case .machine(let first) = value {
+                let base = first.rawValue
                 // Ownership decides the type, run by run.
                 var k: UInt64 = 0
                 for o in host.owners.extents(start: base, count: count) {

@@ -56,7 +56,8 @@ public struct P2MSummary: Sendable {
         }
         for run in p2m.entries.extents {
             switch run.value {
-            case .machine(let base):
+            case .machine(let first):
+                let base = first.rawValue
                 ram += run.count
                 let fourG: UInt64 = 0x100000
                 if base < fourG { below4G += min(run.count, fourG - base) }
@@ -68,7 +69,7 @@ public struct P2MSummary: Sendable {
                 }
                 prevEnd = (run.end, base + run.count)
                 if let m2p {
-                    for m in m2p.runs.extents(start: base, count: run.count) where m.value != .pfn(base: run.start + (m.start - base)) {
+                    for m in m2p.runs.extents(start: base, count: run.count) where m.value != .pfn(base: PFN(run.start + (m.start - base))) {
                         m2pMismatches += m.count
                         if firstMismatches.count < 10 { firstMismatches.append((PFN(run.start + (m.start - base)), MFN(m.start), m.value.rawEntry)) }
                     }
@@ -171,8 +172,9 @@ extension P2MDumpContents {
     public func firstFrame(notBelow frame: MFN) -> (pfn: PFN, mfn: MFN)? {
         let limit = frame.rawValue
         for run in entries.extents {
-            guard case .machine(let base) = run.value else { continue }
-            if base >= limit { return (PFN(run.start), MFN(base)) }
+            guard case .machine(let first) = run.value else { continue }
+            let base = first.rawValue
+            if base >= limit { return (PFN(run.start), first) }
             if run.count > limit - base { return (PFN(run.start + (limit - base)), frame) }
         }
         return nil

@@ -54,7 +54,8 @@ public struct PoolPlacement: Sendable, Hashable {
         for run in p2m.entries.extents(start: first, count: pages) {
             let n = run.count
             covered += n
-            guard case .machine(let mfn) = run.value else { notRAMPages += n; continue }
+            guard case .machine(let first) = run.value else { notRAMPages += n; continue }
+            let mfn = first.rawValue
             pagesAbove4G += mfn < Self.fourGiBFrame ? n - min(n, Self.fourGiBFrame - mfn) : n
             if let last = pieces.last, last.pfn.rawValue + last.pages == run.start, last.mfn.rawValue + last.pages == mfn {
                 pieces[pieces.count - 1].pages += n

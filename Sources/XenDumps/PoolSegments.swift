@@ -20,7 +20,7 @@ public struct SegmentPlacement: Sendable, Hashable {
 
     /// Machine frame of the first page (nil when not RAM).
     public var mfn: MFN? {
-        if case .machine(let base)? = firstEntry { return MFN(base) }
+        if case .machine(let base)? = firstEntry { return base }
         return nil
     }
     /// Whether its pages are RAM and machine-contiguous.

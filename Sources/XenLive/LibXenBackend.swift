@@ -96,7 +96,7 @@ public final class LibXenBackend: XenBackend {
         var runs = ExtentMap<M2PRun>()
         for mfn in 0..<maxPage {
             let e = table![Int(mfn)]
-            if e != HostM2P.invalidEntry { runs.append(start: mfn, count: 1, value: e == HostM2P.sharedEntry ? .shared : .pfn(base: e)) }
+            if e != HostM2P.invalidEntry { runs.append(start: mfn, count: 1, value: e == HostM2P.sharedEntry ? .shared : .pfn(base: PFN(e))) }
         }
         var m2p = HostM2P(maxPage: maxPage)
         m2p.replaceRuns(runs)
@@ -138,7 +138,7 @@ public final class LibXenBackend: XenBackend {
             guard case .pfn(let base) = run.value else { continue }
             var frames = (0..<run.count).map { run.start + $0 }
             try check(cxen_pfn_types(handle, UInt32(domain.rawValue), &frames, UInt64(frames.count)), "getpageframeinfo3")
-            for (k, t) in frames.enumerated() where t != 0xf { pairs.append((base + UInt64(k), run.start + UInt64(k))) }
+            for (k, t) in frames.enumerated() where t != 0xf { pairs.append((base.rawValue + UInt64(k), run.start + UInt64(k))) }
         }
         pairs.sort { $0.0 < $1.0 }
         var entries = ExtentMap<P2MRun>(), types = ExtentMap<PageTypeRun>()
@@ -148,7 +148,7 @@ public final class LibXenBackend: XenBackend {
                 entries.append(start: next, count: pfn - next, value: .missing)
                 types.append(start: next, count: pfn - next, value: PageTypeRun(15))
             }
-            entries.append(start: pfn, count: 1, value: .machine(base: mfn))
+            entries.append(start: pfn, count: 1, value: .machine(base: MFN(mfn)))
             types.append(start: pfn, count: 1, value: PageTypeRun(0))
             next = pfn + 1
         }

@@ -173,7 +173,7 @@ extension XenHost {
         let reverseStart = config.initialMappingBytes >> Page.shift
         if config.debugBuild && reverseStart + 1 < blockPages {
             writes.map(allocStart, reverseStart + 1)
-            writes.append(((reverseStart + 1)..<blockPages).map { Extent(start: $0, count: 1, value: .machine(base: allocEnd - ($0 - reverseStart))) })
+            writes.append(((reverseStart + 1)..<blockPages).map { Extent(start: $0, count: 1, value: .machine(base: MFN(allocEnd - ($0 - reverseStart)))) })
             writes.nextPfn = blockPages
         } else {
             writes.map(allocStart, blockPages)
@@ -193,7 +193,7 @@ extension XenHost {
         for o in plan {
             guard let m = allocateAssigned(.dom0, order: o, addressBits: nil, noScrub: true) else { throw .notEnoughRAM }
             let n: UInt64 = 1 << UInt64(o)
-            physmap.append(Extent(start: writes.nextPfn, count: n, value: .machine(base: m.rawValue)))
+            physmap.append(Extent(start: writes.nextPfn, count: n, value: .machine(base: m)))
             writes.map(m.rawValue, n)
         }
         return physmap
@@ -219,7 +219,7 @@ extension XenHost {
             if debugBuild {
                 // Written here lowest pfn first, the chunk's last frame.
                 let low = nrPages - 1 - (pfn + n - 1 - blockPages)
-                writes.append((0..<n).map { Extent(start: low + $0, count: 1, value: .machine(base: m.rawValue + n - 1 - $0)) })
+                writes.append((0..<n).map { Extent(start: low + $0, count: 1, value: .machine(base: MFN(m.rawValue + n - 1 - $0))) })
                 writes.nextPfn += n
             } else {
                 writes.map(m.rawValue, n)
@@ -232,14 +232,14 @@ extension XenHost {
     /// go down as its pfns go up): one contiguous write per run of adjacent frames.
     private mutating func setM2P(from p2mList: [Extent<P2MRun>]) {
         var m2pRuns = p2mList.compactMap { r -> (mfn: UInt64, count: UInt64, pfn: UInt64)? in
-            if case .machine(let b) = r.value { return (b, r.count, r.start) }
+            if case .machine(let b) = r.value { return (b.rawValue, r.count, r.start) }
             return nil
         }
         m2pRuns.sort { $0.mfn < $1.mfn }
         var stretch: [Extent<M2PRun>] = []
         for r in m2pRuns {
             if let last = stretch.last, last.end != r.mfn { m2p.set(contiguous: stretch); stretch = [] }
-            stretch.append(Extent(start: r.mfn, count: r.count, value: .pfn(base: r.pfn)))
+            stretch.append(Extent(start: r.mfn, count: r.count, value: .pfn(base: PFN(r.pfn))))
         }
         m2p.set(contiguous: stretch)
     }
@@ -308,7 +308,7 @@ private struct Dom0P2MWrites {
 
     /// Maps the next `count` pfns to the machine frames from `mfn`.
     mutating func map(_ mfn: UInt64, _ count: UInt64) {
-        runs.append([Extent(start: nextPfn, count: count, value: .machine(base: mfn))])
+        runs.append([Extent(start: nextPfn, count: count, value: .machine(base: MFN(mfn)))])
         nextPfn += count
     }
 

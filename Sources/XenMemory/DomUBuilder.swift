@@ -28,7 +28,7 @@ extension XenHost {
             superpagesLeft -= count
             let gpfns = (0..<count).map { PFN(pfn + $0 * superpage) }
             for m in populatePhysmap(id, gpfns: gpfns, order: 9) {
-                map.append(start: pfn, count: superpage, value: .machine(base: m.rawValue))
+                map.append(start: pfn, count: superpage, value: .machine(base: m))
                 pfn += superpage
             }
         }
@@ -36,7 +36,7 @@ extension XenHost {
             let batch = min(Self.domUPopulateBatch, pages - pfn)
             let gpfns = (pfn..<(pfn + batch)).map { PFN($0) }
             let mfns = populatePhysmap(id, gpfns: gpfns, order: 0)
-            for (g, m) in zip(gpfns, mfns) { map.append(start: g.rawValue, count: 1, value: .machine(base: m.rawValue)) }
+            for (g, m) in zip(gpfns, mfns) { map.append(start: g.rawValue, count: 1, value: .machine(base: m)) }
             guard mfns.count == gpfns.count else {
                 throw .outOfMemory(populated: pfn + UInt64(mfns.count))
             }
@@ -59,7 +59,7 @@ extension XenHost {
                 i -= 1
                 let pfn = PFN(last.start + i)
                 guest.p2m.setRangeWithinList(pfn, count: 1, to: .missing)
-                _ = decreaseReservation(guest.id, mfns: [MFN(base + i)], order: 0)
+                _ = decreaseReservation(guest.id, mfns: [base.advanced(by: i)], order: 0)
                 taken.append(pfn)
             }
         }

@@ -205,7 +205,7 @@ public struct GuestP2M: Sendable, Equatable {
         let s = start.rawValue
         let end = min(s &+ count, p2mSize)
         guard s < end else { return }
-        setRangeWithinList(start, count: end - s, to: .machine(base: base.rawValue))
+        setRangeWithinList(start, count: end - s, to: .machine(base: base))
     }
 
     /// `pfn_to_mfn` of `count` pfns from `start`, read run by run.

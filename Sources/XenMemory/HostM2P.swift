@@ -1,7 +1,7 @@
 /// How a run of M2P entries maps.
 public enum M2PRun: ExtentValue, Hashable {
     /// mfn `start + i` → pfn `base + i`.
-    case pfn(base: UInt64)
+    case pfn(base: PFN)
     /// `INVALID_M2P_ENTRY` (`~0`): free, Xen-owned or shared-with-guest frames.
     case invalid
     /// `SHARED_M2P_ENTRY` (`~0 - 1`): memory-sharing pages.
@@ -9,14 +9,14 @@ public enum M2PRun: ExtentValue, Hashable {
 
     /// The value `offset` entries later.
     public func advanced(by offset: UInt64) -> M2PRun {
-        if case .pfn(let b) = self { return .pfn(base: b &+ offset) }
+        if case .pfn(let b) = self { return .pfn(base: PFN(rawValue: b.rawValue &+ offset)) }
         return self
     }
 
     /// The raw 64-bit entry for this value.
     public var rawEntry: UInt64 {
         switch self {
-        case .pfn(let b): return b
+        case .pfn(let b): return b.rawValue
         case .invalid: return HostM2P.invalidEntry
         case .shared: return HostM2P.sharedEntry
         }
@@ -53,7 +53,7 @@ public struct HostM2P: Sendable, Equatable {
 
     /// `set_gpfn_from_mfn` for `count` frames: mfn `start + i` → pfn `pfn + i`.
     public mutating func set(_ start: MFN, count: UInt64, to pfn: PFN) {
-        runs.set(start: start.rawValue, count: count, to: .pfn(base: pfn.rawValue))
+        runs.set(start: start.rawValue, count: count, to: .pfn(base: pfn))
     }
 
     /// Sets runs of entries in one edit: `runs` in machine-frame order, each starting where the

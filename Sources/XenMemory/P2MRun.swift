@@ -1,9 +1,9 @@
 /// How a run of guest P2M entries maps: the stored words of `count` consecutive pfns.
 public enum P2MRun: ExtentValue, Hashable {
     /// pfn `start + i` → machine frame `base + i`.
-    case machine(base: UInt64)
+    case machine(base: MFN)
     /// pfn `start + i` → foreign machine frame `base + i` (stored with `FOREIGN_FRAME_BIT`).
-    case foreign(base: UInt64)
+    case foreign(base: MFN)
     /// Every pfn holds `IDENTITY_FRAME(pfn)`.
     case identity
     /// Every pfn holds `INVALID_P2M_ENTRY`.
@@ -13,8 +13,8 @@ public enum P2MRun: ExtentValue, Hashable {
     @inlinable
     public func advanced(by offset: UInt64) -> P2MRun {
         switch self {
-        case .machine(let b): return .machine(base: b &+ offset)
-        case .foreign(let b): return .foreign(base: b &+ offset)
+        case .machine(let b): return .machine(base: MFN(rawValue: b.rawValue &+ offset))
+        case .foreign(let b): return .foreign(base: MFN(rawValue: b.rawValue &+ offset))
         case .identity, .missing: return self
         }
     }
@@ -23,8 +23,8 @@ public enum P2MRun: ExtentValue, Hashable {
     @inlinable
     public func word(at pfn: PFN) -> P2MWord {
         switch self {
-        case .machine(let b): return P2MWord(rawValue: b)
-        case .foreign(let b): return P2MWord(rawValue: b | P2MWord.foreignBit)
+        case .machine(let b): return P2MWord(rawValue: b.rawValue)
+        case .foreign(let b): return P2MWord(rawValue: b.rawValue | P2MWord.foreignBit)
         case .identity: return P2MWord(rawValue: pfn.rawValue | P2MWord.identityBit)
         case .missing: return .invalid
         }
@@ -34,12 +34,25 @@ public enum P2MRun: ExtentValue, Hashable {
     public init(word: P2MWord, at pfn: PFN) {
         switch word.decoded {
         case .missing: self = .missing
-        case .machine(let m): self = .machine(base: m.rawValue)
-        case .foreign(let m): self = .foreign(base: m.rawValue)
+        case .machine(let m): self = .machine(base: m)
+        case .foreign(let m): self = .foreign(base: m)
         case .identity(let p):
             // A word carrying the identity bit for another pfn is kept as its raw frame so that
             // nothing is lost; Linux only ever stores IDENTITY_FRAME(pfn) at pfn.
-            self = p == pfn ? .identity : .machine(base: word.rawValue)
+            self = p == pfn ? .identity : .machine(base: MFN(word.rawValue))
+        }
+    }
+}
+
+extension P2MRun: CustomStringConvertible {
+    /// The run as reports print it: `machine(base: <decimal mfn>)`, `foreign(base: <decimal mfn>)`,
+    /// `identity` or `missing`.
+    public var description: String {
+        switch self {
+        case .machine(let b): return "machine(base: \(b.rawValue))"
+        case .foreign(let b): return "foreign(base: \(b.rawValue))"
+        case .identity: return "identity"
+        case .missing: return "missing"
         }
     }
 }

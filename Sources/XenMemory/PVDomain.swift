@@ -50,7 +50,7 @@ extension XenHost {
             output: ExchangeSide(extents: [start.rawValue], order: order, addressBits: addressBits, domain: guest.id))
         do throws(P2MError) {
             if result.error == nil, let base = result.outputFrames.first {
-                try guest.p2m.setRange(start, count: n, to: .machine(base: base.rawValue))
+                try guest.p2m.setRange(start, count: n, to: .machine(base: base))
                 return .success(base.address)
             }
             try restoreFrames(&guest, start: start, frames: inFrames)
@@ -78,7 +78,7 @@ extension XenHost {
             if result.error == nil {
                 try restoreFrames(&guest, start: start, frames: result.outputFrames.map(\.rawValue))
             } else {
-                try guest.p2m.setRange(start, count: n, to: .machine(base: inFrame))
+                try guest.p2m.setRange(start, count: n, to: .machine(base: MFN(inFrame)))
             }
         }
     }

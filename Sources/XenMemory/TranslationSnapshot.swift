@@ -11,8 +11,8 @@ extension GuestP2M {
         for e in entries.extents(start: 0, count: p2mSize) {
             if e.start > next { add(.constant(start: next, P2MWord.invalid.rawValue)) }
             switch e.value {
-            case .machine(let base): add(.linear(start: e.start, base: base))
-            case .foreign(let base): add(.linear(start: e.start, base: base, fill: P2MWord.foreignBit))
+            case .machine(let base): add(.linear(start: e.start, base: base.rawValue))
+            case .foreign(let base): add(.linear(start: e.start, base: base.rawValue, fill: P2MWord.foreignBit))
             case .identity: add(.keyWithBits(start: e.start, P2MWord.identityBit))
             case .missing: add(.constant(start: e.start, P2MWord.invalid.rawValue))
             }
@@ -44,7 +44,7 @@ extension HostM2P {
         for e in self.runs.extents(start: 0, count: maxPage) {
             if e.start > next { runs.append(.constant(start: next, HostM2P.invalidEntry)) }
             switch e.value {
-            case .pfn(let base): runs.append(.linear(start: e.start, base: base))
+            case .pfn(let base): runs.append(.linear(start: e.start, base: base.rawValue))
             case .invalid, .shared: runs.append(.constant(start: e.start, e.value.rawEntry))
             }
             next = e.end

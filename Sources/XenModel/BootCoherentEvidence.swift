@@ -26,8 +26,8 @@ public enum BootCoherentEvidence {
             guard block.count >= 2, block.count <= 1 << UInt64(maxOrder), block.count & (block.count - 1) == 0,
                 block.start % block.count == 0, before.end == block.start, block.end == after.start,
                 case .machine(let first) = before.value, case .machine(let mine) = block.value,
-                case .machine(let next) = after.value, mine % block.count == 0,
-                first.addingReportingOverflow(before.count + block.count) == (next, false)
+                case .machine(let next) = after.value, mine.rawValue % block.count == 0,
+                first.rawValue.addingReportingOverflow(before.count + block.count) == (next.rawValue, false)
             else { continue }
             out.append(BootCoherentAllocation(pfn: PFN(block.start), size: block.count << Page.shift))
         }

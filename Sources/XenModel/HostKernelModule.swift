@@ -15,7 +15,7 @@ extension HostScenarioWriter {
         guard let rd = e.initrd, let mapping = e.initialMapping else { return nil }
         let pfn = (UInt64(1) << UInt64(BitMath.pageOrder(bytes: mapping))) + rd.span
         let real: [MFN?] = (0..<UInt64(3)).map { i in
-            if case .machine(let m)? = p2m.run(from: pfn + i)?.value, MFN(m) < rd.lowerBound { return MFN(m) } else { return nil }
+            if case .machine(let m)? = p2m.run(from: pfn + i)?.value, m < rd.lowerBound { return m } else { return nil }
         }
         guard let first = real[0] else { return nil }
         let candidates = real.compactMap { $0 }.flatMap { f in (0...min(f.rawValue, 3)).map { MFN(f.rawValue - $0) } }
@@ -45,7 +45,7 @@ extension HostScenarioWriter {
         guard let layout = try? host.buildDom0(cfg) else { return nil }
         let frames = layout.physmapFrames.flatMap { e -> [MFN?] in
             guard case .machine(let m) = e.value else { return [nil] }
-            return (0..<min(e.count, 3)).map { MFN(m + $0) }
+            return (0..<min(e.count, 3)).map { m.advanced(by: $0) }
         }
         return Array(frames.prefix(3))
     }

@@ -19,7 +19,7 @@ enum MachineMapFigure {
         var ram: [Range<UInt64>] = []
         if let p2m = r.boot.p2m {
             for run in p2m.runs(count: p2m.lastPfnHint.rawValue) {
-                if case .machine(let base) = run.value { ram.append(base..<(base + run.count)) }
+                if case .machine(let base) = run.value { ram.append(base.rawValue..<(base.rawValue + run.count)) }
             }
         } else {
             ram = r.boot.bufferRanges

@@ -47,7 +47,7 @@ enum P2MFigure {
             let s = run.start, e = run.end
             switch run.value {
             case .machine(let base), .foreign(let base):
-                svg.line(x(s), y(base), x(e), y(base + run.count), color: SVGPlot.ramColor, width: 2)
+                svg.line(x(s), y(base.rawValue), x(e), y(base.rawValue + run.count), color: SVGPlot.ramColor, width: 2)
             case .identity:
                 svg.line(x(s), y(s), x(e), y(e), color: SVGPlot.identityColor, width: 2)
             case .missing:

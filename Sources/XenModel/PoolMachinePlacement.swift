@@ -37,7 +37,7 @@ public struct PoolMachinePlacement: Sendable {
             let first = location.firstPfn.rawValue, pages = location.pages
             // The guest's P2M over the pool; a native guest's devices see its physical frames.
             var entries = ExtentMap<P2MRun>()
-            for run in r.boot.p2m?.runs(start: PFN(first), count: pages) ?? [Extent(start: first, count: pages, value: .machine(base: first))] {
+            for run in r.boot.p2m?.runs(start: PFN(first), count: pages) ?? [Extent(start: first, count: pages, value: .machine(base: MFN(first)))] {
                 entries.append(start: run.start, count: run.count, value: run.value)
             }
             let view = P2MDumpContents(domid: 0, size: first + pages, entries: entries, types: ExtentMap())

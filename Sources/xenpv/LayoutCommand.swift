@@ -79,8 +79,8 @@ struct LayoutCommand: ParsableCommand {
 
     private func describe(_ v: P2MRun) -> String {
         switch v {
-        case .machine(let b): return "→ mfn \(Hex.plain(b))"
-        case .foreign(let b): return "→ foreign mfn \(Hex.plain(b))"
+        case .machine(let b): return "→ mfn \(b)"
+        case .foreign(let b): return "→ foreign mfn \(b)"
         case .identity: return "identity (1:1)"
         case .missing: return "missing"
         }

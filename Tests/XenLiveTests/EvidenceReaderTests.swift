@@ -30,7 +30,7 @@ struct EvidenceReaderTests {
         let source: DumpLineSource = { lines.next() }
         guard case .p2m(let p2m) = try DumpFormat.pfnList.read(lines: source) else { Issue.record("not a P2M"); return }
         #expect(p2m.size == 2)
-        #expect(p2m.entries.extents == [Extent(start: 0, count: 2, value: .machine(base: 0x1c0))])
+        #expect(p2m.entries.extents == [Extent(start: 0, count: 2, value: .machine(base: MFN(0x1c0)))])
     }
 
     @Test("a /dev/kmsg record's message text")
@@ -53,7 +53,7 @@ struct EvidenceReaderTests {
     @Test("the P2M summary's JSON and the agreement JSON, schema 1")
     func json() {
         var entries = ExtentMap<P2MRun>()
-        entries.append(start: 0, count: 64, value: .machine(base: 0x1c0))
+        entries.append(start: 0, count: 64, value: .machine(base: MFN(0x1c0)))
         entries.append(start: 64, count: 1, value: .identity)
         let p2m = P2MDumpContents(domid: 0, size: 65, entries: entries, types: ExtentMap<PageTypeRun>())
         let s = P2MSummary(p2m, source: .dump, m2p: nil, pools: [SwiotlbPoolLocation(start: PhysicalAddress(0), nslabs: 128)])

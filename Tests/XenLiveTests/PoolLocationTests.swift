@@ -39,7 +39,7 @@ struct PoolLocationTests {
         let pool = try #require(try SwiotlbPoolLocation.parse(kernelLog: ["software IO TLB: mapped [mem 0x0000000000000000-0x0010000000000000] (x)"]).first)
         #expect(pool == SwiotlbPoolLocation(start: PhysicalAddress(0), nslabs: 1 << 41, line: 1))
         var entries = ExtentMap<P2MRun>()
-        entries.append(start: 0, count: 1024, value: .machine(base: 0x1000))
+        entries.append(start: 0, count: 1024, value: .machine(base: MFN(0x1000)))
         var types = ExtentMap<PageTypeRun>()
         types.append(start: 0, count: 1024, value: PageTypeRun(0))
         let p2m = P2MDumpContents(domid: 0, size: 1024, entries: entries, types: types)
@@ -61,7 +61,7 @@ struct PoolLocationTests {
     @Test("without an M2P the round trip is not checked, and the report says so", .timeLimit(.minutes(1)))
     func noM2P() {
         var entries = ExtentMap<P2MRun>()
-        entries.append(start: 0, count: 4, value: .machine(base: 0x100))
+        entries.append(start: 0, count: 4, value: .machine(base: MFN(0x100)))
         // A vast stretch of missing entries: counted per extent, not per entry.
         entries.append(start: 4, count: 1 << 40, value: .missing)
         let p2m = P2MDumpContents(domid: 3, size: 4 + 1 << 40, entries: entries, types: ExtentMap<PageTypeRun>())
@@ -76,9 +76,9 @@ struct PoolLocationTests {
     @Test("the first RAM frame at or above a limit")
     func firstFrame() {
         var entries = ExtentMap<P2MRun>()
-        entries.append(start: 0, count: 16, value: .machine(base: 0x100))
+        entries.append(start: 0, count: 16, value: .machine(base: MFN(0x100)))
         entries.append(start: 16, count: 4, value: .identity)
-        entries.append(start: 20, count: 8, value: .machine(base: 0x7fff8))
+        entries.append(start: 20, count: 8, value: .machine(base: MFN(0x7fff8)))
         let p2m = P2MDumpContents(domid: 1, size: 28, entries: entries, types: ExtentMap<PageTypeRun>())
         #expect(p2m.firstFrame(notBelow: MFN(0x7fffc)).map { [$0.pfn.rawValue, $0.mfn.rawValue] } == [24, 0x7fffc])
         #expect(p2m.firstFrame(notBelow: MFN(0x110)).map { [$0.pfn.rawValue, $0.mfn.rawValue] } == [20, 0x7fff8])

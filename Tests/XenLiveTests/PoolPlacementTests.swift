@@ -22,7 +22,7 @@ struct PoolPlacementTests {
 
     @Test("segments exchanged one by one: pieces merge only when pfn and mfn both continue")
     func pieces() {
-        let m = p2m(0x2000, [(0x1000, 64, .machine(base: 0x2000)), (0x1040, 64, .machine(base: 0x2040)), (0x1080, 64, .machine(base: 0x8000))])
+        let m = p2m(0x2000, [(0x1000, 64, .machine(base: MFN(0x2000))), (0x1040, 64, .machine(base: MFN(0x2040))), (0x1080, 64, .machine(base: MFN(0x8000)))])
         let p = PoolPlacement(pool(0x1000, pages: 192), in: m)
         #expect(p.pieces == [.init(pfn: PFN(0x1000), mfn: MFN(0x2000), pages: 128), .init(pfn: PFN(0x1080), mfn: MFN(0x8000), pages: 64)])
         #expect(p.segmentCount == 3 && p.contiguousSegments == 3)
@@ -31,14 +31,14 @@ struct PoolPlacementTests {
 
     @Test("a break inside a segment makes that segment, and only it, not contiguous")
     func brokenSegment() {
-        let p = PoolPlacement(pool(0, pages: 128), in: p2m(256, [(0, 96, .machine(base: 0x100)), (96, 32, .machine(base: 0x900))]))
+        let p = PoolPlacement(pool(0, pages: 128), in: p2m(256, [(0, 96, .machine(base: MFN(0x100))), (96, 32, .machine(base: MFN(0x900)))]))
         #expect(p.contiguousSegments == 1 && p.pieces.count == 2 && p.frameEnd == MFN(0x920))
     }
 
     @Test("frames across the 4 GiB line and pages that are not RAM")
     func fourGiBAndHoles() {
         // 100 pages from pfn 0x40: 64 from mfn 0xfffe0 (32 below 4 GiB, 32 above), then 36 missing.
-        let p = PoolPlacement(pool(0x40, pages: 100), in: p2m(0x200, [(0, 0x80, .machine(base: 0xfffa0))]))
+        let p = PoolPlacement(pool(0x40, pages: 100), in: p2m(0x200, [(0, 0x80, .machine(base: MFN(0xfffa0)))]))
         #expect(p.pagesAbove4G == 32 && p.notRAMPages == 36 && !p.allBelow4G)
         #expect(p.segmentCount == 2 && p.contiguousSegments == 1)
         #expect(p.lowestFrame == MFN(0xfffe0) && p.frameEnd == MFN(0x100020))
@@ -46,7 +46,7 @@ struct PoolPlacementTests {
 
     @Test("only the part of a pool within the P2M is placed")
     func clippedToP2M() {
-        let p = PoolPlacement(pool(0x80, pages: 256), in: p2m(0x100, [(0, 0x100, .machine(base: 0x1000))]))
+        let p = PoolPlacement(pool(0x80, pages: 256), in: p2m(0x100, [(0, 0x100, .machine(base: MFN(0x1000)))]))
         #expect(p.pages == 0x80 && p.segmentCount == 2 && p.pieces == [.init(pfn: PFN(0x80), mfn: MFN(0x1080), pages: 0x80)])
     }
 }

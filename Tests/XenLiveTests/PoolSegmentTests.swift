@@ -8,10 +8,10 @@ struct PoolSegmentTests {
     /// then the P2M ends at 0x1b0 while the pool (three segments, 0x100-0x1bf) goes on.
     func p2m() -> P2MDumpContents {
         var entries = ExtentMap<P2MRun>()
-        entries.append(start: 0, count: 0x100, value: .machine(base: 0x10000))
-        entries.append(start: 0x100, count: 64, value: .machine(base: 0x2000))
-        entries.append(start: 0x140, count: 32, value: .machine(base: 0x3000))
-        entries.append(start: 0x160, count: 32, value: .machine(base: 0x5020))
+        entries.append(start: 0, count: 0x100, value: .machine(base: MFN(0x10000)))
+        entries.append(start: 0x100, count: 64, value: .machine(base: MFN(0x2000)))
+        entries.append(start: 0x140, count: 32, value: .machine(base: MFN(0x3000)))
+        entries.append(start: 0x160, count: 32, value: .machine(base: MFN(0x5020)))
         entries.append(start: 0x180, count: 0x30, value: .identity)
         return P2MDumpContents(domid: 0, size: 0x1b0, entries: entries, types: ExtentMap<PageTypeRun>())
     }
@@ -22,8 +22,8 @@ struct PoolSegmentTests {
         let segments = pool.segments(in: p2m())
         #expect(
             segments == [
-                SegmentPlacement(pfn: PFN(0x100), pages: 64, firstEntry: .machine(base: 0x2000), uniform: true),
-                SegmentPlacement(pfn: PFN(0x140), pages: 64, firstEntry: .machine(base: 0x3000), uniform: false),
+                SegmentPlacement(pfn: PFN(0x100), pages: 64, firstEntry: .machine(base: MFN(0x2000)), uniform: true),
+                SegmentPlacement(pfn: PFN(0x140), pages: 64, firstEntry: .machine(base: MFN(0x3000)), uniform: false),
                 SegmentPlacement(pfn: PFN(0x180), pages: 0x30, firstEntry: .identity, uniform: true),
             ])
         #expect(segments.map(\.contiguous) == [true, false, false])
@@ -35,7 +35,7 @@ struct PoolSegmentTests {
     @Test("a segment reaching past 4 GiB of machine memory is not below it")
     func straddles4G() {
         var entries = ExtentMap<P2MRun>()
-        entries.append(start: 0, count: 128, value: .machine(base: 0xfffe0))
+        entries.append(start: 0, count: 128, value: .machine(base: MFN(0xfffe0)))
         let p2m = P2MDumpContents(domid: 0, size: 128, entries: entries, types: ExtentMap<PageTypeRun>())
         let segments = SwiotlbPoolLocation(start: PhysicalAddress(0), nslabs: 256).segments(in: p2m)
         #expect(segments.map(\.below4G) == [false, false])

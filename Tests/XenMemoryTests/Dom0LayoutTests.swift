@@ -99,9 +99,9 @@ struct Dom0LayoutTests {
         // 0x100 (32512) → 0x70100, and the hole's frames moved to 0x30000 → 0x7009f.
         #expect(
             Array(dom0.p2m.runs().prefix(3)) == [
-                Extent(start: 0, count: 159, value: .machine(base: 0x70000)),
+                Extent(start: 0, count: 159, value: .machine(base: MFN(0x70000))),
                 Extent(start: 159, count: 97, value: .identity),
-                Extent(start: 256, count: 32512, value: .machine(base: 0x70100)),
+                Extent(start: 256, count: 32512, value: .machine(base: MFN(0x70100))),
             ])
         #expect(dom0.p2m.pfnToMFN(PFN(0x30000)).rawValue == 0x7009f && dom0.p2m.pfnToMFN(PFN(0x30060)).rawValue == 0x700ff)
         #expect(host.m2p.entry(MFN(0x7009f)) == 0x30000)
@@ -187,11 +187,11 @@ func assertRoundTrip(host: XenHost, dom0: PVDomain, nrRAM: UInt64) {
     for run in dom0.p2m.runs() {
         guard case .machine(let base) = run.value else { continue }
         ram += run.count
-        #expect(host.ownsAll(.dom0, MFN(base), count: run.count))
-        let m2pRuns = host.m2p.runs.extents(start: base, count: run.count)
+        #expect(host.ownsAll(.dom0, base, count: run.count))
+        let m2pRuns = host.m2p.runs.extents(start: base.rawValue, count: run.count)
         #expect(
-            m2pRuns.count == 1 && m2pRuns[0].count == run.count && m2pRuns[0].value == .pfn(base: run.start),
-            "pfn \(Hex.plain(run.start)) → mfn \(Hex.plain(base)) ×\(run.count) has M2P \(m2pRuns)")
+            m2pRuns.count == 1 && m2pRuns[0].count == run.count && m2pRuns[0].value == .pfn(base: PFN(run.start)),
+            "pfn \(Hex.plain(run.start)) → mfn \(base) ×\(run.count) has M2P \(m2pRuns)")
     }
     #expect(ram == nrRAM)
 }

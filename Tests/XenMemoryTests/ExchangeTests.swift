@@ -138,7 +138,7 @@ struct ExchangeTests {
             id: DomID(1),
             p2m: GuestP2M(
                 initialList: mfns.enumerated().map {
-                    Extent(start: UInt64($0.offset), count: 1, value: .machine(base: $0.element.rawValue))
+                    Extent(start: UInt64($0.offset), count: 1, value: .machine(base: MFN($0.element.rawValue)))
                 }, nrPages: 64))
         #expect(!guest.p2m.isMachineContiguous(PhysicalAddress(0), size: 64 * 4096))
         let ok = host.createContiguousRegion(&guest, start: PFN(0), order: 6, addressBits: 21, maxOrder: XenHost.maxContiguousOrder)

@@ -45,8 +45,8 @@ struct ExtentMapTests {
                     switch rng.next() % 4 {
                     case 0: .identity
                     case 1: .missing
-                    case 2: .foreign(base: rng.next() % 1_000_000)
-                    default: .machine(base: rng.next() % 1_000_000)
+                    case 2: .foreign(base: MFN(rng.next() % 1_000_000))
+                    default: .machine(base: MFN(rng.next() % 1_000_000))
                     }
                 map.set(start: start, count: count, to: value)
                 for i in 0..<count { table[Int(start + i)] = value.advanced(by: i) }
@@ -58,12 +58,12 @@ struct ExtentMapTests {
                 let end = map.extents.last?.end ?? 0
                 guard end + 2 * count < UInt64(keys) else { break }
                 let last = map.extents.last
-                let v = last.map { $0.value.advanced(by: $0.count) } ?? .machine(base: 7)
+                let v = last.map { $0.value.advanced(by: $0.count) } ?? .machine(base: MFN(7))
                 map.append(start: end, count: count, value: v)
-                map.append(start: end + count + 1, count: count, value: .machine(base: 5))
+                map.append(start: end + count + 1, count: count, value: .machine(base: MFN(5)))
                 for i in 0..<count {
                     table[Int(end + i)] = v.advanced(by: i)
-                    table[Int(end + count + 1 + i)] = P2MRun.machine(base: 5).advanced(by: i)
+                    table[Int(end + count + 1 + i)] = P2MRun.machine(base: MFN(5)).advanced(by: i)
                 }
             }
             if step % 200 == 0 || step == 3_999 {
@@ -80,41 +80,41 @@ struct ExtentMapTests {
     @Test("a run written next to its continuation merges; one written inside a run splits it")
     func mergesAndSplits() {
         var map = ExtentMap<P2MRun>()
-        map.set(start: 100, count: 10, to: .machine(base: 1000))
-        map.set(start: 110, count: 5, to: .machine(base: 1010))
-        map.set(start: 90, count: 10, to: .machine(base: 990))
-        #expect(map.extents == [Extent(start: 90, count: 25, value: .machine(base: 990))])
+        map.set(start: 100, count: 10, to: .machine(base: MFN(1000)))
+        map.set(start: 110, count: 5, to: .machine(base: MFN(1010)))
+        map.set(start: 90, count: 10, to: .machine(base: MFN(990)))
+        #expect(map.extents == [Extent(start: 90, count: 25, value: .machine(base: MFN(990)))])
         map.set(start: 100, count: 2, to: .identity)
         #expect(
             map.extents == [
-                Extent(start: 90, count: 10, value: .machine(base: 990)),
+                Extent(start: 90, count: 10, value: .machine(base: MFN(990))),
                 Extent(start: 100, count: 2, value: .identity),
-                Extent(start: 102, count: 13, value: .machine(base: 1002)),
+                Extent(start: 102, count: 13, value: .machine(base: MFN(1002))),
             ])
-        map.set(start: 100, count: 2, to: .machine(base: 1000))
-        #expect(map.extents == [Extent(start: 90, count: 25, value: .machine(base: 990))])
+        map.set(start: 100, count: 2, to: .machine(base: MFN(1000)))
+        #expect(map.extents == [Extent(start: 90, count: 25, value: .machine(base: MFN(990)))])
         map.remove(start: 95, count: 10)
         #expect(
             map.extents == [
-                Extent(start: 90, count: 5, value: .machine(base: 990)),
-                Extent(start: 105, count: 10, value: .machine(base: 1005)),
+                Extent(start: 90, count: 5, value: .machine(base: MFN(990))),
+                Extent(start: 105, count: 10, value: .machine(base: MFN(1005))),
             ])
-        #expect(map.value(at: 94) == .machine(base: 994) && map.value(at: 95) == nil && map.value(at: 104) == nil)
-        #expect(map.run(from: 107) == Extent(start: 107, count: 8, value: .machine(base: 1007)))
-        #expect(map.extent(containing: 107) == Extent(start: 105, count: 10, value: .machine(base: 1005)))
+        #expect(map.value(at: 94) == .machine(base: MFN(994)) && map.value(at: 95) == nil && map.value(at: 104) == nil)
+        #expect(map.run(from: 107) == Extent(start: 107, count: 8, value: .machine(base: MFN(1007))))
+        #expect(map.extent(containing: 107) == Extent(start: 105, count: 10, value: .machine(base: MFN(1005))))
     }
 
     @Test("runs merge and split across chunk boundaries")
     func acrossChunks() {
         // 3000 one-key runs that do not continue one another (machine frames going down).
         var map = ExtentMap<P2MRun>()
-        for k: UInt64 in 0..<3_000 { map.append(start: k, count: 1, value: .machine(base: 10_000 - k)) }
+        for k: UInt64 in 0..<3_000 { map.append(start: k, count: 1, value: .machine(base: MFN(10_000 - k))) }
         #expect(map.extentCount == 3_000 && map.chunkSizes.count > 2)
         let boundary = UInt64(map.chunkSizes[0])
         // Rewrite the two runs either side of the first chunk boundary so that they continue
         // their left neighbour: one run over three keys.
-        map.set(start: boundary - 1, count: 2, to: .machine(base: 10_000 - boundary + 2 + 1))
-        #expect(map.extent(containing: boundary) == Extent(start: boundary - 2, count: 3, value: .machine(base: 10_000 - boundary + 2)))
+        map.set(start: boundary - 1, count: 2, to: .machine(base: MFN(10_000 - boundary + 2 + 1)))
+        #expect(map.extent(containing: boundary) == Extent(start: boundary - 2, count: 3, value: .machine(base: MFN(10_000 - boundary + 2))))
         #expect(map.extentCount == 2_998)
         // One write over most of the map joins the chunks it covers.
         map.set(start: 10, count: 2_980, to: .identity)
@@ -122,8 +122,8 @@ struct ExtentMapTests {
         #expect(map.chunkSizes == [21])
         #expect(
             map.extents(start: 8, count: 4) == [
-                Extent(start: 8, count: 1, value: .machine(base: 9_992)),
-                Extent(start: 9, count: 1, value: .machine(base: 9_991)),
+                Extent(start: 8, count: 1, value: .machine(base: MFN(9_992))),
+                Extent(start: 9, count: 1, value: .machine(base: MFN(9_991))),
                 Extent(start: 10, count: 2, value: .identity),
             ])
     }
@@ -133,8 +133,8 @@ struct ExtentMapTests {
         var rng = SplitMix64(seed: 7)
         var one = ExtentMap<P2MRun>(), each = ExtentMap<P2MRun>()
         for k: UInt64 in stride(from: 0, to: 6_000, by: 3) {
-            one.append(start: k, count: 2, value: .machine(base: k * 7))
-            each.append(start: k, count: 2, value: .machine(base: k * 7))
+            one.append(start: k, count: 2, value: .machine(base: MFN(k * 7)))
+            each.append(start: k, count: 2, value: .machine(base: MFN(k * 7)))
         }
         for _ in 0..<50 {
             var start = rng.next() % 5_000
@@ -146,10 +146,10 @@ struct ExtentMapTests {
                     rng.next() % 2 == 0
                     ? 100_000 - start
                     : (runs.last.map { r -> UInt64 in
-                        if case .machine(let b) = r.value { return b + r.count }
+                        if case .machine(let b) = r.value { return b.rawValue + r.count }
                         return 0
                     } ?? 5)
-                runs.append(Extent(start: start, count: count, value: .machine(base: base)))
+                runs.append(Extent(start: start, count: count, value: .machine(base: MFN(base))))
                 start += count
             }
             one.set(contiguous: runs)
@@ -189,9 +189,9 @@ struct ExtentMapTests {
         // Before the chunks, each write moved every run after it: about 10^12 moves here.
         var map = ExtentMap<P2MRun>()
         let n: UInt64 = 1_000_000
-        for k in (0..<n).reversed() { map.set(start: k, count: 1, to: .machine(base: 5 * n - k)) }
+        for k in (0..<n).reversed() { map.set(start: k, count: 1, to: .machine(base: MFN(5 * n - k))) }
         #expect(map.extentCount == Int(n))
-        #expect(map.value(at: 0) == .machine(base: 5 * n) && map.value(at: n - 1) == .machine(base: 4 * n + 1))
+        #expect(map.value(at: 0) == .machine(base: MFN(5 * n)) && map.value(at: n - 1) == .machine(base: MFN(4 * n + 1)))
         #expect(Self.chunksBalanced(map))
     }
 }
@@ -212,7 +212,7 @@ struct LargeDomUTests {
         #expect(
             runs.allSatisfy { r in
                 guard case .machine(let b) = r.value else { return false }
-                return r.start % 512 == 0 && r.count % 512 == 0 && b % 512 == 0
+                return r.start % 512 == 0 && r.count % 512 == 0 && b.rawValue % 512 == 0
             })
         // Zone 25's blocks are dirty: the clean pass rotates its first (0x1000000) to the tail,
         // the second pass takes 0x1040000 and hands out its top 2 MiB.

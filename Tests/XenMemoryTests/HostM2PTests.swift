@@ -24,7 +24,7 @@ struct HostM2PTests {
     @Test("mfn_to_pfn validates by the P2M, falls back to 1:1, bfn_to_local_pfn refuses foreign frames")
     func roundTrip() throws {
         var m2p = HostM2P(maxPage: 0x100000)
-        var p2m = GuestP2M(initialList: [Extent(start: 0, count: 1024, value: .machine(base: 0x40000))], nrPages: 1024)
+        var p2m = GuestP2M(initialList: [Extent(start: 0, count: 1024, value: .machine(base: MFN(0x40000)))], nrPages: 1024)
         m2p.set(MFN(0x40000), count: 1024, to: PFN(0))
         #expect(p2m.mfnToPFN(MFN(0x40010), m2p: m2p).rawValue == 0x10)
         #expect(p2m.localPFN(ofBusFrame: MFN(0x40010), m2p: m2p) == PFN(0x10))

@@ -71,11 +71,11 @@ struct MemorySoakTests {
         for run in guest.p2m.runs() {
             guard case .machine(let base) = run.value else { continue }
             ram += run.count
-            let m = host.m2p.runs.extents(start: base, count: run.count)
-            guard m.count == 1 && m[0].value == .pfn(base: run.start) && m[0].count == run.count else {
-                return "M2P of mfns \(base)+\(run.count) is \(m), not pfns from \(run.start)"
+            let m = host.m2p.runs.extents(start: base.rawValue, count: run.count)
+            guard m.count == 1 && m[0].value == .pfn(base: PFN(run.start)) && m[0].count == run.count else {
+                return "M2P of mfns \(base.rawValue)+\(run.count) is \(m), not pfns from \(run.start)"
             }
-            guard host.ownsAll(DomID(1), MFN(base), count: run.count) else { return "mfns \(base)+\(run.count) not the guest's" }
+            guard host.ownsAll(DomID(1), base, count: run.count) else { return "mfns \(base.rawValue)+\(run.count) not the guest's" }
         }
         let totPages = host.domains[DomID(1)]!.totPages
         if ram != totPages { return "\(ram) pages mapped, tot_pages \(totPages)" }

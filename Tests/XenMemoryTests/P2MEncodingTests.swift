@@ -23,7 +23,7 @@ struct P2MEncodingTests {
 
     @Test("addresses keep their page offset through the P2M")
     func addressConversion() {
-        let p2m = GuestP2M(initialList: [Extent(start: 0, count: 16, value: .machine(base: 0x1000))], nrPages: 16)
+        let p2m = GuestP2M(initialList: [Extent(start: 0, count: 16, value: .machine(base: MFN(0x1000)))], nrPages: 16)
         let m = p2m.physToMachine(PhysicalAddress(0x3abc))
         #expect(m == MachineAddress(0x1003abc))
         #expect(m.pageOffset == 0xabc)
@@ -33,8 +33,8 @@ struct P2MEncodingTests {
     func fourLeafP2M() -> GuestP2M {
         var p2m = GuestP2M(
             initialList: [
-                Extent(start: 0, count: 512, value: .machine(base: 0x80000)),
-                Extent(start: 1536, count: 100, value: .machine(base: 0x90000)),
+                Extent(start: 0, count: 512, value: .machine(base: MFN(0x80000))),
+                Extent(start: 1536, count: 100, value: .machine(base: MFN(0x90000))),
             ], nrPages: 2048)
         p2m.setPhysRangeIdentity(PFN(1024), PFN(1536))
         p2m.setPhysRangeIdentity(PFN(1636), PFN(1700))
@@ -129,7 +129,7 @@ struct P2MEncodingTests {
         p2m.rebuild(hotplugLimitPages: 0)
         #expect(p2m.lastPfnHint == PFN(2100))
         // Leaf 4 (2048-2559) starts below the hint; the range's first pfn there, 2200, is past it.
-        try p2m.setRange(PFN(2200), count: 10, to: .machine(base: 0x8000))
+        try p2m.setRange(PFN(2200), count: 10, to: .machine(base: MFN(0x8000)))
         #expect(p2m.lastPfnHint == PFN(2560))
         // The counted form is the same walk.
         var q = fourLeafP2M()
@@ -150,7 +150,7 @@ struct P2MEncodingTests {
 
     @Test("extra memory reads INVALID beyond the list and identity elsewhere")
     func extraMemory() {
-        var p2m = GuestP2M(initialList: [Extent(start: 0, count: 512, value: .machine(base: 0x100))], nrPages: 512)
+        var p2m = GuestP2M(initialList: [Extent(start: 0, count: 512, value: .machine(base: MFN(0x100)))], nrPages: 512)
         p2m.maxP2MPfn = PFN(2048)
         p2m.addExtraMemory(start: PFN(1024), count: 100)
         p2m.addExtraMemory(start: PFN(1124), count: 28)
@@ -167,9 +167,9 @@ struct P2MEncodingTests {
     func contiguity() {
         let p2m = GuestP2M(
             initialList: [
-                Extent(start: 0, count: 4, value: .machine(base: 0x100)),
-                Extent(start: 4, count: 4, value: .machine(base: 0x104)),  // continues: merged
-                Extent(start: 8, count: 4, value: .machine(base: 0x300)),
+                Extent(start: 0, count: 4, value: .machine(base: MFN(0x100))),
+                Extent(start: 4, count: 4, value: .machine(base: MFN(0x104))),  // continues: merged
+                Extent(start: 8, count: 4, value: .machine(base: MFN(0x300))),
             ], nrPages: 12)
         // Two machine runs (the first two merged) and the INVALID padding up to 512 entries.
         #expect(p2m.runs().map(\.count) == [8, 4, 500])
@@ -180,7 +180,7 @@ struct P2MEncodingTests {
         #expect(p2m.isMachineContiguous(PhysicalAddress(8 * 4096 - 1), size: 1))
         #expect(p2m.isMachineContiguous(PhysicalAddress(0x8123), size: 4096 * 3))
         // Missing frames are never contiguous with anything.
-        let holes = GuestP2M(initialList: [Extent(start: 0, count: 1, value: .machine(base: 5))], nrPages: 4)
+        let holes = GuestP2M(initialList: [Extent(start: 0, count: 1, value: .machine(base: MFN(5)))], nrPages: 4)
         #expect(!holes.isMachineContiguous(PhysicalAddress(0), size: 8192))
     }
 }

@@ -13,12 +13,12 @@ struct BootCoherentTests {
     /// ring was exchanged (range_requires_alignment) and punched into it.
     static func bigmemRuns(ring: UInt64 = 0x1b962a) -> ExtentMap<P2MRun> {
         var m = ExtentMap<P2MRun>()
-        m.append(start: 0x100000, count: 0x61, value: .machine(base: 0x1a809f))
-        m.append(start: 0x100061, count: 0x925, value: .machine(base: 0x75c7c))
-        m.append(start: 0x100986, count: 2, value: .machine(base: ring))
-        m.append(start: 0x100988, count: 0xe, value: .machine(base: 0x765a3))
-        m.append(start: 0x100996, count: 2, value: .machine(base: 0x1b9c18))
-        m.append(start: 0x100998, count: 0x9a4d, value: .machine(base: 0x765b3))
+        m.append(start: 0x100000, count: 0x61, value: .machine(base: MFN(0x1a809f)))
+        m.append(start: 0x100061, count: 0x925, value: .machine(base: MFN(0x75c7c)))
+        m.append(start: 0x100986, count: 2, value: .machine(base: MFN(ring)))
+        m.append(start: 0x100988, count: 0xe, value: .machine(base: MFN(0x765a3)))
+        m.append(start: 0x100996, count: 2, value: .machine(base: MFN(0x1b9c18)))
+        m.append(start: 0x100998, count: 0x9a4d, value: .machine(base: MFN(0x765b3)))
         return m
     }
 
@@ -32,11 +32,11 @@ struct BootCoherentTests {
         // A 64-page bounce-pool segment is not a driver's allocation; neighbours that do not
         // continue each other are no punched run.
         var m = ExtentMap<P2MRun>()
-        m.append(start: 0x2ac00, count: 0x40, value: .machine(base: 0x5000))
-        m.append(start: 0x2ac40, count: 0x40, value: .machine(base: 0x1c0))
-        m.append(start: 0x2ac80, count: 0x40, value: .machine(base: 0x5080))
-        m.append(start: 0x2acc0, count: 2, value: .machine(base: 0x9000))
-        m.append(start: 0x2acc2, count: 0x3e, value: .machine(base: 0x50c3))
+        m.append(start: 0x2ac00, count: 0x40, value: .machine(base: MFN(0x5000)))
+        m.append(start: 0x2ac40, count: 0x40, value: .machine(base: MFN(0x1c0)))
+        m.append(start: 0x2ac80, count: 0x40, value: .machine(base: MFN(0x5080)))
+        m.append(start: 0x2acc0, count: 2, value: .machine(base: MFN(0x9000)))
+        m.append(start: 0x2acc2, count: 0x3e, value: .machine(base: MFN(0x50c3)))
         #expect(BootCoherentEvidence.exchangedBlocks(in: m).isEmpty)
     }
 
@@ -68,8 +68,8 @@ struct BootCoherentTests {
         // whose frames are odd, are exchanged: ScenarioFromCaptureTests).
         let kept = WorkloadRunner.run(try ScenarioParser.parse(Self.scenario.replacingOccurrences(of: "PFN", with: "0x1000"), file: "s.yaml"))
         #expect(kept.boot.failure == nil)
-        #expect(kept.boot.p2m?.entries.value(at: 0x1000) == .machine(base: 0x71000))
-        #expect(kept.boot.p2m?.entries.value(at: 0x1001) == .machine(base: 0x71001))
+        #expect(kept.boot.p2m?.entries.value(at: 0x1000) == .machine(base: MFN(0x71000)))
+        #expect(kept.boot.p2m?.entries.value(at: 0x1001) == .machine(base: MFN(0x71001)))
         // Pages that are not dom0's free memory (beyond its 768 MiB) are the field's fault.
         let beyond = try ScenarioParser.parse(Self.scenario.replacingOccurrences(of: "PFN", with: "0x100000"), file: "s.yaml")
         let boot = ModelBoot.boot(beyond)

@@ -57,9 +57,9 @@ struct HostScenarioTests {
         e.initrd = Range(raw: 0x1be4a1..<0x1c0000)
         e.initialMapping = 0x8000000
         var p2m = ExtentMap<P2MRun>()
-        p2m.set(start: 0x9b5f, count: 1, to: .machine(base: 0x1b59a2))
-        p2m.set(start: 0x9b60, count: 1, to: .machine(base: 0x1b9629))
-        p2m.set(start: 0x9b61, count: 512, to: .machine(base: 0x1be200))
+        p2m.set(start: 0x9b5f, count: 1, to: .machine(base: MFN(0x1b59a2)))
+        p2m.set(start: 0x9b60, count: 1, to: .machine(base: MFN(0x1b9629)))
+        p2m.set(start: 0x9b61, count: 512, to: .machine(base: MFN(0x1be200)))
         #expect(HostScenarioWriter.kernelModuleStart(evidence: e, p2m: p2m) == MFN(0x1b9629))  // 0x1be4a1 - 0x4e78 pages (6.1.0-57's module)
         e.xenPackage = nil  // no modelled build: the L3's frame
         #expect(HostScenarioWriter.kernelModuleStart(evidence: e, p2m: p2m) == MFN(0x1b59a2))

@@ -13,7 +13,7 @@ struct RealCaptureTests {
                 p2m: nil, m2p: nil, xenLog: [], kernelLog: ["[ 0.1] Linux", "[ 1.9] software IO TLB: mapped [mem 0x0000000000000000-0xffffffffffffffff] (0MB)"])
         }
         var entries = ExtentMap<P2MRun>()
-        entries.append(start: 0, count: 256, value: .machine(base: 0x1000))
+        entries.append(start: 0, count: 256, value: .machine(base: MFN(0x1000)))
         let p2m = P2MDumpContents(domid: 0, size: 256, entries: entries, types: ExtentMap<PageTypeRun>())
         #expect(
             throws: DumpError(

@@ -44,11 +44,11 @@ struct RealComparisonTests {
     @Test("swiotlb segments: alike only when both sides place the whole segment the same way; a model P2M cut short differs")
     func segments() {
         let real = [
-            SegmentPlacement(pfn: PFN(0x100), pages: 64, firstEntry: .machine(base: 0x2000), uniform: true),
-            SegmentPlacement(pfn: PFN(0x140), pages: 64, firstEntry: .machine(base: 0x3000), uniform: true),
-            SegmentPlacement(pfn: PFN(0x180), pages: 64, firstEntry: .machine(base: 0x4000), uniform: true),
+            SegmentPlacement(pfn: PFN(0x100), pages: 64, firstEntry: .machine(base: MFN(0x2000)), uniform: true),
+            SegmentPlacement(pfn: PFN(0x140), pages: 64, firstEntry: .machine(base: MFN(0x3000)), uniform: true),
+            SegmentPlacement(pfn: PFN(0x180), pages: 64, firstEntry: .machine(base: MFN(0x4000)), uniform: true),
         ]
-        let model = [real[0], SegmentPlacement(pfn: PFN(0x140), pages: 64, firstEntry: .machine(base: 0x3000), uniform: false)]
+        let model = [real[0], SegmentPlacement(pfn: PFN(0x140), pages: 64, firstEntry: .machine(base: MFN(0x3000)), uniform: false)]
         let a = RealComparison.segmentAgreement(real: real, model: model)
         #expect(a.line == "swiotlb segments: 1 of 3 identical (33.33%)")
         #expect(

@@ -47,7 +47,7 @@ struct RealCaptureFolderTests {
             // pfns); after it, one order-1 extent of Xen's heap, aligned to its size.
             let first = try #require(p2m.entries.run(from: ring))
             guard case .machine(let mfn) = first.value else { Issue.record("pfn \(Hex.plain(ring)) not machine: \(first.value)"); continue }
-            #expect(first.count == 2 && mfn % 2 == 0 && mfn != 0x765a1 && mfn != 0x765b1)
+            #expect(first.count == 2 && mfn.rawValue % 2 == 0 && mfn != MFN(0x765a1) && mfn != MFN(0x765b1))
         }
         // Every category identical: Xen's boot and dom0's build (module placed from the P2M),
         // and the two exchanges.

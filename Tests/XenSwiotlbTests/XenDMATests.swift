@@ -135,8 +135,8 @@ struct XenDMATests {
             #expect(checkPools(x))
             for run in x.dom0.p2m.runs() {
                 guard case .machine(let base) = run.value else { continue }
-                let m = x.host.m2p.runs.extents(start: base, count: run.count)
-                #expect(m.count == 1 && m.first?.value == .pfn(base: run.start))
+                let m = x.host.m2p.runs.extents(start: base.rawValue, count: run.count)
+                #expect(m.count == 1 && m.first?.value == .pfn(base: PFN(run.start)))
             }
         }
     }

@@ -33,13 +33,13 @@ func extentMapBenchmarks() {
         }
         Benchmark("sorted array append (floor), \(n) runs", configuration: config) { _ in
             var runs: [Extent<M2PRun>] = []
-            for k in 0..<UInt64(n) { runs.append(Extent(start: k, count: 1, value: .pfn(base: top - k))) }
+            for k in 0..<UInt64(n) { runs.append(Extent(start: k, count: 1, value: .pfn(base: PFN(top - k)))) }
             blackHole(runs)
         }
         if n <= 100_000 {
             Benchmark("sorted array insert (the old map), \(n) runs top down", configuration: config) { _ in
                 var runs: [Extent<M2PRun>] = []
-                for k in (0..<UInt64(n)).reversed() { SortedRuns.insert(Extent(start: k, count: 1, value: .pfn(base: top - k)), into: &runs) }
+                for k in (0..<UInt64(n)).reversed() { SortedRuns.insert(Extent(start: k, count: 1, value: .pfn(base: PFN(top - k))), into: &runs) }
                 blackHole(runs)
             }
         }

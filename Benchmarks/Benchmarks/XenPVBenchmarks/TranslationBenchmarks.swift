@@ -54,7 +54,7 @@ func translationBenchmarks() {
         var rng = SplitMix64(seed: 2)
         // The dom0's own frames: what a DMA completion hands back to translate.
         let ram = p2m.runs().compactMap { r -> (UInt64, UInt64)? in
-            if case .machine(let base) = r.value { return (base, r.count) }
+            if case .machine(let base) = r.value { return (base.rawValue, r.count) }
             return nil
         }
         let total = ram.reduce(0) { $0 + $1.1 }
