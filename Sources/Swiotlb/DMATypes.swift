@@ -1,3 +1,5 @@
+import XenMemory
+
 /// `enum dma_data_direction`.
 public enum DMADirection: String, Sendable, CaseIterable {
     /// `DMA_BIDIRECTIONAL`.
@@ -81,8 +83,8 @@ public struct DMADevice: Sendable, Hashable {
     }
 
     /// `dma_capable(dev, addr, size, true)`: the last byte is within the effective limit.
-    public func isCapable(_ address: UInt64, size: UInt64) -> Bool {
-        let (last, o) = address.addingReportingOverflow(size &- 1)
+    public func isCapable(_ address: DMAAddress, size: UInt64) -> Bool {
+        let (last, o) = address.rawValue.addingReportingOverflow(size &- 1)
         return (size == 0 || !o) && last <= effectiveLimit
     }
 

@@ -8,9 +8,9 @@ public enum Page {
     public static let offsetMask: UInt64 = size - 1
 }
 
-/// A frame number or byte address with one meaning: the wrapper code the four memory number
-/// types (``PFN``, ``MFN``, ``PhysicalAddress``, ``MachineAddress``) share, so that one kind
-/// cannot be passed where another is meant.
+/// A frame number or byte address with one meaning: the wrapper code the five memory number
+/// types (``PFN``, ``MFN``, ``PhysicalAddress``, ``MachineAddress``, ``DMAAddress``) share, so
+/// that one kind cannot be passed where another is meant.
 public protocol MemoryNumber: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible where RawValue == UInt64 {
     /// Wraps a number.
     init(rawValue: UInt64)
@@ -69,9 +69,13 @@ public struct PhysicalAddress: MemoryNumber {
     @inlinable public var pfn: PFN { PFN(rawValue >> Page.shift) }
     /// The offset of this address inside its page.
     @inlinable public var pageOffset: UInt64 { rawValue & Page.offsetMask }
+    /// `phys_to_dma` natively on x86 (no `dma_range_map`, no memory encryption bit): the same
+    /// number as a bus address.
+    @inlinable public var directDMA: DMAAddress { DMAAddress(rawValue) }
 }
 
-/// A machine (host physical) address; on x86 PV it is also the bus/DMA address a device sees.
+/// A machine (host physical) address; on x86 PV the bus address a device sees is the same
+/// number (``bus``).
 public struct MachineAddress: MemoryNumber {
     /// The byte address.
     public var rawValue: UInt64
@@ -81,6 +85,27 @@ public struct MachineAddress: MemoryNumber {
     @inlinable public var mfn: MFN { MFN(rawValue >> Page.shift) }
     /// The offset of this address inside its page.
     @inlinable public var pageOffset: UInt64 { rawValue & Page.offsetMask }
+    /// The bus address of this byte in an x86 PV guest: the bus frame is the machine frame
+    /// (`pfn_to_bfn` is `pfn_to_mfn` there), so `xen_phys_to_dma` ends in this number.
+    @inlinable public var bus: DMAAddress { DMAAddress(rawValue) }
+}
+
+/// A bus (DMA) address: the number a device is given to reach memory (Linux `dma_addr_t`), which
+/// is compared with the device's mask and bus limit (`dma_capable`). Natively on x86 it is the
+/// ``PhysicalAddress`` (``PhysicalAddress/directDMA``, `phys_to_dma`); in an x86 PV guest it is
+/// the ``MachineAddress`` of the guest frame (``MachineAddress/bus``, `xen_phys_to_dma`), which
+/// only the guest's P2M can give.
+public struct DMAAddress: MemoryNumber {
+    /// The byte address.
+    public var rawValue: UInt64
+    /// Wraps an address.
+    @inlinable public init(rawValue: UInt64) { self.rawValue = rawValue }
+    /// `dma_to_phys` natively on x86 (no `dma_range_map`, no memory encryption bit): the same
+    /// number as a physical address.
+    @inlinable public var directPhysical: PhysicalAddress { PhysicalAddress(rawValue) }
+    /// The machine address a bus address is in an x86 PV guest (`bfn` = `mfn`); `xen_dma_to_phys`
+    /// takes it back to the guest through the M2P.
+    @inlinable public var machine: MachineAddress { MachineAddress(rawValue) }
 }
 
 /// Integer helpers with the kernel's names and meanings.

@@ -143,7 +143,7 @@ public enum ModelBoot {
     /// pages that are not free dom0 memory, or an exchange Xen refuses, are the field's fault.
     static func allocateBootCoherent(_ x: inout XenSwiotlb, _ s: Scenario) -> FieldFault? {
         for (i, d) in s.devices.enumerated() {
-            for (k, c) in d.bootCoherent.enumerated() where x.allocCoherent(d.dma, size: Int(c.size), at: c.pfn.rawValue) == nil {
+            for (k, c) in d.bootCoherent.enumerated() where x.allocCoherent(d.dma, size: Int(c.size), at: c.pfn) == nil {
                 return FieldFault(
                     path: "devices[\(i)].boot_coherent[\(k)]",
                     message: "pfn \(c.pfn) (\(c.size) bytes): not free dom0 memory aligned to the allocation's pages, or Xen refused the exchange")

@@ -93,7 +93,7 @@ struct RunState {
     let ranges: [Range<UInt64>]
     let totalPages: UInt64
     var memory: PseudoPhysicalAllocator
-    var coherent: [(device: Int, size: Int, dma: UInt64)] = []
+    var coherent: [(device: Int, size: Int, dma: DMAAddress)] = []
 
     init(scenario: Scenario, ranges: [Range<UInt64>], memory: PseudoPhysicalAllocator) {
         self.ranges = ranges
@@ -246,7 +246,7 @@ struct RunState {
                 r.dynamicPools = d
             }
         }
-        switch try engine.map(device, phys, size: size, direction: dir, cpu: cpu ?? s.cpu, alignMask: alignMask) {
+        switch try engine.map(device, PhysicalAddress(phys), size: size, direction: dir, cpu: cpu ?? s.cpu, alignMask: alignMask) {
         case .success(let b):
             if let p = b.pool {
                 r.devices[s.deviceIndex].bounced += 1

@@ -43,27 +43,30 @@ public struct DirectDMA: Sendable {
     /// processor the map runs on; `alignMask` the `alloc_align_mask` the allocator is given (0
     /// from `dma_direct_map_page` itself; a trace's `align=` records another caller's).
     public mutating func mapPage(
-        _ device: DMADevice, _ phys: UInt64, size: Int, direction: DMADirection,
+        _ device: DMADevice, _ phys: PhysicalAddress, size: Int, direction: DMADirection,
         attributes: DMAAttributes = [], cpu: Int = 0, alignMask: UInt64 = 0
-    ) throws(SwiotlbBug) -> Result<(address: UInt64, bounced: Bool), XenMapError> {
-        let capable = device.isCapable(phys, size: UInt64(size))
+    ) throws(SwiotlbBug) -> Result<(address: DMAAddress, bounced: Bool), XenMapError> {
+        let dma = phys.directDMA
+        let capable = device.isCapable(dma, size: UInt64(size))
         if tlb.force != .force {
-            if capable { return .success((phys, false)) }
+            if capable { return .success((dma, false)) }
             if tlb.force == .noForce {
                 warnOnce(
                     device,
-                    "DMA addr 0x\(Hex.padded(phys, 16))+\(size) overflow (mask \(Hex.digits(device.dmaMask)), bus limit \(Hex.digits(device.busDMALimit))).")
+                    "DMA addr 0x\(Hex.padded(dma.rawValue, 16))+\(size) overflow (mask \(Hex.digits(device.dmaMask)), bus limit \(Hex.digits(device.busDMALimit)))."
+                )
                 return .failure(.bounceBufferNotCapable)
             }
         }
         switch try tlb.map(
-            device: device, original: phys, mappingSize: size, allocSize: size, direction: direction, attributes: attributes,
+            device: device, original: phys.rawValue, mappingSize: size, allocSize: size, direction: direction, attributes: attributes,
             alignMask: alignMask, cpu: cpu)
         {
         case .failure(.full): return .failure(.full)
         case .failure(.invalidSize): return .failure(.invalidSize)
         case .success(let m):
-            guard device.isCapable(m.address, size: UInt64(size)) else {
+            let bounce = PhysicalAddress(m.address).directDMA
+            guard device.isCapable(bounce, size: UInt64(size)) else {
                 try tlb.unmap(
                     m.address, mappingSize: size, allocSize: size, direction: direction, attributes: attributes.union(.skipCPUSync),
                     minAlignMask: device.minAlignMask)
@@ -73,18 +76,18 @@ public struct DirectDMA: Sendable {
                 )
                 return .failure(.bounceBufferNotCapable)
             }
-            return .success((m.address, true))
+            return .success((bounce, true))
         }
     }
 
     /// `dma_direct_unmap_page`: bounce buffers are copied back and freed.
     public mutating func unmapPage(
-        _ device: DMADevice, _ address: UInt64, size: Int, direction: DMADirection,
+        _ device: DMADevice, _ dma: DMAAddress, size: Int, direction: DMADirection,
         attributes: DMAAttributes = []
     ) throws(SwiotlbBug) {
-        guard tlb.isBounceBuffer(address) else { return }
+        guard tlb.isBounceBuffer(dma.directPhysical.rawValue) else { return }
         try tlb.unmap(
-            address, mappingSize: size, allocSize: size, direction: direction, attributes: attributes,
+            dma.directPhysical.rawValue, mappingSize: size, allocSize: size, direction: direction, attributes: attributes,
             minAlignMask: device.minAlignMask)
     }
 

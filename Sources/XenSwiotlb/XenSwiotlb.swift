@@ -3,8 +3,8 @@ import XenMemory
 
 /// A DMA address handed to a device, and how it was obtained.
 public struct DMAHandle: Sendable, Hashable {
-    /// The bus (machine) address the device uses.
-    public var address: MachineAddress
+    /// The bus address the device uses (x86 PV: the machine address, ``MachineAddress/bus``).
+    public var address: DMAAddress
     /// Whether the data goes through a bounce buffer.
     public var bounced: Bool
     /// The pool of the bounce buffer (0 = low / only, 1 = high).
@@ -36,9 +36,9 @@ public struct XenSwiotlb: Sendable {
     public private(set) var log: [String]
     /// Every `xen_create_contiguous_region` the fixup made.
     public private(set) var exchanges: [FixupExchange]
-    /// Coherent allocations by first pfn: their order and whether they were exchanged
+    /// Coherent allocations by first frame: their order and whether they were exchanged
     /// (`PageXenRemapped`).
-    public private(set) var coherent: [UInt64: (order: Int, remapped: Bool)] = [:]
+    public private(set) var coherent: [PFN: (order: Int, remapped: Bool)] = [:]
 
     init(host: XenHost, dom0: PVDomain, memory: PseudoPhysicalAllocator, tlb: SoftwareIOTLB, log: [String], exchanges: [FixupExchange]) {
         self.host = host; self.dom0 = dom0; self.memory = memory; self.tlb = tlb; self.log = log; self.exchanges = exchanges
@@ -46,16 +46,17 @@ public struct XenSwiotlb: Sendable {
 
     // MARK: Translation
 
-    /// `xen_phys_to_dma`: a pseudo-physical address to its bus (machine) address.
-    public func physToDMA(_ p: PhysicalAddress) -> MachineAddress { dom0.p2m.physToMachine(p) }
+    /// `xen_phys_to_dma`: a pseudo-physical address to its bus address, the machine address
+    /// dom0's P2M gives (`pfn_to_bfn`).
+    public func physToDMA(_ p: PhysicalAddress) -> DMAAddress { dom0.p2m.physToMachine(p).bus }
 
     /// `xen_dma_to_phys` (via `bfn_to_pfn`, i.e. `mfn_to_pfn`).
-    public func dmaToPhys(_ d: MachineAddress) -> PhysicalAddress { dom0.p2m.machineToPhys(d, m2p: host.m2p) }
+    public func dmaToPhys(_ d: DMAAddress) -> PhysicalAddress { dom0.p2m.machineToPhys(d.machine, m2p: host.m2p) }
 
     /// `is_xen_swiotlb_buffer(dev, dma)`: the frame is a local pfn (M2P + P2M round trip, so
     /// foreign frames are ignored) inside one of the pools.
-    public func isXenBounceBuffer(_ d: MachineAddress) -> Bool {
-        guard let pfn = dom0.p2m.localPFN(ofBusFrame: d.mfn, m2p: host.m2p) else { return false }
+    public func isXenBounceBuffer(_ d: DMAAddress) -> Bool {
+        guard let pfn = dom0.p2m.localPFN(ofBusFrame: d.machine.mfn, m2p: host.m2p) else { return false }
         return tlb.isBounceBuffer(pfn.address.rawValue)
     }
 
@@ -77,7 +78,7 @@ public struct XenSwiotlb: Sendable {
         attributes: DMAAttributes = [], cpu: Int = 0, alignMask: UInt64 = 0
     ) throws(SwiotlbBug) -> Result<DMAHandle, XenMapError> {
         let dev = physToDMA(phys)
-        if device.isCapable(dev.rawValue, size: UInt64(size))
+        if device.isCapable(dev, size: UInt64(size))
             && dom0.p2m.isMachineContiguous(phys, size: UInt64(size))
             && tlb.force != .force
         {
@@ -91,7 +92,7 @@ public struct XenSwiotlb: Sendable {
         case .failure(.invalidSize): return .failure(.invalidSize)
         case .success(let m):
             let bus = physToDMA(PhysicalAddress(m.address))
-            guard device.isCapable(bus.rawValue, size: UInt64(size)) else {
+            guard device.isCapable(bus, size: UInt64(size)) else {
                 try tlb.unmap(
                     m.address, mappingSize: size, allocSize: size, direction: direction,
                     attributes: attributes.union(.skipCPUSync), minAlignMask: device.minAlignMask)
@@ -104,7 +105,7 @@ public struct XenSwiotlb: Sendable {
     /// `xen_swiotlb_unmap_page`: back to the pseudo-physical address through the M2P; a bounce
     /// buffer is copied back (FROM_DEVICE/BIDIRECTIONAL) and freed.
     public mutating func unmapPage(
-        _ device: DMADevice, _ dma: MachineAddress, size: Int, direction: DMADirection,
+        _ device: DMADevice, _ dma: DMAAddress, size: Int, direction: DMADirection,
         attributes: DMAAttributes = []
     ) throws(SwiotlbBug) {
         guard isXenBounceBuffer(dma) else { return }
@@ -115,7 +116,7 @@ public struct XenSwiotlb: Sendable {
 
     /// `xen_swiotlb_sync_single_for_cpu` / `_for_device`.
     public mutating func sync(
-        _ device: DMADevice, _ dma: MachineAddress, size: Int, direction: DMADirection,
+        _ device: DMADevice, _ dma: DMAAddress, size: Int, direction: DMADirection,
         target: SyncTarget
     ) throws(SwiotlbBug) {
         guard isXenBounceBuffer(dma) else { return }
@@ -159,13 +160,13 @@ public struct XenSwiotlb: Sendable {
     /// exchange them with `address_bits = fls64(mask)` and mark them remapped. Returns the
     /// pages and the DMA handle. The pages are dom0's highest free block, or those from `pfn`
     /// when given (where the real kernel's page allocator put them): nil when they are not free.
-    public mutating func allocCoherent(_ device: DMADevice, size: Int, at pfn: UInt64? = nil) -> (PhysicalAddress, MachineAddress)? {
+    public mutating func allocCoherent(_ device: DMADevice, size: Int, at pfn: PFN? = nil) -> (PhysicalAddress, DMAAddress)? {
         let order = BitMath.pageOrder(bytes: UInt64(max(size, 1)))
         let mask = device.coherentDMAMask != 0 ? device.coherentDMAMask : BitMath.dmaBitMask(32)
         let bytes = Page.size << UInt64(order)
         let count: UInt64 = 1 << UInt64(order)
         let pages: Range<UInt64>
-        if let pfn {
+        if let pfn = pfn?.rawValue {
             guard pfn % count == 0, pfn <= UInt64.max - count, memory.isFree(pfn..<(pfn + count)) else { return nil }
             pages = pfn..<(pfn + count)
             memory.reserve(pages)
@@ -178,7 +179,7 @@ public struct XenSwiotlb: Sendable {
         if dev.rawValue &+ bytes &- 1 <= mask && dom0.p2m.isMachineContiguous(phys, size: bytes)
             && !requiresAlignment(phys, bytes: bytes)
         {
-            coherent[pages.lowerBound] = (order, false)
+            coherent[PFN(pages.lowerBound)] = (order, false)
             tlb.memory.write([UInt8](repeating: 0, count: Int(bytes)), at: phys.rawValue)
             return (phys, dev)
         }
@@ -187,9 +188,9 @@ public struct XenSwiotlb: Sendable {
             maxOrder: tlb.kernel.model.xenCoherentRules.maxContiguousOrder)
         {
         case .success(let m):
-            coherent[pages.lowerBound] = (order, true)
+            coherent[PFN(pages.lowerBound)] = (order, true)
             tlb.memory.write([UInt8](repeating: 0, count: Int(bytes)), at: phys.rawValue)
-            return (phys, m)
+            return (phys, m.bus)
         case .failure:
             memory.release(pages)
             return nil
@@ -208,12 +209,12 @@ public struct XenSwiotlb: Sendable {
     /// free the pages — or, where the kernel returns on the WARN
     /// (``XenCoherentRules/keepsPagesOnWarning``, 6.1.192, which also WARNs on
     /// ``requiresAlignment(_:bytes:)``), keep them.
-    public mutating func freeCoherent(_ device: DMADevice, size: Int, dma: MachineAddress) {
+    public mutating func freeCoherent(_ device: DMADevice, size: Int, dma: DMAAddress) {
         let order = BitMath.pageOrder(bytes: UInt64(max(size, 1)))
         let mask = device.coherentDMAMask != 0 ? device.coherentDMAMask : BitMath.dmaBitMask(32)
         let bytes = Page.size << UInt64(order)
         let phys = dmaToPhys(dma)
-        guard let info = coherent[phys.pfn.rawValue] else { return }
+        guard let info = coherent[phys.pfn] else { return }
         let wellFormed =
             dma.rawValue &+ bytes &- 1 <= mask && dom0.p2m.isMachineContiguous(phys, size: bytes)
             && !requiresAlignment(phys, bytes: bytes)
@@ -221,7 +222,7 @@ public struct XenSwiotlb: Sendable {
         if wellFormed && info.remapped {
             host.destroyContiguousRegion(&dom0, start: phys.pfn, order: order, maxOrder: tlb.kernel.model.xenCoherentRules.maxContiguousOrder)
         }
-        coherent[phys.pfn.rawValue] = nil
+        coherent[phys.pfn] = nil
         memory.release(phys.pfn.rawValue..<(phys.pfn.rawValue + (1 << UInt64(order))))
     }
 }

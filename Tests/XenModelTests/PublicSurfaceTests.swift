@@ -19,8 +19,8 @@ struct PublicSurfaceTests {
         guard case .native = engine else { Issue.record("a native guest's engine is dma-direct"); return }
         let pool = try #require(engine.tlb.pools.first)
         #expect(boot.kernelLog.last == "software IO TLB: mapped [mem 0x\(Hex.padded(pool.start, 16))-0x\(Hex.padded(pool.end, 16))] (64MB)")
-        let mapped = try engine.map(scenario.devices[0].dma, 0x2000000, size: 4096, direction: .toDevice).get()
-        #expect(mapped.dma == pool.start && mapped.pool == 0)
+        let mapped = try engine.map(scenario.devices[0].dma, PhysicalAddress(0x200_0000), size: 4096, direction: .toDevice).get()
+        #expect(mapped.dma == DMAAddress(pool.start) && mapped.pool == 0)
         #expect(engine.tlb.pools[0].used == 2)
         try engine.unmap(scenario.devices[0].dma, mapped)
         #expect(engine.tlb.pools[0].used == 0)
@@ -36,12 +36,12 @@ struct PublicSurfaceTests {
         let nic = scenario.devices[1].dma, nvme = scenario.devices[0].dma
         // The 32-bit NIC's maps go to the low pool: a page takes slots 0-1 (stride 2), 1500
         // bytes the next slot, 2 (4096 bytes on, the pool being machine-contiguous).
-        let page = try engine.map(nic, 0x2000000, size: 4096, direction: .toDevice).get()
-        let small = try engine.map(nic, 0x2100000, size: 1500, direction: .fromDevice).get()
+        let page = try engine.map(nic, PhysicalAddress(0x200_0000), size: 4096, direction: .toDevice).get()
+        let small = try engine.map(nic, PhysicalAddress(0x210_0000), size: 1500, direction: .fromDevice).get()
         #expect(page.pool == 0 && page.slots == 2 && small.pool == 0 && small.slots == 1)
-        #expect(small.dma == page.dma + 4096)
+        #expect(small.dma == page.dma.advanced(by: 4096))
         // The 64-bit NVMe's go to the high pool.
-        let high = try engine.map(nvme, 0x2200000, size: 8192, direction: .bidirectional).get()
+        let high = try engine.map(nvme, PhysicalAddress(0x220_0000), size: 8192, direction: .bidirectional).get()
         #expect(high.pool == 1 && high.slots == 4)
         #expect(engine.tlb.pools.map(\.used) == [3, 4])
         try engine.sync(nvme, high, target: .cpu)

@@ -61,7 +61,7 @@ struct RFCExperimentTests {
                 let h = try x.mapPage(nvme, PhysicalAddress(p), size: n, direction: .fromDevice).get()
                 #expect(h.bounced && h.pool == 1)
                 return h.address.rawValue
-            }, unmap: { x, a, n in try x.unmapPage(nvme, MachineAddress(a), size: n, direction: .fromDevice) })
+            }, unmap: { x, a, n in try x.unmapPage(nvme, DMAAddress(a), size: n, direction: .fromDevice) })
         #expect(x.tlb.pools[0].used == 0 && x.tlb.pools[1].used > 0)
         let h32 = try x.mapPage(legacy, PhysicalAddress(0x200_0000), size: 8192, direction: .toDevice).get()
         #expect(h32.pool == 0 && h32.address.rawValue < 1 << 32)
@@ -102,10 +102,10 @@ struct RFCExperimentTests {
         let peak = try fio(
             &dma, count: 3000, depth: 128, seed: 2, ramBytes: 16 << 30,
             map: { d, p, n in
-                let r = try d.mapPage(virtio, p, size: n, direction: .fromDevice).get()
+                let r = try d.mapPage(virtio, PhysicalAddress(p), size: n, direction: .fromDevice).get()
                 #expect(r.bounced)
-                return r.address
-            }, unmap: { d, a, n in try d.unmapPage(virtio, a, size: n, direction: .fromDevice) })
+                return r.address.rawValue
+            }, unmap: { d, a, n in try d.unmapPage(virtio, DMAAddress(a), size: n, direction: .fromDevice) })
         #expect(peak == 128)
         #expect(dma.tlb.debugfs.map(\.file) == ["io_tlb_nslabs", "io_tlb_used", "io_tlb_nslabs-highmem", "io_tlb_used-highmem"])
         #expect(dma.tlb.pools[0].used == 0 && dma.tlb.pools[1].used > 0)

@@ -133,9 +133,9 @@ struct V618NativeSetUpTests {
         let dBooted = g.swiotlb(commandLine: SwiotlbCommandLine(parsing: "512,force", kernel: .v6_18), kernel: .v6_18, dynamicPools: mem)
         var d = try #require(dBooted)
         let disk = DMADevice(name: "virtio1", dmaMask: ~0, segmentBoundaryMask: ~0)
-        var mapped: [UInt64] = []
+        var mapped: [DMAAddress] = []
         for k in 0..<5 {
-            let r = try d.mapPage(disk, 0x1000_0000 + UInt64(k) << 18, size: 256 << 10, direction: .toDevice).get()
+            let r = try d.mapPage(disk, PhysicalAddress(0x1000_0000 + UInt64(k) << 18), size: 256 << 10, direction: .toDevice).get()
             #expect(r.bounced)
             mapped.append(r.address)
         }
@@ -143,7 +143,7 @@ struct V618NativeSetUpTests {
         // schedules the worker, then a transient pool of nr_slots(256 KiB) = 128 slots, its
         // block the lowest 256 KiB of the memory; the worker's pool of default_nslabs 512
         // (swiotlb_alloc_pool, 683-731: below 2048, kept) takes the next 1 MiB-aligned block.
-        #expect(mapped[4] == mem.lowerBound)
+        #expect(mapped[4] == DMAAddress(mem.lowerBound))
         #expect(d.tlb.pools.map(\.origin) == [.boot, .transient, .grown])
         #expect(d.tlb.pools[2].start == mem.lowerBound + (1 << 20) && d.tlb.pools[2].nslabs == 512)
         let files = Dictionary(uniqueKeysWithValues: d.tlb.debugfs.map { ($0.file, $0.value) })
@@ -163,7 +163,7 @@ struct V618NativeSetUpTests {
         var d = try #require(dBooted)
         #expect(d.tlb.pools[0].nslabs == 4096 && d.tlb.pools[0].areas.count == 4)
         let disk = DMADevice(name: "virtio1", dmaMask: ~0, segmentBoundaryMask: ~0)
-        for k in 0..<33 { _ = try d.mapPage(disk, 0x1000_0000 + UInt64(k) << 18, size: 256 << 10, direction: .toDevice).get() }
+        for k in 0..<33 { _ = try d.mapPage(disk, PhysicalAddress(0x1000_0000 + UInt64(k) << 18), size: 256 << 10, direction: .toDevice).get() }
         // 32 maps fill the 4096 slots; the 33rd takes a transient pool at the memory's start and
         // the worker asks min(4096, 2048) slots in limit_nareas(4, 2048) = 4 areas (swiotlb.c:
         // 692-695): no 4 MiB block in 2 MiB, the one 2 MiB block holds the transient pool, so
@@ -172,7 +172,7 @@ struct V618NativeSetUpTests {
         #expect(grown.map(\.nslabs) == [512] && grown.map(\.start) == [mem.lowerBound + (1 << 20)] && grown[0].areas.count == 4)
         // Four more maps fill the grown pool; the fifth misses again: a transient pool at 256 KiB,
         // and a worker with no free 1 MiB block left (swiotlb.c:741-744).
-        for k in 33..<38 { _ = try d.mapPage(disk, 0x1000_0000 + UInt64(k) << 18, size: 256 << 10, direction: .toDevice).get() }
+        for k in 33..<38 { _ = try d.mapPage(disk, PhysicalAddress(0x1000_0000 + UInt64(k) << 18), size: 256 << 10, direction: .toDevice).get() }
         #expect(d.tlb.takeMessages().map(\.text).contains("software IO TLB: Failed to allocate new pool"))
     }
 }

@@ -13,7 +13,7 @@ struct V61CoherentAlignmentTests {
     /// re-backed so that `a+2`, `a+3` — where the allocator puts the next 8 KiB buffer — are
     /// contiguous in machine memory but start on an odd frame (`odd`); then an 8 KiB coherent
     /// buffer on a 64-bit device.
-    func oddAllocation(_ kernel: SwiotlbKernel) throws -> (x: XenSwiotlb, phys: PhysicalAddress, dma: MachineAddress, odd: UInt64) {
+    func oddAllocation(_ kernel: SwiotlbKernel) throws -> (x: XenSwiotlb, phys: PhysicalAddress, dma: DMAAddress, odd: UInt64) {
         var boot = try BootedDom0(ramBytes: 6 << 30, dom0Mem: "1G,max:1G", reserved: [0x100..<0x80000])
         boot.memory.reserve(0x3ec00..<0x50000)
         var x = try boot.xenSwiotlb(kernel: kernel).get()
@@ -40,13 +40,13 @@ struct V61CoherentAlignmentTests {
     func alignment() throws {
         let old = try oddAllocation(.v5_11)
         #expect(old.dma.rawValue == old.odd << Page.shift)
-        #expect(old.x.coherent[old.phys.pfn.rawValue]?.remapped == false)
+        #expect(old.x.coherent[old.phys.pfn]?.remapped == false)
 
         var new = try oddAllocation(.v6_1)
-        #expect(new.x.coherent[new.phys.pfn.rawValue]?.remapped == true)
+        #expect(new.x.coherent[new.phys.pfn]?.remapped == true)
         #expect(new.dma.rawValue % 8192 == 0 && new.dma.rawValue != new.odd << Page.shift)
         #expect(new.x.dom0.p2m.isMachineContiguous(new.phys, size: 8192))
-        let exchanged = new.dma.mfn
+        let exchanged = new.dma.machine.mfn
         new.x.freeCoherent(DMADevice.pci("nvme", bits: 64), size: 8192, dma: new.dma)
         #expect(new.x.coherent.isEmpty && new.x.host.heap.isFree(exchanged))
     }

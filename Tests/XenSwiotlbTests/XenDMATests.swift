@@ -19,7 +19,7 @@ struct XenDMATests {
         let nic32 = DMADevice.pci("nic32", bits: 32)
         // pfn 0x1000.. → mfn 0x71000.. contiguously: a 16 KiB buffer goes straight to the device.
         let direct = try x.mapPage(nic32, PhysicalAddress(0x100_0800), size: 16384, direction: .toDevice).get()
-        #expect(direct == DMAHandle(address: MachineAddress(0x7100_0800), bounced: false, pool: nil))
+        #expect(direct == DMAHandle(address: DMAAddress(0x7100_0800), bounced: false, pool: nil))
         // pfn 0x9e → 0x7009e, pfn 0x9f is 1:1: two frames that are not machine-adjacent.
         let split = try x.mapPage(nic32, PhysicalAddress(0x9e800), size: 4096, direction: .toDevice).get()
         #expect(split.bounced && x.isXenBounceBuffer(split.address))
@@ -30,7 +30,7 @@ struct XenDMATests {
         let old = DMADevice(name: "old", dmaMask: 0x3fff_ffff, coherentDMAMask: 0x3fff_ffff)
         let low = try x.mapPage(old, PhysicalAddress(0x100_0000), size: 4096, direction: .fromDevice).get()
         #expect(low.bounced && low.address.rawValue < 0x800_0000)
-        #expect(old.isCapable(low.address.rawValue, size: 4096))
+        #expect(old.isCapable(low.address, size: 4096))
         // swiotlb=force bounces even the direct case.
         var f = try system("force")
         let forced = try f.mapPage(nic32, PhysicalAddress(0x100_0800), size: 16384, direction: .toDevice).get()
@@ -52,15 +52,15 @@ struct XenDMATests {
         try x.unmapPage(dev, h.address, size: 13, direction: .bidirectional)
         #expect(x.tlb.pools[0].used == 0)
         // An unrelated machine address is not a bounce buffer.
-        #expect(!x.isXenBounceBuffer(MachineAddress(0x7010_0000)))
+        #expect(!x.isXenBounceBuffer(DMAAddress(0x7010_0000)))
         // Nor is another domain's frame whose M2P entry happens to name a pool pfn: the P2M
         // round trip of bfn_to_local_pfn rejects it, so unmap leaves the pool alone.
         x.host.addDomain(DomainState(id: DomID(5), maxPages: 16))
         let foreign = x.host.populatePhysmap(DomID(5), gpfns: [PFN(0x2ac00)], order: 0)[0]
         #expect(x.host.m2p.entry(foreign) == 0x2ac00)
-        #expect(!x.isXenBounceBuffer(foreign.address))
+        #expect(!x.isXenBounceBuffer(foreign.address.bus))
         let held = try x.mapPage(dev, buf, size: 4096, direction: .toDevice).get()
-        try x.unmapPage(dev, foreign.address, size: 4096, direction: .toDevice)
+        try x.unmapPage(dev, foreign.address.bus, size: 4096, direction: .toDevice)
         #expect(x.tlb.pools[0].used == 2)
         try x.unmapPage(dev, held.address, size: 4096, direction: .toDevice)
         #expect(x.tlb.pools[0].used == 0)
@@ -86,10 +86,10 @@ struct XenDMATests {
         let first = x.allocCoherent(dev, size: 3 * 4096)
         let (phys, dma) = try #require(first)
         #expect(dma.rawValue + 4 * 4096 - 1 <= 0xffff_ffff)
-        #expect(x.coherent[phys.pfn.rawValue]?.remapped == true && x.coherent[phys.pfn.rawValue]?.order == 2)
+        #expect(x.coherent[phys.pfn]?.remapped == true && x.coherent[phys.pfn]?.order == 2)
         #expect(x.dom0.p2m.isMachineContiguous(phys, size: 4 * 4096))
-        #expect(x.host.m2p.entry(dma.mfn) == phys.pfn.rawValue)
-        let mfnBefore = dma.mfn
+        #expect(x.host.m2p.entry(dma.machine.mfn) == phys.pfn.rawValue)
+        let mfnBefore = dma.machine.mfn
         x.freeCoherent(dev, size: 3 * 4096, dma: dma)
         #expect(x.coherent.isEmpty)
         #expect(x.host.heap.isFree(mfnBefore) && x.host.m2p.entry(mfnBefore) == HostM2P.invalidEntry)
@@ -97,7 +97,7 @@ struct XenDMATests {
         let wide = DMADevice.pci("nvme", bits: 64)
         let second = x.allocCoherent(wide, size: 4096)
         let (p2, d2) = try #require(second)
-        #expect(x.coherent[p2.pfn.rawValue]?.remapped == false && d2 == x.physToDMA(p2))
+        #expect(x.coherent[p2.pfn]?.remapped == false && d2 == x.physToDMA(p2))
     }
 
     @Test("P2M and M2P stay consistent and every bounce is capable, over random hosts")
@@ -124,7 +124,7 @@ struct XenDMATests {
                 let n = Int(1 + rng.next() % 65536)
                 let p = PhysicalAddress(0x100_000 + rng.next() % ((dom0 << 20) / 2))
                 if case .success(let h) = try x.mapPage(d, p, size: n, direction: .toDevice) {
-                    #expect(d.isCapable(h.address.rawValue, size: UInt64(n)))
+                    #expect(d.isCapable(h.address, size: UInt64(n)))
                     #expect(x.dom0.p2m.isMachineContiguous(x.dmaToPhys(h.address), size: UInt64(n)))
                     live.append((d, h, n))
                 }

@@ -84,7 +84,7 @@ struct XenSoakTests {
                 case .success(let h):
                     maps += 1
                     #expect(h.bounced, "step \(step): not bounced under force")
-                    #expect(device.isCapable(h.address.rawValue, size: UInt64(size)), "step \(step): bounce beyond the mask")
+                    #expect(device.isCapable(h.address, size: UInt64(size)), "step \(step): bounce beyond the mask")
                     let bounce = x.dmaToPhys(h.address)
                     #expect(x.physToDMA(bounce) == h.address, "step \(step): P2M/M2P round trip")
                     #expect(machineContiguous(x, bounce, size: size), "step \(step): bounce not machine-contiguous")
