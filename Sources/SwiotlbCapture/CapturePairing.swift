@@ -1,3 +1,5 @@
+import XenMemory
+
 /// One swiotlb operation put together from its probe hits, placed where the allocator
 /// committed it (inside its area lock).
 public struct CapturedOp: Sendable, Equatable {
@@ -19,7 +21,7 @@ public struct CapturedOp: Sendable, Equatable {
     /// The probe hit at its entry (its arguments).
     public var entry: CapturedEvent
     /// The bounce buffer address.
-    public var tlb: UInt64
+    public var tlb: PhysicalAddress
     /// The pool's used slots over all areas right after it (nil for a sync).
     public var kernelUsed: UInt64?
 }
@@ -80,7 +82,7 @@ public struct CapturePairing: Sendable {
                     top.attempts += 1
                     if UInt64(top.attempts) >= max(top.entry.poolAreas, 1) {
                         stacks[e.cpu]!.removeLast()
-                        done.append(CapturedOp(kind: .map(failed: true), order: e.counter, entry: top.entry, tlb: 0, kernelUsed: total))
+                        done.append(CapturedOp(kind: .map(failed: true), order: e.counter, entry: top.entry, tlb: PhysicalAddress(0), kernelUsed: total))
                     } else {
                         stacks[e.cpu]![stacks[e.cpu]!.count - 1] = top
                     }

@@ -46,7 +46,7 @@ public struct CaptureTraceWriter: Sendable {
     /// The pool the maps used, read from `dev->dma_io_tlb_mem` at each map.
     public struct Pool: Sendable, Equatable {
         /// `mem->start`, `mem->nslabs`, `mem->nareas`.
-        public var start: UInt64, nslabs: UInt64, areas: UInt64
+        public var start: PhysicalAddress, nslabs: UInt64, areas: UInt64
     }
 
     /// The one pool of `ops`' maps (`device`'s only, when given); an error when they used more
@@ -68,9 +68,10 @@ public struct CaptureTraceWriter: Sendable {
             }
         }
         guard let f = found else { throw CaptureError("no map was recorded\(device.map { " for device \($0)" } ?? ""): nothing bounced while the capture ran") }
-        guard f.pool.nslabs > 0, f.pool.nslabs <= 1 << 25, f.pool.areas > 0, f.pool.areas <= 1 << 18, f.pool.start & 0xfff == 0 else {
+        guard f.pool.nslabs > 0, f.pool.nslabs <= 1 << 25, f.pool.areas > 0, f.pool.areas <= 1 << 18, f.pool.start.pageOffset == 0 else {
             throw CaptureError(
-                "the pool read from the kernel (start \(Hex.plain(f.pool.start)), nslabs \(f.pool.nslabs), areas \(f.pool.areas)) is not one a trace can hold")
+                "the pool read from the kernel (start \(Hex.plain(f.pool.start.rawValue)), nslabs \(f.pool.nslabs), areas \(f.pool.areas)) is not one a trace can hold"
+            )
         }
         return f.pool
     }
@@ -116,9 +117,9 @@ public struct CaptureTraceWriter: Sendable {
         }
         if let device { emit("# device: \(device) only (kernel_used left out: the pool's count includes the other devices)") }
         for l in context.kernelLines { emit("# kernel: \(l)") }
-        emit("pool nslabs=\(pool.nslabs) start=\(Hex.plain(pool.start)) areas=\(pool.areas)")
+        emit("pool nslabs=\(pool.nslabs) start=\(Hex.plain(pool.start.rawValue)) areas=\(pool.areas)")
         var counts = Counts()
-        var live: [UInt64: Int] = [:]
+        var live: [PhysicalAddress: Int] = [:]
         var next = 0
         for op in ops {
             if let device, op.entry.deviceName != device, op.kind != .sync(forDevice: true), op.kind != .sync(forDevice: false) { continue }
@@ -128,7 +129,7 @@ public struct CaptureTraceWriter: Sendable {
                 next += 1
                 counts.maps += 1
                 let e = op.entry
-                var line = "map id=m\(next) orig=\(Hex.plain(e.original)) size=\(e.size)"
+                var line = "map id=m\(next) orig=\(Hex.plain(e.original.rawValue)) size=\(e.size)"
                 if e.alloc != e.size { line += " alloc=\(e.alloc)" }
                 line += " dir=\(DMADirection.allCases[Int(e.direction)].rawValue)"
                 var attrs: [String] = []
@@ -142,7 +143,7 @@ public struct CaptureTraceWriter: Sendable {
                 if e.align != 0 { line += " align=\(Hex.plain(e.align & 0xffff_ffff))" }
                 line += " cpu=\(e.cpu)"
                 if let name = e.deviceName, Self.isTraceWord(name) { line += " dev=\(name)" }
-                if failed { counts.failedMaps += 1 } else { line += " kernel_tlb=\(Hex.plain(op.tlb))"; live[op.tlb] = next }
+                if failed { counts.failedMaps += 1 } else { line += " kernel_tlb=\(Hex.plain(op.tlb.rawValue))"; live[op.tlb] = next }
                 emit(line + used)
             case .unmap:
                 guard let id = live.removeValue(forKey: op.tlb) else { counts.beforeStart += 1; continue }

@@ -1,3 +1,5 @@
+import XenMemory
+
 /// One hit of a capture probe, as read back from tracefs.
 public struct CapturedEvent: Sendable, Equatable {
     /// Which probe fired (the event names of ``KprobePlan/definitions``).
@@ -27,7 +29,7 @@ public struct CapturedEvent: Sendable, Equatable {
     /// `struct device *` (map, unmap, syncs).
     public var device: UInt64 = 0
     /// Map: `orig_addr`.
-    public var original: UInt64 = 0
+    public var original = PhysicalAddress(0)
     /// Map: `mapping_size`; unmap and syncs: `size`.
     public var size: UInt64 = 0
     /// Map: `alloc_size`.
@@ -44,12 +46,12 @@ public struct CapturedEvent: Sendable, Equatable {
     public var minAlign: UInt64 = 0
     /// Map: `dev->dma_parms->segment_boundary_mask`.
     public var segmentBoundary: UInt64 = 0
-    /// Map: `dev->dma_io_tlb_mem` and its `start`, `nslabs`, `nareas`.
-    public var pool: UInt64 = 0, poolStart: UInt64 = 0, poolNslabs: UInt64 = 0, poolAreas: UInt64 = 0
+    /// Map: `dev->dma_io_tlb_mem` (a kernel pointer) and its `start`, `nslabs`, `nareas`.
+    public var pool: UInt64 = 0, poolStart = PhysicalAddress(0), poolNslabs: UInt64 = 0, poolAreas: UInt64 = 0
     /// Unlocks: the area lock's address and the area's `used` (after the op, under the lock).
     public var lock: UInt64 = 0, areaUsed: UInt64 = 0
-    /// Map done, unmap, syncs: the bounce buffer address.
-    public var tlb: UInt64 = 0
+    /// Map done, unmap, syncs: the bounce buffer address (`tlb_addr`).
+    public var tlb = PhysicalAddress(0)
     /// Map and unmap: the device's name (nil when the kernel could not read it).
     public var deviceName: String? = nil
 

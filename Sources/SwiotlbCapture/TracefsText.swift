@@ -238,7 +238,7 @@ public struct TracefsText: Sendable {
             }
             switch key {
             case "dev": e.device = v
-            case "orig": e.original = v
+            case "orig": e.original = PhysicalAddress(v)
             case "size": e.size = v
             case "alloc": e.alloc = v
             case "align": e.align = v
@@ -248,12 +248,12 @@ public struct TracefsText: Sendable {
             case "min_align": e.minAlign = v
             case "seg": e.segmentBoundary = v
             case "pool": e.pool = v
-            case "start": e.poolStart = v
+            case "start": e.poolStart = PhysicalAddress(v)
             case "nslabs": e.poolNslabs = v
             case "nareas": e.poolAreas = v
             case "lock": e.lock = v
             case "used": e.areaUsed = v
-            case "tlb": e.tlb = v
+            case "tlb": e.tlb = PhysicalAddress(v)
             default: throw CaptureError(line: n, "unknown field '\(key.prefix(40))'")
             }
         }

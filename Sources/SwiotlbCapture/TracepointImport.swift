@@ -16,10 +16,15 @@ public struct TracepointImport: Sendable {
     /// The pool the DMA addresses are matched against (the kernel's `mapped [mem …]` line).
     public struct Pool: Sendable, Equatable {
         /// First byte, slots, areas.
-        public var start: UInt64, nslabs: UInt64, areas: UInt64
+        public var start: PhysicalAddress, nslabs: UInt64, areas: UInt64
         /// A pool.
-        public init(start: UInt64, nslabs: UInt64, areas: UInt64 = 1) { self.start = start; self.nslabs = nslabs; self.areas = areas }
-        func contains(_ a: UInt64) -> Bool { a >= start && a - start < nslabs << 11 }
+        public init(start: PhysicalAddress, nslabs: UInt64, areas: UInt64 = 1) { self.start = start; self.nslabs = nslabs; self.areas = areas }
+        /// Whether a native guest's DMA address (the bounce buffer's physical address,
+        /// `phys_to_dma_unencrypted`) lies in the pool.
+        func contains(_ a: DMAAddress) -> Bool {
+            let p = a.directPhysical
+            return p >= start && p.rawValue - start.rawValue < nslabs << 11
+        }
     }
 
     /// What was read.
@@ -102,7 +107,7 @@ public struct TracepointImport: Sendable {
     private mutating func map(device: String, dma: UInt64, phys: UInt64, size: UInt64, dir: DMADirection, attrs: Substring, cpu: Int, sgKey: String? = nil)
         throws(CaptureError)
     {
-        guard pool.contains(dma) else { counts.direct += 1; return }
+        guard pool.contains(DMAAddress(dma)) else { counts.direct += 1; return }
         guard size > 0 else { throw CaptureError(line: lineNumber, "a map of size 0") }
         next += 1
         counts.maps += 1
@@ -190,7 +195,7 @@ public struct TracepointImport: Sendable {
         if counts.bouncedOnly > 0 {
             emit("# \(counts.bouncedOnly) maps from swiotlb_bounced: original address and size only (no bounce address, no unmap, no direction)")
         }
-        emit("pool nslabs=\(pool.nslabs) start=\(Hex.plain(pool.start)) areas=\(pool.areas)")
+        emit("pool nslabs=\(pool.nslabs) start=\(Hex.plain(pool.start.rawValue)) areas=\(pool.areas)")
         lines.forEach(emit)
     }
 }

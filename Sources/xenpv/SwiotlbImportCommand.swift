@@ -1,5 +1,6 @@
 import ArgumentParser
 import SwiotlbCapture
+import XenMemory
 
 /// `xenpv swiotlb import`: the kernel's DMA tracepoint text as a v2 trace.
 struct SwiotlbImportCommand: ParsableCommand {
@@ -37,7 +38,7 @@ struct SwiotlbImportCommand: ParsableCommand {
     func run() throws {
         if let output { try OutputFiles.check([OutputTarget(option: "--output", path: output)]) }
         let reader = try LineReader(path: text)
-        var importer = TracepointImport(pool: .init(start: UInt64(start.dropFirst(2), radix: 16) ?? 0, nslabs: nslabs, areas: areas))
+        var importer = TracepointImport(pool: .init(start: PhysicalAddress(UInt64(start.dropFirst(2), radix: 16) ?? 0), nslabs: nslabs, areas: areas))
         let shown = text == "-" ? "<stdin>" : text
         while let bytes = reader.nextBytes() {
             do throws(CaptureError) { try importer.read(Substring(String(decoding: bytes, as: UTF8.self))) } catch {

@@ -1,4 +1,5 @@
 import XCTest
+import XenMemory
 
 @testable import SwiotlbCapture
 
@@ -11,9 +12,9 @@ enum TwoCPUScenario {
 
     static func map(_ c: UInt64, cpu: Int, orig: UInt64, size: UInt64) -> CapturedEvent {
         var e = CapturedEvent(counter: c, cpu: cpu, kind: .map)
-        e.device = device; e.original = orig; e.size = size; e.alloc = size; e.direction = 2
+        e.device = device; e.original = PhysicalAddress(orig); e.size = size; e.alloc = size; e.direction = 2
         e.dmaParms = 0xffff_8880_04f3_9300; e.minAlign = 0xfff; e.segmentBoundary = 0xffff_ffff
-        e.pool = 0xffff_ffff_8331_bd00; e.poolStart = 0x2ac0_0000; e.poolNslabs = 32768; e.poolAreas = 2
+        e.pool = 0xffff_ffff_8331_bd00; e.poolStart = PhysicalAddress(0x2ac0_0000); e.poolNslabs = 32768; e.poolAreas = 2
         e.deviceName = "0000:00:03.0"
         return e
     }
@@ -24,7 +25,7 @@ enum TwoCPUScenario {
     }
     static func at(_ c: UInt64, cpu: Int, _ kind: CapturedEvent.Kind, tlb: UInt64) -> CapturedEvent {
         var e = CapturedEvent(counter: c, cpu: cpu, kind: kind)
-        e.tlb = tlb; e.device = device; e.size = 4096; e.direction = 2
+        e.tlb = PhysicalAddress(tlb); e.device = device; e.size = 4096; e.direction = 2
         if kind == .unmap { e.deviceName = "0000:00:03.0" }
         return e
     }
@@ -56,7 +57,7 @@ final class CapturePairingTests: XCTestCase {
         XCTAssertEqual(p.unpaired, 0)
         XCTAssertEqual(p.openAtEnd, 0)
         let summary = p.ops.map { op -> String in
-            "\(op.kind) @\(op.order) cpu\(op.entry.cpu) tlb=0x\(String(op.tlb, radix: 16)) used=\(op.kernelUsed.map(String.init) ?? "-")"
+            "\(op.kind) @\(op.order) cpu\(op.entry.cpu) tlb=0x\(String(op.tlb.rawValue, radix: 16)) used=\(op.kernelUsed.map(String.init) ?? "-")"
         }
         XCTAssertEqual(
             summary,
@@ -68,7 +69,7 @@ final class CapturePairingTests: XCTestCase {
                 "map(failed: true) @15 cpu1 tlb=0x0 used=3",
                 "sync(forDevice: false) @16 cpu0 tlb=0x2ac00200 used=-",
             ])
-        XCTAssertEqual(p.ops[2].entry.original, 0x0659_6200)
+        XCTAssertEqual(p.ops[2].entry.original, PhysicalAddress(0x0659_6200))
     }
 
     /// Hits of an operation begun before the capture and one still open at its end are counted

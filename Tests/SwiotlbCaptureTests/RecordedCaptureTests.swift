@@ -1,5 +1,6 @@
 import Swiotlb
 import XCTest
+import XenMemory
 
 @testable import SwiotlbCapture
 
@@ -16,7 +17,7 @@ final class RecordedCaptureTests: XCTestCase {
         XCTAssertEqual(t.events.count, 600)
         XCTAssertEqual(t.lostEvents, 0)
         XCTAssertEqual(t.events.filter { $0.kind == .mapUnlock }.count, 121)
-        XCTAssertEqual(Set(t.events.filter { $0.kind == .map }.map { "\($0.poolStart) \($0.poolNslabs) \($0.poolAreas)" }), ["717225984 32768 2"])
+        XCTAssertEqual(Set(t.events.filter { $0.kind == .map }.map { "\($0.poolStart.rawValue) \($0.poolNslabs) \($0.poolAreas)" }), ["717225984 32768 2"])
         let pairing = CapturePairing(events: t.events)
         XCTAssertEqual(pairing.unpaired, 0)
         XCTAssertEqual(pairing.openAtEnd, 1)

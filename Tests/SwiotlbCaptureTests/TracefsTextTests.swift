@@ -1,4 +1,5 @@
 import XCTest
+import XenMemory
 
 @testable import SwiotlbCapture
 
@@ -24,11 +25,14 @@ final class TracefsTextTests: XCTestCase {
         XCTAssertEqual(t.events.map(\.cpu), [0, 1, 1, 0])
         let m = t.events[0]
         XCTAssertEqual(
-            [m.device, m.original, m.size, m.alloc, m.direction, m.dmaParms, m.minAlign, m.segmentBoundary, m.poolStart, m.poolNslabs, m.poolAreas],
+            [
+                m.device, m.original.rawValue, m.size, m.alloc, m.direction, m.dmaParms, m.minAlign, m.segmentBoundary, m.poolStart.rawValue, m.poolNslabs,
+                m.poolAreas,
+            ],
             [0xffff_8880_04f3_90d0, 0x659_0000, 4096, 4096, 2, 0xffff_8880_04f3_9300, 0xfff, 0xffff_ffff, 0x2ac0_0000, 32768, 2])
         XCTAssertEqual(m.deviceName, "nvme0")
         XCTAssertEqual(t.events[1].lock, 0xffff_8880_0400_000c)
-        XCTAssertEqual(t.events[2].tlb, 0x2ac0_4c00)
+        XCTAssertEqual(t.events[2].tlb, PhysicalAddress(0x2ac0_4c00))
         XCTAssertNil(t.events[3].deviceName)
     }
 

@@ -1,4 +1,5 @@
 import XCTest
+import XenMemory
 
 @testable import SwiotlbCapture
 
@@ -7,7 +8,7 @@ import XCTest
 /// swiotlb.h's `"dev_name: %s dma_mask=%llx dev_addr=%llx size=%zu %s"`), as tracefs `trace`
 /// (with the flags column) and `trace-cmd report` (without) print them.
 final class TracepointImportTests: XCTestCase {
-    let pool = TracepointImport.Pool(start: 0x2ac0_0000, nslabs: 32768, areas: 2)
+    let pool = TracepointImport.Pool(start: PhysicalAddress(0x2ac0_0000), nslabs: 32768, areas: 2)
 
     func testPagesAndScatterLists() throws {
         var i = TracepointImport(pool: pool)
