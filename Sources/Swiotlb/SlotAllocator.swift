@@ -188,7 +188,9 @@ public struct SlotPool: Sendable {
     /// most `area_nslabs` values, so if it has not come back within that many steps it cycles
     /// without `wrap`: 6.1.192 would spin there (``AreaSearch/Outcome/neverEnds``). On success
     /// records the original addresses and per-slot `alloc_size` (`allocSize` less the slots
-    /// before), moves the area cursor past the slots and counts them.
+    /// before), moves the area cursor past the slots and counts them. Inlined into the map (as
+    /// v5.11's search is): a call would retain and release the tables for `t`.
+    @inline(always)
     mutating func allocate(inArea a: Int, _ s: AreaSearch, allocSize: Int) -> AreaSearch.Outcome {
         let an = areaSlots
         let nslots = s.nslots
@@ -239,7 +241,7 @@ public struct SlotPool: Sendable {
     /// The slot 6.1's walk takes when it makes only `stride` steps (1 or 2): the first fit from
     /// `start` to the area's end, else from the area's start to `start`. `t` is the pool's
     /// tables, made unique (the search tightens their segment bounds).
-    @inline(__always)
+    @inline(always)
     func firstFit(_ s: AreaSearch, from start: Int, areaStart: Int, areaEnd: Int, in t: SlotTables) -> Int? {
         let fit = SlotSearch(nslots: s.nslots, stride: s.stride, offsetSlots: s.offsetSlots, maxSlots: s.maxSlots, nslabs: nslabs)
         if fit.fits(start, freeRun: t.freeRun(at: start)) { return start }
