@@ -1,3 +1,5 @@
+import XenMemory
+
 extension SwiotlbCommandLine {
     /// What `xenpv swiotlb cmdline` prints of this value as `kernel` read it: `nslabs=` (in MiB,
     /// `default` when not given), the RFC's `nslabs-highmem=`, `areas=`, `force=`, the text the

@@ -1,5 +1,3 @@
-import XenMemory
-
 /// What an error message quotes of an offending token: at most ``maxBytes`` bytes of it, cut on
 /// a character boundary and ended with `…` when cut, with control and line-breaking characters
 /// written as `\u{…}`, so a megabyte of random bytes makes one short line.

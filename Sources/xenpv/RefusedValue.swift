@@ -1,4 +1,5 @@
 import Swiotlb
+import XenMemory
 
 /// A refused value as `<option>: <what is expected>, got '<value>'`, quoting at most
 /// ``quoteLimit`` bytes of it.
