@@ -1,4 +1,5 @@
 import Swiotlb
+import XenMemory
 
 /// `cmdline-not-applied`: the `swiotlb=` on the command line read as the kernel reads it,
 /// against the pool it actually mapped.
@@ -68,7 +69,7 @@ enum CommandLineCheck {
         }
         if e.allocationFailed { why.append("the allocation failed and the kernel halved the pool until one fitted") }
         if parsed.wrapped { why.append("a number does not fit and the kernel keeps its low bits") }
-        if !parsed.ignored.isEmpty { why.append("'\(parsed.ignored.prefix(40))' is ignored by the kernel") }
+        if !parsed.ignored.isEmpty { why.append("'\(ErrorToken.clipped(parsed.ignored))' is ignored by the kernel") }
         if why.isEmpty { why.append("is it on this kernel's command line (not Xen's), and spelt swiotlb=<slots>?") }
         return Verdict(
             .cmdlineNotApplied, device: nil,

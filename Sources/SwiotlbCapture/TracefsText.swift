@@ -46,12 +46,6 @@ public struct TracefsText: Sendable {
         case event(CapturedEvent)
     }
 
-    /// `line` shortened to 80 characters for a message.
-    static func clip(_ line: Substring) -> String {
-        let s = line.unicodeScalars.prefix(80).map { $0.value < 0x20 || $0.value == 0x7f ? "?" : String($0) }.joined()
-        return line.unicodeScalars.count > 80 ? s + "…" : s
-    }
-
     /// A line's UTF-8 bytes, read by byte offset.
     struct Bytes {
         let b: UnsafeBufferPointer<UInt8>
@@ -98,14 +92,14 @@ public struct TracefsText: Sendable {
                 while end < b.count, !b.has(" EVENTS]", at: end) { end += 1 }
                 if end < b.count {
                     guard let k = b.decimal((lost + 7)..<end) else {
-                        throw CaptureError(line: n, "expected 'CPU:<n> [LOST <count> EVENTS]', got '\(clip(Substring(b.text(0..<b.count))))'")
+                        throw CaptureError(line: n, "expected 'CPU:<n> [LOST <count> EVENTS]', got '\(ErrorToken.clipped(b.text(0..<b.count)))'")
                     }
                     return .lost(k)
                 }
             }
         }
         guard let h = header(b) else {
-            throw CaptureError(line: n, "expected '<task>-<pid> [<cpu>] <flags> <counter>: <event>: …', got '\(clip(Substring(b.text(0..<b.count))))'")
+            throw CaptureError(line: n, "expected '<task>-<pid> [<cpu>] <flags> <counter>: <event>: …', got '\(ErrorToken.clipped(b.text(0..<b.count)))'")
         }
         return .event(try capture(b, h, line: n))
     }
@@ -170,10 +164,10 @@ public struct TracefsText: Sendable {
     private static func capture(_ b: Bytes, _ h: HeaderOffsets, line n: Int) throws(CaptureError) -> CapturedEvent {
         guard let counter = b.decimal(h.stamp) else {
             throw CaptureError(
-                line: n, "timestamp '\(b.text(h.stamp).prefix(24))' is not the counter clock's integer (the capture sets trace_clock to counter)")
+                line: n, "timestamp '\(ErrorToken.clipped(b.text(h.stamp)))' is not the counter clock's integer (the capture sets trace_clock to counter)")
         }
         let name = b.text(h.event)
-        guard let kind = kind(of: Substring(name)) else { throw CaptureError(line: n, "'\(name.prefix(40))' is not an event of the capture") }
+        guard let kind = kind(of: Substring(name)) else { throw CaptureError(line: n, "'\(ErrorToken.clipped(name))' is not an event of the capture") }
         var rest = b.skipSpaces(h.rest)
         if rest < b.count, b[rest] == 0x28 {  // (<site>)
             let end = b.first(0x29, from: rest)
@@ -204,7 +198,7 @@ public struct TracefsText: Sendable {
         var rest = b.skipSpaces(from)
         while rest < b.count {
             let eq = b.first(0x3d, from: rest)  // =
-            guard eq < b.count else { throw CaptureError(line: n, "expected key=value, got '\(clip(Substring(b.text(rest..<b.count))))'") }
+            guard eq < b.count else { throw CaptureError(line: n, "expected key=value, got '\(ErrorToken.clipped(b.text(rest..<b.count)))'") }
             let key = b.text(rest..<eq)
             let after = eq + 1
             if key == "name" {
@@ -212,13 +206,13 @@ public struct TracefsText: Sendable {
                 if quoted.count >= 2, b[after] == 0x22, b[b.count - 1] == 0x22 {
                     let name = b.text((after + 1)..<(b.count - 1))
                     guard name.utf8.count <= 64, !name.isEmpty else {
-                        throw CaptureError(line: n, "a device name is 1 to 64 bytes, got '\(clip(Substring(b.text(quoted))))'")
+                        throw CaptureError(line: n, "a device name is 1 to 64 bytes, got '\(ErrorToken.clipped(b.text(quoted)))'")
                     }
                     e.deviceName = name
                 } else if b.text(quoted) == "(fault)" {
                     e.deviceName = nil
                 } else {
-                    throw CaptureError(line: n, "name: expected a quoted device name, got '\(clip(Substring(b.text(quoted))))'")
+                    throw CaptureError(line: n, "name: expected a quoted device name, got '\(ErrorToken.clipped(b.text(quoted)))'")
                 }
                 return
             }
@@ -227,12 +221,12 @@ public struct TracefsText: Sendable {
             let v: UInt64
             if b.has("0x", at: value.lowerBound) {
                 guard let x = b.hex((value.lowerBound + 2)..<value.upperBound) else {
-                    throw CaptureError(line: n, "\(key): expected 0x and at most 16 hex digits, got '\(b.text(value).prefix(40))'")
+                    throw CaptureError(line: n, "\(key): expected 0x and at most 16 hex digits, got '\(ErrorToken.clipped(b.text(value)))'")
                 }
                 v = x
             } else {
                 guard let x = b.decimal(value) else {
-                    throw CaptureError(line: n, "\(key): expected a decimal or 0x-hex number, got '\(b.text(value).prefix(40))'")
+                    throw CaptureError(line: n, "\(key): expected a decimal or 0x-hex number, got '\(ErrorToken.clipped(b.text(value)))'")
                 }
                 v = x
             }
@@ -254,7 +248,7 @@ public struct TracefsText: Sendable {
             case "lock": e.lock = v
             case "used": e.areaUsed = v
             case "tlb": e.tlb = PhysicalAddress(v)
-            default: throw CaptureError(line: n, "unknown field '\(key.prefix(40))'")
+            default: throw CaptureError(line: n, "unknown field '\(ErrorToken.clipped(key))'")
             }
         }
     }

@@ -64,7 +64,7 @@ public struct TracepointImport: Sendable {
         let trimmed = line.drop { $0 == " " }
         if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix("CPU:") || trimmed.hasPrefix("cpus=") { return }
         guard let h = TracefsText.header(line) else {
-            throw CaptureError(line: n, "expected '<task>-<pid> [<cpu>] … <timestamp>: <event>: …', got '\(TracefsText.clip(line))'")
+            throw CaptureError(line: n, "expected '<task>-<pid> [<cpu>] … <timestamp>: <event>: …', got '\(ErrorToken.clipped(line))'")
         }
         let body = h.rest.drop { $0 == " " }
         switch h.event {
@@ -136,7 +136,7 @@ public struct TracepointImport: Sendable {
     private func fields(_ body: Substring, line n: Int) throws(CaptureError) -> (String, [Substring: Substring]) {
         let words = body.split(separator: " ")
         guard let first = words.first, !first.contains("=") else {
-            throw CaptureError(line: n, "expected the device's name first, got '\(TracefsText.clip(body))'")
+            throw CaptureError(line: n, "expected the device's name first, got '\(ErrorToken.clipped(body))'")
         }
         var f: [Substring: Substring] = [:]
         for w in words.dropFirst() {
@@ -151,14 +151,14 @@ public struct TracepointImport: Sendable {
         guard let v = f[key] else { throw CaptureError(line: n, "missing \(key)=") }
         let digits = v.hasPrefix("0x") ? v.dropFirst(2) : v
         guard !digits.isEmpty, digits.count <= 16, let x = UInt64(digits, radix: 16) else {
-            throw CaptureError(line: n, "\(key): expected at most 16 hex digits, got '\(v.prefix(40))'")
+            throw CaptureError(line: n, "\(key): expected at most 16 hex digits, got '\(ErrorToken.clipped(v))'")
         }
         return x
     }
 
     private func decimal(_ f: [Substring: Substring], _ key: Substring, _ n: Int) throws(CaptureError) -> UInt64 {
         guard let v = f[key], let x = UInt64(v), x <= UInt64(Int32.max) else {
-            throw CaptureError(line: n, "\(key): expected a size in bytes, got '\((f[key] ?? "").prefix(40))'")
+            throw CaptureError(line: n, "\(key): expected a size in bytes, got '\(ErrorToken.clipped(f[key] ?? ""))'")
         }
         return x
     }
@@ -169,7 +169,7 @@ public struct TracepointImport: Sendable {
         case "TO_DEVICE": return .toDevice
         case "FROM_DEVICE": return .fromDevice
         case "NONE": return .none
-        default: throw CaptureError(line: n, "dir: expected BIDIRECTIONAL, TO_DEVICE, FROM_DEVICE or NONE, got '\((f["dir"] ?? "").prefix(40))'")
+        default: throw CaptureError(line: n, "dir: expected BIDIRECTIONAL, TO_DEVICE, FROM_DEVICE or NONE, got '\(ErrorToken.clipped(f["dir"] ?? ""))'")
         }
     }
 
@@ -181,7 +181,7 @@ public struct TracepointImport: Sendable {
         var out: [UInt64] = []
         for e in inner.split(separator: ",", omittingEmptySubsequences: false) {
             guard e.hasPrefix("0x"), e.count > 2, e.count <= 18, let x = UInt64(e.dropFirst(2), radix: 16) else {
-                throw CaptureError(line: n, "\(key): expected 0x-hex entries, got '\(e.prefix(40))'")
+                throw CaptureError(line: n, "\(key): expected 0x-hex entries, got '\(ErrorToken.clipped(e))'")
             }
             out.append(x)
         }

@@ -67,8 +67,9 @@ struct RunAccumulator<Value: ExtentValue> {
 }
 
 extension DumpError {
-    /// `expected …, got '<first 80 bytes of the line>'`.
+    /// `expected …, got '<the line>'`, the line quoted as every message quotes a token
+    /// (``ErrorToken/clipped(_:)``).
     static func unexpected(_ line: Int, _ expected: String, _ got: UnsafeBufferPointer<UInt8>) -> DumpError {
-        DumpError(line: line, message: "expected \(expected), got '\(String(decoding: UnsafeBufferPointer(rebasing: got.prefix(80)), as: UTF8.self))'")
+        DumpError(line: line, message: "expected \(expected), got '\(ErrorToken.clipped(String(decoding: got, as: UTF8.self)))'")
     }
 }

@@ -77,7 +77,7 @@ public struct HostLogEvidence: Sendable, Equatable {
             if body.hasPrefix("Xen-e820 RAM map:") { inE820 = true; e820 = []; continue }
             if inE820 {
                 if body.hasPrefix("[") {
-                    guard let entry = Self.e820Entry(line) else { throw fail("expected ' [<start>, <end>] (<type>)', got '\(line.prefix(80))'") }
+                    guard let entry = Self.e820Entry(line) else { throw fail("expected ' [<start>, <end>] (<type>)', got '\(ErrorToken.clipped(line))'") }
                     e820.append(entry)
                     continue
                 }
@@ -95,12 +95,12 @@ public struct HostLogEvidence: Sendable, Equatable {
                 dom0Mem = line.split(separator: " ").last { $0.hasPrefix("dom0_mem=") }.map { String($0.dropFirst(9)) }
             } else if let r = line.firstRange(of: "Init. ramdisk: ") {
                 guard let (s, e) = Self.arrow(line[r.upperBound...]), s < e, s & 0xfff == 0, e <= PhysicalLimits.bytes else {
-                    throw fail("Init. ramdisk: expected '<start>-><end>' in hex, page-aligned start, got '\(line.prefix(80))'")
+                    throw fail("Init. ramdisk: expected '<start>-><end>' in hex, page-aligned start, got '\(ErrorToken.clipped(line))'")
                 }
                 initrd = MFN(s >> Page.shift)..<MFN((e + Page.offsetMask) >> Page.shift)
             } else if let r = line.firstRange(of: "TOTAL: ") {
                 guard let (s, e) = Self.arrow(line[r.upperBound...]), s < e else {
-                    throw fail("TOTAL: expected '<start>-><end>' in hex, got '\(line.prefix(80))'")
+                    throw fail("TOTAL: expected '<start>-><end>' in hex, got '\(ErrorToken.clipped(line))'")
                 }
                 initialMapping = e - s
             } else if let r = line.firstRange(of: "Dom0 has maximum "), let n = Int(line[r.upperBound...].prefix { $0.isNumber }) {

@@ -29,7 +29,7 @@ public struct SwiotlbPoolLocation: Sendable, Hashable {
             else { continue }
             let number = index + 1
             let rest = line[m.upperBound...]
-            let shown = String(rest.prefix(80))
+            let shown = ErrorToken.clipped(rest)
             guard let dash = rest.firstIndex(of: "-"), let close = rest.firstIndex(of: "]"), dash < close,
                 let start = Hex.value(rest[..<dash]), let end = Hex.value(rest[rest.index(after: dash)..<close])
             else {

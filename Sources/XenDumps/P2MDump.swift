@@ -142,11 +142,7 @@ public enum P2MDump {
             Bytes.literal(g, &i, " P2M size: = "), let size = ByteNumber.decimal(g, &i), i == g.count,
             width <= UInt64(UInt32.max), levels <= UInt64(UInt32.max)
         else {
-            throw DumpError(
-                line: 2,
-                message:
-                    "expected ' Guest Width: <n>, PT Levels: <n> P2M size: = <n>', got '\(String(decoding: UnsafeBufferPointer(rebasing: g.prefix(80)), as: UTF8.self))'"
-            )
+            throw DumpError.unexpected(2, "' Guest Width: <n>, PT Levels: <n> P2M size: = <n>'", g)
         }
         guard size <= PhysicalLimits.frames else {
             throw DumpError(line: 2, message: "P2M size \(size) is beyond x86-64's 2^40 page frames (52-bit physical addresses)")

@@ -15,7 +15,7 @@ public enum SwiotlbDebugfs {
             guard !file.isEmpty, !file.contains("/") else { continue }
             let text = line[line.index(after: colon)...].drop { $0 == " " }
             guard let value = Int(text), value >= 0 else {
-                throw DumpError(line: i + 1, message: "\(file): expected a decimal count, got '\(text.prefix(40))'")
+                throw DumpError(line: i + 1, message: "\(file): expected a decimal count, got '\(ErrorToken.clipped(text))'")
             }
             out.append((String(file), value))
         }

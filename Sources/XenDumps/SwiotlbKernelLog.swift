@@ -171,7 +171,7 @@ public struct SwiotlbKernelLog: Sendable {
             throw DumpError(
                 line: line.number,
                 message:
-                    "swiotlb buffer is full: expected '(sz: <bytes> bytes), total <slots> (slots), used <slots> (slots)', got '\(raw[r.lowerBound...].prefix(120))'"
+                    "swiotlb buffer is full: expected '(sz: <bytes> bytes), total <slots> (slots), used <slots> (slots)', got '\(ErrorToken.clipped(raw[r.lowerBound...]))'"
             )
         }
         let (device, pool) = device(before: raw[..<r.lowerBound])

@@ -28,11 +28,9 @@ public struct Dom0MemoryOptionError: Error, Equatable, Sendable, CustomStringCon
     public var text: String
     /// What was wrong.
     public var reason: String
-    /// `dom0_mem: <reason> in '<text>'`, the text cut to its first 80 characters.
-    public var description: String { "dom0_mem: \(reason) in '\(Self.clipped(text[...]))'" }
-
-    /// At most 80 characters of `s`, with `…` when cut: how the messages quote what they got.
-    static func clipped(_ s: Substring) -> String { s.count > 80 ? s.prefix(80) + "…" : String(s) }
+    /// `dom0_mem: <reason> in '<text>'`, the text quoted as every message quotes a token
+    /// (``ErrorToken/clipped(_:)``).
+    public var description: String { "dom0_mem: \(reason) in '\(ErrorToken.clipped(text))'" }
 }
 
 /// Xen 4.17's `dom0_mem=` option (x86): a comma-separated list of `<amount>`, `min:<amount>` and
@@ -70,7 +68,7 @@ public struct Dom0MemoryOption: Sendable, Hashable {
         var items = 0
         while true {
             guard let c = rest.first, c.isASCII, c.isNumber else {
-                throw Dom0MemoryOptionError(text: whole, reason: "expected a number at '\(Dom0MemoryOptionError.clipped(rest))'")
+                throw Dom0MemoryOptionError(text: whole, reason: "expected a number at '\(ErrorToken.clipped(rest))'")
             }
             let (value, unitRest, isPercent) = try parseSizeAndUnit(rest, whole: whole)
             rest = unitRest
@@ -86,13 +84,13 @@ public struct Dom0MemoryOption: Sendable, Hashable {
             guard rest.first == "+", items < 2 else { break }
             rest = rest.dropFirst()
         }
-        guard rest.isEmpty else { throw Dom0MemoryOptionError(text: whole, reason: "unexpected '\(Dom0MemoryOptionError.clipped(rest))'") }
+        guard rest.isEmpty else { throw Dom0MemoryOptionError(text: whole, reason: "unexpected '\(ErrorToken.clipped(rest))'") }
         return amt
     }
 
     /// `parse_size_and_unit`: a base-auto integer and an optional unit; `%` is left to the caller.
     static func parseSizeAndUnit(_ s: Substring, whole: String) throws(Dom0MemoryOptionError) -> (UInt64, Substring, Bool) {
-        guard let (n, rest) = parseCInteger(s) else { throw Dom0MemoryOptionError(text: whole, reason: "bad number at '\(Dom0MemoryOptionError.clipped(s))'") }
+        guard let (n, rest) = parseCInteger(s) else { throw Dom0MemoryOptionError(text: whole, reason: "bad number at '\(ErrorToken.clipped(s))'") }
         var shift = 0
         var after = rest
         switch rest.first {
@@ -105,7 +103,7 @@ public struct Dom0MemoryOption: Sendable, Hashable {
         default: shift = 10
         }
         let (v, overflow) = n.multipliedReportingOverflow(by: 1 << UInt64(shift))
-        guard !overflow else { throw Dom0MemoryOptionError(text: whole, reason: "size too large at '\(Dom0MemoryOptionError.clipped(s))'") }
+        guard !overflow else { throw Dom0MemoryOptionError(text: whole, reason: "size too large at '\(ErrorToken.clipped(s))'") }
         return (v, after, false)
     }
 

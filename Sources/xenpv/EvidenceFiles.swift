@@ -70,7 +70,7 @@ enum EvidenceFiles {
             let text = try TextFile.read(path, limit: .debugfs)
             let digits = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
             guard digits.count <= 18, let value = Int(digits), value >= 0 else {
-                throw CLIError("\(path):1: expected a decimal count, got \(RefusalLine.quoted(String(digits.prefix(40))))")
+                throw CLIError("\(path):1: expected a decimal count, got \(RefusalLine.quoted(String(digits)))")
             }
             values.append((name, value))
         }

@@ -254,9 +254,7 @@ enum DumpFile {
         }
         guard let format = DumpFormat(firstLine: head) else {
             try checkRead()
-            throw CLIError(
-                "\(path):1: not an xen-mfndump dump-p2m or dump-m2p (first line '\(String(head.prefix(60).map { $0.isASCII && !$0.isNewline && ($0.asciiValue ?? 0) >= 0x20 ? $0 : "?" }))')"
-            )
+            throw CLIError("\(path):1: not an xen-mfndump dump-p2m or dump-m2p (first line \(RefusalLine.quoted(String(head))))")
         }
         let contents: DumpContents
         do { contents = try format.read(lines: next) } catch {

@@ -202,7 +202,7 @@ enum PCIDevices {
             guard access(path, R_OK) == 0 else { continue }
             let text = try TextFile.read(path, limit: .sysfsValue)
             let value = text.split(whereSeparator: { $0.isWhitespace }).first.map(String.init) ?? ""
-            guard let bits = Int(value), (1...64).contains(bits) else { throw CLIError("\(path): expected a width 1…64, got '\(value.prefix(40))'") }
+            guard let bits = Int(value), (1...64).contains(bits) else { throw CLIError("\(path): expected a width 1…64, got \(RefusalLine.quoted(value))") }
             out.append((name, bits))
         }
         return out

@@ -51,5 +51,14 @@ final class TracefsTextTests: XCTestCase {
         XCTAssertEqual(refusal("  dd-1 [000] ..... 12: map: (x) name=nvme0"), "line 1: name: expected a quoted device name, got 'nvme0'")
         XCTAssertEqual(refusal("hello"), "line 1: expected '<task>-<pid> [<cpu>] <flags> <counter>: <event>: …', got 'hello'")
         XCTAssertEqual(refusal(String(repeating: "x", count: 5000)), "line 1: longer than 4096 bytes: not tracefs event text")
+        // Quoted as every refusal quotes a token (ErrorToken): control characters as \u{…},
+        // at most 80 bytes and `…` after a cut.
+        XCTAssertEqual(refusal("hel\u{1}lo\u{7f}"), "line 1: expected '<task>-<pid> [<cpu>] <flags> <counter>: <event>: …', got 'hel\\u{1}lo\\u{7f}'")
+        XCTAssertEqual(
+            refusal(String(repeating: "y", count: 100)),
+            "line 1: expected '<task>-<pid> [<cpu>] <flags> <counter>: <event>: …', got '\(String(repeating: "y", count: 80))…'")
+        XCTAssertEqual(
+            refusal("  dd-1 [000] ..... 12: map: (x) " + String(repeating: "k", count: 90) + "=1"),
+            "line 1: unknown field '\(String(repeating: "k", count: 80))…'")
     }
 }

@@ -22,8 +22,12 @@ struct DumpLimitTests {
     @Test("a bad Max MFN line is quoted to 80 bytes")
     func longHeader() {
         let long = " Max MFN: " + String(repeating: "x", count: 10_000)
-        #expect(throws: DumpError(line: 2, message: "expected ' Max MFN: <decimal>', got '\(long.prefix(80))'")) {
+        #expect(throws: DumpError(line: 2, message: "expected ' Max MFN: <decimal>', got '\(long.prefix(80))…'")) {
             try M2PDump.read(lines([M2PDump.header, long]))
+        }
+        // Control characters are written out, not sent to the terminal (ErrorToken).
+        #expect(throws: DumpError(line: 2, message: "expected ' Max MFN: <decimal>', got ' Max MFN: \\u{1b}[2J'")) {
+            try M2PDump.read(lines([M2PDump.header, " Max MFN: \u{1b}[2J"]))
         }
     }
 }
