@@ -200,8 +200,14 @@ struct TraceLineParser<Kernel: SwiotlbKernelModel> {
             // The line's last eight bytes, shifted down to start at `s`.
             return UInt64(littleEndian: base.loadUnaligned(fromByteOffset: b.count &- 8, as: UInt64.self)) >> UInt64(8 &* (s &+ 8 &- b.count))
         }
+        // A line shorter than eight bytes (only here: no cost to longer lines), read from its
+        // last byte down to `s`; nothing when `s` is at or past its end.
         var w: UInt64 = 0
-        for k in (s..<b.count).reversed() { w = w << 8 | UInt64(b[k]) }
+        var k = b.count
+        while k > s {
+            k &-= 1
+            w = w << 8 | UInt64(b[k])
+        }
         return w
     }
 

@@ -76,6 +76,34 @@ struct TraceLineParserTests {
         #expect(refusal(line) == message)
     }
 
+    /// Lines of 1 to 7 bytes, read a byte at a time from the line's end (no eight-byte word
+    /// fits): each op word, key and value cut at the line's end, one line of each length.
+    static let short: [(String, String)] = [
+        ("m", "line 1: unknown op (expected pool, map, unmap or sync): 'm'"),
+        ("\u{1}", "line 1: unknown op (expected pool, map, unmap or sync): '\\u{1}'"),
+        ("id", "line 1: unknown op (expected pool, map, unmap or sync): 'id'"),
+        ("x=1", "line 1: unknown op (expected pool, map, unmap or sync): 'x=1'"),
+        ("map", "line 1: missing key 'id': 'id'"),
+        ("map ", "line 1: missing key 'id': 'id'"),
+        ("pool", "line 1: missing key 'nslabs': 'nslabs'"),
+        ("sync ", "line 1: missing key 'id': 'id'"),
+        ("unmap", "line 1: missing key 'id': 'id'"),
+        ("map i=", "line 1: unknown key: 'i='"),
+        ("unmap i", "line 1: expected key=value: 'i'"),
+        ("map i=1", "line 1: unknown key: 'i=1'"),
+        ("sync id", "line 1: expected key=value: 'id'"),
+        ("unmap =", "line 1: expected key=value: '='"),
+        ("pool x", "line 1: expected key=value: 'x'"),
+        ("mapmap", "line 1: unknown op (expected pool, map, unmap or sync): 'mapmap'"),
+        ("unmap#x", "line 1: missing key 'id': 'id'"),
+    ]
+
+    @Test("a line of 1 to 7 bytes is read to its end and refused with its token", arguments: short)
+    func shortLines(line: String, message: String) {
+        #expect((1...7).contains(line.utf8.count))
+        #expect(refusal(line) == message)
+    }
+
     @Test("a v2 allocation field a kernel does not honour is refused before its value is read")
     func notHonoured() {
         #expect(
