@@ -43,16 +43,3 @@ public enum P2MRun: ExtentValue, Hashable {
         }
     }
 }
-
-extension P2MRun: CustomStringConvertible {
-    /// The run as reports print it: `machine(base: <decimal mfn>)`, `foreign(base: <decimal mfn>)`,
-    /// `identity` or `missing`.
-    public var description: String {
-        switch self {
-        case .machine(let b): return "machine(base: \(b.rawValue))"
-        case .foreign(let b): return "foreign(base: \(b.rawValue))"
-        case .identity: return "identity"
-        case .missing: return "missing"
-        }
-    }
-}

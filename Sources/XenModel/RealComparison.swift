@@ -116,12 +116,17 @@ public enum RealComparison {
 
     /// The real P2M's runs found whole in the model's.
     static func p2mRunAgreement(real rp: P2MDumpContents, model mp: P2MDumpContents) -> Agreement {
-        let realRuns = rp.entries.extents, modelRuns = Set(mp.entries.extents.map { "\($0.start) \($0.count) \($0.value)" })
-        let sameRuns = realRuns.filter { modelRuns.contains("\($0.start) \($0.count) \($0.value)") }.count
+        let realRuns = rp.entries.extents, modelRuns = Set(mp.entries.extents.map(RunKey.init))
+        let missing = realRuns.filter { !modelRuns.contains(RunKey($0)) }
         return Agreement(
-            name: "P2M runs", identical: sameRuns, total: realRuns.count,
-            differences: realRuns.filter { !modelRuns.contains("\($0.start) \($0.count) \($0.value)") }.prefix(5)
-                .map { "real run pfn \(Hex.plain($0.start)) ×\($0.count) → \($0.value) is not in the model" })
+            name: "P2M runs", identical: realRuns.count - missing.count, total: realRuns.count,
+            differences: missing.prefix(5).map { "real run pfn \(Hex.plain($0.start)) ×\($0.count) → \($0.value.reportText) is not in the model" })
+    }
+
+    /// A P2M run as the run comparison matches it: its first pfn, length and value.
+    private struct RunKey: Hashable {
+        let start: UInt64, count: UInt64, value: P2MRun
+        init(_ e: Extent<P2MRun>) { start = e.start; count = e.count; value = e.value }
     }
 
     /// Every M2P entry that is valid on either side, segment by segment between run edges (the
@@ -212,7 +217,7 @@ public enum RealComparison {
                 same += 1
             } else if diffs.count < 5 {
                 diffs.append(
-                    "segment at pfn \(r.pfn): real \(r.firstEntry.map { "\($0)" } ?? "none"), model \(m?.firstEntry.map { "\($0)" } ?? "none")")
+                    "segment at pfn \(r.pfn): real \(r.firstEntry?.reportText ?? "none"), model \(m?.firstEntry?.reportText ?? "none")")
             }
         }
         return Agreement(name: "swiotlb segments", identical: same, total: real.count, differences: diffs)

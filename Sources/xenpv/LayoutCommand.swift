@@ -1,6 +1,7 @@
 import ArgumentParser
 import XenBoot
 import XenMemory
+import XenModel
 
 /// `xenpv layout`: build a host and a PV dom0 and show what Xen and Linux print, and the P2M.
 struct LayoutCommand: ParsableCommand {
@@ -79,10 +80,9 @@ struct LayoutCommand: ParsableCommand {
 
     private func describe(_ v: P2MRun) -> String {
         switch v {
-        case .machine(let b): return "→ mfn \(b)"
-        case .foreign(let b): return "→ foreign mfn \(b)"
+        case .machine, .foreign: return "→ " + v.reportText
         case .identity: return "identity (1:1)"
-        case .missing: return "missing"
+        case .missing: return v.reportText
         }
     }
 }

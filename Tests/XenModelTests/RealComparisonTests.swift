@@ -53,8 +53,29 @@ struct RealComparisonTests {
         #expect(a.line == "swiotlb segments: 1 of 3 identical (33.33%)")
         #expect(
             a.differences == [
-                "segment at pfn 0x140: real machine(base: 12288), model machine(base: 12288)",
-                "segment at pfn 0x180: real machine(base: 16384), model none",
+                "segment at pfn 0x140: real mfn 0x3000, model mfn 0x3000",
+                "segment at pfn 0x180: real mfn 0x4000, model none",
+            ])
+    }
+
+    @Test("P2M runs: a real run is alike only when the model holds it whole; each other one named in Xen's words")
+    func runs() {
+        var real = ExtentMap<P2MRun>(), model = ExtentMap<P2MRun>()
+        real.append(start: 0, count: 0x9f, value: .machine(base: MFN(0x7_0000)))
+        real.append(start: 0x9f, count: 0x61, value: .identity)
+        real.append(start: 0x100, count: 0x10, value: .foreign(base: MFN(0x1234)))
+        real.append(start: 0x110, count: 0x10, value: .missing)
+        model.append(start: 0, count: 0x9f, value: .machine(base: MFN(0x7_0000)))
+        model.append(start: 0x9f, count: 0x60, value: .identity)
+        model.append(start: 0xff, count: 0x21, value: .machine(base: MFN(0x1234)))
+        let p2m = { (e: ExtentMap<P2MRun>) in P2MDumpContents(domid: 0, size: 0x120, entries: e, types: ExtentMap<PageTypeRun>()) }
+        let a = RealComparison.p2mRunAgreement(real: p2m(real), model: p2m(model))
+        #expect(a.line == "P2M runs: 1 of 4 identical (25.00%)")
+        #expect(
+            a.differences == [
+                "real run pfn 0x9f ×97 → identity is not in the model",
+                "real run pfn 0x100 ×16 → foreign mfn 0x1234 is not in the model",
+                "real run pfn 0x110 ×16 → missing is not in the model",
             ])
     }
 
