@@ -147,11 +147,12 @@ public struct TracepointImport: Sendable {
         return (String(first), f)
     }
 
+    /// A `%llx` field: 1 to 16 hex digits, which the tracepoints print without `0x` (with it
+    /// taken too), read by ``Hex/value(_:)``.
     private func hex(_ f: [Substring: Substring], _ key: Substring, _ n: Int) throws(CaptureError) -> UInt64 {
         guard let v = f[key] else { throw CaptureError(line: n, "missing \(key)=") }
-        let digits = v.hasPrefix("0x") ? v.dropFirst(2) : v
-        guard !digits.isEmpty, digits.count <= 16, let x = UInt64(digits, radix: 16) else {
-            throw CaptureError(line: n, "\(key): expected at most 16 hex digits, got '\(ErrorToken.clipped(v))'")
+        guard let x = Hex.value(v.hasPrefix("0x") ? v : Substring("0x" + v)) else {
+            throw CaptureError(line: n, "\(key): expected 1 to 16 hex digits (%llx), got '\(ErrorToken.clipped(v))'")
         }
         return x
     }
@@ -180,7 +181,7 @@ public struct TracepointImport: Sendable {
         if inner.isEmpty { return [] }
         var out: [UInt64] = []
         for e in inner.split(separator: ",", omittingEmptySubsequences: false) {
-            guard e.hasPrefix("0x"), e.count > 2, e.count <= 18, let x = UInt64(e.dropFirst(2), radix: 16) else {
+            guard let x = Hex.value(e) else {
                 throw CaptureError(line: n, "\(key): expected 0x-hex entries, got '\(ErrorToken.clipped(e))'")
             }
             out.append(x)

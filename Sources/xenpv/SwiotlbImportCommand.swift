@@ -26,11 +26,13 @@ struct SwiotlbImportCommand: ParsableCommand {
     @Option(help: "Write the trace here (atomically; default: standard output).")
     var output: String?
 
+    /// `--start` as a number (nil unless `0x` and 1 to 16 hex digits).
+    private var startAddress: UInt64? { Hex.value(start[...]) }
+
     func validate() throws {
-        guard start.hasPrefix("0x"), let s = UInt64(start.dropFirst(2), radix: 16), s & 0xfff == 0 else {
-            throw ValidationError("--start: expected a page-aligned 0x-hex address, got '\(start.prefix(40))'")
+        guard let s = startAddress, s & 0xfff == 0 else {
+            throw ValidationError("--start: expected a page-aligned 0x-hex address, got \(RefusalLine.quoted(start))")
         }
-        _ = s
         guard (1...(1 << 25)).contains(nslabs) else { throw ValidationError("--nslabs must be 1 to 33554432") }
         guard (1...(1 << 18)).contains(areas) else { throw ValidationError("--areas must be 1 to 262144") }
     }
@@ -38,7 +40,7 @@ struct SwiotlbImportCommand: ParsableCommand {
     func run() throws {
         if let output { try OutputFiles.check([OutputTarget(option: "--output", path: output)]) }
         let reader = try LineReader(path: text)
-        var importer = TracepointImport(pool: .init(start: PhysicalAddress(UInt64(start.dropFirst(2), radix: 16) ?? 0), nslabs: nslabs, areas: areas))
+        var importer = TracepointImport(pool: .init(start: PhysicalAddress(startAddress ?? 0), nslabs: nslabs, areas: areas))
         let shown = text == "-" ? "<stdin>" : text
         while let bytes = reader.nextBytes() {
             do throws(CaptureError) { try importer.read(Substring(String(decoding: bytes, as: UTF8.self))) } catch {

@@ -65,4 +65,33 @@ final class TracepointImportTests: XCTestCase {
             "line 1: a truncated dma_map_sg event (more than its 128 entries): the map is not whole")
         XCTAssertEqual(refusal("garbage"), "line 1: expected '<task>-<pid> [<cpu>] … <timestamp>: <event>: …', got 'garbage'")
     }
+
+    /// `%llx` fields are 1 to 16 hex digits (`0x` taken too) and `__print_array` entries `0x`
+    /// and 1 to 16 digits, read by the one hex reader (`Hex.value`): a sign, an empty field or a
+    /// 17th digit is refused.
+    func testHexFields() {
+        func refusal(_ fields: String, event: String = "dma_map_page") -> String {
+            var i = TracepointImport(pool: pool)
+            do { try i.read(Substring("  dd-1 [000] ..... 1.5: \(event): 0000:00:03.0 dir=NONE " + fields)); return "accepted" } catch {
+                return error.description
+            }
+        }
+        XCTAssertEqual(refusal("dma_addr=2ac00000 size=1 phys_addr=1 attrs="), "accepted")
+        XCTAssertEqual(refusal("dma_addr=0x2ac00000 size=1 phys_addr=0xffffffffffffffff attrs="), "accepted")
+        XCTAssertEqual(refusal("dma_addr=+1 size=1 phys_addr=1 attrs="), "line 1: dma_addr: expected 1 to 16 hex digits (%llx), got '+1'")
+        XCTAssertEqual(refusal("dma_addr= size=1 phys_addr=1 attrs="), "line 1: dma_addr: expected 1 to 16 hex digits (%llx), got ''")
+        XCTAssertEqual(refusal("dma_addr=0x size=1 phys_addr=1 attrs="), "line 1: dma_addr: expected 1 to 16 hex digits (%llx), got '0x'")
+        XCTAssertEqual(
+            refusal("dma_addr=2ac00000 size=1 phys_addr=10000000000000000 attrs="),
+            "line 1: phys_addr: expected 1 to 16 hex digits (%llx), got '10000000000000000'")
+        XCTAssertEqual(refusal("size=1 phys_addr=1 attrs="), "line 1: missing dma_addr=")
+        XCTAssertEqual(
+            refusal("dma_addrs={0x2ac00000,0x+1} sizes={0x1,0x1} phys_addrs={0x1,0x2} attrs=", event: "dma_map_sg"),
+            "line 1: dma_addrs: expected 0x-hex entries, got '0x+1'")
+        XCTAssertEqual(
+            refusal("dma_addrs={0x2ac00000} sizes={0x1} phys_addrs={2} attrs=", event: "dma_map_sg"), "line 1: phys_addrs: expected 0x-hex entries, got '2'")
+        XCTAssertEqual(
+            refusal("dma_addrs={0x00000000000000001} sizes={0x1} phys_addrs={0x1} attrs=", event: "dma_map_sg"),
+            "line 1: dma_addrs: expected 0x-hex entries, got '0x00000000000000001'")
+    }
 }
