@@ -59,8 +59,7 @@ public struct P2MSummary: Sendable {
             case .machine(let first):
                 let base = first.rawValue
                 ram += run.count
-                let fourG: UInt64 = 0x100000
-                if base < fourG { below4G += min(run.count, fourG - base) }
+                if first < PoolPlacement.fourGiBFrame { below4G += min(run.count, PoolPlacement.fourGiBFrame.rawValue - base) }
                 if let p = prevEnd, p.pfn == run.start, p.mfn == base, current != nil {
                     current!.pages += run.count
                 } else {

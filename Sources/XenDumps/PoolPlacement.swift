@@ -5,8 +5,9 @@ import XenMemory
 /// `IO_TLB_SEGSIZE` segment at a time, and a bounce buffer never crosses one), and whether it all
 /// lies below 4 GiB. Pieces and totals cost the P2M runs over the pool; the segments theirs.
 public struct PoolPlacement: Sendable, Hashable {
-    /// The first machine frame at 4 GiB.
-    public static let fourGiBFrame: UInt64 = 0x100000
+    /// The first machine frame at 4 GiB (frame 2^20): the frames below it are those a 32-bit
+    /// device reaches.
+    public static let fourGiBFrame = MFN(0x10_0000)
 
     /// A machine-contiguous piece of the pool: `pages` pages from `pfn` at machine frames from `mfn`.
     public struct Piece: Sendable, Hashable {
@@ -56,7 +57,7 @@ public struct PoolPlacement: Sendable, Hashable {
             covered += n
             guard case .machine(let first) = run.value else { notRAMPages += n; continue }
             let mfn = first.rawValue
-            pagesAbove4G += mfn < Self.fourGiBFrame ? n - min(n, Self.fourGiBFrame - mfn) : n
+            pagesAbove4G += first < Self.fourGiBFrame ? n - min(n, Self.fourGiBFrame.rawValue - mfn) : n
             if let last = pieces.last, last.pfn.rawValue + last.pages == run.start, last.mfn.rawValue + last.pages == mfn {
                 pieces[pieces.count - 1].pages += n
             } else {

@@ -4,8 +4,6 @@ import XenMemory
 public struct SegmentPlacement: Sendable, Hashable {
     /// Pages in a full segment: `IO_TLB_SEGSIZE` (128) slots of 2 KiB.
     public static let fullPages: UInt64 = 64
-    /// Machine frames below 4 GiB.
-    static let framesBelow4G: UInt64 = 0x100000
 
     /// First pfn.
     public var pfn: PFN
@@ -28,7 +26,8 @@ public struct SegmentPlacement: Sendable, Hashable {
     /// Whether the whole segment is RAM below 4 GiB of machine memory.
     public var below4G: Bool {
         guard let mfn else { return false }
-        return mfn.rawValue < Self.framesBelow4G && pages <= Self.framesBelow4G - mfn.rawValue
+        let four = PoolPlacement.fourGiBFrame
+        return mfn < four && pages <= four.rawValue - mfn.rawValue
     }
 
     /// Creates a placement.

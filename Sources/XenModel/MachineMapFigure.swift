@@ -25,7 +25,7 @@ enum MachineMapFigure {
             ram = r.boot.bufferRanges
         }
         let poolEnd = placements.compactMap(\.placement.frameEnd).max()?.rawValue ?? 0
-        let frames = max(r.boot.host?.maxPage ?? 0, ram.map(\.upperBound).max() ?? 0, poolEnd, PoolPlacement.fourGiBFrame)
+        let frames = max(r.boot.host?.maxPage ?? 0, ram.map(\.upperBound).max() ?? 0, poolEnd, PoolPlacement.fourGiBFrame.rawValue)
         let ticks = AxisTicks.bytes(covering: frames << Page.shift)
         let maxBytes = Double(AxisTicks.end(ticks))
         func xb(_ bytes: UInt64) -> Double { left + (right - left) * Double(bytes) / maxBytes }
@@ -33,7 +33,7 @@ enum MachineMapFigure {
         let barTop = top + 34
         // Below the bar, one lane per pool from barTop + (k + 1) × (laneHeight + laneGap), its label 13 px under it.
         let lanesBottom = barTop + Double(placements.count) * (laneHeight + laneGap) + laneHeight + (placements.isEmpty ? 6 : 22)
-        let four = x(PoolPlacement.fourGiBFrame)
+        let four = x(PoolPlacement.fourGiBFrame.rawValue)
         svg.line(four, barTop - 6, four, lanesBottom, color: "#c00", width: 1.5, dash: "6,4", cls: "four-gib")
         svg.text(four - 4, barTop - 8, "4 GiB", size: 11, anchor: "end", color: "#c00")
         svg.text(left - 8, barTop + 15, native ? "RAM" : "domain", size: 11, anchor: "end")

@@ -38,7 +38,7 @@ enum P2MFigure {
         svg.ticks(yTicks, horizontal: false, at: left, yb)
         svg.text((left + right) / 2, bottom + 34, "pseudo-physical address (guest pfn × 4 KiB)", size: 11, anchor: "middle")
         svg.text(16, (ptop + bottom) / 2, "machine address", size: 11, anchor: "middle", rotate: true)
-        let fourG = PoolPlacement.fourGiBFrame
+        let fourG = PoolPlacement.fourGiBFrame.rawValue
         if fourG <= maxPage {
             svg.line(left, y(fourG), right, y(fourG), color: "#444", width: 1, dash: "6,4", cls: "four-gib")
             svg.text(right - 4, y(fourG) - 4, "4 GiB", size: 11, anchor: "end")
