@@ -23,6 +23,32 @@ extension PVGuestBoot {
         try BootedDom0(ramBytes: 2 << 30, dom0Mem: "768M,max:768M", initrd: 0x7f66f..<0x7fa00)
     }
 
+    /// Pages the captured dom0's kernel had taken below its initial memory's end before
+    /// xen-swiotlb set up: 20 MiB, `nr_pages` 0x30000 (768 MiB) down to 0x2ec00.
+    static let kernelTopPages: UInt64 = 0x1400
+
+    /// Takes out of free memory what Linux had allocated at the top of dom0's RAM when
+    /// xen-swiotlb set up, as the captured boot (`../shared/fixtures/real-xen-default`: QEMU
+    /// `-m 2048`, `dom0_mem=768M,max:768M`, Linux 6.1.192) shows it, so that the buffer ends
+    /// where that kernel's did.
+    ///
+    /// dom0 starts with `nr_pages` = `dom0Bytes` / 4 KiB (0x30000); Linux's PV memory set-up
+    /// moves the 97 pages of the hole at pfn 0x9f…0xff to just above it (`Remapped 97 page(s)`,
+    /// usable E820 up to 0x30060fff, all of it in ``memory``). memblock allocates top-down, and
+    /// before `mem_init` sets up swiotlb it has taken `NODE_DATA` (`allocated [mem
+    /// 0x2fe8a000-0x2feb4fff]`), the memmap, the P2M tree's pages, then the per-cpu first chunk
+    /// (2 MiB atom) at 0x2ec00000 with the dentry (1 MiB) and inode (512 KiB) hashes in holes
+    /// above it (`shared/reference/real-dom0-layout.md` §5.1: consistent with the data, not
+    /// proven). So the buffer ended at 0x2ec00000 (`software IO TLB: mapped [mem
+    /// 0x000000002ac00000-0x000000002ec00000]`). ``PseudoPhysicalAllocator`` does not place
+    /// those allocations one by one: this reserves from ``kernelTopPages`` below `nr_pages` to
+    /// the top of the guest's RAM, as a scenario's `swiotlb_end` does. Other dom0 sizes (the
+    /// 1 GiB dom0 of a 6 GiB host: from 0x3ec00) keep the capture's 20 MiB; no boot of theirs
+    /// was captured.
+    mutating func reserveKernelTop(dom0Bytes: UInt64) {
+        memory.reserve(((dom0Bytes >> Page.shift) - Self.kernelTopPages)..<setup.e820.maxRAMFrame)
+    }
+
     func xenSwiotlb(_ cmdline: String = "", kernel: SwiotlbKernel = .v5_11, early: Bool = true) -> Result<XenSwiotlb, XenSwiotlbInitError> {
         xenSwiotlb(XenSwiotlbConfig(kernel: kernel, commandLine: SwiotlbCommandLine(parsing: cmdline, kernel: kernel), early: early))
     }

@@ -15,7 +15,7 @@ struct V61CoherentAlignmentTests {
     /// buffer on a 64-bit device.
     func oddAllocation(_ kernel: SwiotlbKernel) throws -> (x: XenSwiotlb, phys: PhysicalAddress, dma: DMAAddress, odd: UInt64) {
         var boot = try BootedDom0(ramBytes: 6 << 30, dom0Mem: "1G,max:1G", reserved: [0x100..<0x80000])
-        boot.memory.reserve(0x3ec00..<0x50000)
+        boot.reserveKernelTop(dom0Bytes: 1 << 30)
         var x = try boot.xenSwiotlb(kernel: kernel).get()
         let taken = x.memory.allocate(pages: 4, alignPages: 4)
         let block = try #require(taken)

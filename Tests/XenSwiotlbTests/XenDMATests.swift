@@ -9,7 +9,7 @@ import XenPVTestSupport
 struct XenDMATests {
     func system(_ cmdline: String = "") throws -> XenSwiotlb {
         var boot = try BootedDom0.realDefault()
-        boot.memory.reserve(0x2ec00..<0x40000)
+        boot.reserveKernelTop(dom0Bytes: 768 << 20)
         return try boot.xenSwiotlb(cmdline).get()
     }
 
@@ -80,7 +80,7 @@ struct XenDMATests {
     @Test("coherent memory above the mask is exchanged below it and given back on free")
     func coherent() throws {
         var boot = try BootedDom0(ramBytes: 6 << 30, dom0Mem: "1G,max:1G", reserved: [0x100..<0x80000])
-        boot.memory.reserve(0x3ec00..<0x50000)
+        boot.reserveKernelTop(dom0Bytes: 1 << 30)
         var x = try boot.xenSwiotlb().get()
         let dev = DMADevice(name: "legacy", dmaMask: 0xffff_ffff)  // coherent mask unset: 32 bits
         let first = x.allocCoherent(dev, size: 3 * 4096)

@@ -9,8 +9,7 @@ struct XenSwiotlbSetupTests {
     @Test("the captured host: 256 segments exactly where the real Xen put them")
     func realDefault() throws {
         var boot = try BootedDom0.realDefault()
-        // The real buffer ended where the per-cpu chunk begins: keep everything above free of it.
-        boot.memory.reserve(0x2ec00..<0x40000)
+        boot.reserveKernelTop(dom0Bytes: 768 << 20)
         let x = try boot.xenSwiotlb().get()
         #expect(x.log == ["software IO TLB: mapped [mem 0x000000002ac00000-0x000000002ec00000] (64MB)"])
         #expect(x.tlb.pools[0].nslabs == 32768 && x.tlb.maxSegmentSize == 4096)
@@ -35,7 +34,7 @@ struct XenSwiotlbSetupTests {
     @Test("low memory mostly taken: dma_bits climbs to 27 and stays there")
     func escalation() throws {
         var boot = try BootedDom0(ramBytes: 2 << 30, dom0Mem: "768M,max:768M", reserved: [0x100..<0x4000])
-        boot.memory.reserve(0x2ec00..<0x40000)
+        boot.reserveKernelTop(dom0Bytes: 768 << 20)
         let x = try boot.xenSwiotlb().get()
         #expect(x.exchanges.count == 10 + 255)
         #expect(x.exchanges.prefix(10).map(\.addressBits) == Array(18...27))
@@ -73,7 +72,7 @@ struct XenSwiotlbSetupTests {
     @Test("swiotlb=65536 and late init sizes")
     func sizes() throws {
         var boot = try BootedDom0.realDefault()
-        boot.memory.reserve(0x2ec00..<0x40000)
+        boot.reserveKernelTop(dom0Bytes: 768 << 20)
         let big = try boot.xenSwiotlb("65536,force").get()
         #expect(big.log == ["software IO TLB: mapped [mem 0x0000000026c00000-0x000000002ec00000] (128MB)"])
         #expect(big.tlb.force == .force && checkPools(big))
