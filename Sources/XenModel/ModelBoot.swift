@@ -3,15 +3,16 @@ import XenBoot
 import XenMemory
 import XenSwiotlb
 
-/// What booting a scenario produced: the lines Xen and the guest kernel print, and either a
-/// running DMA engine or the failure the kernel stopped at.
+/// What booting a scenario produced: the lines Xen and the guest kernel print, the guest's
+/// memory, and where the guest stands (``state``): up with its DMA engine, up with the engine
+/// taken by a workload run, or failed.
 public struct BootResult: Sendable {
     /// Xen's console lines (`(XEN)` prefix not included).
     public var xenLog: [String]
     /// The guest kernel's lines.
     public var kernelLog: [String]
-    /// The DMA API, nil when boot failed.
-    public var engine: DMAEngine?
+    /// Whether the guest came up, and who holds its DMA engine.
+    public internal(set) var state: BootState
     /// Free guest memory after boot (buffers and coherent pages come from here).
     public var memory: PseudoPhysicalAllocator
     /// The guest's usable pseudo-physical RAM, in pfns, without the swiotlb pools.
@@ -22,10 +23,35 @@ public struct BootResult: Sendable {
     public var p2m: GuestP2M?
     /// xen-swiotlb's fixup exchanges (PV guests).
     public var exchanges: [FixupExchange]
-    /// Why the guest did not come up; nil when it did. Its ``BootFailure/fault`` names the
-    /// scenario field when the scenario asked for a guest that cannot be (see
-    /// ``Scenario/refusal(for:)``).
-    public var failure: BootFailure?
+
+    /// Why the guest did not come up (``BootState/failed(_:)``); nil when it did, whether or not
+    /// a run has taken its engine since. Its ``BootFailure/fault`` names the scenario field when
+    /// the scenario asked for a guest that cannot be (see ``Scenario/refusal(for:)``).
+    public var failure: BootFailure? {
+        guard case .failed(let f) = state else { return nil }
+        return f
+    }
+}
+
+/// Where a booted guest stands: the three states of a ``BootResult``, exactly one at a time.
+///
+/// ```swift
+/// let boot = ModelBoot.boot(scenario)
+/// switch boot.state {
+/// case .ready(var engine): _ = try engine.map(device, PhysicalAddress(0x200_0000), size: 4096, direction: .toDevice)
+/// case .consumedByRun: break                     // only in a ``RunResult``: the run drove it
+/// case .failed(let why): print("boot failed: \(why)")
+/// }
+/// ```
+public enum BootState: Sendable {
+    /// The guest came up: its DMA API, ready to map and unmap.
+    case ready(DMAEngine)
+    /// The guest came up and a workload run (``WorkloadRunner/run(_:progress:)``) took its DMA
+    /// engine: moved out rather than copied, so that the run holds the only reference to the slot
+    /// tables. The ``RunResult`` holding this boot has what the run did.
+    case consumedByRun
+    /// The guest did not come up: what the boot stopped at.
+    case failed(BootFailure)
 }
 
 /// A scenario value the boot found impossible: the field's path and what is wrong with it.
@@ -51,8 +77,8 @@ public enum ModelBoot {
         var guest = NativeGuestBoot(e820: E820Map.qemuPC(ramBytes: s.guest.memory ?? 1 << 30))
         if let fault = reserveEarly(&guest.memory, s.guest.earlyReserved) {
             return BootResult(
-                xenLog: [], kernelLog: [], engine: nil, memory: guest.memory, bufferRanges: [], host: nil, p2m: nil,
-                exchanges: [], failure: .impossibleField(fault))
+                xenLog: [], kernelLog: [], state: .failed(.impossibleField(fault)), memory: guest.memory, bufferRanges: [], host: nil,
+                p2m: nil, exchanges: [])
         }
         let dynamic = s.guest.swiotlbDynamic
         let dynamicFrames = dynamic.map { ($0.lowerBound >> Page.shift)..<($0.upperBound >> Page.shift) }
@@ -63,8 +89,8 @@ public enum ModelBoot {
                     message: "\(Hex.plain(dynamic.lowerBound))-\(Hex.plain(dynamic.upperBound)) is not free guest RAM (the first MiB, a hole or early_reserved)"
                 )
                 return BootResult(
-                    xenLog: [], kernelLog: [], engine: nil, memory: guest.memory, bufferRanges: [], host: nil, p2m: nil,
-                    exchanges: [], failure: .impossibleField(fault))
+                    xenLog: [], kernelLog: [], state: .failed(.impossibleField(fault)), memory: guest.memory, bufferRanges: [],
+                    host: nil, p2m: nil, exchanges: [])
             }
             guest.memory.reserve(frames)
         }
@@ -75,15 +101,15 @@ public enum ModelBoot {
                 iommuSoft: s.guest.iommuSoft, cpus: s.guest.cpus, dynamicPools: dynamic, coherentPool: s.guest.coherentPool)
         else {
             return BootResult(
-                xenLog: [], kernelLog: log + [SwiotlbKernelText.messagePrefix + "Cannot allocate buffer"], engine: nil, memory: guest.memory,
-                bufferRanges: [], host: nil, p2m: nil, exchanges: [], failure: .noPoolBelow4GiB)
+                xenLog: [], kernelLog: log + [SwiotlbKernelText.messagePrefix + "Cannot allocate buffer"], state: .failed(.noPoolBelow4GiB),
+                memory: guest.memory, bufferRanges: [], host: nil, p2m: nil, exchanges: [])
         }
         log += d.log
         d.tlb.copiesData = false
         return BootResult(
-            xenLog: [], kernelLog: log, engine: .native(d), memory: guest.memory,
+            xenLog: [], kernelLog: log, state: .ready(.native(d)), memory: guest.memory,
             bufferRanges: bufferRanges(memory: dynamicFrames.map { guest.usableFrames.subtracting($0) } ?? guest.usableFrames, pools: d.tlb.pools),
-            host: nil, p2m: nil, exchanges: [], failure: nil)
+            host: nil, p2m: nil, exchanges: [])
     }
 
     static func bootPV(_ s: Scenario, _ cmd: SwiotlbCommandLine) -> BootResult {
@@ -91,8 +117,8 @@ public enum ModelBoot {
         var afterInitialBlock: [XenHeapStep] = []
         do { (host, afterInitialBlock) = try bootXen(s) } catch {
             return BootResult(
-                xenLog: [], kernelLog: [], engine: nil, memory: PseudoPhysicalAllocator(e820: E820Map([])),
-                bufferRanges: [], host: nil, p2m: nil, exchanges: [], failure: .hostSetUp(error))
+                xenLog: [], kernelLog: [], state: .failed(.hostSetUp(error)), memory: PseudoPhysicalAllocator(e820: E820Map([])),
+                bufferRanges: [], host: nil, p2m: nil, exchanges: [])
         }
         host.memopMaxOrder = s.xen.memopMaxOrder
         var guest: PVGuestBoot
@@ -127,9 +153,9 @@ public enum ModelBoot {
                 return failed(guest.xenLog, guest.setup.log + x.log, x.host, .impossibleField(fault))
             }
             return BootResult(
-                xenLog: guest.xenLog, kernelLog: guest.setup.log + x.log, engine: .xen(x), memory: x.memory,
+                xenLog: guest.xenLog, kernelLog: guest.setup.log + x.log, state: .ready(.xen(x)), memory: x.memory,
                 bufferRanges: bufferRanges(memory: guest.usableFrames, pools: x.tlb.pools),
-                host: x.host, p2m: x.dom0.p2m, exchanges: x.exchanges, failure: nil)
+                host: x.host, p2m: x.dom0.p2m, exchanges: x.exchanges)
         case .failure(let e):
             var r = failed(guest.xenLog, guest.setup.log + e.log, guest.host, .xenSwiotlbSetUp(rc: e.rc))
             r.exchanges = e.exchanges
@@ -193,8 +219,8 @@ public enum ModelBoot {
 
     static func failed(_ xen: [String], _ kernel: [String], _ host: XenHost, _ why: BootFailure) -> BootResult {
         BootResult(
-            xenLog: xen, kernelLog: kernel, engine: nil, memory: PseudoPhysicalAllocator(e820: E820Map([])),
-            bufferRanges: [], host: host, p2m: nil, exchanges: [], failure: why)
+            xenLog: xen, kernelLog: kernel, state: .failed(why), memory: PseudoPhysicalAllocator(e820: E820Map([])),
+            bufferRanges: [], host: host, p2m: nil, exchanges: [])
     }
 
     /// Keeps `bytes` at the top of free memory away from later allocations (`guest.early_reserved`);

@@ -11,8 +11,8 @@ public enum WorkloadRunner {
     public static func run(_ scenario: Scenario, progress: Progress? = nil) -> RunResult {
         var result = RunResult(scenario: scenario, boot: ModelBoot.boot(scenario))
         result.devices = scenario.devices.map { DeviceStats(name: $0.name) }
-        guard var engine = result.boot.engine else { return result }
-        result.boot.engine = nil  // one owner of the slot arrays: no copy on the first write
+        guard case .ready(var engine) = result.boot.state else { return result }
+        result.boot.state = .consumedByRun  // one owner of the slot arrays: no copy on the first write
         result.pools = engine.tlb.pools.map {
             PoolStats(name: $0.name ?? SwiotlbKernelText.unnamedPool, nslabs: $0.nslabs, start: $0.start, areas: $0.areas.count)
         }
