@@ -65,7 +65,7 @@ public enum JSONReport {
         .array(
             zip(r.pools, PoolMachinePlacement.of(r)).map { p, m in
                 .object([
-                    ("name", .string(p.name)), ("nslabs", .int(Int64(p.nslabs))), ("start", .uint(p.start)),
+                    ("name", .string(p.name)), ("nslabs", .int(Int64(p.nslabs))), ("start", .uint(p.start.rawValue)),
                     ("peak_used", .int(Int64(p.peakUsed))), ("full_failures", .int(Int64(p.fullFailures))),
                     ("final_used", .int(Int64(p.finalUsed))),
                     ("occupancy", .array(p.occupancy.map { .array([.int(Int64($0.op)), .int(Int64($0.used))]) })),
@@ -106,13 +106,13 @@ public enum JSONReport {
     /// `peak_used`, `final_used`}], `transient_maps`, `peak_transient_slots`.
     static func dynamicPools(_ d: DynamicPoolStats) -> JSONValue {
         .object([
-            ("memory_start", .uint(d.memory.lowerBound)), ("memory_end", .uint(d.memory.upperBound)), ("can_grow", .bool(d.canGrow)),
+            ("memory_start", .uint(d.memory.lowerBound.rawValue)), ("memory_end", .uint(d.memory.upperBound.rawValue)), ("can_grow", .bool(d.canGrow)),
             (
                 "grown",
                 .array(
                     d.grown.map {
                         .object([
-                            ("start", .uint($0.start)), ("nslabs", .int(Int64($0.nslabs))), ("areas", .int(Int64($0.areas))),
+                            ("start", .uint($0.start.rawValue)), ("nslabs", .int(Int64($0.nslabs))), ("areas", .int(Int64($0.areas))),
                             ("peak_used", .int(Int64($0.peakUsed))), ("final_used", .int(Int64($0.finalUsed))),
                         ])
                     })

@@ -81,12 +81,12 @@ public enum ModelBoot {
                 p2m: nil, exchanges: [])
         }
         let dynamic = s.guest.swiotlbDynamic
-        let dynamicFrames = dynamic.map { ($0.lowerBound >> Page.shift)..<($0.upperBound >> Page.shift) }
+        let dynamicFrames = dynamic.map { $0.lowerBound.pfn.rawValue..<$0.upperBound.pfn.rawValue }
         if let dynamic, let frames = dynamicFrames {
             guard guest.memory.free.contains(where: { $0.lowerBound <= frames.lowerBound && frames.upperBound <= $0.upperBound }) else {
                 let fault = FieldFault(
                     path: "guest.swiotlb_dynamic",
-                    message: "\(Hex.plain(dynamic.lowerBound))-\(Hex.plain(dynamic.upperBound)) is not free guest RAM (the first MiB, a hole or early_reserved)"
+                    message: "\(dynamic.lowerBound)-\(dynamic.upperBound) is not free guest RAM (the first MiB, a hole or early_reserved)"
                 )
                 return BootResult(
                     xenLog: [], kernelLog: [], state: .failed(.impossibleField(fault)), memory: guest.memory, bufferRanges: [],
@@ -98,7 +98,7 @@ public enum ModelBoot {
         guard
             var d = guest.swiotlb(
                 commandLine: cmd, kernel: s.guest.kernel, encryption: s.guest.encryption,
-                iommuSoft: s.guest.iommuSoft, cpus: s.guest.cpus, dynamicPools: dynamic, coherentPool: s.guest.coherentPool)
+                iommuSoft: s.guest.iommuSoft, cpus: s.guest.cpus, dynamicPools: dynamic?.raw, coherentPool: s.guest.coherentPool)
         else {
             return BootResult(
                 xenLog: [], kernelLog: log + [SwiotlbKernelText.messagePrefix + "Cannot allocate buffer"], state: .failed(.noPoolBelow4GiB),

@@ -10,7 +10,8 @@ public struct PoolMachinePlacement: Sendable {
     public struct DeviceReach: Sendable, Hashable {
         /// The device's name.
         public var name: String
-        /// `min_not_zero(dma_mask, bus_dma_limit)`.
+        /// `min_not_zero(dma_mask, bus_dma_limit)`: a mask (`u64` in the kernel, the highest
+        /// reachable bus address), not an address of memory.
         public var limit: UInt64
         /// Whether `limit` is at or above the pool's highest bus address.
         public var reaches: Bool
@@ -26,14 +27,15 @@ public struct PoolMachinePlacement: Sendable {
     /// The devices that map from the pool, in scenario order.
     public var devices: [DeviceReach]
 
-    /// The pool's highest bus byte, nil when none of it is RAM.
-    public var lastBusByte: UInt64? { placement.frameEnd.map { $0.address.rawValue - 1 } }
+    /// The pool's highest bus byte (a `dma_addr_t`: the machine address in a PV guest, the
+    /// physical address natively), nil when none of it is RAM.
+    public var lastBusByte: DMAAddress? { placement.frameEnd.map { DMAAddress($0.address.rawValue - 1) } }
 
     /// The placement of every pool of `r` (none before the pools were set up). Linear in the
     /// P2M runs over the pools, plus their segments.
     public static func of(_ r: RunResult) -> [PoolMachinePlacement] {
         r.pools.enumerated().map { i, p in
-            let location = SwiotlbPoolLocation(start: PhysicalAddress(p.start), nslabs: UInt64(p.nslabs))
+            let location = SwiotlbPoolLocation(start: p.start, nslabs: UInt64(p.nslabs))
             let first = location.firstPfn.rawValue, pages = location.pages
             // The guest's P2M over the pool; a native guest's devices see its physical frames.
             var entries = ExtentMap<P2MRun>()

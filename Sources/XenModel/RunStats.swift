@@ -32,8 +32,8 @@ public struct PoolStats: Sendable, Hashable {
     public var name: String
     /// Slots.
     public var nslabs: Int
-    /// First pseudo-physical byte.
-    public var start: UInt64
+    /// First pseudo-physical byte (`mem->start`, a `phys_addr_t`).
+    public var start: PhysicalAddress
     /// Highest `io_tlb_used` seen.
     public var peakUsed = 0
     /// `io_tlb_used` at the end: 0 unless a trace stream left buffers mapped.
@@ -109,8 +109,8 @@ public struct RunResult: Sendable {
 public struct DynamicPoolStats: Sendable {
     /// A pool the worker (`swiotlb_dyn_alloc`) added.
     public struct GrownPool: Sendable, Hashable {
-        /// Its first byte.
-        public var start: UInt64
+        /// Its first pseudo-physical byte (`mem->start`).
+        public var start: PhysicalAddress
         /// Slots.
         public var nslabs: Int
         /// Areas.
@@ -121,8 +121,8 @@ public struct DynamicPoolStats: Sendable {
         public var finalUsed: Int
     }
 
-    /// The guest memory new pools come from (`guest.swiotlb_dynamic`, bytes).
-    public var memory: Range<UInt64>
+    /// The guest memory new pools come from (`guest.swiotlb_dynamic`).
+    public var memory: Range<PhysicalAddress>
     /// `can_grow`: false in a PV guest (`swiotlb_init_remap` was given `xen_swiotlb_fixup`),
     /// whose pool never grows.
     public var canGrow = true

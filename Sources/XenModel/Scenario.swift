@@ -121,9 +121,9 @@ public struct GuestSpec: Sendable {
     public var swiotlbEnd: PhysicalAddress? = nil
     /// Virtual CPUs (`num_possible_cpus()`: v6.1's swiotlb areas; streams run on CPU i mod cpus).
     public var cpus: Int = 1
-    /// 6.18's `CONFIG_SWIOTLB_DYNAMIC` in a native guest: the guest RAM (bytes, page-aligned)
-    /// pools added at run time come from (``DynamicPoolMemory``); nil: the pools never grow.
-    public var swiotlbDynamic: Range<UInt64>?
+    /// 6.18's `CONFIG_SWIOTLB_DYNAMIC` in a native guest: the guest RAM (page-aligned) pools
+    /// added at run time come from (``DynamicPoolMemory``); nil: the pools never grow.
+    public var swiotlbDynamic: Range<PhysicalAddress>?
 
     /// Creates a guest description.
     public init(

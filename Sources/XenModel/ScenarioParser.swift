@@ -370,7 +370,7 @@ final class Reader {
         spec.swiotlbDynamic = try m["swiotlb_dynamic"].map { (x) throws(ScenarioError) in
             let r = try addressRange(x)
             guard r.lowerBound & 0xfff == 0, r.upperBound & 0xfff == 0 else { throw fail(x, "start and end must be page aligned") }
-            return r
+            return Range<PhysicalAddress>(raw: r)
         }
         if let refusal = spec.kernelRefusal, let at = m["kernel"] ?? m["memory_encryption"] ?? m["swiotlb_dynamic"] { throw fail(at, refusal) }
         if let p = spec.swiotlbParameter, let c = m["cmdline"] {

@@ -99,13 +99,13 @@ public enum TextReport {
 
     /// 6.18's dynamic pools: their memory, each pool the worker added, the transient pools.
     static func dynamicPoolLines(_ d: DynamicPoolStats) -> [String] {
-        ["== dynamic pools (CONFIG_SWIOTLB_DYNAMIC)", "memory \(Hex.plain(d.memory.lowerBound))-\(Hex.plain(d.memory.upperBound))"]
+        ["== dynamic pools (CONFIG_SWIOTLB_DYNAMIC)", "memory \(d.memory.lowerBound)-\(d.memory.upperBound)"]
             + (d.canGrow
                 ? []
                 : [
                     "never grows: swiotlb_init_remap was given a remap callback (xen_swiotlb_fixup), which leaves can_grow false; a miss fails as without dynamic pools"
                 ])
-            + d.grown.map { "grown start=\(Hex.plain($0.start)) nslabs=\($0.nslabs) areas=\($0.areas) peak used=\($0.peakUsed) final used=\($0.finalUsed)" }
+            + d.grown.map { "grown start=\($0.start) nslabs=\($0.nslabs) areas=\($0.areas) peak used=\($0.peakUsed) final used=\($0.finalUsed)" }
             + ["transient pools: \(d.transientMaps) maps, at most \(d.peakTransientSlots) slots at once"]
     }
 

@@ -14,7 +14,7 @@ public enum WorkloadRunner {
         guard case .ready(var engine) = result.boot.state else { return result }
         result.boot.state = .consumedByRun  // one owner of the slot arrays: no copy on the first write
         result.pools = engine.tlb.pools.map {
-            PoolStats(name: $0.name ?? SwiotlbKernelText.unnamedPool, nslabs: $0.nslabs, start: $0.start, areas: $0.areas.count)
+            PoolStats(name: $0.name ?? SwiotlbKernelText.unnamedPool, nslabs: $0.nslabs, start: PhysicalAddress($0.start), areas: $0.areas.count)
         }
         for (d, device) in scenario.devices.enumerated() where !result.pools.isEmpty {
             result.pools[engine.tlb.poolIndex(for: device.dma)].devices.append(d)
@@ -54,7 +54,8 @@ public enum WorkloadRunner {
         }
         result.debugfs = engine.tlb.debugfs
         result.dynamicPools?.grown = engine.tlb.pools.filter { $0.origin == .grown }.map {
-            DynamicPoolStats.GrownPool(start: $0.start, nslabs: $0.nslabs, areas: $0.areas.count, peakUsed: $0.usedHighWater, finalUsed: $0.used)
+            DynamicPoolStats.GrownPool(
+                start: PhysicalAddress($0.start), nslabs: $0.nslabs, areas: $0.areas.count, peakUsed: $0.usedHighWater, finalUsed: $0.used)
         }
         return result
     }

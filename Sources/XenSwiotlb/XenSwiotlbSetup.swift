@@ -14,11 +14,11 @@ public struct XenSwiotlbConfig: Sendable {
     public var cpus: Int
     /// With `CONFIG_SWIOTLB_DYNAMIC` (6.18), the guest memory new pools would come from; nil:
     /// built without it.
-    public var dynamicPools: Range<UInt64>?
+    public var dynamicPools: Range<PhysicalAddress>?
     /// Creates a configuration.
     public init(
         kernel: SwiotlbKernel = .default, commandLine: SwiotlbCommandLine = SwiotlbCommandLine(), early: Bool = true, cpus: Int = 1,
-        dynamicPools: Range<UInt64>? = nil
+        dynamicPools: Range<PhysicalAddress>? = nil
     ) {
         self.kernel = kernel; self.commandLine = commandLine; self.early = early; self.cpus = max(1, cpus)
         self.dynamicPools = dynamicPools
@@ -116,7 +116,7 @@ struct Dom0PoolPlatform: XenPoolPlatform {
     var dom0: PVDomain
     var memory: PseudoPhysicalAllocator
     var exchanges: [FixupExchange] = []
-    var dynamicPools: Range<UInt64>?
+    var dynamicPools: Range<PhysicalAddress>?
 
     init(host: XenHost, dom0: PVDomain, memory: PseudoPhysicalAllocator) {
         self.host = host; self.dom0 = dom0; self.memory = memory
@@ -126,7 +126,7 @@ struct Dom0PoolPlatform: XenPoolPlatform {
         memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift).map { $0.lowerBound << Page.shift }
     }
 
-    func dynamicPoolMemory() -> DynamicPoolMemory? { dynamicPools.map(DynamicPoolMemory.init) }
+    func dynamicPoolMemory() -> DynamicPoolMemory? { dynamicPools.map { DynamicPoolMemory($0.raw) } }
 
     mutating func allocatePages(order: Int) -> UInt64? {
         memory.allocate(pages: 1 << UInt64(order), alignPages: 1 << UInt64(order)).map { $0.lowerBound << Page.shift }

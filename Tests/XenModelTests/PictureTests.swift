@@ -164,7 +164,7 @@ struct PoolPlacementReportTests {
         s.devices[1].dma = DMADevice.pci("0000:00:07.0", bits: 22)
         let r = WorkloadRunner.run(s)
         let p = PoolMachinePlacement.of(r)
-        #expect(p.count == 1 && p[0].lastBusByte == 0x3fffff)
+        #expect(p.count == 1 && p[0].lastBusByte == DMAAddress(0x3fffff))
         #expect(p[0].devices.map(\.reaches) == [false, true])
         #expect(p[0].line(name: "swiotlb").hasSuffix("; beyond the DMA limit of 0000:00:06.0 (0x1fffff)"))
     }

@@ -60,7 +60,7 @@ struct TraceStreamFieldsTests {
     @Test("the same ops under swiotlb replay on the scenario's pool give the same slots")
     func sameAsReplay() throws {
         let s = try ScenarioParser.parse(Self.scenario, file: "s.yaml") { _ in Self.trace }
-        let start = WorkloadRunner.run(s).pools[0].start
+        let start = WorkloadRunner.run(s).pools[0].start.rawValue
         var replayer = TraceReplayer(kernel: .v6_1)
         var out: [String] = []
         let lines = ["pool nslabs=1024 start=0x\(String(start, radix: 16)) areas=2"] + Self.trace.dropFirst()

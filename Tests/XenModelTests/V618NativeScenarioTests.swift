@@ -1,5 +1,6 @@
 import Swiotlb
 import Testing
+import XenMemory
 import XenPVTestSupport
 
 @testable import XenModel
@@ -101,7 +102,7 @@ struct V618NativeScenarioTests {
         #expect(r.boot.failure == nil && r.kernelBug == nil)
         #expect(r.devices[0].failed == 0 && r.devices[0].bounced == 4000)
         let d = try #require(r.dynamicPools)
-        #expect(d.memory == 0x4000_0000..<0x4040_0000)
+        #expect(d.memory == PhysicalAddress(0x4000_0000)..<PhysicalAddress(0x4040_0000))
         // Transient pools come from the DMA atomic pools (a TDX guest): 2 GiB less the early
         // allocations is 1-2 GiB of totalram_pages, so 33-63 pages, get_order → 64 (256 KiB) each.
         #expect(
@@ -112,7 +113,9 @@ struct V618NativeScenarioTests {
         // The first worker runs before anything else takes the range: its 1024 slots (2 MiB) at its
         // start; the atomic pools then grow from the next 256 KiB blocks (0x40200000 up), so the
         // second worker finds no free 2 MiB block and takes 512 slots at the free 1 MiB at 0x40300000.
-        #expect(d.grown.map(\.start) == [0x4000_0000, 0x4030_0000] && d.grown.map(\.nslabs) == [1024, 512] && d.grown.map(\.areas) == [4, 4])
+        #expect(
+            d.grown.map(\.start) == [PhysicalAddress(0x4000_0000), PhysicalAddress(0x4030_0000)] && d.grown.map(\.nslabs) == [1024, 512]
+                && d.grown.map(\.areas) == [4, 4])
         // The first map's pr_warn_once, then the worker's pr_warn_ratelimited: 8000 operations of
         // 10 µs are 80 ms, one interval of DEFAULT_RATELIMIT_BURST (10) lines; every miss after
         // the two grown pools is a failed worker (655), the rest held back.
