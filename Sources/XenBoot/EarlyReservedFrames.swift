@@ -1,3 +1,5 @@
+import XenMemory
+
 /// The low guest frames the model never hands out: the one place that says which and why.
 ///
 /// The model does not place Linux's own early allocations one by one (see
@@ -9,7 +11,7 @@ public enum EarlyReservedFrames {
     /// `reserve_real_mode` (arch/x86/realmode/init.c: `memblock_reserve(0, SZ_1M)` after taking
     /// the real-mode trampoline below 1 MiB; `setup_arch` had already reserved the first 64 KiB
     /// that BIOSes corrupt, page 0 among them, and the BIOS regions).
-    public static let native: Range<UInt64> = 0..<0x100
+    public static let native = PFN(0)..<PFN(0x100)
 
     /// A Xen PV guest: the first 16 MiB (pfns 0–0xfff), the part of dom0's initial mapping that
     /// lies below the kernel image. Xen's PV builder (`dom0_construct_pv`) maps pfn
@@ -20,5 +22,5 @@ public enum EarlyReservedFrames {
     /// and the frames below the kernel are `ZONE_DMA` (`MAX_DMA_PFN` = 16 MiB), which neither
     /// memblock's top-down search nor the page allocator's ordinary requests reach while higher
     /// memory is free.
-    public static let pv: Range<UInt64> = 0..<0x1000
+    public static let pv = PFN(0)..<PFN(0x1000)
 }

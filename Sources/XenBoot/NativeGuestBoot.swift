@@ -12,24 +12,24 @@ import XenSwiotlb
 ///                         kernel: .rfcV1, encryption: .sev)   // a SEV guest: two pools
 /// ```
 public struct NativeGuestBoot: Sendable {
-    /// The firmware's memory map.
-    public let e820: E820Map
+    /// The firmware's memory map, in the guest's physical addresses.
+    public let e820: GuestE820
     /// Free pseudo-physical memory; reserve more before ``swiotlb(commandLine:kernel:encryption:iommuSoft:cpus:dynamicPools:coherentPool:)``
     /// to model what else the kernel took.
     public var memory: PseudoPhysicalAllocator
 
     /// Boots on `e820`.
-    public init(e820: E820Map) {
+    public init(e820: GuestE820) {
         self.e820 = e820
         memory = PseudoPhysicalAllocator(e820: e820)
-        memory.reserve(EarlyReservedFrames.native)
+        memory.reserve(EarlyReservedFrames.native.raw)
     }
 
     /// Linux's `BIOS-e820: [mem …] <type>` lines.
     public var e820Lines: [String] { e820.linuxLines.map { "BIOS-e820: " + $0.dropFirst("Xen: ".count) } }
 
     /// The guest's RAM pfns that buffers may use (the pools not taken out).
-    public var usableFrames: [Range<UInt64>] { e820.ramFrames }
+    public var usableFrames: [Range<PFN>] { e820.ramFrames }
 
     /// Sets up dma-direct and swiotlb from the guest's free memory
     /// (``DirectDMA/boot(e820:commandLine:kernel:encryption:iommuSoft:cpus:dynamicPools:coherentPool:memory:)``);

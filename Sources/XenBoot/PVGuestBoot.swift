@@ -35,7 +35,7 @@ public struct PVGuestBoot: Sendable {
     init(host: XenHost, domain: PVDomain, xenLog: [String], setup: PVMemorySetupResult) {
         self.host = host; self.domain = domain; self.xenLog = xenLog; self.setup = setup
         memory = PseudoPhysicalAllocator(e820: setup.e820, p2m: domain.p2m)
-        memory.reserve(EarlyReservedFrames.pv)
+        memory.reserve(EarlyReservedFrames.pv.raw)
     }
 
     /// Xen's first console lines: the host's E820 (`Xen-e820 RAM map:` and one line an entry).
@@ -56,7 +56,7 @@ public struct PVGuestBoot: Sendable {
         var domain = layout.domain
         let setup = LinuxPVMemorySetup.run(
             host: &host, domain: &domain, nrPages: layout.nrPages,
-            maxReservation: layout.maxPages, map: host.machineMemoryMap)
+            maxReservation: layout.maxPages, map: GuestE820(dom0Layout: host.machineMemoryMap))
         return PVGuestBoot(host: host, domain: domain, xenLog: log, setup: setup)
     }
 
@@ -70,7 +70,7 @@ public struct PVGuestBoot: Sendable {
         do { domain = try host.buildPVDomU(id: id, pages: pages) } catch {
             throw PVGuestBootError(reason: .domU(error), xenLog: log, host: host)
         }
-        let map = E820Map([E820Entry(address: 0, size: pages << Page.shift, type: .ram)])
+        let map = GuestE820([E820Entry(address: PhysicalAddress(0), size: pages << Page.shift, type: .ram)])
         let setup = LinuxPVMemorySetup.run(
             host: &host, domain: &domain, nrPages: pages, maxReservation: pages,
             map: map, isInitialDomain: false)
@@ -79,7 +79,7 @@ public struct PVGuestBoot: Sendable {
 
     /// The guest's RAM pfns that buffers may use: the usable E820 above
     /// ``EarlyReservedFrames/pv`` (the pools not taken out).
-    public var usableFrames: [Range<UInt64>] {
+    public var usableFrames: [Range<PFN>] {
         setup.e820.ramFrames.subtracting(EarlyReservedFrames.pv)
     }
 

@@ -4,7 +4,7 @@ import XenMemory
 /// each value as the log prints it, nil when the log does not have it.
 public struct HostLogEvidence: Sendable, Equatable {
     /// The host E820 (`Xen-e820 RAM map:` and the ` [start, end] (type)` lines after it).
-    public var e820: [E820Entry] = []
+    public var e820: [E820Entry<MachineAddress>] = []
     /// Xen's version (`Xen version 4.17.7 (…)`).
     public var xenVersion: String?
     /// The distribution's package version in the banner's parentheses (`Debian 4.17.7+13-…`).
@@ -37,7 +37,7 @@ public struct HostLogEvidence: Sendable, Equatable {
     /// shows its frames and the initial block's size. Throws what the kernel log lacks or has
     /// malformed, as ``init(xenLog:kernelLog:)`` does.
     public init(
-        machineMemoryMap: E820Map, xenVersion: String, buildID: String, xenCommandLine: String,
+        machineMemoryMap: HostE820, xenVersion: String, buildID: String, xenCommandLine: String,
         kernelLog: [Substring], p2m: ExtentMap<P2MRun>
     ) throws(HostLogError) {
         try self.init(xenLog: [], kernelLog: kernelLog)
@@ -148,7 +148,7 @@ public struct HostLogEvidence: Sendable, Equatable {
     }
 
     /// ` [0000000000100000, 000000007ffdcfff] (usable)`.
-    static func e820Entry(_ line: Substring) -> E820Entry? {
+    static func e820Entry(_ line: Substring) -> E820Entry<MachineAddress>? {
         let parts = line.split(whereSeparator: { "[], ()".contains($0) })
         guard parts.count == 3, let s = hex(parts[0]), let e = hex(parts[1]), e >= s, e < PhysicalLimits.bytes else { return nil }
         let type: E820Type
@@ -160,7 +160,7 @@ public struct HostLogEvidence: Sendable, Equatable {
         case "unusable": type = .unusable
         default: return nil
         }
-        return E820Entry(address: s, size: e - s + 1, type: type)
+        return E820Entry(address: MachineAddress(s), size: e - s + 1, type: type)
     }
 
     /// `0000000070000000->0000000078000000` (either side may be followed by text).
@@ -172,11 +172,9 @@ public struct HostLogEvidence: Sendable, Equatable {
         return (a, b)
     }
 
-    /// 1–16 hex digits, with or without `0x`.
+    /// 1–16 hex digits, with or without `0x` (``Hex/value(digits:)``).
     static func hex(_ s: Substring) -> UInt64? {
-        let digits = s.hasPrefix("0x") ? s.dropFirst(2) : s
-        guard (1...16).contains(digits.count), digits.allSatisfy(\.isHexDigit) else { return nil }
-        return UInt64(digits, radix: 16)
+        Hex.value(digits: s.hasPrefix("0x") ? s.dropFirst(2) : s)
     }
 }
 

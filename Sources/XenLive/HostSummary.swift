@@ -7,7 +7,7 @@ public struct HostSummary: Sendable {
     /// `max_page`.
     public var maxPage: UInt64
     /// The host map.
-    public var e820: E820Map
+    public var e820: HostE820
     /// Free heap bytes below 4 GiB, below 1 GiB, and in all.
     public var freeBelow4G: UInt64, freeBelow1G: UInt64, freeTotal: UInt64
 

@@ -66,13 +66,13 @@ public final class LibXenBackend: XenBackend {
     }
 
     /// `xc_get_machine_memory_map`.
-    public func machineMemoryMap() throws(XenLiveError) -> E820Map {
+    public func machineMemoryMap() throws(XenLiveError) -> HostE820 {
         var entries = [cxen_e820](repeating: cxen_e820(), count: 128)
         var n: UInt32 = 0
         try check(cxen_machine_memory_map(handle, &entries, 128, &n), "machine_memory_map")
-        return E820Map(
+        return HostE820(
             entries.prefix(Int(n)).compactMap { e in
-                E820Type(rawValue: e.type).map { E820Entry(address: e.addr, size: e.size, type: $0) }
+                E820Type(rawValue: e.type).map { E820Entry(address: MachineAddress(e.addr), size: e.size, type: $0) }
             })
     }
 

@@ -22,7 +22,7 @@ public struct ModelBackend: XenBackend {
     /// `max_page`.
     public func maximumRAMPage() throws(XenLiveError) -> UInt64 { host.maxPage }
     /// The host map.
-    public func machineMemoryMap() throws(XenLiveError) -> E820Map { host.e820 }
+    public func machineMemoryMap() throws(XenLiveError) -> HostE820 { host.e820 }
     /// The heap's free bytes by width.
     public func availableHeap(minWidth: Int, maxWidth: Int) throws(XenLiveError) -> UInt64 {
         host.heap.availableBytes(minWidth: minWidth, maxWidth: maxWidth)

@@ -59,7 +59,7 @@ public protocol XenBackend {
     /// `XENMEM_maximum_ram_page`.
     func maximumRAMPage() throws(XenLiveError) -> UInt64
     /// The host E820.
-    func machineMemoryMap() throws(XenLiveError) -> E820Map
+    func machineMemoryMap() throws(XenLiveError) -> HostE820
     /// Free heap bytes between address widths (`xc_availheap`).
     func availableHeap(minWidth: Int, maxWidth: Int) throws(XenLiveError) -> UInt64
     /// The domains.

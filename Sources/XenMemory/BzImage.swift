@@ -75,9 +75,9 @@ public struct BzImage: Sendable, Equatable {
 
     /// The module's frames when Xen placed it directly below the initrd, as `__start_xen` does
     /// when both fit in the RAM entry it relocates them to. Nil when it does not fit there.
-    public func xenModuleFrames(belowInitrd initrd: Range<MFN>, e820: E820Map) -> Range<MFN>? {
+    public func xenModuleFrames(belowInitrd initrd: Range<MFN>, e820: HostE820) -> Range<MFN>? {
         let pages = xenModulePages, rd = initrd.lowerBound.rawValue
-        guard pages <= rd, e820.ramFrames.contains(where: { $0.lowerBound <= rd - pages && rd <= $0.upperBound }) else { return nil }
+        guard pages <= rd, e820.ramFrames.contains(where: { $0.lowerBound.rawValue <= rd - pages && rd <= $0.upperBound.rawValue }) else { return nil }
         return MFN(rd - pages)..<initrd.lowerBound
     }
 

@@ -252,7 +252,7 @@ extension XenHost {
         for (kind, given) in [(Dom0Module.kernel, config.kernelModule), (.initrd, config.initrd)] {
             guard let module = given, !module.isEmpty else { continue }
             let frames = module.raw
-            guard ram.covers(frames) else { throw .moduleOutsideRAM(kind, frames: module) }
+            guard ram.covers(module) else { throw .moduleOutsideRAM(kind, frames: module) }
             let held = owners.extents(start: frames.lowerBound, count: module.span)
             guard held.isEmpty, !claimed.contains(where: { $0.overlaps(frames) }) else { throw .moduleInUse(kind, frames: module) }
             claimed.append(frames)

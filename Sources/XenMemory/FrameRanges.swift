@@ -1,20 +1,19 @@
-extension Array where Element == Range<UInt64> {
-    /// These ranges with `hole` cut out of them (pieces before and after it kept, in order).
-    public func subtracting(_ hole: Range<UInt64>) -> [Range<UInt64>] {
-        flatMap { r -> [Range<UInt64>] in
+extension Array {
+    /// These ranges with `hole` cut out of them (pieces before and after it kept, in order); for
+    /// frames of any kind (``PFN``, ``MFN``) and for the raw numbers of the extent maps.
+    public func subtracting<Bound>(_ hole: Range<Bound>) -> [Range<Bound>] where Element == Range<Bound> {
+        flatMap { r -> [Range<Bound>] in
             guard r.overlaps(hole) else { return [r] }
-            var out: [Range<UInt64>] = []
+            var out: [Range<Bound>] = []
             if r.lowerBound < hole.lowerBound { out.append(r.lowerBound..<hole.lowerBound) }
             if hole.upperBound < r.upperBound { out.append(hole.upperBound..<r.upperBound) }
             return out
         }
     }
-}
 
-extension Array where Element == Range<UInt64> {
     /// Whether `frames` lies inside one of these ranges (sorted, disjoint, touching ones
     /// joined), found by binary search.
-    public func covers(_ frames: Range<UInt64>) -> Bool {
+    public func covers<Bound>(_ frames: Range<Bound>) -> Bool where Element == Range<Bound> {
         var lo = 0, hi = count
         while lo < hi {
             let mid = (lo + hi) / 2

@@ -90,6 +90,24 @@ public struct MachineAddress: MemoryNumber {
     @inlinable public var bus: DMAAddress { DMAAddress(rawValue) }
 }
 
+/// A byte address whose pages have a frame-number type of their own: a pseudo-physical address
+/// lies in a ``PFN``, a machine address in an ``MFN``. What a memory map (``E820Map``) is
+/// generic over, so that its frames come out in the kind its addresses are in.
+public protocol PagedAddress: MemoryNumber {
+    /// The frame-number type of this address space.
+    associatedtype Frame: MemoryNumber
+}
+
+extension PhysicalAddress: PagedAddress {
+    /// Pseudo-physical addresses lie in guest frames.
+    public typealias Frame = PFN
+}
+
+extension MachineAddress: PagedAddress {
+    /// Machine addresses lie in machine frames.
+    public typealias Frame = MFN
+}
+
 /// A bus (DMA) address: the number a device is given to reach memory (Linux `dma_addr_t`), which
 /// is compared with the device's mask and bus limit (`dma_capable`). Natively on x86 it is the
 /// ``PhysicalAddress`` (``PhysicalAddress/directDMA``, `phys_to_dma`); in an x86 PV guest it is

@@ -103,7 +103,7 @@ public struct GuestP2M: Sendable, Equatable {
 
     /// `pfn_to_mfn(pfn)` (= `pfn_to_bfn` / `pfn_to_gfn` on PV): the frame with the FOREIGN and
     /// IDENTITY bits stripped; INVALID stays `~0`.
-    public func pfnToMFN(_ pfn: PFN) -> MFN { MFN(pfnToMFNWord(pfn).strippedFrame) }
+    public func pfnToMFN(_ pfn: PFN) -> MFN { pfnToMFNWord(pfn).strippedFrame }
 
     /// What a raw reader of the linear list (a tool mapping the leaf pages) sees at `pfn`:
     /// `~0` throughout shared leaves, the stored word in private leaves, nil beyond the list.
@@ -138,7 +138,7 @@ public struct GuestP2M: Sendable, Equatable {
             if p < p2mSize, let run = entries.run(from: p), isLinear(run.value) {
                 let runWord = run.value.word(at: PFN(p))
                 let want = base &+ checked
-                if (runWord == .invalid ? runWord.rawValue : runWord.strippedFrame) != want { return false }
+                if (runWord == .invalid ? runWord.rawValue : runWord.strippedFrame.rawValue) != want { return false }
                 if case .missing = run.value { return false }
                 checked += min(run.count, pages - checked)
             } else {
@@ -218,7 +218,7 @@ public struct GuestP2M: Sendable, Equatable {
             if p < p2mSize, let run = entries.run(from: p), run.value.word(at: PFN(p)) != .invalid {
                 // Within a stored run below the list's end the words are the run's.
                 let n = min(run.count, end - p)
-                for k in 0..<n { out.append(MFN(run.value.advanced(by: k).word(at: PFN(p + k)).strippedFrame)) }
+                for k in 0..<n { out.append(run.value.advanced(by: k).word(at: PFN(p + k)).strippedFrame) }
                 p += n
             } else {
                 out.append(pfnToMFN(PFN(p)))

@@ -1,14 +1,21 @@
 /// Lowercase hexadecimal as the kernel and Xen print it: the project's one hex formatter (the
 /// replay's byte writer, `ReplayOutput`, spells `digits` straight into its output buffer), and
-/// the one reader of a `0x` number in text (the trace parser reads bytes: `ByteNumber`).
+/// the one reader of a hex number in text, with or without `0x` (the trace parser reads bytes:
+/// `ByteNumber`).
 public enum Hex {
     /// `0x` (or `0X`) and 1 to 16 ASCII hex digits, either case; nil for anything else (a sign,
     /// spaces, more digits than 64 bits hold).
     public static func value(_ text: Substring) -> UInt64? {
         guard text.hasPrefix("0x") || text.hasPrefix("0X") else { return nil }
-        let digits = text.dropFirst(2)
-        guard (1...16).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isHexDigit }) else { return nil }
-        return UInt64(digits, radix: 16)
+        return value(digits: text.dropFirst(2))
+    }
+
+    /// 1 to 16 ASCII hex digits, either case, without a prefix: what ``digits(_:)`` and
+    /// ``padded(_:_:)`` write (Xen's `%016Lx` in its `RAM map:` lines and `->` ranges); nil for
+    /// anything else (empty, a `0x`, a sign, spaces, more digits than 64 bits hold).
+    public static func value(digits text: Substring) -> UInt64? {
+        guard (1...16).contains(text.count), text.allSatisfy({ $0.isASCII && $0.isHexDigit }) else { return nil }
+        return UInt64(text, radix: 16)
     }
 
     /// ``value(_:)``, or else 1 to 20 ASCII decimal digits that fit in 64 bits: how the

@@ -2,7 +2,7 @@
 /// `xen_remap_memory` in arch/x86/xen) did to a domain, and what it printed.
 public struct PVMemorySetupResult: Sendable {
     /// The pseudo-physical E820 Linux uses (printed as `Xen: [mem ...]`).
-    public var e820: E820Map
+    public var e820: GuestE820
     /// Pages given back to Xen because they could not be remapped.
     public var released: UInt64
     /// Pages moved from non-RAM pfns to the extra region beyond them.
@@ -28,17 +28,18 @@ public enum LinuxPVMemorySetup {
     struct RemapRecord { var targetPFN: PFN; var mfns: [MFN] }
 
     /// Runs the set-up for `domain` (`nrPages` = `start_info.nr_pages`, `maxReservation` =
-    /// `XENMEM_maximum_reservation`), with `map` the E820 the domain gets (the host map for dom0).
+    /// `XENMEM_maximum_reservation`), with `map` the E820 the domain gets (for dom0 the host's map,
+    /// ``E820Map/init(dom0Layout:)``).
     public static func run(
         host: inout XenHost, domain: inout PVDomain, nrPages: UInt64, maxReservation: UInt64,
-        map: E820Map, isInitialDomain: Bool = true,
+        map: GuestE820, isInitialDomain: Bool = true,
         hotplugLimitPages: UInt64 = GuestP2M.defaultHotplugLimitPages
     ) -> PVMemorySetupResult {
         let maxPFN = min(maxMemPages, nrPages)
         let memEnd = maxPFN << Page.shift
         var xenE820 = map
         if isInitialDomain {
-            xenE820 = E820Map(
+            xenE820 = GuestE820(
                 xenE820.entries.map {
                     var e = $0; if e.type == .unusable { e.type = .ram }; return e
                 })
@@ -76,11 +77,11 @@ public enum LinuxPVMemorySetup {
     /// The pseudo-physical E820 `xen_memory_setup` gives Linux: RAM up to `memEnd`, then up to
     /// `extraPages` more as extra memory (added to the P2M, `max_p2m_pfn` raised), the rest of
     /// the RAM dropped, RAM page-rounded inwards, and the legacy `0xa0000`-`0x100000` hole reserved.
-    static func pseudoPhysicalE820(_ xenE820: E820Map, memEnd: UInt64, extraPages: UInt64, domain: inout PVDomain) -> E820Map {
+    static func pseudoPhysicalE820(_ xenE820: GuestE820, memEnd: UInt64, extraPages: UInt64, domain: inout PVDomain) -> GuestE820 {
         var extraPages = extraPages
-        var out: [E820Entry] = []
+        var out: [E820Entry<PhysicalAddress>] = []
         for e in xenE820.entries {
-            var addr = e.address, size = e.size
+            var addr = e.address.rawValue, size = e.size
             while size > 0 {
                 var chunk = size
                 var discard = false
@@ -101,14 +102,14 @@ public enum LinuxPVMemorySetup {
                 if !discard {
                     var s = addr, t = addr + chunk
                     if e.type == .ram { s = (s + Page.offsetMask) & ~Page.offsetMask; t &= ~Page.offsetMask }
-                    if t > s { out.append(E820Entry(address: s, size: t - s, type: e.type)) }
+                    if t > s { out.append(E820Entry(address: PhysicalAddress(s), size: t - s, type: e.type)) }
                 }
                 addr += chunk
                 size -= chunk
             }
         }
-        out.append(E820Entry(address: 0xa0000, size: 0x60000, type: .reserved))
-        return E820Map(out).sanitized()
+        out.append(E820Entry(address: PhysicalAddress(0xa0000), size: 0x60000, type: .reserved))
+        return GuestE820(out).sanitized()
     }
 
     /// `xen_remap_memory` (from `xen_pagetable_init`): each record's frames moved to its target
@@ -135,24 +136,24 @@ public enum LinuxPVMemorySetup {
 
     /// The merged non-RAM areas of `xen_foreach_remap_area`: from the end of one RAM entry to the
     /// start of the next (page-rounded outwards), and after the last RAM to the map's end.
-    static func remapAreas(_ e820: E820Map) -> [Range<UInt64>] {
+    static func remapAreas(_ e820: GuestE820) -> [Range<UInt64>] {
         var areas: [Range<UInt64>] = []
         var start: UInt64 = 0
         for (i, e) in e820.entries.enumerated() where e.type == .ram || i == e820.entries.count - 1 {
             let s = start >> Page.shift
-            let t = e.type == .ram ? (e.address + Page.offsetMask) >> Page.shift : (e.end + Page.offsetMask) >> Page.shift
+            let t = e.type == .ram ? (e.address.rawValue + Page.offsetMask) >> Page.shift : (e.end.rawValue + Page.offsetMask) >> Page.shift
             if s < t { areas.append(s..<t) }
-            start = e.end
+            start = e.end.rawValue
         }
         return areas
     }
 
     /// `xen_find_pfn_range`: the next E820 RAM pfn at or after `minPFN` and how many follow it.
-    static func findPFNRange(_ minPFN: inout UInt64, e820: E820Map) -> UInt64 {
+    static func findPFNRange(_ minPFN: inout UInt64, e820: GuestE820) -> UInt64 {
         for e in e820.entries where e.type == .ram {
-            let ePFN = e.end >> Page.shift
+            let ePFN = e.end.rawValue >> Page.shift
             if ePFN <= minPFN { continue }
-            let sPFN = (e.address + Page.offsetMask) >> Page.shift
+            let sPFN = (e.address.rawValue + Page.offsetMask) >> Page.shift
             if sPFN <= minPFN { return ePFN - minPFN }
             minPFN = sPFN
             return ePFN - sPFN
@@ -162,7 +163,7 @@ public enum LinuxPVMemorySetup {
 
     /// `xen_set_identity_and_remap_chunk`.
     static func identityAndRemap(
-        _ area: Range<UInt64>, nrPages: UInt64, remapPFN start: UInt64, e820: E820Map,
+        _ area: Range<UInt64>, nrPages: UInt64, remapPFN start: UInt64, e820: GuestE820,
         host: inout XenHost, domain: inout PVDomain,
         records: inout [RemapRecord], released: inout UInt64
     ) -> UInt64 {

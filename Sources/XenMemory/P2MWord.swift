@@ -22,11 +22,11 @@ public struct P2MWord: RawRepresentable, Hashable, Sendable, CustomStringConvert
     /// A plain machine frame.
     public static func machine(_ mfn: MFN) -> P2MWord { P2MWord(rawValue: mfn.rawValue) }
 
-    /// The word with the FOREIGN and IDENTITY bits cleared, as `pfn_to_mfn` returns it
-    /// (INVALID passes through unchanged).
+    /// The word with the FOREIGN and IDENTITY bits cleared, as `pfn_to_mfn` returns it: the
+    /// machine frame (an identity entry's pfn as its mfn; INVALID passes through unchanged).
     @inlinable
-    public var strippedFrame: UInt64 {
-        rawValue == ~0 ? rawValue : rawValue & ~(Self.foreignBit | Self.identityBit)
+    public var strippedFrame: MFN {
+        MFN(rawValue == ~0 ? rawValue : rawValue & ~(Self.foreignBit | Self.identityBit))
     }
 
     /// The decoded meaning of the word.

@@ -79,7 +79,7 @@ public struct TranslationSnapshot: Sendable {
 
     /// `pfn_to_mfn(pfn)`: the frame with FOREIGN and IDENTITY stripped; INVALID stays `~0`.
     @inlinable @inline(__always)
-    public func pfnToMFN(_ pfn: PFN) -> MFN { MFN(pfnToMFNWord(pfn).strippedFrame) }
+    public func pfnToMFN(_ pfn: PFN) -> MFN { pfnToMFNWord(pfn).strippedFrame }
 
     /// `mfn_to_pfn(mfn)`: the M2P entry if the P2M maps it back, else `~0`; an identity frame
     /// gives itself.

@@ -26,11 +26,11 @@ public struct XenBootMemory: Sendable {
     /// Boots `build` on a host with this E820, these boot modules (machine frames, Xen's
     /// placement) and CPUs: the host with its heap as dom0's builder finds it.
     public static func boot(
-        e820: E820Map, modules moduleFrames: [Range<MFN>], build: XenBuild, host: XenBootHost, dmaBits: Int? = nil
+        e820: HostE820, modules moduleFrames: [Range<MFN>], build: XenBuild, host: XenBootHost, dmaBits: Int? = nil
     ) throws(XenHostError) -> (host: XenHost, memory: XenBootMemory) {
         let modules = moduleFrames.map(\.raw)
         try XenHost.validate(e820: e820, bootRegions: [], inventory: [])
-        let ram = e820.ramFrames
+        let ram = e820.ramFrames.map(\.raw)
         let xenStart = try relocation(ram: ram, build: build)
         let image = [
             (xenStart + superpage)..<(xenStart + build.bootMallocPages.lowerBound),

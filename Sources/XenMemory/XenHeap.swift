@@ -15,7 +15,7 @@ public struct XenHeap: Sendable {
     public static let zoneCount = 41
     /// One past the highest frame the zones cover: frame numbers of at most 40 bits, memory
     /// below 2^52 bytes (`PADDR_BITS`). Hosts are checked against it (``XenHost/validate``).
-    public static let frameLimit: UInt64 = 1 << 40
+    public static let frameLimit = MFN(1 << 40)
     static let none = UInt64.max
     /// `INVALID_DIRTY_IDX`.
     static let clean = UInt64.max

@@ -110,7 +110,7 @@ public enum XenErrno: Int32, Error, Sendable, CustomStringConvertible {
 /// ownership and the domains, with the `XENMEM_*` operations that change them.
 public struct XenHost: Sendable {
     /// The host memory map (`XENMEM_machine_memory_map`).
-    public let e820: E820Map
+    public let e820: HostE820
     /// The domain heap (changed only through the host's operations, which keep it, the M2P,
     /// the owners and the domains' page counts in step).
     public internal(set) var heap: XenHeap
@@ -130,27 +130,27 @@ public struct XenHost: Sendable {
     /// does: the lowest region first, then the others from the highest down. MFNs below 0x100
     /// belong to `DOMID_IO`. `reserved` frame ranges (Xen's image, modules, frame table…) are
     /// kept out of the heap. Throws for an E820 map Xen could not hold (see ``validate``).
-    public init(e820: E820Map, dmaBits: Int? = nil, reserved: [Range<MFN>] = []) throws(XenHostError) {
+    public init(e820: HostE820, dmaBits: Int? = nil, reserved: [Range<MFN>] = []) throws(XenHostError) {
         try Self.validate(e820: e820, bootRegions: [], inventory: [])
-        var regions: [Range<UInt64>] = []
+        var regions: [Range<MFN>] = []
         for r in e820.ramFrames {
-            let low = max(r.lowerBound, 0x100)
+            let low = max(r.lowerBound, MFN(0x100))
             guard low < r.upperBound else { continue }
-            regions.append(contentsOf: reserved.reduce([low..<r.upperBound]) { $0.subtracting($1.raw) })
+            regions.append(contentsOf: reserved.reduce([low..<r.upperBound]) { $0.subtracting($1) })
         }
         let ordered = regions.isEmpty ? [] : [regions[0]] + regions.dropFirst().reversed()
-        try self.init(e820: e820, dmaBits: dmaBits, bootRegions: ordered.map { Range(raw: $0) }, inventory: [])
+        try self.init(e820: e820, dmaBits: dmaBits, bootRegions: ordered, inventory: [])
     }
 
     /// A host whose heap is filled exactly as given: `bootRegions` inserted in this order (cut
     /// into maximal aligned blocks), then the `inventory` blocks freed one by one — for
     /// reproducing a real host, whose small top-of-RAM blocks depend on Xen's own boot
     /// allocations (calibrated against a capture: `docs/examples/real-xen-default.yaml`, docs/memory-model.md). Throws what ``validate`` finds.
-    public init(e820: E820Map, dmaBits: Int? = nil, bootRegions: [Range<MFN>], inventory: [(MFN, Int)]) throws(XenHostError) {
+    public init(e820: HostE820, dmaBits: Int? = nil, bootRegions: [Range<MFN>], inventory: [(MFN, Int)]) throws(XenHostError) {
         bootHeapFrames = try Self.validate(e820: e820, bootRegions: bootRegions, inventory: inventory)
         self.e820 = e820
         heap = XenHeap(dmaBits: dmaBits)
-        m2p = HostM2P(maxPage: e820.maxRAMFrame)
+        m2p = HostM2P(maxPage: e820.maxRAMFrame.rawValue)
         for r in bootRegions { heap.insert(r) }
         for (m, o) in inventory { heap.free(m, order: o, dirty: true) }
         owners.set(start: 0, count: 0x100, to: FrameOwner(domain: .io))
@@ -161,13 +161,13 @@ public struct XenHost: Sendable {
     /// block inside the RAM, blocks of a buddy order starting on a multiple of their size, and
     /// no frame handed to the heap twice. Returns the heap's frames, sorted and merged.
     @discardableResult
-    public static func validate(e820: E820Map, bootRegions: [Range<MFN>], inventory: [(MFN, Int)]) throws(XenHostError) -> [Range<MFN>] {
+    public static func validate(e820: HostE820, bootRegions: [Range<MFN>], inventory: [(MFN, Int)]) throws(XenHostError) -> [Range<MFN>] {
         for (i, e) in e820.entries.enumerated() {
-            guard e.size > 0, !e.address.addingReportingOverflow(e.size).overflow else {
-                throw .badEntry(index: i, address: MachineAddress(e.address), size: e.size)
+            guard e.size > 0, !e.address.rawValue.addingReportingOverflow(e.size).overflow else {
+                throw .badEntry(index: i, address: e.address, size: e.size)
             }
-            if e.type == .ram && e.end >> Page.shift > XenHeap.frameLimit {
-                throw .ramBeyondHeap(index: i, endFrame: MFN(e.end >> Page.shift))
+            if e.type == .ram && e.end.mfn > XenHeap.frameLimit {
+                throw .ramBeyondHeap(index: i, endFrame: e.end.mfn)
             }
         }
         var pieces = bootRegions.enumerated().map { HeapPiece.bootRegion(index: $0.offset, frames: $0.element) }
@@ -178,7 +178,7 @@ public struct XenHost: Sendable {
             pieces.append(piece)
         }
         let ram = e820.mergedRAMFrames
-        for p in pieces where !p.frames.isEmpty && !ram.covers(p.frames.raw) { throw .outsideRAM(p) }
+        for p in pieces where !p.frames.isEmpty && !ram.covers(p.frames) { throw .outsideRAM(p) }
         // By first frame, then as given (so that the later of two equal pieces is named second).
         let sorted = pieces.enumerated().filter { !$0.element.frames.isEmpty }
             .sorted { ($0.element.frames.lowerBound, $0.offset) < ($1.element.frames.lowerBound, $1.offset) }.map(\.element)
@@ -200,13 +200,13 @@ public struct XenHost: Sendable {
     /// What `XENMEM_machine_memory_map` gives dom0: the firmware map plus the IO-APIC
     /// (0xfec00000, 4 KiB) and local APIC (0xfee00000, 1 MiB) as reserved, as a real Xen 4.17
     /// host reports them (its own `Xen-e820 RAM map` lines do not show them).
-    public var machineMemoryMap: E820Map {
+    public var machineMemoryMap: HostE820 {
         var entries = e820.entries
-        for (a, size) in [(UInt64(0xfec0_0000), UInt64(0x1000)), (UInt64(0xfee0_0000), UInt64(0x10_0000))]
-        where !entries.contains(where: { $0.address < a + size && a < $0.end }) {
+        for (a, size) in [(MachineAddress(0xfec0_0000), UInt64(0x1000)), (MachineAddress(0xfee0_0000), UInt64(0x10_0000))]
+        where !entries.contains(where: { $0.address < a.advanced(by: size) && a < $0.end }) {
             entries.append(E820Entry(address: a, size: size, type: .reserved))
         }
-        return E820Map(entries)
+        return HostE820(entries)
     }
 
     /// `max_page`.

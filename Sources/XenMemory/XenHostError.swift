@@ -51,7 +51,7 @@ public enum XenHostError: Error, Equatable, Sendable, CustomStringConvertible {
         case .badEntry(let i, let a, let s):
             return "E820 entry \(i) at \(a) of \(Hex.plain(s)) bytes " + (s == 0 ? "is empty" : "ends past 2^64")
         case .ramBeyondHeap(let i, let e):
-            return "E820 RAM entry \(i) reaches frame \(e), past frame \(Hex.plain(XenHeap.frameLimit)) (2^52 bytes), the end of Xen's heap zones"
+            return "E820 RAM entry \(i) reaches frame \(e), past frame \(XenHeap.frameLimit) (2^52 bytes), the end of Xen's heap zones"
         case .outsideRAM(let p): return "\(p) is not inside the E820 RAM"
         case .badOrder(let p): return "\(p): the order must be 0…\(XenHeap.maxOrder)"
         case .misaligned(let p): return "\(p) does not start on a multiple of its \(p.frames.span) frames"

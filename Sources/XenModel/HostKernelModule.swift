@@ -33,7 +33,7 @@ extension HostScenarioWriter {
         let module = moduleStart..<rd.lowerBound
         guard
             let (booted, boot) = try? XenBootMemory.boot(
-                e820: E820Map(e.e820), modules: [module, rd], build: build, host: XenBootHost(cpus: e.dom0VCPUs ?? 1))
+                e820: HostE820(e.e820), modules: [module, rd], build: build, host: XenBootHost(cpus: e.dom0VCPUs ?? 1))
         else { return nil }
         var host = booted
         var cfg = Dom0BuildConfig()

@@ -35,7 +35,7 @@ public enum HostScenarioWriter {
             "name: \(JSONValue.quote(name))", "host:", "  e820:",
         ]
         for entry in e.e820 {
-            out.append("    - {start: \(Hex.plain(entry.address)), size: \(Hex.plain(entry.size)), type: \(typeName(entry.type))}")
+            out.append("    - {start: \(entry.address), size: \(Hex.plain(entry.size)), type: \(typeName(entry.type))}")
         }
         out += ["xen:", "  version: \"4.17\""]
         if let p = e.xenPackage, XenBuild.named(p) != nil {

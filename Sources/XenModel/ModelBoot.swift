@@ -74,7 +74,7 @@ public enum ModelBoot {
     }
 
     static func bootNative(_ s: Scenario, _ cmd: SwiotlbCommandLine) -> BootResult {
-        var guest = NativeGuestBoot(e820: E820Map.qemuPC(ramBytes: s.guest.memory ?? 1 << 30))
+        var guest = NativeGuestBoot(e820: .qemuPC(ramBytes: s.guest.memory ?? 1 << 30))
         if let fault = reserveEarly(&guest.memory, s.guest.earlyReserved) {
             return BootResult(
                 xenLog: [], kernelLog: [], state: .failed(.impossibleField(fault)), memory: guest.memory, bufferRanges: [], host: nil,
@@ -106,9 +106,10 @@ public enum ModelBoot {
         }
         log += d.log
         d.tlb.copiesData = false
+        let usable = guest.usableFrames.map(\.raw)
         return BootResult(
             xenLog: [], kernelLog: log, state: .ready(.native(d)), memory: guest.memory,
-            bufferRanges: bufferRanges(memory: dynamicFrames.map { guest.usableFrames.subtracting($0) } ?? guest.usableFrames, pools: d.tlb.pools),
+            bufferRanges: bufferRanges(memory: dynamicFrames.map { usable.subtracting($0) } ?? usable, pools: d.tlb.pools),
             host: nil, p2m: nil, exchanges: [])
     }
 
@@ -117,7 +118,7 @@ public enum ModelBoot {
         var afterInitialBlock: [XenHeapStep] = []
         do { (host, afterInitialBlock) = try bootXen(s) } catch {
             return BootResult(
-                xenLog: [], kernelLog: [], state: .failed(.hostSetUp(error)), memory: PseudoPhysicalAllocator(e820: E820Map([])),
+                xenLog: [], kernelLog: [], state: .failed(.hostSetUp(error)), memory: PseudoPhysicalAllocator(e820: GuestE820([])),
                 bufferRanges: [], host: nil, p2m: nil, exchanges: [])
         }
         host.memopMaxOrder = s.xen.memopMaxOrder
@@ -154,7 +155,7 @@ public enum ModelBoot {
             }
             return BootResult(
                 xenLog: guest.xenLog, kernelLog: guest.setup.log + x.log, state: .ready(.xen(x)), memory: x.memory,
-                bufferRanges: bufferRanges(memory: guest.usableFrames, pools: x.tlb.pools),
+                bufferRanges: bufferRanges(memory: guest.usableFrames.map(\.raw), pools: x.tlb.pools),
                 host: x.host, p2m: x.dom0.p2m, exchanges: x.exchanges)
         case .failure(let e):
             var r = failed(guest.xenLog, guest.setup.log + e.log, guest.host, .xenSwiotlbSetUp(rc: e.rc))
@@ -201,11 +202,11 @@ public enum ModelBoot {
         if let fault = reserveEarly(&guest.memory, s.guest.earlyReserved) { return fault }
         guard let end = s.guest.swiotlbEnd else { return nil }
         let top = guest.setup.e820.maxRAMFrame
-        guard end.pfn.rawValue <= top else {
+        guard end.pfn <= top else {
             return FieldFault(
-                path: "guest.swiotlb_end", message: "\(end) is beyond the guest's memory (its RAM ends at \(Hex.plain(top << Page.shift)))")
+                path: "guest.swiotlb_end", message: "\(end) is beyond the guest's memory (its RAM ends at \(top.address))")
         }
-        guest.memory.reserve(end.pfn.rawValue..<top)
+        guest.memory.reserve((end.pfn..<top).raw)
         return nil
     }
 
@@ -219,7 +220,7 @@ public enum ModelBoot {
 
     static func failed(_ xen: [String], _ kernel: [String], _ host: XenHost, _ why: BootFailure) -> BootResult {
         BootResult(
-            xenLog: xen, kernelLog: kernel, state: .failed(why), memory: PseudoPhysicalAllocator(e820: E820Map([])),
+            xenLog: xen, kernelLog: kernel, state: .failed(why), memory: PseudoPhysicalAllocator(e820: GuestE820([])),
             bufferRanges: [], host: host, p2m: nil, exchanges: [])
     }
 

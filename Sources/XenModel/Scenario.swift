@@ -45,7 +45,7 @@ public struct Scenario: Sendable {
 /// already taken below 4 GiB (from 1 MiB up) by other domains or the hypervisor.
 public struct HostSpec: Sendable {
     /// The host memory map.
-    public var e820: E820Map
+    public var e820: HostE820
     /// Xen's `dma_bits=` (a DMA zone, as Xen sets by default on NUMA hosts).
     public var dmaBits: Int?
     /// Pages taken from the heap starting at MFN 0x100.
@@ -56,7 +56,7 @@ public struct HostSpec: Sendable {
     public var inventory: [(MFN, Int)] = []
 
     /// Creates a machine description.
-    public init(e820: E820Map, dmaBits: Int? = nil, takenBelow4G: UInt64 = 0, bootRegions: [Range<MFN>]? = nil, inventory: [(MFN, Int)] = []) {
+    public init(e820: HostE820, dmaBits: Int? = nil, takenBelow4G: UInt64 = 0, bootRegions: [Range<MFN>]? = nil, inventory: [(MFN, Int)] = []) {
         self.e820 = e820; self.dmaBits = dmaBits; self.takenBelow4G = takenBelow4G; self.bootRegions = bootRegions; self.inventory = inventory
     }
 }

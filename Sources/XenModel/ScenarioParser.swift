@@ -191,10 +191,10 @@ final class Reader {
     /// The host, checked as Xen's heap needs it (XenHost.validate), its faults named by field.
     func host(_ f: Field) throws(ScenarioError) -> HostSpec {
         let m = try mapping(f, allowed: ["ram", "e820", "dma_bits", "taken_below_4g", "boot_regions", "heap_inventory"])
-        let e820: E820Map
+        let e820: HostE820
         var entryFields: [Field] = []
         switch (m["ram"], m["e820"]) {
-        case (let r?, nil): e820 = .qemuPC(ramBytes: try size(r, min: E820Map.qemuPCRAMBytes.lowerBound, max: E820Map.qemuPCRAMBytes.upperBound))
+        case (let r?, nil): e820 = .qemuPC(ramBytes: try size(r, min: HostE820.qemuPCRAMBytes.lowerBound, max: HostE820.qemuPCRAMBytes.upperBound))
         case (nil, let e?): (e820, entryFields) = try e820Entries(e)
         case (nil, nil): throw ScenarioError(file: file, line: f.line, path: f.child("ram"), message: "missing (give ram or e820)")
         case (_?, let e?): throw fail(e, "give either ram or e820, not both")
@@ -220,9 +220,9 @@ final class Reader {
 
     /// An `e820:` list: its entries in address order with at least one RAM entry, and each
     /// entry's field (to name it in a fault).
-    func e820Entries(_ e: Field) throws(ScenarioError) -> (E820Map, [Field]) {
+    func e820Entries(_ e: Field) throws(ScenarioError) -> (HostE820, [Field]) {
         var entryFields: [Field] = []
-        var entries: [E820Entry] = []
+        var entries: [E820Entry<MachineAddress>] = []
         for item in try sequence(e) {
             let im = try mapping(item, allowed: ["start", "size", "type"])
             let t: E820Type
@@ -234,14 +234,14 @@ final class Reader {
             case "unusable": t = .unusable
             case let s: throw fail(im["type"]!, "expected ram, reserved, acpi, nvs or unusable, got '\(ErrorToken.clipped(s))'")
             }
-            let start = try integer(try required(im, "start", in: item), in: 0...(1 << 52), what: "an address")
+            let start = MachineAddress(try integer(try required(im, "start", in: item), in: 0...(1 << 52), what: "an address"))
             let len = try size(try required(im, "size", in: item), min: 1, max: 1 << 52)
             if let last = entries.last, start < last.end { throw fail(im["start"]!, "entries must be in address order without overlaps") }
             entries.append(E820Entry(address: start, size: len, type: t))
             entryFields.append(item)
         }
         guard entries.contains(where: { $0.type == .ram }) else { throw fail(e, "needs at least one ram entry") }
-        return (E820Map(entries), entryFields)
+        return (HostE820(entries), entryFields)
     }
 
     /// `boot_regions` and `heap_inventory` (what Xen's heap holds) into `spec`: the fields of the

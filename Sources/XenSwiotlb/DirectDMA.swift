@@ -20,12 +20,12 @@ public struct DirectDMA: Sendable {
     /// bounce attempts fail as the kernel's do. Nil when the kernel stops the boot (v5.11: the
     /// low pool does not fit) or is not modelled in a native guest.
     public static func boot(
-        e820: E820Map, commandLine: SwiotlbCommandLine, kernel: SwiotlbKernel = .default,
+        e820: GuestE820, commandLine: SwiotlbCommandLine, kernel: SwiotlbKernel = .default,
         encryption: MemoryEncryption? = nil, iommuSoft: Bool = false, cpus: Int = 1, dynamicPools: Range<UInt64>? = nil,
         coherentPool: UInt64? = nil, memory: inout PseudoPhysicalAllocator
     ) -> DirectDMA? {
         var facts = NativeGuestFacts(
-            ramBytes: e820.ramPages << Page.shift, ramAbove4GiB: e820.maxRAMFrame > (1 << 32) >> Page.shift, encryption: encryption,
+            ramBytes: e820.ramPages << Page.shift, ramAbove4GiB: e820.maxRAMFrame > PhysicalAddress(1 << 32).pfn, encryption: encryption,
             iommuSoft: iommuSoft, cpus: cpus)
         facts.coherentPool = coherentPool
         var platform = GuestPoolMemory(memory: memory, dynamicPools: dynamicPools)

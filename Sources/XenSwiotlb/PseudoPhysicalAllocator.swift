@@ -11,14 +11,14 @@ public struct PseudoPhysicalAllocator: Sendable {
     public private(set) var free: [Range<UInt64>]
 
     /// Free memory = the `usable` entries of the guest's E820, page-rounded inwards.
-    public init(e820: E820Map) {
-        free = e820.ramFrames
+    public init(e820: GuestE820) {
+        free = e820.ramFrames.map(\.raw)
     }
 
     /// Free memory of a PV guest after Linux's memory set-up: the usable E820 minus the
     /// ballooned extra regions, which Linux keeps `memblock_reserve`d until they are populated.
-    public init(e820: E820Map, p2m: GuestP2M) {
-        free = e820.ramFrames
+    public init(e820: GuestE820, p2m: GuestP2M) {
+        free = e820.ramFrames.map(\.raw)
         for r in p2m.extraMemory { reserve(r.raw) }
     }
 

@@ -8,7 +8,7 @@ import XenMemory
 enum KernelModulePlacement {
     /// The module's first frame: `image` (its path and reading) places it; without it, `p2mStart`.
     /// An image whose module does not fit below the initrd in one RAM entry is an error naming it.
-    static func start(image: (String, BzImage)?, p2mStart: () throws -> MFN?, initrd: Range<MFN>, e820: E820Map) throws -> MFN? {
+    static func start(image: (String, BzImage)?, p2mStart: () throws -> MFN?, initrd: Range<MFN>, e820: HostE820) throws -> MFN? {
         guard let (path, bz) = image else { return try p2mStart() }
         guard let frames = bz.xenModuleFrames(belowInitrd: initrd, e820: e820) else {
             throw CLIError(

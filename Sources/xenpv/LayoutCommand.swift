@@ -25,8 +25,8 @@ struct LayoutCommand: ParsableCommand {
         name: .long, parsing: .unconditional, help: "Host RAM (QEMU -m), e.g. 2G, 20G, 4096M: 64M to 64T (default: 2G).",
         transform: { text in
             let bytes = try SizeArgument.parse(text)
-            guard E820Map.qemuPCRAMBytes.contains(bytes) else {
-                throw ValidationError("expected \(E820Map.qemuPCRAMExpectation), got \(RefusalLine.quoted(text))")
+            guard HostE820.qemuPCRAMBytes.contains(bytes) else {
+                throw ValidationError("expected \(HostE820.qemuPCRAMExpectation), got \(RefusalLine.quoted(text))")
             }
             return bytes
         })

@@ -75,7 +75,7 @@ struct ScenarioFromCaptureCommand: ParsableCommand {
         if let rd = evidence.initrd {
             placement.kernelModuleStart = try KernelModulePlacement.start(
                 image: try kernelImage(), p2mStart: { try evidence.initialMapping == nil ? nil : moduleStartFromP2M(p2m, found, evidence) },
-                initrd: rd, e820: E820Map(evidence.e820))
+                initrd: rd, e820: HostE820(evidence.e820))
         }
         placement.devices = try BootCoherentDevices.read(folder: folder, kernelLog: kernelLog, p2m: p2m?.entries)
         let name = "the host captured in \(folder.split(separator: "/").last.map(String.init) ?? folder)"
@@ -166,7 +166,7 @@ struct ScenarioFromHostCommand: ParsableCommand {
         if let rd = evidence.initrd {
             placement.kernelModuleStart = try KernelModulePlacement.start(
                 image: try Self.runningKernelImage(), p2mStart: { HostScenarioWriter.kernelModuleStart(evidence: evidence, p2m: p2m.entries) },
-                initrd: rd, e820: E820Map(evidence.e820))
+                initrd: rd, e820: HostE820(evidence.e820))
         }
         let scenario: String
         do { scenario = try HostScenarioWriter.yaml(name: "this host (xen \(identity.version))", evidence: evidence, placement: placement) } catch {

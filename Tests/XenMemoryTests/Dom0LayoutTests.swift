@@ -78,7 +78,7 @@ struct Dom0LayoutTests {
         var dom0 = layout.domain
         let setup = LinuxPVMemorySetup.run(
             host: &host, domain: &dom0, nrPages: layout.nrPages,
-            maxReservation: layout.maxPages, map: host.machineMemoryMap)
+            maxReservation: layout.maxPages, map: GuestE820(dom0Layout: host.machineMemoryMap))
         #expect(setup.released == 0 && setup.remapped == 97)
         #expect(
             setup.log == [
@@ -134,7 +134,7 @@ struct Dom0LayoutTests {
         var rng = SplitMix64(seed: 0x5eed)
         for _ in 0..<24 {
             let ramMiB = 256 + rng.next() % (12 * 1024)
-            let e820 = E820Map.qemuPC(ramBytes: (ramMiB & ~1) << 20)
+            let e820 = HostE820.qemuPC(ramBytes: (ramMiB & ~1) << 20)
             var host = try XenHost(e820: e820, dmaBits: rng.next() % 3 == 0 ? 30 : nil)
             var cfg = Dom0BuildConfig()
             let dom0MiB = 64 + rng.next() % max(1, ramMiB / 2)
@@ -149,7 +149,7 @@ struct Dom0LayoutTests {
             var dom0 = layout.domain
             let setup = LinuxPVMemorySetup.run(
                 host: &host, domain: &dom0, nrPages: layout.nrPages,
-                maxReservation: layout.maxPages, map: host.machineMemoryMap)
+                maxReservation: layout.maxPages, map: GuestE820(dom0Layout: host.machineMemoryMap))
             assertRoundTrip(host: host, dom0: dom0, nrRAM: layout.nrPages - setup.released)
         }
     }
@@ -157,11 +157,11 @@ struct Dom0LayoutTests {
     @Test("a 1 TiB dom0 on a 4 TiB host stays a handful of runs")
     func terabyteDom0() throws {
         let tib: UInt64 = 1 << 40
-        let e820 = E820Map([
-            E820Entry(address: 0, size: 0x9fc00, type: .ram),
-            E820Entry(address: 0x100000, size: 0xbff0_0000, type: .ram),
-            E820Entry(address: 0xc000_0000, size: 0x4000_0000, type: .reserved),
-            E820Entry(address: 1 << 32, size: 4 * tib - (3 << 30), type: .ram),
+        let e820 = HostE820([
+            E820Entry(address: MachineAddress(0), size: 0x9fc00, type: .ram),
+            E820Entry(address: MachineAddress(0x100000), size: 0xbff0_0000, type: .ram),
+            E820Entry(address: MachineAddress(0xc000_0000), size: 0x4000_0000, type: .reserved),
+            E820Entry(address: MachineAddress(1 << 32), size: 4 * tib - (3 << 30), type: .ram),
         ])
         var host = try XenHost(e820: e820)
         var cfg = Dom0BuildConfig()
@@ -171,7 +171,7 @@ struct Dom0LayoutTests {
         var dom0 = layout.domain
         let setup = LinuxPVMemorySetup.run(
             host: &host, domain: &dom0, nrPages: layout.nrPages,
-            maxReservation: layout.maxPages, map: host.machineMemoryMap)
+            maxReservation: layout.maxPages, map: GuestE820(dom0Layout: host.machineMemoryMap))
         // 2^28 pfns plus the 262241 hole pages remapped beyond them: a 3 GiB virtual area.
         #expect(setup.p2mAreaBytes == 3 << 30)
         #expect(dom0.p2m.runs().count < 2000)

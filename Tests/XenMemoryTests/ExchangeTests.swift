@@ -6,7 +6,7 @@ import Testing
 struct ExchangeTests {
     /// RAM 0–8 MiB: the heap holds 0x100 o8 (zone 9), 0x200 o9 (zone 10), 0x400 o10 (zone 11).
     func tinyHost(domU pages: Int) -> (XenHost, [MFN]) {
-        var host = try! XenHost(e820: E820Map([E820Entry(address: 0, size: 0x80_0000, type: .ram)]))
+        var host = try! XenHost(e820: HostE820([E820Entry(address: MachineAddress(0), size: 0x80_0000, type: .ram)]))
         host.addDomain(DomainState(id: DomID(1), maxPages: 0x700))
         let mfns = host.populatePhysmap(DomID(1), gpfns: (0..<UInt64(pages)).map { PFN($0) }, order: 0)
         return (host, mfns)
@@ -118,7 +118,7 @@ struct ExchangeTests {
 
     @Test("max_order by role and memop-max-order")
     func maxOrders() {
-        var host = try! XenHost(e820: E820Map([E820Entry(address: 0, size: 0x80_0000, type: .ram)]))
+        var host = try! XenHost(e820: HostE820([E820Entry(address: MachineAddress(0), size: 0x80_0000, type: .ram)]))
         host.addDomain(DomainState(id: DomID(0), isControl: true, isHardware: true, maxPages: 1))
         host.addDomain(DomainState(id: DomID(3), isHardware: true, maxPages: 1))
         host.addDomain(DomainState(id: DomID(4), isControl: true, maxPages: 1))

@@ -13,6 +13,17 @@ struct HexTests {
         }
     }
 
+    @Test("Hex.value(digits:) reads 1 to 16 ASCII hex digits without 0x and nothing else")
+    func bareDigits() {
+        #expect(Hex.value(digits: "0000000000100000") == 0x10_0000)  // Xen's `RAM map:` start of 1 MiB
+        #expect(Hex.value(digits: "000000007ffdcfff") == 0x7ffd_cfff)
+        #expect(Hex.value(digits: "FFFFFFFFFFFFFFFF") == UInt64.max)
+        #expect(Hex.value(digits: "a") == 0xa)
+        for bad in ["", "0x10", "00000000000000001", "1ffffffffffffffff", "+5", "-1", " 5", "5 ", "1g", "\u{FF11}", "１"] {
+            #expect(Hex.value(digits: Substring(bad)) == nil, "\(bad)")
+        }
+    }
+
     @Test("Hex.number: a hex value, or decimal digits that fit in 64 bits")
     func number() {
         #expect(Hex.number("0x10") == 16)

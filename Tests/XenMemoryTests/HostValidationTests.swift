@@ -5,18 +5,18 @@ import Testing
 @Suite("host descriptions Xen could not hold are refused, not trapped on")
 struct HostValidationTests {
     /// The captured host's low RAM: QEMU -m 2048, frames 0x100 … 0x7ffdd.
-    let twoGiB = E820Map.qemuPC(ramBytes: 2 << 30)
+    let twoGiB = HostE820.qemuPC(ramBytes: 2 << 30)
 
-    func refusal(e820: E820Map, regions: [Range<UInt64>] = [], inventory: [(MFN, Int)] = []) -> XenHostError? {
+    func refusal(e820: HostE820, regions: [Range<UInt64>] = [], inventory: [(MFN, Int)] = []) -> XenHostError? {
         do { _ = try XenHost(e820: e820, bootRegions: regions.map { Range(raw: $0) }, inventory: inventory) } catch { return error }
         return nil
     }
 
     @Test("RAM at 2^52 reaches past the heap's 41 zones")
     func ramBeyondZones() {
-        let e820 = E820Map([
-            E820Entry(address: 0, size: 0x9fc00, type: .ram),
-            E820Entry(address: 1 << 52, size: 1 << 30, type: .ram),
+        let e820 = HostE820([
+            E820Entry(address: MachineAddress(0), size: 0x9fc00, type: .ram),
+            E820Entry(address: MachineAddress(1 << 52), size: 1 << 30, type: .ram),
         ])
         let error = refusal(e820: e820)
         #expect(error == .ramBeyondHeap(index: 1, endFrame: MFN(0x100_0004_0000)))
@@ -27,13 +27,13 @@ struct HostValidationTests {
 
     @Test("an entry ending past 2^64, or empty, is refused")
     func badEntries() {
-        let wraps = E820Map([
-            E820Entry(address: 0, size: 0x9fc00, type: .ram),
-            E820Entry(address: .max - 0xfff, size: 0x2000, type: .reserved),
+        let wraps = HostE820([
+            E820Entry(address: MachineAddress(0), size: 0x9fc00, type: .ram),
+            E820Entry(address: MachineAddress(.max - 0xfff), size: 0x2000, type: .reserved),
         ])
         #expect(refusal(e820: wraps) == .badEntry(index: 1, address: MachineAddress(.max - 0xfff), size: 0x2000))
         #expect(refusal(e820: wraps)?.description == "E820 entry 1 at 0xfffffffffffff000 of 0x2000 bytes ends past 2^64")
-        let empty = E820Map([E820Entry(address: 0, size: 0, type: .ram)])
+        let empty = HostE820([E820Entry(address: MachineAddress(0), size: 0, type: .ram)])
         #expect(refusal(e820: empty)?.description == "E820 entry 0 at 0x0 of 0x0 bytes is empty")
     }
 
@@ -86,8 +86,8 @@ struct HostValidationTests {
 
     @Test("one RAM limit for --ram and host.ram: 64M to 64T, and a 64 TiB host builds")
     func ramLimit() throws {
-        #expect(E820Map.qemuPCRAMBytes == (64 << 20)...(1 << 46))
-        #expect(E820Map.qemuPCRAMExpectation == "a size between 64M and 64T")
+        #expect(HostE820.qemuPCRAMBytes == (64 << 20)...(1 << 46))
+        #expect(HostE820.qemuPCRAMExpectation == "a size between 64M and 64T")
         let host = try XenHost(e820: .qemuPC(ramBytes: 1 << 46))
         #expect(host.maxPage == 0x4_0004_0000)
     }

@@ -14,7 +14,7 @@ struct TranslationSnapshotTests {
         var d = layout.domain
         _ = LinuxPVMemorySetup.run(
             host: &host, domain: &d, nrPages: layout.nrPages,
-            maxReservation: layout.maxPages, map: host.machineMemoryMap)
+            maxReservation: layout.maxPages, map: GuestE820(dom0Layout: host.machineMemoryMap))
         return (host, d)
     }
 

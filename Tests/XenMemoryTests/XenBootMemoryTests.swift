@@ -97,8 +97,9 @@ struct XenBootMemoryTests {
 
     @Test("bigmem host: ACPI's table list during the walk, tables above 4 GiB, the traced boot's blocks, Dom0 alloc. 0x1a8000000")
     func bigmemHost() throws {
-        let e820 = E820Map.qemuPC(ramBytes: 6 << 30)
-        #expect(XenBootMemory.machineToPhysPieces(ram: e820.ramFrames) == [true, true, true, false, true, true, true])  // 0xc0000-0xfffff: the PCI hole
+        let e820 = HostE820.qemuPC(ramBytes: 6 << 30)
+        // 0xc0000-0xfffff: the PCI hole
+        #expect(XenBootMemory.machineToPhysPieces(ram: e820.ramFrames.map(\.raw)) == [true, true, true, false, true, true, true])
         var (host, m) = try XenBootMemory.boot(e820: e820, modules: Self.bigmemModules, build: .debian4_17_7, host: XenBootHost(cpus: 2))
         #expect(m.xenStart == MFN(0xbf800))  // "New Xen image base address: 0xbf800000"
         #expect(m.frameTable.count == 24)

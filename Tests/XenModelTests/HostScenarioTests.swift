@@ -50,7 +50,7 @@ struct HostScenarioTests {
         // initrd): "Init. ramdisk: 00000001be4a1000->00000001bffffab1"; dom0's P2M after the
         // initrd: pfn 0x9b5f 0x1b59a2 (a page Xen's boot left), 0x9b60 0x1b9629, 0x9b61 0x1be200.
         var e = try HostLogEvidence(xenLog: [], kernelLog: [])
-        e.e820 = E820Map.qemuPC(ramBytes: 6 << 30).entries
+        e.e820 = HostE820.qemuPC(ramBytes: 6 << 30).entries
         e.xenPackage = XenBuild.debian4_17_7.name
         e.dom0Mem = "4096M,max:4096M"
         e.dom0VCPUs = 2
@@ -92,7 +92,7 @@ struct HostScenarioTests {
         #expect(throws: HostScenarioError.missing("Xen's 'Xen-e820 RAM map:' lines")) {
             try HostScenarioWriter.yaml(name: "x", evidence: e, placement: .init())
         }
-        e.e820 = E820Map.qemuPC(ramBytes: 1 << 30).entries
+        e.e820 = HostE820.qemuPC(ramBytes: 1 << 30).entries
         e.xenVersion = "4.19.1"
         #expect(throws: HostScenarioError.unsupported("Xen 4.19.1 (only 4.17 is modelled)")) {
             try HostScenarioWriter.yaml(name: "x", evidence: e, placement: .init())

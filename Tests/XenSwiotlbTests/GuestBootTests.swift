@@ -12,14 +12,14 @@ struct GuestBootTests {
         #expect(dom0.xenLog.first == "Xen-e820 RAM map:")
         #expect(dom0.xenLog.contains(" Dom0 alloc.:   0000000070000000->0000000078000000 (162927 pages to be allocated)"))
         #expect(dom0.memory.free.first?.lowerBound == 0x1000)
-        #expect(dom0.usableFrames.first?.lowerBound == 0x1000)
+        #expect(dom0.usableFrames.first?.lowerBound == PFN(0x1000))
         #expect(dom0.usableFrames.allSatisfy { $0.lowerBound >= EarlyReservedFrames.pv.upperBound })
         let x = try dom0.xenSwiotlb(XenSwiotlbConfig()).get()
         // v5.11's default 64 MiB pool, every segment machine-contiguous below 4 GiB (the real
         // capture's 0x2ac00000 needs its kernel's early reservations: RealComparisonTests).
         #expect(x.log.last?.hasSuffix("(64MB)") == true)
         #expect(x.tlb.pools.map(\.nslabs) == [32768])
-        #expect(x.tlb.pools[0].start >= EarlyReservedFrames.pv.upperBound << Page.shift)
+        #expect(x.tlb.pools[0].start >= EarlyReservedFrames.pv.upperBound.address.rawValue)
         #expect(checkPools(x))
     }
 
@@ -43,7 +43,7 @@ struct GuestBootTests {
         let host = try XenHost(e820: .qemuPC(ramBytes: 2 << 30))
         let domU = try PVGuestBoot.domU(on: host, pages: 0x40000)
         #expect(domU.domain.id == DomID(1))
-        #expect(domU.usableFrames == [0x1000..<0x40000])
+        #expect(domU.usableFrames == [PFN(0x1000)..<PFN(0x40000)])
         #expect(domU.xenLog == PVGuestBoot.e820Lines(of: host))
         do {
             _ = try PVGuestBoot.domU(on: host, pages: 0x100000)
