@@ -127,12 +127,21 @@ struct HostValidationTests {
         #expect(host.ownsAll(.io, MFN(0), count: 0x100))
     }
 
-    @Test("dom0_mem refusals quote at most 80 characters of the value")
+    @Test("dom0_mem refusals quote at most 80 bytes of the value, control characters written out (ErrorToken)")
     func dom0MemQuotes() {
         let text = "1G," + String(repeating: "x", count: 200)
         do { _ = try Dom0MemoryOption(parsing: text); Issue.record("accepted") } catch {
             let cut = String(repeating: "x", count: 80) + "…"
             #expect(error.description == "dom0_mem: expected a number at '\(cut)' in '1G,\(String(repeating: "x", count: 77))…'")
+        }
+        // Two-byte characters: 40 of them fill 80 bytes (the 41st is cut whole).
+        do { _ = try Dom0MemoryOption(parsing: "1G," + String(repeating: "é", count: 50)); Issue.record("accepted") } catch {
+            #expect(
+                error.description
+                    == "dom0_mem: expected a number at '\(String(repeating: "é", count: 40))…' in '1G,\(String(repeating: "é", count: 38))…'")
+        }
+        do { _ = try Dom0MemoryOption(parsing: "1G\u{1b}[2J"); Issue.record("accepted") } catch {
+            #expect(error.description == "dom0_mem: unexpected '\\u{1b}[2J' in '1G\\u{1b}[2J'")
         }
     }
 }
