@@ -11,15 +11,16 @@ public enum M2PDump {
     /// Writes the dump of `m2p` line by line (without newlines) to `emit`.
     public static func write(_ m2p: HostM2P, to emit: (String) -> Void) {
         emit(header)
-        emit(" Max MFN: \(m2p.maxPage)")
+        let maxPage = m2p.maxPage.rawValue
+        emit(" Max MFN: \(maxPage)")
         var mfn: UInt64 = 0
-        for run in m2p.runs.extents + [Extent(start: m2p.maxPage, count: 0, value: .invalid)] {
-            while mfn < min(run.start, m2p.maxPage) {
+        for run in m2p.runs.extents + [Extent(start: maxPage, count: 0, value: .invalid)] {
+            while mfn < min(run.start, maxPage) {
                 emit("  mfn=\(Hex.plain(mfn)) ==> pfn=0xffffffffffffffff")
                 mfn += 1
             }
             var k: UInt64 = 0
-            while k < run.count && mfn < m2p.maxPage {
+            while k < run.count && mfn < maxPage {
                 emit("  mfn=\(Hex.plain(mfn)) ==> pfn=\(Hex.plain(run.value.advanced(by: k).rawEntry))")
                 mfn += 1; k += 1
             }
@@ -44,7 +45,7 @@ public enum M2PDump {
         guard maxPage <= PhysicalLimits.frames else {
             throw DumpError(line: 2, message: "Max MFN \(maxPage) is beyond x86-64's 2^40 machine frames (52-bit physical addresses)")
         }
-        var m2p = HostM2P(maxPage: maxPage)
+        var m2p = HostM2P(maxPage: MFN(maxPage))
         var runs = RunAccumulator<M2PRun>()
         var expect: UInt64 = 0
         var n = 2
@@ -80,7 +81,7 @@ public enum M2PDump {
     public static func repeatedChunks(_ m2p: HostM2P) -> [Range<UInt64>] {
         var out: [Range<UInt64>] = []
         var c: UInt64 = 1
-        while c * chunkEntries < m2p.maxPage {
+        while c * chunkEntries < m2p.maxPage.rawValue {
             let here = m2p.runs.extents(start: c * chunkEntries, count: chunkEntries)
             let prev = m2p.runs.extents(start: (c - 1) * chunkEntries, count: chunkEntries)
             if !here.isEmpty && here.count == prev.count

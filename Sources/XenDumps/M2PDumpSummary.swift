@@ -8,7 +8,7 @@ extension M2PDump {
         let repeatedValid = repeated.reduce(UInt64(0)) { total, chunk in
             m2p.runs.extents(start: chunk.lowerBound, count: UInt64(chunk.count)).reduce(total) { $0 + $1.count }
         }
-        return ["M2P: \(m2p.maxPage) entries (max_page), \(m2p.validCount - repeatedValid) valid"]
+        return ["M2P: \(m2p.maxPage.rawValue) entries (max_page), \(m2p.validCount - repeatedValid) valid"]
             + repeated.map {
                 "  mfn \(Hex.plain($0.lowerBound))-\(Hex.plain($0.upperBound - 1)): repeated chunk (not RAM): a copy of the previous \(chunkEntries) entries, as Xen reports a hole in its M2P"
             }

@@ -98,7 +98,7 @@ public final class LibXenBackend: XenBackend {
             let e = table![Int(mfn)]
             if e != HostM2P.invalidEntry { runs.append(start: mfn, count: 1, value: e == HostM2P.sharedEntry ? .shared : .pfn(base: PFN(e))) }
         }
-        var m2p = HostM2P(maxPage: maxPage)
+        var m2p = HostM2P(maxPage: MFN(maxPage))
         m2p.replaceRuns(runs)
         return m2p
     }

@@ -32,19 +32,19 @@ public struct HostM2P: Sendable, Equatable {
     public static let sharedEntry: UInt64 = ~0 - 1
 
     /// `max_page`: one past the highest RAM MFN (what `XENMEM_maximum_ram_page` returns).
-    public let maxPage: UInt64
+    public let maxPage: MFN
     /// Entries as runs; MFNs without a run read INVALID (chunks are memset to 0xFF).
     public private(set) var runs = ExtentMap<M2PRun>()
 
     /// An all-INVALID table for `maxPage` frames.
-    public init(maxPage: UInt64) { self.maxPage = maxPage }
+    public init(maxPage: MFN) { self.maxPage = maxPage }
 
     /// `physinfo.max_mfn`: the inclusive largest MFN (without memory hotplug ranges).
-    public var physinfoMaxMFN: MFN { MFN(maxPage == 0 ? 0 : maxPage - 1) }
+    public var physinfoMaxMFN: MFN { MFN(maxPage.rawValue == 0 ? 0 : maxPage.rawValue - 1) }
 
     /// The raw entry for `mfn` (`get_gpfn_from_mfn`), or nil when `mfn >= max_page`.
     public func entry(_ mfn: MFN) -> UInt64? {
-        guard mfn.rawValue < maxPage else { return nil }
+        guard mfn < maxPage else { return nil }
         return runs.value(at: mfn.rawValue)?.rawEntry ?? Self.invalidEntry
     }
 

@@ -92,7 +92,7 @@ extension XenHost {
             for k in 0..<plan.inPages {
                 let mfn = MFN(base &+ k)
                 // A frame listed twice is no longer the domain's the second time.
-                guard mfn.rawValue < maxPage, owner(of: mfn) == plan.domain, seen.insert(mfn.rawValue).inserted else {
+                guard mfn < maxPage, owner(of: mfn) == plan.domain, seen.insert(mfn.rawValue).inserted else {
                     restore(stolen, to: plan.domain)
                     throw .einval
                 }

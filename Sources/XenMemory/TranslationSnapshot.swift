@@ -41,7 +41,7 @@ extension HostM2P {
     public func translationTable() -> FrameTranslationTable {
         var runs: [FrameTranslationTable.Run] = []
         var next: UInt64 = 0
-        for e in self.runs.extents(start: 0, count: maxPage) {
+        for e in self.runs.extents(start: 0, count: maxPage.rawValue) {
             if e.start > next { runs.append(.constant(start: next, HostM2P.invalidEntry)) }
             switch e.value {
             case .pfn(let base): runs.append(.linear(start: e.start, base: base.rawValue))

@@ -150,7 +150,7 @@ public struct XenHost: Sendable {
         bootHeapFrames = try Self.validate(e820: e820, bootRegions: bootRegions, inventory: inventory)
         self.e820 = e820
         heap = XenHeap(dmaBits: dmaBits)
-        m2p = HostM2P(maxPage: e820.maxRAMFrame.rawValue)
+        m2p = HostM2P(maxPage: e820.maxRAMFrame)
         for r in bootRegions { heap.insert(r) }
         for (m, o) in inventory { heap.free(m, order: o, dirty: true) }
         owners.set(start: 0, count: 0x100, to: FrameOwner(domain: .io))
@@ -210,7 +210,7 @@ public struct XenHost: Sendable {
     }
 
     /// `max_page`.
-    public var maxPage: UInt64 { m2p.maxPage }
+    public var maxPage: MFN { m2p.maxPage }
 
     /// Registers a domain.
     public mutating func addDomain(_ d: DomainState) { domains[d.id] = d }
@@ -233,7 +233,7 @@ public struct XenHost: Sendable {
     func effectiveAddressBits(_ bits: Int) -> Int?? {
         if bits == 0 { return .some(nil) }
         if bits <= Int(Page.shift) { return nil }
-        if bits >= BitMath.ceilLog2(maxPage) + Int(Page.shift) { return .some(nil) }
+        if bits >= BitMath.ceilLog2(maxPage.rawValue) + Int(Page.shift) { return .some(nil) }
         return .some(bits)
     }
 
@@ -309,7 +309,7 @@ public struct XenHost: Sendable {
 
     /// Whether `dom` owns every frame of `[mfn, mfn + count)`.
     public func ownsAll(_ dom: DomID, _ mfn: MFN, count: UInt64) -> Bool {
-        guard mfn.rawValue <= maxPage, count <= maxPage - mfn.rawValue else { return false }
+        guard mfn <= maxPage, count <= maxPage.rawValue - mfn.rawValue else { return false }
         let runs = owners.extents(start: mfn.rawValue, count: count)
         return runs.reduce(0) { $0 + ($1.value.domain == dom ? $1.count : 0) } == count
     }

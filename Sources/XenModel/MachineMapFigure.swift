@@ -25,7 +25,7 @@ enum MachineMapFigure {
             ram = r.boot.bufferRanges
         }
         let poolEnd = placements.compactMap(\.placement.frameEnd).max()?.rawValue ?? 0
-        let frames = max(r.boot.host?.maxPage ?? 0, ram.map(\.upperBound).max() ?? 0, poolEnd, PoolPlacement.fourGiBFrame.rawValue)
+        let frames = max(r.boot.host?.maxPage.rawValue ?? 0, ram.map(\.upperBound).max() ?? 0, poolEnd, PoolPlacement.fourGiBFrame.rawValue)
         let ticks = AxisTicks.bytes(covering: frames << Page.shift)
         let maxBytes = Double(AxisTicks.end(ticks))
         func xb(_ bytes: UInt64) -> Double { left + (right - left) * Double(bytes) / maxBytes }

@@ -17,7 +17,9 @@ enum P2MFigure {
             return 70
         }
         let placements = PoolMachinePlacement.of(r).map { (name: r.pools[$0.pool].name, placement: $0.placement) }
-        return draw(&svg, runs: p2m.runs(count: p2m.lastPfnHint.rawValue), maxPfn: p2m.lastPfnHint.rawValue, maxPage: host.maxPage, pools: placements, top: top)
+        return draw(
+            &svg, runs: p2m.runs(count: p2m.lastPfnHint.rawValue), maxPfn: p2m.lastPfnHint.rawValue, maxPage: host.maxPage.rawValue,
+            pools: placements, top: top)
     }
 
     /// Draws `runs` over `maxPfn` pfns and `maxPage` machine frames at `top`; returns the height used.

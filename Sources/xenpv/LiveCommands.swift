@@ -71,7 +71,7 @@ struct P2MCommand: ParsableCommand {
         let m2p = try live { () throws(XenLiveError) in try b.m2p() }
         let log = try KernelLogPools(dmesg: output.dmesg, dom0: domid == .dom0)
         try report(
-            P2MSummary(p2m, source: source, m2p: m2p, pools: log.placed(in: p2m.size)), p2m: p2m, maxPage: m2p.maxPage, json: output.jsonPath,
+            P2MSummary(p2m, source: source, m2p: m2p, pools: log.placed(in: p2m.size)), p2m: p2m, maxPage: m2p.maxPage.rawValue, json: output.jsonPath,
             plot: output.plotPath)
     }
 }
@@ -210,9 +210,9 @@ struct ImportCommand: ParsableCommand {
         }
         if let m2p {
             for p in p2ms {
-                if let frame = p.p2m.firstFrame(notBelow: MFN(m2p.m2p.maxPage)) {
+                if let frame = p.p2m.firstFrame(notBelow: m2p.m2p.maxPage) {
                     throw CLIError(
-                        "\(p.path): pfn \(frame.pfn) → mfn \(frame.mfn) is not below the M2P's Max MFN \(m2p.m2p.maxPage) (\(m2p.path)): the dumps are not of one host"
+                        "\(p.path): pfn \(frame.pfn) → mfn \(frame.mfn) is not below the M2P's Max MFN \(m2p.m2p.maxPage.rawValue) (\(m2p.path)): the dumps are not of one host"
                     )
                 }
             }
@@ -220,7 +220,7 @@ struct ImportCommand: ParsableCommand {
         }
         for (p, pools) in zip(p2ms, placed) {
             try report(
-                P2MSummary(p.p2m, source: .dump, m2p: m2p?.m2p, pools: pools), p2m: p.p2m, maxPage: m2p?.m2p.maxPage ?? 0x100001,
+                P2MSummary(p.p2m, source: .dump, m2p: m2p?.m2p, pools: pools), p2m: p.p2m, maxPage: m2p?.m2p.maxPage.rawValue ?? 0x100001,
                 json: output.jsonPath, plot: output.plotPath)
         }
     }

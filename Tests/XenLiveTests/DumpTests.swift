@@ -123,7 +123,7 @@ struct DumpTests {
             return Substring("  mfn=0x\(String(i, radix: 16)) ==> pfn=0x\(String(i < n / 2 ? i + 7 : ~0, radix: 16))")
         }
         let m = try M2PDump.read(next)
-        #expect(m.maxPage == n && m.runs.extents.count == 1 && m.validCount == n / 2)
+        #expect(m.maxPage == MFN(n) && m.runs.extents.count == 1 && m.validCount == n / 2)
     }
 }
 
@@ -140,7 +140,7 @@ struct FixtureImportTests {
     @Test("dump-m2p: Max MFN 524253, 196608 valid entries; dom0 P2M: 196705 entries, 282 runs, 256 segments")
     func realCapture() throws {
         let m2p = try M2PDump.read(reader("dump-m2p.txt.xz"))
-        #expect(m2p.maxPage == 524253 && m2p.validCount == 196608)
+        #expect(m2p.maxPage == MFN(524253) && m2p.validCount == 196608)
         let p2m = try PFNListDump.read(reader("dom0-p2m.txt.xz"))
         #expect(p2m.size == 196705)
         let dmesg = commandOutputLines("cat '\(realXenDefaultFixture)/dom0-dmesg.txt'")

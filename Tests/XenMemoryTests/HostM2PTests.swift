@@ -6,7 +6,7 @@ import Testing
 struct HostM2PTests {
     @Test("max_page is exclusive, physinfo max_mfn inclusive; free frames read INVALID")
     func bounds() {
-        var m2p = HostM2P(maxPage: 0x80000)
+        var m2p = HostM2P(maxPage: MFN(0x80000))
         #expect(m2p.physinfoMaxMFN == MFN(0x7ffff))
         #expect(m2p.entry(MFN(0x7ffff)) == HostM2P.invalidEntry)
         #expect(m2p.entry(MFN(0x80000)) == nil)
@@ -23,7 +23,7 @@ struct HostM2PTests {
 
     @Test("mfn_to_pfn validates by the P2M, falls back to 1:1, bfn_to_local_pfn refuses foreign frames")
     func roundTrip() throws {
-        var m2p = HostM2P(maxPage: 0x100000)
+        var m2p = HostM2P(maxPage: MFN(0x100000))
         var p2m = GuestP2M(initialList: [Extent(start: 0, count: 1024, value: .machine(base: MFN(0x40000)))], nrPages: 1024)
         m2p.set(MFN(0x40000), count: 1024, to: PFN(0))
         #expect(p2m.mfnToPFN(MFN(0x40010), m2p: m2p).rawValue == 0x10)

@@ -89,7 +89,7 @@ struct HostValidationTests {
         #expect(HostE820.qemuPCRAMBytes == (64 << 20)...(1 << 46))
         #expect(HostE820.qemuPCRAMExpectation == "a size between 64M and 64T")
         let host = try XenHost(e820: .qemuPC(ramBytes: 1 << 46))
-        #expect(host.maxPage == 0x4_0004_0000)
+        #expect(host.maxPage == MFN(0x4_0004_0000))
     }
 
     @Test("dom0_mem=max:0 and modules outside RAM or inside the heap are Xen's refusals, not traps")

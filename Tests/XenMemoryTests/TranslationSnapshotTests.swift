@@ -45,9 +45,9 @@ struct TranslationSnapshotTests {
         let validated = try #require(snap.validatedM2P)
         // Above the last frame every key is 1:1, so the quarter pieces merge and the table's
         // directory spans only real frames.
-        #expect(try #require(validated.runList.last).start <= Swift.max(host.maxPage, d.p2m.maxP2MPfn.rawValue))
-        let m2pEdges = host.m2p.runs.extents.flatMap { [$0.start, $0.end] } + [host.maxPage] + validated.runList.map(\.start)
-        for mfn in keys(m2pEdges, &rng, span: host.maxPage + 4096) {
+        #expect(try #require(validated.runList.last).start <= Swift.max(host.maxPage.rawValue, d.p2m.maxP2MPfn.rawValue))
+        let m2pEdges = host.m2p.runs.extents.flatMap { [$0.start, $0.end] } + [host.maxPage.rawValue] + validated.runList.map(\.start)
+        for mfn in keys(m2pEdges, &rng, span: host.maxPage.rawValue + 4096) {
             #expect(snap.m2p.lookup(mfn) == host.m2p.lookup(MFN(mfn)), "M2P mfn \(Hex.plain(mfn))")
             #expect(snap.mfnToPFN(MFN(mfn)) == d.p2m.mfnToPFN(MFN(mfn), m2p: host.m2p), "mfn_to_pfn \(Hex.plain(mfn))")
         }

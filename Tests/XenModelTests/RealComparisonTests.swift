@@ -100,7 +100,7 @@ struct RealComparisonTests {
 
     @Test("a repeated M2P chunk over a RAM hole is recognised")
     func repeatedChunk() {
-        var m2p = HostM2P(maxPage: 3 << 18)
+        var m2p = HostM2P(maxPage: MFN(3 << 18))
         m2p.set(MFN(5), count: 10, to: PFN(100))
         m2p.set(MFN((1 << 18) + 5), count: 10, to: PFN(100))  // chunk 1 repeats chunk 0
         m2p.set(MFN((2 << 18) + 7), count: 3, to: PFN(900))

@@ -16,7 +16,7 @@ func extentMapBenchmarks() {
     let top: UInt64 = 1 << 40
     for n in [10_000, 100_000, 1_000_000] {
         Benchmark("M2P build, \(n) runs in random order", configuration: config) { (_: Benchmark, keys: [UInt64]) in
-            var m2p = HostM2P(maxPage: top)
+            var m2p = HostM2P(maxPage: MFN(top))
             for k in keys { m2p.set(MFN(k), count: 1, to: PFN(top - k)) }
             precondition(m2p.runs.extentCount == n, "the runs merged")
             blackHole(m2p)
@@ -27,7 +27,7 @@ func extentMapBenchmarks() {
             return keys
         }
         Benchmark("M2P build, \(n) runs top down", configuration: config) { _ in
-            var m2p = HostM2P(maxPage: top)
+            var m2p = HostM2P(maxPage: MFN(top))
             for k in (0..<UInt64(n)).reversed() { m2p.set(MFN(k), count: 1, to: PFN(top - k)) }
             blackHole(m2p)
         }
@@ -70,7 +70,7 @@ struct MapLookups {
     let array: [Extent<M2PRun>]
     let keys: [UInt64]
     init(runs: Int) {
-        var m2p = HostM2P(maxPage: 2 * UInt64(runs))
+        var m2p = HostM2P(maxPage: MFN(2 * UInt64(runs)))
         for k in 0..<UInt64(runs) { m2p.set(MFN(2 * k), count: 1, to: PFN(1 << 40 - k)) }
         self.m2p = m2p
         array = m2p.runs.extents
