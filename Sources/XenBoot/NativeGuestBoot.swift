@@ -22,7 +22,7 @@ public struct NativeGuestBoot: Sendable {
     public init(e820: GuestE820) {
         self.e820 = e820
         memory = PseudoPhysicalAllocator(e820: e820)
-        memory.reserve(EarlyReservedFrames.native.raw)
+        memory.reserve(EarlyReservedFrames.native)
     }
 
     /// Linux's `BIOS-e820: [mem …] <type>` lines.

@@ -35,7 +35,7 @@ public struct PVGuestBoot: Sendable {
     init(host: XenHost, domain: PVDomain, xenLog: [String], setup: PVMemorySetupResult) {
         self.host = host; self.domain = domain; self.xenLog = xenLog; self.setup = setup
         memory = PseudoPhysicalAllocator(e820: setup.e820, p2m: domain.p2m)
-        memory.reserve(EarlyReservedFrames.pv.raw)
+        memory.reserve(EarlyReservedFrames.pv)
     }
 
     /// Xen's first console lines: the host's E820 (`Xen-e820 RAM map:` and one line an entry).

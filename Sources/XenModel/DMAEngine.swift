@@ -133,7 +133,7 @@ public enum DMAEngine: Sendable {
             native: { _ in
                 let order = BitMath.pageOrder(bytes: UInt64(max(size, 1)))
                 guard let pages = memory.allocate(pages: 1 << UInt64(order), alignPages: 1 << UInt64(order)) else { return nil }
-                let phys = PFN(pages.lowerBound).address
+                let phys = pages.lowerBound.address
                 return (phys, phys.directDMA, false)
             })
     }
@@ -144,8 +144,8 @@ public enum DMAEngine: Sendable {
             xen: { x in x.freeCoherent(device, size: size, dma: dma) },
             native: { _ in
                 let order = BitMath.pageOrder(bytes: UInt64(max(size, 1)))
-                let first = dma.directPhysical.pfn.rawValue
-                memory.release(first..<(first + (1 << UInt64(order))))
+                let first = dma.directPhysical.pfn
+                memory.release(first..<first.advanced(by: 1 << UInt64(order)))
             })
     }
 

@@ -22,7 +22,7 @@ enum MachineMapFigure {
                 if case .machine(let base) = run.value { ram.append(base.rawValue..<(base.rawValue + run.count)) }
             }
         } else {
-            ram = r.boot.bufferRanges
+            ram = r.boot.bufferRanges.map(\.raw)
         }
         let poolEnd = placements.compactMap(\.placement.frameEnd).max()?.rawValue ?? 0
         let frames = max(r.boot.host?.maxPage.rawValue ?? 0, ram.map(\.upperBound).max() ?? 0, poolEnd, PoolPlacement.fourGiBFrame.rawValue)

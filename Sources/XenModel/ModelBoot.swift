@@ -15,8 +15,8 @@ public struct BootResult: Sendable {
     public internal(set) var state: BootState
     /// Free guest memory after boot (buffers and coherent pages come from here).
     public var memory: PseudoPhysicalAllocator
-    /// The guest's usable pseudo-physical RAM, in pfns, without the swiotlb pools.
-    public var bufferRanges: [Range<UInt64>]
+    /// The guest's usable pseudo-physical RAM without the swiotlb pools.
+    public var bufferRanges: [Range<PFN>]
     /// The host after boot (nil for a native guest).
     public var host: XenHost?
     /// The guest's P2M (PV guests).
@@ -81,9 +81,9 @@ public enum ModelBoot {
                 p2m: nil, exchanges: [])
         }
         let dynamic = s.guest.swiotlbDynamic
-        let dynamicFrames = dynamic.map { $0.lowerBound.pfn.rawValue..<$0.upperBound.pfn.rawValue }
+        let dynamicFrames = dynamic.map { $0.lowerBound.pfn..<$0.upperBound.pfn }
         if let dynamic, let frames = dynamicFrames {
-            guard guest.memory.free.contains(where: { $0.lowerBound <= frames.lowerBound && frames.upperBound <= $0.upperBound }) else {
+            guard guest.memory.isFree(frames) else {
                 let fault = FieldFault(
                     path: "guest.swiotlb_dynamic",
                     message: "\(dynamic.lowerBound)-\(dynamic.upperBound) is not free guest RAM (the first MiB, a hole or early_reserved)"
@@ -106,10 +106,9 @@ public enum ModelBoot {
         }
         log += d.log
         d.tlb.copiesData = false
-        let usable = guest.usableFrames.map(\.raw)
         return BootResult(
             xenLog: [], kernelLog: log, state: .ready(.native(d)), memory: guest.memory,
-            bufferRanges: bufferRanges(memory: dynamicFrames.map { usable.subtracting($0) } ?? usable, pools: d.tlb.pools),
+            bufferRanges: bufferRanges(memory: dynamicFrames.map { guest.usableFrames.subtracting($0) } ?? guest.usableFrames, pools: d.tlb.pools),
             host: nil, p2m: nil, exchanges: [])
     }
 
@@ -155,7 +154,7 @@ public enum ModelBoot {
             }
             return BootResult(
                 xenLog: guest.xenLog, kernelLog: guest.setup.log + x.log, state: .ready(.xen(x)), memory: x.memory,
-                bufferRanges: bufferRanges(memory: guest.usableFrames.map(\.raw), pools: x.tlb.pools),
+                bufferRanges: bufferRanges(memory: guest.usableFrames, pools: x.tlb.pools),
                 host: x.host, p2m: x.dom0.p2m, exchanges: x.exchanges)
         case .failure(let e):
             var r = failed(guest.xenLog, guest.setup.log + e.log, guest.host, .xenSwiotlbSetUp(rc: e.rc))
@@ -206,7 +205,7 @@ public enum ModelBoot {
             return FieldFault(
                 path: "guest.swiotlb_end", message: "\(end) is beyond the guest's memory (its RAM ends at \(top.address))")
         }
-        guest.memory.reserve((end.pfn..<top).raw)
+        guest.memory.reserve(end.pfn..<top)
         return nil
     }
 
@@ -230,14 +229,14 @@ public enum ModelBoot {
         guard bytes > 0 else { return nil }
         // At most 2^50 bytes (the schema's bound): no overflow.
         guard memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift) == nil else { return nil }
-        let largest = memory.free.map { UInt64($0.count) }.max() ?? 0
+        let largest = memory.free.map(\.span).max() ?? 0
         return FieldFault(
             path: "guest.early_reserved",
             message: "\(bytes >> 20) MiB does not fit in the guest's free memory (its largest free range is \((largest << Page.shift) >> 20) MiB)")
     }
 
     /// RAM pfns minus the pools.
-    static func bufferRanges(memory: [Range<UInt64>], pools: [SlotPool]) -> [Range<UInt64>] {
-        pools.reduce(memory.filter { !$0.isEmpty }) { $0.subtracting((($1.start >> Page.shift)..<($1.end >> Page.shift))) }
+    static func bufferRanges(memory: [Range<PFN>], pools: [SlotPool]) -> [Range<PFN>] {
+        pools.reduce(memory.filter { !$0.isEmpty }) { $0.subtracting(PhysicalAddress($1.start).pfn..<PhysicalAddress($1.end).pfn) }
     }
 }

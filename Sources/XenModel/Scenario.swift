@@ -115,7 +115,7 @@ public struct GuestSpec: Sendable {
     public var memory: UInt64?
     /// SEV or TDX memory encryption (native guests), nil: none.
     public var encryption: MemoryEncryption?
-    /// Pseudo-physical memory Linux took at the top of RAM before swiotlb (places the buffer).
+    /// Bytes Linux took at the top of its RAM before swiotlb (places the buffer): a size.
     public var earlyReserved: UInt64
     /// Where the swiotlb buffer ends, when known from a real boot.
     public var swiotlbEnd: PhysicalAddress? = nil

@@ -91,15 +91,15 @@ struct StreamState {
 struct RunState {
     var streams: [StreamState]
     var rng: SplitMix64
-    let ranges: [Range<UInt64>]
+    let ranges: [Range<PFN>]
     let totalPages: UInt64
     var memory: PseudoPhysicalAllocator
     var coherent: [(device: Int, size: Int, dma: DMAAddress)] = []
 
-    init(scenario: Scenario, ranges: [Range<UInt64>], memory: PseudoPhysicalAllocator) {
+    init(scenario: Scenario, ranges: [Range<PFN>], memory: PseudoPhysicalAllocator) {
         self.ranges = ranges
         self.memory = memory
-        totalPages = ranges.reduce(0) { $0 + UInt64($1.count) }
+        totalPages = ranges.reduce(0) { $0 + $1.span }
         rng = SplitMix64(seed: scenario.workload.seed)
         // The parser has checked that every stream names a device.
         let deviceIndex = Dictionary(scenario.devices.enumerated().map { ($1.name, $0) }) { first, _ in first }
@@ -129,16 +129,16 @@ struct RunState {
         for _ in 0..<16 {
             var k = rng.next() % totalPages
             for r in ranges {
-                if k < UInt64(r.count) {
-                    let pfn = r.lowerBound + k
-                    if pfn + pagesNeeded <= r.upperBound { return (pfn << Page.shift) + offset }
+                if k < r.span {
+                    let pfn = r.lowerBound.rawValue + k
+                    if pfn + pagesNeeded <= r.upperBound.rawValue { return (pfn << Page.shift) + offset }
                     break
                 }
-                k -= UInt64(r.count)
+                k -= r.span
             }
         }
-        let r = ranges.first { UInt64($0.count) >= pagesNeeded } ?? ranges[0]
-        return (r.lowerBound << Page.shift) + offset
+        let r = ranges.first { $0.span >= pagesNeeded } ?? ranges[0]
+        return r.lowerBound.address.rawValue + offset
     }
 
     mutating func allocateCoherent(_ engine: inout DMAEngine, _ r: inout RunResult) throws(SwiotlbBug) {

@@ -106,8 +106,8 @@ struct GuestPoolMemory: NativePoolPlatform {
     let dynamicPools: Range<UInt64>?
 
     mutating func allocateEarly(bytes: UInt64, belowFourGiB: Bool) -> UInt64? {
-        let limit: UInt64 = belowFourGiB ? (1 << 32) >> Page.shift : .max
-        return memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift, limit: limit).map { $0.lowerBound << Page.shift }
+        let limit = belowFourGiB ? PhysicalAddress(1 << 32).pfn : PFN(.max)
+        return memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift, limit: limit).map { $0.lowerBound.address.rawValue }
     }
 
     func dynamicPoolMemory() -> DynamicPoolMemory? { dynamicPools.map(DynamicPoolMemory.init) }
@@ -115,8 +115,8 @@ struct GuestPoolMemory: NativePoolPlatform {
     /// Top-down, as the model's early allocations (the model's rule for `alloc_pages` at boot).
     mutating func allocatePages(order: Int, limit: UInt64) -> UInt64? {
         let pages: UInt64 = 1 << UInt64(order)
-        let top = limit == .max ? UInt64.max : (limit &+ 1) >> Page.shift
-        return memory.allocate(pages: pages, alignPages: pages, limit: top).map { $0.lowerBound << Page.shift }
+        let top = limit == .max ? PFN(.max) : PhysicalAddress(limit &+ 1).pfn
+        return memory.allocate(pages: pages, alignPages: pages, limit: top).map { $0.lowerBound.address.rawValue }
     }
 
     /// The model's `totalram_pages()`: the free pages left by the early set-up, with the dynamic

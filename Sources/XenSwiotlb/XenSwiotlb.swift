@@ -165,21 +165,21 @@ public struct XenSwiotlb: Sendable {
         let mask = device.coherentDMAMask != 0 ? device.coherentDMAMask : BitMath.dmaBitMask(32)
         let bytes = Page.size << UInt64(order)
         let count: UInt64 = 1 << UInt64(order)
-        let pages: Range<UInt64>
-        if let pfn = pfn?.rawValue {
-            guard pfn % count == 0, pfn <= UInt64.max - count, memory.isFree(pfn..<(pfn + count)) else { return nil }
-            pages = pfn..<(pfn + count)
+        let pages: Range<PFN>
+        if let pfn {
+            guard pfn.rawValue % count == 0, pfn.rawValue <= UInt64.max - count, memory.isFree(pfn..<pfn.advanced(by: count)) else { return nil }
+            pages = pfn..<pfn.advanced(by: count)
             memory.reserve(pages)
         } else {
             guard let got = memory.allocate(pages: count, alignPages: count) else { return nil }
             pages = got
         }
-        let phys = PFN(pages.lowerBound).address
+        let phys = pages.lowerBound.address
         let dev = physToDMA(phys)
         if dev.rawValue &+ bytes &- 1 <= mask && dom0.p2m.isMachineContiguous(phys, size: bytes)
             && !requiresAlignment(phys, bytes: bytes)
         {
-            coherent[PFN(pages.lowerBound)] = (order, false)
+            coherent[pages.lowerBound] = (order, false)
             tlb.memory.write([UInt8](repeating: 0, count: Int(bytes)), at: phys.rawValue)
             return (phys, dev)
         }
@@ -188,7 +188,7 @@ public struct XenSwiotlb: Sendable {
             maxOrder: tlb.kernel.model.xenCoherentRules.maxContiguousOrder)
         {
         case .success(let m):
-            coherent[PFN(pages.lowerBound)] = (order, true)
+            coherent[pages.lowerBound] = (order, true)
             tlb.memory.write([UInt8](repeating: 0, count: Int(bytes)), at: phys.rawValue)
             return (phys, m.bus)
         case .failure:
@@ -223,6 +223,6 @@ public struct XenSwiotlb: Sendable {
             host.destroyContiguousRegion(&dom0, start: phys.pfn, order: order, maxOrder: tlb.kernel.model.xenCoherentRules.maxContiguousOrder)
         }
         coherent[phys.pfn] = nil
-        memory.release(phys.pfn.rawValue..<(phys.pfn.rawValue + (1 << UInt64(order))))
+        memory.release(phys.pfn..<phys.pfn.advanced(by: 1 << UInt64(order)))
     }
 }

@@ -123,18 +123,18 @@ struct Dom0PoolPlatform: XenPoolPlatform {
     }
 
     mutating func allocateEarly(bytes: UInt64) -> UInt64? {
-        memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift).map { $0.lowerBound << Page.shift }
+        memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift).map { $0.lowerBound.address.rawValue }
     }
 
     func dynamicPoolMemory() -> DynamicPoolMemory? { dynamicPools.map { DynamicPoolMemory($0.raw) } }
 
     mutating func allocatePages(order: Int) -> UInt64? {
-        memory.allocate(pages: 1 << UInt64(order), alignPages: 1 << UInt64(order)).map { $0.lowerBound << Page.shift }
+        memory.allocate(pages: 1 << UInt64(order), alignPages: 1 << UInt64(order)).map { $0.lowerBound.address.rawValue }
     }
 
     mutating func free(start: UInt64, bytes: UInt64) {
-        let first = start >> Page.shift
-        memory.release(first..<(first + ((bytes + Page.offsetMask) >> Page.shift)))
+        let first = PhysicalAddress(start).pfn
+        memory.release(first..<first.advanced(by: (bytes + Page.offsetMask) >> Page.shift))
     }
 
     mutating func remap(start: UInt64, nslabs: Int, pool: Int, firstBits: Int, maxBits: Int) -> Bool {

@@ -46,7 +46,7 @@ extension PVGuestBoot {
     /// 1 GiB dom0 of a 6 GiB host: from 0x3ec00) keep the capture's 20 MiB; no boot of theirs
     /// was captured.
     mutating func reserveKernelTop(dom0Bytes: UInt64) {
-        memory.reserve(((dom0Bytes >> Page.shift) - Self.kernelTopPages)..<setup.e820.maxRAMFrame.rawValue)
+        memory.reserve(PFN((dom0Bytes >> Page.shift) - Self.kernelTopPages)..<setup.e820.maxRAMFrame)
     }
 
     func xenSwiotlb(_ cmdline: String = "", kernel: SwiotlbKernel = .v5_11, early: Bool = true) -> Result<XenSwiotlb, XenSwiotlbInitError> {

@@ -11,7 +11,7 @@ struct GuestBootTests {
         let dom0 = try BootedDom0.realDefault()
         #expect(dom0.xenLog.first == "Xen-e820 RAM map:")
         #expect(dom0.xenLog.contains(" Dom0 alloc.:   0000000070000000->0000000078000000 (162927 pages to be allocated)"))
-        #expect(dom0.memory.free.first?.lowerBound == 0x1000)
+        #expect(dom0.memory.free.first?.lowerBound == PFN(0x1000))
         #expect(dom0.usableFrames.first?.lowerBound == PFN(0x1000))
         #expect(dom0.usableFrames.allSatisfy { $0.lowerBound >= EarlyReservedFrames.pv.upperBound })
         let x = try dom0.xenSwiotlb(XenSwiotlbConfig()).get()
@@ -56,7 +56,7 @@ struct GuestBootTests {
     @Test("a native guest keeps the first MiB: Linux's real-mode reservation")
     func native() {
         let guest = NativeGuestBoot(e820: .qemuPC(ramBytes: 1 << 30))
-        #expect(guest.memory.free.first == 0x100..<0x3ffdd)
+        #expect(guest.memory.free.first == PFN(0x100)..<PFN(0x3ffdd))
         #expect(guest.e820Lines.first == "BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable")
     }
 }

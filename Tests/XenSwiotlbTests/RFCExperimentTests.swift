@@ -37,7 +37,7 @@ struct RFCExperimentTests {
         var boot = try BootedDom0(ramBytes: 20 << 30, dom0Mem: "8G,max:8G")
         // Room at the top of dom0's RAM for what Linux allocated before swiotlb.
         let top = boot.memory.free.last!.upperBound
-        boot.memory.reserve((top - 0x8000)..<top)
+        boot.memory.reserve(PFN(top.rawValue - 0x8000)..<top)
         var x = try boot.xenSwiotlb("65536,1048576,force", kernel: .rfcV1).get()
         #expect(x.log.count == 2)
         #expect(x.log[0].hasPrefix("software IO TLB: Low Mem mapped [mem 0x") && x.log[0].hasSuffix("] (128MB)"))
@@ -73,7 +73,7 @@ struct RFCExperimentTests {
     func xenPVDom0DefaultMemory() throws {
         var boot = try BootedDom0(ramBytes: 20 << 30, dom0Mem: nil)
         let top = boot.memory.free.last!.upperBound
-        boot.memory.reserve((top - 0x8000)..<top)
+        boot.memory.reserve(PFN(top.rawValue - 0x8000)..<top)
         guard case .failure(let e) = boot.xenSwiotlb("65536,1048576,force", kernel: .rfcV1) else {
             Issue.record("set-up succeeded"); return
         }

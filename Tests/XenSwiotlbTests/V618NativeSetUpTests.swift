@@ -14,7 +14,7 @@ struct V618NativeSetUpTests {
     /// (from 1 MiB up) when given.
     static func guest(ram: UInt64, freeBelow4G: UInt64? = nil) -> NativeGuestBoot {
         var g = NativeGuestBoot(e820: .qemuPC(ramBytes: ram))
-        if let freeBelow4G { g.memory.reserve(((1 << 20) + freeBelow4G) >> Page.shift..<(1 << 32) >> Page.shift) }
+        if let freeBelow4G { g.memory.reserve(PhysicalAddress((1 << 20) + freeBelow4G).pfn..<PhysicalAddress(1 << 32).pfn) }
         return g
     }
 
@@ -86,7 +86,7 @@ struct V618NativeSetUpTests {
     func halving() throws {
         var g = Self.guest(ram: 3 << 30, freeBelow4G: 3 << 20)
         let mem = 0x8000_0000..<0x8040_0000 as Range<UInt64>
-        g.memory.reserve(mem.lowerBound >> Page.shift..<mem.upperBound >> Page.shift)
+        g.memory.reserve(PhysicalAddress(mem.lowerBound).pfn..<PhysicalAddress(mem.upperBound).pfn)
         let dBooted = g.swiotlb(commandLine: SwiotlbCommandLine(), kernel: .v6_18, iommuSoft: true, cpus: 16, dynamicPools: mem)
         let d = try #require(dBooted)
         // swiotlb.c:336-337 per failure, ALIGN(nslabs >> 1, 128) and limit_nareas (397-401), then 393.
@@ -129,7 +129,7 @@ struct V618NativeSetUpTests {
         // Unencrypted (swiotlb=force): transient pools from the page allocator, the range.
         var g = Self.guest(ram: 2 << 30)
         let mem = 0x4000_0000..<0x4040_0000 as Range<UInt64>
-        g.memory.reserve(mem.lowerBound >> Page.shift..<mem.upperBound >> Page.shift)
+        g.memory.reserve(PhysicalAddress(mem.lowerBound).pfn..<PhysicalAddress(mem.upperBound).pfn)
         let dBooted = g.swiotlb(commandLine: SwiotlbCommandLine(parsing: "512,force", kernel: .v6_18), kernel: .v6_18, dynamicPools: mem)
         var d = try #require(dBooted)
         let disk = DMADevice(name: "virtio1", dmaMask: ~0, segmentBoundaryMask: ~0)
@@ -158,7 +158,7 @@ struct V618NativeSetUpTests {
     func workerHalving() throws {
         var g = Self.guest(ram: 2 << 30)
         let mem = 0x4000_0000..<0x4020_0000 as Range<UInt64>  // 2 MiB
-        g.memory.reserve(mem.lowerBound >> Page.shift..<mem.upperBound >> Page.shift)
+        g.memory.reserve(PhysicalAddress(mem.lowerBound).pfn..<PhysicalAddress(mem.upperBound).pfn)
         let dBooted = g.swiotlb(commandLine: SwiotlbCommandLine(parsing: "4096,force", kernel: .v6_18), kernel: .v6_18, cpus: 4, dynamicPools: mem)
         var d = try #require(dBooted)
         #expect(d.tlb.pools[0].nslabs == 4096 && d.tlb.pools[0].areas.count == 4)

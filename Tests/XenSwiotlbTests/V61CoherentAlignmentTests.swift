@@ -20,7 +20,7 @@ struct V61CoherentAlignmentTests {
         let taken = x.memory.allocate(pages: 4, alignPages: 4)
         let block = try #require(taken)
         x.memory.release(block)
-        let a = block.lowerBound
+        let a = block.lowerBound.rawValue
         let f = x.physToDMA(PFN(a).address).rawValue >> Page.shift
         #expect(x.dom0.p2m.isMachineContiguous(PFN(a).address, size: 4 * 4096))
         let odd = f % 2 == 1 ? f : f + 1
@@ -75,12 +75,12 @@ struct V61XenSetupTests {
     func halvedOnAllocationFailure() throws {
         var boot = try BootedDom0(ramBytes: 6 << 30, dom0Mem: "1G,max:1G")
         let top = try #require(boot.memory.free.last)
-        try #require(top.count > 10240)
+        try #require(top.span > 10240)
         for r in boot.memory.free where r != top { boot.memory.reserve(r) }
-        boot.memory.reserve(top.lowerBound..<(top.upperBound - 10240))
+        boot.memory.reserve(top.lowerBound..<PFN(top.upperBound.rawValue - 10240))
         let x = try boot.xenSwiotlb("", kernel: .v6_1).get()
         #expect(x.tlb.pools.map(\.nslabs) == [16384] && x.tlb.pools[0].areas.count == 1)
-        let start = (top.upperBound - 8192) << 12, end = top.upperBound << 12
+        let start = (top.upperBound.rawValue - 8192) << 12, end = top.upperBound.rawValue << 12
         #expect(
             x.log == [
                 "software IO TLB: area num 1.",

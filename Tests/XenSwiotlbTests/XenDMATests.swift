@@ -108,7 +108,7 @@ struct XenDMATests {
             let dom0 = 256 + rng.next() % 512
             let taken = rng.next() % 3 == 0 ? [0x100..<(0x100 + rng.next() % 0x6000)] : []
             var boot = try BootedDom0(ramBytes: ram, dom0Mem: "\(dom0)M,max:\(dom0)M", reserved: taken)
-            boot.memory.reserve((dom0 << 8 - 0x3000)..<(dom0 << 8 + 0x1000))
+            boot.memory.reserve(PFN(dom0 << 8 - 0x3000)..<PFN(dom0 << 8 + 0x1000))
             let slabs = [0, 4096, 16384][Int(rng.next() % 3)]
             guard case .success(var x) = boot.xenSwiotlb(slabs == 0 ? "force" : "\(slabs),force") else { continue }
             #expect(checkPools(x))
