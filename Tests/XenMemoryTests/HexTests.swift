@@ -34,3 +34,26 @@ struct HexTests {
         }
     }
 }
+
+@Suite("byte sizes in text")
+struct ByteSizeTextTests {
+    @Test("ByteText.size: decimal with a binary unit, or 0x and 1 to 16 hex digits")
+    func sizes() throws {
+        #expect(try ByteText.size("4096") == 4096)
+        #expect(try ByteText.size("768m") == 768 << 20)
+        #expect(try ByteText.size("2G") == 2 << 30)
+        #expect(try ByteText.size("16T") == 16 << 40)
+        #expect(try ByteText.size("0x1000") == 0x1000)
+        #expect(try ByteText.size("0XFFFFFFFFFFFFFFFF") == UInt64.max)
+    }
+
+    @Test("ByteText.size refuses what is not a size, and says when it is too large")
+    func refusals() {
+        for bad in ["", "0x", "0x1g", "0x+5", "-1", "+1", "1.5G", "1 G", "2P", "G", "0x 5", "１"] {
+            #expect(throws: ByteSizeTextError.malformed, "\(bad)") { try ByteText.size(Substring(bad)) }
+        }
+        for big in ["18446744073709551616", "16777216T", "0x10000000000000000", "0x00000000000000001"] {
+            #expect(throws: ByteSizeTextError.tooLarge, "\(big)") { try ByteText.size(Substring(big)) }
+        }
+    }
+}
