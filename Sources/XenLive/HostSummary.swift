@@ -4,8 +4,8 @@ import XenMemory
 public struct HostSummary: Sendable {
     /// physinfo.
     public var phys: PhysInfo
-    /// `max_page`.
-    public var maxPage: UInt64
+    /// `max_page`: one past the highest RAM frame, the M2P's length in entries.
+    public var maxPage: MFN
     /// The host map.
     public var e820: HostE820
     /// Free heap bytes below 4 GiB, below 1 GiB, and in all.
@@ -21,6 +21,14 @@ public struct HostSummary: Sendable {
         freeTotal = try b.availableHeap(minWidth: 0, maxWidth: 0)
     }
 
+    /// The M2P table's size as Xen maps it: 8 bytes an entry in whole 2 MiB superpages (counted
+    /// in superpages of 2^18 entries, so that no `max_page` overflows).
+    var m2pTableMiB: UInt64 {
+        let entriesPerSuperpage: UInt64 = (2 << 20) / 8
+        let superpages = maxPage.rawValue / entriesPerSuperpage + (maxPage.rawValue % entriesPerSuperpage == 0 ? 0 : 1)
+        return superpages * 2
+    }
+
     /// The report lines (memory in MiB as `xl info` shows it).
     public var lines: [String] {
         var out = [
@@ -28,7 +36,7 @@ public struct HostSummary: Sendable {
             "total_memory: \(phys.totalPages >> 8) MiB (\(phys.totalPages) pages)",
             "free_memory: \(phys.freePages >> 8) MiB (\(phys.freePages) pages)",
             "max_mfn (physinfo, inclusive): \(phys.maxMFN)",
-            "max_page (M2P entries): \(maxPage) (\(Hex.plain(maxPage))); M2P table \((maxPage * 8 + (2 << 20) - 1) / (2 << 20) * 2) MiB",
+            "max_page (M2P entries): \(maxPage.rawValue) (\(Hex.plain(maxPage.rawValue))); M2P table \(m2pTableMiB) MiB",
             "free heap below 1 GiB: \(freeBelow1G >> 20) MiB; below 4 GiB: \(freeBelow4G >> 20) MiB; in all: \(freeTotal >> 20) MiB",
             "host E820:",
         ]

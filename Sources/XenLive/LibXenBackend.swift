@@ -36,10 +36,10 @@ public final class LibXenBackend: XenBackend {
     }
 
     /// `xc_maximum_ram_page`.
-    public func maximumRAMPage() throws(XenLiveError) -> UInt64 {
+    public func maximumRAMPage() throws(XenLiveError) -> MFN {
         var m: UInt64 = 0
         try check(cxen_maximum_ram_page(handle, &m), "maximum_ram_page")
-        return m
+        return MFN(m)
     }
 
     /// `xc_availheap`.
@@ -89,16 +89,17 @@ public final class LibXenBackend: XenBackend {
     /// `xc_map_m2p` read-only, scanned into runs, unmapped with the right size.
     public func m2p() throws(XenLiveError) -> HostM2P {
         let maxPage = try maximumRAMPage()
-        var table: UnsafePointer<UInt64>?
+        var mapped: UnsafePointer<UInt64>?
         var bytes = 0
-        try check(cxen_map_m2p(handle, maxPage, &table, &bytes), "map M2P")
-        defer { cxen_unmap_m2p(table, bytes) }
+        try check(cxen_map_m2p(handle, maxPage.rawValue, &mapped, &bytes), "map M2P")
+        defer { cxen_unmap_m2p(mapped, bytes) }
+        guard let table = mapped else { throw XenLiveError.failed(operation: "map M2P", errno: XenErrno.efault.rawValue) }
         var runs = ExtentMap<M2PRun>()
-        for mfn in 0..<maxPage {
-            let e = table![Int(mfn)]
+        for mfn in 0..<maxPage.rawValue {
+            let e = table[Int(mfn)]
             if e != HostM2P.invalidEntry { runs.append(start: mfn, count: 1, value: e == HostM2P.sharedEntry ? .shared : .pfn(base: PFN(e))) }
         }
-        var m2p = HostM2P(maxPage: MFN(maxPage))
+        var m2p = HostM2P(maxPage: maxPage)
         m2p.replaceRuns(runs)
         return m2p
     }

@@ -20,7 +20,7 @@ public struct ModelBackend: XenBackend {
         PhysInfo(cpus: 1, nodes: 1, cpuKHz: 0, totalPages: host.e820.ramPages, freePages: host.heap.freePages, maxMFN: host.m2p.physinfoMaxMFN)
     }
     /// `max_page`.
-    public func maximumRAMPage() throws(XenLiveError) -> UInt64 { host.maxPage.rawValue }
+    public func maximumRAMPage() throws(XenLiveError) -> MFN { host.maxPage }
     /// The host map.
     public func machineMemoryMap() throws(XenLiveError) -> HostE820 { host.e820 }
     /// The heap's free bytes by width.

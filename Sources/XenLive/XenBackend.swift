@@ -56,8 +56,8 @@ public struct HypervisorIdentity: Sendable, Hashable {
 public protocol XenBackend {
     /// `xc_physinfo`.
     func physInfo() throws(XenLiveError) -> PhysInfo
-    /// `XENMEM_maximum_ram_page`.
-    func maximumRAMPage() throws(XenLiveError) -> UInt64
+    /// `XENMEM_maximum_ram_page`: one past the highest RAM frame, the M2P's length.
+    func maximumRAMPage() throws(XenLiveError) -> MFN
     /// The host E820.
     func machineMemoryMap() throws(XenLiveError) -> HostE820
     /// Free heap bytes between address widths (`xc_availheap`).

@@ -11,7 +11,7 @@ struct LiveLogicTests {
         let (host, dom0) = try modelHost()
         let b = ModelBackend(host: host, guests: [dom0])
         let h = try HostSummary(b)
-        #expect(h.maxPage == 524253 && h.phys.maxMFN == MFN(524252))
+        #expect(h.maxPage == MFN(524253) && h.phys.maxMFN == MFN(524252))
         #expect(h.lines.contains("max_page (M2P entries): 524253 (0x7ffdd); M2P table 4 MiB"))
         #expect(h.freeTotal == host.heap.freePages << 12)
         #expect(try b.domains().map(\.id) == [0])
@@ -22,6 +22,16 @@ struct LiveLogicTests {
         #expect(s.below4G == 196608)
         #expect(s.lines[0] == "P2M of domain 0: 196705 entries, from the model")
         #expect(throws: XenLiveError.domainNotFound(9)) { try b.p2m(domain: 9) }
+    }
+
+    @Test("the M2P table size is counted in superpages, so no max_page overflows")
+    func m2pTableSizeAtTheLimits() throws {
+        let (host, dom0) = try modelHost()
+        let model = ModelBackend(host: host, guests: [dom0])
+        for (maxPage, mib) in [(UInt64(0), UInt64(0)), (1, 2), (1 << 18, 2), ((1 << 18) + 1, 4), (UInt64.max, (UInt64.max >> 18 + 1) * 2)] {
+            let s = try HostSummary(MaxPageBackend(model: model, maxPage: MFN(maxPage)))
+            #expect(s.lines.contains("max_page (M2P entries): \(maxPage) (\(Hex.plain(maxPage))); M2P table \(mib) MiB"), "\(maxPage)")
+        }
     }
 
     @Test("stale M2P entries are counted and named")
@@ -55,4 +65,18 @@ struct LiveLogicTests {
         #expect(XenLiveError.versionMismatch(operation: "physinfo").description.contains("different versions"))
         #expect(XenLiveError.notControlDomain.description.contains("control domain"))
     }
+}
+
+/// The model's backend with another `max_page`, for the figures derived from it.
+private struct MaxPageBackend: XenBackend {
+    let model: ModelBackend
+    let maxPage: MFN
+    func physInfo() throws(XenLiveError) -> PhysInfo { try model.physInfo() }
+    func maximumRAMPage() throws(XenLiveError) -> MFN { maxPage }
+    func machineMemoryMap() throws(XenLiveError) -> HostE820 { try model.machineMemoryMap() }
+    func availableHeap(minWidth: Int, maxWidth: Int) throws(XenLiveError) -> UInt64 { try model.availableHeap(minWidth: minWidth, maxWidth: maxWidth) }
+    func domains() throws(XenLiveError) -> [LiveDomain] { try model.domains() }
+    func m2p() throws(XenLiveError) -> HostM2P { try model.m2p() }
+    func p2m(domain: DomID) throws(XenLiveError) -> (P2MDumpContents, P2MSource) { try model.p2m(domain: domain) }
+    func hypervisorIdentity() throws(XenLiveError) -> HypervisorIdentity { try model.hypervisorIdentity() }
 }
