@@ -1,3 +1,5 @@
+import XenMemory
+
 /// The DMA atomic pools of kernel/dma/pool.c (6.18.2), from which a confidential guest's
 /// transient swiotlb pools take their memory: `swiotlb_alloc_tlb` cannot wait to decrypt pages
 /// for a map (`GFP_NOWAIT` with `force_dma_unencrypted`), so it calls `dma_alloc_from_pool`.
@@ -40,11 +42,11 @@ public struct AtomicPools: Sendable, Hashable {
         }
 
         /// The highest byte the zone's pages may end at.
-        public var limit: UInt64 {
+        public var limit: PhysicalAddress {
             switch self {
-            case .kernel: return .max
-            case .dma: return (16 << 20) - 1
-            case .dma32: return 0xffff_ffff
+            case .kernel: return PhysicalAddress(.max)
+            case .dma: return PhysicalAddress((16 << 20) - 1)
+            case .dma32: return PhysicalAddress(0xffff_ffff)
             }
         }
     }
@@ -52,7 +54,7 @@ public struct AtomicPools: Sendable, Hashable {
     /// One `gen_pool` chunk: its bytes and its pages in use.
     public struct Chunk: Sendable, Hashable {
         /// Its first byte.
-        public var start: UInt64
+        public var start: PhysicalAddress
         /// Its pages' in-use bits, one per page.
         public var used: [Bool]
     }
@@ -84,7 +86,7 @@ public struct AtomicPools: Sendable, Hashable {
 
     /// `dma_atomic_pool_init`: each zone's first chunk from `allocate(order, zone)` (a block of
     /// 2^order pages, its first byte, or nil), the lines it prints.
-    public init(size: UInt64, allocate: (Int, Zone) -> UInt64?) {
+    public init(size: UInt64, allocate: (Int, Zone) -> PhysicalAddress?) {
         self.size = size
         var lines: [String] = []
         for zone in [Zone.kernel, .dma, .dma32] {
@@ -103,7 +105,7 @@ public struct AtomicPools: Sendable, Hashable {
 
     /// `atomic_pool_expand`: a chunk of `1 << min(get_order(bytes), 10)` pages, the order halved
     /// while `allocate` finds none.
-    static func expand(bytes: UInt64, zone: Zone, allocate: (Int, Zone) -> UInt64?) -> Chunk? {
+    static func expand(bytes: UInt64, zone: Zone, allocate: (Int, Zone) -> PhysicalAddress?) -> Chunk? {
         var order = Self.order(bytes)
         while true {
             if let start = allocate(order, zone) { return Chunk(start: start, used: Array(repeating: false, count: 1 << order)) }
@@ -118,15 +120,17 @@ public struct AtomicPools: Sendable, Hashable {
     }
 
     /// `dma_alloc_from_pool(dev, bytes, …, dma_coherent_ok)` for a device whose coherent limit
-    /// is `limit`: the first byte, or nil (the caller prints the WARN).
-    public mutating func allocate(bytes: UInt64, limit: UInt64) -> UInt64? {
+    /// is `limit` (a mask, `min_not_zero(coherent_dma_mask, bus_dma_limit)`, which the last
+    /// byte's bus address — natively its physical address — must not pass): the first byte, or
+    /// nil (the caller prints the WARN).
+    public mutating func allocate(bytes: UInt64, limit: UInt64) -> PhysicalAddress? {
         let pages = Int((bytes &+ 4095) >> 12)
         let align = pages <= 1 ? 1 : 1 << (64 - UInt64(pages &- 1).leadingZeroBitCount)
         for zone in [Zone.kernel, .dma32, .dma] where !chunks[zone.rawValue].isEmpty {
             for c in chunks[zone.rawValue].indices {
                 guard let first = Self.firstFit(chunks[zone.rawValue][c].used, pages: pages, align: align) else { continue }
-                let start = chunks[zone.rawValue][c].start &+ UInt64(first) << 12
-                guard start &+ bytes &- 1 <= limit else { break }
+                let start = PhysicalAddress(chunks[zone.rawValue][c].start.rawValue &+ UInt64(first) << 12)
+                guard start.directDMA.rawValue &+ bytes &- 1 <= limit else { break }
                 for i in first..<(first + pages) { chunks[zone.rawValue][c].used[i] = true }
                 if available(zone) < size { workScheduled = true }
                 return start
@@ -151,13 +155,13 @@ public struct AtomicPools: Sendable, Hashable {
 
     /// `dma_free_from_pool`: gives back the `bytes` at `start`; false when no chunk holds them.
     @discardableResult
-    public mutating func free(start: UInt64, bytes: UInt64) -> Bool {
+    public mutating func free(start: PhysicalAddress, bytes: UInt64) -> Bool {
         let pages = Int((bytes &+ 4095) >> 12)
         for z in chunks.indices {
             for c in chunks[z].indices {
                 let chunk = chunks[z][c]
-                guard start >= chunk.start, start &- chunk.start < UInt64(chunk.used.count) << 12 else { continue }
-                let first = Int((start &- chunk.start) >> 12)
+                guard start >= chunk.start, start.rawValue &- chunk.start.rawValue < UInt64(chunk.used.count) << 12 else { continue }
+                let first = Int((start.rawValue &- chunk.start.rawValue) >> 12)
                 for i in first..<min(first + pages, chunk.used.count) { chunks[z][c].used[i] = false }
                 return true
             }

@@ -45,7 +45,7 @@ enum NativeAreaPoolSetup {
             if pool != nil {
                 if nslabs != requested { log.append(prefix + "SWIOTLB bounce buffer size adjusted \(requested) -> \(nslabs) slabs") }
                 growth = (growsPools ? platform.dynamicPoolMemory() : nil).map {
-                    PoolGrowth(canGrow: true, physLimit: 0xffff_ffff, defaultNslabs: Int(nslabs), defaultAreas: Int(defaultAreas), memory: $0)
+                    PoolGrowth(canGrow: true, physLimit: PhysicalAddress(0xffff_ffff), defaultNslabs: Int(nslabs), defaultAreas: Int(defaultAreas), memory: $0)
                 }
             }
         }

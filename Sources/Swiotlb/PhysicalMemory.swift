@@ -1,3 +1,5 @@
+import XenMemory
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -27,7 +29,8 @@ public struct PhysicalMemory: Sendable {
     }
 
     /// Writes `bytes` at `address`.
-    public mutating func write(_ bytes: [UInt8], at address: UInt64) {
+    public mutating func write(_ bytes: [UInt8], at address: PhysicalAddress) {
+        let address = address.rawValue
         let s = uniqueStorage()
         bytes.withUnsafeBytes { src in
             var done = 0
@@ -41,8 +44,9 @@ public struct PhysicalMemory: Sendable {
     }
 
     /// Reads `count` bytes at `address`.
-    public func read(_ address: UInt64, count: Int) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+    public func read(_ address: PhysicalAddress, count: Int) -> [UInt8] {
+        let address = address.rawValue
+        return [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
             var done = 0
             while done < count {
                 let a = address &+ UInt64(done)
@@ -57,8 +61,9 @@ public struct PhysicalMemory: Sendable {
 
     /// `memcpy(to, from, count)` within the space (the regions do not overlap in swiotlb use;
     /// if they did, each piece is moved as `memmove` would).
-    public mutating func copy(from source: UInt64, to destination: UInt64, count: Int) {
+    public mutating func copy(from source: PhysicalAddress, to destination: PhysicalAddress, count: Int) {
         guard count > 0 else { return }
+        let source = source.rawValue, destination = destination.rawValue
         let s = uniqueStorage()
         var done = 0
         while done < count {

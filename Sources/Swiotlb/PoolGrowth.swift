@@ -1,3 +1,5 @@
+import XenMemory
+
 /// Linux 6.18's `CONFIG_SWIOTLB_DYNAMIC` state of a software IO TLB: whether pools may be added
 /// (`can_grow`), the limit of the background worker's pools (`phys_limit`), the size and areas
 /// it asks for (`default_nslabs`, `default_nareas`), and the memory new pools come from.
@@ -7,7 +9,7 @@ public struct PoolGrowth: Sendable {
     public var canGrow: Bool
     /// `io_tlb_mem.phys_limit`: the highest byte a grown pool may use (`ARCH_LOW_ADDRESS_LIMIT`,
     /// 4 GiB − 1 on x86, unless `SWIOTLB_ANY`).
-    public var physLimit: UInt64
+    public var physLimit: PhysicalAddress
     /// `default_nslabs`: the slots the worker asks for (at most 2048 are given).
     public var defaultNslabs: Int
     /// `default_nareas`: the areas the worker asks for, and the rounds of the search.
@@ -21,7 +23,7 @@ public struct PoolGrowth: Sendable {
     public internal(set) var workScheduled = false
 
     /// A growth state.
-    public init(canGrow: Bool, physLimit: UInt64, defaultNslabs: Int, defaultAreas: Int, memory: DynamicPoolMemory) {
+    public init(canGrow: Bool, physLimit: PhysicalAddress, defaultNslabs: Int, defaultAreas: Int, memory: DynamicPoolMemory) {
         self.canGrow = canGrow; self.physLimit = physLimit; self.defaultNslabs = defaultNslabs
         self.defaultAreas = defaultAreas; self.memory = memory
     }
@@ -57,9 +59,9 @@ public struct DynamicPoolMemory: Sendable, Hashable {
         return (pages == 1 ? 1 : UInt64(1) << UInt64(64 - (pages &- 1).leadingZeroBitCount)) << 12
     }
 
-    /// Takes the block for `bytes` (``blockBytes(_:)``) under the rule above; its first byte,
-    /// or nil.
-    public mutating func allocate(bytes: UInt64, limit: UInt64) -> UInt64? {
+    /// Takes the block for `bytes` (``blockBytes(_:)``) under the rule above (its last byte at
+    /// or below `limit`, the kernel's `phys_limit`); its first byte, or nil.
+    public mutating func allocate(bytes: UInt64, limit: PhysicalAddress) -> PhysicalAddress? {
         let block = Self.blockBytes(bytes)
         for (k, r) in free.enumerated() {
             let (aligned, o1) = r.lowerBound.addingReportingOverflow(block &- 1)
@@ -67,19 +69,19 @@ public struct DynamicPoolMemory: Sendable, Hashable {
             let start = aligned & ~(block &- 1)
             let (end, o2) = start.addingReportingOverflow(block)
             guard !o2, end <= r.upperBound else { continue }
-            guard start &+ (bytes &- 1) <= limit else { return nil }
+            guard start &+ (bytes &- 1) <= limit.rawValue else { return nil }
             var pieces: [Range<UInt64>] = []
             if r.lowerBound < start { pieces.append(r.lowerBound..<start) }
             if end < r.upperBound { pieces.append(end..<r.upperBound) }
             free.replaceSubrange(k...k, with: pieces)
-            return start
+            return PhysicalAddress(start)
         }
         return nil
     }
 
     /// Gives back the block of `bytes` at `start` (merged with the free ranges beside it).
-    public mutating func release(start: UInt64, bytes: UInt64) {
-        let block = start..<(start &+ Self.blockBytes(bytes))
+    public mutating func release(start: PhysicalAddress, bytes: UInt64) {
+        let block = start.rawValue..<(start.rawValue &+ Self.blockBytes(bytes))
         var k = 0
         while k < free.count && free[k].upperBound <= block.lowerBound { k += 1 }
         var merged = block

@@ -1,3 +1,5 @@
+import XenMemory
+
 /// Slot geometry of the software IO TLB.
 public enum IOTLB {
     /// `IO_TLB_SHIFT`.
@@ -18,8 +20,8 @@ public enum IOTLB {
     /// `IO_TLB_SIZE * IO_TLB_SEGSIZE`: the most one segment holds (v5.11's
     /// `swiotlb_max_mapping_size`; see ``SwiotlbKernelModel/maxMappingSize(minAlignMask:)``).
     public static let maxMappingSize = slotSize * segmentSlots
-    /// `INVALID_PHYS_ADDR`.
-    public static let invalidAddress: UInt64 = ~0
+    /// `INVALID_PHYS_ADDR` (a `phys_addr_t` of all ones).
+    public static let invalidAddress = PhysicalAddress(~0)
     /// `ALIGN(x, 128)`, wrapping as the kernel's unsigned arithmetic does.
     public static func alignToSegment(_ n: UInt64) -> UInt64 { (n &+ 127) & ~127 }
 }
@@ -52,7 +54,7 @@ public struct SlotPool: Sendable {
     /// How the pool came to be: set up at boot, or (6.18's `CONFIG_SWIOTLB_DYNAMIC`) added later.
     public var origin = PoolOrigin.boot
     /// `io_tlb_start`: first byte (pseudo-physical).
-    public let start: UInt64
+    public let start: PhysicalAddress
     /// `io_tlb_nslabs`.
     public let nslabs: Int
     /// `io_tlb_index`: where the next search starts.
@@ -69,7 +71,7 @@ public struct SlotPool: Sendable {
     private(set) var tables: SlotTables
 
     /// A fresh pool: each segment's list reads 128, 127, …, 1; `areas` > 1 only for v6.1.
-    public init(name: String? = nil, start: UInt64, nslabs: Int, areas: Int = 1) {
+    public init(name: String? = nil, start: PhysicalAddress, nslabs: Int, areas: Int = 1) {
         self.name = name
         self.start = start
         self.nslabs = nslabs
@@ -111,15 +113,15 @@ public struct SlotPool: Sendable {
 
     /// `io_tlb_orig_addr[slot]` (`slot` must be in the pool).
     @inline(__always)
-    public func originalAddress(ofSlot slot: Int) -> UInt64 {
+    public func originalAddress(ofSlot slot: Int) -> PhysicalAddress {
         precondition(slot >= 0 && slot < nslabs, "slot \(slot) out of 0..<\(nslabs)")
-        return tables.origAddress[slot]
+        return PhysicalAddress(tables.origAddress[slot])
     }
 
     /// `io_tlb_end`: one past the last byte.
-    public var end: UInt64 { start + UInt64(nslabs) << UInt64(IOTLB.shift) }
+    public var end: PhysicalAddress { start.advanced(by: UInt64(nslabs) << UInt64(IOTLB.shift)) }
     /// Whether a pseudo-physical address lies in the pool (`is_swiotlb_buffer`).
-    public func contains(_ address: UInt64) -> Bool { address >= start && address < end }
+    public func contains(_ address: PhysicalAddress) -> Bool { address >= start && address < end }
     /// The pool size in bytes.
     public var bytes: UInt64 { UInt64(nslabs) << UInt64(IOTLB.shift) }
 
@@ -135,7 +137,7 @@ public struct SlotPool: Sendable {
     /// segments whose longest free run is too short (``longestRunBound``), and inside a free run
     /// too short for the request, the rest of that run (its later slots count down from its
     /// length, so none of them fits either).
-    public mutating func allocate(nslots: Int, stride: Int, offsetSlots: UInt64, maxSlots: UInt64, original: UInt64) -> Int? {
+    public mutating func allocate(nslots: Int, stride: Int, offsetSlots: UInt64, maxSlots: UInt64, original: PhysicalAddress) -> Int? {
         if nslots > nslabs &- used { return nil }
         let n = nslabs
         // ALIGN(io_tlb_index, stride) for stride 1 or 2 (a page holds two slots).
@@ -156,7 +158,7 @@ public struct SlotPool: Sendable {
         }
         guard let slot = found else { return nil }
         t.take(slot: slot, nslots: nslots)
-        Self.recordOriginal(original, slot: slot, nslots: nslots, in: t.origAddress)
+        Self.recordOriginal(original.rawValue, slot: slot, nslots: nslots, in: t.origAddress)
         index = slot &+ nslots < n ? slot &+ nslots : 0
         used &+= nslots
         if used > usedHighWater { usedHighWater = used }

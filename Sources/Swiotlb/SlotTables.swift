@@ -43,7 +43,7 @@ final class SlotTables: @unchecked Sendable {
         for i in 0..<nslabs { list[i] = UInt32(IOTLB.segmentSlots &- (i & (IOTLB.segmentSlots &- 1))) }
         usedBits.initialize(repeating: 0, count: segments &* 2)
         listIsExact = nslabs & (IOTLB.segmentSlots &- 1) != 0
-        origAddress.initialize(repeating: IOTLB.invalidAddress, count: nslabs)
+        origAddress.initialize(repeating: IOTLB.invalidAddress.rawValue, count: nslabs)
         allocSize.initialize(repeating: 0, count: nslabs)
         longestRunBound.initialize(repeating: UInt32(IOTLB.segmentSlots), count: segments)
         padSlots.initialize(repeating: 0, count: nslabs)

@@ -60,7 +60,7 @@ extension SlotTables {
     func release(slot: Int, nslots: Int) {
         var k = slot
         while k < slot &+ nslots {
-            origAddress[k] = IOTLB.invalidAddress
+            origAddress[k] = IOTLB.invalidAddress.rawValue
             k &+= 1
         }
         if !listIsExact && (nslots == 0 || slot &>> IOTLB.segmentShift == (slot &+ nslots &- 1) &>> IOTLB.segmentShift) {

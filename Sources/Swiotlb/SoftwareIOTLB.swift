@@ -34,7 +34,7 @@ public enum SwiotlbBug: Error, Sendable, Hashable, CustomStringConvertible {
     /// A mapping of zero slots.
     case zeroSize
     /// An address that is in no pool.
-    case notABounceBuffer(UInt64)
+    case notABounceBuffer(PhysicalAddress)
     /// A segment boundary that is not a power of two (`iommu_is_span_boundary`'s `BUG_ON`).
     case boundaryNotPowerOfTwo(UInt64)
 
@@ -46,7 +46,7 @@ public enum SwiotlbBug: Error, Sendable, Hashable, CustomStringConvertible {
                 "kernel hang: Linux 6.1.192 would never return from a map\(device.map { " on \($0)" } ?? "") (its slot search loops in area \(area) with the area lock held)"
         case .syncDirection(let d, let t): return "kernel BUG: sync for \(t.rawValue) with direction \(d.rawValue)"
         case .zeroSize: return "kernel BUG: mapping of 0 slots"
-        case .notABounceBuffer(let a): return "kernel BUG: \(Hex.plain(a)) is not in any swiotlb pool"
+        case .notABounceBuffer(let a): return "kernel BUG: \(a) is not in any swiotlb pool"
         case .boundaryNotPowerOfTwo(let m): return "kernel BUG: segment boundary mask \(Hex.plain(m)) is not 2^n-1"
         }
     }
@@ -63,7 +63,7 @@ public enum DebugfsWriteError: Error, Sendable, Hashable {
 /// A successful bounce mapping.
 public struct BounceMapping: Sendable, Hashable {
     /// The bounce buffer's address (`tlb_addr`).
-    public var address: UInt64
+    public var address: PhysicalAddress
     /// Which pool it came from.
     public var pool: Int
     /// Its first slot.
@@ -133,7 +133,7 @@ public struct SoftwareIOTLB: Sendable {
     /// `swiotlb_print_info` for `pool`.
     public static func mappedLine(_ pool: SlotPool) -> String {
         SwiotlbKernelText.messagePrefix + namePrefix(pool) + SwiotlbKernelText.mappedMemory
-            + "0x\(Hex.padded(pool.start, 16))-0x\(Hex.padded(pool.end, 16))] (\(pool.bytes >> 20)MB)"
+            + "0x\(Hex.padded(pool.start.rawValue, 16))-0x\(Hex.padded(pool.end.rawValue, 16))] (\(pool.bytes >> 20)MB)"
     }
 
     /// `<name> ` for a named pool (the RFC's messages put it first), else nothing.
@@ -144,17 +144,17 @@ public struct SoftwareIOTLB: Sendable {
 
     /// The index of the pool `address` lies in.
     @inline(__always)
-    func pool(holding address: UInt64) -> Int? {
+    func pool(holding address: PhysicalAddress) -> Int? {
         var p = 0
         while p < pools.count {
-            if address &- pools[p].start < pools[p].bytes { return p }
+            if address.rawValue &- pools[p].start.rawValue < pools[p].bytes { return p }
             p &+= 1
         }
         return nil
     }
 
     /// `is_swiotlb_buffer(paddr)`.
-    public func isBounceBuffer(_ address: UInt64) -> Bool { pools.contains { $0.contains(address) } }
+    public func isBounceBuffer(_ address: PhysicalAddress) -> Bool { pools.contains { $0.contains(address) } }
 
     /// `swiotlb_max_segment()`.
     public var maxSegmentSize: UInt64 { pools.isEmpty ? 0 : maxSegment }
@@ -199,9 +199,9 @@ public struct SoftwareIOTLB: Sendable {
     /// runs on). Throws where the kernel would BUG, and
     /// ``SwiotlbBug/searchNeverEnds(area:device:)`` where its search would loop forever.
     public mutating func map(
-        device: DMADevice, original: UInt64, mappingSize: Int, allocSize: Int,
+        device: DMADevice, original: PhysicalAddress, mappingSize: Int, allocSize: Int,
         direction: DMADirection, attributes: DMAAttributes = [],
-        tableDMAAddress: UInt64? = nil, alignMask: UInt64 = 0, cpu: Int = 0
+        tableDMAAddress: DMAAddress? = nil, alignMask: UInt64 = 0, cpu: Int = 0
     ) throws(SwiotlbBug) -> Result<BounceMapping, SwiotlbMapError> {
         let request = MapRequest(
             device: device, original: original, mappingSize: mappingSize, allocSize: allocSize,
@@ -214,7 +214,7 @@ public struct SoftwareIOTLB: Sendable {
     /// kernel: the copy back, then the release. Returns the pool it freed from.
     @discardableResult
     public mutating func unmap(
-        _ tlb: UInt64, mappingSize: Int, allocSize: Int, direction: DMADirection,
+        _ tlb: PhysicalAddress, mappingSize: Int, allocSize: Int, direction: DMADirection,
         attributes: DMAAttributes = [], minAlignMask: UInt64 = 0
     ) throws(SwiotlbBug) -> Int {
         guard let p = pool(holding: tlb) else { throw .notABounceBuffer(tlb) }
@@ -229,7 +229,7 @@ public struct SoftwareIOTLB: Sendable {
     /// copy back (FROM_DEVICE/BIDIRECTIONAL), for the device copy out (TO_DEVICE/BIDIRECTIONAL);
     /// any other combination but the no-op one is the kernel's BUG.
     public mutating func sync(
-        _ tlb: UInt64, size: Int, direction: DMADirection, target: SyncTarget,
+        _ tlb: PhysicalAddress, size: Int, direction: DMADirection, target: SyncTarget,
         minAlignMask: UInt64 = 0
     ) throws(SwiotlbBug) {
         guard let p = pool(holding: tlb) else { throw .notABounceBuffer(tlb) }
@@ -299,7 +299,7 @@ public struct SoftwareIOTLB: Sendable {
     @inline(__always)
     func window(pool p: Int, for r: MapRequest) throws(SwiotlbBug) -> MapWindow {
         let mask = r.device.segmentBoundaryMask
-        let tblDMA = ((p == poolIndex(for: r.device) ? r.tableDMAAddress : nil) ?? pools[p].start) & mask
+        let tblDMA = ((p == poolIndex(for: r.device) ? r.tableDMAAddress : nil) ?? pools[p].start.directDMA).rawValue & mask
         let offsetSlots = (tblDMA &+ UInt64(IOTLB.slotSize - 1)) >> UInt64(IOTLB.shift)
         let maxSlots: UInt64 = mask &+ 1 != 0 ? ((mask &+ 1) &+ UInt64(IOTLB.slotSize - 1)) >> UInt64(IOTLB.shift) : 1 << UInt64(64 - IOTLB.shift)
         guard maxSlots & (maxSlots &- 1) == 0, maxSlots != 0 else { throw .boundaryNotPowerOfTwo(mask) }
@@ -359,7 +359,7 @@ public struct SoftwareIOTLB: Sendable {
 
     /// A bounce copy of `count` bytes, counted, and made when ``copiesData`` is on.
     @inline(__always)
-    mutating func bounce(from source: UInt64, to destination: UInt64, count: Int) {
+    mutating func bounce(from source: PhysicalAddress, to destination: PhysicalAddress, count: Int) {
         guard count > 0 else { return }
         bytesBounced &+= UInt64(count)
         if copiesData { memory.copy(from: source, to: destination, count: count) }

@@ -70,7 +70,7 @@ public struct TraceError: Error, Sendable, Hashable, CustomStringConvertible {
 public enum TraceOp: Sendable, Hashable {
     /// `pool nslabs=<N> start=<0xHEX> [areas=<A>] [name=<word>]` (`nslabs` and `areas` after
     /// the kernel's set-up).
-    case pool(nslabs: Int, start: UInt64, areas: Int, name: String?)
+    case pool(nslabs: Int, start: PhysicalAddress, areas: Int, name: String?)
     /// `map …`: every field the line gives.
     case map(TraceMap)
     /// `unmap id=…`.
@@ -82,15 +82,15 @@ public enum TraceOp: Sendable, Hashable {
     init(_ l: TraceLine, of b: UnsafeBufferPointer<UInt8>) {
         func text(_ r: Range<Int>) -> String { TraceLine.text(r, of: b) }
         switch l.kind {
-        case .pool: self = .pool(nslabs: l.nslabs, start: l.start, areas: l.areas, name: l.name.map(text))
+        case .pool: self = .pool(nslabs: l.nslabs, start: PhysicalAddress(l.start), areas: l.areas, name: l.name.map(text))
         case .map:
             self = .map(
                 TraceMap(
-                    id: text(l.id), original: l.original, size: l.size, alloc: l.alloc, direction: l.direction,
+                    id: text(l.id), original: PhysicalAddress(l.original), size: l.size, alloc: l.alloc, direction: l.direction,
                     attributes: l.attributes, segmentMask: l.segmentMask, dmaMask: l.dmaMask,
                     minAlign: l.hasMinAlign ? l.minAlign : nil, alignMask: l.alignMask,
                     cpu: l.hasCPU ? l.cpu : nil, device: l.device.map(text), driver: l.driver.map(text),
-                    kernelTLB: l.kernelTLB))
+                    kernelTLB: l.kernelTLB.map(PhysicalAddress.init(rawValue:))))
         case .unmap: self = .unmap(id: text(l.id))
         case .sync: self = .sync(id: text(l.id), target: l.target)
         }
@@ -105,7 +105,7 @@ public struct TraceMap: Sendable, Hashable {
     /// `id=`.
     public var id: String
     /// `orig=`.
-    public var original: UInt64
+    public var original: PhysicalAddress
     /// `size=`: the mapping size.
     public var size: Int
     /// `alloc=` (`size` when absent).
@@ -129,14 +129,14 @@ public struct TraceMap: Sendable, Hashable {
     /// `driver=`: the device's driver (`dev_driver_string`).
     public var driver: String?
     /// `kernel_tlb=`: the address a live kernel returned.
-    public var kernelTLB: UInt64?
+    public var kernelTLB: PhysicalAddress?
 
     /// A map line's fields.
     public init(
-        id: String, original: UInt64, size: Int, alloc: Int? = nil, direction: DMADirection,
+        id: String, original: PhysicalAddress, size: Int, alloc: Int? = nil, direction: DMADirection,
         attributes: DMAAttributes = [], segmentMask: UInt64 = .max, dmaMask: UInt64 = .max,
         minAlign: UInt64? = nil, alignMask: UInt64 = 0, cpu: Int? = nil, device: String? = nil, driver: String? = nil,
-        kernelTLB: UInt64? = nil
+        kernelTLB: PhysicalAddress? = nil
     ) {
         self.id = id; self.original = original; self.size = size; self.alloc = alloc ?? size; self.direction = direction
         self.attributes = attributes; self.segmentMask = segmentMask; self.dmaMask = dmaMask; self.minAlign = minAlign
@@ -205,7 +205,7 @@ public struct TraceReplayer: Sendable {
     /// and transient ones under the device's mask — come from `memory` as ``DynamicPoolMemory``
     /// hands it out, which must not overlap the trace's pools. Refused (nothing changes) by a
     /// kernel without them or once the pools are built.
-    public mutating func growPools(from memory: Range<UInt64>, limit: UInt64) throws(TraceError) {
+    public mutating func growPools(from memory: Range<UInt64>, limit: PhysicalAddress) throws(TraceError) {
         try engine.state.growPools(from: memory, limit: limit)
     }
 
@@ -262,7 +262,7 @@ protocol TraceReplayState: AnyObject, Sendable {
     var lastEvent: ReplayEvent? { get }
     func finish() throws(TraceError) -> [String]
     func takeMessages() -> [KernelMessage]
-    func growPools(from memory: Range<UInt64>, limit: UInt64) throws(TraceError)
+    func growPools(from memory: Range<UInt64>, limit: PhysicalAddress) throws(TraceError)
 }
 
 /// A kernel's replayer, held by reference so the engine's closure and the once-per-run calls
@@ -278,7 +278,7 @@ final class KernelTraceReplayBox<Kernel: SwiotlbKernelModel>: TraceReplayState, 
     var lastEvent: ReplayEvent? { replayer.lastEvent }
     func finish() throws(TraceError) -> [String] { try replayer.finish() }
     func takeMessages() -> [KernelMessage] { replayer.takeMessages() }
-    func growPools(from memory: Range<UInt64>, limit: UInt64) throws(TraceError) {
+    func growPools(from memory: Range<UInt64>, limit: PhysicalAddress) throws(TraceError) {
         try replayer.growPools(from: memory, limit: limit)
     }
 }
@@ -287,7 +287,7 @@ final class KernelTraceReplayBox<Kernel: SwiotlbKernelModel>: TraceReplayState, 
 struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
     /// A live mapping: what its unmap and syncs need (`minAlign`: the device's, for 6.1's offset).
     struct Live {
-        var address: UInt64; var size: Int32; var alloc: Int32; var minAlign: UInt32
+        var address: PhysicalAddress; var size: Int32; var alloc: Int32; var minAlign: UInt32
         var direction: DMADirection; var attributes: DMAAttributes
     }
 
@@ -301,11 +301,11 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
     private var isBuilt = false
     /// The pools declared, built (with their slot tables) only at the first op, so a trace
     /// whose later pool line is refused has allocated nothing.
-    private var pendingPools: [(name: String?, start: UInt64, nslabs: Int, areas: Int)] = []
+    private var pendingPools: [(name: String?, start: PhysicalAddress, nslabs: Int, areas: Int)] = []
     private var rules = TraceRules<Kernel, Live>()
     private let movesBytes: Bool
     /// The memory dynamic pools come from and the worker's limit (nil: no dynamic pools).
-    private var growthMemory: (Range<UInt64>, UInt64)?
+    private var growthMemory: (Range<UInt64>, PhysicalAddress)?
     /// See ``TraceReplayer/recordsEvents``.
     var recordsEvents = false
     /// See ``TraceReplayer/lastEvent``.
@@ -355,11 +355,11 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
         if let (memory, _) = growthMemory, l.start < memory.upperBound, memory.lowerBound < l.start &+ UInt64(l.nslabs) << UInt64(IOTLB.shift) {
             throw TraceError(line: line, token: "start=\(Hex.plain(l.start))", message: "pool overlaps the memory of dynamic pools")
         }
-        pendingPools.append((name, l.start, l.nslabs, l.areas))
+        pendingPools.append((name, PhysicalAddress(l.start), l.nslabs, l.areas))
     }
 
     /// See ``TraceReplayer/growPools(from:limit:)``.
-    mutating func growPools(from memory: Range<UInt64>, limit: UInt64) throws(TraceError) {
+    mutating func growPools(from memory: Range<UInt64>, limit: PhysicalAddress) throws(TraceError) {
         let token = "\(Hex.plain(memory.lowerBound))-\(Hex.plain(memory.upperBound))"
         guard Kernel.traceFields.contains(.dynamicPools) else {
             throw TraceError(
@@ -407,10 +407,10 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
             lastEvent = .map(
                 id: String(decoding: id.bytes, as: UTF8.self), device: device.name, size: l.size, minAlignMask: l.minAlign,
                 pool: live.poolIndex(for: device),
-                neededSlots: Kernel.slotsNeeded(allocSize: l.alloc, original: l.original, minAlignMask: l.minAlign), failed: false)
+                neededSlots: Kernel.slotsNeeded(allocSize: l.alloc, original: PhysicalAddress(l.original), minAlignMask: l.minAlign), failed: false)
         }
         let request = MapRequest(
-            device: consume device, original: l.original, mappingSize: l.size, allocSize: l.alloc,
+            device: consume device, original: PhysicalAddress(l.original), mappingSize: l.size, allocSize: l.alloc,
             direction: l.direction, attributes: l.attributes, alignMask: l.alignMask, cpu: l.cpu)
         let result: Result<BounceMapping, SwiotlbMapError>
         do {
@@ -431,7 +431,7 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
                     direction: l.direction, attributes: l.attributes), id: id, at: slot)
             let used = live.usedSlots(reportedFor: live.homePool(of: m.pool))
             out.appendLine(maxLength: id.bytes.count + 64) { w in
-                w.literal("map id="); w.bytes(id.bytes); w.literal(" tlb=0x"); w.hex(m.address)
+                w.literal("map id="); w.bytes(id.bytes); w.literal(" tlb=0x"); w.hex(m.address.rawValue)
                 w.literal(" used="); w.decimal(used)
             }
         case .failure(.full):

@@ -89,7 +89,7 @@ public enum DMAEngine: Sendable {
                 return r.map { m in
                     MappedBuffer(
                         dma: m.address, size: size,
-                        pool: m.bounced ? tlb.pools.firstIndex { $0.contains(m.address.directPhysical.rawValue) }.map(tlb.homePool(of:)) : nil,
+                        pool: m.bounced ? tlb.pools.firstIndex { $0.contains(m.address.directPhysical) }.map(tlb.homePool(of:)) : nil,
                         direction: direction, slots: taken)
                 }
             })
@@ -116,7 +116,7 @@ public enum DMAEngine: Sendable {
         try update(
             xen: { x throws(SwiotlbBug) in try x.sync(device, b.dma, size: b.size, direction: b.direction, target: target) },
             native: { n throws(SwiotlbBug) in
-                let tlb = b.dma.directPhysical.rawValue
+                let tlb = b.dma.directPhysical
                 if n.tlb.isBounceBuffer(tlb) { try n.tlb.sync(tlb, size: b.size, direction: b.direction, target: target) }
             })
     }

@@ -237,6 +237,6 @@ public enum ModelBoot {
 
     /// RAM pfns minus the pools.
     static func bufferRanges(memory: [Range<PFN>], pools: [SlotPool]) -> [Range<PFN>] {
-        pools.reduce(memory.filter { !$0.isEmpty }) { $0.subtracting(PhysicalAddress($1.start).pfn..<PhysicalAddress($1.end).pfn) }
+        pools.reduce(memory.filter { !$0.isEmpty }) { $0.subtracting($1.start.pfn..<$1.end.pfn) }
     }
 }

@@ -1,6 +1,7 @@
 import Diagnosis
 import Swiotlb
 import XenDumps
+import XenMemory
 import XenSwiotlb
 
 /// A model run as diagnosis evidence: what it records while it runs (failed maps with the free
@@ -20,7 +21,7 @@ public enum RunEvidence {
         guard error == .full, r.failureEvidence.count < keptFailures, !engine.tlb.pools.isEmpty else { return }
         let index = engine.tlb.poolIndex(for: device)
         let pool = engine.tlb.pools[index]
-        let needed = engine.tlb.kernel.model.slotsNeeded(allocSize: size, original: original, minAlignMask: device.minAlignMask)
+        let needed = engine.tlb.kernel.model.slotsNeeded(allocSize: size, original: PhysicalAddress(original), minAlignMask: device.minAlignMask)
         var run: Int?, areaRuns: [Int]?
         if r.devices[deviceIndex].failed <= measuredPerDevice && r.failureEvidence.filter({ $0.largestFreeRun != nil }).count < FreeRuns.measuresPerRun,
             needed <= IOTLB.segmentSlots

@@ -14,7 +14,7 @@ public enum WorkloadRunner {
         guard case .ready(var engine) = result.boot.state else { return result }
         result.boot.state = .consumedByRun  // one owner of the slot arrays: no copy on the first write
         result.pools = engine.tlb.pools.map {
-            PoolStats(name: $0.name ?? SwiotlbKernelText.unnamedPool, nslabs: $0.nslabs, start: PhysicalAddress($0.start), areas: $0.areas.count)
+            PoolStats(name: $0.name ?? SwiotlbKernelText.unnamedPool, nslabs: $0.nslabs, start: $0.start, areas: $0.areas.count)
         }
         for (d, device) in scenario.devices.enumerated() where !result.pools.isEmpty {
             result.pools[engine.tlb.poolIndex(for: device.dma)].devices.append(d)
@@ -54,8 +54,7 @@ public enum WorkloadRunner {
         }
         result.debugfs = engine.tlb.debugfs
         result.dynamicPools?.grown = engine.tlb.pools.filter { $0.origin == .grown }.map {
-            DynamicPoolStats.GrownPool(
-                start: PhysicalAddress($0.start), nslabs: $0.nslabs, areas: $0.areas.count, peakUsed: $0.usedHighWater, finalUsed: $0.used)
+            DynamicPoolStats.GrownPool(start: $0.start, nslabs: $0.nslabs, areas: $0.areas.count, peakUsed: $0.usedHighWater, finalUsed: $0.used)
         }
         return result
     }
@@ -212,7 +211,7 @@ struct RunState {
         switch op {
         case .map(let m):
             let device = s.device.mapped(by: m)
-            if let b = try submit(&s, m.original, m.size, m.direction, &engine, &r, device: device, cpu: m.cpu ?? s.cpu, alignMask: m.alignMask) {
+            if let b = try submit(&s, m.original.rawValue, m.size, m.direction, &engine, &r, device: device, cpu: m.cpu ?? s.cpu, alignMask: m.alignMask) {
                 s.traceLive[m.id] = (b, device); s.traceMappedAt[m.id] = s.traceLine
             }
         case .unmap(let id):

@@ -59,20 +59,20 @@ public struct DirectDMA: Sendable {
             }
         }
         switch try tlb.map(
-            device: device, original: phys.rawValue, mappingSize: size, allocSize: size, direction: direction, attributes: attributes,
+            device: device, original: phys, mappingSize: size, allocSize: size, direction: direction, attributes: attributes,
             alignMask: alignMask, cpu: cpu)
         {
         case .failure(.full): return .failure(.full)
         case .failure(.invalidSize): return .failure(.invalidSize)
         case .success(let m):
-            let bounce = PhysicalAddress(m.address).directDMA
+            let bounce = m.address.directDMA
             guard device.isCapable(bounce, size: UInt64(size)) else {
                 try tlb.unmap(
                     m.address, mappingSize: size, allocSize: size, direction: direction, attributes: attributes.union(.skipCPUSync),
                     minAlignMask: device.minAlignMask)
                 warnOnce(
                     device,
-                    "swiotlb addr 0x\(Hex.padded(m.address, 16))+\(size) overflow (mask \(Hex.digits(device.dmaMask)), bus limit \(Hex.digits(device.busDMALimit)))."
+                    "swiotlb addr 0x\(Hex.padded(m.address.rawValue, 16))+\(size) overflow (mask \(Hex.digits(device.dmaMask)), bus limit \(Hex.digits(device.busDMALimit)))."
                 )
                 return .failure(.bounceBufferNotCapable)
             }
@@ -85,9 +85,9 @@ public struct DirectDMA: Sendable {
         _ device: DMADevice, _ dma: DMAAddress, size: Int, direction: DMADirection,
         attributes: DMAAttributes = []
     ) throws(SwiotlbBug) {
-        guard tlb.isBounceBuffer(dma.directPhysical.rawValue) else { return }
+        guard tlb.isBounceBuffer(dma.directPhysical) else { return }
         try tlb.unmap(
-            dma.directPhysical.rawValue, mappingSize: size, allocSize: size, direction: direction, attributes: attributes,
+            dma.directPhysical, mappingSize: size, allocSize: size, direction: direction, attributes: attributes,
             minAlignMask: device.minAlignMask)
     }
 
@@ -105,18 +105,18 @@ struct GuestPoolMemory: NativePoolPlatform {
     var memory: PseudoPhysicalAllocator
     let dynamicPools: Range<UInt64>?
 
-    mutating func allocateEarly(bytes: UInt64, belowFourGiB: Bool) -> UInt64? {
+    mutating func allocateEarly(bytes: UInt64, belowFourGiB: Bool) -> PhysicalAddress? {
         let limit = belowFourGiB ? PhysicalAddress(1 << 32).pfn : PFN(.max)
-        return memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift, limit: limit).map { $0.lowerBound.address.rawValue }
+        return memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift, limit: limit).map { $0.lowerBound.address }
     }
 
     func dynamicPoolMemory() -> DynamicPoolMemory? { dynamicPools.map(DynamicPoolMemory.init) }
 
     /// Top-down, as the model's early allocations (the model's rule for `alloc_pages` at boot).
-    mutating func allocatePages(order: Int, limit: UInt64) -> UInt64? {
+    mutating func allocatePages(order: Int, limit: PhysicalAddress) -> PhysicalAddress? {
         let pages: UInt64 = 1 << UInt64(order)
-        let top = limit == .max ? PFN(.max) : PhysicalAddress(limit &+ 1).pfn
-        return memory.allocate(pages: pages, alignPages: pages, limit: top).map { $0.lowerBound.address.rawValue }
+        let top = limit.rawValue == .max ? PFN(.max) : PhysicalAddress(limit.rawValue &+ 1).pfn
+        return memory.allocate(pages: pages, alignPages: pages, limit: top).map { $0.lowerBound.address }
     }
 
     /// The model's `totalram_pages()`: the free pages left by the early set-up, with the dynamic

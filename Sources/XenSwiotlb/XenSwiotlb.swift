@@ -57,13 +57,13 @@ public struct XenSwiotlb: Sendable {
     /// foreign frames are ignored) inside one of the pools.
     public func isXenBounceBuffer(_ d: DMAAddress) -> Bool {
         guard let pfn = dom0.p2m.localPFN(ofBusFrame: d.machine.mfn, m2p: host.m2p) else { return false }
-        return tlb.isBounceBuffer(pfn.address.rawValue)
+        return tlb.isBounceBuffer(pfn.address)
     }
 
     /// `xen_swiotlb_dma_supported(dev, mask)`: the machine address of a pool's last byte fits
     /// (the RFC: any pool's).
     public func dmaSupported(_ mask: UInt64) -> Bool {
-        tlb.pools.contains { physToDMA(PhysicalAddress($0.end - 1)).rawValue <= mask }
+        tlb.pools.contains { physToDMA(PhysicalAddress($0.end.rawValue - 1)).rawValue <= mask }
     }
 
     // MARK: Streaming DMA
@@ -85,13 +85,13 @@ public struct XenSwiotlb: Sendable {
             return .success(DMAHandle(address: dev, bounced: false, pool: nil))
         }
         switch try tlb.map(
-            device: device, original: phys.rawValue, mappingSize: size, allocSize: size,
+            device: device, original: phys, mappingSize: size, allocSize: size,
             direction: direction, attributes: attributes, alignMask: alignMask, cpu: cpu)
         {
         case .failure(.full): return .failure(.full)
         case .failure(.invalidSize): return .failure(.invalidSize)
         case .success(let m):
-            let bus = physToDMA(PhysicalAddress(m.address))
+            let bus = physToDMA(m.address)
             guard device.isCapable(bus, size: UInt64(size)) else {
                 try tlb.unmap(
                     m.address, mappingSize: size, allocSize: size, direction: direction,
@@ -110,7 +110,7 @@ public struct XenSwiotlb: Sendable {
     ) throws(SwiotlbBug) {
         guard isXenBounceBuffer(dma) else { return }
         try tlb.unmap(
-            dmaToPhys(dma).rawValue, mappingSize: size, allocSize: size, direction: direction, attributes: attributes,
+            dmaToPhys(dma), mappingSize: size, allocSize: size, direction: direction, attributes: attributes,
             minAlignMask: device.minAlignMask)
     }
 
@@ -120,7 +120,7 @@ public struct XenSwiotlb: Sendable {
         target: SyncTarget
     ) throws(SwiotlbBug) {
         guard isXenBounceBuffer(dma) else { return }
-        try tlb.sync(dmaToPhys(dma).rawValue, size: size, direction: direction, target: target, minAlignMask: device.minAlignMask)
+        try tlb.sync(dmaToPhys(dma), size: size, direction: direction, target: target, minAlignMask: device.minAlignMask)
     }
 
     /// `xen_swiotlb_map_sg`: each element mapped in turn; on a failure the elements done so far
@@ -180,7 +180,7 @@ public struct XenSwiotlb: Sendable {
             && !requiresAlignment(phys, bytes: bytes)
         {
             coherent[pages.lowerBound] = (order, false)
-            tlb.memory.write([UInt8](repeating: 0, count: Int(bytes)), at: phys.rawValue)
+            tlb.memory.write([UInt8](repeating: 0, count: Int(bytes)), at: phys)
             return (phys, dev)
         }
         switch host.createContiguousRegion(
@@ -189,7 +189,7 @@ public struct XenSwiotlb: Sendable {
         {
         case .success(let m):
             coherent[pages.lowerBound] = (order, true)
-            tlb.memory.write([UInt8](repeating: 0, count: Int(bytes)), at: phys.rawValue)
+            tlb.memory.write([UInt8](repeating: 0, count: Int(bytes)), at: phys)
             return (phys, m.bus)
         case .failure:
             memory.release(pages)

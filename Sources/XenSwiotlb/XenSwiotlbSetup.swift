@@ -122,24 +122,24 @@ struct Dom0PoolPlatform: XenPoolPlatform {
         self.host = host; self.dom0 = dom0; self.memory = memory
     }
 
-    mutating func allocateEarly(bytes: UInt64) -> UInt64? {
-        memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift).map { $0.lowerBound.address.rawValue }
+    mutating func allocateEarly(bytes: UInt64) -> PhysicalAddress? {
+        memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift).map { $0.lowerBound.address }
     }
 
     func dynamicPoolMemory() -> DynamicPoolMemory? { dynamicPools.map { DynamicPoolMemory($0.raw) } }
 
-    mutating func allocatePages(order: Int) -> UInt64? {
-        memory.allocate(pages: 1 << UInt64(order), alignPages: 1 << UInt64(order)).map { $0.lowerBound.address.rawValue }
+    mutating func allocatePages(order: Int) -> PhysicalAddress? {
+        memory.allocate(pages: 1 << UInt64(order), alignPages: 1 << UInt64(order)).map { $0.lowerBound.address }
     }
 
-    mutating func free(start: UInt64, bytes: UInt64) {
-        let first = PhysicalAddress(start).pfn
+    mutating func free(start: PhysicalAddress, bytes: UInt64) {
+        let first = start.pfn
         memory.release(first..<first.advanced(by: (bytes + Page.offsetMask) >> Page.shift))
     }
 
-    mutating func remap(start: UInt64, nslabs: Int, pool: Int, firstBits: Int, maxBits: Int) -> Bool {
+    mutating func remap(start: PhysicalAddress, nslabs: Int, pool: Int, firstBits: Int, maxBits: Int) -> Bool {
         let fix = XenSwiotlb.fixup(
-            host: &host, dom0: &dom0, start: PFN(start >> Page.shift), nslabs: nslabs, pool: pool,
+            host: &host, dom0: &dom0, start: start.pfn, nslabs: nslabs, pool: pool,
             firstBits: firstBits, maxBits: maxBits)
         exchanges += fix.exchanges
         return fix.ok

@@ -19,7 +19,7 @@ func kernelFindSlots61(
     var stride = Int(iotlb >> 11) + 1
     if allocSize >= 4096 { stride = max(stride, stride << 1) }
     stride = max(stride, Int(alignMask >> 11) + 1)
-    let tbl = p.start & seg
+    let tbl = p.start.rawValue & seg
     let maxSlots: UInt64 = seg == ~0 ? 1 << 53 : (seg + 1 + 2047) >> 11
     let shift = (tbl + 2047) >> 11
     let an = p.areaSlots, n = p.areas.count
@@ -55,10 +55,10 @@ struct AreaSearchEquivalenceTests {
         "random maps and unmaps over 1, 2 and 4 areas: min_align, align, boundaries, CPUs, orig 0",
         arguments: [(1024, 1, UInt64(0x100_0000)), (2048, 2, 0x7bfd_b000), (4096, 4, 0x1003_000)])
     func sameAsTheKernel(nslabs: Int, areas: Int, start: UInt64) throws {
-        var t = SoftwareIOTLB(kernel: .v6_1, pools: [SlotPool(start: start, nslabs: nslabs, areas: areas)])
+        var t = SoftwareIOTLB(kernel: .v6_1, pools: [SlotPool(start: PhysicalAddress(start), nslabs: nslabs, areas: areas)])
         t.copiesData = false
         var rng = SplitMix64(seed: UInt64(nslabs * areas))
-        var live: [(tlb: UInt64, size: Int, minAlign: UInt64)] = []
+        var live: [(tlb: PhysicalAddress, size: Int, minAlign: UInt64)] = []
         var taken = 0, full = 0, hangs = 0
         for step in 0..<20_000 {
             let target = nslabs * (step % 4000 < 2000 ? step % 4000 : 4000 - step % 4000) / 2000
@@ -75,7 +75,7 @@ struct AreaSearchEquivalenceTests {
                 let what = "step \(step): size \(size) min_align 0x\(String(minAlign, radix: 16)) align 0x\(String(align, radix: 16)) cpu \(cpu)"
                 do {
                     let r = try t.map(
-                        device: device, original: orig, mappingSize: size, allocSize: size, direction: .none,
+                        device: device, original: PhysicalAddress(orig), mappingSize: size, allocSize: size, direction: .none,
                         attributes: .noWarn, alignMask: align, cpu: cpu)
                     #expect(expected.hangArea == nil, "\(what): the kernel hangs")
                     switch r {

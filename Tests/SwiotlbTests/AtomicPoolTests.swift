@@ -1,4 +1,5 @@
 import Testing
+import XenMemory
 
 @testable import Swiotlb
 
@@ -23,7 +24,7 @@ struct AtomicPoolTests {
         return AtomicPools(size: size) { order, zone in
             let bytes = UInt64(4096) << UInt64(order)
             top[zone]! -= bytes
-            return top[zone]
+            return top[zone].map(PhysicalAddress.init(rawValue:))
         }
     }
 
@@ -47,16 +48,16 @@ struct AtomicPoolTests {
     func allocation() {
         var a = Self.pools(size: 128 << 10)  // 32-page chunks
         var got: [UInt64?] = []
-        got.append(a.allocate(bytes: 4096, limit: .max))  // page 0
-        got.append(a.allocate(bytes: 3 * 4096, limit: .max))  // 3 pages aligned to 4: pages 4-6
-        got.append(a.allocate(bytes: 64 << 10, limit: .max))  // pages 16-31
-        got.append(a.allocate(bytes: 64 << 10, limit: .max))  // no aligned 16-page run left: DMA32
+        got.append(a.allocate(bytes: 4096, limit: .max)?.rawValue)  // page 0
+        got.append(a.allocate(bytes: 3 * 4096, limit: .max)?.rawValue)  // 3 pages aligned to 4: pages 4-6
+        got.append(a.allocate(bytes: 64 << 10, limit: .max)?.rawValue)  // pages 16-31
+        got.append(a.allocate(bytes: 64 << 10, limit: .max)?.rawValue)  // no aligned 16-page run left: DMA32
         // A 24-bit coherent limit: the kernel and DMA32 pools' runs fail dma_coherent_ok, DMA's fits.
-        got.append(a.allocate(bytes: 4096, limit: 0xff_ffff))
+        got.append(a.allocate(bytes: 4096, limit: 0xff_ffff)?.rawValue)
         #expect(got == [0x7ffe_0000, 0x7ffe_4000, 0x7fff_0000, 0x6ffe_0000, 0xfe_0000])
-        let freed = a.free(start: 0x7fff_0000, bytes: 64 << 10)
+        let freed = a.free(start: PhysicalAddress(0x7fff_0000), bytes: 64 << 10)
         let again = a.allocate(bytes: 64 << 10, limit: .max)
-        #expect(freed && again == 0x7fff_0000)
+        #expect(freed && again == PhysicalAddress(0x7fff_0000))
         #expect(a.workScheduled)
     }
 
@@ -70,34 +71,36 @@ struct AtomicPoolTests {
         var memory = DynamicPoolMemory(0x4000_0000..<0x4040_0000)
         a.grow(from: &memory)
         #expect(!a.workScheduled)
-        #expect(a.chunks[AtomicPools.Zone.kernel.rawValue].map(\.start) == [0x4000_0000, 0x7ffe_0000])
+        #expect(a.chunks[AtomicPools.Zone.kernel.rawValue].map(\.start.rawValue) == [0x4000_0000, 0x7ffe_0000])
         #expect(a.chunks[AtomicPools.Zone.kernel.rawValue].first?.used.count == 32)
         let next = a.allocate(bytes: 4096, limit: .max)
-        #expect(next == 0x4000_0000)
+        #expect(next == PhysicalAddress(0x4000_0000))
     }
 
     // swiotlb_find_slots (1204-1227) → swiotlb_alloc_pool(dev, …, GFP_NOWAIT) → swiotlb_alloc_tlb:
     // force_dma_unencrypted → dma_alloc_from_pool; none → WARN "Failed to get suitable pool for %s".
     @Test("a confidential guest's transient pools come from the atomic pools; exhausted: the WARN and a full map")
     func transientFromAtomicPools() throws {
-        var t = SoftwareIOTLB(kernel: .v6_18, pools: [SlotPool(start: 0x10_0000, nslabs: 128, areas: 1)], force: .force)
+        var t = SoftwareIOTLB(kernel: .v6_18, pools: [SlotPool(start: PhysicalAddress(0x10_0000), nslabs: 128, areas: 1)], force: .force)
         t.copiesData = false
-        var g = PoolGrowth(canGrow: true, physLimit: 0xffff_ffff, defaultNslabs: 128, defaultAreas: 1, memory: DynamicPoolMemory(0x4000_0000..<0x4000_0000))
+        var g = PoolGrowth(
+            canGrow: true, physLimit: PhysicalAddress(0xffff_ffff), defaultNslabs: 128, defaultAreas: 1, memory: DynamicPoolMemory(0x4000_0000..<0x4000_0000))
         g.atomicPools = Self.pools(size: 128 << 10)
         t.growth = g
         let dev = DMADevice(name: "virtio1", coherentDMAMask: ~0)
-        _ = try t.map(device: dev, original: 0x800_0000, mappingSize: 262_144, allocSize: 262_144, direction: .toDevice).get()
+        _ = try t.map(device: dev, original: PhysicalAddress(0x800_0000), mappingSize: 262_144, allocSize: 262_144, direction: .toDevice).get()
         var got: [UInt64] = []
         for i in 0..<6 {
-            if case .success(let m) = try t.map(device: dev, original: 0x900_0000 + UInt64(i) << 16, mappingSize: 65536, allocSize: 65536, direction: .toDevice)
+            if case .success(let m) = try t.map(
+                device: dev, original: PhysicalAddress(0x900_0000 + UInt64(i) << 16), mappingSize: 65536, allocSize: 65536, direction: .toDevice)
             {
-                got.append(m.address)
+                got.append(m.address.rawValue)
             }
         }
         // Two 64 KiB runs in each 128 KiB pool: kernel, DMA32, DMA; the seventh map finds none.
         #expect(got == [0x7ffe_0000, 0x7fff_0000, 0x6ffe_0000, 0x6fff_0000, 0xfe_0000, 0xff_0000])
         #expect(t.transientSlots == 6 * 32)
-        let failed = try t.map(device: dev, original: 0xa00_0000, mappingSize: 65536, allocSize: 65536, direction: .toDevice)
+        let failed = try t.map(device: dev, original: PhysicalAddress(0xa00_0000), mappingSize: 65536, allocSize: 65536, direction: .toDevice)
         guard case .failure(.full) = failed else { Issue.record("the seventh map did not fail"); return }
         // The WARN, the map's "full" line, then the worker (nothing to grow from) after the map.
         let lines = t.takeMessages().map(\.description)
@@ -106,9 +109,9 @@ struct AtomicPoolTests {
                 "Failed to get suitable pool for virtio1", "virtio1: swiotlb buffer is full (sz: 65536 bytes), total 128 (slots), used 320 (slots)",
                 "software IO TLB: Failed to allocate new pool",
             ])
-        try t.unmap(got[0], mappingSize: 65536, allocSize: 65536, direction: .toDevice)
+        try t.unmap(PhysicalAddress(got[0]), mappingSize: 65536, allocSize: 65536, direction: .toDevice)
         let reused = t.growth?.atomicPools?.allocate(bytes: 65536, limit: .max)
 
-        #expect(reused == 0x7ffe_0000)
+        #expect(reused == PhysicalAddress(0x7ffe_0000))
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+import XenMemory
 
 @testable import Swiotlb
 
@@ -36,61 +37,61 @@ struct BounceAndPoolsTests {
 
     @Test("info lines, max segment and debugfs of a v5.11 pool")
     func infoV511() {
-        let t = SoftwareIOTLB(pools: [SlotPool(start: 0xbbfd_b000, nslabs: 32768)])
+        let t = SoftwareIOTLB(pools: [SlotPool(start: PhysicalAddress(0xbbfd_b000), nslabs: 32768)])
         #expect(t.infoLines == ["software IO TLB: mapped [mem 0x00000000bbfdb000-0x00000000bffdb000] (64MB)"])
         #expect(t.maxSegmentSize == 67_108_864)
         #expect(t.debugfs.map(\.file) == ["io_tlb_nslabs", "io_tlb_used"] && t.debugfs.map(\.value) == [32768, 0])
-        let forced = SoftwareIOTLB(pools: [SlotPool(start: 0, nslabs: 128)], force: .force)
+        let forced = SoftwareIOTLB(pools: [SlotPool(start: PhysicalAddress(0), nslabs: 128)], force: .force)
         #expect(forced.maxSegmentSize == 1)
-        #expect(t.isBounceBuffer(0xbbfd_b000) && !t.isBounceBuffer(0xbffd_b000))
+        #expect(t.isBounceBuffer(PhysicalAddress(0xbbfd_b000)) && !t.isBounceBuffer(PhysicalAddress(0xbffd_b000)))
     }
 
     @Test("bytes written before a TO_DEVICE map are in the bounce buffer; FROM_DEVICE unmap copies back")
     func bounceData() throws {
-        var t = SoftwareIOTLB(pools: [SlotPool(start: 0x4000_0000, nslabs: 256)])
+        var t = SoftwareIOTLB(pools: [SlotPool(start: PhysicalAddress(0x4000_0000), nslabs: 256)])
         let orig: UInt64 = 0x1234_5000
         let data = (0..<6000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
-        t.memory.write(data, at: orig)
-        let out = try t.map(device: DMADevice(), original: orig, mappingSize: 6000, allocSize: 6000, direction: .toDevice).get()
+        t.memory.write(data, at: PhysicalAddress(orig))
+        let out = try t.map(device: DMADevice(), original: PhysicalAddress(orig), mappingSize: 6000, allocSize: 6000, direction: .toDevice).get()
         #expect(t.memory.read(out.address, count: 6000) == data)
         try t.unmap(out.address, mappingSize: 6000, allocSize: 6000, direction: .toDevice)
 
         let dst: UInt64 = 0x2000_0000
-        let inb = try t.map(device: DMADevice(), original: dst, mappingSize: 4096, allocSize: 4096, direction: .fromDevice).get()
+        let inb = try t.map(device: DMADevice(), original: PhysicalAddress(dst), mappingSize: 4096, allocSize: 4096, direction: .fromDevice).get()
         let deviceBytes = [UInt8](repeating: 0xab, count: 4096)
         t.memory.write(deviceBytes, at: inb.address)
         try t.unmap(inb.address, mappingSize: 4096, allocSize: 4096, direction: .fromDevice)
-        #expect(t.memory.read(dst, count: 4096) == deviceBytes)
+        #expect(t.memory.read(PhysicalAddress(dst), count: 4096) == deviceBytes)
     }
 
     @Test("v5.11 does not pre-fill FROM_DEVICE buffers: a short device write returns stale bytes")
     func staleData() throws {
-        var t = SoftwareIOTLB(pools: [SlotPool(start: 0x4000_0000, nslabs: 128)])
+        var t = SoftwareIOTLB(pools: [SlotPool(start: PhysicalAddress(0x4000_0000), nslabs: 128)])
         let secret = [UInt8](repeating: 0x5e, count: 4096)
-        t.memory.write(secret, at: 0x100_0000)
-        let a = try t.map(device: DMADevice(), original: 0x100_0000, mappingSize: 4096, allocSize: 4096, direction: .toDevice).get()
+        t.memory.write(secret, at: PhysicalAddress(0x100_0000))
+        let a = try t.map(device: DMADevice(), original: PhysicalAddress(0x100_0000), mappingSize: 4096, allocSize: 4096, direction: .toDevice).get()
         try t.unmap(a.address, mappingSize: 4096, allocSize: 4096, direction: .toDevice)
         // Wrap the cursor back to slot 0 by filling the rest of the pool.
-        let filler = try t.map(device: DMADevice(), original: 0, mappingSize: 126 * 2048, allocSize: 126 * 2048, direction: .none).get()
+        let filler = try t.map(device: DMADevice(), original: PhysicalAddress(0), mappingSize: 126 * 2048, allocSize: 126 * 2048, direction: .none).get()
         #expect(filler.slot == 2 && t.pools[0].index == 0)
-        let b = try t.map(device: DMADevice(), original: 0x300_0000, mappingSize: 4096, allocSize: 4096, direction: .fromDevice).get()
+        let b = try t.map(device: DMADevice(), original: PhysicalAddress(0x300_0000), mappingSize: 4096, allocSize: 4096, direction: .fromDevice).get()
         #expect(b.address == a.address)
         t.memory.write([UInt8](repeating: 0x11, count: 100), at: b.address)  // the device writes 100 bytes
         try t.unmap(b.address, mappingSize: 4096, allocSize: 4096, direction: .fromDevice)
-        let got = t.memory.read(0x300_0000, count: 4096)
+        let got = t.memory.read(PhysicalAddress(0x300_0000), count: 4096)
         #expect(Array(got[0..<100]) == [UInt8](repeating: 0x11, count: 100))
         #expect(Array(got[100...]) == [UInt8](repeating: 0x5e, count: 3996))
     }
 
     @Test("syncs: directions, the intra-slot offset, BUG on a contradiction")
     func syncs() throws {
-        var t = SoftwareIOTLB(pools: [SlotPool(start: 0x4000_0000, nslabs: 128)])
+        var t = SoftwareIOTLB(pools: [SlotPool(start: PhysicalAddress(0x4000_0000), nslabs: 128)])
         let orig: UInt64 = 0x500_0000
-        let m = try t.map(device: DMADevice(), original: orig, mappingSize: 8192, allocSize: 8192, direction: .bidirectional).get()
-        t.memory.write([1, 2, 3, 4], at: m.address + 2048 + 16)
-        try t.sync(m.address + 2048 + 16, size: 4, direction: .bidirectional, target: .cpu)
-        #expect(t.memory.read(orig + 2048 + 16, count: 4) == [1, 2, 3, 4])
-        t.memory.write([9, 9], at: orig)
+        let m = try t.map(device: DMADevice(), original: PhysicalAddress(orig), mappingSize: 8192, allocSize: 8192, direction: .bidirectional).get()
+        t.memory.write([1, 2, 3, 4], at: m.address.advanced(by: 2048 + 16))
+        try t.sync(m.address.advanced(by: 2048 + 16), size: 4, direction: .bidirectional, target: .cpu)
+        #expect(t.memory.read(PhysicalAddress(orig + 2048 + 16), count: 4) == [1, 2, 3, 4])
+        t.memory.write([9, 9], at: PhysicalAddress(orig))
         try t.sync(m.address, size: 2, direction: .bidirectional, target: .device)
         #expect(t.memory.read(m.address, count: 2) == [9, 9])
         // No-ops.
@@ -99,8 +100,10 @@ struct BounceAndPoolsTests {
         #expect(throws: SwiotlbBug.syncDirection(.none, .cpu)) { try t.sync(m.address, size: 2, direction: .none, target: .cpu) }
         #expect(throws: SwiotlbBug.syncDirection(.none, .device)) { try t.sync(m.address, size: 2, direction: .none, target: .device) }
         // SKIP_CPU_SYNC: no copy at map or unmap.
-        t.memory.write([7], at: 0x600_0000)
-        let s = try t.map(device: DMADevice(), original: 0x600_0000, mappingSize: 1, allocSize: 1, direction: .bidirectional, attributes: .skipCPUSync).get()
+        t.memory.write([7], at: PhysicalAddress(0x600_0000))
+        let s = try t.map(
+            device: DMADevice(), original: PhysicalAddress(0x600_0000), mappingSize: 1, allocSize: 1, direction: .bidirectional, attributes: .skipCPUSync
+        ).get()
         #expect(t.memory.read(s.address, count: 1) == [0])
     }
 
@@ -108,8 +111,8 @@ struct BounceAndPoolsTests {
         SoftwareIOTLB(
             kernel: .rfcV1,
             pools: [
-                SlotPool(name: "Low Mem", start: 0x2_34e0_0000, nslabs: 65536),
-                SlotPool(name: "High Mem", start: 0x1_66f3_3000, nslabs: 1_048_576),
+                SlotPool(name: "Low Mem", start: PhysicalAddress(0x2_34e0_0000), nslabs: 65536),
+                SlotPool(name: "High Mem", start: PhysicalAddress(0x1_66f3_3000), nslabs: 1_048_576),
             ], force: .force)
     }
 
@@ -139,7 +142,7 @@ struct BounceAndPoolsTests {
         var t = rfcTLB()
         let d = DMADevice(dmaMask: mask, busDMALimit: limit)
         #expect(t.poolIndex(for: d) == pool)
-        let m = try t.map(device: d, original: 0x1000, mappingSize: 4096, allocSize: 4096, direction: .toDevice).get()
+        let m = try t.map(device: d, original: PhysicalAddress(0x1000), mappingSize: 4096, allocSize: 4096, direction: .toDevice).get()
         #expect(m.pool == pool)
         #expect(t.pools[pool].used == 2 && t.pools[1 - pool].used == 0)
         try t.unmap(m.address, mappingSize: 4096, allocSize: 4096, direction: .toDevice)
@@ -151,12 +154,14 @@ struct BounceAndPoolsTests {
         var t = SoftwareIOTLB(
             kernel: .rfcV1,
             pools: [
-                SlotPool(name: "Low Mem", start: 0, nslabs: 128),
-                SlotPool(name: "High Mem", start: 1 << 32, nslabs: 128),
+                SlotPool(name: "Low Mem", start: PhysicalAddress(0), nslabs: 128),
+                SlotPool(name: "High Mem", start: PhysicalAddress(1 << 32), nslabs: 128),
             ])
-        _ = try t.map(device: DMADevice(), original: 0, mappingSize: 262_144, allocSize: 262_144, direction: .none).get()
-        #expect(try t.map(device: DMADevice(), original: 0, mappingSize: 2048, allocSize: 2048, direction: .none) == .failure(.full))
+        _ = try t.map(device: DMADevice(), original: PhysicalAddress(0), mappingSize: 262_144, allocSize: 262_144, direction: .none).get()
+        #expect(try t.map(device: DMADevice(), original: PhysicalAddress(0), mappingSize: 2048, allocSize: 2048, direction: .none) == .failure(.full))
         #expect(t.messages.last?.text == "High Mem swiotlb buffer is full (sz: 2048 bytes), total 128 (slots), used 128 (slots)")
-        #expect(try t.map(device: DMADevice(dmaMask: 0xffff_ffff), original: 0, mappingSize: 2048, allocSize: 2048, direction: .none).get().pool == 0)
+        #expect(
+            try t.map(device: DMADevice(dmaMask: 0xffff_ffff), original: PhysicalAddress(0), mappingSize: 2048, allocSize: 2048, direction: .none).get().pool
+                == 0)
     }
 }

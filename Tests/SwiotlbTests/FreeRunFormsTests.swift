@@ -73,7 +73,7 @@ struct FreeRunFormsTests {
         nslabs: Int, steps: Int, bogusEvery: Int, bogus kind: BogusRelease = .anySize,
         seed: UInt64
     ) -> (pool: SlotPool, bogus: Int) {
-        var pool = SlotPool(start: 0x7bfd_b000, nslabs: nslabs)
+        var pool = SlotPool(start: PhysicalAddress(0x7bfd_b000), nslabs: nslabs)
         var literal = LiteralKernelList(nslabs: nslabs)
         var rng = SplitMix64(seed: seed)
         var live: [(slot: Int, nslots: Int)] = []
@@ -93,7 +93,7 @@ struct FreeRunFormsTests {
                     original: original)
                 let got = pool.allocate(
                     nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots,
-                    original: original)
+                    original: PhysicalAddress(original))
                 #expect(got == expected, "step \(step): \(nslots) slots")
                 if got != expected { return (pool, bogus) }
                 if let got { live.append((got, nslots)) }
@@ -159,15 +159,15 @@ struct FreeRunFormsTests {
 
     @Test("a release of the front or the middle of a mapping leaves the rest its original addresses")
     func releaseOfFront() {
-        var pool = SlotPool(start: 0, nslabs: 256)
+        var pool = SlotPool(start: PhysicalAddress(0), nslabs: 256)
         let boundary: UInt64 = 1 << 21
-        #expect(pool.allocate(nslots: 8, stride: 1, offsetSlots: 0, maxSlots: boundary, original: 0x10_0040) == 0)
+        #expect(pool.allocate(nslots: 8, stride: 1, offsetSlots: 0, maxSlots: boundary, original: PhysicalAddress(0x10_0040)) == 0)
         pool.release(slot: 0, nslots: 3)
         #expect(Array(pool.origAddress[0...8]) == [~0, ~0, ~0, 0x10_1840, 0x10_2040, 0x10_2840, 0x10_3040, 0x10_3840, ~0])
         // Fill the rest of the pool so that the next map takes the freed front, slots 0-2.
-        #expect(pool.allocate(nslots: 120, stride: 1, offsetSlots: 0, maxSlots: boundary, original: 0x40_0000) == 8)
-        #expect(pool.allocate(nslots: 128, stride: 1, offsetSlots: 0, maxSlots: boundary, original: 0x80_0000) == 128)
-        #expect(pool.allocate(nslots: 3, stride: 1, offsetSlots: 0, maxSlots: boundary, original: 0x20_0000) == 0)
+        #expect(pool.allocate(nslots: 120, stride: 1, offsetSlots: 0, maxSlots: boundary, original: PhysicalAddress(0x40_0000)) == 8)
+        #expect(pool.allocate(nslots: 128, stride: 1, offsetSlots: 0, maxSlots: boundary, original: PhysicalAddress(0x80_0000)) == 128)
+        #expect(pool.allocate(nslots: 3, stride: 1, offsetSlots: 0, maxSlots: boundary, original: PhysicalAddress(0x20_0000)) == 0)
         pool.release(slot: 5, nslots: 1)
         #expect(!pool.listIsExact)
         #expect(Array(pool.origAddress[0...8]) == [0x20_0000, 0x20_0800, 0x20_1000, 0x10_1840, 0x10_2040, ~0, 0x10_3040, 0x10_3840, 0x40_0000])
@@ -176,8 +176,8 @@ struct FreeRunFormsTests {
 
     @Test("a release across a segment boundary numbers on past it, as the kernel's loop does")
     func releaseAcrossSegments() {
-        var pool = SlotPool(start: 0, nslabs: 256)
-        #expect(pool.allocate(nslots: 4, stride: 1, offsetSlots: 0, maxSlots: 1 << 21, original: 0x1000) == 0)
+        var pool = SlotPool(start: PhysicalAddress(0), nslabs: 256)
+        #expect(pool.allocate(nslots: 4, stride: 1, offsetSlots: 0, maxSlots: 1 << 21, original: PhysicalAddress(0x1000)) == 0)
         pool.release(slot: 126, nslots: 4)
         // The run ends past segment 0, so the count starts at 0 (slot 130's 126 is not read):
         // 129, 128, 127, 126 get 1, 2, 3, 4, and the free slots before continue 5, 6, … down to
@@ -189,7 +189,7 @@ struct FreeRunFormsTests {
 
     @Test("a pool ending inside a segment keeps the exact list from the start")
     func partialSegment() {
-        let pool = SlotPool(start: 0, nslabs: 300)
+        let pool = SlotPool(start: PhysicalAddress(0), nslabs: 300)
         #expect(pool.listIsExact)
         #expect(pool.list[299] == 128 - 299 % 128)
     }

@@ -1,4 +1,5 @@
 import Testing
+import XenMemory
 
 @testable import Swiotlb
 
@@ -23,7 +24,7 @@ struct KernelTypesTests {
             (.v6_1, 0x3ffff, 0),
         ])
     func maxMappingSize(kernel: SwiotlbKernel, minAlign: UInt64, expected: Int) {
-        let tlb = SoftwareIOTLB(kernel: kernel, pools: [SlotPool(start: 0x100000, nslabs: 128)])
+        let tlb = SoftwareIOTLB(kernel: kernel, pools: [SlotPool(start: PhysicalAddress(0x100000), nslabs: 128)])
         #expect(tlb.maxMappingSize(for: DMADevice(minAlignMask: minAlign)) == expected)
     }
 

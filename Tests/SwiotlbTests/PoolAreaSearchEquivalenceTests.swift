@@ -17,7 +17,7 @@ func kernelFindSlots618(_ p: SlotPool, minAlign: UInt64, align: UInt64, orig: UI
     allocMask |= 2047
     iotlbMask &= ~allocMask
     let stride = Int(max(allocMask, iotlbMask) >> 11) + 1
-    let tbl = p.start & seg
+    let tbl = p.start.rawValue & seg
     let maxSlots: UInt64 = seg == ~0 ? 1 << 53 : (seg + 1 + 2047) >> 11
     let shift = (tbl + 2047) >> 11
     let an = p.areaSlots, n = p.areas.count
@@ -56,10 +56,10 @@ struct PoolAreaSearchEquivalenceTests {
         "random maps and unmaps over 1, 2 and 4 areas: min_align, align, boundaries, CPUs, orig 0, pool phases",
         arguments: [(1024, 1, UInt64(0x100_0000)), (2048, 2, 0x7bfd_b000), (4096, 4, 0x1003_000), (2048, 2, 0x1007_800)])
     func sameAsTheKernel(nslabs: Int, areas: Int, start: UInt64) throws {
-        var t = SoftwareIOTLB(kernel: .v6_18, pools: [SlotPool(start: start, nslabs: nslabs, areas: areas)])
+        var t = SoftwareIOTLB(kernel: .v6_18, pools: [SlotPool(start: PhysicalAddress(start), nslabs: nslabs, areas: areas)])
         t.copiesData = false
         var rng = SplitMix64(seed: UInt64(nslabs * areas) ^ start)
-        var live: [(tlb: UInt64, size: Int, minAlign: UInt64)] = []
+        var live: [(tlb: PhysicalAddress, size: Int, minAlign: UInt64)] = []
         var taken = 0, full = 0
         for step in 0..<20_000 {
             let target = nslabs * (step % 4000 < 2000 ? step % 4000 : 4000 - step % 4000) / 2000
@@ -77,7 +77,7 @@ struct PoolAreaSearchEquivalenceTests {
                     "step \(step): size \(size) orig 0x\(String(orig, radix: 16)) min_align 0x\(String(minAlign, radix: 16))"
                     + " align 0x\(String(align, radix: 16)) cpu \(cpu)"
                 let r = try t.map(
-                    device: device, original: orig, mappingSize: size, allocSize: size, direction: .none,
+                    device: device, original: PhysicalAddress(orig), mappingSize: size, allocSize: size, direction: .none,
                     attributes: .noWarn, alignMask: align, cpu: cpu)
                 switch r {
                 case .success(let m):

@@ -1,4 +1,5 @@
 import Testing
+import XenMemory
 
 @testable import Swiotlb
 
@@ -25,15 +26,18 @@ struct RateLimitTests {
 
     /// A 128-slot 6.18 pool filled by one 256 KiB map; then 2 KiB maps fail.
     func fullTLB(_ kernel: SwiotlbKernel) throws -> SoftwareIOTLB {
-        var t = SoftwareIOTLB(kernel: kernel, pools: [SlotPool(start: 0x10_0000, nslabs: 128, areas: 1)], force: .force)
+        var t = SoftwareIOTLB(kernel: kernel, pools: [SlotPool(start: PhysicalAddress(0x10_0000), nslabs: 128, areas: 1)], force: .force)
         t.copiesData = false
-        _ = try t.map(device: DMADevice(name: "0000:00:04.0"), original: 0x800_0000, mappingSize: 262_144, allocSize: 262_144, direction: .toDevice).get()
+        _ = try t.map(
+            device: DMADevice(name: "0000:00:04.0"), original: PhysicalAddress(0x800_0000), mappingSize: 262_144, allocSize: 262_144, direction: .toDevice
+        ).get()
         return t
     }
 
     func failMaps(_ t: inout SoftwareIOTLB, _ n: Int) throws {
         for _ in 0..<n {
-            _ = try t.map(device: DMADevice(name: "0000:00:04.0"), original: 0x900_0000, mappingSize: 2048, allocSize: 2048, direction: .toDevice)
+            _ = try t.map(
+                device: DMADevice(name: "0000:00:04.0"), original: PhysicalAddress(0x900_0000), mappingSize: 2048, allocSize: 2048, direction: .toDevice)
         }
     }
 
@@ -73,11 +77,13 @@ struct RateLimitTests {
     @Test("pr_warn_once: 'Memory encryption is active and system is using DMA bounce buffers' at the first map of a confidential guest")
     func memoryEncryption() throws {
         for kernel in [SwiotlbKernel.v5_11, .v6_18] {
-            var t = SoftwareIOTLB(kernel: kernel, pools: [SlotPool(start: 0x10_0000, nslabs: 1024, areas: 1)], force: .force)
+            var t = SoftwareIOTLB(kernel: kernel, pools: [SlotPool(start: PhysicalAddress(0x10_0000), nslabs: 1024, areas: 1)], force: .force)
             t.copiesData = false
             t.memoryEncrypted = true
             for i in 0..<3 {
-                _ = try t.map(device: DMADevice(), original: 0x800_0000 + UInt64(i) << 12, mappingSize: 4096, allocSize: 4096, direction: .toDevice).get()
+                _ = try t.map(
+                    device: DMADevice(), original: PhysicalAddress(0x800_0000 + UInt64(i) << 12), mappingSize: 4096, allocSize: 4096, direction: .toDevice
+                ).get()
             }
             #expect(t.takeMessages().map(\.description) == [p + "Memory encryption is active and system is using DMA bounce buffers"])
         }
@@ -86,11 +92,12 @@ struct RateLimitTests {
     @Test("6.18's worker: 'Failed to allocate new pool' (pr_warn_ratelimited in swiotlb_dyn_alloc)")
     func newPool() throws {
         var t = try fullTLB(.v6_18)
-        t.growth = PoolGrowth(canGrow: true, physLimit: 0xffff_ffff, defaultNslabs: 128, defaultAreas: 1, memory: DynamicPoolMemory(0x4000_0000..<0x4000_1000))
+        t.growth = PoolGrowth(
+            canGrow: true, physLimit: PhysicalAddress(0xffff_ffff), defaultNslabs: 128, defaultAreas: 1, memory: DynamicPoolMemory(0x4000_0000..<0x4000_1000))
         // Each miss maps from a transient pool (the range's one page) and the worker then finds no
         // 128-slot block, nor a 512-slot one: the unmap frees the transient pool again.
         func missAndUnmap() throws {
-            let m = try t.map(device: DMADevice(), original: 0x900_0000, mappingSize: 2048, allocSize: 2048, direction: .toDevice).get()
+            let m = try t.map(device: DMADevice(), original: PhysicalAddress(0x900_0000), mappingSize: 2048, allocSize: 2048, direction: .toDevice).get()
             try t.unmap(m.address, mappingSize: 2048, allocSize: 2048, direction: .toDevice)
         }
         t.jiffies = 0

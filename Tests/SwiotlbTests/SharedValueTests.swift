@@ -14,29 +14,29 @@ struct SharedValueTests {
 
     /// A v5.11 TLB of 256 slots with one 4096-byte mapping (slots 0-1) holding `0xA5` bytes.
     static func sharedTLB() throws -> (SoftwareIOTLB, BounceMapping) {
-        var t = SoftwareIOTLB(pools: [SlotPool(start: poolStart, nslabs: 256)])
-        t.memory.write([UInt8](repeating: 0xA5, count: 4096), at: 0x100_0000)
-        let m = try t.map(device: DMADevice(), original: 0x100_0000, mappingSize: 4096, allocSize: 4096, direction: .toDevice).get()
+        var t = SoftwareIOTLB(pools: [SlotPool(start: PhysicalAddress(poolStart), nslabs: 256)])
+        t.memory.write([UInt8](repeating: 0xA5, count: 4096), at: PhysicalAddress(0x100_0000))
+        let m = try t.map(device: DMADevice(), original: PhysicalAddress(0x100_0000), mappingSize: 4096, allocSize: 4096, direction: .toDevice).get()
         return (t, m)
     }
 
     @Test("copies of one TLB mapped and unmapped in parallel stay apart")
     func tlbCopies() async throws {
         let (shared, first) = try Self.sharedTLB()
-        #expect(first.address == Self.poolStart && first.nslots == 2)
+        #expect(first.address == PhysicalAddress(Self.poolStart) && first.nslots == 2)
         let results = try await withThrowingTaskGroup(of: (Int, UInt64, [UInt8], Int).self) { group in
             for k in 0..<Self.tasks {
                 group.addTask {
                     var mine = shared
                     let orig = 0x200_0000 + UInt64(k) * 0x10_0000
-                    mine.memory.write([UInt8](repeating: UInt8(k), count: 2048 * (k + 1)), at: orig)
+                    mine.memory.write([UInt8](repeating: UInt8(k), count: 2048 * (k + 1)), at: PhysicalAddress(orig))
                     let m = try mine.map(
-                        device: DMADevice(), original: orig, mappingSize: 2048 * (k + 1), allocSize: 2048 * (k + 1),
+                        device: DMADevice(), original: PhysicalAddress(orig), mappingSize: 2048 * (k + 1), allocSize: 2048 * (k + 1),
                         direction: .toDevice
                     ).get()
                     let bounced = mine.memory.read(m.address, count: 2048 * (k + 1))
                     try mine.unmap(m.address, mappingSize: 2048 * (k + 1), allocSize: 2048 * (k + 1), direction: .toDevice)
-                    return (k, m.address, bounced, mine.pools[0].used)
+                    return (k, m.address.rawValue, bounced, mine.pools[0].used)
                 }
                 group.addTask {
                     // A reader of the shared TLB beside the writers of its copies.
@@ -60,7 +60,7 @@ struct SharedValueTests {
             #expect(bounced == [UInt8](repeating: UInt8(k), count: 2048 * (k + 1)))
             #expect(used == 2)
         }
-        #expect(shared.pools[0].used == 2 && shared.memory.read(Self.poolStart + 4096, count: 16) == [UInt8](repeating: 0, count: 16))
+        #expect(shared.pools[0].used == 2 && shared.memory.read(PhysicalAddress(Self.poolStart + 4096), count: 16) == [UInt8](repeating: 0, count: 16))
     }
 
     @Test("a slot table view read in parallel while its pool changes")
@@ -74,11 +74,13 @@ struct SharedValueTests {
             return sums
         }
         for i in 0..<64 {
-            let m = try tlb.map(device: DMADevice(), original: 0x300_0000 + UInt64(i) * 2048, mappingSize: 2048, allocSize: 2048, direction: .none).get()
-            #expect(m.address == Self.poolStart + UInt64(2 + i) * 2048)
+            let m = try tlb.map(
+                device: DMADevice(), original: PhysicalAddress(0x300_0000 + UInt64(i) * 2048), mappingSize: 2048, allocSize: 2048, direction: .none
+            ).get()
+            #expect(m.address == PhysicalAddress(Self.poolStart + UInt64(2 + i) * 2048))
         }
         // The view keeps the tables it was made from: slots 0-1 hold the first mapping's address, 2 none.
-        let expected = 0x100_0000 &+ 0x100_0800 &+ IOTLB.invalidAddress
+        let expected = 0x100_0000 &+ 0x100_0800 &+ IOTLB.invalidAddress.rawValue
         #expect(await readers == [UInt64](repeating: expected, count: Self.tasks))
         #expect(tlb.pools[0].origAddress[2] == 0x300_0000 && tlb.pools[0].used == 66)
     }

@@ -9,17 +9,17 @@ struct SlotAllocatorTests {
     let dev = DMADevice()
 
     func tlb(_ nslabs: Int = 256, start: UInt64 = 0xbbfd_b000) -> SoftwareIOTLB {
-        SoftwareIOTLB(pools: [SlotPool(start: start, nslabs: nslabs)])
+        SoftwareIOTLB(pools: [SlotPool(start: PhysicalAddress(start), nslabs: nslabs)])
     }
 
     func map(_ t: inout SoftwareIOTLB, _ alloc: Int, device: DMADevice = DMADevice(), orig: UInt64 = 0x10_0000) throws -> Result<BounceMapping, SwiotlbMapError>
     {
-        try t.map(device: device, original: orig, mappingSize: alloc, allocSize: alloc, direction: .toDevice)
+        try t.map(device: device, original: PhysicalAddress(orig), mappingSize: alloc, allocSize: alloc, direction: .toDevice)
     }
 
     @Test("a fresh pool: each segment reads 128, 127, …, 1")
     func initialList() {
-        let p = SlotPool(start: 0, nslabs: 256)
+        let p = SlotPool(start: PhysicalAddress(0), nslabs: 256)
         #expect(p.list[0] == 128 && p.list[127] == 1 && p.list[128] == 128 && p.list[255] == 1)
         #expect(p.origAddress.allSatisfy { $0 == ~0 })
     }
@@ -46,7 +46,7 @@ struct SlotAllocatorTests {
         var t = tlb()
         let m = try map(&t, 3 * 2048, orig: 0x12345).get()
         #expect(Array(t.pools[0].origAddress[m.slot..<(m.slot + 3)]) == [0x12345, 0x12345 + 2048, 0x12345 + 4096])
-        #expect(m.address == 0xbbfd_b000)
+        #expect(m.address == PhysicalAddress(0xbbfd_b000))
     }
 
     @Test("the boundary example: a 64 KiB segment boundary with the pool at bus 0xbbfdb000")
@@ -102,7 +102,7 @@ struct SlotAllocatorTests {
         #expect(t.messages.last?.text == "swiotlb buffer is full (sz: 4096 bytes), total 256 (slots), used 128 (slots)")
         // NO_WARN keeps it quiet.
         let before = t.messages.count
-        _ = try t.map(device: dev, original: 0, mappingSize: 4096, allocSize: 4096, direction: .toDevice, attributes: .noWarn)
+        _ = try t.map(device: dev, original: PhysicalAddress(0), mappingSize: 4096, allocSize: 4096, direction: .toDevice, attributes: .noWarn)
         #expect(t.messages.count == before)
     }
 
@@ -110,9 +110,11 @@ struct SlotAllocatorTests {
     func invalidSizes() throws {
         var t = tlb()
         let d = DMADevice(name: "0000:00:04.0")
-        #expect(try t.map(device: d, original: 0, mappingSize: 5000, allocSize: 4096, direction: .toDevice) == .failure(.invalidSize))
-        #expect(try t.map(device: d, original: 0, mappingSize: 5000, allocSize: 4096, direction: .toDevice) == .failure(.invalidSize))
-        #expect(try t.map(device: DMADevice(name: "nvme0"), original: 0, mappingSize: 6000, allocSize: 4096, direction: .toDevice) == .failure(.invalidSize))
+        #expect(try t.map(device: d, original: PhysicalAddress(0), mappingSize: 5000, allocSize: 4096, direction: .toDevice) == .failure(.invalidSize))
+        #expect(try t.map(device: d, original: PhysicalAddress(0), mappingSize: 5000, allocSize: 4096, direction: .toDevice) == .failure(.invalidSize))
+        #expect(
+            try t.map(device: DMADevice(name: "nvme0"), original: PhysicalAddress(0), mappingSize: 6000, allocSize: 4096, direction: .toDevice)
+                == .failure(.invalidSize))
         #expect(t.messages.map(\.description) == ["0000:00:04.0: Invalid sizes (mapping: 5000 bytes, alloc: 4096 bytes)"])
         #expect(t.pools[0].used == 0)
     }

@@ -30,7 +30,7 @@ struct SlotSearchEquivalenceTests {
         "random maps and unmaps at every occupancy, strides 1 and 2, boundaries, partial pools",
         arguments: [(32768, UInt64(0x7bfd_b000)), (4096, 0x4000_0000), (1000, 0x1000_0000), (300, 0xffff_f000)])
     func sameSlotAsTheKernel(nslabs: Int, start: UInt64) {
-        var pool = SlotPool(start: start, nslabs: nslabs)
+        var pool = SlotPool(start: PhysicalAddress(start), nslabs: nslabs)
         var rng = SplitMix64(seed: UInt64(nslabs) &* 7919)
         var live: [(slot: Int, nslots: Int)] = []
         var full = 0, taken = 0
@@ -54,7 +54,7 @@ struct SlotSearchEquivalenceTests {
                 let expected = kernelSearch(pool, nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots)
                 let got = pool.allocate(
                     nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots,
-                    original: 0x1_0000_0000 + UInt64(step) << 16)
+                    original: PhysicalAddress(0x1_0000_0000 + UInt64(step) << 16))
                 #expect(got == expected, "step \(step): \(nslots) slots, stride \(stride), boundary 0x\(String(boundary, radix: 16))")
                 if got != expected { return }
                 if let got { live.append((got, nslots)); taken += 1 } else { full += 1 }

@@ -13,12 +13,13 @@ struct SoakTests {
         "one pool (v5.11), two pools (rfc-v1) and areas (v6.1): lists, counts, no overlap, bytes round trip",
         arguments: [SwiotlbKernel.v5_11, .rfcV1, .v6_1])
     func swiotlbSoak(kernel: SwiotlbKernel) throws {
-        var pools = [SlotPool(name: kernel == .rfcV1 ? "Low Mem" : nil, start: 0x4000_0000, nslabs: 4096, areas: kernel == .v6_1 ? 4 : 1)]
-        if kernel == .rfcV1 { pools.append(SlotPool(name: "High Mem", start: 0x1_0000_0000, nslabs: 8192)) }
+        var pools = [SlotPool(name: kernel == .rfcV1 ? "Low Mem" : nil, start: PhysicalAddress(0x4000_0000), nslabs: 4096, areas: kernel == .v6_1 ? 4 : 1)]
+        if kernel == .rfcV1 { pools.append(SlotPool(name: "High Mem", start: PhysicalAddress(0x1_0000_0000), nslabs: 8192)) }
         var t = SoftwareIOTLB(kernel: kernel, pools: pools)
         var rng = SplitMix64(seed: 0x50a4 + UInt64(kernel.rawValue.count))
         struct Live {
-            var tlb: UInt64; var orig: UInt64; var size: Int; var dir: DMADirection; var device: DMADevice; var pool: Int; var slot: Int; var nslots: Int;
+            var tlb: PhysicalAddress; var orig: PhysicalAddress; var size: Int; var dir: DMADirection; var device: DMADevice; var pool: Int; var slot: Int;
+            var nslots: Int;
             var fill: UInt8; var withData: Bool
         }
         var live: [Live] = []
@@ -34,10 +35,10 @@ struct SoakTests {
                 let dev = devices[Int(rng.next() % UInt64(kernel == .v6_1 ? 4 : 3))]
                 let dir = dirs[Int(rng.next() % 3)]
                 let fill = UInt8(truncatingIfNeeded: step)
-                if withData && dir != .fromDevice { t.memory.write([UInt8](repeating: fill, count: size), at: orig) }
+                if withData && dir != .fromDevice { t.memory.write([UInt8](repeating: fill, count: size), at: PhysicalAddress(orig)) }
                 let result: Result<BounceMapping, SwiotlbMapError>?
                 do {
-                    result = try t.map(device: dev, original: orig, mappingSize: size, allocSize: size, direction: dir, attributes: .noWarn)
+                    result = try t.map(device: dev, original: PhysicalAddress(orig), mappingSize: size, allocSize: size, direction: dir, attributes: .noWarn)
                 } catch {
                     // 6.1.192 would spin here; its search changed nothing, so the run goes on.
                     guard case .searchNeverEnds = error else { throw error }
@@ -52,7 +53,8 @@ struct SoakTests {
                 #expect(t.pools[m.pool].segmentListHolds(containing: m.slot))
                 live.append(
                     Live(
-                        tlb: m.address, orig: orig, size: size, dir: dir, device: dev, pool: m.pool, slot: m.slot, nslots: m.nslots, fill: fill,
+                        tlb: m.address, orig: PhysicalAddress(orig), size: size, dir: dir, device: dev, pool: m.pool, slot: m.slot, nslots: m.nslots,
+                        fill: fill,
                         withData: withData))
             } else {
                 let l = live.remove(at: Int(rng.next() % UInt64(live.count)))

@@ -1,4 +1,5 @@
 import Testing
+import XenMemory
 
 @testable import Swiotlb
 
@@ -122,10 +123,10 @@ struct TraceLineParserTests {
         #expect(try read(mapX + "sync id=x\ttarget=cpu#").get() == .sync(id: "x", target: .cpu))
         #expect(
             try read("map id=a orig=0XaBcDeF dir=none size=12#x dir=to_device").get()
-                == .map(TraceMap(id: "a", original: 0xab_cdef, size: 12, direction: DMADirection.none)))
+                == .map(TraceMap(id: "a", original: PhysicalAddress(0xab_cdef), size: 12, direction: DMADirection.none)))
         #expect(
             try read("map id=a orig=0x1 size=1 dir=bidirectional\tattrs=skip_cpu_sync,no_warn#").get()
-                == .map(TraceMap(id: "a", original: 1, size: 1, direction: .bidirectional, attributes: [.skipCPUSync, .noWarn])))
+                == .map(TraceMap(id: "a", original: PhysicalAddress(1), size: 1, direction: .bidirectional, attributes: [.skipCPUSync, .noWarn])))
         #expect(try read("   ").get() == nil)
         #expect(try read("# map id=x").get() == nil)
     }
@@ -139,17 +140,19 @@ struct TraceLineParserTests {
             try read("map id=a orig=0xffffffffffffffff size=1 alloc=2 dir=to_device dma_mask=0xffffffff seg_mask=0xffff").get()
                 == .map(
                     TraceMap(
-                        id: "a", original: .max, size: 1, alloc: 2, direction: .toDevice, segmentMask: 0xffff, dmaMask: 0xffff_ffff)))
+                        id: "a", original: PhysicalAddress(.max), size: 1, alloc: 2, direction: .toDevice, segmentMask: 0xffff, dmaMask: 0xffff_ffff)))
         #expect(
             try read("map id=a orig=0x0000000000000001 size=1 dir=from_device kernel_used=5 cpu=3 kernel_tlb=0x10 min_align=0xfff align=0x3")
                 .get()
                 == .map(
                     TraceMap(
-                        id: "a", original: 1, size: 1, direction: .fromDevice, minAlign: 0xfff, alignMask: 3, cpu: 3, kernelTLB: 0x10)))
+                        id: "a", original: PhysicalAddress(1), size: 1, direction: .fromDevice, minAlign: 0xfff, alignMask: 3, cpu: 3,
+                        kernelTLB: PhysicalAddress(0x10))))
         #expect(
             try read("map id=a orig=0x1 size=1 dir=none dev=0000:00:01.0 driver=nvme").get()
-                == .map(TraceMap(id: "a", original: 1, size: 1, direction: DMADirection.none, device: "0000:00:01.0", driver: "nvme")))
-        #expect(try read("pool nslabs=128 start=0x100000 name=").get() == .pool(nslabs: 128, start: 0x10_0000, areas: 1, name: ""))
-        #expect(try read("pool nslabs=128 start=0x100000 areas=2 name=low").get() == .pool(nslabs: 256, start: 0x10_0000, areas: 2, name: "low"))
+                == .map(TraceMap(id: "a", original: PhysicalAddress(1), size: 1, direction: DMADirection.none, device: "0000:00:01.0", driver: "nvme")))
+        #expect(try read("pool nslabs=128 start=0x100000 name=").get() == .pool(nslabs: 128, start: PhysicalAddress(0x10_0000), areas: 1, name: ""))
+        #expect(
+            try read("pool nslabs=128 start=0x100000 areas=2 name=low").get() == .pool(nslabs: 256, start: PhysicalAddress(0x10_0000), areas: 2, name: "low"))
     }
 }

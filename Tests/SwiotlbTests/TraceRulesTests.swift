@@ -1,4 +1,5 @@
 import Testing
+import XenMemory
 
 @testable import Swiotlb
 
@@ -80,7 +81,10 @@ struct TraceRulesTests {
         var r = TraceReader()
         #expect(
             try r.read("map id=a orig=0x1000 size=5000 dir=to_device", line: 1)
-                == .map(TraceMap(id: "a", original: 0x1000, size: 5000, alloc: 5000, direction: .toDevice, attributes: [], segmentMask: .max, dmaMask: .max)))
+                == .map(
+                    TraceMap(
+                        id: "a", original: PhysicalAddress(0x1000), size: 5000, alloc: 5000, direction: .toDevice, attributes: [], segmentMask: .max,
+                        dmaMask: .max)))
         #expect(try r.read("  # comment", line: 2) == nil)
         #expect(try r.read("sync id=a target=device", line: 3) == .sync(id: "a", target: .device))
         #expect(try r.read("unmap id=a", line: 4) == .unmap(id: "a"))
@@ -92,20 +96,20 @@ struct TraceRulesTests {
     func readerCarriesVersion2Fields() throws {
         var r = TraceReader(kernel: .v6_1)
         // 6.1's set-up: ALIGN(200, 128) = 256; 3 areas → 4; raised to 128 × 4 = 512, a power of two.
-        #expect(try r.read("pool nslabs=200 start=0x1000000 areas=3", line: 1) == .pool(nslabs: 512, start: 0x100_0000, areas: 4, name: nil))
+        #expect(try r.read("pool nslabs=200 start=0x1000000 areas=3", line: 1) == .pool(nslabs: 512, start: PhysicalAddress(0x100_0000), areas: 4, name: nil))
         #expect(
             try r.read(
                 "map id=n orig=0x200800 size=8192 alloc=12288 dir=from_device attrs=no_warn seg_mask=0xffffffff dma_mask=0xffffffff min_align=0xfff align=0x3fff cpu=5 dev=0000:00:04.0 driver=nvme kernel_tlb=0x1000800 kernel_used=3",
                 line: 2)
                 == .map(
                     TraceMap(
-                        id: "n", original: 0x200800, size: 8192, alloc: 12288, direction: .fromDevice, attributes: .noWarn,
+                        id: "n", original: PhysicalAddress(0x200800), size: 8192, alloc: 12288, direction: .fromDevice, attributes: .noWarn,
                         segmentMask: 0xffff_ffff, dmaMask: 0xffff_ffff, minAlign: 0xfff, alignMask: 0x3fff, cpu: 5,
-                        device: "0000:00:04.0", driver: "nvme", kernelTLB: 0x100_0800)))
+                        device: "0000:00:04.0", driver: "nvme", kernelTLB: PhysicalAddress(0x100_0800))))
         // Fields not given stay unset, so a model run uses its stream's device and CPU.
         #expect(
             try r.read("map id=m orig=0x1000 size=1 dir=none", line: 3)
-                == .map(TraceMap(id: "m", original: 0x1000, size: 1, direction: .none)))
+                == .map(TraceMap(id: "m", original: PhysicalAddress(0x1000), size: 1, direction: .none)))
         // The v5.11 reader refuses what v5.11 cannot honour, as replay does.
         var v511 = TraceReader(kernel: .v5_11)
         #expect(

@@ -1,4 +1,5 @@
 import Testing
+import XenMemory
 
 @testable import Swiotlb
 
@@ -28,13 +29,13 @@ func replay618(_ trace: [String]) -> (lines: [String], messages: [String], error
 private struct BoundedMemory: XenPoolPlatform {
     var largest: UInt64
     var tried: [UInt64] = []
-    mutating func allocateEarly(bytes: UInt64) -> UInt64? {
+    mutating func allocateEarly(bytes: UInt64) -> PhysicalAddress? {
         tried.append(bytes)
-        return bytes <= largest ? (1 << 32) - bytes : nil
+        return bytes <= largest ? PhysicalAddress((1 << 32) - bytes) : nil
     }
-    mutating func allocatePages(order: Int) -> UInt64? { nil }
-    mutating func free(start: UInt64, bytes: UInt64) {}
-    mutating func remap(start: UInt64, nslabs: Int, pool: Int, firstBits: Int, maxBits: Int) -> Bool { true }
+    mutating func allocatePages(order: Int) -> PhysicalAddress? { nil }
+    mutating func free(start: PhysicalAddress, bytes: UInt64) {}
+    mutating func remap(start: PhysicalAddress, nslabs: Int, pool: Int, firstBits: Int, maxBits: Int) -> Bool { true }
 }
 
 /// Linux 6.18.2's swiotlb, each value worked by hand from its kernel/dma/swiotlb.c (line
@@ -89,7 +90,7 @@ struct V618Tests {
         #expect(failed.log.suffix(2) == ["PCI-DMA: Using software bounce buffering for IO (SWIOTLB)", "software IO TLB: No low mem"])
         // A map then fails with 6.18's message (1382-1385), not the "full" line.
         var tlb = SoftwareIOTLB(kernel: .v6_18, pools: failed.pools)
-        let r = try? tlb.map(device: DMADevice(name: "nvme0"), original: 0x1000, mappingSize: 4096, allocSize: 4096, direction: .toDevice)
+        let r = try? tlb.map(device: DMADevice(name: "nvme0"), original: PhysicalAddress(0x1000), mappingSize: 4096, allocSize: 4096, direction: .toDevice)
         let failedToMap: Bool = r == .failure(.full)
         #expect(failedToMap)
         let messages: [String] = tlb.takeMessages().map(\.description)
@@ -130,7 +131,8 @@ struct V618Tests {
         #expect(
             r.lines == [
                 "map id=a tlb=0x100945 used=4", "map id=b tlb=0x102000 used=5", "unmap id=a used=1", "unmap id=b used=0",
-                "final used=0", "area 0 used=0 index=5", "checksum list=0x\(String(TraceReplayer.checksum(SlotPool(start: 0, nslabs: 128).list), radix: 16))",
+                "final used=0", "area 0 used=0 index=5",
+                "checksum list=0x\(String(TraceReplayer.checksum(SlotPool(start: PhysicalAddress(0), nslabs: 128).list), radix: 16))",
             ])
     }
 
@@ -182,16 +184,16 @@ struct V618Tests {
     // value is -EINVAL. 6.1.192's debugfs has no such file.
     @Test("debugfs: io_tlb_nslabs, io_tlb_used, io_tlb_used_hiwater; only 0 may be written to the high-water mark")
     func debugfs() throws {
-        var tlb = SoftwareIOTLB(kernel: .v6_18, pools: [SlotPool(start: 0x100000, nslabs: 256, areas: 2)])
-        let a = try tlb.map(device: DMADevice(), original: 0x1000, mappingSize: 8192, allocSize: 8192, direction: .toDevice).get()
-        _ = try tlb.map(device: DMADevice(), original: 0x9000, mappingSize: 2048, allocSize: 2048, direction: .toDevice, cpu: 1)
+        var tlb = SoftwareIOTLB(kernel: .v6_18, pools: [SlotPool(start: PhysicalAddress(0x100000), nslabs: 256, areas: 2)])
+        let a = try tlb.map(device: DMADevice(), original: PhysicalAddress(0x1000), mappingSize: 8192, allocSize: 8192, direction: .toDevice).get()
+        _ = try tlb.map(device: DMADevice(), original: PhysicalAddress(0x9000), mappingSize: 2048, allocSize: 2048, direction: .toDevice, cpu: 1)
         try tlb.unmap(a.address, mappingSize: 8192, allocSize: 8192, direction: .toDevice)
         #expect(tlb.debugfs.map(\.file) == ["io_tlb_nslabs", "io_tlb_used", "io_tlb_used_hiwater"])
         #expect(tlb.debugfs.map(\.value) == [256, 1, 5])
         #expect(throws: DebugfsWriteError.invalidValue) { try tlb.writeUsedHighWater(3) }
         try tlb.writeUsedHighWater(0)
         #expect(tlb.debugfs.map(\.value) == [256, 1, 0])
-        var old = SoftwareIOTLB(kernel: .v6_1, pools: [SlotPool(start: 0x100000, nslabs: 128)])
+        var old = SoftwareIOTLB(kernel: .v6_1, pools: [SlotPool(start: PhysicalAddress(0x100000), nslabs: 128)])
         #expect(throws: DebugfsWriteError.noSuchFile) { try old.writeUsedHighWater(0) }
     }
 
@@ -209,7 +211,7 @@ func replay618Dynamic(_ trace: [String], memory: Range<UInt64>, limit: UInt64 = 
     var out = ReplayOutput()
     var messages: [String] = []
     do throws(TraceError) {
-        try r.growPools(from: memory, limit: limit)
+        try r.growPools(from: memory, limit: PhysicalAddress(limit))
         for (i, line) in trace.enumerated() {
             try TraceLine.withBytes(of: Substring(line)) { b throws(TraceError) in try r.feed(bytes: b, line: i + 1, into: &out) }
             messages += r.takeMessages().map(\.description)
@@ -293,7 +295,7 @@ struct V618DynamicPoolTests {
             throws: TraceError(
                 line: nil, token: "0x1000000-0x2000000", message: "kernel v6.1 has no dynamic pools (only Linux 6.18's CONFIG_SWIOTLB_DYNAMIC is modelled)")
         ) {
-            try r61.growPools(from: 0x100_0000..<0x200_0000, limit: 0xffff_ffff)
+            try r61.growPools(from: 0x100_0000..<0x200_0000, limit: PhysicalAddress(0xffff_ffff))
         }
         let overlap = replay618Dynamic(["pool nslabs=128 start=0x1000000"], memory: 0x100_0000..<0x200_0000)
         #expect(overlap.lines == ["error: line 1: pool overlaps the memory of dynamic pools: 'start=0x1000000'"])
@@ -303,12 +305,12 @@ struct V618DynamicPoolTests {
     func memory() {
         var m = DynamicPoolMemory(0x1000..<0x10_0000)
         #expect(DynamicPoolMemory.blockBytes(6144) == 8192 && DynamicPoolMemory.blockBytes(1) == 4096 && DynamicPoolMemory.blockBytes(1 << 20) == 1 << 20)
-        #expect(m.allocate(bytes: 6144, limit: ~0) == 0x2000)
-        #expect(m.allocate(bytes: 4096, limit: ~0) == 0x1000)
-        #expect(m.allocate(bytes: 0x40000, limit: 0x3ffff) == nil)
-        #expect(m.allocate(bytes: 0x40000, limit: ~0) == 0x40000)
-        m.release(start: 0x2000, bytes: 6144)
-        m.release(start: 0x1000, bytes: 4096)
+        #expect(m.allocate(bytes: 6144, limit: PhysicalAddress(~0)) == PhysicalAddress(0x2000))
+        #expect(m.allocate(bytes: 4096, limit: PhysicalAddress(~0)) == PhysicalAddress(0x1000))
+        #expect(m.allocate(bytes: 0x40000, limit: PhysicalAddress(0x3ffff)) == nil)
+        #expect(m.allocate(bytes: 0x40000, limit: PhysicalAddress(~0)) == PhysicalAddress(0x40000))
+        m.release(start: PhysicalAddress(0x2000), bytes: 6144)
+        m.release(start: PhysicalAddress(0x1000), bytes: 4096)
         #expect(m.free == [0x1000..<0x40000, 0x80000..<0x10_0000])
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+import XenMemory
 
 @testable import Swiotlb
 
@@ -85,9 +86,11 @@ struct V61BehaviourTests {
                 "checksum list=0x\(String(TraceReplayer.checksum(Self.list(256, used: [0])), radix: 16))",
             ])
         // In the model: the slots' alloc_size is the alloc without the offset; unmap frees 3.
-        var t = SoftwareIOTLB(kernel: .v6_1, pools: [SlotPool(start: 0x100_0000, nslabs: 256)])
-        let m = try? t.map(device: DMADevice(minAlignMask: 0xfff), original: 0x300600, mappingSize: 3584, allocSize: 3584, direction: .toDevice).get()
-        #expect(m?.nslots == 3 && m?.address == 0x100_0600)
+        var t = SoftwareIOTLB(kernel: .v6_1, pools: [SlotPool(start: PhysicalAddress(0x100_0000), nslabs: 256)])
+        let m = try? t.map(
+            device: DMADevice(minAlignMask: 0xfff), original: PhysicalAddress(0x300600), mappingSize: 3584, allocSize: 3584, direction: .toDevice
+        ).get()
+        #expect(m?.nslots == 3 && m?.address == PhysicalAddress(0x100_0600))
         #expect(Array(t.pools[0].allocSize.prefix(3)) == [3584, 1536, UInt32(truncatingIfNeeded: 3584 - 4096)])
     }
 
@@ -165,10 +168,10 @@ struct V61BehaviourTests {
                 "map id=s orig=0x300000 size=700 dir=from_device attrs=skip_cpu_sync",
             ], countBytes: true)
         #expect(r.lines.last == "bounced bytes=8701")
-        var t = SoftwareIOTLB(kernel: .v6_1, pools: [SlotPool(start: 0x100_0000, nslabs: 128)])
-        t.memory.write([UInt8](repeating: 0xa5, count: 3001), at: 0x40_0000)
+        var t = SoftwareIOTLB(kernel: .v6_1, pools: [SlotPool(start: PhysicalAddress(0x100_0000), nslabs: 128)])
+        t.memory.write([UInt8](repeating: 0xa5, count: 3001), at: PhysicalAddress(0x40_0000))
         let m = try t.map(
-            device: DMADevice(), original: 0x40_0000, mappingSize: 3001, allocSize: 3001, direction: .fromDevice,
+            device: DMADevice(), original: PhysicalAddress(0x40_0000), mappingSize: 3001, allocSize: 3001, direction: .fromDevice,
             attributes: .skipCPUSync
         ).get()
         #expect(t.memory.read(m.address, count: 3001) == [UInt8](repeating: 0xa5, count: 3001))
@@ -189,11 +192,11 @@ struct V61BehaviourTests {
         #expect(e.report(file: "t") == "t:3: Linux 6.1.192 would never return from this map (its slot search loops with the area lock held)")
         #expect(TraceError.kernelHangExitStatus == 3)
         // The library says so too, naming the device, and the search changed nothing.
-        var t = SoftwareIOTLB(kernel: .v6_1, pools: [SlotPool(start: 0x100_0000, nslabs: 128)])
-        _ = try t.map(device: DMADevice(), original: 0x10_0000, mappingSize: 4096, allocSize: 4096, direction: .toDevice).get()
+        var t = SoftwareIOTLB(kernel: .v6_1, pools: [SlotPool(start: PhysicalAddress(0x100_0000), nslabs: 128)])
+        _ = try t.map(device: DMADevice(), original: PhysicalAddress(0x10_0000), mappingSize: 4096, allocSize: 4096, direction: .toDevice).get()
         #expect(throws: SwiotlbBug.searchNeverEnds(area: 0, device: "nvme0")) {
             try t.map(
-                device: DMADevice(name: "nvme0", minAlignMask: 0xfff), original: 0x20_0800, mappingSize: 258_048,
+                device: DMADevice(name: "nvme0", minAlignMask: 0xfff), original: PhysicalAddress(0x20_0800), mappingSize: 258_048,
                 allocSize: 258_048, direction: .toDevice)
         }
         #expect(t.pools[0].used == 2 && t.pools[0].areas[0].index == 2)

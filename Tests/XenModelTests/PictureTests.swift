@@ -134,8 +134,8 @@ struct PictureTests {
 
     @Test("free runs read from a pool's io_tlb_list end at used slots and segment boundaries")
     func snapshotFromPool() {
-        var pool = SlotPool(start: 0, nslabs: 256)
-        #expect(pool.allocate(nslots: 100, stride: 1, offsetSlots: 0, maxSlots: 1 << 20, original: 0) == 0)
+        var pool = SlotPool(start: PhysicalAddress(0), nslabs: 256)
+        #expect(pool.allocate(nslots: 100, stride: 1, offsetSlots: 0, maxSlots: 1 << 20, original: PhysicalAddress(0)) == 0)
         let snap = SlotMapSnapshot(pool: 0, pool, device: 0, operation: 1, requestBytes: 300 * 1024)
         #expect(snap.freeRuns == [100..<128, 128..<256])
         #expect(snap.requestSlots == 150 && snap.longestFreeRun == 128)

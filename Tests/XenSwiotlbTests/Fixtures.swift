@@ -77,7 +77,7 @@ func expectHalvedToNothing(_ kernel: SwiotlbKernel) throws -> (boot: BootedDom0,
 func checkPools(_ x: XenSwiotlb, lowLimit: UInt64 = 1 << 32) -> Bool {
     var ok = true
     for (i, pool) in x.tlb.pools.enumerated() {
-        let firstPFN = pool.start >> Page.shift
+        let firstPFN = pool.start.pfn.rawValue
         for seg in 0..<(pool.nslabs / 128) {
             let pfn = PFN(firstPFN + UInt64(seg * 64))
             let mfn = x.dom0.p2m.pfnToMFN(pfn).rawValue

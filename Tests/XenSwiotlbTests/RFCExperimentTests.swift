@@ -43,7 +43,7 @@ struct RFCExperimentTests {
         #expect(x.log[0].hasPrefix("software IO TLB: Low Mem mapped [mem 0x") && x.log[0].hasSuffix("] (128MB)"))
         #expect(x.log[1].hasPrefix("software IO TLB: High Mem mapped [mem 0x") && x.log[1].hasSuffix("] (2048MB)"))
         let low = x.tlb.pools[0], high = x.tlb.pools[1]
-        #expect(x.log[0] == "software IO TLB: Low Mem mapped [mem 0x\(Hex.padded(low.start, 16))-0x\(Hex.padded(low.end, 16))] (128MB)")
+        #expect(x.log[0] == "software IO TLB: Low Mem mapped [mem 0x\(Hex.padded(low.start.rawValue, 16))-0x\(Hex.padded(low.end.rawValue, 16))] (128MB)")
         // The low pool was allocated first, top-down; the high one below it.
         #expect(high.end <= low.start)
         #expect(x.tlb.debugfs.map(\.value) == [65536, 0, 1_048_576, 0])
@@ -97,7 +97,7 @@ struct RFCExperimentTests {
         #expect(dma.log[1] == "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)")
         #expect(dma.log[2].hasPrefix("software IO TLB: Low Mem mapped [mem 0x") && dma.log[2].hasSuffix("(128MB)"))
         #expect(dma.log[3].hasPrefix("software IO TLB: High Mem mapped [mem 0x") && dma.log[3].hasSuffix("(2048MB)"))
-        #expect(dma.tlb.pools[0].end <= 1 << 32)
+        #expect(dma.tlb.pools[0].end <= PhysicalAddress(1 << 32))
         let virtio = DMADevice(name: "virtio0")  // 64-bit, no DMA parameters
         let peak = try fio(
             &dma, count: 3000, depth: 128, seed: 2, ramBytes: 16 << 30,

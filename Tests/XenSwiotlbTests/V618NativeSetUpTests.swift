@@ -37,7 +37,7 @@ struct V618NativeSetUpTests {
                 "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)",
             ])
         #expect(d.log.count == 8 && d.log[7].hasPrefix(Self.prefix + "mapped [mem ") && d.log[7].hasSuffix("(1024MB)"))
-        #expect(d.tlb.pools.map(\.nslabs) == [524288] && d.tlb.pools[0].areas.count == 2 && d.tlb.pools[0].end <= 1 << 32)
+        #expect(d.tlb.pools.map(\.nslabs) == [524288] && d.tlb.pools[0].areas.count == 2 && d.tlb.pools[0].end <= PhysicalAddress(1 << 32))
         #expect(d.tlb.force == .force && d.tlb.growth == nil)
         #expect(d.tlb.debugfs.map(\.file) == ["io_tlb_nslabs", "io_tlb_used", "io_tlb_used_hiwater"])
     }
@@ -105,7 +105,7 @@ struct V618NativeSetUpTests {
         // can_grow without a remap callback, phys_limit ARCH_LOW_ADDRESS_LIMIT (swiotlb.c:372-377);
         // default_nslabs becomes the halved size (swiotlb.c:394), default_nareas stays 16.
         let growth = try #require(d.tlb.growth)
-        #expect(growth.canGrow && growth.physLimit == 0xffff_ffff && growth.defaultNslabs == 1024 && growth.defaultAreas == 16)
+        #expect(growth.canGrow && growth.physLimit == PhysicalAddress(0xffff_ffff) && growth.defaultNslabs == 1024 && growth.defaultAreas == 16)
         #expect(growth.memory.free == [mem])
     }
 
@@ -145,7 +145,7 @@ struct V618NativeSetUpTests {
         // (swiotlb_alloc_pool, 683-731: below 2048, kept) takes the next 1 MiB-aligned block.
         #expect(mapped[4] == DMAAddress(mem.lowerBound))
         #expect(d.tlb.pools.map(\.origin) == [.boot, .transient, .grown])
-        #expect(d.tlb.pools[2].start == mem.lowerBound + (1 << 20) && d.tlb.pools[2].nslabs == 512)
+        #expect(d.tlb.pools[2].start == PhysicalAddress(mem.lowerBound + (1 << 20)) && d.tlb.pools[2].nslabs == 512)
         let files = Dictionary(uniqueKeysWithValues: d.tlb.debugfs.map { ($0.file, $0.value) })
         #expect(files == ["io_tlb_nslabs": 1024, "io_tlb_used": 640, "io_tlb_used_hiwater": 640, "io_tlb_transient_nslabs": 128])
         // The transient pool is freed at unmap (swiotlb_del_transient): its slots leave both counts.
@@ -169,7 +169,7 @@ struct V618NativeSetUpTests {
         // 692-695): no 4 MiB block in 2 MiB, the one 2 MiB block holds the transient pool, so
         // 1024 → 512 slots (1 MiB) at 1 MiB (swiotlb.c:704-710).
         let grown = d.tlb.pools.filter { $0.origin == .grown }
-        #expect(grown.map(\.nslabs) == [512] && grown.map(\.start) == [mem.lowerBound + (1 << 20)] && grown[0].areas.count == 4)
+        #expect(grown.map(\.nslabs) == [512] && grown.map(\.start) == [PhysicalAddress(mem.lowerBound + (1 << 20))] && grown[0].areas.count == 4)
         // Four more maps fill the grown pool; the fifth misses again: a transient pool at 256 KiB,
         // and a worker with no free 1 MiB block left (swiotlb.c:741-744).
         for k in 33..<38 { _ = try d.mapPage(disk, PhysicalAddress(0x1000_0000 + UInt64(k) << 18), size: 256 << 10, direction: .toDevice).get() }

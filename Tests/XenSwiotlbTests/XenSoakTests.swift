@@ -25,9 +25,9 @@ struct XenSoakTests {
     /// The pool and slots a bounce buffer of `size` bytes at `bounce` occupies, or nil when
     /// `bounce` lies in no pool.
     func slots(of bounce: PhysicalAddress, size: Int, in tlb: SoftwareIOTLB) -> (pool: Int, slots: Range<Int>)? {
-        guard let p = tlb.pools.firstIndex(where: { $0.contains(bounce.rawValue) }) else { return nil }
-        let first = Int((bounce.rawValue - tlb.pools[p].start) >> UInt64(IOTLB.shift))
-        let last = Int((bounce.rawValue + UInt64(size) - 1 - tlb.pools[p].start) >> UInt64(IOTLB.shift))
+        guard let p = tlb.pools.firstIndex(where: { $0.contains(bounce) }) else { return nil }
+        let first = Int((bounce.rawValue - tlb.pools[p].start.rawValue) >> UInt64(IOTLB.shift))
+        let last = Int((bounce.rawValue + UInt64(size) - 1 - tlb.pools[p].start.rawValue) >> UInt64(IOTLB.shift))
         return (p, first..<(last + 1))
     }
 
@@ -74,7 +74,7 @@ struct XenSoakTests {
                 let size = rng.next() % 4 == 0 ? Int(1 + rng.next() % 65536) : sizes[Int(rng.next() % UInt64(sizes.count))]
                 let original = PhysicalAddress((0x100_0000 + rng.next() % (ramTop / 2)) & ~0x3f)
                 let fill: UInt8? = step % 8 == 0 ? UInt8(truncatingIfNeeded: step | 1) : nil
-                if let fill, direction != .fromDevice { x.tlb.memory.write([UInt8](repeating: fill, count: size), at: original.rawValue) }
+                if let fill, direction != .fromDevice { x.tlb.memory.write([UInt8](repeating: fill, count: size), at: original) }
                 let usedBefore = x.tlb.pools.map(\.used)
                 switch try x.mapPage(device, original, size: size, direction: direction, attributes: .noWarn) {
                 case .failure(let e):
@@ -92,7 +92,7 @@ struct XenSoakTests {
                     let place = try #require(slots(of: bounce, size: size, in: x.tlb), "step \(step): bounce outside the pools")
                     #expect(place.pool == h.pool, "step \(step)")
                     // v5.11 and the RFC hand out the slot's own address (no offset kept).
-                    #expect((bounce.rawValue - x.tlb.pools[place.pool].start) % UInt64(IOTLB.slotSize) == 0, "step \(step): bounce inside a slot")
+                    #expect((bounce.rawValue - x.tlb.pools[place.pool].start.rawValue) % UInt64(IOTLB.slotSize) == 0, "step \(step): bounce inside a slot")
                     for s in place.slots { #expect(occupied[place.pool].insert(s).inserted, "step \(step): slot \(s) mapped twice") }
                     #expect(
                         place.slots.lowerBound / IOTLB.segmentSlots == (place.slots.upperBound - 1) / IOTLB.segmentSlots,
@@ -100,7 +100,7 @@ struct XenSoakTests {
                     #expect(x.tlb.pools[place.pool].segmentListHolds(containing: place.slots.lowerBound), "step \(step)")
                     if let fill, direction != .fromDevice {
                         #expect(
-                            x.tlb.memory.read(bounce.rawValue, count: size) == [UInt8](repeating: fill, count: size),
+                            x.tlb.memory.read(bounce, count: size) == [UInt8](repeating: fill, count: size),
                             "step \(step): bytes not bounced out")
                     }
                     live.append(
@@ -113,13 +113,13 @@ struct XenSoakTests {
                 let bounce = x.dmaToPhys(l.handle.address)
                 let deviceByte = (l.fill ?? 0) &+ 1
                 if l.fill != nil && l.direction != .toDevice {
-                    x.tlb.memory.write([UInt8](repeating: deviceByte, count: l.size), at: bounce.rawValue)
+                    x.tlb.memory.write([UInt8](repeating: deviceByte, count: l.size), at: bounce)
                 }
                 try x.unmapPage(l.device, l.handle.address, size: l.size, direction: l.direction)
                 unmaps += 1
                 if l.fill != nil && l.direction != .toDevice {
                     #expect(
-                        x.tlb.memory.read(l.original.rawValue, count: l.size) == [UInt8](repeating: deviceByte, count: l.size),
+                        x.tlb.memory.read(l.original, count: l.size) == [UInt8](repeating: deviceByte, count: l.size),
                         "step \(step): bytes not copied back")
                 }
                 let pool = try #require(l.handle.pool)

@@ -78,6 +78,6 @@ struct XenSwiotlbSetupTests {
         #expect(big.tlb.force == .force && checkPools(big))
         let late = try boot.xenSwiotlb(early: false).get()
         #expect(late.log.first == "xen:swiotlb_xen: Warning: only able to allocate 4 MB for software IO TLB")
-        #expect(late.tlb.pools[0].nslabs == 2048 && late.tlb.pools[0].start % (4 << 20) == 0)
+        #expect(late.tlb.pools[0].nslabs == 2048 && late.tlb.pools[0].start.rawValue % (4 << 20) == 0)
     }
 }

@@ -16,7 +16,7 @@ struct AllocatorWorkload {
     static let originSpan: UInt64 = 256 << 20
 
     /// A live mapping, as small as the C reference's (the live table is read at random).
-    struct Mapping { var tlb: UInt64; var id: UInt32; var size: UInt32; var direction: DMADirection }
+    struct Mapping { var tlb: PhysicalAddress; var id: UInt32; var size: UInt32; var direction: DMADirection }
 
     /// A live mapping of the runs on `SlotPool` directly.
     typealias SlotMapping = (slot: Int32, nslots: Int32, size: Int32, direction: Int32)
@@ -55,7 +55,7 @@ struct AllocatorWorkload {
     /// The run, writing each operation as a trace line into `trace` when it is not nil.
     static func play(ops: Int, seed: UInt64, moveBytes: Bool, trace: inout String?) -> Outcome {
         precondition(ops <= Int(UInt32.max), "mapping ids are 32-bit")
-        var tlb = SoftwareIOTLB(pools: [SlotPool(start: start, nslabs: nslabs)])
+        var tlb = SoftwareIOTLB(pools: [SlotPool(start: PhysicalAddress(start), nslabs: nslabs)])
         tlb.copiesData = moveBytes
         let device = DMADevice(segmentBoundaryMask: 0xffff_ffff)
         let attributes: DMAAttributes = [.skipCPUSync, .noWarn]
@@ -72,7 +72,7 @@ struct AllocatorWorkload {
                     trace! += "map id=m\(op) orig=0x\(String(orig, radix: 16)) size=\(size) dir=\(direction.rawValue) attrs=skip_cpu_sync\n"
                 }
                 let result = try! tlb.map(
-                    device: device, original: orig, mappingSize: size, allocSize: size,
+                    device: device, original: PhysicalAddress(orig), mappingSize: size, allocSize: size,
                     direction: direction, attributes: attributes)
                 switch result {
                 case .success(let m):
@@ -260,7 +260,7 @@ protocol WorkloadSlots {
 
 /// xenpv's `SlotPool` as the workload's pool, behind the PCI device's 4 GiB segment boundary.
 struct PoolSlots: WorkloadSlots {
-    private var pool = SlotPool(start: AllocatorWorkload.start, nslabs: AllocatorWorkload.nslabs)
+    private var pool = SlotPool(start: PhysicalAddress(AllocatorWorkload.start), nslabs: AllocatorWorkload.nslabs)
     private let offsetSlots = ((AllocatorWorkload.start & 0xffff_ffff) + UInt64(IOTLB.slotSize - 1)) >> UInt64(IOTLB.shift)
     private let maxSlots: UInt64 = 1 << UInt64(32 - IOTLB.shift)
 
@@ -268,7 +268,7 @@ struct PoolSlots: WorkloadSlots {
 
     @inline(__always)
     mutating func take(nslots: Int, stride: Int, original: UInt64) -> Int? {
-        pool.allocate(nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots, original: original)
+        pool.allocate(nslots: nslots, stride: stride, offsetSlots: offsetSlots, maxSlots: maxSlots, original: PhysicalAddress(original))
     }
 
     @inline(__always)
@@ -312,7 +312,7 @@ struct KnownSlots: WorkloadSlots {
     init(chosen: UnsafeBufferPointer<Int32>) {
         self.chosen = chosen
         bits.initialize(repeating: 0, count: AllocatorWorkload.nslabs / 64)
-        original.initialize(repeating: IOTLB.invalidAddress, count: AllocatorWorkload.nslabs)
+        original.initialize(repeating: IOTLB.invalidAddress.rawValue, count: AllocatorWorkload.nslabs)
     }
 
     /// Frees the tables.
@@ -337,12 +337,12 @@ struct KnownSlots: WorkloadSlots {
     }
 
     @inline(__always)
-    func isMapped(slot: Int) -> Bool { original[slot] != IOTLB.invalidAddress }
+    func isMapped(slot: Int) -> Bool { original[slot] != IOTLB.invalidAddress.rawValue }
 
     @inline(__always)
     mutating func give(slot: Int, nslots: Int) {
         mark(slot: slot, nslots: nslots, used: false)
-        (original + slot).update(repeating: IOTLB.invalidAddress, count: nslots)
+        (original + slot).update(repeating: IOTLB.invalidAddress.rawValue, count: nslots)
         used &-= nslots
     }
 

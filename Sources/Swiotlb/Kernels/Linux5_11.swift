@@ -93,7 +93,7 @@ public enum Linux5_11: SwiotlbKernelModel {
                     nslots: nslots, stride: stride, offsetSlots: w.offsetSlots, maxSlots: w.maxSlots,
                     original: r.original)
             else { return nil }
-            let address = tlb.pools[p].start + UInt64(slot << IOTLB.shift)
+            let address = tlb.pools[p].start.advanced(by: UInt64(slot << IOTLB.shift))
             if !r.attributes.contains(.skipCPUSync) && (r.direction == .toDevice || r.direction == .bidirectional) {
                 tlb.bounce(from: r.original, to: address, count: r.mappingSize)
             }
@@ -107,10 +107,10 @@ public enum Linux5_11: SwiotlbKernelModel {
     /// Copy back for FROM_DEVICE/BIDIRECTIONAL unless SKIP_CPU_SYNC, then free `alloc_size`'s
     /// slots with merging.
     @inline(__always)
-    public static func unmapSingle(_ tlb: inout SoftwareIOTLB, _ address: UInt64, pool p: Int, _ r: UnmapRequest) throws(SwiotlbBug) {
+    public static func unmapSingle(_ tlb: inout SoftwareIOTLB, _ address: PhysicalAddress, pool p: Int, _ r: UnmapRequest) throws(SwiotlbBug) {
         let nslots = (r.allocSize + IOTLB.slotSize - 1) >> IOTLB.shift
         guard nslots > 0 else { throw .zeroSize }
-        let slot = Int((address - tlb.pools[p].start) >> UInt64(IOTLB.shift))
+        let slot = Int((address.rawValue - tlb.pools[p].start.rawValue) >> UInt64(IOTLB.shift))
         let orig = tlb.pools[p].originalAddress(ofSlot: slot)
         if orig != IOTLB.invalidAddress && !r.attributes.contains(.skipCPUSync)
             && (r.direction == .fromDevice || r.direction == .bidirectional)
@@ -122,13 +122,13 @@ public enum Linux5_11: SwiotlbKernelModel {
 
     /// The slot's original address plus the offset inside the slot; the copy by target and direction.
     public static func syncSingle(
-        _ tlb: inout SoftwareIOTLB, _ address: UInt64, pool p: Int, size: Int, direction: DMADirection,
+        _ tlb: inout SoftwareIOTLB, _ address: PhysicalAddress, pool p: Int, size: Int, direction: DMADirection,
         target: SyncTarget, minAlignMask: UInt64
     ) throws(SwiotlbBug) {
-        let slot = Int((address - tlb.pools[p].start) >> UInt64(IOTLB.shift))
+        let slot = Int((address.rawValue - tlb.pools[p].start.rawValue) >> UInt64(IOTLB.shift))
         var orig = tlb.pools[p].originalAddress(ofSlot: slot)
         if orig == IOTLB.invalidAddress { return }
-        orig &+= address & UInt64(IOTLB.slotSize - 1)
+        orig.rawValue &+= address.rawValue & UInt64(IOTLB.slotSize - 1)
         switch (target, direction) {
         case (.cpu, .fromDevice), (.cpu, .bidirectional): tlb.bounce(from: address, to: orig, count: size)
         case (.cpu, .toDevice), (.device, .fromDevice): break
@@ -138,7 +138,7 @@ public enum Linux5_11: SwiotlbKernelModel {
     }
 
     /// `nr_slots(alloc_size)`.
-    public static func slotsNeeded(allocSize: Int, original: UInt64, minAlignMask: UInt64) -> Int {
+    public static func slotsNeeded(allocSize: Int, original: PhysicalAddress, minAlignMask: UInt64) -> Int {
         (allocSize + IOTLB.slotSize - 1) >> IOTLB.shift
     }
 
@@ -225,7 +225,7 @@ extension Linux5_11 {
                 let bytes = nslabs << UInt64(IOTLB.shift)
                 let rc = XenErrno.enomem.rc
                 var failure: String
-                var start: UInt64?
+                var start: PhysicalAddress?
                 var allocated = bytes
                 if early {
                     start = platform.allocateEarly(bytes: bytes)
@@ -271,7 +271,7 @@ extension Linux5_11 {
     /// lowered to what a smaller order holds (with the kernel's warning); nil when none was free.
     private static func allocateLate<Platform: XenPoolPlatform>(
         nslabs: inout UInt64, platform: inout Platform, log: inout [String]
-    ) -> (start: UInt64, bytes: UInt64)? {
+    ) -> (start: PhysicalAddress, bytes: UInt64)? {
         let wanted = BitMath.pageOrder(bytes: nslabs << UInt64(IOTLB.shift))
         var order = wanted
         while (2 << UInt64(order)) > 512 {

@@ -1,3 +1,5 @@
+import XenMemory
+
 /// Linux 6.1.192's swiotlb (Debian 12's kernel: kernel/dma/swiotlb.c, drivers/xen/swiotlb-xen.c):
 /// one default pool split into areas with their own cursors and counts, the device's
 /// `min_align_mask` kept in the bounce address, a per-slot `alloc_size`, the map always filling
@@ -67,7 +69,7 @@ public enum Linux6_1: SwiotlbKernelModel {
     @inline(__always)
     public static func mapSingle(_ tlb: inout SoftwareIOTLB, _ r: MapRequest) throws(SwiotlbBug) -> Result<BounceMapping, SwiotlbMapError> {
         let minAlign = r.device.minAlignMask & 0xffff_ffff
-        let offset = Int(r.original & minAlign & UInt64(IOTLB.slotSize - 1))
+        let offset = Int(r.original.rawValue & minAlign & UInt64(IOTLB.slotSize - 1))
         let allocWithOffset = r.allocSize &+ offset
         let nslots = (allocWithOffset &+ IOTLB.slotSize &- 1) >> IOTLB.shift
         return try tlb.runMap(r, frame, nslots: nslots, fullSize: r.allocSize) { tlb throws(SwiotlbBug) in
@@ -79,12 +81,12 @@ public enum Linux6_1: SwiotlbKernelModel {
             if allocWithOffset >= 4096 { stride = max(stride, stride << 1) }
             stride = max(stride, Int(allocAlign >> UInt64(IOTLB.shift)) &+ 1)
             let search = AreaSearch(
-                nslots: nslots, stride: stride, alignMask: iotlbAlign, original: r.original,
+                nslots: nslots, stride: stride, alignMask: iotlbAlign, original: r.original.rawValue,
                 offsetSlots: w.offsetSlots, maxSlots: w.maxSlots, tableDMAAddress: w.tableDMAAddress)
             guard let index = try findSlots(&tlb.pools[p], search, allocSize: r.allocSize, cpu: r.cpu, device: r.device.name) else {
                 return nil
             }
-            let address = tlb.pools[p].start + UInt64(index << IOTLB.shift) + UInt64(offset)
+            let address = tlb.pools[p].start.advanced(by: UInt64(index << IOTLB.shift) + UInt64(offset))
             tlb.bounce(from: r.original, to: address, count: r.mappingSize)
             return BounceMapping(address: address, pool: p, slot: index, nslots: nslots)
         }
@@ -116,9 +118,9 @@ public enum Linux6_1: SwiotlbKernelModel {
     /// then `swiotlb_release_slots`: the offset recomputed from the address, the slot count
     /// from the first slot's `alloc_size`.
     @inline(__always)
-    public static func unmapSingle(_ tlb: inout SoftwareIOTLB, _ address: UInt64, pool p: Int, _ r: UnmapRequest) throws(SwiotlbBug) {
-        let offset = Int(address & r.minAlignMask & UInt64(IOTLB.slotSize - 1))
-        let slot = Int((address - UInt64(offset) - tlb.pools[p].start) >> UInt64(IOTLB.shift))
+    public static func unmapSingle(_ tlb: inout SoftwareIOTLB, _ address: PhysicalAddress, pool p: Int, _ r: UnmapRequest) throws(SwiotlbBug) {
+        let offset = Int(address.rawValue & r.minAlignMask & UInt64(IOTLB.slotSize - 1))
+        let slot = Int((address.rawValue - UInt64(offset) - tlb.pools[p].start.rawValue) >> UInt64(IOTLB.shift))
         if !r.attributes.contains(.skipCPUSync) && (r.direction == .fromDevice || r.direction == .bidirectional) {
             bounce(&tlb, address, size: r.mappingSize, pool: p, toDevice: false, minAlignMask: r.minAlignMask)
         }
@@ -127,7 +129,7 @@ public enum Linux6_1: SwiotlbKernelModel {
 
     /// By target and direction, through ``bounce(_:_:size:pool:toDevice:minAlignMask:)`` (the copy cut to the allocation).
     public static func syncSingle(
-        _ tlb: inout SoftwareIOTLB, _ address: UInt64, pool p: Int, size: Int, direction: DMADirection,
+        _ tlb: inout SoftwareIOTLB, _ address: PhysicalAddress, pool p: Int, size: Int, direction: DMADirection,
         target: SyncTarget, minAlignMask: UInt64
     ) throws(SwiotlbBug) {
         try syncDirections(target: target, direction: direction) { toDevice in
@@ -152,13 +154,13 @@ public enum Linux6_1: SwiotlbKernelModel {
     /// `swiotlb_bounce`: the slot's original address moved by the offset inside the mapping,
     /// the copy cut to the bytes left in the allocation (with the kernel's three `dev_WARN_ONCE`:
     /// each printed once per boot).
-    static func bounce(_ tlb: inout SoftwareIOTLB, _ address: UInt64, size: Int, pool p: Int, toDevice: Bool, minAlignMask: UInt64) {
-        let index = Int((address - tlb.pools[p].start) >> UInt64(IOTLB.shift))
+    static func bounce(_ tlb: inout SoftwareIOTLB, _ address: PhysicalAddress, size: Int, pool p: Int, toDevice: Bool, minAlignMask: UInt64) {
+        let index = Int((address.rawValue - tlb.pools[p].start.rawValue) >> UInt64(IOTLB.shift))
         var orig = tlb.pools[p].originalAddress(ofSlot: index)
         var alloc = Int(tlb.pools[p].allocSize[index])
         guard orig != IOTLB.invalidAddress else { return }
-        let origOffset = Int(orig & minAlignMask & UInt64(IOTLB.slotSize - 1))
-        var tlbOffset = Int(address & UInt64(IOTLB.slotSize - 1))
+        let origOffset = Int(orig.rawValue & minAlignMask & UInt64(IOTLB.slotSize - 1))
+        var tlbOffset = Int(address.rawValue & UInt64(IOTLB.slotSize - 1))
         if tlbOffset < origOffset {
             tlb.warnOnce(
                 site: "swiotlb_bounce:before-start", device: nil,
@@ -171,7 +173,7 @@ public enum Linux6_1: SwiotlbKernelModel {
                 site: "swiotlb_bounce:offset-overflow", device: nil, "Buffer overflow detected. Allocation size: \(alloc). Mapping size: \(size)+\(tlbOffset).")
             return
         }
-        orig &+= UInt64(tlbOffset)
+        orig.rawValue &+= UInt64(tlbOffset)
         alloc -= tlbOffset
         var n = size
         if n > alloc {
@@ -182,8 +184,8 @@ public enum Linux6_1: SwiotlbKernelModel {
     }
 
     /// `nr_slots(alloc_size + offset)`, the offset `orig & min_align_mask & (IO_TLB_SIZE - 1)`.
-    public static func slotsNeeded(allocSize: Int, original: UInt64, minAlignMask: UInt64) -> Int {
-        let offset = Int(original & minAlignMask & 0xffff_ffff & UInt64(IOTLB.slotSize - 1))
+    public static func slotsNeeded(allocSize: Int, original: PhysicalAddress, minAlignMask: UInt64) -> Int {
+        let offset = Int(original.rawValue & minAlignMask & 0xffff_ffff & UInt64(IOTLB.slotSize - 1))
         return (allocSize + offset + IOTLB.slotSize - 1) >> IOTLB.shift
     }
 

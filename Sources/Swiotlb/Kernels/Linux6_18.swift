@@ -51,7 +51,8 @@ public enum Linux6_18: SwiotlbKernelModel {
         if let memory = platform.dynamicPoolMemory() {
             let pool = setup.pools.first
             setup.growth = PoolGrowth(
-                canGrow: false, physLimit: .max, defaultNslabs: pool?.nslabs ?? 0, defaultAreas: max(pool?.areas.count ?? 1, 1), memory: memory)
+                canGrow: false, physLimit: PhysicalAddress(.max), defaultNslabs: pool?.nslabs ?? 0, defaultAreas: max(pool?.areas.count ?? 1, 1), memory: memory
+            )
         }
         return setup
     }
@@ -74,7 +75,7 @@ public enum Linux6_18: SwiotlbKernelModel {
     @inline(__always)
     public static func mapSingle(_ tlb: inout SoftwareIOTLB, _ r: MapRequest) throws(SwiotlbBug) -> Result<BounceMapping, SwiotlbMapError> {
         let alignMask = r.alignMask & 0xffff_ffff
-        let offset = alignOffset(r.original, minAlignMask: r.device.minAlignMask, allocAlignMask: alignMask)
+        let offset = alignOffset(r.original.rawValue, minAlignMask: r.device.minAlignMask, allocAlignMask: alignMask)
         let size = paddedSize(mappingSize: r.mappingSize, offset: offset, allocAlignMask: alignMask)
         let nslots = (size &+ IOTLB.slotSize &- 1) >> IOTLB.shift
         let result = try tlb.runMap(r, frame, nslots: nslots, fullSize: size) { tlb throws(SwiotlbBug) in
@@ -85,8 +86,8 @@ public enum Linux6_18: SwiotlbKernelModel {
             }
             let padSlots = offset >> IOTLB.shift
             guard let (p, slot) = try findSlots(&tlb, r, size: size, lowOffset: offset & (IOTLB.slotSize - 1)) else { return nil }
-            tlb.pools[p].recordMapping(at: slot, padSlots: padSlots, nslots: nslots, original: r.original)
-            let address = tlb.pools[p].start &+ UInt64((slot &+ padSlots) << IOTLB.shift) &+ UInt64(offset & (IOTLB.slotSize - 1))
+            tlb.pools[p].recordMapping(at: slot, padSlots: padSlots, nslots: nslots, original: r.original.rawValue)
+            let address = PhysicalAddress(tlb.pools[p].start.rawValue &+ UInt64((slot &+ padSlots) << IOTLB.shift) &+ UInt64(offset & (IOTLB.slotSize - 1)))
             bounce(&tlb, address, size: r.mappingSize, pool: p, toDevice: true, minAlignMask: r.device.minAlignMask)
             return BounceMapping(address: address, pool: p, slot: slot, nslots: nslots)
         }
@@ -161,15 +162,15 @@ public enum Linux6_18: SwiotlbKernelModel {
     /// a confidential guest `dma_alloc_from_pool` (``AtomicPools``, checked against the device's
     /// coherent limit; none: the pool's `WARN`), else the page allocator under the device's
     /// `min_not_zero(dma_mask, bus_dma_limit)` (``DynamicPoolMemory``).
-    static func allocateTransient(_ tlb: inout SoftwareIOTLB, bytes: UInt64, device: DMADevice) -> UInt64? {
-        guard tlb.growth?.atomicPools != nil else { return tlb.growth?.memory.allocate(bytes: bytes, limit: device.effectiveLimit) }
+    static func allocateTransient(_ tlb: inout SoftwareIOTLB, bytes: UInt64, device: DMADevice) -> PhysicalAddress? {
+        guard tlb.growth?.atomicPools != nil else { return tlb.growth?.memory.allocate(bytes: bytes, limit: PhysicalAddress(device.effectiveLimit)) }
         if let start = tlb.growth?.atomicPools?.allocate(bytes: bytes, limit: device.coherentLimit) { return start }
         tlb.warn(KernelMessage(device: nil, text: "Failed to get suitable pool for \(device.name ?? "(null)")"))
         return nil
     }
 
     /// `swiotlb_free_tlb` (657-666): back to the atomic pool that holds it, else to the page allocator.
-    static func freeTransient(_ tlb: inout SoftwareIOTLB, start: UInt64, bytes: UInt64) {
+    static func freeTransient(_ tlb: inout SoftwareIOTLB, start: PhysicalAddress, bytes: UInt64) {
         if tlb.growth?.atomicPools?.free(start: start, bytes: bytes) == true { return }
         tlb.growth?.memory.release(start: start, bytes: bytes)
     }
@@ -179,7 +180,7 @@ public enum Linux6_18: SwiotlbKernelModel {
     @inline(__always)
     static func search(_ tlb: inout SoftwareIOTLB, _ r: MapRequest, pool p: Int, area a: Int, size: Int, lowOffset: Int) throws(SwiotlbBug) -> Int? {
         let w = try tlb.window(pool: p, for: r)
-        let s = PoolAreaSearch(size: size, original: r.original, minAlignMask: r.device.minAlignMask, allocAlignMask: r.alignMask, window: w)
+        let s = PoolAreaSearch(size: size, original: r.original.rawValue, minAlignMask: r.device.minAlignMask, allocAlignMask: r.alignMask, window: w)
         guard let slot = tlb.pools[p].allocate(inArea: a, s, allocSize: size &- lowOffset) else { return nil }
         tlb.noteUsed()
         return slot
@@ -230,7 +231,7 @@ public enum Linux6_18: SwiotlbKernelModel {
     /// `alloc_size` (1535-1550); a transient pool is freed whole instead (`swiotlb_del_transient`,
     /// 1510-1520: its slots leave `io_tlb_used` and `io_tlb_transient_nslabs`).
     @inline(__always)
-    public static func unmapSingle(_ tlb: inout SoftwareIOTLB, _ address: UInt64, pool p: Int, _ r: UnmapRequest) throws(SwiotlbBug) {
+    public static func unmapSingle(_ tlb: inout SoftwareIOTLB, _ address: PhysicalAddress, pool p: Int, _ r: UnmapRequest) throws(SwiotlbBug) {
         if !r.attributes.contains(.skipCPUSync) && (r.direction == .fromDevice || r.direction == .bidirectional) {
             bounce(&tlb, address, size: r.mappingSize, pool: p, toDevice: false, minAlignMask: r.minAlignMask)
         }
@@ -239,15 +240,15 @@ public enum Linux6_18: SwiotlbKernelModel {
             freeTransient(&tlb, start: pool.start, bytes: pool.bytes)
             return
         }
-        let offset = alignOffset(address, minAlignMask: r.minAlignMask, allocAlignMask: 0)
-        let slot = Int((address &- UInt64(offset) &- tlb.pools[p].start) >> UInt64(IOTLB.shift))
+        let offset = alignOffset(address.rawValue, minAlignMask: r.minAlignMask, allocAlignMask: 0)
+        let slot = Int((address.rawValue &- UInt64(offset) &- tlb.pools[p].start.rawValue) >> UInt64(IOTLB.shift))
         tlb.pools[p].release(paddedAt: slot, offset: offset)
     }
 
     /// `__swiotlb_sync_single_for_device` / `_for_cpu` (1552-1570): by target and direction,
     /// through ``bounce(_:_:size:pool:toDevice:minAlignMask:)``.
     public static func syncSingle(
-        _ tlb: inout SoftwareIOTLB, _ address: UInt64, pool p: Int, size: Int, direction: DMADirection,
+        _ tlb: inout SoftwareIOTLB, _ address: PhysicalAddress, pool p: Int, size: Int, direction: DMADirection,
         target: SyncTarget, minAlignMask: UInt64
     ) throws(SwiotlbBug) {
         try Linux6_1.syncDirections(target: target, direction: direction) { toDevice in
@@ -258,12 +259,12 @@ public enum Linux6_18: SwiotlbKernelModel {
     /// `swiotlb_bounce` (859-927): the slot's original address moved by the address's offset
     /// in the slot less the original's (which may be negative), the copy cut to the bytes left
     /// in the allocation with the kernel's once-only WARN.
-    static func bounce(_ tlb: inout SoftwareIOTLB, _ address: UInt64, size: Int, pool p: Int, toDevice: Bool, minAlignMask: UInt64) {
-        let index = Int((address &- tlb.pools[p].start) >> UInt64(IOTLB.shift))
+    static func bounce(_ tlb: inout SoftwareIOTLB, _ address: PhysicalAddress, size: Int, pool p: Int, toDevice: Bool, minAlignMask: UInt64) {
+        let index = Int((address.rawValue &- tlb.pools[p].start.rawValue) >> UInt64(IOTLB.shift))
         let orig = tlb.pools[p].originalAddress(ofSlot: index)
         guard orig != IOTLB.invalidAddress else { return }
-        let tlbOffset = Int(address & UInt64(IOTLB.slotSize - 1)) &- alignOffset(orig, minAlignMask: minAlignMask, allocAlignMask: 0)
-        let source = orig &+ UInt64(bitPattern: Int64(tlbOffset))
+        let tlbOffset = Int(address.rawValue & UInt64(IOTLB.slotSize - 1)) &- alignOffset(orig.rawValue, minAlignMask: minAlignMask, allocAlignMask: 0)
+        let source = PhysicalAddress(orig.rawValue &+ UInt64(bitPattern: Int64(tlbOffset)))
         let left = Int(tlb.pools[p].allocSize[index]) &- tlbOffset
         var n = size
         if n > left {
@@ -275,8 +276,8 @@ public enum Linux6_18: SwiotlbKernelModel {
 
     /// `nr_slots` of the padded size of a streaming map (`alloc_align_mask` 0): the mapping
     /// plus `orig & min_align_mask & 2047`.
-    public static func slotsNeeded(allocSize: Int, original: UInt64, minAlignMask: UInt64) -> Int {
-        let offset = alignOffset(original, minAlignMask: minAlignMask, allocAlignMask: 0)
+    public static func slotsNeeded(allocSize: Int, original: PhysicalAddress, minAlignMask: UInt64) -> Int {
+        let offset = alignOffset(original.rawValue, minAlignMask: minAlignMask, allocAlignMask: 0)
         return (allocSize + offset + IOTLB.slotSize - 1) >> IOTLB.shift
     }
 
@@ -325,7 +326,7 @@ public enum Linux6_18: SwiotlbKernelModel {
             + p.areas.enumerated().map { "area \($0.offset) used=\($0.element.used) index=\($0.element.index)" }
         guard tlb.growth != nil else { return lines }
         for g in tlb.pools where g.origin == .grown {
-            lines.append("grown start=\(Hex.plain(g.start)) nslabs=\(g.nslabs) areas=\(g.areas.count) used=\(g.used)")
+            lines.append("grown start=\(g.start) nslabs=\(g.nslabs) areas=\(g.areas.count) used=\(g.used)")
         }
         lines.append("transient nslabs=\(tlb.transientSlots)")
         return lines

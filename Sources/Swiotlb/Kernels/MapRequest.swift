@@ -1,9 +1,11 @@
+import XenMemory
+
 /// What `swiotlb_tbl_map_single` is asked.
 public struct MapRequest: Sendable {
     /// The device mapping.
     public var device: DMADevice
     /// `orig_addr`.
-    public var original: UInt64
+    public var original: PhysicalAddress
     /// `mapping_size`.
     public var mappingSize: Int
     /// `alloc_size`.
@@ -12,8 +14,9 @@ public struct MapRequest: Sendable {
     public var direction: DMADirection
     /// `attrs`.
     public var attributes: DMAAttributes
-    /// The pool's DMA address as the device sees it (nil: its pseudo-physical start).
-    public var tableDMAAddress: UInt64?
+    /// The pool's DMA address as the device sees it (`phys_to_dma_unencrypted(mem->start)`; nil:
+    /// its pseudo-physical start, as natively on x86).
+    public var tableDMAAddress: DMAAddress?
     /// 6.1's `alloc_align_mask` argument.
     public var alignMask: UInt64
     /// The processor the map runs on (6.1 starts its search in area `cpu & (nareas - 1)`).
@@ -21,8 +24,8 @@ public struct MapRequest: Sendable {
 
     /// A request.
     public init(
-        device: DMADevice, original: UInt64, mappingSize: Int, allocSize: Int, direction: DMADirection,
-        attributes: DMAAttributes = [], tableDMAAddress: UInt64? = nil, alignMask: UInt64 = 0, cpu: Int = 0
+        device: DMADevice, original: PhysicalAddress, mappingSize: Int, allocSize: Int, direction: DMADirection,
+        attributes: DMAAttributes = [], tableDMAAddress: DMAAddress? = nil, alignMask: UInt64 = 0, cpu: Int = 0
     ) {
         self.device = device; self.original = original; self.mappingSize = mappingSize; self.allocSize = allocSize
         self.direction = direction; self.attributes = attributes; self.tableDMAAddress = tableDMAAddress

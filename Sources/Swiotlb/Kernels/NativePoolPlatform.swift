@@ -1,3 +1,5 @@
+import XenMemory
+
 /// The memory encryption of a confidential guest: every streaming DMA bounces (`SWIOTLB_FORCE`)
 /// and the architecture may size the default pool (``SwiotlbKernelModel/encryptedGuestSizing``).
 public enum MemoryEncryption: String, Sendable, Hashable, CaseIterable {
@@ -41,13 +43,13 @@ public struct NativeGuestFacts: Sendable, Hashable {
 public protocol NativePoolPlatform {
     /// `memblock_alloc_low` (`belowFourGiB`) or `memblock_alloc`: `bytes` (a whole number of
     /// pages) top-down; the first byte, or nil when none fits.
-    mutating func allocateEarly(bytes: UInt64, belowFourGiB: Bool) -> UInt64?
+    mutating func allocateEarly(bytes: UInt64, belowFourGiB: Bool) -> PhysicalAddress?
     /// The memory the page allocator gives new pools (``DynamicPoolMemory``); nil when the
     /// guest's kernel is built without `CONFIG_SWIOTLB_DYNAMIC`.
     mutating func dynamicPoolMemory() -> DynamicPoolMemory?
     /// `alloc_pages(gfp, order)` at boot (the DMA atomic pools): a block of 2^order pages aligned
     /// to its size whose last byte is at most `limit`; its first byte, or nil.
-    mutating func allocatePages(order: Int, limit: UInt64) -> UInt64?
+    mutating func allocatePages(order: Int, limit: PhysicalAddress) -> PhysicalAddress?
     /// `totalram_pages()`: the pages the page allocator manages after the early set-up.
     func managedPages() -> UInt64
 }

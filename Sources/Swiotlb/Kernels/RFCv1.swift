@@ -71,20 +71,20 @@ public enum RFCv1: SwiotlbKernelModel {
 
     /// v5.11's.
     @inline(__always)
-    public static func unmapSingle(_ tlb: inout SoftwareIOTLB, _ address: UInt64, pool: Int, _ r: UnmapRequest) throws(SwiotlbBug) {
+    public static func unmapSingle(_ tlb: inout SoftwareIOTLB, _ address: PhysicalAddress, pool: Int, _ r: UnmapRequest) throws(SwiotlbBug) {
         try Linux5_11.unmapSingle(&tlb, address, pool: pool, r)
     }
 
     /// v5.11's.
     public static func syncSingle(
-        _ tlb: inout SoftwareIOTLB, _ address: UInt64, pool: Int, size: Int, direction: DMADirection,
+        _ tlb: inout SoftwareIOTLB, _ address: PhysicalAddress, pool: Int, size: Int, direction: DMADirection,
         target: SyncTarget, minAlignMask: UInt64
     ) throws(SwiotlbBug) {
         try Linux5_11.syncSingle(&tlb, address, pool: pool, size: size, direction: direction, target: target, minAlignMask: minAlignMask)
     }
 
     /// v5.11's.
-    public static func slotsNeeded(allocSize: Int, original: UInt64, minAlignMask: UInt64) -> Int {
+    public static func slotsNeeded(allocSize: Int, original: PhysicalAddress, minAlignMask: UInt64) -> Int {
         Linux5_11.slotsNeeded(allocSize: allocSize, original: original, minAlignMask: minAlignMask)
     }
 

@@ -1,3 +1,5 @@
+import XenMemory
+
 /// One Linux kernel's software IO TLB, as a type: every way the kernels differ is one of these
 /// operations, and code outside the kernel types never asks which kernel it runs.
 ///
@@ -63,17 +65,17 @@ public protocol SwiotlbKernelModel: Sendable {
 
     /// `swiotlb_tbl_unmap_single` of the mapping at `address` in pool `pool`: the copy back, then
     /// the release of its slots.
-    static func unmapSingle(_ tlb: inout SoftwareIOTLB, _ address: UInt64, pool: Int, _ request: UnmapRequest) throws(SwiotlbBug)
+    static func unmapSingle(_ tlb: inout SoftwareIOTLB, _ address: PhysicalAddress, pool: Int, _ request: UnmapRequest) throws(SwiotlbBug)
 
     /// `swiotlb_tbl_sync_single` / `swiotlb_sync_single_for_*` of `size` bytes at `address` in
     /// pool `pool`.
     static func syncSingle(
-        _ tlb: inout SoftwareIOTLB, _ address: UInt64, pool: Int, size: Int, direction: DMADirection,
+        _ tlb: inout SoftwareIOTLB, _ address: PhysicalAddress, pool: Int, size: Int, direction: DMADirection,
         target: SyncTarget, minAlignMask: UInt64) throws(SwiotlbBug)
 
     /// The slots a map of `allocSize` bytes from `original` takes on a device whose
     /// `dma_get_min_align_mask()` is `minAlignMask` (`nr_slots` of what the kernel allocates).
-    static func slotsNeeded(allocSize: Int, original: UInt64, minAlignMask: UInt64) -> Int
+    static func slotsNeeded(allocSize: Int, original: PhysicalAddress, minAlignMask: UInt64) -> Int
 
     /// `swiotlb_max_mapping_size(dev)` for a device whose `dma_get_min_align_mask()` is `minAlignMask`.
     static func maxMappingSize(minAlignMask: UInt64) -> Int

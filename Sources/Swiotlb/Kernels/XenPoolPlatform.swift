@@ -1,18 +1,20 @@
+import XenMemory
+
 /// What a kernel's xen-swiotlb set-up asks of the PV dom0 it runs in: memory, and making a
 /// stretch of it machine-contiguous (`xen_swiotlb_fixup`). XenSwiotlb provides it over the
 /// modelled host; the kernel type decides sizes, retries and messages.
 public protocol XenPoolPlatform {
     /// `memblock_alloc(bytes, PAGE_SIZE)`: the highest page-aligned block anywhere; its first
     /// byte, or nil when none fits.
-    mutating func allocateEarly(bytes: UInt64) -> UInt64?
+    mutating func allocateEarly(bytes: UInt64) -> PhysicalAddress?
     /// `__get_free_pages(order)` (the late set-up): an order-aligned block; its first byte, or nil.
-    mutating func allocatePages(order: Int) -> UInt64?
+    mutating func allocatePages(order: Int) -> PhysicalAddress?
     /// Gives `bytes` (page-rounded) from `start` back.
-    mutating func free(start: UInt64, bytes: UInt64)
+    mutating func free(start: PhysicalAddress, bytes: UInt64)
     /// `xen_swiotlb_fixup` over `nslabs` slots from `start` for pool `pool`: each 128-slot
     /// segment exchanged for machine-contiguous memory, `dma_bits` from `firstBits` widening
     /// up to `maxBits` on failure; false when a segment could not be exchanged.
-    mutating func remap(start: UInt64, nslabs: Int, pool: Int, firstBits: Int, maxBits: Int) -> Bool
+    mutating func remap(start: PhysicalAddress, nslabs: Int, pool: Int, firstBits: Int, maxBits: Int) -> Bool
     /// The memory the page allocator would give new pools when the kernel is built with
     /// `CONFIG_SWIOTLB_DYNAMIC` (a scenario's `swiotlb_dynamic`); nil: built without it.
     mutating func dynamicPoolMemory() -> DynamicPoolMemory?
