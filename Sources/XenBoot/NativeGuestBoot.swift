@@ -36,7 +36,7 @@ public struct NativeGuestBoot: Sendable {
     /// nil when the kernel stops the boot (v5.11: no memory below 4 GiB for the pool).
     public mutating func swiotlb(
         commandLine: SwiotlbCommandLine, kernel: SwiotlbKernel = .v5_11,
-        encryption: MemoryEncryption? = nil, iommuSoft: Bool = false, cpus: Int = 1, dynamicPools: Range<UInt64>? = nil,
+        encryption: MemoryEncryption? = nil, iommuSoft: Bool = false, cpus: Int = 1, dynamicPools: Range<PhysicalAddress>? = nil,
         coherentPool: UInt64? = nil
     ) -> DirectDMA? {
         DirectDMA.boot(

@@ -98,7 +98,7 @@ public enum ModelBoot {
         guard
             var d = guest.swiotlb(
                 commandLine: cmd, kernel: s.guest.kernel, encryption: s.guest.encryption,
-                iommuSoft: s.guest.iommuSoft, cpus: s.guest.cpus, dynamicPools: dynamic?.raw, coherentPool: s.guest.coherentPool)
+                iommuSoft: s.guest.iommuSoft, cpus: s.guest.cpus, dynamicPools: dynamic, coherentPool: s.guest.coherentPool)
         else {
             return BootResult(
                 xenLog: [], kernelLog: log + [SwiotlbKernelText.messagePrefix + "Cannot allocate buffer"], state: .failed(.noPoolBelow4GiB),

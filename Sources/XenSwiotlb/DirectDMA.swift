@@ -21,7 +21,7 @@ public struct DirectDMA: Sendable {
     /// low pool does not fit) or is not modelled in a native guest.
     public static func boot(
         e820: GuestE820, commandLine: SwiotlbCommandLine, kernel: SwiotlbKernel = .default,
-        encryption: MemoryEncryption? = nil, iommuSoft: Bool = false, cpus: Int = 1, dynamicPools: Range<UInt64>? = nil,
+        encryption: MemoryEncryption? = nil, iommuSoft: Bool = false, cpus: Int = 1, dynamicPools: Range<PhysicalAddress>? = nil,
         coherentPool: UInt64? = nil, memory: inout PseudoPhysicalAllocator
     ) -> DirectDMA? {
         var facts = NativeGuestFacts(
@@ -103,14 +103,14 @@ public struct DirectDMA: Sendable {
 /// for them.
 struct GuestPoolMemory: NativePoolPlatform {
     var memory: PseudoPhysicalAllocator
-    let dynamicPools: Range<UInt64>?
+    let dynamicPools: Range<PhysicalAddress>?
 
     mutating func allocateEarly(bytes: UInt64, belowFourGiB: Bool) -> PhysicalAddress? {
         let limit = belowFourGiB ? PhysicalAddress(1 << 32).pfn : PFN(.max)
         return memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift, limit: limit).map { $0.lowerBound.address }
     }
 
-    func dynamicPoolMemory() -> DynamicPoolMemory? { dynamicPools.map(DynamicPoolMemory.init) }
+    func dynamicPoolMemory() -> DynamicPoolMemory? { dynamicPools.map { DynamicPoolMemory($0.raw) } }
 
     /// Top-down, as the model's early allocations (the model's rule for `alloc_pages` at boot).
     mutating func allocatePages(order: Int, limit: PhysicalAddress) -> PhysicalAddress? {
@@ -121,5 +121,5 @@ struct GuestPoolMemory: NativePoolPlatform {
 
     /// The model's `totalram_pages()`: the free pages left by the early set-up, with the dynamic
     /// pools' range (free RAM the model only keeps for them).
-    func managedPages() -> UInt64 { memory.freePages + (dynamicPools.map { UInt64($0.count) >> Page.shift } ?? 0) }
+    func managedPages() -> UInt64 { memory.freePages + (dynamicPools.map { $0.span >> Page.shift } ?? 0) }
 }

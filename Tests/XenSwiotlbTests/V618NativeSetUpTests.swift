@@ -87,7 +87,7 @@ struct V618NativeSetUpTests {
         var g = Self.guest(ram: 3 << 30, freeBelow4G: 3 << 20)
         let mem = 0x8000_0000..<0x8040_0000 as Range<UInt64>
         g.memory.reserve(PhysicalAddress(mem.lowerBound).pfn..<PhysicalAddress(mem.upperBound).pfn)
-        let dBooted = g.swiotlb(commandLine: SwiotlbCommandLine(), kernel: .v6_18, iommuSoft: true, cpus: 16, dynamicPools: mem)
+        let dBooted = g.swiotlb(commandLine: SwiotlbCommandLine(), kernel: .v6_18, iommuSoft: true, cpus: 16, dynamicPools: Range(raw: mem))
         let d = try #require(dBooted)
         // swiotlb.c:336-337 per failure, ALIGN(nslabs >> 1, 128) and limit_nareas (397-401), then 393.
         #expect(
@@ -130,7 +130,7 @@ struct V618NativeSetUpTests {
         var g = Self.guest(ram: 2 << 30)
         let mem = 0x4000_0000..<0x4040_0000 as Range<UInt64>
         g.memory.reserve(PhysicalAddress(mem.lowerBound).pfn..<PhysicalAddress(mem.upperBound).pfn)
-        let dBooted = g.swiotlb(commandLine: SwiotlbCommandLine(parsing: "512,force", kernel: .v6_18), kernel: .v6_18, dynamicPools: mem)
+        let dBooted = g.swiotlb(commandLine: SwiotlbCommandLine(parsing: "512,force", kernel: .v6_18), kernel: .v6_18, dynamicPools: Range(raw: mem))
         var d = try #require(dBooted)
         let disk = DMADevice(name: "virtio1", dmaMask: ~0, segmentBoundaryMask: ~0)
         var mapped: [DMAAddress] = []
@@ -159,7 +159,7 @@ struct V618NativeSetUpTests {
         var g = Self.guest(ram: 2 << 30)
         let mem = 0x4000_0000..<0x4020_0000 as Range<UInt64>  // 2 MiB
         g.memory.reserve(PhysicalAddress(mem.lowerBound).pfn..<PhysicalAddress(mem.upperBound).pfn)
-        let dBooted = g.swiotlb(commandLine: SwiotlbCommandLine(parsing: "4096,force", kernel: .v6_18), kernel: .v6_18, cpus: 4, dynamicPools: mem)
+        let dBooted = g.swiotlb(commandLine: SwiotlbCommandLine(parsing: "4096,force", kernel: .v6_18), kernel: .v6_18, cpus: 4, dynamicPools: Range(raw: mem))
         var d = try #require(dBooted)
         #expect(d.tlb.pools[0].nslabs == 4096 && d.tlb.pools[0].areas.count == 4)
         let disk = DMADevice(name: "virtio1", dmaMask: ~0, segmentBoundaryMask: ~0)
