@@ -51,7 +51,7 @@ public struct DynamicPoolMemory: Sendable, Hashable {
     public private(set) var free: [Range<UInt64>]
 
     /// All of `range` free.
-    public init(_ range: Range<UInt64>) { free = range.isEmpty ? [] : [range] }
+    public init(_ range: Range<PhysicalAddress>) { free = range.isEmpty ? [] : [range.raw] }
 
     /// `get_order(bytes)` in bytes: the power-of-two number of 4 KiB pages holding `bytes`.
     public static func blockBytes(_ bytes: UInt64) -> UInt64 {

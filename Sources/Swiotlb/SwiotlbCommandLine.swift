@@ -69,14 +69,14 @@ public struct SwiotlbCommandLine: Sendable, Hashable {
         guard let c = s.first, c.isASCII, c.isNumber else { return nil }
         var radix: UInt64 = 10
         var rest = s
-        if rest.hasPrefix("0x") || rest.hasPrefix("0X"), rest.dropFirst(2).first?.isHexDigit == true {
+        if rest.hasPrefix("0x") || rest.hasPrefix("0X"), rest.dropFirst(2).first.map({ $0.isASCII && $0.isHexDigit }) == true {
             radix = 16; rest = rest.dropFirst(2)
         } else if rest.hasPrefix("0") {
             radix = 8
         }
         var v: UInt64 = 0
         var wrapped = false
-        while let ch = rest.first, let d = ch.hexDigitValue, UInt64(d) < radix {
+        while let ch = rest.first, ch.isASCII, let d = ch.hexDigitValue, UInt64(d) < radix {
             let (m, o1) = v.multipliedReportingOverflow(by: radix)
             let (a, o2) = m.addingReportingOverflow(UInt64(d))
             v = a

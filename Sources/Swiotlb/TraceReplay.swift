@@ -205,8 +205,8 @@ public struct TraceReplayer: Sendable {
     /// and transient ones under the device's mask — come from `memory` as ``DynamicPoolMemory``
     /// hands it out, which must not overlap the trace's pools. Refused (nothing changes) by a
     /// kernel without them or once the pools are built.
-    public mutating func growPools(from memory: Range<UInt64>, limit: PhysicalAddress) throws(TraceError) {
-        try engine.state.growPools(from: memory, limit: limit)
+    public mutating func growPools(from memory: Range<PhysicalAddress>, limit: PhysicalAddress) throws(TraceError) {
+        try engine.state.growPools(from: memory.raw, limit: limit)
     }
 
     /// Bytes the replayed bounces would move (they move only with `movesBytes`).
@@ -390,7 +390,7 @@ struct KernelTraceReplayer<Kernel: SwiotlbKernelModel> {
             if let (memory, limit) = growthMemory {
                 t.growth = PoolGrowth(
                     canGrow: true, physLimit: limit, defaultNslabs: pools[0].nslabs,
-                    defaultAreas: pools[0].areas.count, memory: DynamicPoolMemory(memory))
+                    defaultAreas: pools[0].areas.count, memory: DynamicPoolMemory(Range(raw: memory)))
             }
             live = t
             isBuilt = true

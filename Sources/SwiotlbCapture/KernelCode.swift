@@ -22,7 +22,7 @@
             var sawNonZero = false
             for line in text.split(separator: 0x0a) {
                 let parts = line.split(separator: 0x20, maxSplits: 3)
-                guard parts.count == 3, let a = UInt64(String(decoding: parts[0], as: UTF8.self), radix: 16) else { continue }
+                guard parts.count == 3, let a = Hex.value(digits: Substring(decoding: parts[0], as: UTF8.self)) else { continue }
                 let type = parts[1].first ?? 0
                 guard type == 0x74 || type == 0x54 else { continue }  // t, T
                 if a != 0 { sawNonZero = true }

@@ -148,10 +148,10 @@ public struct TracepointImport: Sendable {
     }
 
     /// A `%llx` field: 1 to 16 hex digits, which the tracepoints print without `0x` (with it
-    /// taken too), read by ``Hex/value(_:)``.
+    /// taken too), read by ``Hex/value(prefixOptional:)``.
     private func hex(_ f: [Substring: Substring], _ key: Substring, _ n: Int) throws(CaptureError) -> UInt64 {
         guard let v = f[key] else { throw CaptureError(line: n, "missing \(key)=") }
-        guard let x = Hex.value(v.hasPrefix("0x") ? v : Substring("0x" + v)) else {
+        guard let x = Hex.value(prefixOptional: v) else {
             throw CaptureError(line: n, "\(key): expected 1 to 16 hex digits (%llx), got '\(ErrorToken.clipped(v))'")
         }
         return x

@@ -172,10 +172,8 @@ public struct HostLogEvidence: Sendable, Equatable {
         return (a, b)
     }
 
-    /// 1–16 hex digits, with or without `0x` (``Hex/value(digits:)``).
-    static func hex(_ s: Substring) -> UInt64? {
-        Hex.value(digits: s.hasPrefix("0x") ? s.dropFirst(2) : s)
-    }
+    /// 1–16 hex digits, with or without `0x` (``Hex/value(prefixOptional:)``).
+    static func hex(_ s: Substring) -> UInt64? { Hex.value(prefixOptional: s) }
 }
 
 /// A log line ``HostLogEvidence`` cannot read.

@@ -33,15 +33,16 @@ public enum ByteSizeTextError: Error, Sendable, Equatable {
 extension ByteText {
     /// Reads a byte size as the command line and scenarios write it: decimal digits with an
     /// optional binary unit `K`, `M`, `G` or `T` (either case: `2G`, `768m`, `4096`), or `0x`
-    /// and 1 to 16 hex digits for plain bytes (`0x1000`, read by ``Hex``). A sign, a fraction,
-    /// spaces or another unit are ``ByteSizeTextError/malformed``; a size over 2^64 - 1 bytes, or
-    /// more hex digits than 64 bits hold, is ``ByteSizeTextError/tooLarge``.
+    /// and hex digits for plain bytes (`0x1000`, read by ``Hex``; leading zeros taken, as the
+    /// kernel's `memparse` takes them). A sign, a fraction, spaces or another unit are
+    /// ``ByteSizeTextError/malformed``; a size over 2^64 - 1 bytes is ``ByteSizeTextError/tooLarge``.
     public static func size(_ text: Substring) throws(ByteSizeTextError) -> UInt64 {
         func isDigit(_ c: Character, radix: Int) -> Bool { c.isASCII && c.hexDigitValue.map { $0 < radix } == true }
         if text.hasPrefix("0x") || text.hasPrefix("0X") {
             let digits = text.dropFirst(2)
             guard !digits.isEmpty, digits.allSatisfy({ isDigit($0, radix: 16) }) else { throw .malformed }
-            guard let v = Hex.value(digits: digits) else { throw .tooLarge }
+            let significant = digits.drop { $0 == "0" }
+            guard let v = significant.isEmpty ? 0 : Hex.value(digits: significant) else { throw .tooLarge }
             return v
         }
         var digits = text, shift: UInt64 = 0

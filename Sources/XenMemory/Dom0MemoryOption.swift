@@ -113,12 +113,12 @@ public struct Dom0MemoryOption: Sendable, Hashable {
         var rest = s
         if rest.hasPrefix("0x") || rest.hasPrefix("0X") {
             radix = 16; rest = rest.dropFirst(2)
-        } else if rest.hasPrefix("0") && rest.count > 1, let c = rest.dropFirst().first, c.isNumber {
+        } else if rest.hasPrefix("0") && rest.count > 1, let c = rest.dropFirst().first, c.isASCII, c.isNumber {
             radix = 8; rest = rest.dropFirst()
         }
         var v: UInt64 = 0
         var digits = 0
-        while let c = rest.first, let d = c.hexDigitValue, UInt64(d) < radix {
+        while let c = rest.first, c.isASCII, let d = c.hexDigitValue, UInt64(d) < radix {
             let (m, o1) = v.multipliedReportingOverflow(by: radix)
             let (a, o2) = m.addingReportingOverflow(UInt64(d))
             if o1 || o2 { return nil }

@@ -1,5 +1,5 @@
 /// What an error message quotes of an offending token: at most ``maxBytes`` bytes of it, cut on
-/// a character boundary and ended with `…` when cut, with control and line-breaking characters
+/// a Unicode scalar boundary (never inside a UTF-8 sequence) and ended with `…` when cut, with control and line-breaking characters
 /// written as `\u{…}`, so a megabyte of random bytes makes one short line.
 public enum ErrorToken {
     /// The most bytes of a token a message quotes.

@@ -1,7 +1,7 @@
 extension Array {
     /// These ranges with `hole` cut out of them (pieces before and after it kept, in order); for
     /// frames of any kind (``PFN``, ``MFN``) and for the raw numbers of the extent maps.
-    public func subtracting<Bound>(_ hole: Range<Bound>) -> [Range<Bound>] where Element == Range<Bound> {
+    @inlinable public func subtracting<Bound>(_ hole: Range<Bound>) -> [Range<Bound>] where Element == Range<Bound> {
         flatMap { r -> [Range<Bound>] in
             guard r.overlaps(hole) else { return [r] }
             var out: [Range<Bound>] = []
@@ -13,7 +13,7 @@ extension Array {
 
     /// Whether `frames` lies inside one of these ranges (sorted, disjoint, touching ones
     /// joined), found by binary search.
-    public func covers<Bound>(_ frames: Range<Bound>) -> Bool where Element == Range<Bound> {
+    @inlinable public func covers<Bound>(_ frames: Range<Bound>) -> Bool where Element == Range<Bound> {
         var lo = 0, hi = count
         while lo < hi {
             let mid = (lo + hi) / 2

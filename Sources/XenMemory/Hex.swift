@@ -18,6 +18,13 @@ public enum Hex {
         return UInt64(text, radix: 16)
     }
 
+    /// 1 to 16 ASCII hex digits with or without `0x` (the kernel's `%llx` and Xen's `%lx`
+    /// fields, which some versions print with the prefix): ``value(digits:)`` after an optional
+    /// `0x`; nil for anything else.
+    public static func value(prefixOptional text: Substring) -> UInt64? {
+        value(digits: text.hasPrefix("0x") ? text.dropFirst(2) : text)
+    }
+
     /// ``value(_:)``, or else 1 to 20 ASCII decimal digits that fit in 64 bits: how the
     /// scenarios and traces write a number.
     public static func number(_ text: Substring) -> UInt64? {

@@ -110,7 +110,7 @@ struct GuestPoolMemory: NativePoolPlatform {
         return memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift, limit: limit).map { $0.lowerBound.address }
     }
 
-    func dynamicPoolMemory() -> DynamicPoolMemory? { dynamicPools.map { DynamicPoolMemory($0.raw) } }
+    func dynamicPoolMemory() -> DynamicPoolMemory? { dynamicPools.map(DynamicPoolMemory.init) }
 
     /// Top-down, as the model's early allocations (the model's rule for `alloc_pages` at boot).
     mutating func allocatePages(order: Int, limit: PhysicalAddress) -> PhysicalAddress? {

@@ -126,7 +126,7 @@ struct Dom0PoolPlatform: XenPoolPlatform {
         memory.allocate(pages: (bytes + Page.offsetMask) >> Page.shift).map { $0.lowerBound.address }
     }
 
-    func dynamicPoolMemory() -> DynamicPoolMemory? { dynamicPools.map { DynamicPoolMemory($0.raw) } }
+    func dynamicPoolMemory() -> DynamicPoolMemory? { dynamicPools.map(DynamicPoolMemory.init) }
 
     mutating func allocatePages(order: Int) -> PhysicalAddress? {
         memory.allocate(pages: 1 << UInt64(order), alignPages: 1 << UInt64(order)).map { $0.lowerBound.address }

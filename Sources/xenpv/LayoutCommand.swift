@@ -1,7 +1,6 @@
 import ArgumentParser
 import XenBoot
 import XenMemory
-import XenModel
 
 /// `xenpv layout`: build a host and a PV dom0 and show what Xen and Linux print, and the P2M.
 struct LayoutCommand: ParsableCommand {

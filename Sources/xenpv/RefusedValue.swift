@@ -2,18 +2,15 @@ import Swiotlb
 import XenMemory
 
 /// A refused value as `<option>: <what is expected>, got '<value>'`, quoting at most
-/// ``quoteLimit`` bytes of it.
+/// ``ErrorToken/maxBytes`` bytes of it.
 extension RefusalLine {
-    /// Bytes of an offending value quoted in a message.
-    static let quoteLimit = ErrorToken.maxBytes
-
-    /// `text` between single quotes, cut to ``quoteLimit`` bytes (`…` marks a cut), control
-    /// characters shown as `\u{…}`.
+    /// `text` between single quotes as ``ErrorToken/clipped(_:)`` quotes it (`…` marks a cut,
+    /// control characters shown as `\u{…}`).
     static func quoted(_ text: String) -> String {
-        "'" + shortened(Substring(text)) + "'"
+        "'" + ErrorToken.clipped(text) + "'"
     }
 
-    /// ArgumentParser's one-line message with every quoted value cut to ``quoteLimit`` bytes,
+    /// ArgumentParser's one-line message with every quoted value cut to ``ErrorToken/maxBytes`` bytes,
     /// and `The value 'V' is invalid for '--opt <v>': why` as `--opt: why`.
     static func naming(_ message: String) -> String {
         var line = shortenQuotes(message)
@@ -36,7 +33,7 @@ extension RefusalLine {
         return line
     }
 
-    /// Every `'…'` span longer than ``quoteLimit`` bytes cut to it.
+    /// Every `'…'` span longer than ``ErrorToken/maxBytes`` bytes cut to it.
     private static func shortenQuotes(_ s: String) -> String {
         var out = ""
         var rest = Substring(s)
@@ -44,13 +41,9 @@ extension RefusalLine {
             out += rest[...open]
             let after = rest[rest.index(after: open)...]
             guard let close = after.firstIndex(of: "'") else { rest = after; break }
-            out += shortened(after[..<close]) + "'"
+            out += ErrorToken.clipped(after[..<close]) + "'"
             rest = after[after.index(after: close)...]
         }
         return out + rest
     }
-
-    /// At most ``quoteLimit`` bytes of `text`, as every message quotes a token
-    /// (``ErrorToken/clipped(_:)``: whole characters, `…` after a cut, control characters as `\u{…}`).
-    private static func shortened(_ text: Substring) -> String { ErrorToken.clipped(text) }
 }

@@ -53,7 +53,7 @@ struct SwiotlbReplayCommand: ParsableCommand {
         let reader = try LineReader(path: trace)
         var replayer = TraceReplayer(kernel: kernel, movesBytes: moveBytes)
         if let growMemory {
-            do throws(TraceError) { try replayer.growPools(from: growMemory, limit: PhysicalAddress(growLimit)) } catch {
+            do throws(TraceError) { try replayer.growPools(from: Range(raw: growMemory), limit: PhysicalAddress(growLimit)) } catch {
                 StandardError.write(["xenpv: --grow-memory: \(error.message): '\(error.token)'"])
                 throw ExitCode(1)
             }

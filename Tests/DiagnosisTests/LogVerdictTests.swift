@@ -208,6 +208,19 @@ import XenPVTestSupport
         #expect(d.verdicts[0].figures.map(\.1) == [131072, 32768])
     }
 
+    /// What the kernel skipped of `swiotlb=` is quoted as every refusal quotes: 80 bytes, `…` after.
+    @Test func ignoredTextQuoted() throws {
+        let junk = String(repeating: "q", count: 100)
+        let d = try diagnose(
+            """
+            [    0.000000] Linux version 5.10.0-28-amd64 (debian-kernel@lists.debian.org) #1 SMP Debian 5.10.209-2
+            [    0.000000] Command line: BOOT_IMAGE=/vmlinuz ro swiotlb=131072\(junk) quiet
+            [    1.311342] software IO TLB: mapped [mem 0x00000000b3e80000-0x00000000b7e80000] (64MB)
+            """)
+        #expect(d.verdicts.map(\.kind) == [.cmdlineNotApplied])
+        #expect(d.verdicts[0].explanation.hasSuffix("'\(junk.prefix(80))…' is ignored by the kernel"))
+    }
+
     /// Fragmentation from a log: a 2-slot map failed with 40 % of the pool free.
     @Test func fragmentationFromLog() throws {
         let d = try diagnose(

@@ -68,7 +68,7 @@ struct AtomicPoolTests {
         var a = Self.pools(size: 128 << 10)
         _ = a.allocate(bytes: 64 << 10, limit: .max)
         _ = a.allocate(bytes: 64 << 10, limit: .max)
-        var memory = DynamicPoolMemory(0x4000_0000..<0x4040_0000)
+        var memory = DynamicPoolMemory(Range(raw: 0x4000_0000..<0x4040_0000))
         a.grow(from: &memory)
         #expect(!a.workScheduled)
         #expect(a.chunks[AtomicPools.Zone.kernel.rawValue].map(\.start.rawValue) == [0x4000_0000, 0x7ffe_0000])
@@ -84,7 +84,8 @@ struct AtomicPoolTests {
         var t = SoftwareIOTLB(kernel: .v6_18, pools: [SlotPool(start: PhysicalAddress(0x10_0000), nslabs: 128, areas: 1)], force: .force)
         t.copiesData = false
         var g = PoolGrowth(
-            canGrow: true, physLimit: PhysicalAddress(0xffff_ffff), defaultNslabs: 128, defaultAreas: 1, memory: DynamicPoolMemory(0x4000_0000..<0x4000_0000))
+            canGrow: true, physLimit: PhysicalAddress(0xffff_ffff), defaultNslabs: 128, defaultAreas: 1,
+            memory: DynamicPoolMemory(Range(raw: 0x4000_0000..<0x4000_0000)))
         g.atomicPools = Self.pools(size: 128 << 10)
         t.growth = g
         let dev = DMADevice(name: "virtio1", coherentDMAMask: ~0)

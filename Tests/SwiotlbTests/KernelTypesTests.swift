@@ -40,6 +40,15 @@ struct KernelTypesTests {
         #expect(v61.nslabs == 0 && v61.areas == 4 && v61.force == .noForce)
     }
 
+    // simple_strtoul reads ASCII digits only: a fullwidth digit ends the number.
+    @Test("swiotlb=1\u{FF10}24: the number stops at the fullwidth digit")
+    func fullwidthDigits() {
+        let v511 = SwiotlbCommandLine(parsing: "1\u{FF10}24", kernel: .v5_11)
+        #expect(v511.nslabs == 128 && v511.ignored == "\u{FF10}24")
+        let hex = SwiotlbCommandLine(parsing: "0x\u{FF11}", kernel: .v5_11)
+        #expect(hex.nslabs == 0 && hex.ignored == "x\u{FF11}")
+    }
+
     @Test("a format v2 allocation field a kernel cannot honour is refused naming the kernels that read it")
     func refusedField() {
         var r = TraceReplayer(kernel: .rfcV1)

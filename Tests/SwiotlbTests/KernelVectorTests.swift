@@ -59,7 +59,7 @@ struct KernelVector: CustomStringConvertible {
     /// `<device or dev>: <text>` (the harness names an unnamed device `dev`), and the stop line.
     func replay() throws -> (lines: [String], status: Int32, messages: [String], stop: String?) {
         var r = TraceReplayer(kernel: kernel)
-        if let growth { try r.growPools(from: growth.memory, limit: PhysicalAddress(growth.limit)) }
+        if let growth { try r.growPools(from: Range(raw: growth.memory), limit: PhysicalAddress(growth.limit)) }
         var out = ReplayOutput()
         var messages: [String] = []
         let file = "\(name).trace"

@@ -93,7 +93,8 @@ struct RateLimitTests {
     func newPool() throws {
         var t = try fullTLB(.v6_18)
         t.growth = PoolGrowth(
-            canGrow: true, physLimit: PhysicalAddress(0xffff_ffff), defaultNslabs: 128, defaultAreas: 1, memory: DynamicPoolMemory(0x4000_0000..<0x4000_1000))
+            canGrow: true, physLimit: PhysicalAddress(0xffff_ffff), defaultNslabs: 128, defaultAreas: 1,
+            memory: DynamicPoolMemory(Range(raw: 0x4000_0000..<0x4000_1000)))
         // Each miss maps from a transient pool (the range's one page) and the worker then finds no
         // 128-slot block, nor a 512-slot one: the unmap frees the transient pool again.
         func missAndUnmap() throws {

@@ -211,7 +211,7 @@ func replay618Dynamic(_ trace: [String], memory: Range<UInt64>, limit: UInt64 = 
     var out = ReplayOutput()
     var messages: [String] = []
     do throws(TraceError) {
-        try r.growPools(from: memory, limit: PhysicalAddress(limit))
+        try r.growPools(from: Range(raw: memory), limit: PhysicalAddress(limit))
         for (i, line) in trace.enumerated() {
             try TraceLine.withBytes(of: Substring(line)) { b throws(TraceError) in try r.feed(bytes: b, line: i + 1, into: &out) }
             messages += r.takeMessages().map(\.description)
@@ -295,7 +295,7 @@ struct V618DynamicPoolTests {
             throws: TraceError(
                 line: nil, token: "0x1000000-0x2000000", message: "kernel v6.1 has no dynamic pools (only Linux 6.18's CONFIG_SWIOTLB_DYNAMIC is modelled)")
         ) {
-            try r61.growPools(from: 0x100_0000..<0x200_0000, limit: PhysicalAddress(0xffff_ffff))
+            try r61.growPools(from: Range(raw: 0x100_0000..<0x200_0000), limit: PhysicalAddress(0xffff_ffff))
         }
         let overlap = replay618Dynamic(["pool nslabs=128 start=0x1000000"], memory: 0x100_0000..<0x200_0000)
         #expect(overlap.lines == ["error: line 1: pool overlaps the memory of dynamic pools: 'start=0x1000000'"])
@@ -303,7 +303,7 @@ struct V618DynamicPoolTests {
 
     @Test("DynamicPoolMemory: get_order blocks aligned to their size, lowest first, under the limit; freed blocks merge")
     func memory() {
-        var m = DynamicPoolMemory(0x1000..<0x10_0000)
+        var m = DynamicPoolMemory(Range(raw: 0x1000..<0x10_0000))
         #expect(DynamicPoolMemory.blockBytes(6144) == 8192 && DynamicPoolMemory.blockBytes(1) == 4096 && DynamicPoolMemory.blockBytes(1 << 20) == 1 << 20)
         #expect(m.allocate(bytes: 6144, limit: PhysicalAddress(~0)) == PhysicalAddress(0x2000))
         #expect(m.allocate(bytes: 4096, limit: PhysicalAddress(~0)) == PhysicalAddress(0x1000))

@@ -31,7 +31,7 @@ struct Dom0LayoutTests {
         #expect(Dom0MemoryOption().dom0Pages(available: 160000) == 160000 - 10000)
     }
 
-    @Test("malformed dom0_mem values are refused", arguments: ["", "abc", "100%", "25%+1G", "1G+", "max:", "1Q"])
+    @Test("malformed dom0_mem values are refused", arguments: ["", "abc", "100%", "25%+1G", "1G+", "max:", "1Q", "1\u{FF12}G", "\u{FF12}G", "0\u{FF17}G"])
     func dom0MemErrors(text: String) {
         #expect(throws: Dom0MemoryOptionError.self) { try Dom0MemoryOption(parsing: text) }
     }

@@ -14,7 +14,9 @@ struct PublicSurfaceTests {
             devices: [DeviceSpec(name: "nvme0", dma: DMADevice(name: "nvme0"))],
             workload: WorkloadSpec(seed: 1, streams: [.fio(device: "nvme0", blockSize: 4096, queueDepth: 1, readPercent: 100, ops: 1)]))
         let boot = ModelBoot.boot(scenario)
-        guard case .ready(var engine) = boot.state, case .native = engine else { Issue.record("a native guest's engine is dma-direct"); return }
+        guard case .ready(var engine) = boot.state, case .native = engine else {
+            Issue.record("a native guest's engine is dma-direct: \(String(describing: boot.state))"); return
+        }
         let pool = try #require(engine.tlb.pools.first)
         #expect(boot.kernelLog.last == "software IO TLB: mapped [mem 0x\(Hex.padded(pool.start.rawValue, 16))-0x\(Hex.padded(pool.end.rawValue, 16))] (64MB)")
         let mapped = try engine.map(scenario.devices[0].dma, PhysicalAddress(0x200_0000), size: 4096, direction: .toDevice).get()
@@ -28,7 +30,9 @@ struct PublicSurfaceTests {
     func pvDom0Forced() throws {
         let scenario = try ScenarioParser.parse(DefaultScenario.yaml, file: DefaultScenario.fileName)
         let boot = ModelBoot.boot(scenario)
-        guard case .ready(var engine) = boot.state, case .xen = engine else { Issue.record("a PV dom0's engine is xen-swiotlb"); return }
+        guard case .ready(var engine) = boot.state, case .xen = engine else {
+            Issue.record("a PV dom0's engine is xen-swiotlb: \(String(describing: boot.state))"); return
+        }
         let nic = scenario.devices[1].dma, nvme = scenario.devices[0].dma
         // The 32-bit NIC's maps go to the low pool: a page takes slots 0-1 (stride 2), 1500
         // bytes the next slot, 2 (4096 bytes on, the pool being machine-contiguous).

@@ -49,6 +49,17 @@ struct ImportCommandTests {
                 == "Error: \(d.path)/no-such-dmesg.txt: No such file or directory (--dmesg)")
     }
 
+    @Test("a file that is not a dump is named with its first line quoted as every refusal quotes")
+    func notADump() throws {
+        let d = try DumpFolder()
+        defer { d.remove() }
+        let first = "\u{1b}[1m" + String(repeating: "x", count: 100)
+        let p = try d.write("notes.txt", first + "\nsecond line\n")
+        #expect(
+            refusal(["import", p])
+                == "Error: \(p):1: not an xen-mfndump dump-p2m or dump-m2p (first line '\\u{1b}[1m\(String(repeating: "x", count: 71))…')")
+    }
+
     @Test("a bad dump line is named file:line")
     func badLine() throws {
         let d = try DumpFolder()
