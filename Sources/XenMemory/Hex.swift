@@ -18,9 +18,9 @@ public enum Hex {
         return UInt64(text, radix: 16)
     }
 
-    /// 1 to 16 ASCII hex digits with or without `0x` (the kernel's `%llx` and Xen's `%lx`
-    /// fields, which some versions print with the prefix): ``value(digits:)`` after an optional
-    /// `0x`; nil for anything else.
+    /// 1 to 16 ASCII hex digits with or without `0x`, for readers that take both spellings of
+    /// one field (a tracepoint's `%llx`, the host log's E820 bounds): ``value(digits:)`` after
+    /// an optional `0x`; nil for anything else.
     public static func value(prefixOptional text: Substring) -> UInt64? {
         value(digits: text.hasPrefix("0x") ? text.dropFirst(2) : text)
     }
